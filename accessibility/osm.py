@@ -133,7 +133,7 @@ def read_highways(path: str | Path) -> WayTable:
             "(check that it is a complete extract, not a points-only export)"
         )
     if missing:
-        log.warning("%s: %d way node references have no location (extract cut at its edge); skipped", path, missing)
+        log.info("%s: %d way node references have no location (extract cut at its edge); skipped", path, missing)
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return WayTable(

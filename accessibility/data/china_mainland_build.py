@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-COAST_BUFFER_DEG = 0.2  # about 20 km of coastal water / reclaimed land
+COAST_BUFFER_DEG = 0.3  # ~30 km of coastal water, islands and reclaimed land
 SAMPLE_DEG = 0.005  # boundary sampling for the equidistance split (~500 m)
 SEA_TOL_DEG = 0.05  # ~5 km: outline in open water (inside the 20 km strip)
 BORDER_TOL_DEG = 0.005  # ~500 m: land borders with other countries
@@ -57,6 +57,17 @@ BORDER_BAND_DEG = 0.1  # where BORDER_TOL_DEG applies: within ~10 km of them
 FINE_TOL_DEG = 0.0003  # ~30 m: Hong Kong and Macao zones
 DECIMALS = 5  # ~1 m
 WINDOW = (70.0, 15.0, 140.0, 56.0)
+# Natural Earth 1:10m omits the Matsu Islands (Lienchiang County, governed
+# from Taipei) off Fuzhou, so they would count as mainland coast. Add them
+# to ``TWN`` as rough discs (centre lon, lat and radius in degrees) around
+# Nangan, Beigan, Juguang and Dongyin. The discs stay >= 8 km from the
+# mainland shore; their sea share is then settled by the equidistance split.
+MATSU_DISCS = [
+    (119.94, 26.16, 0.035),
+    (120.00, 26.225, 0.03),
+    (119.955, 25.965, 0.025),
+    (120.49, 26.37, 0.025),
+]
 
 
 def _read_countries(shp: Path) -> dict[str, shapely.Geometry]:
@@ -79,6 +90,8 @@ def _boundary_points(geom: shapely.Geometry) -> np.ndarray:
 def build(shp: Path) -> dict:
     countries = _read_countries(shp)
     china = countries.pop("CHN")
+    matsu = [shapely.Point(x, y).buffer(r, quad_segs=4) for x, y, r in MATSU_DISCS]
+    countries["TWN"] = shapely.union_all([countries["TWN"], *matsu])
     reach = china.buffer(COAST_BUFFER_DEG * 2.5)
     others = {
         c: shapely.intersection(g, reach)

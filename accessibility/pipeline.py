@@ -1,0 +1,426 @@
+"""The orchestrator: network → facilities → snapping → distances → population/hexes → goals.
+
+:func:`run` is the one entry point used by the CLI, the demo and the Python API.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import areas, columns, config, distances, errors, facilities, goals, hexes, osm, population, snapping
+from . import network as network_mod
+
+__all__ = ["RunOptions", "RunResult", "ModeState", "run"]
+
+log = logging.getLogger(__name__)
+
+STAGES = ("network", "facilities", "population", "snapping", "distances", "hexes", "goals", "outputs")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of a run (all recorded in the manifest).
+
+    Attributes
+    ----------
+    resolution
+        H3 resolution of the reporting hexagons (see :mod:`~accessibility.hexes`).
+    max_snap_m
+        Facilities farther than this from every street are reported, not used.
+    reach_m
+        Polygon facilities get an access point on every street within this distance.
+    older_share
+        Older people as a share of the total when no older-age raster is given.
+    estimate
+        Assumptions of the population estimate when no raster is given.
+    """
+
+    resolution: int = hexes.DEFAULT_RESOLUTION
+    max_snap_m: float = 300.0
+    reach_m: float = 30.0
+    older_share: float | None = None
+    estimate: population.EstimateAssumptions = field(default_factory=population.EstimateAssumptions)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.resolution <= 15:
+            raise errors.InputError(f"resolution must be 0-15, got {self.resolution}")
+        if self.max_snap_m <= 0 or self.reach_m < 0:
+            raise errors.InputError("max_snap_m must be positive and reach_m non-negative")
+        if self.older_share is not None and not 0 <= self.older_share <= 1:
+            raise errors.InputError(f"older_share is a fraction between 0 and 1, got {self.older_share}")
+
+
+@dataclass
+class ModeState:
+    """Everything computed for one travel mode."""
+
+    net: network_mod.Network
+    index: snapping.EdgeIndex
+    access: facilities.FacilityAccess
+    graphs: dict[str, distances.AccessGraph]  # by weight ("length", "time")
+    results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict)  # (weight, set key)
+
+
+@dataclass
+class RunResult:
+    """What a run produced (also written to the run folder by :func:`~accessibility.outputs.write_run`)."""
+
+    goals: list[goals.GoalResult]
+    hexes: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    demand: population.Demand
+    study_area: shapely.Geometry
+    main_urban_area: shapely.Geometry | None
+    modes: dict[str, ModeState]
+    point_costs: pd.DataFrame
+    manifest: dict
+    notes: list[str]
+
+    def goal(self, goal_id: str) -> goals.GoalResult:
+        for g in self.goals:
+            if g.id == goal_id:
+                return g
+        raise KeyError(f"no goal '{goal_id}' in this run; goals are {[g.id for g in self.goals]}")
+
+    def node_table(self, mode: str = "walk") -> pd.DataFrame:
+        """pandana ``nearest_pois``-shaped table: per street node, distance and facility per set."""
+        state = self.modes[mode]
+        g = state.graphs["length"]
+        res = {key: r for (w, key), r in state.results.items() if w == "length"}
+        return distances.node_table(g, res, self.facilities["facility_id"].to_numpy())
+
+
+class _Stages:
+    def __init__(self, progress: Callable[[str, int, int], None] | None):
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self._t = 0.0
+        self._name = ""
+
+    def start(self, name: str) -> None:
+        self._finish()
+        self._name, self._t = name, time.perf_counter()
+        if self.progress:
+            self.progress(name, STAGES.index(name) + 1, len(STAGES))
+
+    def _finish(self) -> None:
+        if self._name:
+            self.timings[self._name] = round(time.perf_counter() - self._t, 4)
+            log.info("stage %s: %.2f s", self._name, self.timings[self._name])
+            self._name = ""
+
+    def done(self) -> dict[str, float]:
+        self._finish()
+        return self.timings
+
+
+def _load_goals(goal_spec, services) -> tuple[config.Goal, ...]:
+    if goal_spec is None or isinstance(goal_spec, (str, Path)):
+        return config.load_goals(goal_spec, services=services)
+    goal_list = tuple(goal_spec)
+    for g in goal_list:
+        unknown = [s for s in g.services if s not in services]
+        if unknown:
+            raise errors.ConfigError(f"goal '{g.id}' names unknown service(s) {unknown}; known: {sorted(services)}")
+    return goal_list
+
+
+def run(
+    osm_path: str | Path,
+    *,
+    population_raster: str | Path | None = None,
+    older_rasters: Sequence[str | Path] = (),
+    boundary: str | Path | None = None,
+    main_urban_area: str | Path | None = None,
+    goals_file: str | Path | Sequence[config.Goal] | None = None,
+    layers_dir: str | Path | None = None,
+    only_goals: Sequence[str] | None = None,
+    options: RunOptions | None = None,
+    out: str | Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RunResult:
+    """Check every policy goal on an OSM extract.
+
+    Parameters
+    ----------
+    osm_path
+        OSM extract (.osm.pbf, .osm, .osm.bz2, .osm.gz); read offline.
+    population_raster
+        Total-population GeoTIFF (WorldPop style, any CRS). Without it the
+        population is estimated from buildings or streets (labelled as such).
+    older_rasters
+        Older-age GeoTIFFs, summed (else ``options.older_share`` of the total).
+    boundary
+        Study-area polygon file (any vector format and CRS). Default: the
+        convex hull of the street network.
+    main_urban_area
+        Polygon file of the main urban area (主城区) for goals with
+        ``area = "main_urban_area"``. Default: the study area.
+    goals_file
+        Goals TOML or a sequence of :class:`~accessibility.config.Goal`.
+    layers_dir
+        Folder of service TOMLs (default: shipped ``layers/``).
+    only_goals
+        Evaluate only these goal ids.
+    options
+        :class:`RunOptions`.
+    out
+        Run folder to write (see :func:`~accessibility.outputs.write_run`).
+    progress
+        Called as ``progress(stage, i, n)`` at the start of each stage.
+    """
+    options = options or RunOptions()
+    stages = _Stages(progress)
+    notes: list[str] = []
+    services = config.load_services(layers_dir)
+    goal_list = _load_goals(goals_file, services)
+    if only_goals:
+        unknown = sorted(set(only_goals) - {g.id for g in goal_list})
+        if unknown:
+            raise errors.ConfigError(f"unknown goal id(s) {unknown}; goals are {[g.id for g in goal_list]}")
+        goal_list = tuple(g for g in goal_list if g.id in only_goals)
+    osm_path = osm.check_osm_path(osm_path)
+
+    # ---------------------------------------------------------------- network
+    stages.start("network")
+    ways = osm.read_highways(osm_path)
+    modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
+    nets = {m: network_mod.graph_from_ways(ways, mode=m) for m in modes}
+    walk = nets["walk"]
+    if boundary is not None:
+        study_area, n_ = areas.area_from_file(boundary, what="boundary")
+        notes += n_
+        areas.check_overlap(study_area, walk.bounds(), what="boundary", path=boundary)
+    else:
+        study_area = areas.default_study_area(walk.nodes["lon"].to_numpy(), walk.nodes["lat"].to_numpy())
+        notes.append("study area: convex hull of the street network (no --boundary given)")
+    if main_urban_area is not None:
+        mua, n_ = areas.area_from_file(main_urban_area, what="main urban area")
+        notes += n_
+        areas.check_overlap(mua, walk.bounds(), what="main urban area", path=main_urban_area)
+    else:
+        mua = None
+
+    # ------------------------------------------------------------- facilities
+    stages.start("facilities")
+    need_estimate = population_raster is None
+    keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
+    features = osm.read_features(osm_path, keys)
+    fac = facilities.facilities_from_features(features, services)
+
+    # ------------------------------------------------------------- population
+    stages.start("population")
+    demand = _demand(features, walk, study_area, population_raster, older_rasters, options)
+    notes += demand.notes
+
+    # --------------------------------------------------------------- snapping
+    stages.start("snapping")
+    states: dict[str, ModeState] = {}
+    for m, net in nets.items():
+        index = snapping.EdgeIndex(net)
+        snapped_fac, access = facilities.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
+        if m == "walk":
+            fac = snapped_fac
+        weights = ["length"] + (["time"] if net.mode.weight == "time" else [])
+        graphs = {w: distances.build_access_graph(net, access.facility, access.snapped, weight=w) for w in weights}
+        states[m] = ModeState(net=net, index=index, access=access, graphs=graphs)
+    demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat) for m, s in states.items()}
+    far = demand_snaps["walk"].snap_dist_m > options.max_snap_m
+    if far.any():
+        share_far = demand.pop[far].sum() / max(demand.total, 1e-9)
+        notes.append(
+            f"{share_far:.1%} of residents live more than {options.max_snap_m:g} m from any mapped street; "
+            "their walk to the street is counted, but the map may be missing paths there"
+        )
+
+    # -------------------------------------------------------------- distances
+    stages.start("distances")
+    used = fac["status"].to_numpy() == "used"
+    point_costs: dict[str, np.ndarray] = {}
+    facility_counts: dict[str, int] = {}
+    all_sets = {}
+    for g in goal_list:
+        for key, service, tiers in goals.required_sets(g):
+            all_sets[(g.mode, key)] = (service, tiers)
+    for s in services:  # every service gets distances, for the hex map and queries
+        all_sets.setdefault(("walk", s), (s, None))
+    fac_ids = fac["facility_id"].to_numpy()
+    for (m, key), (service, tiers) in all_sets.items():
+        mask = used & (fac["service"].to_numpy() == service)
+        if tiers:
+            mask &= fac["tier"].isin(tiers).to_numpy()
+        facility_counts[key] = int(mask.sum())
+        state = states[m]
+        for w, graph in state.graphs.items():
+            res = distances.nearest_facilities(graph, mask)
+            state.results[(w, key)] = res
+            cost, nearest = distances.costs_at_points(graph, res, demand_snaps[m])
+            unit = "dist_m" if w == "length" else "time_s"
+            point_costs[f"{m}:{columns.name(unit, key)}"] = cost
+            point_costs[f"{m}:{columns.name('facility', key)}"] = np.where(nearest >= 0, fac_ids[np.maximum(nearest, 0)], None)
+
+    # ------------------------------------------------------------------ hexes
+    stages.start("hexes")
+    cells = hexes.cells_of_points(demand.lon, demand.lat, options.resolution)
+    hex_frame = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, used, fac, point_costs)
+    hex_id_of_point = _cell_str_fast(cells)
+    density = (pd.Series(hex_frame["pop"].to_numpy() / hex_frame["area_km2"].to_numpy(), index=hex_frame["h3"])).reindex(hex_id_of_point).to_numpy()
+
+    # ------------------------------------------------------------------ goals
+    stages.start("goals")
+    results = []
+    straight_cache: dict[str, np.ndarray] = {}
+    in_mua = shapely.contains_xy(mua, demand.lon, demand.lat) if mua is not None else np.ones(len(demand), bool)
+    hex_goal_cols = []
+    for g in goal_list:
+        state = states[g.mode]
+        speed = g.speed_m_s or state.net.mode.speed_m_s
+        time_weighted = state.net.mode.weight == "time" and g.max_time_s is not None
+        unit, cost_unit = ("time_s", "time") if time_weighted else ("dist_m", "length")
+        costs = {key: point_costs[f"{g.mode}:{columns.name(unit, key)}"] for key, _, _ in goals.required_sets(g)}
+        straight = None
+        if g.straight_line:
+            straight = {}
+            for key, service, tiers in goals.required_sets(g):
+                if key not in straight_cache:
+                    m = used & (fac["service"].to_numpy() == service) & (fac["tier"].isin(tiers).to_numpy() if tiers else True)
+                    straight_cache[key], _ = state.index.nearest_geometry_distance(fac.geometry.to_numpy()[m], demand.lon, demand.lat)
+                straight[key] = straight_cache[key]
+        weights = demand.older if g.population == "older" else demand.pop
+        in_area = in_mua if g.area == "main_urban_area" else np.ones(len(demand), bool)
+        area_note = ["main urban area: not given, the whole study area is used"] if g.area == "main_urban_area" and mua is None else []
+        res, covered = goals.evaluate_goal(
+            g,
+            costs=costs,
+            weights=weights,
+            in_area=in_area,
+            hex_of_point=hex_id_of_point,
+            speed_m_s=speed,
+            cost_unit=cost_unit,
+            density_per_km2=density,
+            straight_m=straight,
+            facility_counts=facility_counts,
+            is_estimate=demand.is_estimate,
+            notes=area_note + ([f"population is an ESTIMATE ({demand.source})"] if demand.is_estimate else []),
+        )
+        results.append(res)
+        hex_goal_cols.append(goals.hex_goal_columns(g.id, pd.Index(hex_frame["h3"]), hex_id_of_point, np.where(in_area, weights, 0.0), covered))
+        for key, val in costs.items():
+            point_costs.setdefault(f"goal:{g.id}:{key}", val)
+    if hex_goal_cols:
+        extra = pd.concat(hex_goal_cols, axis=1)
+        hex_frame = pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+        hex_frame = gpd.GeoDataFrame(hex_frame, geometry="geometry", crs="EPSG:4326")
+
+    point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": hex_id_of_point})
+    for k, v in point_costs.items():
+        if k.startswith("walk:"):
+            point_table[k.split(":", 1)[1]] = v
+    manifest = {
+        "osm": str(osm_path),
+        "options": asdict(options),
+        "modes": {m: s.net.info for m, s in states.items()},
+        "facilities": {"total": len(fac), "used": int(used.sum()), "by_set": facility_counts},
+        "population": {
+            "source": demand.source,
+            "older_source": demand.older_source,
+            "is_estimate": demand.is_estimate,
+            "total": demand.total,
+            "older_total": demand.total_older,
+            "demand_points": len(demand),
+            "hex_total": float(hex_frame["pop"].sum()),
+        },
+        "services": list(services),
+        "goals": [asdict(g) for g in goal_list],
+    }
+    result = RunResult(
+        goals=results,
+        hexes=hex_frame,
+        facilities=fac,
+        demand=demand,
+        study_area=study_area,
+        main_urban_area=mua,
+        modes=states,
+        point_costs=point_table,
+        manifest=manifest,
+        notes=notes,
+    )
+    if out is not None:
+        from . import outputs
+
+        stages.start("outputs")
+        manifest["timings_s"] = stages.timings
+        outputs.write_run(result, out, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
+    manifest["timings_s"] = stages.done()
+    if out is not None:
+        from . import outputs
+
+        outputs.write_manifest(result, out)
+    return result
+
+
+def _demand(features, walk, study_area, population_raster, older_rasters, options) -> population.Demand:
+    if population_raster is not None or older_rasters:
+        share = options.older_share
+        d = population.demand_from_rasters(study_area, population=population_raster, older=list(older_rasters), older_share=share)
+        if population_raster is None:  # older raster only: estimate the total
+            est = population.demand_from_buildings(features, study_area, options.estimate) or population.demand_from_streets(
+                walk, study_area, options.estimate
+            )
+            est.older = np.zeros_like(est.older)
+            d = population.Demand.concat([est, d], source=est.source, older_source=d.older_source, is_estimate=True)
+        return d
+    est = options.estimate
+    if options.older_share is not None:
+        est = population.EstimateAssumptions(**{**asdict(est), "older_share": options.older_share})
+    d = population.demand_from_buildings(features, study_area, est)
+    if d is None:
+        d = population.demand_from_streets(walk, study_area, est)
+    return d
+
+
+def _cell_str_fast(cells: np.ndarray) -> np.ndarray:
+    uniq, inv = np.unique(cells, return_inverse=True)
+    return hexes.cell_str(uniq)[inv]
+
+
+def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, services, used, fac, point_costs) -> gpd.GeoDataFrame:
+    """Per hex: population, older population, density and per-service mean distance/time."""
+    all_cells = np.union1d(hexes.cells_covering(study_area, resolution), np.unique(cells))
+    frame = hexes.hexagons(all_cells)
+    pos = np.searchsorted(all_cells, cells)
+    n = len(all_cells)
+    pop = np.bincount(pos, weights=demand.pop, minlength=n)
+    frame["pop"] = pop
+    frame["older_pop"] = np.bincount(pos, weights=demand.older, minlength=n)
+    frame["density_per_km2"] = pop / frame["area_km2"].to_numpy()
+    # hexes without residents still get a time, measured from their centre
+    centres = shapely.centroid(frame.geometry.to_numpy())
+    centre_snap = walk_state.index.snap_points(shapely.get_x(centres), shapely.get_y(centres))
+    speed = walk_state.net.mode.speed_m_s
+    graph = walk_state.graphs["length"]
+    w = demand.pop
+    wsum = np.bincount(pos, weights=w, minlength=n)
+    for s in services:
+        cost = point_costs[f"walk:{columns.name('dist_m', s)}"]
+        finite = np.isfinite(cost)
+        num = np.bincount(pos[finite], weights=(w * cost)[finite], minlength=n)
+        wfin = np.bincount(pos[finite], weights=w[finite], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(wfin > 0, num / wfin, np.nan)
+        # mean over residents who reach a facility (NaN when none does);
+        # a hex without residents gets the value at its centre
+        centre_cost, _ = distances.costs_at_points(graph, walk_state.results[("length", s)], centre_snap)
+        mean = np.where(wsum > 0, mean, np.where(np.isfinite(centre_cost), centre_cost, np.nan))
+        frame[columns.name("dist_m", s)] = mean
+        frame[columns.name("mean_time_min", s)] = mean / speed / 60.0
+    return frame
