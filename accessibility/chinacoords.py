@@ -377,10 +377,7 @@ def _from_wgs(
     lon_a, lat_a = _lonlat(lon, lat)
     sel = _candidates(lon_a, lat_a, mainland_only)
     x, y = lon_a[sel], lat_a[sel]
-    mask = shapely_mask = np.ones(x.shape, dtype=bool)
-    if mainland_only and x.size:
-        shapely_mask = _inside(x, y)
-        mask = shapely_mask
+    mask = _inside(x, y) if mainland_only else np.ones(x.shape, dtype=bool)
     new_lon, new_lat = _wgs_to_gcj_raw(x, y)
     if to_bd:
         new_lon, new_lat = _gcj_to_bd_raw(new_lon, new_lat)

@@ -196,6 +196,13 @@ def run(
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     nets = {m: network_mod.graph_from_ways(ways, mode=m) for m in modes}
     walk = nets["walk"]
+    for m, net in nets.items():
+        i = net.info
+        if i.get("nodes_dropped"):
+            notes.append(
+                f"{m} network: kept the largest connected part; dropped {i['nodes_dropped']} nodes, "
+                f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces"
+            )
     if boundary is not None:
         study_area, n_ = areas.area_from_file(boundary, what="boundary")
         notes += n_
@@ -233,6 +240,12 @@ def run(
         weights = ["length"] + (["time"] if net.mode.weight == "time" else [])
         graphs = {w: distances.build_access_graph(net, access.facility, access.snapped, weight=w) for w in weights}
         states[m] = ModeState(net=net, index=index, access=access, graphs=graphs)
+    n_far_fac = int((fac["status"] != "used").sum())
+    if n_far_fac:
+        notes.append(
+            f"{n_far_fac} facilities lie more than {options.max_snap_m:g} m from any street and were not used "
+            "(layer facilities_rejected in results.gpkg)"
+        )
     demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat) for m, s in states.items()}
     far = demand_snaps["walk"].snap_dist_m > options.max_snap_m
     if far.any():
