@@ -17,6 +17,9 @@ Run folder contents
     the walking network and facility access points, for point queries.
 ``nodes_walk.parquet``
     per street node, distance to and id of the nearest facility per service.
+``demand_points.parquet``
+    per demand point (raster pixel or estimated building): lon, lat, pop,
+    older, h3 and per-service walking distance and nearest facility.
 ``manifest.json``
     inputs with checksums, parameters, package versions, stage timings.
 """
@@ -59,6 +62,7 @@ RUN_FILES = (
     "network_edges.parquet",
     "access_points.parquet",
     "nodes_walk.parquet",
+    "demand_points.parquet",
     "manifest.json",
 )
 
@@ -172,6 +176,8 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
         ap.to_parquet(tmp)
     with atomic_path(out / "nodes_walk.parquet") as tmp:
         result.node_table("walk").to_parquet(tmp)
+    with atomic_path(out / "demand_points.parquet") as tmp:
+        result.point_costs.to_parquet(tmp)
 
     goals = [g.to_dict() for g in result.goals]
     _write_json(
