@@ -3,10 +3,11 @@
 Chinese web maps do not publish WGS-84 coordinates:
 
 * **GCJ-02** ("Mars coordinates") is used by AMap/Gaode, Tencent and Google
-  Maps' China tiles. It is WGS-84 plus a smooth, position-dependent offset of
-  roughly 100-700 m, applied inside mainland China.
-* **BD-09** is used by Baidu. It is GCJ-02 plus a second, polar-coordinate
-  distortion (about another 1 km).
+  Maps' China tiles. It is WGS-84 plus a smooth, position-dependent offset
+  (20-700 m, median ~420 m over mainland China), applied inside mainland
+  China.
+* **BD-09** is used by Baidu. It is GCJ-02 plus a second distortion
+  (0.77-0.98 km), so 0.7-1.5 km from WGS-84 in all.
 
 Both offsets are given by the widely published forward formulas implemented
 below. Their inverses have no closed form; this module inverts them by
@@ -25,11 +26,13 @@ use. The outline includes a coastal strip of about 30 km (islands, reclaimed
 land, ports) split with the neighbours along the equidistance line.
 
 Accuracy of that outline: along the Shenzhen-Hong Kong border it follows
-Natural Earth to ~30 m, and Natural Earth itself is within a few hundred
-metres of the real border; near Macao Natural Earth is coarser (~1 km: the
-north-east of Hengqin island counts as Macao). Land borders with other
-countries are within ~0.5 km of Natural Earth. Points closer than that to a
-border may be classified wrongly.
+Natural Earth to ~30 m, and Natural Earth is there within ~200-300 m of the
+real border (checked against OpenStreetMap-based boundaries). Near Macao
+Natural Earth is coarse: its Hengqin island (Zhuhai) lacks the north-east,
+so parts of north-east Hengqin up to ~3 km from the Macao shore count as
+Macao and are left unconverted. Land borders with other countries follow
+Natural Earth to ~0.5 km. Points that close to a border may be classified
+wrongly.
 
 For inverse conversions (GCJ-02 or BD-09 to WGS-84) the decision is made on
 the WGS-84 position being solved for: a point is converted if that position
@@ -40,12 +43,18 @@ offset. That ambiguity is inherent in the obfuscation.
 
 Why not a PyPI package
 ----------------------
-``coordtransform``, ``eviltransform``, ``prcoords``, ``pygcj`` and
-``geocoordinates-rs`` (checked 2026) all decide "in China" with a bounding
-box (so Hong Kong, Macao, Taiwan, Seoul's neighbourhood of Pyongyang and
-northern Vietnam get shifted), most invert GCJ-02 with the one-step
-approximation ``wgs ~ gcj - offset(gcj)`` (1-2 m error), and none is
-vectorised over numpy arrays.
+The converters on PyPI (checked: coordtransform 0.2.1, eviltransform 0.1.1,
+prcoords 1.0.2, pygcj 0.0.2, geocoordinates-rs 0.14.2) all decide "in China"
+with a bounding box, which shifts Hong Kong, Macao, Taiwan and parts of
+Vietnam, Korea, Mongolia and Russia too; and their GCJ-02 inverses are the
+one-step approximation ``wgs ~ gcj - offset(gcj)`` (median 0.7 m, 95th
+percentile 2.4 m, up to ~4 m over mainland China) or iterations that stop
+at 1e-6 to 1e-5 degrees (0.1-1 m), mostly one point at a time in Python.
+No PyPI package ships a mainland-China outline that excludes Hong Kong and
+Macao except as part of Natural Earth's country boundaries, which the
+embedded outline is derived from. ``mainland_only=False``
+gives the bounding-box behaviour (box 73-135.5 E, 17-54.5 N) for data whose
+provider applied the offset there too.
 
 All functions accept scalars or array-likes of equal shape and return a
 tuple ``(lon, lat)`` of ``float64`` arrays of that shape. NaN in either input
@@ -56,6 +65,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -97,9 +107,11 @@ DEFAULT_TOL: Final = 1e-10  # degrees; ~0.01 mm
 DEFAULT_MAX_ITER: Final = 30
 
 _DATA_FILE: Final = Path(__file__).resolve().parent / "data" / "china_mainland.geojson"
-# Envelope outside which no point can be in the mainland polygon (checked in
-# tests against the polygon's bounds). Points outside it skip all the work.
-_ENVELOPE: Final = (73.0, 17.0, 136.0, 54.0)
+# Box (lon0, lat0, lon1, lat1) around the mainland polygon with >= 0.5 degree
+# to spare (checked in tests). Points outside it are never converted and skip
+# all the work; with ``mainland_only=False`` every point inside it is
+# converted (the bounding-box behaviour of other converters).
+_ENVELOPE: Final = (73.0, 17.0, 135.5, 54.5)
 
 ACCEPTED_CRS: Final = ("wgs84", "gcj02", "bd09", "cgcs2000")
 _CRS_ALIASES: Final = {
@@ -158,9 +170,13 @@ def _lonlat(lon: npt.ArrayLike, lat: npt.ArrayLike) -> LonLat:
 
 
 def _check_iteration(tol: float, max_iter: int) -> None:
-    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+    if isinstance(tol, bool) or not (
+        isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0
+    ):
         raise errors.InputError(f"tol must be a positive number of degrees; got {tol!r}.")
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+    if isinstance(max_iter, bool) or not (
+        isinstance(max_iter, numbers.Integral) and max_iter >= 1
+    ):
         raise errors.InputError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
 
 
@@ -173,6 +189,11 @@ def _mainland_polygon() -> shapely.Geometry:
     try:
         collection = json.loads(_DATA_FILE.read_text(encoding="utf-8"))
         geometry = shapely.from_geojson(json.dumps(collection["features"][0]["geometry"]))
+    except FileNotFoundError as exc:
+        raise errors.InputFileNotFoundError(
+            f"the embedded mainland-China boundary {_DATA_FILE} is missing; "
+            "reinstall the package."
+        ) from exc
     except (OSError, KeyError, IndexError, ValueError, shapely.errors.GEOSException) as exc:
         raise errors.InputError(
             f"cannot read the embedded mainland-China boundary {_DATA_FILE}: {exc}; "
@@ -221,7 +242,8 @@ def in_mainland_china(lon: npt.ArrayLike, lat: npt.ArrayLike) -> BoolArray:
     -----
     The test uses an embedded outline derived from Natural Earth 1:10m. It
     is accurate to a few hundred metres along the Hong Kong border and to
-    about a kilometre near Macao and along other land borders. The
+    about 0.5 km along other land borders; near Macao, parts of north-east
+    Hengqin (Zhuhai) up to ~3 km from the Macao shore count as Macao. The
     inputs should be WGS-84; the offsets (< 2 km) only matter near borders.
 
     Examples
@@ -230,7 +252,7 @@ def in_mainland_china(lon: npt.ArrayLike, lat: npt.ArrayLike) -> BoolArray:
     [True, False]
     """
     lon_a, lat_a = _lonlat(lon, lat)
-    return _inside(lon_a, lat_a)
+    return _inside(lon_a.reshape(-1), lat_a.reshape(-1)).reshape(lon_a.shape)
 
 
 # ---------------------------------------------------------------------------
@@ -244,8 +266,8 @@ def _gcj_offset(lon: FloatArray, lat: FloatArray) -> LonLat:
     the sine evaluations, which dominate the cost, ``sin(pi x)``,
     ``sin(pi y)`` and ``sin(6 pi x)`` are computed from ``sin(pi x / 3)``,
     ``sin(pi y / 3)`` and ``sin(2 pi x)`` with ``sin 3t = 3 sin t - 4 sin^3 t``,
-    and ``cos(lat)`` as ``sqrt(1 - sin^2(lat))``; this changes results by
-    < 1e-14 degrees.
+    and ``cos(lat)`` as ``sqrt(1 - sin^2(lat))``; results differ from the
+    textbook code by at most ~1e-14 degrees (a nanometre).
     """
     x = lon - 105.0
     y = lat - 35.0
@@ -293,7 +315,7 @@ def _gcj_to_bd_raw(lon: FloatArray, lat: FloatArray) -> LonLat:
 
 
 def _bd_to_gcj_approx(lon: FloatArray, lat: FloatArray) -> LonLat:
-    """The usual closed-form BD-09 -> GCJ-02 approximation (~1e-7 degrees)."""
+    """The usual closed-form BD-09 -> GCJ-02 approximation (error <= ~0.2 m)."""
     x = lon - _BD_DLON
     y = lat - _BD_DLAT
     z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
@@ -319,30 +341,29 @@ def _invert(
     """
     lon = start_lon.copy()
     lat = start_lat.copy()
-    active = np.ones(lon.shape, dtype=bool)
-    for _ in range(max_iter + 1):
-        f_lon, f_lat = forward(lon[active], lat[active])
-        r_lon = f_lon - target_lon[active]
-        r_lat = f_lat - target_lat[active]
+    idx = np.arange(lon.size)  # points not yet converged
+    for iteration in range(max_iter + 1):
+        f_lon, f_lat = forward(lon[idx], lat[idx])
+        r_lon = f_lon - target_lon[idx]
+        r_lat = f_lat - target_lat[idx]
         # NaN residuals compare False and so count as converged.
         still = (np.abs(r_lon) > tol) | (np.abs(r_lat) > tol)
-        idx = np.flatnonzero(active)
-        lon[idx[still]] -= r_lon[still]
-        lat[idx[still]] -= r_lat[still]
-        active[idx[~still]] = False
-        if not active.any():
+        idx, r_lon, r_lat = idx[still], r_lon[still], r_lat[still]
+        if idx.size == 0:
             return lon, lat
-    worst = float(np.max(np.hypot(r_lon[still], r_lat[still])))
+        if iteration == max_iter:
+            break
+        lon[idx] -= r_lon
+        lat[idx] -= r_lat
+    worst = float(np.max(np.hypot(r_lon, r_lat)))
     raise errors.InputError(
-        f"{what}: {int(still.sum())} point(s) did not converge in {max_iter} "
-        f"iterations (largest residual {worst:.3g} degrees). The offset formulas "
-        "are only meaningful near China; with mainland_only=False, are some "
-        "points far from China (e.g. near the poles)?"
+        f"{what}: {idx.size} point(s) did not converge in {max_iter} "
+        f"iterations (largest residual {worst:.3g} degrees); raise max_iter or tol."
     )
 
 
 def _gcj_to_wgs_raw(lon: FloatArray, lat: FloatArray, tol: float, max_iter: int) -> LonLat:
-    # One-step start (error 1-2 m), then iterate to ``tol``.
+    # One-step start (error up to ~4 m), then iterate to ``tol``.
     dlon, dlat = _gcj_offset(lon, lat)
     return _invert(
         _wgs_to_gcj_raw, lon, lat, lon - dlon, lat - dlat, tol, max_iter,
@@ -360,10 +381,9 @@ def _bd_to_gcj_raw(lon: FloatArray, lat: FloatArray, tol: float, max_iter: int) 
 # ---------------------------------------------------------------------------
 # Masked application
 # ---------------------------------------------------------------------------
-def _candidates(lon: FloatArray, lat: FloatArray, mainland_only: bool) -> BoolArray:
-    """Points that may need converting (skips NaN and, by default, far points)."""
-    finite = np.isfinite(lon) & np.isfinite(lat)
-    return finite & _near_china(lon, lat) if mainland_only else finite
+def _candidates(lon: FloatArray, lat: FloatArray) -> BoolArray:
+    """Points that may need converting: finite and inside ``_ENVELOPE``."""
+    return np.isfinite(lon) & np.isfinite(lat) & _near_china(lon, lat)
 
 
 def _finish(
@@ -373,17 +393,18 @@ def _finish(
     mask: BoolArray,
     new_lon: FloatArray,
     new_lat: FloatArray,
+    shape: tuple[int, ...],
 ) -> LonLat:
-    """Copy of the input with converted values where ``sel`` and ``mask``."""
+    """Copy of the flat input with converted values where ``sel`` and ``mask``."""
     out_lon = lon.copy()
     out_lat = lat.copy()
-    idx = np.flatnonzero(sel.ravel())[mask]
-    out_lon.ravel()[idx] = new_lon[mask]
-    out_lat.ravel()[idx] = new_lat[mask]
+    idx = np.flatnonzero(sel)[mask]
+    out_lon[idx] = new_lon[mask]
+    out_lat[idx] = new_lat[mask]
     nan = np.isnan(out_lon) | np.isnan(out_lat)
     out_lon[nan] = np.nan
     out_lat[nan] = np.nan
-    return out_lon, out_lat
+    return out_lon.reshape(shape), out_lat.reshape(shape)
 
 
 def _from_wgs(
@@ -393,13 +414,15 @@ def _from_wgs(
     to_bd: bool,
 ) -> LonLat:
     lon_a, lat_a = _lonlat(lon, lat)
-    sel = _candidates(lon_a, lat_a, mainland_only)
+    shape = lon_a.shape
+    lon_a, lat_a = lon_a.reshape(-1), lat_a.reshape(-1)
+    sel = _candidates(lon_a, lat_a)
     x, y = lon_a[sel], lat_a[sel]
     mask = _inside(x, y) if mainland_only else np.ones(x.shape, dtype=bool)
     new_lon, new_lat = _wgs_to_gcj_raw(x, y)
     if to_bd:
         new_lon, new_lat = _gcj_to_bd_raw(new_lon, new_lat)
-    return _finish(lon_a, lat_a, sel, mask, new_lon, new_lat)
+    return _finish(lon_a, lat_a, sel, mask, new_lon, new_lat, shape)
 
 
 def _from_offset(
@@ -419,7 +442,9 @@ def _from_offset(
     """
     _check_iteration(tol, max_iter)
     lon_a, lat_a = _lonlat(lon, lat)
-    sel = _candidates(lon_a, lat_a, mainland_only)
+    shape = lon_a.shape
+    lon_a, lat_a = lon_a.reshape(-1), lat_a.reshape(-1)
+    sel = _candidates(lon_a, lat_a)
     x, y = lon_a[sel], lat_a[sel]
     if source == "bd09":
         g_lon, g_lat = _bd_to_gcj_raw(x, y, tol, max_iter)
@@ -438,7 +463,7 @@ def _from_offset(
         new_lon, new_lat = g_lon, g_lat
     else:  # "bd09" from gcj02
         new_lon, new_lat = _gcj_to_bd_raw(g_lon, g_lat)
-    return _finish(lon_a, lat_a, sel, mask, new_lon, new_lat)
+    return _finish(lon_a, lat_a, sel, mask, new_lon, new_lat, shape)
 
 
 # ---------------------------------------------------------------------------
@@ -456,7 +481,10 @@ def wgs84_to_gcj02(
     mainland_only : bool, default True
         Apply the offset only inside mainland China (see
         :func:`in_mainland_china`); other points are returned unchanged.
-        ``False`` applies it everywhere (only meaningful near China).
+        ``False`` applies it to every point in the box 73-135.5 E, 17-54.5 N,
+        as most other converters do (Hong Kong, Macao, Taiwan and parts of
+        neighbouring countries are then shifted too); points outside the
+        box are always returned unchanged.
 
     Returns
     -------
@@ -488,7 +516,8 @@ def wgs84_to_bd09(
         WGS-84 longitude and latitude in degrees, of equal shape.
     mainland_only : bool, default True
         Convert only points inside mainland China; others are returned
-        unchanged. ``False`` converts every point.
+        unchanged. ``False`` converts every point in the box 73-135.5 E,
+        17-54.5 N (see :func:`wgs84_to_gcj02`).
 
     Returns
     -------
@@ -519,7 +548,9 @@ def gcj02_to_wgs84(
         GCJ-02 longitude and latitude in degrees, of equal shape.
     mainland_only : bool, default True
         Convert only points whose WGS-84 position (or the given position) is
-        in mainland China; others are returned unchanged.
+        in mainland China; others are returned unchanged. ``False``
+        converts every point in the box 73-135.5 E, 17-54.5 N (see
+        :func:`wgs84_to_gcj02`).
     tol : float, default 1e-10
         Stop when the forward transform of the result reproduces the input
         to within ``tol`` degrees in both coordinates.
@@ -535,11 +566,11 @@ def gcj02_to_wgs84(
     ------
     accessibility.errors.InputError
         If the inputs are invalid, or the iteration does not converge
-        (only possible with ``mainland_only=False`` far from China).
+        within ``max_iter`` (it needs about 4 at the default ``tol``).
 
     Notes
     -----
-    The common one-step inverse ``gcj - offset(gcj)`` is wrong by 1-2 m;
+    The common one-step inverse ``gcj - offset(gcj)`` is wrong by up to ~4 m;
     this function iterates ``w <- w - (wgs84_to_gcj02(w) - gcj)`` from it.
     """
     return _from_offset(
@@ -565,7 +596,8 @@ def gcj02_to_bd09(
     mainland_only : bool, default True
         Convert only points in mainland China (decided, as for
         :func:`gcj02_to_wgs84`, on their WGS-84 position); others are
-        returned unchanged.
+        returned unchanged. ``False``: every point in the box 73-135.5 E,
+        17-54.5 N.
     tol, max_iter
         Passed to the GCJ-02 inversion that locates the point.
 
@@ -601,7 +633,8 @@ def bd09_to_gcj02(
         BD-09 longitude and latitude in degrees, of equal shape.
     mainland_only : bool, default True
         Convert only points whose WGS-84 position (or the given position) is
-        in mainland China; others are returned unchanged.
+        in mainland China; others are returned unchanged. ``False``: every
+        point in the box 73-135.5 E, 17-54.5 N.
     tol : float, default 1e-10
         Convergence tolerance in degrees.
     max_iter : int, default 30
@@ -620,8 +653,8 @@ def bd09_to_gcj02(
     Notes
     -----
     The usual closed-form inverse (subtracting the distortion evaluated at
-    the BD-09 point) is good to about 1e-7 degrees (1 cm); it is used as the
-    starting point and refined to ``tol``.
+    the BD-09 point) is good to ~0.2 m; it is used as the starting point and
+    refined to ``tol``.
     """
     return _from_offset(
         lon, lat, source="bd09", target="gcj02",
@@ -645,7 +678,8 @@ def bd09_to_wgs84(
         BD-09 longitude and latitude in degrees, of equal shape.
     mainland_only : bool, default True
         Convert only points whose WGS-84 position (or the given position) is
-        in mainland China; others are returned unchanged.
+        in mainland China; others are returned unchanged. ``False``: every
+        point in the box 73-135.5 E, 17-54.5 N.
     tol : float, default 1e-10
         Convergence tolerance in degrees (for each of the two inversions).
     max_iter : int, default 30
