@@ -27,7 +27,15 @@ from scipy.sparse import csgraph
 from . import columns, snapping
 from . import network as network_mod
 
-__all__ = ["AccessGraph", "NearestResult", "build_access_graph", "nearest_facilities", "costs_at_points"]
+__all__ = [
+    "AccessGraph",
+    "NearestResult",
+    "build_access_graph",
+    "nearest_facilities",
+    "costs_at_points",
+    "point_facility_costs",
+    "node_table",
+]
 
 log = logging.getLogger(__name__)
 
@@ -192,28 +200,11 @@ def costs_at_points(graph: AccessGraph, result: NearestResult, snapped: snapping
     cost, facility
         Per point; ``inf`` and ``-1`` when no facility is reachable.
     """
-    e, t = snapped.edge, snapped.t
-    edges = graph.net.edges
-    u = edges["u"].to_numpy(np.int64)[e]
-    v = edges["v"].to_numpy(np.int64)[e]
-    fw = edges["forward"].to_numpy(bool)[e]
-    bw = edges["backward"].to_numpy(bool)[e]
-    key = e + t * 0.5
-    k = np.searchsorted(graph.ap_key, key, side="right")
-    m = len(graph.ap_key)
-    has_left = (k - 1 >= 0) & (graph.ap_edge[np.clip(k - 1, 0, max(m - 1, 0))] == e) if m else np.zeros(len(e), bool)
-    has_right = (k < m) & (graph.ap_edge[np.clip(k, 0, max(m - 1, 0))] == e) if m else np.zeros(len(e), bool)
-    kl, kr = np.clip(k - 1, 0, max(m - 1, 0)), np.clip(k, 0, max(m - 1, 0))
-    left = np.where(has_left, graph.ap_split_node[kl] if m else 0, u)
-    t_left = np.where(has_left, graph.ap_t[kl] if m else 0.0, 0.0)
-    right = np.where(has_right, graph.ap_split_node[kr] if m else 0, v)
-    t_right = np.where(has_right, graph.ap_t[kr] if m else 1.0, 1.0)
-    ecost = graph.edge_cost[e]
-    via_left = np.where(bw, np.maximum(t - t_left, 0.0) * ecost + result.cost[left], np.inf)
-    via_right = np.where(fw, np.maximum(t_right - t, 0.0) * ecost + result.cost[right], np.inf)
+    left, to_left, right, to_right, snap = _point_neighbours(graph, snapped)
+    via_left = to_left + result.cost[left]
+    via_right = to_right + result.cost[right]
     go_left = via_left <= via_right
     along = np.where(go_left, via_left, via_right)
-    snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
     cost = snap + along
     facility = np.where(np.isfinite(along), np.where(go_left, result.facility[left], result.facility[right]), -1)
     return cost, facility
@@ -229,3 +220,99 @@ def node_table(graph: AccessGraph, results: dict[str, NearestResult], facility_i
         fac = res.facility[: graph.n_base]
         data[columns.name("facility", key)] = np.where(fac >= 0, np.asarray(facility_ids, dtype=object)[np.maximum(fac, 0)], None)
     return pd.DataFrame(data)
+
+
+def _point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
+    """For each point: (left node, cost to it, right node, cost to it, snap cost); ``inf`` where one-way forbids."""
+    e, t = snapped.edge, snapped.t
+    edges = graph.net.edges
+    u = edges["u"].to_numpy(np.int64)[e]
+    v = edges["v"].to_numpy(np.int64)[e]
+    fw = edges["forward"].to_numpy(bool)[e]
+    bw = edges["backward"].to_numpy(bool)[e]
+    m = len(graph.ap_key)
+    k = np.searchsorted(graph.ap_key, e + t * 0.5, side="right")
+    if m:
+        kl, kr = np.clip(k - 1, 0, m - 1), np.clip(k, 0, m - 1)
+        has_left = (k - 1 >= 0) & (graph.ap_edge[kl] == e)
+        has_right = (k < m) & (graph.ap_edge[kr] == e)
+        left = np.where(has_left, graph.ap_split_node[kl], u)
+        t_left = np.where(has_left, graph.ap_t[kl], 0.0)
+        right = np.where(has_right, graph.ap_split_node[kr], v)
+        t_right = np.where(has_right, graph.ap_t[kr], 1.0)
+    else:
+        left, t_left, right, t_right = u, np.zeros(len(e)), v, np.ones(len(e))
+    ecost = graph.edge_cost[e]
+    to_left = np.where(bw, np.maximum(t - t_left, 0.0) * ecost, np.inf)
+    to_right = np.where(fw, np.maximum(t_right - t, 0.0) * ecost, np.inf)
+    snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
+    return left, to_left, right, to_right, snap
+
+
+def point_facility_costs(
+    graph: AccessGraph,
+    snapped: snapping.Snapped,
+    facility_rows: np.ndarray,
+    *,
+    limit: float,
+    chunk: int = 256,
+) -> pd.DataFrame:
+    """Sparse trip costs from points to *each* facility within ``limit``.
+
+    The cost matrix behind catchment methods (2SFCA) and site selection:
+    one limited Dijkstra per facility access point, in chunks of ``chunk``
+    sources so memory stays bounded; only reached (node, facility) pairs are
+    kept and joined to the points next to those nodes, all in numpy.
+
+    Parameters
+    ----------
+    graph
+        Access graph whose facilities include ``facility_rows``.
+    snapped
+        The points (e.g. residents), snapped to the same network.
+    facility_rows
+        Facility rows (as in ``graph.ap_facility``) to compute costs for.
+    limit
+        Largest cost kept (metres or seconds, the graph's unit).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``point``, ``facility``, ``cost``: one row per pair within ``limit``.
+    """
+    left, to_left, right, to_right, snap = _point_neighbours(graph, snapped)
+    n = graph.n_nodes
+    # node -> points touching it (as left or right neighbour), as a CSR-like index
+    touch_node = np.concatenate([left, right])
+    touch_point = np.concatenate([np.arange(len(left)), np.arange(len(right))])
+    touch_cost = np.concatenate([to_left, to_right]) + np.concatenate([snap, snap])
+    ok = np.isfinite(touch_cost) & (touch_cost <= limit)
+    touch_node, touch_point, touch_cost = touch_node[ok], touch_point[ok], touch_cost[ok]
+    order = np.argsort(touch_node, kind="stable")
+    touch_node, touch_point, touch_cost = touch_node[order], touch_point[order], touch_cost[order]
+    starts = np.searchsorted(touch_node, np.arange(n + 1))
+
+    wanted = np.isin(graph.ap_facility, np.asarray(facility_rows, np.int64))
+    stubs = graph.stub_node[wanted]
+    stub_fac = graph.ap_facility[wanted]
+    frames = []
+    for lo in range(0, len(stubs), chunk):
+        src = stubs[lo : lo + chunk]
+        dist = csgraph.dijkstra(graph.reverse_csr, directed=True, indices=src, limit=limit)
+        rows, nodes = np.nonzero(np.isfinite(dist))
+        if len(rows) == 0:
+            continue
+        node_cost = dist[rows, nodes]
+        counts = starts[nodes + 1] - starts[nodes]
+        rep = np.repeat(np.arange(len(nodes)), counts)
+        if len(rep) == 0:
+            continue
+        offs = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        idx = starts[nodes][rep] + offs
+        cost = node_cost[rep] + touch_cost[idx]
+        keep = cost <= limit
+        frames.append(pd.DataFrame({"point": touch_point[idx][keep], "facility": stub_fac[lo : lo + chunk][rows][rep][keep], "cost": cost[keep]}))
+    if not frames:
+        return pd.DataFrame({"point": np.array([], np.int64), "facility": np.array([], np.int64), "cost": np.array([], float)})
+    pairs = pd.concat(frames, ignore_index=True)
+    return pairs.groupby(["point", "facility"], as_index=False, sort=True)["cost"].min()
