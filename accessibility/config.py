@@ -36,6 +36,8 @@ __all__ = [
     "load_services",
     "load_goals",
     "load_mode",
+    "Provision",
+    "load_provisions",
     "GOAL_IDS",
 ]
 
@@ -338,6 +340,7 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
     data = _read_toml(path)
     top = _Checker(data, str(path))
     raw_goals = top.get("goal", list, required=True)
+    top.get("provision", list, [])  # read by load_provisions
     top.finish()
     goals: list[Goal] = []
     seen: set[str] = set()
@@ -420,6 +423,86 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
     if not goals:
         raise errors.ConfigError(f"{path}: no [[goal]] tables")
     return tuple(goals)
+
+
+# --------------------------------------------------------------------------- provision ratios
+
+
+@dataclass(frozen=True)
+class Provision:
+    """A provision ratio (POLICY.md §4) measured with floating catchments (2SFCA/E2SFCA).
+
+    ``supply`` is the facility column holding capacity (``beds``, ``places``,
+    ``area_m2``); the ratio is reported per ``per`` people of ``population``.
+    """
+
+    id: str
+    name_zh: str
+    name_en: str
+    service: str
+    supply: str
+    population: str
+    per: float
+    target: float
+    max_dist_m: float | None = None
+    max_time_s: float | None = None
+    speed_m_s: float | None = None
+    decay_steps: tuple[tuple[float, float], ...] = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
+    target_label: str = ""
+
+    def catchment_m(self, speed_m_s: float) -> float:
+        """Catchment size as a walking distance."""
+        if self.max_dist_m is not None:
+            return self.max_dist_m
+        assert self.max_time_s is not None
+        return self.max_time_s * speed_m_s
+
+
+def load_provisions(path: str | Path | None = None, *, services: Mapping[str, ServiceLayer] | None = None) -> tuple[Provision, ...]:
+    """Load the ``[[provision]]`` tables of a goals TOML (default: shipped ``layers/goals.toml``)."""
+    path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
+    data = _read_toml(path)
+    out = []
+    for i, raw in enumerate(data.get("provision", [])):
+        c = _Checker(raw, f"{path} [[provision]] #{i + 1}")
+        pid = c.get("id", str, required=True)
+        c.where = f"{path} provision '{pid}'"
+        service = c.get("service", str, required=True)
+        if services is not None and service not in services:
+            raise c.fail(f"unknown service '{service}'; known services are {sorted(services)}")
+        population = c.get("population", str, "total")
+        if population not in ("total", "older"):
+            raise c.fail(f"'population' must be \"total\" or \"older\", got {population!r}")
+        minutes = c.positive("max_time_min", None)
+        dist = c.positive("max_dist_m", None)
+        if (minutes is None) == (dist is None):
+            raise c.fail("set exactly one of 'max_time_min' and 'max_dist_m' (the catchment)")
+        steps = c.get("decay_steps", list, [[1 / 3, 1.0], [2 / 3, 0.68], [1.0, 0.22]])
+        try:
+            decay = tuple(sorted((float(a), float(b)) for a, b in steps))
+        except (TypeError, ValueError):
+            raise c.fail("'decay_steps' must be pairs [fraction of catchment, weight], e.g. [[0.33, 1.0], [1.0, 0.22]]") from None
+        if any(not 0 < a <= 1 or b < 0 for a, b in decay):
+            raise c.fail("'decay_steps' fractions must be in (0, 1] and weights non-negative")
+        out.append(
+            Provision(
+                id=pid,
+                name_zh=c.get("name_zh", str, pid),
+                name_en=c.get("name_en", str, pid),
+                service=service,
+                supply=c.get("supply", str, required=True),
+                population=population,
+                per=c.positive("per", 1.0),
+                target=c.positive("target"),
+                max_dist_m=dist,
+                max_time_s=minutes * 60.0 if minutes is not None else None,
+                speed_m_s=c.positive("walk_speed_m_s", None),
+                decay_steps=decay,
+                target_label=c.get("target_label", str, ""),
+            )
+        )
+        c.finish()
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- network recipes
