@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse import csgraph
 
 from . import columns, snapping
@@ -295,14 +296,32 @@ def point_facility_costs(
     wanted = np.isin(graph.ap_facility, np.asarray(facility_rows, np.int64))
     stubs = graph.stub_node[wanted]
     stub_fac = graph.ap_facility[wanted]
+    # Spatial chunks: a limited search from a group of nearby sources can only
+    # reach nodes within `limit` (as the crow flies) of them, so each chunk runs
+    # on the subgraph inside its sources' bounding box grown by that distance.
+    # This keeps the work per chunk local instead of O(chunk x all nodes).
+    lon, lat = node_lonlat(graph)
+    reach_deg = _reach_degrees(graph, limit, float(np.nanmedian(lat)) if len(lat) else 0.0)
+    cell = np.floor(np.column_stack([lon[stubs], lat[stubs]]) / max(reach_deg[1] * 2, 1e-9)).astype(np.int64)
+    order = np.lexsort((cell[:, 1], cell[:, 0]))
+    stubs, stub_fac = stubs[order], stub_fac[order]
     frames = []
     for lo in range(0, len(stubs), chunk):
         src = stubs[lo : lo + chunk]
-        dist = csgraph.dijkstra(graph.reverse_csr, directed=True, indices=src, limit=limit)
-        rows, nodes = np.nonzero(np.isfinite(dist))
+        sx, sy = lon[src], lat[src]
+        inside = (
+            (lon >= sx.min() - reach_deg[0]) & (lon <= sx.max() + reach_deg[0]) & (lat >= sy.min() - reach_deg[1]) & (lat <= sy.max() + reach_deg[1])
+        )
+        inside[src] = True
+        sub_nodes = np.flatnonzero(inside)
+        sub = graph.reverse_csr[sub_nodes][:, sub_nodes]
+        local = np.searchsorted(sub_nodes, src)
+        dist = csgraph.dijkstra(sub, directed=True, indices=local, limit=limit)
+        rows, cols = np.nonzero(np.isfinite(dist))
         if len(rows) == 0:
             continue
-        node_cost = dist[rows, nodes]
+        node_cost = dist[rows, cols]
+        nodes = sub_nodes[cols]
         counts = starts[nodes + 1] - starts[nodes]
         rep = np.repeat(np.arange(len(nodes)), counts)
         if len(rep) == 0:
@@ -316,3 +335,28 @@ def point_facility_costs(
         return pd.DataFrame({"point": np.array([], np.int64), "facility": np.array([], np.int64), "cost": np.array([], float)})
     pairs = pd.concat(frames, ignore_index=True)
     return pairs.groupby(["point", "facility"], as_index=False, sort=True)["cost"].min()
+
+
+def node_lonlat(graph: AccessGraph) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 position of every node of an access graph (split and stub nodes at their access point)."""
+    net = graph.net
+    pts = shapely.line_interpolate_point(net.edges.geometry.to_numpy()[graph.ap_edge], graph.ap_t, normalized=True)
+    ax, ay = shapely.get_x(pts), shapely.get_y(pts)
+    # nodes n..n+k-1 are split nodes and n+k..n+2k-1 their stubs, both in
+    # sorted access-point order; a stub sits where its access point joins the street
+    lon = np.concatenate([net.nodes["lon"].to_numpy(np.float64), ax, ax])
+    lat = np.concatenate([net.nodes["lat"].to_numpy(np.float64), ay, ay])
+    return lon, lat
+
+
+def _reach_degrees(graph: AccessGraph, limit: float, lat0: float) -> tuple[float, float]:
+    """Largest straight-line reach of a search limited to ``limit``, in degrees (lon, lat), with margin."""
+    if graph.weight == "time":
+        speed = np.max(graph.net.edges["length_m"].to_numpy() / np.maximum(graph.edge_cost, 1e-12)) if len(graph.edge_cost) else 0.0
+        metres = limit * max(float(speed), graph.snap_speed_m_s)
+    else:
+        metres = limit
+    metres = metres * 1.02 + 1.0  # great-circle vs degree box, rounding
+    dlat = metres / 111_000.0
+    dlon = metres / (111_000.0 * max(np.cos(np.radians(min(abs(lat0) + dlat, 89.0))), 1e-6))
+    return dlon, dlat
