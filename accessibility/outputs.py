@@ -22,6 +22,19 @@ Run folder contents
     older, h3 and per-service walking distance and nearest facility.
 ``manifest.json``
     inputs with checksums, parameters, package versions, stage timings.
+
+With planners' own data (see :mod:`accessibility.userdata`, :mod:`accessibility.zones`):
+
+``rejects_<service>.csv``
+    every row of a facility file that was not used, or used with a change:
+    file, row number, reason, action and the row's original columns
+    (UTF-8 with BOM, so Excel shows the Chinese).
+``merges.csv``
+    OSM facilities merged with (or replaced by) a user's facility.
+``rejects_zones.csv``
+    census rows that matched no zone, unusable counts, zones without a count.
+``results.gpkg`` layer ``districts``
+    per district: population and, per goal, eligible/covered population and share.
 """
 
 from __future__ import annotations
@@ -66,7 +79,7 @@ RUN_FILES = (
     "manifest.json",
 )
 
-_PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "pyarrow", "osmium", "h3", "h3ronpy", "rasterio")
+_PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "pyarrow", "osmium", "h3", "h3ronpy", "rasterio", "openpyxl", "rapidfuzz")
 
 
 @contextlib.contextmanager
@@ -148,6 +161,8 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
         "facilities_rejected": rejected,
         "study_area": gpd.GeoDataFrame({"name": ["study_area"]}, geometry=[result.study_area], crs="EPSG:4326"),
     }
+    if result.districts is not None:
+        layers["districts"] = result.districts
     if result.main_urban_area is not None:
         layers["main_urban_area"] = gpd.GeoDataFrame({"name": ["main_urban_area"]}, geometry=[result.main_urban_area], crs="EPSG:4326")
     with atomic_path(out / "results.gpkg") as tmp:
@@ -179,17 +194,23 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
     with atomic_path(out / "demand_points.parquet") as tmp:
         result.point_costs.to_parquet(tmp)
 
+    for name, table in result.tables.items():
+        with atomic_path(out / name) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
     goals = [g.to_dict() for g in result.goals]
-    _write_json(
-        out / "goals.json",
-        {
-            "population_source": result.demand.source,
-            "older_population_source": result.demand.older_source,
-            "population_is_estimate": result.demand.is_estimate,
-            "notes": result.notes,
-            "goals": goals,
-        },
-    )
+    for g in goals:
+        if g["id"] in result.by_district:
+            g["by_district"] = result.by_district[g["id"]]
+    summary = {
+        "population_source": result.demand.source,
+        "older_population_source": result.demand.older_source,
+        "population_is_estimate": result.demand.is_estimate,
+        "notes": result.notes,
+        "goals": goals,
+    }
+    if result.imports:
+        summary["facility_imports"] = result.imports
+    _write_json(out / "goals.json", summary)
     _write_text(out / "goals.md", goals_markdown(result))
     result.manifest["inputs"] = {
         k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())
@@ -217,7 +238,7 @@ def write_manifest(result: RunResult, out: str | Path) -> None:
             versions[pkg] = None
     manifest = dict(result.manifest)
     manifest["versions"] = versions
-    manifest["files"] = list(RUN_FILES)
+    manifest["files"] = list(RUN_FILES) + list(result.tables)
     _write_json(Path(out) / "manifest.json", manifest)
 
 
@@ -234,6 +255,11 @@ def goals_markdown(result: RunResult) -> str:
     lines += [
         f"- Population: {d.total:,.0f} ({d.source}); older population: {d.total_older:,.0f} ({d.older_source})",
         f"- Facilities used: {int((result.facilities['status'] == 'used').sum())} of {len(result.facilities)}",
+        *(
+            f"- Facility file {Path(i['path']).name} ({i['service']}, {i['crs']}): {i['used']} of {i['rows']} rows used, "
+            f"{i['rejected']} rejected, {i['fixed']} fixed, {i['values_left_empty']} with a value left empty (`{i['rejects_file']}`)"
+            for i in result.imports
+        ),
         "",
         "| goal | threshold | population | covered | share | target | verdict |",
         "|---|---|---|---:|---:|---|---|",
@@ -263,6 +289,17 @@ def goals_markdown(result: RunResult) -> str:
         if g.worst_hexes:
             lines += ["", "Worst hexagons (most uncovered people):", "", "| h3 | uncovered | eligible | share |", "|---|---:|---:|---:|"]
             lines += [f"| {h['h3']} | {h['uncovered_pop']:,.0f} | {h['eligible_pop']:,.0f} | {_pct(h['share'])} |" for h in g.worst_hexes]
+        if g.id in result.by_district:
+            lines += ["", "By district:", "", "| district | covered | eligible | uncovered | share |", "|---|---:|---:|---:|---:|"]
+            rows = result.by_district[g.id]
+            lines += [
+                f"| {r['district_name']} | {r['covered_pop']:,.0f} | {r['eligible_pop']:,.0f} | {r['uncovered_pop']:,.0f} | {_pct(r['share'])} |"
+                for r in rows
+                if r["eligible_pop"] > 0
+            ]
+            empty = sum(r["eligible_pop"] <= 0 for r in rows)
+            if empty:
+                lines.append(f"\n{empty} districts without eligible residents in the area are left out of this table (they are in goals.json).")
         for w in g.warnings:
             lines.append(f"- **Warning:** {w}")
     if result.notes:

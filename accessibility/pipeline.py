@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, columns, config, distances, errors, facilities, goals, hexes, osm, population, snapping
+from . import areas, columns, config, distances, errors, facilities, goals, hexes, osm, population, snapping, userdata, zones
 from . import network as network_mod
 
 __all__ = ["RunOptions", "RunResult", "ModeState", "run"]
@@ -84,6 +84,10 @@ class RunResult:
     point_costs: pd.DataFrame
     manifest: dict
     notes: list[str]
+    districts: gpd.GeoDataFrame | None = None  # district polygons with per-goal columns
+    by_district: dict[str, list[dict]] = field(default_factory=dict)  # goal id -> rows per district
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # extra CSVs of the run folder (rejects, merges)
+    imports: list[dict] = field(default_factory=list)  # summaries of the user facility files
 
     def goal(self, goal_id: str) -> goals.GoalResult:
         for g in self.goals:
@@ -141,12 +145,17 @@ def run(
     older_rasters: Sequence[str | Path] = (),
     boundary: str | Path | None = None,
     main_urban_area: str | Path | None = None,
+    boundary_crs: str | None = None,
+    facility_files: Sequence[userdata.FacilityInput] = (),
+    zone_input: zones.ZoneInput | None = None,
+    districts: str | Path | zones.DistrictInput | None = None,
     goals_file: str | Path | Sequence[config.Goal] | None = None,
     layers_dir: str | Path | None = None,
     only_goals: Sequence[str] | None = None,
     options: RunOptions | None = None,
     out: str | Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    cache_dir: str | Path | None | bool = None,
 ) -> RunResult:
     """Check every policy goal on an OSM extract.
 
@@ -165,6 +174,19 @@ def run(
     main_urban_area
         Polygon file of the main urban area (主城区) for goals with
         ``area = "main_urban_area"``. Default: the study area.
+    boundary_crs
+        Declared CRS of ``boundary`` and ``main_urban_area`` (e.g.
+        ``"gcj02"`` for DataV/AMap files, which claim WGS-84). Default: the files'.
+    facility_files
+        Planners' facility lists (:class:`~accessibility.userdata.FacilityInput`),
+        each for one service, replacing or complementing its OSM facilities.
+        Rejected rows go to ``rejects_<service>.csv``, merges to ``merges.csv``.
+    zone_input
+        Population zones with counts (:class:`~accessibility.zones.ZoneInput`),
+        instead of rasters or the estimate.
+    districts
+        Polygon file (or :class:`~accessibility.zones.DistrictInput`) for
+        per-district results of every goal.
     goals_file
         Goals TOML or a sequence of :class:`~accessibility.config.Goal`.
     layers_dir
@@ -177,8 +199,13 @@ def run(
         Run folder to write (see :func:`~accessibility.outputs.write_run`).
     progress
         Called as ``progress(stage, i, n)`` at the start of each stage.
+    cache_dir
+        Network cache folder (:mod:`~accessibility.cache`): ``None`` the
+        default (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``), ``False``
+        parse the OSM file every time.
     """
     options = options or RunOptions()
+    facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
     stages = _Stages(progress)
     notes: list[str] = []
     services = config.load_services(layers_dir)
@@ -192,9 +219,10 @@ def run(
 
     # ---------------------------------------------------------------- network
     stages.start("network")
-    ways = osm.read_highways(osm_path)
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
-    nets = {m: network_mod.graph_from_ways(ways, mode=m) for m in modes}
+    from . import cache as network_cache  # parsed networks reused across runs (same file and recipe)
+
+    nets = network_cache.load_or_build_many(osm_path, modes, cache_dir=cache_dir)
     walk = nets["walk"]
     for m, net in nets.items():
         i = net.info
@@ -204,29 +232,55 @@ def run(
                 f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces"
             )
     if boundary is not None:
-        study_area, n_ = areas.area_from_file(boundary, what="boundary")
+        study_area, n_ = areas.area_from_file(boundary, what="boundary", crs=boundary_crs)
         notes += n_
         areas.check_overlap(study_area, walk.bounds(), what="boundary", path=boundary)
     else:
         study_area = areas.default_study_area(walk.nodes["lon"].to_numpy(), walk.nodes["lat"].to_numpy())
         notes.append("study area: convex hull of the street network (no --boundary given)")
     if main_urban_area is not None:
-        mua, n_ = areas.area_from_file(main_urban_area, what="main urban area")
+        mua, n_ = areas.area_from_file(main_urban_area, what="main urban area", crs=boundary_crs)
         notes += n_
         areas.check_overlap(mua, walk.bounds(), what="main urban area", path=main_urban_area)
     else:
         mua = None
+    tables: dict[str, pd.DataFrame] = {}
+    district_frame = None
+    if districts is not None:
+        d_in = districts if isinstance(districts, zones.DistrictInput) else zones.DistrictInput(districts)
+        district_frame, n_ = zones.districts_from_file(d_in.path, crs=d_in.crs, name_col=d_in.name_col, code_col=d_in.code_col, encoding=d_in.encoding)
+        notes += n_
+        areas.check_overlap(shapely.union_all(district_frame.geometry.to_numpy()), walk.bounds(), what="districts", path=d_in.path)
+    zone_frame = None
+    if zone_input is not None:
+        if population_raster is not None or older_rasters:
+            raise errors.InputError("give the population either as zones (--zones) or as rasters (--population/--older-population), not both")
+        zone_frame, zone_rejects, n_ = zones.zones_from_file(
+            zone_input.path, crs=zone_input.crs, pop_col=zone_input.pop_col, older_col=zone_input.older_col,
+            older_share_col=zone_input.older_share_col, code_col=zone_input.code_col, name_col=zone_input.name_col,
+            table=zone_input.table, table_key=zone_input.table_key, encoding=zone_input.encoding,
+        )
+        notes += n_
+        tables["rejects_zones.csv"] = zone_rejects
+        areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=zone_input.path)
 
     # ------------------------------------------------------------- facilities
     stages.start("facilities")
-    need_estimate = population_raster is None
+    need_estimate = population_raster is None and (zone_frame is None or zone_input.spread == "buildings")
     keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
     features = osm.read_features(osm_path, keys)
     fac = facilities.facilities_from_features(features, services)
+    fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes)
 
     # ------------------------------------------------------------- population
     stages.start("population")
-    demand = _demand(features, walk, study_area, population_raster, older_rasters, options)
+    if zone_frame is not None:
+        demand = zones.demand_from_zones(
+            zone_frame, study_area, spread=zone_input.spread, features=features, cell_m=zone_input.cell_m,
+            older_share=options.older_share, source=Path(zone_input.table or zone_input.path).name,
+        )
+    else:
+        demand = _demand(features, walk, study_area, population_raster, older_rasters, options)
     notes += demand.notes
 
     # --------------------------------------------------------------- snapping
@@ -249,9 +303,10 @@ def run(
     demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat) for m, s in states.items()}
     far = demand_snaps["walk"].snap_dist_m > options.max_snap_m
     if far.any():
-        share_far = demand.pop[far].sum() / max(demand.total, 1e-9)
+        people_far = float(demand.pop[far].sum())
         notes.append(
-            f"{share_far:.1%} of residents live more than {options.max_snap_m:g} m from any mapped street; "
+            f"{people_far:,.0f} residents ({people_far / max(demand.total, 1e-9):.2%}) live more than "
+            f"{options.max_snap_m:g} m from any mapped street; "
             "their walk to the street is counted, but the map may be missing paths there"
         )
 
@@ -293,6 +348,8 @@ def run(
     results = []
     straight_cache: dict[str, np.ndarray] = {}
     in_mua = shapely.contains_xy(mua, demand.lon, demand.lat) if mua is not None else np.ones(len(demand), bool)
+    district_of_point = zones.district_of_points(district_frame, demand.lon, demand.lat) if district_frame is not None else None
+    by_district: dict[str, list[dict]] = {}
     hex_goal_cols = []
     for g in goal_list:
         state = states[g.mode]
@@ -326,6 +383,8 @@ def run(
             notes=area_note + ([f"population is an ESTIMATE ({demand.source})"] if demand.is_estimate else []),
         )
         results.append(res)
+        if district_of_point is not None:
+            by_district[g.id] = zones.goal_by_district(district_of_point, district_frame, np.where(in_area, weights, 0.0), covered)
         hex_goal_cols.append(goals.hex_goal_columns(g.id, pd.Index(hex_frame["h3"]), hex_id_of_point, np.where(in_area, weights, 0.0), covered))
         for key, val in costs.items():
             point_costs.setdefault(f"goal:{g.id}:{key}", val)
@@ -354,7 +413,12 @@ def run(
         },
         "services": list(services),
         "goals": [asdict(g) for g in goal_list],
+        "facility_imports": imports,
     }
+    if zone_frame is not None:
+        manifest["zones"] = {"zones": len(zone_frame), "total": float(zone_frame["pop"].sum()), "demand_total": demand.total, "spread": zone_input.spread}
+    if district_frame is not None:
+        manifest["districts"] = {"districts": len(district_frame), "names": district_frame["district_name"].tolist()}
     result = RunResult(
         goals=results,
         hexes=hex_frame,
@@ -366,19 +430,48 @@ def run(
         point_costs=point_table,
         manifest=manifest,
         notes=notes,
+        districts=zones.district_layer(district_frame, by_district, demand, district_of_point) if district_frame is not None else None,
+        by_district=by_district,
+        tables=tables,
+        imports=imports,
     )
     if out is not None:
         from . import outputs
 
         stages.start("outputs")
         manifest["timings_s"] = stages.timings
-        outputs.write_run(result, out, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
+        outputs.write_run(result, out, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "facility_files": [str(f.path) for f in facility_files], "zones": zone_input.path if zone_input else None, "zones_table": zone_input.table if zone_input else None, "districts": districts.path if isinstance(districts, zones.DistrictInput) else districts, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
     manifest["timings_s"] = stages.done()
     if out is not None:
         from . import outputs
 
         outputs.write_manifest(result, out)
     return result
+
+
+def _user_facilities(fac, facility_files, services, study_area, tables, notes) -> tuple[gpd.GeoDataFrame, list[dict]]:
+    """Import each facility file, merge it into ``fac`` and record rejects, merges and a summary."""
+    imports: list[dict] = []
+    merges: list[pd.DataFrame] = []
+    for spec in facility_files:
+        got = userdata.read_facilities(spec.path, **spec.options(), area=study_area, services=services)
+        fac, merged = userdata.merge_layers(fac, got.facilities, service=spec.service, mode=spec.mode, max_dist_m=spec.merge_dist_m)
+        merges.append(merged)
+        name = f"rejects_{spec.service}.csv"
+        tables[name] = pd.concat([tables[name], got.rejects], ignore_index=True) if name in tables else got.rejects
+        s = dict(got.summary, mode=spec.mode, merged=int((merged["action"] == "merged").sum()), replaced_osm=int((merged["action"] == "replaced").sum()))
+        s["rejects_file"] = name
+        imports.append(s)
+        notes.extend(n if Path(spec.path).name in n else f"{Path(spec.path).name}: {n}" for n in got.notes)
+        notes.append(
+            f"{spec.service}: {Path(spec.path).name} ({s['crs']}, {spec.mode}): {s['rows']} rows, {s['used']} used, {s['rejected']} rejected, "
+            f"{s['fixed']} fixed, {s['values_left_empty']} with a value left empty ({name}); "
+            + (f"{s['replaced_osm']} OSM facilities replaced" if spec.mode == "replace" else f"{s['merged']} merged with OSM facilities")
+            + " (merges.csv)"
+        )
+    if facility_files:
+        tables["merges.csv"] = pd.concat(merges, ignore_index=True) if merges else pd.DataFrame(columns=list(userdata.MERGE_COLUMNS))
+    return fac, imports
 
 
 def _demand(features, walk, study_area, population_raster, older_rasters, options) -> population.Demand:
@@ -426,7 +519,7 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
     for s in services:
         cost = point_costs[f"walk:{columns.name('dist_m', s)}"]
         finite = np.isfinite(cost)
-        num = np.bincount(pos[finite], weights=(w * cost)[finite], minlength=n)
+        num = np.bincount(pos[finite], weights=w[finite] * cost[finite], minlength=n)
         wfin = np.bincount(pos[finite], weights=w[finite], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(wfin > 0, num / wfin, np.nan)

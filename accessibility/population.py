@@ -105,15 +105,18 @@ def raster_points(path: str | Path, area: shapely.Geometry) -> tuple[np.ndarray,
                 f"{path}: the raster (bounds {tuple(round(b, 4) for b in rb)} in {src.crs.to_string()}) does not overlap "
                 f"the study area (lon {minx:.4f}-{maxx:.4f}, lat {miny:.4f}-{maxy:.4f}); use a raster of the same place"
             )
-        window = rasterio.windows.from_bounds(*bounds, transform=src.transform).round_offsets("floor").round_lengths("ceil")
-        window = window.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
+        col0, row0, col1, row1 = _pixel_range(src.transform, bounds, src.width, src.height)
+        window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
         data = src.read(1, window=window, masked=True).astype(np.float64)
         values = np.where(np.ma.getmaskarray(data), 0.0, np.ma.getdata(data))
         values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
         rows, cols = np.nonzero(values)
         counts = values[rows, cols]
-        transform = src.window_transform(window)
-        x, y = transform * (cols + 0.5, rows + 0.5)
+        # pixel centres from the affine coefficients (x = a*col + b*row + c, y = d*col + e*row + f)
+        t = src.transform
+        cc, rr = cols + col0 + 0.5, rows + row0 + 0.5
+        x = t.a * cc + t.b * rr + t.c
+        y = t.d * cc + t.e * rr + t.f
         crs = src.crs
     if not crs.to_epsg() == 4326:
         to_wgs = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
@@ -131,6 +134,21 @@ def raster_points(path: str | Path, area: shapely.Geometry) -> tuple[np.ndarray,
     if not inside.any():
         raise errors.NoOverlapError(f"{path}: no populated pixel lies inside the study area; check the raster and the boundary")
     return x[inside], y[inside], counts[inside], notes
+
+
+def _pixel_range(t, bounds: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    """Columns and rows (start inclusive, end exclusive) of the pixels covering ``bounds``, clipped to the raster."""
+    minx, miny, maxx, maxy = bounds
+    det = t.a * t.e - t.b * t.d
+    xs = np.array([minx, maxx, minx, maxx]) - t.c
+    ys = np.array([miny, miny, maxy, maxy]) - t.f
+    cols = (t.e * xs - t.b * ys) / det
+    rows = (-t.d * xs + t.a * ys) / det
+    col0 = int(np.clip(np.floor(cols.min()), 0, width))
+    col1 = int(np.clip(np.ceil(cols.max()), 0, width))
+    row0 = int(np.clip(np.floor(rows.min()), 0, height))
+    row1 = int(np.clip(np.ceil(rows.max()), 0, height))
+    return col0, row0, col1, row1
 
 
 def demand_from_rasters(

@@ -1,0 +1,287 @@
+"""A cache of parsed street networks, so a province is parsed once, not per run or goal.
+
+A cached network is keyed by what it was built from:
+
+* the OSM file's **content** (sha256, not its name or date),
+* the mode recipe's **content** (every field of ``networks/<mode>.toml``),
+* ``largest_component``,
+* the package version, a cache format number and a digest of the modules
+  that build networks (``osm.py``, ``network.py``, this file), so an edited
+  reader never serves a stale graph.
+
+Each entry is a folder of flat arrays, not a pickle: ``nodes.parquet``
+(osmid, lon, lat), ``edges.parquet`` (u, v, length_m, forward, backward,
+highway, name, osm_way_id, speed_m_s), ``edge_coords.npy`` with
+``edge_offsets.npy`` (every edge's geometry as one coordinate array) and
+``meta.json`` (the key's parts and the network's build facts). Loading a
+million-node network takes about a second (README, "Province scale").
+
+Entries are written to a temporary folder beside their final place and
+renamed into it, so a crash or a concurrent run never leaves a half-written
+entry that looks complete; an entry that fails to load is rebuilt.
+
+Where the cache lives (:func:`default_cache_dir`): ``$ACCESSIBILITY_CACHE``
+if set, else ``networks/cache/`` in a source checkout (git-ignored), else
+``$XDG_CACHE_HOME/accessibility/networks`` (``~/.cache/...``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from . import __version__, config, errors, osm
+from . import network as network_mod
+
+__all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "NetworkCache"]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming the cache folder.
+CACHE_ENV = "ACCESSIBILITY_CACHE"
+#: Bumped when the on-disk layout changes.
+FORMAT_VERSION = 1
+
+_EDGE_COLUMNS = ("u", "v", "length_m", "forward", "backward", "highway", "name", "osm_way_id", "speed_m_s")
+_CODE_FILES = ("osm.py", "network.py", "cache.py")
+_sha_memo: dict[tuple[str, int, int], str] = {}
+
+
+def default_cache_dir() -> Path:
+    """``$ACCESSIBILITY_CACHE``, else ``networks/cache`` in a checkout, else the user cache folder."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "networks").is_dir():
+        return checkout / "networks" / "cache"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "accessibility" / "networks"
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (memoised per path, size and modification time within a process)."""
+    path = Path(path)
+    st = path.stat()
+    memo_key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if memo_key in _sha_memo:
+        return _sha_memo[memo_key]
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    _sha_memo[memo_key] = digest = h.hexdigest()
+    return digest
+
+
+def _code_digest() -> str:
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _CODE_FILES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _recipe_dict(recipe: config.ModeRecipe) -> dict:
+    d = dataclasses.asdict(recipe)
+    d.pop("source", None)
+    return d
+
+
+def key_parts(osm_sha256: str, recipe: config.ModeRecipe, largest_component: bool) -> dict:
+    """Everything a cached network depends on."""
+    return {
+        "osm_sha256": osm_sha256,
+        "recipe": _recipe_dict(recipe),
+        "largest_component": bool(largest_component),
+        "package_version": __version__,
+        "format": FORMAT_VERSION,
+        "code": _code_digest(),
+    }
+
+
+def network_key(osm_path: str | Path, mode: str | config.ModeRecipe = "walk", *, largest_component: bool = True) -> str:
+    """The cache key (hex) of a network: file content, recipe content, options, versions."""
+    recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
+    parts = key_parts(file_sha256(osm_path), recipe, largest_component)
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def _write_entry(net: network_mod.Network, folder: Path, meta: dict) -> None:
+    folder.mkdir(parents=True)
+    nodes = net.nodes
+    pq.write_table(
+        pa.table({"osmid": nodes["osmid"].to_numpy(np.int64), "lon": nodes["lon"].to_numpy(np.float64), "lat": nodes["lat"].to_numpy(np.float64)}),
+        folder / "nodes.parquet",
+    )
+    e = net.edges
+    cols = {}
+    for c in _EDGE_COLUMNS:
+        values = e[c].to_numpy()
+        cols[c] = pa.array(values.astype(str) if values.dtype == object else values) if c in ("highway", "name") else pa.array(values)
+    pq.write_table(pa.table(cols), folder / "edges.parquet")
+    coords, index = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
+    offsets = np.zeros(len(e) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(index, minlength=len(e)), out=offsets[1:])
+    np.save(folder / "edge_coords.npy", coords)
+    np.save(folder / "edge_offsets.npy", offsets)
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def _read_entry(folder: Path, recipe: config.ModeRecipe) -> network_mod.Network:
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    nt = pq.read_table(folder / "nodes.parquet")
+    nodes = pd.DataFrame({c: nt.column(c).to_numpy() for c in ("osmid", "lon", "lat")})
+    et = pq.read_table(folder / "edges.parquet")
+    coords = np.load(folder / "edge_coords.npy")
+    offsets = np.load(folder / "edge_offsets.npy")
+    n_edges = et.num_rows
+    if len(offsets) != n_edges + 1 or offsets[-1] != len(coords):
+        raise ValueError("edge geometry arrays do not match the edge table")
+    geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(n_edges), np.diff(offsets)))
+    data = {}
+    for c in _EDGE_COLUMNS:
+        col = et.column(c)
+        data[c] = col.to_numpy(zero_copy_only=False)
+    edges = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
+    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]))
+
+
+class NetworkCache:
+    """A folder of cached networks (see the module docstring)."""
+
+    def __init__(self, directory: str | Path | None = None):
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+
+    def entry(self, key: str) -> Path:
+        return self.directory / key[:2] / key
+
+    def load(self, key: str, recipe: config.ModeRecipe) -> network_mod.Network | None:
+        folder = self.entry(key)
+        if not (folder / "meta.json").is_file():
+            return None
+        try:
+            return _read_entry(folder, recipe)
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is rebuilt, never fatal
+            log.warning("network cache entry %s cannot be read (%s); rebuilding it", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+
+    def store(self, key: str, net: network_mod.Network, parts: dict) -> Path:
+        """Write an entry atomically (temporary folder, then rename); returns its folder."""
+        folder = self.entry(key)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=folder.parent))
+        meta = {"key": key, "parts": parts, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "info": net.info}
+        try:
+            _write_entry(net, tmp / "entry", meta)
+            try:
+                os.rename(tmp / "entry", folder)
+            except OSError:
+                if not (folder / "meta.json").is_file():  # not a concurrent writer's finished entry
+                    shutil.rmtree(folder, ignore_errors=True)
+                    os.rename(tmp / "entry", folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+
+def load_or_build_many(
+    osm_path: str | Path,
+    modes: Iterable[str | config.ModeRecipe],
+    *,
+    cache_dir: str | Path | None | bool = None,
+    largest_component: bool = True,
+) -> dict[str, network_mod.Network]:
+    """Networks of several modes from one OSM file, parsing the file at most once.
+
+    Parameters
+    ----------
+    osm_path
+        The OSM extract.
+    modes
+        Mode ids or recipes.
+    cache_dir
+        Cache folder; ``None`` the default (:func:`default_cache_dir`);
+        ``False`` no cache (always parse).
+    largest_component
+        As in :func:`~accessibility.network.graph_from_ways`.
+
+    Returns
+    -------
+    dict
+        By mode as given (a recipe object: by its id). Each network's ``info["cache"]`` says ``"hit"``,
+        ``"stored"`` or ``"off"``.
+    """
+    osm_path = osm.check_osm_path(osm_path)
+    modes = list(modes)
+    recipes = [m if isinstance(m, config.ModeRecipe) else config.load_mode(m) for m in modes]
+    out: dict[str, network_mod.Network] = {}
+    cache = None if cache_dir is False else NetworkCache(None if cache_dir in (None, True) else cache_dir)
+    todo: list[tuple[config.ModeRecipe, str | None, dict | None]] = []
+    sha = file_sha256(osm_path) if cache is not None else None
+    for recipe in recipes:
+        if cache is None:
+            todo.append((recipe, None, None))
+            continue
+        parts = key_parts(sha, recipe, largest_component)
+        key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+        t = time.perf_counter()
+        net = cache.load(key, recipe)
+        if net is None:
+            todo.append((recipe, key, parts))
+            continue
+        net.info.update(source=str(osm_path), cache="hit", cache_entry=str(cache.entry(key)))
+        log.info("network %s: loaded from cache %s in %.2f s", recipe.id, cache.entry(key), time.perf_counter() - t)
+        out[recipe.id] = net
+    if todo:
+        ways = osm.read_highways(osm_path)
+        for recipe, key, parts in todo:
+            net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
+            if cache is None:
+                net.info["cache"] = "off"
+            else:
+                try:
+                    folder = cache.store(key, net, parts)
+                    net.info.update(cache="stored", cache_entry=str(folder))
+                except OSError as exc:  # a read-only or full disk must not fail the analysis
+                    log.warning("cannot write the network cache in %s (%s); continuing without it", cache.directory, exc)
+                    net.info["cache"] = f"not written: {exc}"
+            out[recipe.id] = net
+    return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}
+
+
+def load_or_build(
+    osm_path: str | Path,
+    mode: str | config.ModeRecipe = "walk",
+    *,
+    cache_dir: str | Path | None | bool = None,
+    largest_component: bool = True,
+) -> network_mod.Network:
+    """The network of one mode: from the cache when the same file and recipe were parsed before.
+
+    >>> net = load_or_build("hangzhou.osm.pbf", "walk", cache_dir="networks/cache")  # doctest: +SKIP
+    """
+    recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
+    try:
+        return load_or_build_many(osm_path, [recipe], cache_dir=cache_dir, largest_component=largest_component)[recipe.id]
+    except KeyError as exc:  # pragma: no cover - defensive
+        raise errors.AccessibilityError(f"network for mode {recipe.id} was not built") from exc

@@ -1,0 +1,467 @@
+/* accessibility briefing map: compact hexagon themes, facility markers, outlines,
+ * basemaps with an offline fallback, and a legend, for Leaflet 1.9.
+ *
+ * The data lives in <script type="application/json" id="acc-map-data">, written
+ * by accessibility/maps.py. Hexagon geometry and values are zigzag/LEB128
+ * varint streams in base64 (a 100k-hexagon city stays a few MB), decoded once
+ * and drawn on one canvas per visible theme.
+ *
+ * Every text that comes from a planner's file (facility names, districts,
+ * services) reaches the page through textContent, never innerHTML.
+ */
+(function (window, document) {
+  "use strict";
+  var L = window.L;
+  var AccMap = {};
+  var DATA = null;
+  var HEX = null;
+  var fillThemes = [];   // hexagon fill themes: at most one shown at a time
+  var legendControl = null;
+
+  // ------------------------------------------------------------------ decoding
+  function bytesOf(b64) {
+    var bin = window.atob(b64), n = bin.length, out = new Uint8Array(n);
+    for (var i = 0; i < n; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  // unsigned LEB128 varints -> Float64Array of `count` values
+  function varints(b64, count) {
+    var bytes = bytesOf(b64), out = new Float64Array(count), pos = 0, k = 0;
+    while (k < count) {
+      var v = 0, mul = 1, b;
+      do {
+        b = bytes[pos++];
+        v += (b & 127) * mul;
+        mul *= 128;
+      } while (b & 128);
+      out[k++] = v;
+    }
+    return out;
+  }
+
+  function unzig(u) { return (u % 2) ? -(u + 1) / 2 : u / 2; }
+
+  function mercX(lon) { return (lon + 180) / 360 * 256; }
+  function mercY(lat) {
+    var s = Math.sin(Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI / 180);
+    return 128 - 256 / (4 * Math.PI) * Math.log((1 + s) / (1 - s));
+  }
+
+  function decodeHexes(h) {
+    var s = varints(h.geom, h.geomCount), n = h.n, scale = h.scale;
+    var nv = new Uint8Array(n), start = new Uint32Array(n + 1);
+    var xs = new Float64Array(h.vertices), ys = new Float64Array(h.vertices);
+    var cx = new Float64Array(n), cy = new Float64Array(n), rad = new Float64Array(n);
+    var p = 0, v = 0, ax = 0, ay = 0, prevK = -1, off = new Float64Array(64);
+    for (var i = 0; i < n; i++) {
+      var k = s[p++];
+      ax += unzig(s[p++]);
+      ay += unzig(s[p++]);
+      start[i] = v;
+      nv[i] = k;
+      var same = (k === prevK);
+      var sx = 0, sy = 0, minx = Infinity, maxx = -Infinity, miny = Infinity, maxy = -Infinity;
+      for (var j = 0; j < k; j++) {
+        var dx = 0, dy = 0;
+        if (j > 0) {
+          dx = unzig(s[p++]); dy = unzig(s[p++]);
+          if (same) { dx += off[2 * j]; dy += off[2 * j + 1]; }
+          off[2 * j] = dx; off[2 * j + 1] = dy;
+        }
+        var x = mercX((ax + dx) / scale), y = mercY((ay + dy) / scale);
+        xs[v] = x; ys[v] = y; v++;
+        sx += x; sy += y;
+        if (x < minx) minx = x; if (x > maxx) maxx = x;
+        if (y < miny) miny = y; if (y > maxy) maxy = y;
+      }
+      prevK = k;
+      cx[i] = sx / k; cy[i] = sy / k;
+      rad[i] = Math.max(maxx - minx, maxy - miny) / 2;
+    }
+    start[n] = v;
+    var fields = {};
+    Object.keys(h.fields).forEach(function (name) {
+      var f = h.fields[name], raw = varints(f.b64, n), vals = new Float64Array(n);
+      for (var i = 0; i < n; i++) {
+        vals[i] = f.missing ? (raw[i] === 0 ? NaN : (raw[i] - 1) / f.scale) : raw[i] / f.scale;
+      }
+      fields[name] = vals;
+    });
+    return {n: n, nv: nv, start: start, xs: xs, ys: ys, cx: cx, cy: cy, rad: rad, fields: fields};
+  }
+
+  function data() {
+    if (DATA === null) {
+      DATA = JSON.parse(document.getElementById("acc-map-data").textContent);
+      var t0 = (window.performance ? window.performance.now() : 0);
+      HEX = decodeHexes(DATA.hex);
+      AccMap.decodeMs = (window.performance ? window.performance.now() : 0) - t0;
+    }
+    return DATA;
+  }
+
+  // ------------------------------------------------------------------ formatting
+  function fmtInt(x) {
+    var s = String(Math.round(Math.abs(x))), out = "";
+    while (s.length > 3) { out = "," + s.slice(-3) + out; s = s.slice(0, -3); }
+    return (x < 0 ? "-" : "") + s + out;
+  }
+
+  function fmtValue(v, fmt, labels) {
+    if (v !== v) return labels.notReachable;
+    if (fmt === "min") return v.toFixed(1) + " " + labels.min;
+    if (fmt === "pct") return (v * 100).toFixed(1) + "%";
+    return fmtInt(v);
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function table(rows) {
+    var t = el("table", "acc-popup-table");
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, r[0]));
+      tr.appendChild(el("td", null, r[1]));
+      t.appendChild(tr);
+    });
+    return t;
+  }
+
+  // ------------------------------------------------------------------ hexagon themes
+  function classOf(theme, vals) {
+    var n = vals.length, cls = new Uint8Array(n), b = theme.breaks;
+    for (var i = 0; i < n; i++) {
+      var v = vals[i];
+      if (v !== v) { cls[i] = theme.nanClass; continue; }
+      var c = 0;
+      while (c < b.length && v > b[c]) c++;
+      cls[i] = c;
+    }
+    return cls;
+  }
+
+  var HexLayer = L.Layer.extend({
+    options: {pane: "overlayPane", opacity: 0.72, padding: 0.3},
+
+    initialize: function (theme) {
+      this._theme = theme;
+      this._buckets = null;
+    },
+
+    _prepare: function () {
+      if (this._buckets) return;
+      var t = this._theme, vals = HEX.fields[t.field], n = HEX.n, i;
+      if (t.kind === "circles") {
+        var order = [], max = 0;
+        for (i = 0; i < n; i++) if (vals[i] > 0) { order.push(i); if (vals[i] > max) max = vals[i]; }
+        order.sort(function (a, b) { return vals[b] - vals[a]; });
+        this._order = order;
+        this._max = max;
+        this._buckets = [];
+        return;
+      }
+      var cls = t.classField ? HEX.fields[t.classField] : classOf(t, vals);
+      var buckets = t.colors.map(function () { return []; });
+      for (i = 0; i < n; i++) {
+        var c = cls[i];
+        if (c >= 0 && c < buckets.length && t.colors[c]) buckets[c].push(i);
+      }
+      this._buckets = buckets;
+    },
+
+    onAdd: function (map) {
+      data();
+      this._prepare();
+      var c = this._canvas = L.DomUtil.create("canvas", "acc-hex-canvas leaflet-zoom-hide");
+      c.style.position = "absolute";
+      c.style.pointerEvents = "none";
+      c.style.opacity = this._theme.kind === "circles" ? 0.9 : this.options.opacity;
+      this.getPane().appendChild(c);
+      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      if (this._theme.kind === "fill") {
+        fillThemes.forEach(function (other) { if (other !== this && map.hasLayer(other)) map.removeLayer(other); }, this);
+      }
+      this._redraw();
+    },
+
+    onRemove: function (map) {
+      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      L.DomUtil.remove(this._canvas);
+      this._canvas = null;
+    },
+
+    getAttribution: function () { return DATA ? DATA.labels.dataAttribution : ""; },
+
+    _redraw: function () {
+      var map = this._map, c = this._canvas;
+      if (!map || !c) return;
+      var size = map.getSize(), pad = this.options.padding;
+      var min = map.containerPointToLayerPoint(size.multiplyBy(-pad)).round();
+      var w = Math.round(size.x * (1 + 2 * pad)), h = Math.round(size.y * (1 + 2 * pad));
+      var dpr = window.devicePixelRatio || 1;
+      L.DomUtil.setPosition(c, min);
+      c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+      c.style.width = w + "px"; c.style.height = h + "px";
+      var ctx = c.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      var crs = map.options.crs, z = map.getZoom();
+      var k = crs.scale(z) / crs.scale(0);
+      var origin = map.getPixelOrigin();
+      var ox = origin.x + min.x, oy = origin.y + min.y;
+      // the view in zoom-0 units, for culling
+      var x0 = ox / k, y0 = oy / k, x1 = (ox + w) / k, y1 = (oy + h) / k;
+      this._k = k; this._ox = ox; this._oy = oy;
+      if (this._theme.kind === "circles") return this._drawCircles(ctx, k, ox, oy, x0, y0, x1, y1);
+      var t = this._theme, xs = HEX.xs, ys = HEX.ys, st = HEX.start, cx = HEX.cx, cy = HEX.cy, rad = HEX.rad;
+      var stroke = (HEX.n > 0 && rad[0] * k > 7);
+      for (var b = 0; b < this._buckets.length; b++) {
+        var idx = this._buckets[b];
+        if (!idx.length) continue;
+        ctx.beginPath();
+        for (var q = 0; q < idx.length; q++) {
+          var i = idx[q], r = rad[i];
+          if (cx[i] + r < x0 || cx[i] - r > x1 || cy[i] + r < y0 || cy[i] - r > y1) continue;
+          var s0 = st[i], s1 = st[i + 1];
+          ctx.moveTo(xs[s0] * k - ox, ys[s0] * k - oy);
+          for (var j = s0 + 1; j < s1; j++) ctx.lineTo(xs[j] * k - ox, ys[j] * k - oy);
+          ctx.closePath();
+        }
+        ctx.fillStyle = t.colors[b];
+        ctx.fill();
+        if (stroke) {
+          ctx.strokeStyle = "rgba(255,255,255,0.6)";
+          ctx.lineWidth = 0.6;
+          ctx.stroke();
+        }
+      }
+    },
+
+    _radius: function (v) {
+      var t = this._theme;
+      return t.rmin + (t.rmax - t.rmin) * Math.sqrt(v / t.vmax);
+    },
+
+    _drawCircles: function (ctx, k, ox, oy, x0, y0, x1, y1) {
+      var vals = HEX.fields[this._theme.field], cx = HEX.cx, cy = HEX.cy, order = this._order;
+      ctx.fillStyle = this._theme.color;
+      ctx.strokeStyle = "#ffffff";
+      ctx.lineWidth = 1;
+      for (var q = 0; q < order.length; q++) {
+        var i = order[q];
+        if (cx[i] < x0 || cx[i] > x1 || cy[i] < y0 || cy[i] > y1) continue;
+        ctx.beginPath();
+        ctx.arc(cx[i] * k - ox, cy[i] * k - oy, this._radius(vals[i]), 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
+  });
+
+  // the hexagon under a point (zoom-0 units), or -1
+  function hexAt(px, py) {
+    var xs = HEX.xs, ys = HEX.ys, st = HEX.start;
+    for (var i = 0; i < HEX.n; i++) {
+      var r = HEX.rad[i];
+      if (Math.abs(HEX.cx[i] - px) > r || Math.abs(HEX.cy[i] - py) > r) continue;
+      var inside = false;
+      for (var a = st[i], b = st[i + 1] - 1; a < st[i + 1]; b = a++) {
+        if (((ys[a] > py) !== (ys[b] > py)) && (px < (xs[b] - xs[a]) * (py - ys[a]) / (ys[b] - ys[a]) + xs[a])) inside = !inside;
+      }
+      if (inside) return i;
+    }
+    return -1;
+  }
+
+  function onMapClick(e) {
+    var map = e.target, active = [];
+    map.eachLayer(function (l) { if (l instanceof HexLayer) active.push(l._theme); });
+    if (!active.length) return;
+    var p = map.project(e.latlng, 0), i = hexAt(p.x, p.y);
+    if (i < 0) return;
+    var labels = DATA.labels, rows = [];
+    DATA.hexPopup.forEach(function (f) { rows.push([f.label, fmtValue(HEX.fields[f.field][i], f.fmt, labels)]); });
+    active.forEach(function (t) {
+      t.popup.forEach(function (f) { rows.push([f.label, fmtValue(HEX.fields[f.field][i], f.fmt, labels)]); });
+    });
+    var box = el("div", "acc-popup");
+    box.appendChild(table(rows));
+    L.popup({maxWidth: 360}).setLatLng(e.latlng).setContent(box).openOn(map);
+  }
+
+  // ------------------------------------------------------------------ facilities, outlines
+  function facilityPopup(rec) {
+    var box = el("div", "acc-popup");
+    box.appendChild(el("div", "acc-popup-title", rec.title));
+    box.appendChild(table(rec.rows));
+    return box;
+  }
+
+  function facilityLayer(spec) {
+    var group = L.featureGroup();
+    var style = {color: spec.color, weight: 1.5, fillColor: spec.color, fillOpacity: 0.25, bubblingMouseEvents: false};
+    spec.items.forEach(function (it) {
+      var popup = facilityPopup(it);
+      if (it.rings) {
+        var rings = it.rings.map(function (ring) { return ring.map(function (c) { return [c[1], c[0]]; }); });
+        L.polygon(rings, style).bindPopup(popup).addTo(group);
+      }
+      L.circleMarker([it.lat, it.lon], {
+        radius: spec.radius, color: spec.stroke, weight: 1.5, fillColor: spec.color, fillOpacity: 0.95,
+        bubblingMouseEvents: false, accId: it.id
+      }).bindPopup(popup).addTo(group);
+    });
+    return group;
+  }
+
+  function outlineLayer(spec) {
+    var group = L.featureGroup();
+    spec.items.forEach(function (it) {
+      var latlngs = it.polys.map(function (poly) {
+        return poly.map(function (ring) { return ring.map(function (c) { return [c[1], c[0]]; }); });
+      });
+      var shape = L.polygon(latlngs, {color: spec.color, weight: spec.weight, dashArray: spec.dash, fill: false, interactive: !!it.name});
+      if (it.name) shape.bindTooltip(el("span", null, it.name), {sticky: true});
+      shape.addTo(group);
+    });
+    return group;
+  }
+
+  // ------------------------------------------------------------------ basemaps
+  var noneLayer = null;
+
+  function basemapLayer(spec, map) {
+    var layers = spec.tiles.map(function (t) { return L.tileLayer(t.url, t.options); });
+    var group = L.layerGroup(layers);
+    var loaded = 0, failed = 0;
+    layers.forEach(function (tl) {
+      tl.on("tileload", function () { loaded++; });
+      tl.on("tileerror", function () {
+        failed++;
+        // offline (e.g. the file opened from a USB stick): fall back to no basemap, once
+        if (loaded === 0 && failed >= 4 && map.hasLayer(group) && noneLayer) {
+          map.removeLayer(group);
+          map.addLayer(noneLayer);
+          notice(map, DATA.labels.tilesOffline);
+        }
+      });
+    });
+    return group;
+  }
+
+  function notice(map, text) {
+    if (map._accNotice) return;
+    var c = L.control({position: "topleft"});
+    c.onAdd = function () { return el("div", "acc-notice leaflet-bar", text); };
+    c.addTo(map);
+    map._accNotice = c;
+  }
+
+  // ------------------------------------------------------------------ legend
+  function swatch(color, shape) {
+    var s = el("span", "acc-swatch" + (shape ? " acc-swatch-" + shape : ""));
+    if (shape === "line") s.style.borderColor = color; else s.style.background = color;
+    return s;
+  }
+
+  function legendRow(parent, color, label, shape) {
+    var row = el("div", "acc-legend-row");
+    row.appendChild(swatch(color, shape));
+    row.appendChild(el("span", null, label));
+    parent.appendChild(row);
+  }
+
+  function renderLegend(map, box) {
+    box.textContent = "";
+    var any = false;
+    map.eachLayer(function (l) {
+      if (!(l instanceof HexLayer)) return;
+      var t = l._theme, sec = el("div", "acc-legend-section");
+      sec.appendChild(el("div", "acc-legend-title", t.legendTitle));
+      if (t.kind === "circles") {
+        t.samples.forEach(function (v) {
+          var row = el("div", "acc-legend-row"), d = 2 * l._radius(v), s = el("span", "acc-swatch-circle");
+          s.style.width = d + "px"; s.style.height = d + "px"; s.style.background = t.color;
+          row.appendChild(s);
+          row.appendChild(el("span", null, fmtInt(v) + " " + DATA.labels.people));
+          sec.appendChild(row);
+        });
+      } else {
+        t.colors.forEach(function (c, i) { if (c && t.legendLabels[i]) legendRow(sec, c, t.legendLabels[i]); });
+      }
+      box.appendChild(sec);
+      any = true;
+    });
+    var fac = el("div", "acc-legend-section"), nfac = 0;
+    fac.appendChild(el("div", "acc-legend-title", DATA.labels.facilities));
+    var out = el("div", "acc-legend-section"), nout = 0;
+    out.appendChild(el("div", "acc-legend-title", DATA.labels.outlines));
+    map.eachLayer(function (l) {
+      if (l._accFacility) { legendRow(fac, l._accFacility.color, l._accFacility.label, "dot"); nfac++; }
+      if (l._accOutline) { legendRow(out, l._accOutline.color, l._accOutline.label, "line"); nout++; }
+    });
+    if (nfac) { box.appendChild(fac); any = true; }
+    if (nout) { box.appendChild(out); any = true; }
+    box.style.display = any ? "" : "none";
+  }
+
+  function ensureLegend(map) {
+    if (legendControl) return;
+    legendControl = L.control({position: "bottomleft"});
+    legendControl.onAdd = function () {
+      var box = el("div", "acc-legend leaflet-bar");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    legendControl.addTo(map);
+    var update = function () { renderLegend(map, legendControl.getContainer()); };
+    map.on("layeradd layerremove", update);
+    map.whenReady(update);
+    map.on("click", onMapClick);
+    map.attributionControl.addAttribution(DATA.labels.dataAttribution);
+  }
+
+  // ------------------------------------------------------------------ entry point
+  /** Build the layer described by `spec` (called by the folium elements). */
+  AccMap.layer = function (spec, map) {
+    var d = data();
+    ensureLegend(map);
+    if (spec.type === "theme") {
+      var t = d.themes[spec.index], layer = new HexLayer(t);
+      if (t.kind === "fill") fillThemes.push(layer);
+      return layer;
+    }
+    if (spec.type === "facilities") {
+      var f = d.facilities[spec.index], g = facilityLayer(f);
+      g._accFacility = f;
+      return g;
+    }
+    if (spec.type === "outline") {
+      var o = d.outlines[spec.index], og = outlineLayer(o);
+      og._accOutline = o;
+      return og;
+    }
+    if (spec.type === "none") {
+      noneLayer = L.layerGroup();
+      return noneLayer;
+    }
+    return basemapLayer(spec, map);
+  };
+
+  /** Marker positions of a facility layer (for tests and scripts): [[id, lat, lng], ...]. */
+  AccMap.markers = function (layer) {
+    var out = [];
+    layer.eachLayer(function (m) { if (m instanceof L.CircleMarker) { var p = m.getLatLng(); out.push([m.options.accId, p.lat, p.lng]); } });
+    return out;
+  };
+
+  AccMap.hexCount = function () { data(); return HEX.n; };
+  AccMap.HexLayer = HexLayer;
+  window.AccMap = AccMap;
+})(window, document);

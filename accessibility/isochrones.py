@@ -1,0 +1,697 @@
+"""Isochrones planners can trust: service areas drawn from the street network itself.
+
+An isochrone is the set of *reached street pieces* (every edge, or part of an edge,
+reached within the cutoff, including the partial edge at the cutoff and the walk from
+the facility to its street) widened by ``street_width_m`` on each side. It is never a
+hull: a river or railway without a crossing inside the cutoff, or a block without
+paths, stays outside, and the inside of a ring of reached streets stays a hole.
+
+A point at fraction ``t`` of a piece from node ``a`` (at ``t0``) to node ``b`` (at
+``t1``) of a line costing ``C`` is reached within ``c`` when
+``min(d[a] + (t - t0) C, d[b] + (t1 - t) C) <= c`` (each term only where that
+direction may be walked). Pieces are the edges cut at the access points.
+
+``dissolved``: one area per cutoff, the reach of the nearest facility (one
+multi-source Dijkstra). ``per_facility``: each facility's own area (Dijkstra rows
+from the facilities, in chunks to bound memory). ``catchments``: non-overlapping
+network-Voronoi areas: a piece whose ends lead to different facilities is split at
+the equal-cost point, and the space between streets by the Voronoi diagram of
+labelled points along them.
+
+People are counted from their own network trip (the run's snapping and cost model);
+point-in-polygon counts are reported beside them. Cutoffs are nested: ``cumulative``
+areas and ``rings`` between consecutive cutoffs. Metres and seconds inside; minutes
+only in :func:`isochrones_from_run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csgraph
+
+from . import distances, errors, snapping
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+__all__ = ["HOW", "BANDS", "DEFAULT_CUTOFFS_MIN", "isochrones", "isochrones_from_run", "write_isochrones", "run_dir_isochrones"]
+
+log = logging.getLogger(__name__)
+
+HOW = ("dissolved", "per_facility", "catchments")
+BANDS = ("cumulative", "rings", "both")
+DEFAULT_CUTOFFS_MIN = (5.0, 10.0, 15.0)
+DEFAULT_STREET_WIDTH_M = 50.0
+
+_QUAD_SEGS = 3  # arc segments per quarter circle of the street buffer: at most 1.7 m short at 50 m
+_SIMPLIFY_M = 0.5  # street lines are simplified this much before buffering
+_CHUNK_CELLS = 1 << 23  # per-facility search: Dijkstra rows x nodes held at once (64 MB of float64)
+_EPS_T = 1e-9  # reached pieces shorter than this fraction of their line are dropped
+_THREADS = max(1, min(4, os.cpu_count() or 1))  # shapely work is split across this many threads
+_SLIVER_M2 = 1.0  # polygon parts smaller than this (overlay noise) are dropped
+_SLIVER_DEG2 = 1e-10  # the same in square degrees (about 1 m² at 30°N)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Street pieces between consecutive graph nodes, plus the walks from facilities to their streets."""
+
+    lines: np.ndarray  # metric LineStrings: the network's edges, then facility walks
+    line: np.ndarray  # per piece: its line
+    t0: np.ndarray  # fractions of the line where the piece starts (node a) and ends (node b)
+    t1: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    cost: np.ndarray  # cost of the whole line, graph units
+    to_a: np.ndarray  # may be walked towards a (the edge's backward direction)
+    to_b: np.ndarray
+    facility: np.ndarray  # facility row of a walk to the street, -1 for streets
+
+    def incidence(self, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+        return _incidence(np.concatenate([self.a, self.b]), np.tile(np.arange(len(self.a)), 2), n_nodes)
+
+
+def _incidence(node: np.ndarray, item: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR-style lists of the items touching each node."""
+    order = np.argsort(node, kind="stable")
+    ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(node, minlength=n_nodes), out=ptr[1:])
+    return ptr, item[order]
+
+
+def _expand(row: np.ndarray, node: np.ndarray, ptr: np.ndarray, items: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, node) pairs to the distinct (row, item) pairs of the items touching those nodes."""
+    count = ptr[node + 1] - ptr[node]
+    total = int(count.sum())
+    if total == 0:
+        return np.array([], np.int64), np.array([], np.int64)
+    first = np.cumsum(count) - count
+    pos = np.arange(total) - np.repeat(first - ptr[node], count)
+    key = np.unique(np.repeat(row.astype(np.int64), count) * n_items + items[pos])
+    return key // n_items, key % n_items
+
+
+def _pieces(graph: distances.AccessGraph, index: snapping.EdgeIndex, stub_facilities: np.ndarray, facility_geoms: np.ndarray | None) -> _Pieces:
+    """Cut the edges at the access points (as :func:`distances.build_access_graph` does) and add facility walks."""
+    edges = graph.net.edges
+    u, v = edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)
+    fw, bw = edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool)
+    e_s, t_s, split = graph.ap_edge, graph.ap_t, graph.ap_split_node
+    k = len(e_s)
+    first = np.r_[True, e_s[1:] != e_s[:-1]] if k else np.zeros(0, bool)
+    last = np.r_[e_s[:-1] != e_s[1:], True] if k else np.zeros(0, bool)
+    prev_node = np.where(first, u[e_s], np.r_[0, split[:-1]][:k])
+    prev_t = np.where(first, 0.0, np.r_[0.0, t_s[:-1]][:k])
+    whole = np.ones(len(edges), dtype=bool)
+    whole[e_s] = False
+    ue = np.flatnonzero(whole)
+    line = np.concatenate([ue, e_s, e_s[last]])
+    parts = dict(
+        line=line,
+        t0=np.concatenate([np.zeros(len(ue)), prev_t, t_s[last]]),
+        t1=np.concatenate([np.ones(len(ue)), t_s, np.ones(int(last.sum()))]),
+        a=np.concatenate([u[ue], prev_node, split[last]]),
+        b=np.concatenate([v[ue], split, v[e_s[last]]]),
+        cost=graph.edge_cost[line],
+        to_a=bw[line],
+        to_b=fw[line],
+        facility=np.full(len(line), -1, dtype=np.int64),
+    )
+    lines = index.geoms
+    if facility_geoms is not None and k:
+        # walk from the facility (t=0, its stub node) to its access point (t=1, the split node)
+        caller = np.empty(k, dtype=np.int64)
+        caller[graph.stub_node - graph.n_base - k] = np.arange(k)
+        fac_row = graph.ap_facility[caller]
+        stub = split + k
+        rev = graph.reverse_csr
+        stub_cost = rev.data[rev.indptr[stub]]  # a stub's only arc leads to its split node
+        ap_point = shapely.line_interpolate_point(index.geoms[e_s], t_s, normalized=True)
+        walks = shapely.shortest_line(index.project(np.asarray(facility_geoms, dtype=object)[fac_row]), ap_point)
+        keep = np.flatnonzero(stub_facilities[fac_row] & (stub_cost > 0) & (shapely.length(walks) > 0))
+        m = len(keep)
+        extra = dict(
+            line=len(lines) + np.arange(m), t0=np.zeros(m), t1=np.ones(m), a=stub[keep], b=split[keep],
+            cost=stub_cost[keep], to_a=np.ones(m, bool), to_b=np.ones(m, bool), facility=fac_row[keep],
+        )
+        parts = {key: np.concatenate([val, extra[key]]) for key, val in parts.items()}
+        lines = np.concatenate([lines, walks[keep]])
+    ok = (parts["cost"] > 0) & (parts["t1"] > parts["t0"])
+    return _Pieces(lines=lines, **{key: val[ok] for key, val in parts.items()})
+
+
+def _band_intervals(p: _Pieces, s: np.ndarray, da: np.ndarray, db: np.ndarray, ga: np.ndarray, gb: np.ndarray, cutoffs: np.ndarray):
+    """Parts of pieces ``s`` first reached in each band (previous cutoff, cutoff].
+
+    ``da``/``db`` are the costs at the pieces' ends, ``ga``/``gb`` the group the
+    part reached through each end belongs to. Returns group, band, line, start, end.
+    """
+    t0, t1, c_line, line = p.t0[s], p.t1[s], p.cost[s], p.line[s]
+    ok_a, ok_b = p.to_a[s] & np.isfinite(da), p.to_b[s] & np.isfinite(db)
+    with np.errstate(invalid="ignore"):
+        # equal-cost point: before it the trip through a is cheaper, after it through b
+        ts = np.where(ok_a & ok_b, 0.5 * (t0 + t1) + (db - da) / (2 * c_line), np.where(ok_a, t1, t0))
+        ts = np.clip(ts, t0, t1)
+        out = []
+        prev = -np.inf
+        for band, c in enumerate(cutoffs):  # a handful of cutoffs, each a vectorised pass
+            a_lo = np.clip(t0 + (prev - da) / c_line, t0, ts)
+            a_hi = np.minimum(ts, t0 + (c - da) / c_line)
+            b_lo = np.maximum(ts, t1 - (c - db) / c_line)
+            b_hi = np.clip(t1 - (prev - db) / c_line, ts, t1)
+            ma = ok_a & (a_hi - a_lo > _EPS_T)
+            mb = ok_b & (b_hi - b_lo > _EPS_T)
+            for m, g, lo, hi in ((ma, ga, a_lo, a_hi), (mb, gb, b_lo, b_hi)):
+                out.append((g[m], np.full(int(m.sum()), band), line[m], lo[m], hi[m]))
+            prev = c
+    return tuple(np.concatenate([o[i] for o in out]) for i in range(5))
+
+
+def _merge(key: np.ndarray, line: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Merge overlapping or touching intervals of the same (key, line)."""
+    if len(key) == 0:
+        return key, line, lo, hi
+    order = np.lexsort((lo, line, key))
+    key, line, lo, hi = key[order], line[order], lo[order], hi[order]
+    new = np.r_[True, (key[1:] != key[:-1]) | (line[1:] != line[:-1])]
+    rank = np.cumsum(new) - 1.0
+    reach = np.maximum.accumulate(rank * 2.0 + hi)  # running max of hi, restarting per (key, line)
+    start = new | (rank * 2.0 + lo > np.r_[-np.inf, reach[:-1]] + 1e-12)
+    first = np.flatnonzero(start)
+    return key[first], line[first], lo[first], np.maximum.reduceat(hi, first)
+
+
+def _substrings(lines: np.ndarray, line: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Vectorised ``substring``: the part of ``lines[line]`` between fractions ``lo`` and ``hi``."""
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    seg = np.hypot(*np.diff(xy, axis=0).T)
+    seg[owner[1:] != owner[:-1]] = 0.0
+    along = np.r_[0.0, np.cumsum(seg)]
+    start_vertex = np.searchsorted(owner, np.arange(len(lines)))
+    along -= along[start_vertex][owner]
+    total = along[np.r_[start_vertex[1:], len(xy)] - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vkey = owner * 2.0 + np.where(total[owner] > 0, along / total[owner], 0.0)
+    first = np.searchsorted(vkey, line * 2.0 + lo, side="right")  # inner vertices: lo < fraction < hi
+    n_in = np.maximum(np.searchsorted(vkey, line * 2.0 + hi, side="left") - first, 0)
+    ends = shapely.get_coordinates(shapely.line_interpolate_point(lines[np.r_[line, line]], np.r_[lo, hi], normalized=True))
+    m = len(line)
+    count = n_in + 2
+    off = np.cumsum(count) - count
+    coords = np.empty((int(count.sum()), 2))
+    coords[off] = ends[:m]
+    coords[off + count - 1] = ends[m:]
+    rep = np.repeat(np.arange(m), n_in)
+    k = np.arange(len(rep)) - np.repeat(np.cumsum(n_in) - n_in, n_in)
+    coords[off[rep] + 1 + k] = xy[first[rep] + k]
+    return shapely.linestrings(coords, indices=np.repeat(np.arange(m), count))
+
+
+def _threaded(fn, *arrays, **kwargs) -> np.ndarray:
+    """Element-wise shapely ``fn`` with the first axis split across threads (shapely releases the GIL)."""
+    n = len(arrays[0])
+    if _THREADS == 1 or n < 2 * _THREADS:
+        return fn(*arrays, **kwargs)
+    bounds = np.linspace(0, n, _THREADS + 1).astype(int)
+    with ThreadPoolExecutor(_THREADS) as pool:
+        parts = pool.map(
+            lambda i: fn(*(a[bounds[i] : bounds[i + 1]] if isinstance(a, np.ndarray) else a for a in arrays), **kwargs),
+            range(_THREADS),
+        )
+        return np.concatenate(list(parts))
+
+
+def _grouped(geoms: np.ndarray, key: np.ndarray, n_keys: int, reducer=shapely.union_all, **kwargs) -> np.ndarray:
+    """``reducer`` (union_all, coverage_union_all) of the geometries of each key, in GEOS.
+
+    shapely has no grouped union, so groups of similar size are padded into a
+    2-D array and reduced along its rows: no Python loop over facilities, and
+    the padding at most doubles the array (about 30 size classes at most).
+    """
+    out = np.full(n_keys, None, dtype=object)
+    counts = np.bincount(key, minlength=n_keys)
+    order = np.argsort(key, kind="stable")
+    start = np.cumsum(counts) - counts
+    size_class = np.floor(np.log2(np.maximum(counts, 1))).astype(int)
+    for c in np.unique(size_class[counts > 0]):
+        ks = np.flatnonzero((size_class == c) & (counts > 0))
+        n = counts[ks]
+        block = np.full((len(ks), int(n.max())), None, dtype=object)
+        row = np.repeat(np.arange(len(ks)), n)
+        col = np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
+        block[row, col] = geoms[order[np.repeat(start[ks], n) + col]]
+        out[ks] = _threaded(reducer, block, axis=1, **kwargs)
+    return out
+
+
+def _polygonal(geoms: np.ndarray, min_area: float = 0.0) -> np.ndarray:
+    """Keep the polygonal parts as MultiPolygons (None when empty): overlays may leave lines or slivers."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    parts, sub = shapely.get_parts(parts, return_index=True)  # collections may hold multi-polygons
+    idx = idx[sub]
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > min_area)
+    out = np.full(len(geoms), None, dtype=object)
+    if keep.any():
+        return shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
+    return out
+
+
+def _catchment_regions(lines: np.ndarray, label: np.ndarray, n_labels: int, spacing_m: float) -> np.ndarray | None:
+    """Per label, the Voronoi region of points spaced along its reached streets (None: one label)."""
+    if len(np.unique(label)) < 2:
+        return None
+    # points every spacing_m along each piece; its ends are moved 0.25 m inwards, so that two
+    # facilities meeting at an equal-cost point get two points there and the boundary passes through it
+    length = shapely.length(lines)
+    n_seg = np.maximum(np.ceil(length / spacing_m), 1).astype(np.int64)
+    owner = np.repeat(np.arange(len(lines)), n_seg + 1)
+    j = np.arange(len(owner)) - np.repeat(np.cumsum(n_seg + 1) - n_seg - 1, n_seg + 1)
+    inset = np.minimum(0.25 / np.maximum(length, 1e-9), 0.5)[owner]
+    frac = np.clip(j / n_seg[owner], inset, 1.0 - inset)
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], frac, normalized=True))
+    cm = np.round(xy * 100.0).astype(np.int64)
+    _, first = np.unique((cm[:, 0] - cm[:, 0].min()) * (1 << 32) + (cm[:, 1] - cm[:, 1].min()), return_index=True)
+    xy, lab = xy[first], label[owner[first]]  # Voronoi cells need distinct points
+    box = shapely.buffer(shapely.box(*xy.min(axis=0), *xy.max(axis=0)), 10 * spacing_m + 100.0)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=box, ordered=True))
+    return _grouped(cells, lab, n_labels, reducer=shapely.coverage_union_all)
+
+
+@dataclass(frozen=True)
+class _Demand:
+    xy: np.ndarray  # metric points
+    pop: np.ndarray
+    older: np.ndarray
+    snapped: snapping.Snapped
+    left: np.ndarray  # neighbouring graph nodes along the point's edge, and the cost to reach them
+    right: np.ndarray
+    to_left: np.ndarray
+    to_right: np.ndarray
+    snap_cost: np.ndarray
+
+
+def _demand(graph: distances.AccessGraph, index: snapping.EdgeIndex, frame: pd.DataFrame) -> _Demand:
+    """Demand points snapped as the run snaps them, with their neighbouring graph nodes."""
+    for col in ("lon", "lat", "pop"):
+        if col not in frame.columns:
+            raise errors.InputError(f"demand points need columns lon, lat, pop (and older); got {list(frame.columns)}")
+    lon, lat = frame["lon"].to_numpy(np.float64), frame["lat"].to_numpy(np.float64)
+    if {"edge", "t", "snap_dist_m"} <= set(frame.columns):  # snapped before on this network
+        snapped = snapping.Snapped(frame["edge"].to_numpy(np.int64), frame["t"].to_numpy(float), frame["snap_dist_m"].to_numpy(float))
+    else:
+        snapped = index.snap_points(lon, lat)
+    # the run's own cost model: neighbouring nodes along the edge (access points included)
+    left, to_left, right, to_right, snap_cost = distances._point_neighbours(graph, snapped)
+    x, y = index.project_xy(lon, lat)
+    pop = frame["pop"].to_numpy(np.float64)
+    older = frame["older"].to_numpy(np.float64) if "older" in frame.columns else np.full(len(frame), np.nan)
+    return _Demand(np.column_stack([x, y]), pop, older, snapped, left, right, to_left, to_right, snap_cost)
+
+
+def _band_sums(group: np.ndarray, cost: np.ndarray, weights: np.ndarray, cutoffs: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of weights per (group, band) of trip costs; shape (n_groups, n_bands)."""
+    band = np.searchsorted(cutoffs, cost, side="left")  # cutoffs[band-1] < cost <= cutoffs[band]
+    ok = band < len(cutoffs)
+    nb = len(cutoffs)
+    return np.bincount(group[ok] * nb + band[ok], weights=weights[ok], minlength=n_groups * nb).reshape(n_groups, nb)
+
+
+def isochrones(
+    graph: distances.AccessGraph,
+    facility_mask: np.ndarray | None,
+    cutoffs: Sequence[float],
+    *,
+    how: str = "dissolved",
+    bands: str = "both",
+    street_width_m: float = DEFAULT_STREET_WIDTH_M,
+    index: snapping.EdgeIndex | None = None,
+    demand: pd.DataFrame | None = None,
+    facility_geoms: np.ndarray | None = None,
+    facility_ids: np.ndarray | None = None,
+    chunk_cells: int = _CHUNK_CELLS,
+) -> gpd.GeoDataFrame:
+    """Isochrone polygons of a set of facilities, with the population inside.
+
+    Parameters
+    ----------
+    graph
+        Access graph (:func:`~accessibility.distances.build_access_graph`).
+    facility_mask
+        Boolean mask over facility rows (``None``: all facilities of the graph).
+    cutoffs
+        Costs in the graph's unit: metres for ``weight="length"`` (walking),
+        seconds for ``"time"``. Sorted; each is a nested band.
+    how
+        ``"dissolved"``, ``"per_facility"`` or ``"catchments"`` (see the module notes).
+    bands
+        ``"cumulative"`` (reach within each cutoff), ``"rings"`` (between the
+        previous cutoff and this one) or ``"both"`` (column ``kind``).
+    street_width_m
+        Width on each side of a reached street that counts as reached.
+    index
+        The network's :class:`~accessibility.snapping.EdgeIndex` (built if omitted).
+    demand
+        Demand points: columns ``lon``, ``lat``, ``pop`` and optionally ``older``, and
+        ``edge``, ``t``, ``snap_dist_m`` if already snapped to this network.
+    facility_geoms
+        WGS-84 geometry per facility row, to draw the walk from a facility to its street.
+    facility_ids
+        Id per facility row, for the ``facility_id`` column.
+    chunk_cells
+        Per-facility search: at most this many (facility access point x node)
+        distances are held at once.
+
+    Returns
+    -------
+    GeoDataFrame
+        WGS-84 (Multi)Polygons, one row per (facility or service, kind, cutoff):
+        ``how``, ``kind``, ``facility_row``, ``facility_id``, ``cutoff_m`` and
+        ``from_m`` (``_s`` for time graphs), ``pop``, ``older_pop`` (residents whose
+        own trip is within the band), ``pop_in_polygon``, ``older_in_polygon``,
+        ``street_km`` and ``area_km2``.
+    """
+    t_start = time.perf_counter()
+    if how not in HOW:
+        raise errors.InputError(f"how must be one of {HOW}, got {how!r}")
+    if bands not in BANDS:
+        raise errors.InputError(f"bands must be one of {BANDS}, got {bands!r}")
+    cut = np.unique(np.asarray(cutoffs, dtype=np.float64))
+    if len(cut) == 0 or not np.all(np.isfinite(cut)) or cut[0] <= 0:
+        raise errors.InputError(f"cutoffs must be positive finite numbers, got {list(cutoffs)}")
+    if not street_width_m > 0:
+        raise errors.InputError(f"street_width_m must be positive, got {street_width_m}")
+    n_fac = int(graph.ap_facility.max()) + 1 if len(graph.ap_facility) else 0
+    mask = np.ones(n_fac, bool) if facility_mask is None else np.asarray(facility_mask, bool)
+    use_ap = mask[graph.ap_facility] if len(graph.ap_facility) else np.zeros(0, bool)
+    if not use_ap.any():
+        raise errors.EmptyLayerError("no selected facility has an access point on the network; nothing to draw")
+    index = index if index is not None else snapping.EdgeIndex(graph.net)
+    pieces = _pieces(graph, index, mask, facility_geoms)
+    dem = _demand(graph, index, demand) if demand is not None else None
+    n, nb, cmax = graph.n_nodes, len(cut), float(cut[-1])
+    ptr, items = pieces.incidence(n)
+
+    rows = np.unique(graph.ap_facility[use_ap])  # facility row of each group
+    compact = np.full(max(n_fac, 1), -1, dtype=np.int64)
+    compact[rows] = np.arange(len(rows))
+    if how == "per_facility":
+        n_groups = len(rows)
+        ivals, pop_band, older_band = _per_facility(graph, use_ap, compact, cut, pieces, ptr, items, dem, chunk_cells)
+    else:
+        res = distances.nearest_facilities(graph, mask, limit=cmax)
+        s = np.flatnonzero((res.cost[pieces.a] <= cmax) | (res.cost[pieces.b] <= cmax))
+        if how == "dissolved":
+            n_groups, rows = 1, np.array([-1])
+            ga = gb = np.zeros(len(s), np.int64)
+        else:
+            n_groups = len(rows)
+            ga, gb = compact[np.maximum(res.facility[pieces.a[s]], 0)], compact[np.maximum(res.facility[pieces.b[s]], 0)]
+        ivals = _band_intervals(pieces, s, res.cost[pieces.a[s]], res.cost[pieces.b[s]], ga, gb, cut)
+        pop_band = older_band = np.full((n_groups, nb), np.nan)
+        if dem is not None:
+            cost, nearest = distances.costs_at_points(graph, res, dem.snapped)
+            grp = np.zeros(len(cost), np.int64) if how == "dissolved" else compact[np.maximum(nearest, 0)]
+            pop_band = _band_sums(grp, cost, dem.pop, cut, n_groups)
+            older_band = _band_sums(grp, cost, dem.older, cut, n_groups)
+    t_search = time.perf_counter()
+
+    cum, street_m = _polygons(pieces, ivals, n_groups, nb, street_width_m, catchments=how == "catchments")
+    t_geom = time.perf_counter()
+
+    cum = _polygonal(cum.ravel(), _SLIVER_M2).reshape(n_groups, nb)
+    area_km2 = np.nan_to_num(shapely.area(cum) / 1e6)
+    pip = np.full((2, n_groups, nb), np.nan)
+    if dem is not None:  # residents inside each polygon (its disjoint parts are quicker to query)
+        parts, owner = shapely.get_parts(cum.ravel(), return_index=True)
+        gi, pi = shapely.STRtree(shapely.points(dem.xy)).query(parts, predicate="contains")
+        for j, w in enumerate((dem.pop, dem.older)):
+            pip[j] = np.bincount(owner[gi], weights=w[pi], minlength=cum.size).reshape(n_groups, nb)
+    wgs = gpd.GeoSeries(cum.ravel(), crs=index.crs).to_crs("EPSG:4326").to_numpy()
+    bad = ~shapely.is_valid(wgs) & ~shapely.is_missing(wgs)
+    wgs[bad] = _polygonal(shapely.make_valid(wgs[bad]))  # a safety net, rarely needed
+    wgs = wgs.reshape(n_groups, nb)
+    table = dict(rows=np.repeat(rows, nb), cut=cut, unit="m" if graph.weight == "length" else "s", how=how)
+    frames = []
+    if bands in ("cumulative", "both"):
+        pops = [np.cumsum(b, axis=1) for b in (pop_band, older_band)]
+        frames.append(_table("cumulative", wgs, np.zeros(nb), pops, pip, np.cumsum(street_m, axis=1), area_km2, **table))
+    if bands in ("rings", "both"):
+        # rings are cut after reprojection, so they are valid in WGS-84; cumulative areas are
+        # nested, so a ring's area and people inside are differences of the cumulative ones
+        prev = np.concatenate([np.full((n_groups, 1), None, dtype=object), wgs[:, :-1]], axis=1)
+        ring = _threaded(shapely.difference, wgs.ravel(), prev.ravel()).reshape(n_groups, nb)
+        ring = np.where(shapely.is_missing(prev), wgs, _polygonal(ring.ravel(), _SLIVER_DEG2).reshape(n_groups, nb))
+        diff = lambda a: np.diff(a, axis=-1, prepend=0.0)  # noqa: E731
+        pops = (pop_band, older_band)
+        frames.append(_table("ring", ring, np.r_[0.0, cut[:-1]], pops, diff(pip), street_m, diff(area_km2), **table))
+    ids = np.r_[np.asarray(facility_ids if facility_ids is not None else np.arange(n_fac), dtype=object), None]
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    fac_row = out["facility_row"].to_numpy()
+    out.insert(3, "facility_id", ids[np.where(fac_row >= 0, fac_row, len(ids) - 1)])
+    log.info(
+        "isochrones %s: %d groups x %d cutoffs; search %.2f s, polygons %.2f s, total %.2f s",
+        how, n_groups, nb, t_search - t_start, t_geom - t_search, time.perf_counter() - t_start,
+    )
+    return out
+
+
+def _polygons(pieces: _Pieces, ivals, n_groups: int, nb: int, street_width_m: float, *, catchments: bool):
+    """Cumulative polygons (n_groups x nb, metric) and reached street metres per band."""
+    group, band, line, lo, hi = ivals
+    key, line, lo, hi = _merge(group * nb + band, line, lo, hi)
+    lines = _substrings(pieces.lines, line, lo, hi)
+    street_m = np.bincount(key, weights=shapely.length(lines), minlength=n_groups * nb).reshape(n_groups, nb)
+    buffers = _threaded(shapely.buffer, shapely.simplify(lines, _SIMPLIFY_M), street_width_m, quad_segs=_QUAD_SEGS)
+    cum = _grouped(buffers, key, n_groups * nb).reshape(n_groups, nb)
+    for i in range(1, nb):  # nested by construction: each cutoff adds its band to the previous area
+        prev, cur = cum[:, i - 1], cum[:, i]
+        both = _threaded(shapely.union, prev, cur)  # missing when either is
+        cum[:, i] = np.where(shapely.is_missing(cur), prev, np.where(shapely.is_missing(prev), cur, both))
+    if catchments:
+        regions = _catchment_regions(lines, key // nb, n_groups, street_width_m)
+        if regions is not None:
+            cum = _threaded(shapely.intersection, cum.ravel(), np.repeat(regions, nb)).reshape(n_groups, nb)
+    return cum, street_m
+
+
+def _per_facility(graph, use_ap, compact, cut, pieces, ptr, items, dem, chunk_cells):
+    """One Dijkstra row per access point, reduced to one row per facility, chunk by chunk."""
+    aps = np.flatnonzero(use_ap)
+    aps = aps[np.argsort(graph.ap_facility[aps], kind="stable")]
+    grp_of_ap = compact[graph.ap_facility[aps]]
+    first_ap = np.flatnonzero(np.r_[True, grp_of_ap[1:] != grp_of_ap[:-1]])
+    n, nb, cmax, n_groups = graph.n_nodes, len(cut), float(cut[-1]), int(grp_of_ap[-1]) + 1
+    # chunks of whole facilities of about chunk_cells // n access points, to bound memory
+    chunk_of_fac = first_ap // max(1, chunk_cells // n)
+    bounds = np.r_[np.flatnonzero(np.r_[True, chunk_of_fac[1:] != chunk_of_fac[:-1]]), len(first_ap)]
+    pop_band = older_band = np.full((n_groups, nb), np.nan if dem is None else 0.0)
+    if dem is not None:
+        pptr, pitems = _incidence(np.r_[dem.left, dem.right], np.tile(np.arange(len(dem.left)), 2), n)
+    out = []
+    for g0, g1 in zip(bounds[:-1], bounds[1:]):  # loop over chunks of facilities: bounded memory
+        a0 = first_ap[g0]
+        a1 = first_ap[g1] if g1 < len(first_ap) else len(aps)
+        dist = csgraph.dijkstra(graph.reverse_csr, directed=True, indices=graph.stub_node[aps[a0:a1]], limit=cmax)
+        r, node = np.nonzero(dist <= cmax)
+        if a1 - a0 > g1 - g0:  # facilities with several access points (parks): one row per facility
+            r, cost = grp_of_ap[a0 + r] - g0, dist[r, node]
+            dist = np.full((g1 - g0, n), np.inf)
+            np.minimum.at(dist, (r, node), cost)
+        rr, s = _expand(r, node, ptr, items, len(pieces.a))
+        grp = g0 + rr
+        own = (pieces.facility[s] < 0) | (compact[np.maximum(pieces.facility[s], 0)] == grp)  # no walks into others
+        rr, s, grp = rr[own], s[own], grp[own]
+        out.append(_band_intervals(pieces, s, dist[rr, pieces.a[s]], dist[rr, pieces.b[s]], grp, grp, cut))
+        if dem is not None:
+            rq, q = _expand(r, node, pptr, pitems, len(dem.left))
+            cost = dem.snap_cost[q] + np.minimum(dem.to_left[q] + dist[rq, dem.left[q]], dem.to_right[q] + dist[rq, dem.right[q]])
+            pop_band = pop_band + _band_sums(g0 + rq, cost, dem.pop[q], cut, n_groups)
+            older_band = older_band + _band_sums(g0 + rq, cost, dem.older[q], cut, n_groups)
+    ivals = tuple(np.concatenate([o[i] for o in out]) for i in range(5))
+    return ivals, pop_band, older_band
+
+
+def _table(kind, geoms, lower, pops, pip, street_m, area_km2, *, rows, cut, unit, how) -> pd.DataFrame:
+    """One output row per (group, cutoff); the (groups x cutoffs) arrays are flattened."""
+    reps = len(rows) // len(cut)
+    cols = {"how": how, "kind": kind, "facility_row": rows, f"cutoff_{unit}": np.tile(cut, reps), f"from_{unit}": np.tile(lower, reps)}
+    cols.update(pop=pops[0], older_pop=pops[1], pop_in_polygon=pip[0], older_in_polygon=pip[1], street_km=street_m / 1000.0)
+    cols.update(area_km2=area_km2, geometry=geoms)
+    return pd.DataFrame({k: v.ravel() if isinstance(v, np.ndarray) else v for k, v in cols.items()})
+
+
+@dataclass
+class _RunInputs:
+    graph: distances.AccessGraph
+    index: snapping.EdgeIndex
+    facilities: gpd.GeoDataFrame
+    services: list[str]
+    demand: pd.DataFrame | None
+    walk_speed_m_s: float
+
+
+def _load(result_or_run_dir: RunResult | str | Path) -> _RunInputs:
+    if isinstance(result_or_run_dir, (str, Path)):
+        from . import query
+
+        run_dir = Path(result_or_run_dir)
+        graph, fac, index, manifest = query.load_run_network(run_dir)
+        path = run_dir / "demand_points.parquet"
+        demand = pd.read_parquet(path) if path.is_file() else None
+        if demand is None:
+            log.warning("%s has no demand_points.parquet: isochrones carry no population", run_dir)
+        services = manifest.get("services") or list(dict.fromkeys(fac["service"]))
+    else:
+        state = result_or_run_dir.modes["walk"]
+        graph, index, fac = state.graphs["length"], state.index, result_or_run_dir.facilities
+        d = result_or_run_dir.demand
+        demand = pd.DataFrame({"lon": d.lon, "lat": d.lat, "pop": d.pop, "older": d.older})
+        services = result_or_run_dir.manifest.get("services") or list(dict.fromkeys(fac["service"]))
+    if demand is not None:  # snapped once, for every service and way of combining
+        snapped = index.snap_points(demand["lon"].to_numpy(np.float64), demand["lat"].to_numpy(np.float64))
+        demand = demand.assign(edge=snapped.edge, t=snapped.t, snap_dist_m=snapped.snap_dist_m)
+    return _RunInputs(graph, index, fac, list(services), demand, float(graph.net.mode.speed_m_s))
+
+
+def _cutoffs_m(cutoffs_min, cutoffs_m, speed_m_s) -> tuple[np.ndarray, bool]:
+    if cutoffs_min is not None and cutoffs_m is not None:
+        raise errors.InputError("give cutoffs_min (walking time) or cutoffs_m (walking distance), not both")
+    if cutoffs_m is not None:
+        return np.asarray(cutoffs_m, np.float64), False
+    minutes = np.asarray(DEFAULT_CUTOFFS_MIN if cutoffs_min is None else cutoffs_min, np.float64)
+    return minutes * 60.0 * speed_m_s, True
+
+
+def _from_inputs(inp: _RunInputs, service, cutoffs_min, cutoffs_m, how, bands, street_width_m, walk_speed_m_s) -> gpd.GeoDataFrame:
+    if service not in inp.services:
+        raise errors.InputError(f"unknown service {service!r}; this run has {sorted(inp.services)}")
+    speed = float(walk_speed_m_s or inp.walk_speed_m_s)
+    if not speed > 0:
+        raise errors.InputError(f"walk_speed_m_s must be positive, got {walk_speed_m_s}")
+    metres, timed = _cutoffs_m(cutoffs_min, cutoffs_m, speed)
+    fac = inp.facilities
+    mask = (fac["status"].to_numpy() == "used") & (fac["service"].to_numpy() == service)
+    if not mask.any():
+        raise errors.EmptyLayerError(f"service {service!r} has no facility on the network in this run; no isochrones to draw")
+    frame = isochrones(
+        inp.graph, mask, metres, how=how, bands=bands, street_width_m=street_width_m, index=inp.index,
+        demand=inp.demand, facility_geoms=fac.geometry.to_numpy(), facility_ids=fac["facility_id"].to_numpy(),
+    )
+    frame.insert(0, "service", service)
+    if timed:
+        at = frame.columns.get_loc("from_m") + 1
+        frame.insert(at, "cutoff_min", frame["cutoff_m"] / speed / 60.0)
+        frame.insert(at + 1, "from_min", frame["from_m"] / speed / 60.0)
+    frame["walk_speed_m_s"] = speed
+    frame["street_width_m"] = float(street_width_m)
+    return frame
+
+
+def isochrones_from_run(
+    result_or_run_dir: RunResult | str | Path,
+    *,
+    service: str,
+    cutoffs_min: Sequence[float] | None = None,
+    cutoffs_m: Sequence[float] | None = None,
+    how: str = "dissolved",
+    bands: str = "both",
+    street_width_m: float = DEFAULT_STREET_WIDTH_M,
+    walk_speed_m_s: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Walking isochrones of one service of a run (a :class:`RunResult` or a run folder).
+
+    Parameters
+    ----------
+    result_or_run_dir
+        What :func:`accessibility.run` returned, or the folder it wrote.
+    service
+        Service id, e.g. ``"elderly_care"``.
+    cutoffs_min, cutoffs_m
+        Walking times in minutes (default 5, 10, 15) or distances in metres
+        (e.g. the 300/500/1000 m life-circle tiers); not both.
+    how
+        ``"dissolved"``, ``"per_facility"`` or ``"catchments"``.
+    bands
+        ``"cumulative"``, ``"rings"`` or ``"both"``.
+    street_width_m
+        Width on each side of a reached street that counts as reached.
+    walk_speed_m_s
+        Walking speed turning minutes into metres (default the walking recipe's, 1.0 m/s).
+
+    Returns
+    -------
+    GeoDataFrame
+        See :func:`isochrones`; adds ``service``, ``cutoff_min``/``from_min`` for
+        time cutoffs, ``walk_speed_m_s`` and ``street_width_m``. Population comes
+        from the run's demand points (``demand_points.parquet`` for a folder).
+    """
+    return _from_inputs(_load(result_or_run_dir), service, cutoffs_min, cutoffs_m, how, bands, street_width_m, walk_speed_m_s)
+
+
+def write_isochrones(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path) -> list[Path]:
+    """Write layers into ``out_dir/isochrones.gpkg`` (keeping its other layers) and one GeoJSON each.
+
+    Every file is written to a temporary name and moved into place.
+    """
+    from .outputs import atomic_path
+
+    out_dir = Path(out_dir)
+    gpkg = out_dir / "isochrones.gpkg"
+    text = lambda f: f.astype({c: "string" for c in f.columns if c != f.geometry.name and f[c].dtype == object})  # noqa: E731
+    safe = {name: text(frame) for name, frame in layers.items()}
+    with atomic_path(gpkg) as tmp:
+        if gpkg.is_file():
+            shutil.copyfile(gpkg, tmp)  # keep the layers of other services
+        for name, frame in safe.items():
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    written = [gpkg]
+    for name, frame in safe.items():
+        path = out_dir / f"isochrones_{name}.geojson"
+        with atomic_path(path) as tmp:
+            frame.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+        written.append(path)
+    return written
+
+
+def run_dir_isochrones(
+    run_dir: str | Path,
+    *,
+    services: Sequence[str] | None = None,
+    hows: Sequence[str] = HOW,
+    cutoffs_min: Sequence[float] | None = None,
+    cutoffs_m: Sequence[float] | None = None,
+    bands: str = "both",
+    street_width_m: float = DEFAULT_STREET_WIDTH_M,
+    walk_speed_m_s: float | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Isochrones of a run folder written back into it (``accessibility isochrones``).
+
+    One layer ``<service>_<how>`` per service and way of combining; services
+    default to every service with facilities on the network. Returns the layers.
+    """
+    inp = _load(run_dir)
+    fac = inp.facilities
+    with_fac = set(fac.loc[fac["status"] == "used", "service"])
+    chosen = list(services) if services else [s for s in inp.services if s in with_fac]
+    if not chosen:
+        raise errors.EmptyLayerError(f"{run_dir}: no service has a facility on the network; no isochrones to draw")
+    layers = {
+        f"{s}_{h}": _from_inputs(inp, s, cutoffs_min, cutoffs_m, h, bands, street_width_m, walk_speed_m_s)
+        for s in chosen
+        for h in hows
+    }
+    write_isochrones(layers, run_dir)
+    return layers

@@ -1,0 +1,664 @@
+"""Planners' own facility lists: import, validation that loses nothing, merging with OSM.
+
+OSM in China is incomplete, and planners keep their own lists: spreadsheets
+with coordinates picked on AMap/Gaode or Tencent (GCJ-02) or Baidu (BD-09),
+Baidu/AMap API dumps, GIS layers. :func:`layer_from_file` reads them into the
+facility table of :mod:`accessibility.facilities` (same columns, plus
+capacities), and every row of the file is either used or listed, with the
+reason, in a rejects table:
+
+* coordinates missing, not numbers, out of range, or in a system that
+  cannot be transformed: **rejected**;
+* longitude and latitude swapped (detectable in China: latitudes are 18-54
+  and longitudes 73-135, which do not overlap): **fixed**, the row is used
+  and listed with action ``used_with_fix``;
+* more than ``area_margin_m`` outside the study area: **rejected**;
+* an id seen on an earlier used row, or a row identical to an earlier one:
+  **rejected** (the reason names the earlier row);
+* a tier the service does not have: **rejected**;
+* a capacity (beds, places, area) that is not a non-negative number: the
+  row is used, the value left empty, action ``used_without_value``.
+
+Row numbers are those a person sees: the line in a CSV, the row in Excel,
+the feature or record number (from 1) in a GIS layer or JSON file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rapidfuzz import fuzz, process
+
+from . import areas, chinacoords, config, errors
+from . import network as network_mod
+from .areas import read_table
+
+__all__ = [
+    "FacilityInput",
+    "FacilityImport",
+    "layer_from_file",
+    "read_facilities",
+    "read_table",
+    "merge_layers",
+    "normalise_name",
+    "CAPACITY_COLUMNS",
+    "TIER_WORDS",
+    "REJECT_COLUMNS",
+    "MERGE_COLUMNS",
+]
+
+log = logging.getLogger(__name__)
+
+#: capacity kind -> column names recognised (after normalisation: NFKC, lower case, no brackets or spaces)
+CAPACITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "beds": ("beds", "bed", "床位", "床位数", "床位数量", "核定床位", "核定床位数", "设计床位", "床数", "养老床位", "nbeds"),
+    "places": ("places", "place", "seats", "托位", "托位数", "学位", "学位数", "入托", "托育位", "capacity"),
+    "area_m2": ("area_m2", "area", "site_area", "面积", "占地面积", "用地面积", "场地面积", "场地面积m2", "面积m2", "sqm"),
+    "floor_area_m2": ("floor_area_m2", "floor_area", "gfa", "建筑面积", "使用面积", "建筑面积m2"),
+}
+LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "location.lng", "lon_wgs84", "lng_wgs84", "lon_gcj02", "lng_gcj02", "point_x", "x坐标", "坐标x", "东经")
+LAT_NAMES = ("lat", "latitude", "纬度", "y", "location.lat", "lat_wgs84", "lat_gcj02", "point_y", "y坐标", "坐标y", "北纬")
+PAIR_NAMES = ("经纬度", "坐标", "location", "lnglat", "lonlat", "coordinates", "coord", "坐标经纬度")
+ID_NAMES = ("id", "facility_id", "uid", "编号", "编码", "序号", "代码", "机构编码", "code")
+NAME_NAMES = ("name", "名称", "机构名称", "设施名称", "单位名称", "name_zh", "title", "名字")
+TIER_NAMES = ("tier", "type", "类型", "类别", "机构类型", "设施类型", "等级", "性质", "category")
+
+#: service -> tier -> words in a tier column (or a name) that mean it; tried in this order.
+TIER_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "elderly_care": {
+        "day_care": ("日间照料", "日照中心", "照料中心", "居家养老", "托老", "助老", "养老服务站", "社区养老", "day care", "daycare", "day_care"),
+        "care_home": ("养老院", "敬老院", "护理院", "养护院", "福利院", "老年公寓", "养老公寓", "养老机构", "颐养院", "nursing", "care home", "care_home", "assisted"),
+    },
+    "preschool": {
+        "childcare": ("托育", "托儿所", "托班", "婴幼儿照护", "早教", "childcare", "nursery"),
+        "kindergarten": ("幼儿园", "学前", "kindergarten"),
+    },
+    "public_health": {
+        "clinic": ("卫生服务", "卫生院", "卫生室", "卫生站", "诊所", "门诊", "clinic", "health centre", "health center"),
+        "hospital": ("医院", "hospital"),
+    },
+    "sports_fitness": {
+        "venue": ("体育馆", "体育场", "体育中心", "全民健身中心", "游泳馆", "stadium", "sports centre", "sports center", "venue"),
+        "community": ("健身", "运动场", "球场", "步道", "fitness", "pitch", "community"),
+    },
+    "park": {"garden": ("游园", "花园", "小公园", "garden"), "park": ("公园", "绿地", "park")},
+}
+
+#: China: latitudes 18-54 N and longitudes 73-135 E do not overlap, so swaps are detectable.
+CHINA_BOX = (73.0, 18.0, 135.0, 54.0)
+REJECT_COLUMNS = ("source_file", "source_row", "reason", "action")
+MERGE_COLUMNS = ("service", "action", "user_facility_id", "user_name", "osm_facility_id", "osm_name", "distance_m", "name_similarity")
+_ACTIONS = ("rejected", "used_with_fix", "used_without_value")
+_NUMBER = re.compile(r"^([+-]?\d[\d,]*(?:\.\d+)?)\s*(?:张|床|个|人|位|座|处|所|平方米|平米|㎡|m2|m²|sqm)?$")
+_SUFFIXES = re.compile(r"(股份有限公司|有限责任公司|有限公司|分公司|公司|办事处|co\.?ltd|ltd|inc)$")
+_NUMERALS = re.compile(r"[0-9一二三四五六七八九十百零〇两]+")
+
+
+@dataclass(frozen=True)
+class FacilityInput:
+    """One facility file for one service, as given on the command line or to :func:`~accessibility.pipeline.run`.
+
+    Attributes
+    ----------
+    path, service, crs
+        The file, the service id (``layers/<service>.toml``) and the declared
+        coordinate system (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000`` or an EPSG code).
+    mode
+        ``"complement"`` (add to OSM, merging likely duplicates) or
+        ``"replace"`` (drop the service's OSM facilities).
+    lon_col, lat_col, id_col, name_col, tier_col, tier, capacity_cols, sheet, encoding, header_row
+        See :func:`layer_from_file`.
+    merge_dist_m
+        Duplicates must be this close (metres) to an OSM facility.
+    """
+
+    path: str | Path
+    service: str = ""
+    crs: str = "wgs84"
+    mode: str = "complement"
+    lon_col: str | None = None
+    lat_col: str | None = None
+    id_col: str | None = None
+    name_col: str | None = None
+    tier_col: str | None = None
+    tier: str | None = None
+    capacity_cols: Mapping[str, str] | None = None
+    sheet: str | int | None = None
+    encoding: str | None = None
+    header_row: int | None = None
+    merge_dist_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        if not self.service:
+            raise errors.InputError(f"facility file {self.path}: name its service (--service SERVICE after --facilities {self.path})")
+        if self.mode not in ("complement", "replace"):
+            raise errors.InputError(f"facility file {self.path}: mode must be 'complement' or 'replace', got {self.mode!r}")
+
+    def options(self) -> dict:
+        """Keyword arguments of :func:`read_facilities`."""
+        d = asdict(self)
+        for k in ("path", "mode", "merge_dist_m"):
+            d.pop(k)
+        return d
+
+
+@dataclass
+class FacilityImport:
+    """What :func:`read_facilities` made of a file."""
+
+    facilities: gpd.GeoDataFrame
+    rejects: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _pick(columns: Sequence[str], given: str | None, candidates: Sequence[str], *, what: str, path: Path, required: bool = False) -> str | None:
+    norm = {c: areas.normalise_column(c) for c in columns}
+    if given is not None:
+        hits = [c for c in columns if c == given] or [c for c in columns if norm[c] == areas.normalise_column(given)]
+        if not hits:
+            raise errors.InputError(f"{path}: no column {given!r} for the {what}; columns are {list(columns)}")
+        return hits[0]
+    for cand in candidates:
+        c_n = areas.normalise_column(cand)
+        for c in columns:
+            if norm[c] == c_n:
+                return c
+    if required:
+        raise errors.InputError(
+            f"{path}: cannot find the {what} column among {list(columns)}; name it (e.g. --facilities-lon-col 经度 "
+            "--facilities-lat-col 纬度, or lon_col=/lat_col= in Python)"
+        )
+    return None
+
+
+def _text(values: pd.Series, *, nfkc: bool = True) -> pd.Series:
+    """Values as stripped text, NFKC-normalised (full-width digits become ASCII) unless ``nfkc=False``; missing -> ''."""
+    s = values.astype(object).where(values.notna(), "")
+    s = s.map(lambda v: format(v, ".15g") if isinstance(v, float) else str(v)).astype("string")
+    return (s.str.normalize("NFKC") if nfkc else s).str.strip().fillna("")
+
+
+def _numbers(values: pd.Series, *, units: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers; returns (value, status) with status 0 ok, 1 empty, 2 not a number."""
+    text = _text(values).str.replace("°", "", regex=False)
+    empty = (text == "").to_numpy()
+    if units:
+        text = text.str.lower().str.extract(_NUMBER, expand=False).str.replace(",", "", regex=False)
+    num = pd.to_numeric(text.astype(object), errors="coerce").astype(np.float64).to_numpy()
+    status = np.where(empty, 1, np.where(np.isfinite(num), 0, 2))
+    return np.where(status == 0, num, np.nan), status
+
+
+def normalise_name(names: Sequence[str] | pd.Series) -> np.ndarray:
+    """Names for duplicate matching: NFKC, lower case, no spaces or punctuation, no company suffixes.
+
+    >>> normalise_name(["杭州 西湖区（翠苑）敬老院有限公司"]).tolist()
+    ['杭州西湖区翠苑敬老院']
+    """
+    s = pd.Series(list(names), dtype="string").fillna("").str.normalize("NFKC").str.lower()
+    s = s.str.replace(r"[\W_]+", "", regex=True)
+    return s.str.replace(_SUFFIXES, "", regex=True).fillna("").to_numpy(dtype=object)
+
+
+def _tiers(values: pd.Series, service: str, known: tuple[str, ...], tier_map: Mapping[str, str] | None) -> np.ndarray:
+    """Map tier text to tier ids (None where nothing matches)."""
+    text = _text(values).str.lower()
+    out = pd.Series([None] * len(text), index=text.index, dtype=object)
+    if tier_map:
+        out = text.map({str(k).lower(): v for k, v in tier_map.items()}).astype(object).where(lambda s: s.notna(), None)
+    exact = text.isin(known) & out.isna()
+    out[exact] = text[exact]
+    for tier, words in TIER_WORDS.get(service, {}).items():
+        if tier in known:
+            hit = out.isna() & text.str.contains("|".join(map(re.escape, words)), regex=True)
+            out[hit] = tier
+    return np.array(out.tolist(), dtype=object)
+
+
+def _plausible_box(area: shapely.Geometry | None) -> tuple[float, float, float, float]:
+    if area is None:
+        return CHINA_BOX
+    x0, y0, x1, y1 = area.bounds
+    in_china = CHINA_BOX[0] <= x0 and x1 <= CHINA_BOX[2] and CHINA_BOX[1] <= y0 and y1 <= CHINA_BOX[3]
+    return CHINA_BOX if in_china else (x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0)
+
+
+def _in_box(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+
+
+# --------------------------------------------------------------------------- import
+
+
+def read_facilities(
+    path: str | Path,
+    *,
+    service: str,
+    crs: str = "wgs84",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    tier_col: str | None = None,
+    tier: str | None = None,
+    tier_map: Mapping[str, str] | None = None,
+    capacity_cols: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    header_row: int | None = None,
+    area: shapely.Geometry | None = None,
+    area_margin_m: float = 1000.0,
+    services: Mapping[str, config.ServiceLayer] | None = None,
+) -> FacilityImport:
+    """Read and validate a facility file: :func:`layer_from_file` with the summary and notes (a :class:`FacilityImport`)."""
+    path = Path(path)
+    services = services if services is not None else config.load_services()
+    if service not in services:
+        raise errors.ConfigError(f"{path}: unknown service {service!r}; services are {sorted(services)}")
+    known = services[service].tiers
+    declared = areas.parse_crs(crs)
+    wanted = [c for c in (lon_col, lat_col, id_col, name_col, tier_col, *(capacity_cols or {}).values()) if c]
+    raw, notes = read_table(path, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted)
+    n = len(raw)
+    if n == 0:
+        raise errors.EmptyLayerError(f"{path}: the file has a header but no rows")
+    cols = [c for c in raw.columns if not (isinstance(raw, gpd.GeoDataFrame) and c == raw.geometry.name)]
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    fixes: list[list[str]] = [[] for _ in range(n)]
+    rows = np.asarray(raw.index, dtype=np.int64)
+
+    def flag(mask: np.ndarray, messages: Sequence[str] | str, target: list[list[str]] = reasons) -> None:
+        idx = np.flatnonzero(mask)
+        msgs = [messages] * len(idx) if isinstance(messages, str) else list(messages)
+        for i, m in zip(idx, msgs):
+            target[i].append(m)
+
+    # ---- geometry: a GIS layer's own, else coordinate columns
+    geoms = np.full(n, None, dtype=object)
+    has_geom = np.zeros(n, bool)
+    vector = isinstance(raw, gpd.GeoDataFrame) and bool(raw.geometry.notna().any())
+    if vector:
+        trust_file = raw.crs is not None and declared.kind == "wgs84"
+        frame, n2 = areas.frame_to_wgs84(raw, crs=None if trust_file else declared, path=path, what="facility file")
+        notes += n2
+        g = frame.geometry.to_numpy()
+        has_geom = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+        ok_type = np.isin(shapely.get_type_id(g), [shapely.GeometryType.POINT, shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+        wrong = has_geom & ~ok_type
+        flag(wrong, [f"{x.geom_type} geometry; a facility must be a point or a polygon" for x in g[wrong]])
+        geoms[has_geom & ok_type] = g[has_geom & ok_type]
+    need = ~has_geom
+    lon_c = _pick(cols, lon_col, LON_NAMES, what="longitude", path=path) if need.any() else None
+    lat_c = _pick(cols, lat_col, LAT_NAMES, what="latitude", path=path) if need.any() else None
+    pair_c = _pick(cols, None, PAIR_NAMES, what="coordinates", path=path) if need.any() and (lon_c is None or lat_c is None) else None
+    if vector and need.any() and pair_c is None and (lon_c is None or lat_c is None):
+        flag(need, "no geometry")
+        need[:] = False
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if need.any():
+        if pair_c is None:
+            if lon_c is None or lat_c is None:
+                _pick(cols, None, (), what="longitude/latitude", path=path, required=True)
+            x, sx = _numbers(raw[lon_c], units=False)
+            y, sy = _numbers(raw[lat_c], units=False)
+            lon_txt, lat_txt = _text(raw[lon_c]).to_numpy(), _text(raw[lat_c]).to_numpy()
+        else:
+            parts = _text(raw[pair_c]).str.split(r"[,，;；\s]+", n=1, expand=True, regex=True).reindex(columns=[0, 1])
+            x, sx = _numbers(parts[0].fillna(""), units=False)
+            y, sy = _numbers(parts[1].fillna(""), units=False)
+            lon_txt = lat_txt = _text(raw[pair_c]).to_numpy()
+            notes.append(f"{path.name}: coordinates read from the column {pair_c!r} as 'lon,lat'")
+        missing = need & ((sx == 1) | (sy == 1))
+        flag(missing, "missing coordinates")
+        bad = need & ~missing & ((sx == 2) | (sy == 2))
+        flag(bad, [f"coordinates are not numbers (lon {a!r}, lat {b!r})" for a, b in zip(lon_txt[bad], lat_txt[bad])])
+        ok = need & (sx == 0) & (sy == 0)
+        if declared.is_lonlat:
+            box = _plausible_box(area)
+            swapped = ok & ~_in_box(x, y, box) & _in_box(y, x, box)
+            if box[0] <= box[3] and box[1] <= box[2]:  # lon and lat ranges overlap: a swap is ambiguous
+                swapped[:] = False
+            x[swapped], y[swapped] = y[swapped], x[swapped]
+            flag(swapped, "longitude and latitude were swapped; swapped back", fixes)
+            with np.errstate(invalid="ignore"):
+                out_range = ok & ((np.abs(x) > 180) | (np.abs(y) > 90))
+            flag(out_range, [f"coordinates out of range (lon {a:g}, lat {b:g})" for a, b in zip(x[out_range], y[out_range])])
+            ok &= ~out_range
+        lon = np.full(n, np.nan)
+        lat = np.full(n, np.nan)
+        if ok.any():
+            lon[ok], lat[ok] = areas.lonlat_to_wgs84(x[ok], y[ok], declared)
+        failed = ok & ~(np.isfinite(lon) & np.isfinite(lat))
+        flag(failed, f"coordinates cannot be transformed from {declared.label}; check the declared coordinate system")
+        ok &= ~failed
+        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        if declared.is_offset and ok.any():
+            outside = ok & ~chinacoords.in_mainland_china(lon, lat)
+            if outside.any():
+                notes.append(f"{path.name}: {int(outside.sum())} rows lie outside mainland China, where {declared.label} has no offset; not shifted")
+    located = ~shapely.is_missing(geoms) & np.array([not r for r in reasons])
+
+    # ---- study area
+    if area is not None and located.any():
+        c = shapely.get_coordinates(shapely.centroid(area))[0]
+        utm = network_mod.utm_crs_for(c[0], c[1])
+        area_m = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(utm).iloc[0]
+        pts_m = gpd.GeoSeries(geoms[located], crs="EPSG:4326").to_crs(utm).to_numpy()
+        dist = np.zeros(n)
+        dist[located] = shapely.distance(area_m, pts_m)
+        far = located & (dist > area_margin_m)
+        hint = f"; check the coordinate system (declared {declared.label})" if far.sum() > 0.5 * located.sum() else ""
+        flag(far, [f"outside the study area ({d / 1000:.1f} km beyond its edge, more than the {area_margin_m:g} m margin){hint}" for d in dist[far]])
+
+    # ---- tier
+    tier_c = _pick(cols, tier_col, TIER_NAMES, what="tier", path=path)
+    if tier is not None and tier not in known:
+        raise errors.ConfigError(f"{path}: tier {tier!r} is not a tier of {service}; tiers are {list(known)}")
+    name_c = _pick(cols, name_col, NAME_NAMES, what="name", path=path)
+    names = _text(raw[name_c], nfkc=False).to_numpy(dtype=object) if name_c else np.full(n, "", dtype=object)
+    default_tier = tier or known[0]
+    if tier_c is not None:
+        tiers = _tiers(raw[tier_c], service, known, tier_map)
+        empty = (_text(raw[tier_c]) == "").to_numpy()
+        tiers[empty] = default_tier
+        unknown = pd.isna(tiers)
+        words = "; ".join(f"{t}: {', '.join(w[:4])}" for t, w in TIER_WORDS.get(service, {}).items())
+        flag(unknown, [f"tier {v!r} is not a tier of {service} ({', '.join(known)}{'; words: ' + words if words else ''})" for v in _text(raw[tier_c])[unknown]])
+        tier_note = f"tiers from column {tier_c!r} (empty: {default_tier})"
+    elif tier is not None:
+        tiers = np.full(n, tier, dtype=object)
+        tier_note = f"every row tier {tier}"
+    else:
+        tiers = _tiers(pd.Series(names), service, known, tier_map)
+        inferred = int(pd.notna(tiers).sum())
+        tiers[pd.isna(tiers)] = default_tier
+        tier_note = f"tiers from name keywords for {inferred} rows, {default_tier} for the rest"
+
+    # ---- ids and duplicates (among rows usable so far, earlier rows win)
+    id_c = _pick(cols, id_col, ID_NAMES, what="id", path=path)
+    ids = _text(raw[id_c]).to_numpy(dtype=object) if id_c else np.full(n, "", dtype=object)
+    ids = np.where(ids == "", np.char.add("row", rows.astype(str)).astype(object), ids)
+    usable = np.array([not r for r in reasons])
+    key = pd.Series(ids)[usable]
+    dup = key.duplicated(keep="first")
+    first_row = pd.Series(rows[usable], index=key.index).groupby(key.to_numpy()).transform("first")
+    dup_mask = np.zeros(n, bool)
+    dup_mask[key.index[dup]] = True
+    flag(dup_mask, [f"duplicate id {i!r} (row {r} has it and is used)" for i, r in zip(ids[dup_mask], first_row[dup].to_numpy())])
+    usable &= ~dup_mask
+    as_text = pd.DataFrame(raw[cols]).astype(str).assign(_geom=shapely.to_wkb(geoms, hex=True))[usable]
+    same = as_text.duplicated(keep="first")
+    if same.any():
+        first = as_text.reset_index().groupby(list(as_text.columns), sort=False)["source_row"].transform("first").to_numpy()
+        m = np.zeros(n, bool)
+        m[np.flatnonzero(usable)[same.to_numpy()]] = True
+        flag(m, [f"same as row {r} in every column" for r in first[same.to_numpy()]])
+        usable &= ~m
+
+    # ---- capacities: a bad value empties the value, the facility is still used
+    capacity: dict[str, np.ndarray] = {}
+    given = dict(capacity_cols or {})
+    for kind in list(CAPACITY_COLUMNS) + [k for k in given if k not in CAPACITY_COLUMNS]:
+        col = _pick(cols, given.get(kind), CAPACITY_COLUMNS.get(kind, ()), what=f"{kind} capacity", path=path)
+        if col is None:
+            continue
+        val, status = _numbers(raw[col], units=True)
+        if kind not in given and not (status == 0).any():
+            notes.append(f"{path.name}: column {col!r} is named like a {kind} capacity but holds no numbers; ignored")
+            continue
+        neg = status == 0
+        neg &= val < 0
+        bad = (status == 2) | neg
+        txt = _text(raw[col]).to_numpy()
+        flag(bad & usable, [f"{kind} ({col}) {t!r} is not a non-negative number; left empty" for t in txt[bad & usable]], fixes)
+        capacity[kind] = np.where(bad, np.nan, val)
+
+    # ---- tables
+    used = usable
+    if not used.any():
+        counts = pd.Series([r[0].split(" (")[0] for r in reasons if r]).value_counts().head(4)
+        raise errors.EmptyLayerError(
+            f"{path}: none of its {n} rows can be used ({'; '.join(f'{v} x {k}' for k, v in counts.items())}); "
+            "check the coordinate columns and the declared coordinate system"
+        )
+    geom_used = geoms[used]
+    fac = gpd.GeoDataFrame(
+        {
+            "facility_id": [f"user:{path.name.split('.')[0]}:{i}" for i in ids[used]],
+            "service": service,
+            "tier": tiers[used].astype(str),
+            "name": names[used].astype(str),
+            "source": f"user:{path.name}",
+            "osm_type": "",
+            "osm_id": pd.array([pd.NA] * int(used.sum()), dtype="Int64"),
+            "area_m2": np.nan,
+            "snap_dist_m": np.nan,
+            "access_points": 0,
+            "status": "",
+        },
+        geometry=list(geom_used),
+        crs="EPSG:4326",
+    )
+    polygonal = shapely.get_type_id(geom_used) >= shapely.GeometryType.POLYGON
+    if polygonal.any():
+        metric = fac.geometry[polygonal].to_crs(fac.geometry[polygonal].estimate_utm_crs())
+        fac.loc[polygonal, "area_m2"] = metric.area.to_numpy()
+    for kind, val in capacity.items():
+        fac[kind] = np.where(np.isfinite(val[used]), val[used], fac[kind].to_numpy() if kind in fac else np.nan)
+    fac["source_row"] = rows[used]
+    fac["osm_ref"] = ""
+    fac["import_note"] = ["; ".join(f) for f, u in zip(fixes, used) if u]
+    fac = fac[[c for c in fac.columns if c != "geometry"] + ["geometry"]]
+
+    listed = np.array([bool(r) or bool(f) for r, f in zip(reasons, fixes)])
+    original = pd.DataFrame(raw[cols]).copy()
+    if isinstance(raw, gpd.GeoDataFrame):
+        original["geometry_wkt"] = shapely.to_wkt(raw.geometry.to_numpy(), rounding_precision=8)
+    rejects = original[listed].reset_index()
+    reason = np.array(["; ".join(r + f) for r, f in zip(reasons, fixes)], dtype=object)[listed]
+    action = np.where(~used, "rejected", np.where(np.array([any("swapped" in m for m in f) for f in fixes]), "used_with_fix", "used_without_value"))[listed]
+    rejects.insert(0, "source_file", path.name)
+    rejects.insert(2, "reason", reason)
+    rejects.insert(3, "action", action)
+    summary = {
+        "path": str(path),
+        "service": service,
+        "crs": declared.label,
+        "rows": n,
+        "used": int(used.sum()),
+        "rejected": int((~used).sum()),
+        "fixed": int((action == "used_with_fix").sum()),
+        "values_left_empty": int((action == "used_without_value").sum()),
+        "capacities": sorted(capacity),
+        "tiers": pd.Series(tiers[used]).value_counts().to_dict(),
+    }
+    notes.append(tier_note)
+    log.info("%s: %d of %d rows used, %d rejected", path, summary["used"], n, summary["rejected"])
+    return FacilityImport(facilities=fac, rejects=rejects, summary=summary, notes=notes)
+
+
+def layer_from_file(
+    path: str | Path,
+    *,
+    service: str,
+    crs: str = "wgs84",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    tier_col: str | None = None,
+    tier: str | None = None,
+    tier_map: Mapping[str, str] | None = None,
+    capacity_cols: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    header_row: int | None = None,
+    area: shapely.Geometry | None = None,
+    area_margin_m: float = 1000.0,
+    services: Mapping[str, config.ServiceLayer] | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read a planners' facility list (CSV, XLSX, JSON, GeoJSON, GeoPackage, Shapefile).
+
+    Parameters
+    ----------
+    path
+        The file (see :func:`~accessibility.areas.read_table` for formats and encodings).
+    service
+        Service id, e.g. ``"elderly_care"``.
+    crs
+        Coordinate system of the coordinates: ``"wgs84"`` (GPS, OSM),
+        ``"gcj02"`` (AMap/Gaode, Tencent), ``"bd09"`` (Baidu),
+        ``"cgcs2000"`` (Tianditu) or any EPSG code (projected x/y in metres
+        too). A GIS layer in projected metres keeps its own CRS.
+    lon_col, lat_col
+        Default: found by name (lon/lng/x/经度, lat/y/纬度), or one
+        经纬度/location column holding ``"lon,lat"``.
+    id_col, name_col, tier_col
+        Default: found by name (id/编号/uid, name/名称, type/类型/tier).
+    tier
+        Tier of rows without one. Default: from name keywords (日间照料 ->
+        ``day_care``; see :data:`TIER_WORDS`), else the service's first tier.
+    tier_map
+        Extra tier words, e.g. ``{"养老院": "care_home"}``.
+    capacity_cols
+        ``{"beds": "核定床位"}``; default: found by name (床位/beds ->
+        ``beds``, 托位/places -> ``places``, 面积/area -> ``area_m2``,
+        建筑面积 -> ``floor_area_m2``; see :data:`CAPACITY_COLUMNS`).
+    sheet, encoding, header_row
+        Excel sheet (or GeoPackage layer), text encoding, header row.
+    area, area_margin_m
+        Study area (WGS-84); rows more than ``area_margin_m`` outside it are rejected.
+    services
+        Service layers (default: the shipped ``layers/``).
+
+    Returns
+    -------
+    facilities, rejects
+        ``facilities``: one row per used row, columns of
+        :data:`accessibility.facilities.FACILITY_COLUMNS` plus capacities,
+        ``source_row``, ``osm_ref`` and ``import_note``; WGS-84.
+        ``rejects``: every row not used or used with a change:
+        ``source_file``, ``source_row``, ``reason``, ``action``
+        (``rejected``, ``used_with_fix``, ``used_without_value``) and the
+        row's original columns.
+    """
+    options = {k: v for k, v in locals().items() if k != "path"}
+    result = read_facilities(path, **options)
+    return result.facilities, result.rejects
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def merge_layers(
+    existing: gpd.GeoDataFrame,
+    user: gpd.GeoDataFrame,
+    *,
+    service: str,
+    mode: str = "complement",
+    max_dist_m: float = 100.0,
+    min_similarity: float = 80.0,
+    unnamed_max_dist_m: float = 30.0,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Add a user layer to the facility table of one service.
+
+    Parameters
+    ----------
+    existing
+        Facility table (OSM and earlier user layers).
+    user
+        From :func:`layer_from_file`.
+    service
+        The service the user layer is for.
+    mode
+        ``"replace"``: the service's OSM facilities are dropped (each listed
+        as ``replaced``). ``"complement"``: a user facility within
+        ``max_dist_m`` of an OSM facility with a similar name (rapidfuzz
+        WRatio >= ``min_similarity`` on normalised names, same numerals:
+        第一医院 is not 第三医院), or within ``unnamed_max_dist_m`` when
+        either has no name, is the same facility: the user row is kept and
+        the OSM one dropped, its id kept in ``osm_ref``/``osm_type``/``osm_id``.
+        Pairs are matched one to one, most similar and closest first.
+
+    Returns
+    -------
+    facilities, merges
+        The new table, and one row per merged or replaced OSM facility
+        (columns :data:`MERGE_COLUMNS`).
+    """
+    osm_mask = (existing["service"].to_numpy() == service) & existing["source"].astype(str).str.startswith("osm").to_numpy()
+    osm = existing[osm_mask]
+    user = user.copy()
+    merges = pd.DataFrame(columns=list(MERGE_COLUMNS))
+    drop = np.zeros(len(existing), bool)
+    if mode == "replace":
+        drop = osm_mask
+        merges = pd.DataFrame(
+            {"service": service, "action": "replaced", "user_facility_id": "", "user_name": "", "osm_facility_id": osm["facility_id"].to_numpy(),
+             "osm_name": osm["name"].to_numpy(), "distance_m": np.nan, "name_similarity": np.nan}
+        )
+    elif mode == "complement" and len(osm) and len(user):
+        c = shapely.get_coordinates(shapely.centroid(shapely.union_all(user.geometry.to_numpy())))[0]
+        utm = network_mod.utm_crs_for(c[0], c[1])
+        u_m, o_m = user.geometry.to_crs(utm).to_numpy(), osm.geometry.to_crs(utm).to_numpy()
+        ui, oi = shapely.STRtree(o_m).query(u_m, predicate="dwithin", distance=max_dist_m)
+        if len(ui):
+            dist = shapely.distance(u_m[ui], o_m[oi])
+            un, on = normalise_name(user["name"].astype(str)), normalise_name(osm["name"].astype(str))
+            sim = process.cpdist(list(un[ui]), list(on[oi]), scorer=fuzz.WRatio, workers=1).astype(float)
+            num_u = np.array([" ".join(_NUMERALS.findall(s)) for s in un[ui]], dtype=object)
+            num_o = np.array([" ".join(_NUMERALS.findall(s)) for s in on[oi]], dtype=object)
+            named = (un[ui] != "") & (on[oi] != "")
+            same = np.where(named, (sim >= min_similarity) & ((num_u == num_o) | (num_u == "") | (num_o == "")), dist <= unnamed_max_dist_m)
+            order = np.lexsort((dist, -np.where(named, sim, 0.0)))
+            taken_u, taken_o, picked = set(), set(), []
+            for k in order[same[order]]:  # greedy one-to-one over the few candidate pairs
+                if ui[k] not in taken_u and oi[k] not in taken_o:
+                    taken_u.add(ui[k])
+                    taken_o.add(oi[k])
+                    picked.append(k)
+            if picked:
+                p = np.array(picked)
+                u_rows, o_rows = ui[p], oi[p]
+                o_ids = osm["facility_id"].to_numpy()[o_rows]
+                user.iloc[u_rows, user.columns.get_loc("osm_ref")] = o_ids
+                user.iloc[u_rows, user.columns.get_loc("osm_type")] = osm["osm_type"].to_numpy()[o_rows]
+                user["osm_id"] = user["osm_id"].astype("Int64")
+                user.iloc[u_rows, user.columns.get_loc("osm_id")] = pd.array(osm["osm_id"].to_numpy()[o_rows], dtype="Int64")
+                no_name = user["name"].to_numpy()[u_rows] == ""
+                user.iloc[u_rows[no_name], user.columns.get_loc("name")] = osm["name"].to_numpy()[o_rows][no_name]
+                drop[np.flatnonzero(osm_mask)[o_rows]] = True
+                merges = pd.DataFrame(
+                    {"service": service, "action": "merged", "user_facility_id": user["facility_id"].to_numpy()[u_rows],
+                     "user_name": user["name"].to_numpy()[u_rows], "osm_facility_id": o_ids, "osm_name": osm["name"].to_numpy()[o_rows],
+                     "distance_m": np.round(dist[p], 1), "name_similarity": np.where(named[p], np.round(sim[p], 1), np.nan)}
+                )
+    keep = existing[~drop]
+    frames = [f for f in (keep, user) if len(f)] or [keep]
+    out = pd.concat(frames, ignore_index=True)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+    out["osm_id"] = pd.array(out["osm_id"], dtype="Int64")
+    for col in ("osm_ref", "import_note", "osm_type", "name", "tier", "source"):
+        if col in out:
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    clash = out["facility_id"].duplicated()
+    if clash.any():
+        raise errors.InputError(
+            f"facility id {out['facility_id'][clash].iloc[0]!r} occurs twice: two facility files with the same name give the "
+            "same ids; rename one file"
+        )
+    return out, merges.reset_index(drop=True)

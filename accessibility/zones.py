@@ -1,0 +1,445 @@
+"""Population zones (street/community census counts) and districts for reporting.
+
+Zones
+    Polygons (街道/社区) with a population count, either in the polygon file
+    or in a census table (CSV/XLSX) joined by code or name. Each zone's
+    count is spread over demand points inside it, by area (a metric grid
+    clipped to the zone) or by residential building floor area (OSM
+    buildings, zones without any fall back to area). The weights of a zone
+    sum to one, so zone totals are conserved exactly; the part of a zone
+    outside the study area (by area share) is reported, not silently lost.
+    Older people come from an older-count column, an older-share column
+    (fraction or percent) or the run's default share.
+
+Districts
+    Any boundary layer (a DataV GeoJSON of a city's districts, a GIS layer
+    of streets) splits every goal's eligible and covered population by
+    district; people outside all districts form their own row, so the
+    districts always add up to the goal's total.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import areas, columns, errors, osm, population, userdata
+from . import network as network_mod
+
+__all__ = [
+    "ZoneInput",
+    "DistrictInput",
+    "zones_from_file",
+    "demand_from_zones",
+    "districts_from_file",
+    "district_of_points",
+    "goal_by_district",
+    "district_layer",
+    "OUTSIDE",
+]
+
+log = logging.getLogger(__name__)
+
+POP_NAMES = ("pop", "population", "人口", "常住人口", "总人口", "户籍人口", "人口数", "常住人口数", "总人口数", "pop_total")
+OLDER_NAMES = ("older", "elderly", "pop_60", "pop60", "老年人口", "老年人口数", "60岁以上", "60岁及以上", "60岁以上人口", "60岁及以上人口",
+               "65岁以上", "65岁及以上", "65岁以上人口", "65岁及以上人口")
+SHARE_NAMES = ("older_share", "elderly_share", "老龄化率", "老年人口比例", "老年人口占比", "老年人口比重", "60岁以上占比", "60岁及以上占比")
+CODE_NAMES = ("code", "adcode", "zone_code", "区划代码", "统计用区划代码", "行政区划代码", "代码", "编码", "街道代码", "社区代码", "gb", "pac")
+NAME_NAMES = ("name", "zone_name", "名称", "街道", "社区", "乡镇", "街道名称", "社区名称", "乡镇街道", "区县", "区", "district")
+
+#: district id/name of people outside every district polygon
+OUTSIDE = ("", "(outside the districts)")
+
+
+@dataclass(frozen=True)
+class ZoneInput:
+    """Population zones for :func:`~accessibility.pipeline.run` (see :func:`zones_from_file` and :func:`demand_from_zones`)."""
+
+    path: str | Path
+    crs: str | None = None
+    pop_col: str | None = None
+    older_col: str | None = None
+    older_share_col: str | None = None
+    code_col: str | None = None
+    name_col: str | None = None
+    table: str | Path | None = None
+    table_key: str | None = None
+    spread: str = "area"
+    cell_m: float = 100.0
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.spread not in ("area", "buildings"):
+            raise errors.InputError(f"zones {self.path}: spread must be 'area' or 'buildings', got {self.spread!r}")
+
+
+@dataclass(frozen=True)
+class DistrictInput:
+    """A district layer for per-district results (see :func:`districts_from_file`)."""
+
+    path: str | Path
+    crs: str | None = None
+    name_col: str | None = None
+    code_col: str | None = None
+    encoding: str | None = None
+
+
+def _key(values: pd.Series) -> np.ndarray:
+    """Join keys: NFKC text without spaces/punctuation; all-digit codes lose '.0' and padding zeros
+    (9-digit street codes meet 12-digit statistical codes); names lose 办事处/居委会 suffixes."""
+    s = userdata._text(values).str.replace(r"\.0$", "", regex=True).str.replace(r"[\W_]+", "", regex=True)
+    digits = s.str.fullmatch(r"\d+").fillna(False)
+    s = s.where(~digits, s.str.rstrip("0"))
+    s = s.str.replace(r"(办事处|居民委员会|村民委员会|居委会|村委会)$", "", regex=True)
+    return s.fillna("").to_numpy(dtype=object)
+
+
+def _pick(cols: list[str], given: str | None, names: tuple[str, ...], what: str, path: str | Path) -> str | None:
+    return userdata._pick(cols, given, names, what=what, path=Path(path))
+
+
+def zones_from_file(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    pop_col: str | None = None,
+    older_col: str | None = None,
+    older_share_col: str | None = None,
+    code_col: str | None = None,
+    name_col: str | None = None,
+    table: str | Path | None = None,
+    table_key: str | None = None,
+    encoding: str | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
+    """Read population zones: polygons with counts, or polygons joined to a census table.
+
+    Parameters
+    ----------
+    path
+        Zone polygons (GeoJSON, GeoPackage, Shapefile, zip), any CRS.
+    crs
+        Declared CRS of the polygons (``"gcj02"`` for DataV/AMap files).
+    pop_col, older_col, older_share_col
+        Population count, older count, older share (fraction, or percent when
+        any value exceeds 1). Default: found by name (人口/常住人口/pop,
+        60岁及以上人口/older, 老龄化率/older_share).
+    code_col, name_col
+        Zone code and name in the polygons (found by name: code/adcode/代码,
+        name/名称/街道/社区).
+    table
+        Census table (CSV/XLSX) holding the counts; joined to the zones by
+        ``table_key`` (default: the table's code column if both have codes,
+        else its name column) against the zones' code or name.
+
+    Returns
+    -------
+    zones, rejects, notes
+        ``zones``: ``zone_id``, ``zone_name``, ``pop``, ``older``,
+        ``source_row`` and geometry (WGS-84), one row per polygon.
+        ``rejects``: table rows matching no zone, rows with unusable counts,
+        zones without a count (``source_file``, ``source_row``, ``reason``,
+        ``action`` and the original columns).
+    """
+    path = Path(path)
+    poly, notes = areas.polygons_from_file(path, crs=crs, what="zones", encoding=encoding)
+    poly.index = pd.RangeIndex(1, len(poly) + 1, name="source_row")
+    cols = [c for c in poly.columns if c != poly.geometry.name]
+    code_c = _pick(cols, code_col, CODE_NAMES, "zone code", path)
+    name_c = _pick(cols, name_col, NAME_NAMES, "zone name", path)
+    ids = userdata._text(poly[code_c]).to_numpy(dtype=object) if code_c else np.char.add("zone", np.arange(1, len(poly) + 1).astype(str)).astype(object)
+    names = userdata._text(poly[name_c]).to_numpy(dtype=object) if name_c else ids
+    rejects: list[pd.DataFrame] = []
+    if table is None:
+        data, data_path = poly, path
+        match = np.arange(len(poly))
+    else:
+        data_path = Path(table)
+        data, n2 = userdata.read_table(data_path, encoding=encoding, wanted=[c for c in (pop_col, table_key) if c])
+        notes += n2
+        tcols = list(data.columns)
+        if table_key is not None:
+            t_c = _pick(tcols, table_key, (), "join key", data_path)
+            coded = bool(userdata._text(data[t_c]).str.fullmatch(r"\d+(\.0)?").all())
+            z_c = (code_c or name_c) if coded else (name_c or code_c)
+        else:
+            t_code, t_name = _pick(tcols, None, CODE_NAMES, "code", data_path), _pick(tcols, None, NAME_NAMES, "name", data_path)
+            t_c, z_c = (t_code, code_c) if t_code and code_c else (t_name, name_c)
+        if t_c is None or z_c is None:
+            raise errors.InputError(
+                f"{data_path}: cannot join the census table to the zones {path.name}: no shared code or name column "
+                f"(table columns {tcols}; zone columns {cols}); name them with table_key/code_col/name_col"
+            )
+        lookup = pd.Series(np.arange(len(poly)), index=_key(poly[z_c]))
+        lookup = lookup[~lookup.index.duplicated()]
+        match = lookup.reindex(_key(data[t_c])).to_numpy()
+        unmatched = np.isnan(match)
+        if unmatched.any():
+            bad = data[unmatched].reset_index()
+            bad.insert(0, "source_file", data_path.name)
+            bad.insert(2, "reason", [f"no zone with {z_c} {v!r}" for v in userdata._text(data[t_c])[unmatched]])
+            bad.insert(3, "action", "rejected")
+            rejects.append(bad)
+        data, match = data[~unmatched], match[~unmatched].astype(np.int64)
+        notes.append(f"zones: census table {data_path.name} joined on {t_c!r} = {z_c!r}: {len(data)} rows matched, {int(unmatched.sum())} not")
+    dcols = [c for c in data.columns if not (isinstance(data, gpd.GeoDataFrame) and c == data.geometry.name)]
+    p_c = _pick(dcols, pop_col, POP_NAMES, "population", data_path)
+    if p_c is None:
+        raise errors.InputError(f"{data_path}: no population column among {dcols}; name it (--zone-pop-col)")
+    pop, ps = userdata._numbers(data[p_c], units=True)
+    o_c = _pick(dcols, older_col, OLDER_NAMES, "older population", data_path)
+    s_c = _pick(dcols, older_share_col, SHARE_NAMES, "older share", data_path) if o_c is None else None
+    older = np.full(len(data), np.nan)
+    if o_c is not None:
+        older, os_ = userdata._numbers(data[o_c], units=True)
+    elif s_c is not None:
+        share, os_ = userdata._numbers(userdata._text(data[s_c]).str.rstrip("%"), units=False)
+        older = pop * (share / 100.0 if np.nanmax(np.append(share, 0)) > 1 else share)
+    else:
+        os_ = np.ones(len(data), int)
+    bad = (ps != 0) | (pop < 0) | ((os_ == 0) & ((older < 0) | (older > pop * (1 + 1e-9))))
+    if bad.any():
+        b = data[bad].reset_index()
+        b = b.drop(columns=[c for c in b.columns if c == "geometry"])
+        b.insert(0, "source_file", data_path.name)
+        b.insert(2, "reason", [f"population {v!r} is not a non-negative number (or the older count exceeds it)" for v in userdata._text(data[p_c])[bad]])
+        b.insert(3, "action", "rejected")
+        rejects.append(b)
+    ok = ~bad
+    zone_pop = np.zeros(len(poly))
+    has = np.zeros(len(poly), bool)
+    np.add.at(zone_pop, match[ok], pop[ok])
+    zone_older_sum = np.zeros(len(poly))
+    np.add.at(zone_older_sum, match[ok], np.nan_to_num(older[ok]))
+    known_older = np.zeros(len(poly), bool)
+    known_older[match[ok & np.isfinite(older)]] = True
+    zone_older = np.where(known_older, zone_older_sum, np.nan)
+    has[match[ok]] = True
+    if (~has).any():
+        nz = poly[~has].drop(columns=poly.geometry.name).reset_index()
+        nz.insert(0, "source_file", path.name)
+        nz.insert(2, "reason", "zone without a population count: its people are missing from the run")
+        nz.insert(3, "action", "no_count")
+        rejects.append(nz)
+        notes.append(f"zones: {int((~has).sum())} of {len(poly)} zones have no population count (rejects_zones.csv)")
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ids.astype(str), "zone_name": names.astype(str), "pop": zone_pop, "older": zone_older, "source_row": np.asarray(poly.index)},
+        geometry=poly.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+    rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=list(userdata.REJECT_COLUMNS))
+    return zones, rej, notes
+
+
+def _grid_pieces(geoms_m: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces of polygons cut by a square grid: (polygon index, piece)."""
+    x0, y0, x1, y1 = shapely.total_bounds(geoms_m)
+    cell_m = max(cell_m, np.sqrt(max((x1 - x0) * (y1 - y0), 1.0) / 400_000))  # at most ~400k cells
+    xs = np.arange(np.floor(x0 / cell_m) * cell_m, x1, cell_m)
+    ys = np.arange(np.floor(y0 / cell_m) * cell_m, y1, cell_m)
+    xx, yy = (a.ravel() for a in np.meshgrid(xs, ys))
+    boxes = shapely.box(xx, yy, xx + cell_m, yy + cell_m)
+    zi, bi = shapely.STRtree(boxes).query(geoms_m, predicate="intersects")
+    pieces = shapely.intersection(geoms_m[zi], boxes[bi])
+    keep = shapely.area(pieces) > 0
+    return zi[keep], pieces[keep]
+
+
+def demand_from_zones(
+    zones: gpd.GeoDataFrame,
+    area: shapely.Geometry,
+    *,
+    spread: str = "area",
+    features: osm.FeatureTable | None = None,
+    cell_m: float = 100.0,
+    older_share: float | None = None,
+    source: str = "zones",
+) -> population.Demand:
+    """Spread zone counts over demand points inside the study area.
+
+    Parameters
+    ----------
+    zones
+        From :func:`zones_from_file`.
+    area
+        Study area (WGS-84).
+    spread
+        ``"area"``: grid pieces of ``cell_m`` clipped to each zone, weighted
+        by area. ``"buildings"``: residential OSM buildings (footprint x
+        levels) inside each zone; zones without any fall back to area.
+    older_share
+        Older share for zones without an older count (default: Zhejiang 2020).
+
+    Returns
+    -------
+    Demand
+        ``sum(pop) == sum(zone pop x share of zone area inside the study
+        area)`` exactly (up to float rounding); the notes give both totals.
+    """
+    share = population.ZHEJIANG_OLDER_SHARE_2020 if older_share is None else older_share
+    older = zones["older"].to_numpy(np.float64)
+    pop = zones["pop"].to_numpy(np.float64)
+    no_older = ~np.isfinite(older)
+    older = np.where(no_older, pop * share, older)
+    c = shapely.get_coordinates(shapely.centroid(area))[0]
+    utm = network_mod.utm_crs_for(c[0], c[1])
+    # clip in lon/lat, where both the zones' and the area's edges are straight (projected chords would leave slivers)
+    zl = zones.geometry.to_numpy()
+    inside_ll = shapely.intersection(zl, area)
+    frac = np.divide(shapely.area(inside_ll), shapely.area(zl), out=np.zeros(len(zl)), where=shapely.area(zl) > 0)
+    inside = gpd.GeoSeries(inside_ll, crs="EPSG:4326").to_crs(utm).to_numpy()
+    pop_in, older_in = pop * frac, older * frac
+    zi_list, pts_list, w_list = [], [], []
+    by_area = np.ones(len(zones), bool)
+    n_buildings = 0
+    if spread == "buildings":
+        est = population.demand_from_buildings(features, area, population.EstimateAssumptions()) if features is not None else None
+        if est is not None and len(est):
+            bpts = shapely.points(est.lon, est.lat)
+            pi, zi = shapely.STRtree(zones.geometry.to_numpy()).query(bpts, predicate="intersects")
+            pi, first = np.unique(pi, return_index=True)  # a building on a shared edge counts once
+            zi = zi[first]
+            wsum = np.bincount(zi, weights=est.pop[pi], minlength=len(zones))
+            ok = wsum[zi] > 0
+            zi_list.append(zi[ok])
+            pts_list.append(gpd.GeoSeries(bpts[pi[ok]], crs="EPSG:4326").to_crs(utm).to_numpy())
+            w_list.append(est.pop[pi[ok]] / wsum[zi[ok]])
+            by_area = wsum <= 0
+            n_buildings = int(ok.sum())
+    sel = np.flatnonzero(by_area & (frac > 0))
+    if len(sel):
+        zi, pieces = _grid_pieces(inside[sel], cell_m)
+        a = shapely.area(pieces)
+        zi_list.append(sel[zi])
+        pts_list.append(shapely.point_on_surface(pieces))
+        w_list.append(a / np.bincount(zi, weights=a, minlength=len(sel))[zi])
+    zi = np.concatenate(zi_list) if zi_list else np.array([], np.int64)
+    w = np.concatenate(w_list) if w_list else np.array([])
+    pts = gpd.GeoSeries(np.concatenate(pts_list) if pts_list else [], crs=utm).to_crs("EPSG:4326").to_numpy()
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    p, o = pop_in[zi] * w, older_in[zi] * w
+    keep = p > 0
+    total, inside_total = float(pop.sum()), float(pop_in.sum())
+    how = f"by residential buildings ({n_buildings} buildings; {int((by_area & (frac > 0)).sum())} zones without any spread by area)" if spread == "buildings" else f"by area ({cell_m:g} m grid)"
+    notes = [f"population from {len(zones)} zones ({source}), {total:,.0f} people, spread {how}"]
+    if total - inside_total > 1e-6 * max(total, 1):
+        notes.append(f"zones: {total - inside_total:,.0f} people live in the parts of zones outside the study area (by area share) and are not counted")
+    if no_older.any():
+        notes.append(f"zones: {int(no_older.sum())} zones without an older count use {share:.1%} of their population")
+    d = population.Demand(
+        lon=np.asarray(lon, np.float64)[keep], lat=np.asarray(lat, np.float64)[keep], pop=p[keep], older=o[keep],
+        source=f"zones: {source}", older_source=f"zones: {source}" if not no_older.all() else f"{share:.1%} of the zone totals",
+        is_estimate=False, notes=notes,
+    )
+    err = abs(d.total - inside_total) / max(inside_total, 1e-9)
+    if err > 1e-3:  # cannot happen unless geometry operations lose pieces; say so rather than hide it
+        d.notes.append(f"zones: demand points hold {d.total:,.0f} people, {err:.2%} off the zone total {inside_total:,.0f}")
+    return d
+
+
+# --------------------------------------------------------------------------- districts
+
+
+def districts_from_file(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    name_col: str | None = None,
+    code_col: str | None = None,
+    encoding: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read district polygons for per-district results.
+
+    Parameters
+    ----------
+    path
+        Any polygon layer: a DataV ``*_full.json`` (declare ``crs="gcj02"``:
+        it says WGS-84 but is GCJ-02), a GeoPackage of streets, ...
+    crs
+        Declared CRS; default the file's.
+    name_col, code_col
+        Default: found by name (name/名称, adcode/code/代码).
+
+    Returns
+    -------
+    districts, notes
+        ``district_id`` (the code, else the name, else the feature number),
+        ``district_name``, geometry (WGS-84).
+    """
+    path = Path(path)
+    poly, notes = areas.polygons_from_file(path, crs=crs, what="districts", encoding=encoding)
+    cols = [c for c in poly.columns if c != poly.geometry.name]
+    code_c = _pick(cols, code_col, CODE_NAMES, "district code", path)
+    name_c = _pick(cols, name_col, NAME_NAMES, "district name", path)
+    n = len(poly)
+    numbers = pd.Series(np.arange(1, n + 1).astype(str))
+    ids = userdata._text(poly[code_c]).to_numpy(dtype=object) if code_c else None
+    names = userdata._text(poly[name_c]).to_numpy(dtype=object) if name_c else None
+    ids = ids if ids is not None else (names if names is not None else numbers.to_numpy(dtype=object))
+    names = names if names is not None else ids
+    out = gpd.GeoDataFrame({"district_id": ids.astype(str), "district_name": names.astype(str)}, geometry=poly.geometry.to_numpy(), crs="EPSG:4326")
+    if out["district_id"].duplicated().any():
+        dissolved = out.dissolve("district_id", aggfunc="first", sort=False).reset_index()
+        notes.append(f"districts {path.name}: features sharing an id were merged ({n} features, {len(dissolved)} districts)")
+        out = dissolved[["district_id", "district_name", "geometry"]]
+    return out, notes
+
+
+def district_of_points(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Row of the district containing each point (the first if districts overlap), -1 outside all."""
+    pts = shapely.points(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+    pi, di = shapely.STRtree(districts.geometry.to_numpy()).query(pts, predicate="intersects")
+    out = np.full(len(pts), -1, dtype=np.int64)
+    out[pi[::-1]] = di[::-1]  # the first match wins
+    return out
+
+
+def goal_by_district(district: np.ndarray, districts: gpd.GeoDataFrame, weights: np.ndarray, covered: np.ndarray) -> list[dict]:
+    """Eligible, covered, uncovered population and share of one goal per district.
+
+    ``weights`` are the goal's people per demand point (zero outside its area).
+    A last row ``(outside the districts)`` holds people outside every
+    district, when there are any, so the rows add up to the goal's total.
+    """
+    k = len(districts)
+    pos = np.where(district >= 0, district, k)
+    eligible = np.bincount(pos, weights=weights, minlength=k + 1)
+    cov = np.bincount(pos, weights=np.where(covered, weights, 0.0), minlength=k + 1)
+    ids = list(districts["district_id"]) + [OUTSIDE[0]]
+    names = list(districts["district_name"]) + [OUTSIDE[1]]
+    rows = []
+    for i in range(k + 1):
+        if i == k and eligible[k] <= 0:
+            continue
+        rows.append(
+            {
+                "district_id": ids[i],
+                "district_name": names[i],
+                "eligible_pop": float(eligible[i]),
+                "covered_pop": float(cov[i]),
+                "uncovered_pop": float(eligible[i] - cov[i]),
+                "share": float(cov[i] / eligible[i]) if eligible[i] > 0 else None,
+            }
+        )
+    return rows
+
+
+def district_layer(districts: gpd.GeoDataFrame, by_goal: dict[str, list[dict]], demand: population.Demand, district: np.ndarray) -> gpd.GeoDataFrame:
+    """District polygons with population and, per goal, eligible/covered population and share."""
+    k = len(districts)
+    pos = np.where(district >= 0, district, k)
+    out = districts.copy()
+    out["pop"] = np.bincount(pos, weights=demand.pop, minlength=k + 1)[:k]
+    out["older_pop"] = np.bincount(pos, weights=demand.older, minlength=k + 1)[:k]
+    for goal_id, rows in by_goal.items():
+        table = pd.DataFrame(rows)
+        table = table[table["district_id"] != OUTSIDE[0]].set_index("district_id").reindex(out["district_id"])
+        for kind, col in (("eligible_pop", "eligible_pop"), ("covered_pop", "covered_pop"), ("share", "share")):
+            out[columns.name(kind, goal_id)] = table[col].astype(float).to_numpy()
+    return out
+

@@ -1,0 +1,536 @@
+"""Network distances to the nearest facility: hand-computed toys, a networkx oracle, properties."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+
+from accessibility import config, distances, facilities, goals, network, snapping
+from accessibility.snapping import Snapped
+
+INF = np.inf
+
+
+def snapped(edge, t, d):
+    return Snapped(np.asarray(edge, np.int64), np.asarray(t, float), np.asarray(d, float))
+
+
+def solve(net, fac_rows, fac_snap, points=None, mask=None, weight=None):
+    graph = distances.build_access_graph(net, np.asarray(fac_rows, np.int64), fac_snap, weight=weight)
+    res = distances.nearest_facilities(graph, mask)
+    if points is None:
+        return graph, res
+    cost, fac = distances.costs_at_points(graph, res, points)
+    return graph, res, cost, fac
+
+
+# --------------------------------------------------------------------------- toy graphs, hand-computed
+
+
+def line_net(mode="walk", forward=None, backward=None):
+    """0 --100-- 1 --200-- 2 --300-- 3 (explicit lengths)."""
+    return network.graph_from_arrays(
+        [120.0, 120.001, 120.003, 120.006], [30.0] * 4, [0, 1, 2], [1, 2, 3], [100.0, 200.0, 300.0],
+        forward=forward, backward=backward, mode=mode,
+    )
+
+
+def test_line_node_costs_with_facility_along_an_edge():
+    net = line_net()
+    # facility 10 m off edge 1-2, a quarter of the way from node 1
+    graph, res = solve(net, [0], snapped([1], [0.25], [10.0]))
+    np.testing.assert_allclose(res.cost[:4], [160.0, 60.0, 160.0, 460.0])
+    np.testing.assert_array_equal(res.facility[:4], [0, 0, 0, 0])
+    assert graph.n_base == 4
+
+
+def test_line_point_costs_include_walk_to_street_and_same_edge():
+    net = line_net()
+    pts = snapped([0, 1, 1, 2, 1], [0.5, 0.75, 0.1, 1.0, 0.25], [5.0, 3.0, 3.0, 0.0, 7.0])
+    _, _, cost, fac = solve(net, [0], snapped([1], [0.25], [10.0]), pts)
+    # 5 + 50 + 60 | same edge behind: 3 + 0.5*200 + 10 | same edge ahead: 3 + 0.15*200 + 10
+    # at node 3: 460 | exactly at the access point: 7 + 0 + 10
+    np.testing.assert_allclose(cost, [115.0, 113.0, 43.0, 460.0, 17.0])
+    np.testing.assert_array_equal(fac, [0, 0, 0, 0, 0])
+
+
+def test_two_facilities_on_one_edge_nearest_wins():
+    net = line_net()
+    # facility 0 at t=0.2 but 50 m off the street, facility 1 at t=0.8 on the street
+    fac_snap = snapped([1, 1], [0.2, 0.8], [50.0, 0.0])
+    pts = snapped([1, 1, 0], [0.5, 0.3, 0.0], [0.0, 0.0, 0.0])
+    _, res, cost, fac = solve(net, [0, 1], fac_snap, pts)
+    # point t=0.5: left 0.3*200+50=110, right 0.3*200=60 -> facility 1
+    # point t=0.3: left 0.1*200+50=70, right 0.5*200=100 -> facility 0
+    # node 0: 100 + min(0.2*200+50, 0.8*200) = 190 -> facility 0
+    np.testing.assert_allclose(cost, [60.0, 70.0, 190.0])
+    np.testing.assert_array_equal(fac, [1, 0, 0])
+    np.testing.assert_allclose(res.cost[:4], [190.0, 90.0, 40.0, 340.0])
+    np.testing.assert_array_equal(res.facility[:4], [0, 0, 1, 1])
+
+
+def test_facility_mask_selects_a_subset():
+    net = line_net()
+    fac_snap = snapped([0, 2], [0.0, 1.0], [0.0, 0.0])  # at node 0 and at node 3
+    graph = distances.build_access_graph(net, np.array([0, 1]), fac_snap)
+    only_first = distances.nearest_facilities(graph, np.array([True, False]))
+    only_second = distances.nearest_facilities(graph, np.array([False, True]))
+    none = distances.nearest_facilities(graph, np.array([False, False]))
+    np.testing.assert_allclose(only_first.cost[:4], [0.0, 100.0, 300.0, 600.0])
+    np.testing.assert_allclose(only_second.cost[:4], [600.0, 500.0, 300.0, 0.0])
+    assert np.isinf(none.cost).all() and (none.facility == -1).all()
+
+
+def test_facility_at_a_node_with_zero_offset_is_distance_zero():
+    net = line_net()
+    graph, res, cost, fac = solve(net, [0], snapped([1], [0.0], [0.0]), snapped([0, 2], [1.0, 0.5], [0.0, 2.0]))
+    np.testing.assert_allclose(res.cost[:4], [100.0, 0.0, 200.0, 500.0])
+    np.testing.assert_allclose(cost, [0.0, 2.0 + 150.0 + 200.0])
+
+
+def test_limit_leaves_far_nodes_unreached():
+    net = line_net()
+    graph = distances.build_access_graph(net, np.array([0]), snapped([0], [0.0], [0.0]))
+    res = distances.nearest_facilities(graph, limit=250.0)
+    np.testing.assert_allclose(res.cost[:3], [0.0, 100.0, INF])
+    assert res.facility[2] == -1 and res.facility[1] == 0
+
+
+def square_net(mode="bike"):
+    """Square 0-1-2-3-0, sides 100 m; side 0->1 is one-way forward."""
+    return network.graph_from_arrays(
+        [120.0, 120.001, 120.001, 120.0], [30.0, 30.0, 30.001, 30.001], [0, 1, 2, 3], [1, 2, 3, 0], [100.0] * 4,
+        forward=[True, True, True, True], backward=[False, True, True, True], mode=mode,
+    )
+
+
+def test_one_way_edge_node_costs():
+    net = square_net()
+    _, res = solve(net, [0], snapped([0], [0.5], [0.0]))
+    # node 0 drives forward to the facility (50); node 1 cannot go back along 0->1:
+    # 1 -> 2 -> 3 -> 0 -> facility = 350
+    np.testing.assert_allclose(res.cost[:4], [50.0, 350.0, 250.0, 150.0])
+
+
+def test_one_way_edge_point_costs():
+    net = square_net()
+    pts = snapped([0, 0, 2], [0.75, 0.25, 0.5], [0.0, 0.0, 0.0])
+    _, _, cost, _ = solve(net, [0], snapped([0], [0.5], [0.0]), pts)
+    # past the facility on the one-way side: 25 to node 1, then 350
+    # before it: 25 forward | on 2->3 halfway: 50 to node 3 + 150
+    np.testing.assert_allclose(cost, [375.0, 25.0, 200.0])
+    # the same square both-ways (walk): 25, 25, 200
+    walk = network.graph_from_arrays(net.nodes["lon"], net.nodes["lat"], [0, 1, 2, 3], [1, 2, 3, 0], [100.0] * 4, mode="walk")
+    _, _, cost_w, _ = solve(walk, [0], snapped([0], [0.5], [0.0]), pts)
+    np.testing.assert_allclose(cost_w, [25.0, 25.0, 200.0])
+
+
+def test_point_at_facility_access_point_on_one_way_edge():
+    """A resident standing where a facility meets a one-way street is 0 m along the street from it."""
+    net = line_net(mode="bike", forward=[True, True, True], backward=[False, False, False])
+    fac_snap = snapped([0], [0.5], [4.0])
+    _, res, cost, fac = solve(net, [0], fac_snap, snapped([0, 0], [0.5, 0.25], [3.0, 3.0]))
+    np.testing.assert_allclose(res.cost[:4], [54.0, INF, INF, INF])
+    # same position: 3 m to the street + 0 m along it + 4 m to the facility
+    np.testing.assert_allclose(cost, [7.0, 3.0 + 25.0 + 4.0])
+    np.testing.assert_array_equal(fac, [0, 0])
+
+
+def one_way_loop():
+    """One-way loop 0 -> 1 -> 2 -> 3 -> 0 around a block, 100 m a side."""
+    return network.graph_from_arrays(
+        [120.0, 120.001, 120.001, 120.0], [30.0, 30.0, 30.001, 30.001], [0, 1, 2, 3], [1, 2, 3, 0], [100.0] * 4,
+        forward=[True] * 4, backward=[False] * 4, mode="drive",
+    )
+
+
+def test_facility_at_a_junction_of_one_way_streets():
+    """A facility exactly at junction 1 serves junction 1 at 0 m, whichever street it was snapped to."""
+    net = one_way_loop()
+    idx = snapping.EdgeIndex(net)
+    fac_snap = idx.snap_points(np.array([120.001]), np.array([30.0]))  # node 1's position
+    assert fac_snap.snap_dist_m[0] == pytest.approx(0.0, abs=1e-6)
+    _, res = solve(net, [0], fac_snap, weight="length")
+    np.testing.assert_allclose(res.cost[:4], [100.0, 0.0, 300.0, 200.0], atol=1e-6)
+    # the answer must not depend on which of the two streets meeting there was picked
+    for edge, t in ((0, 1.0), (1, 0.0)):
+        _, res_e = solve(net, [0], snapped([edge], [t], [0.0]), weight="length")
+        np.testing.assert_allclose(res_e.cost[:4], [100.0, 0.0, 300.0, 200.0], atol=1e-6)
+
+
+def test_point_at_a_junction_of_one_way_streets():
+    """A resident at a junction costs what the junction costs, whichever street the point was snapped to."""
+    # 4 --100 (two-way)-- 0 --100 (one-way 0 -> 1)--> 1 (dead end); facility at node 4
+    net = network.graph_from_arrays(
+        [120.001, 120.002, 120.0], [30.0, 30.0, 30.0], [0, 2], [1, 0], [100.0, 100.0],
+        forward=[True, True], backward=[False, True], mode="drive",
+    )
+    idx = snapping.EdgeIndex(net)
+    fac_snap = idx.snap_points(np.array([120.0]), np.array([30.0]))
+    _, res = solve(net, [0], fac_snap, weight="length")
+    np.testing.assert_allclose(res.cost[:3], [100.0, INF, 0.0], atol=1e-6)
+    # a resident exactly at junction 0 (snapped to the start of the one-way street, the lower edge index)
+    pt = idx.snap_points(np.array([120.001]), np.array([30.0]))
+    assert (pt.edge[0], pt.t[0]) == (0, 0.0)
+    _, _, cost, _ = solve(net, [0], fac_snap, pt, weight="length")
+    np.testing.assert_allclose(cost, [100.0], atol=1e-6)
+    for edge, t in ((0, 0.0), (1, 1.0)):  # node 0 is the start of 0 -> 1 and the end of 4 - 0
+        _, _, cost, _ = solve(net, [0], fac_snap, snapped([edge], [t], [2.0]), weight="length")
+        np.testing.assert_allclose(cost, [2.0 + 100.0], atol=1e-6)
+
+
+def test_backward_only_edge():
+    # edge 0-1 may only be travelled 1 -> 0 (oneway=-1)
+    net = network.graph_from_arrays(
+        [0.0, 0.001], [0.0, 0.0], [0], [1], [100.0], forward=[False], backward=[True], mode="bike"
+    )
+    _, res, cost, _ = solve(net, [0], snapped([0], [0.4], [0.0]), snapped([0, 0], [0.9, 0.1], [0.0, 0.0]))
+    # node 1 travels backward 60 m; node 0 cannot reach it at all
+    np.testing.assert_allclose(res.cost[:2], [INF, 60.0])
+    np.testing.assert_allclose(cost, [50.0, INF])
+
+
+def test_drive_time_weights_on_one_way_square():
+    net = square_net(mode="drive")
+    speed = net.mode.speed_m_s  # toy edges have no highway class: the recipe's default speed
+    # facility 20 m from the street; the walk to the street is at 1 m/s
+    _, res, cost, _ = solve(net, [0], snapped([0], [0.5], [20.0]), snapped([0], [0.75], [3.0]))
+    np.testing.assert_allclose(res.cost[:4], np.array([50.0, 350.0, 250.0, 150.0]) / speed + 20.0)
+    np.testing.assert_allclose(cost, [3.0 + 375.0 / speed + 20.0])
+    # with length weights the same one-way rules apply
+    _, res_len = solve(net, [0], snapped([0], [0.5], [20.0]), weight="length")
+    np.testing.assert_allclose(res_len.cost[:4], [70.0, 370.0, 270.0, 170.0])
+
+
+def test_parallel_edges_keep_shortest_in_access_graph():
+    # 0 ==(100 m, 50 m)== 1 --10-- 2, facility at node 2
+    net = network.graph_from_arrays([0.0, 0.001, 0.002], [0.0, 0.0, 0.0], [0, 0, 1], [1, 1, 2], [100.0, 50.0, 10.0])
+    _, res = solve(net, [0], snapped([2], [1.0], [0.0]))
+    np.testing.assert_allclose(res.cost[:3], [60.0, 10.0, 0.0])
+    # with the facility on the long parallel edge, points on it use its own length
+    _, res2, cost, _ = solve(net, [0], snapped([0], [0.5], [0.0]), snapped([1, 0], [0.5, 0.9], [0.0, 0.0]))
+    np.testing.assert_allclose(res2.cost[:3], [50.0, 50.0, 60.0])
+    # point halfway along the 50 m street: 25 to node 0 or 1, then 50
+    np.testing.assert_allclose(cost, [75.0, 40.0])
+
+
+def test_polygon_facility_reached_at_its_nearest_access_point():
+    """A park in two parts (a MultiPolygon), each pointing at the street: one access point per part."""
+    import shapely
+
+    # street 0-1-2 along 30 N, two edges of ~481 m
+    net = network.graph_from_arrays([120.0, 120.005, 120.01], [30.0, 30.0, 30.0], [0, 1], [1, 2])
+    idx = snapping.EdgeIndex(net)
+    left = shapely.Polygon([(120.002, 30.0001), (120.0025, 30.001), (120.0015, 30.001)])
+    right = shapely.Polygon([(120.008, 30.0001), (120.0085, 30.001), (120.0075, 30.001)])
+    park = shapely.MultiPolygon([left, right])
+    owner, s = idx.access_points(np.array([park], dtype=object), reach_m=30.0)
+    assert owner.tolist() == [0, 0]
+    order = np.argsort(s.edge)
+    assert s.edge[order].tolist() == [0, 1]
+    np.testing.assert_allclose(s.t[order], [0.4, 0.6], atol=2e-3)
+    np.testing.assert_allclose(s.snap_dist_m, [11.09, 11.09], rtol=5e-3)
+    graph = distances.build_access_graph(net, owner, s)
+    res = distances.nearest_facilities(graph)
+    l0, l1 = net.edges["length_m"].to_numpy()
+    t0, t1 = s.t[order]
+    d0, d1 = s.snap_dist_m[order]
+    expected = [t0 * l0 + d0, min((1 - t0) * l0 + d0, t1 * l1 + d1), (1 - t1) * l1 + d1]
+    np.testing.assert_allclose(res.cost[:3], expected, rtol=0, atol=1e-6)
+    assert (res.facility[:3] == 0).all()
+
+
+# --------------------------------------------------------------------------- the networkx oracle
+
+
+def oracle(net, fac_rows, fac_snap, pt_snap, weight):
+    """Independent answer: split edges at facility and query points, Dijkstra in networkx.
+
+    Returns (node cost, point cost, per-facility point cost function).
+    """
+    cost_e = net.edge_weight(weight)
+    snap_div = 1.0  # the walk to the street is at 1 m/s for time weights, metres otherwise
+    u = net.edges["u"].to_numpy()
+    v = net.edges["v"].to_numpy()
+    fw = net.edges["forward"].to_numpy(bool)
+    bw = net.edges["backward"].to_numpy(bool)
+    inserts = defaultdict(list)
+    for i, (e, t) in enumerate(zip(fac_snap.edge, fac_snap.t)):
+        inserts[int(e)].append((float(t), ("f", i)))
+    for j, (e, t) in enumerate(zip(pt_snap.edge, pt_snap.t)):
+        inserts[int(e)].append((float(t), ("q", j)))
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+
+    def add(a, b, w):
+        # DiGraph.add_edge would overwrite a parallel arc: keep the cheapest
+        if g.has_edge(a, b):
+            g[a][b]["w"] = min(g[a][b]["w"], w)
+        else:
+            g.add_edge(a, b, w=w)
+
+    for e in range(len(u)):
+        pts = sorted(inserts.get(e, []), key=lambda p: p[0])
+        chain = [(0.0, int(u[e]))] + pts + [(1.0, int(v[e]))]
+        for (t0, a), (t1, b) in zip(chain[:-1], chain[1:]):
+            w = (t1 - t0) * cost_e[e]
+            # Two places at the same position on an edge are one place: moving 0 m is
+            # allowed whatever the one-way rule (a facility at a junction serves it).
+            if fw[e] or t1 == t0:
+                add(a, b, w)
+            if bw[e] or t1 == t0:
+                add(b, a, w)
+    for i, d in enumerate(fac_snap.snap_dist_m):
+        add(("f", i), ("F", i), float(d) / snap_div)
+        add(("F", i), ("f", i), float(d) / snap_div)
+    rev = g.reverse(copy=True)
+
+    def from_facilities(rows):
+        srcs = {("F", i) for i in range(len(fac_rows)) if fac_rows[i] in rows}
+        return nx.multi_source_dijkstra_path_length(rev, srcs, weight="w") if srcs else {}
+
+    def answer(dist):
+        node = np.array([dist.get(n, INF) for n in range(net.n_nodes)])
+        pt = np.array([pt_snap.snap_dist_m[j] / snap_div + dist.get(("q", j), INF) for j in range(len(pt_snap))])
+        return node, pt
+
+    all_rows = set(np.unique(fac_rows).tolist())
+    node, pt = answer(from_facilities(all_rows))
+    return node, pt, lambda row: answer(from_facilities({row}))
+
+
+def _random_points(net, n, rng, pad=0.002):
+    minx, miny, maxx, maxy = net.bounds()
+    return rng.uniform(minx + pad, maxx - pad, n), rng.uniform(miny + pad, maxy - pad, n)
+
+
+def _check_against_oracle(net, fac_rows, fac_snap, q_snap, weight):
+    graph = distances.build_access_graph(net, fac_rows, fac_snap, weight=weight)
+    res = distances.nearest_facilities(graph)
+    cost, fac = distances.costs_at_points(graph, res, q_snap)
+    o_node, o_pt, per_fac = oracle(net, fac_rows, fac_snap, q_snap, weight)
+    np.testing.assert_allclose(res.cost[: net.n_nodes], o_node, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(cost, o_pt, rtol=0, atol=1e-6)
+    # the reported facility is one at that cost
+    for row in np.unique(fac[np.isfinite(cost)])[:6]:
+        node_r, pt_r = per_fac(int(row))
+        sel = fac == row
+        np.testing.assert_allclose(pt_r[sel], cost[sel], rtol=0, atol=1e-6)
+        nsel = res.facility[: net.n_nodes] == row
+        np.testing.assert_allclose(node_r[nsel], res.cost[: net.n_nodes][nsel], rtol=0, atol=1e-6)
+    return res, cost
+
+
+def test_oracle_hangzhou_walk_random_point_facilities(hangzhou_walk):
+    net = hangzhou_walk
+    rng = np.random.default_rng(20150201)
+    idx = snapping.EdgeIndex(net)
+    flon, flat = _random_points(net, 25, rng)
+    fac_snap = idx.snap_points(flon, flat)
+    qlon, qlat = _random_points(net, 400, rng)
+    q_snap = idx.snap_points(qlon, qlat)
+    res, cost = _check_against_oracle(net, np.arange(25), fac_snap, q_snap, "length")
+    assert np.isfinite(res.cost[: net.n_nodes]).all()  # one connected walking network
+    # a point's trip is never shorter than its walk to the street
+    assert (cost >= q_snap.snap_dist_m - 1e-9).all()
+
+
+def test_oracle_hangzhou_walk_real_polygon_facilities(hangzhou_walk, hangzhou_pbf):
+    """Parks and sports grounds of the extract: several access points per facility."""
+    net = hangzhou_walk
+    fac = facilities.layer_from_osm(hangzhou_pbf)
+    fac = fac[fac["service"].isin(["park", "sports_fitness"])].reset_index(drop=True)
+    assert len(fac) > 20
+    idx = snapping.EdgeIndex(net)
+    owner, ap = idx.access_points(fac.geometry.to_numpy(), reach_m=30.0)
+    assert len(ap) > len(fac)  # polygons got more than one access point
+    rng = np.random.default_rng(7)
+    qlon, qlat = _random_points(net, 300, rng)
+    _check_against_oracle(net, owner, ap, idx.snap_points(qlon, qlat), "length")
+
+
+@pytest.mark.parametrize("weight", ["length", "time"])
+def test_oracle_hangzhou_drive_one_way(hangzhou_drive, weight):
+    net = hangzhou_drive
+    assert (net.edges["forward"] != net.edges["backward"]).any()
+    rng = np.random.default_rng(99)
+    idx = snapping.EdgeIndex(net)
+    flon, flat = _random_points(net, 12, rng)
+    fac_snap = idx.snap_points(flon, flat)
+    qlon, qlat = _random_points(net, 300, rng)
+    q_snap = idx.snap_points(qlon, qlat)
+    res, cost = _check_against_oracle(net, np.arange(12), fac_snap, q_snap, weight)
+    assert np.isfinite(res.cost[: net.n_nodes]).all()  # strongly connected part kept
+
+
+def test_oracle_points_on_one_way_facility_edges(hangzhou_drive):
+    """Query points sharing a one-way edge with a facility, ahead of and behind it."""
+    net = hangzhou_drive
+    one_way = np.flatnonzero((net.edges["forward"] != net.edges["backward"]).to_numpy())[:40]
+    fac_snap = snapped(one_way, np.full(len(one_way), 0.5), np.full(len(one_way), 5.0))
+    q_edges = np.repeat(one_way, 3)
+    q_t = np.tile([0.1, 0.5, 0.9], len(one_way))
+    q_snap = snapped(q_edges, q_t, np.full(len(q_edges), 2.0))
+    _check_against_oracle(net, np.arange(len(one_way)), fac_snap, q_snap, "length")
+
+
+def test_facilities_at_real_junctions_serve_them_at_zero(hangzhou_drive):
+    """Facilities placed exactly on junctions of the Hangzhou drive network (one-way streets)."""
+    net = hangzhou_drive
+    rng = np.random.default_rng(5)
+    nodes = rng.choice(net.n_nodes, 40, replace=False)
+    idx = snapping.EdgeIndex(net)
+    fac_snap = idx.snap_points(net.nodes["lon"].to_numpy()[nodes], net.nodes["lat"].to_numpy()[nodes])
+    assert np.allclose(fac_snap.snap_dist_m, 0.0, atol=1e-6)
+    _, res = solve(net, np.arange(len(nodes)), fac_snap, weight="length")
+    bad = nodes[res.cost[nodes] > 1e-6]
+    assert len(bad) == 0, f"{len(bad)} of {len(nodes)} junctions holding a facility get a positive distance, e.g. {res.cost[bad[:5]]}"
+
+
+def test_query_at_facility_location_on_drive_network(hangzhou_drive):
+    """A point at a facility's own position is at most its walk to the street and back."""
+    net = hangzhou_drive
+    rng = np.random.default_rng(11)
+    lon, lat = _random_points(net, 60, rng)
+    idx = snapping.EdgeIndex(net)
+    s = idx.snap_points(lon, lat)
+    _, _, cost, _ = solve(net, np.arange(len(lon)), s, s, weight="length")
+    too_far = cost > 2 * s.snap_dist_m + 1e-6
+    one_way = (net.edges["forward"] != net.edges["backward"]).to_numpy()[s.edge]
+    assert not too_far.any(), (
+        f"{too_far.sum()} of {len(lon)} points standing at a facility get more than twice their snap distance "
+        f"({(too_far & one_way).sum()} of them on one-way streets)"
+    )
+
+
+# --------------------------------------------------------------------------- property tests
+
+
+@st.composite
+def toy_problem(draw):
+    """A small random graph (plain lists, so a failing example prints readably).
+
+    ``edges`` are (u, v, length, forward, backward); access points and query
+    points are (edge, t, walk to the street).
+    """
+    n = draw(st.integers(2, 7))
+    m = draw(st.integers(1, 12))
+    direction = st.sampled_from([(True, True), (True, False), (False, True)])
+    edge = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(1.0, 500.0), direction).map(
+        lambda e: (e[0], e[1], e[2], e[3][0], e[3][1])
+    )
+    edges = draw(st.lists(edge, min_size=m, max_size=m))
+    # positions to 1e-9 of an edge (micrometres); ties at 0, 0.5 and 1 are drawn on purpose
+    t = st.one_of(st.floats(0.0, 1.0).map(lambda x: round(x, 9)), st.sampled_from([0.0, 0.5, 1.0]))
+    ap = st.tuples(st.integers(0, m - 1), t, st.floats(0.0, 200.0))
+    return {
+        "n": n,
+        "edges": edges,
+        "facilities": draw(st.lists(ap, min_size=1, max_size=5)),
+        "extra": draw(ap),
+        "points": draw(st.lists(ap, min_size=1, max_size=8)),
+    }
+
+
+def toy_net(problem):
+    n, edges = problem["n"], problem["edges"]
+    return network.graph_from_arrays(
+        120.0 + 0.001 * np.arange(n), np.full(n, 30.0),
+        [e[0] for e in edges], [e[1] for e in edges], [e[2] for e in edges],
+        forward=[e[3] for e in edges], backward=[e[4] for e in edges], mode="bike",
+    )
+
+
+def _unpack(problem):
+    return toy_net(problem), problem["facilities"], problem["extra"], problem["points"]
+
+
+def _sn(items):
+    return snapped([i[0] for i in items], [i[1] for i in items], [i[2] for i in items])
+
+
+# no shrinking phase: keeps a failing run fast (each test well under 10 s)
+PROPS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
+
+# A facility and a resident at the same place on a one-way street (found by this test).
+CO_LOCATED = {"n": 2, "edges": [(0, 1, 100.0, True, False)], "facilities": [(0, 0.5, 4.0)], "extra": (0, 0.0, 0.0), "points": [(0, 0.5, 3.0)]}
+
+
+@PROPS
+@given(toy_problem())
+@example(CO_LOCATED)
+def test_property_matches_oracle_on_random_graphs(problem):
+    net, facs, _, pts = _unpack(problem)
+    _check_against_oracle(net, np.arange(len(facs)), _sn(facs), _sn(pts), "length")
+
+
+@PROPS
+@given(toy_problem())
+def test_property_adding_a_facility_never_lengthens_a_trip(problem):
+    net, facs, extra, pts = _unpack(problem)
+    q = _sn(pts)
+    _, res1, cost1, _ = solve(net, np.arange(len(facs)), _sn(facs), q)
+    _, res2, cost2, _ = solve(net, np.arange(len(facs) + 1), _sn(facs + [extra]), q)
+    n = net.n_nodes
+    assert (res2.cost[:n] <= res1.cost[:n] + 1e-9).all()
+    assert (cost2 <= cost1 + 1e-9).all()
+
+
+@PROPS
+@given(toy_problem())
+def test_property_cost_at_least_walk_to_street(problem):
+    net, facs, _, pts = _unpack(problem)
+    q = _sn(pts)
+    _, res, cost, fac = solve(net, np.arange(len(facs)), _sn(facs), q)
+    assert (cost >= q.snap_dist_m - 1e-9).all()
+    # nodes are at least as far as the nearest facility's own walk to its street
+    assert (res.cost[: net.n_nodes] >= min(f[2] for f in facs) - 1e-9).all()
+    # unreachable points carry no facility, reachable ones a valid row
+    assert ((fac == -1) == ~np.isfinite(cost)).all()
+    assert ((fac >= -1) & (fac < len(facs))).all()
+
+
+@PROPS
+@given(
+    costs=st.lists(st.one_of(st.floats(0, 3000), st.just(float("inf"))), min_size=1, max_size=30),
+    data=st.data(),
+)
+def test_property_goal_share_never_falls_as_threshold_grows(costs, data):
+    n = len(costs)
+    weights = np.array(data.draw(st.lists(st.floats(0, 100), min_size=n, max_size=n)))
+    t1 = data.draw(st.floats(1, 2000))
+    t2 = data.draw(st.floats(t1, 4000))
+    c = np.array(costs)
+    shares = []
+    for t in (t1, t2):
+        goal = config.Goal(id="g", name_zh="g", name_en="g", services=("park",), max_dist_m=t)
+        res, covered = goals.evaluate_goal(
+            goal, costs={"park": c}, weights=weights, in_area=np.ones(n, bool),
+            hex_of_point=np.array(["h"] * n, dtype=object), speed_m_s=1.0,
+        )
+        shares.append(res.share)
+        # independent count of the covered population
+        assert res.covered_pop == pytest.approx(weights[c <= t].sum())
+        assert res.eligible_pop == pytest.approx(weights.sum())
+    if weights.sum() > 0:
+        assert shares[1] >= shares[0] - 1e-12
+        assert 0.0 <= shares[0] <= 1.0 and 0.0 <= shares[1] <= 1.0
+    else:
+        assert shares == [None, None]
+
+
+@PROPS
+@given(toy_problem(), st.floats(10, 2000), st.floats(0, 2000))
+def test_property_point_coverage_monotone_in_threshold(problem, t1, dt):
+    net, facs, _, pts = _unpack(problem)
+    _, _, cost, _ = solve(net, np.arange(len(facs)), _sn(facs), _sn(pts))
+    w = np.arange(1, len(cost) + 1, dtype=float)
+    assert w[cost <= t1].sum() <= w[cost <= t1 + dt].sum()
