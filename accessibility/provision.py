@@ -169,6 +169,7 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
         }
     )
     hexes = _hex_table(table)
+    by_district = _district_table(run_dir, pts, table, fac, known, supply)
     total_demand = float(demand.sum())
     summary = {
         "id": provision.id,
@@ -190,8 +191,56 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
         "mean_access_e2sfca": _wmean(table["access_e2sfca"], demand),
         "class_share": {k: (float(demand[table["class"].to_numpy() == k].sum() / total_demand) if total_demand > 0 else None) for k in CLASSES},
         "notes": notes,
+        "by_district": by_district,
     }
     return ProvisionResult(provision=provision, points=table, facilities=fac_table, hexes=hexes, summary=summary)
+
+
+def _district_table(run_dir: Path, pts: pd.DataFrame, table: pd.DataFrame, fac, known: np.ndarray, supply: np.ndarray) -> list[dict]:
+    """Per district (when the run had districts): people, mean access, class shares, supply located there."""
+    import geopandas as gpd
+    import pyogrio
+
+    from . import zones
+
+    gpkg = run_dir / "results.gpkg"
+    if "districts" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
+        return []
+    districts = gpd.read_file(gpkg, layer="districts")
+    if districts.empty or "district_id" not in districts.columns:
+        return []
+    d_pt = zones.district_of_points(districts, pts["lon"].to_numpy(), pts["lat"].to_numpy())
+    cent = fac.geometry.to_numpy()[known]
+    import shapely
+
+    rp = shapely.point_on_surface(cent)
+    d_fac = zones.district_of_points(districts, shapely.get_x(rp), shapely.get_y(rp))
+    k = len(districts)
+    pos = np.where(d_pt >= 0, d_pt, k)
+    people = np.bincount(pos, weights=table["people"].to_numpy(), minlength=k + 1)
+    a2 = np.bincount(pos, weights=table["people"].to_numpy() * table["access_2sfca"].to_numpy(), minlength=k + 1)
+    ae = np.bincount(pos, weights=table["people"].to_numpy() * table["access_e2sfca"].to_numpy(), minlength=k + 1)
+    sup = np.bincount(np.where(d_fac >= 0, d_fac, k), weights=supply[known], minlength=k + 1)
+    cls = {c: np.bincount(pos, weights=np.where(table["class"].to_numpy() == c, table["people"].to_numpy(), 0.0), minlength=k + 1) for c in CLASSES}
+    ids = list(districts["district_id"]) + ["outside"]
+    names = list(districts.get("district_name", districts["district_id"])) + ["(outside the districts)"]
+    rows = []
+    for i in range(k + 1):
+        if i == k and people[k] <= 0 and sup[k] <= 0:
+            continue
+        p = people[i]
+        rows.append(
+            {
+                "district_id": ids[i],
+                "district_name": names[i],
+                "people": float(p),
+                "supply_located": float(sup[i]),
+                "mean_access_2sfca": float(a2[i] / p) if p > 0 else None,
+                "mean_access_e2sfca": float(ae[i] / p) if p > 0 else None,
+                "class_share": {c: (float(cls[c][i] / p) if p > 0 else None) for c in CLASSES},
+            }
+        )
+    return rows
 
 
 def _wmean(values: pd.Series, weights: np.ndarray) -> float | None:

@@ -113,3 +113,25 @@ def test_missing_capacities_are_a_clear_error(hangzhou_run):
     _, run_dir = hangzhou_run
     with pytest.raises(errors.EmptyLayerError, match="beds"):
         provision.provision_from_run(run_dir, "elderly_beds_per_10k")
+
+
+def test_per_district_provision_adds_up(hangzhou_pbf, shared_data, tmp_path):
+    """With districts (DataV, GCJ-02) the per-district people add up to the total, and so does located supply."""
+    from accessibility import pipeline
+
+    districts = shared_data / "zhejiang_admin_boundaries_datav" / "330100_full.json"
+    run_dir = tmp_path / "run"
+    pipeline.run(hangzhou_pbf, districts=districts_input(districts), out=run_dir)
+    res = provision.provision_from_run(run_dir, "sports_area_per_person")
+    rows = res.summary["by_district"]
+    assert {r["district_name"] for r in rows} >= {"西湖区", "上城区"}
+    assert sum(r["people"] for r in rows) == pytest.approx(res.summary["total_population"], rel=1e-9)
+    assert sum(r["supply_located"] for r in rows) == pytest.approx(res.summary["total_supply"], rel=1e-9)
+    west_lake = next(r for r in rows if r["district_name"] == "西湖区")
+    assert west_lake["people"] > 0 and west_lake["mean_access_2sfca"] > 0
+
+
+def districts_input(path):
+    from accessibility import zones
+
+    return zones.DistrictInput(path=path, crs="gcj02")
