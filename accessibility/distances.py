@@ -35,6 +35,8 @@ __all__ = [
     "nearest_facilities",
     "costs_at_points",
     "point_facility_costs",
+    "point_neighbours",
+    "node_lonlat",
     "node_table",
 ]
 
@@ -58,6 +60,7 @@ class AccessGraph:
     ap_edge: np.ndarray
     ap_t: np.ndarray
     ap_split_node: np.ndarray
+    ap_stub_cost: np.ndarray  # cost of the walk facility <-> street, sorted order like ap_edge
     stub_node: np.ndarray  # per access point, in the caller's order
     ap_facility: np.ndarray  # per access point: the facility (row) it belongs to
     snap_speed_m_s: float
@@ -149,6 +152,7 @@ def build_access_graph(
         ap_edge=e_s,
         ap_t=t_s,
         ap_split_node=split,
+        ap_stub_cost=stub_cost,
         stub_node=stub_node,
         ap_facility=np.asarray(facility, dtype=np.int64),
         snap_speed_m_s=snap_speed_m_s,
@@ -204,7 +208,7 @@ def costs_at_points(graph: AccessGraph, result: NearestResult, snapped: snapping
     cost, facility
         Per point; ``inf`` and ``-1`` when no facility is reachable.
     """
-    left, to_left, right, to_right, snap = _point_neighbours(graph, snapped)
+    left, to_left, right, to_right, snap = point_neighbours(graph, snapped)
     via_left = to_left + result.cost[left]
     via_right = to_right + result.cost[right]
     go_left = via_left <= via_right
@@ -241,8 +245,14 @@ def _edge_key(graph: AccessGraph, e: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(found, rank * 2.0 + t, rank * 2.0 - 0.5)
 
 
-def _point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
-    """For each point: (left node, cost to it, right node, cost to it, snap cost); ``inf`` where one-way forbids."""
+def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
+    """Where a snapped point joins the graph.
+
+    Returns, per point: the neighbouring node towards ``u`` and the cost to
+    reach it along the edge, the same towards ``v`` (``inf`` where one-way
+    rules forbid), and the cost of the walk from the point to the street.
+    Neighbours may be access points inserted on the same edge.
+    """
     e, t = snapped.edge, snapped.t
     edges = graph.net.edges
     u = edges["u"].to_numpy(np.int64)[e]
@@ -302,7 +312,7 @@ def point_facility_costs(
     DataFrame
         Columns ``point``, ``facility``, ``cost``: one row per pair within ``limit``.
     """
-    left, to_left, right, to_right, snap = _point_neighbours(graph, snapped)
+    left, to_left, right, to_right, snap = point_neighbours(graph, snapped)
     n = graph.n_nodes
     # node -> points touching it (as left or right neighbour), as a CSR-like index
     touch_node = np.concatenate([left, right])

@@ -26,6 +26,7 @@ only in :func:`isochrones_from_run`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -47,7 +48,7 @@ from . import distances, errors, snapping
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["HOW", "BANDS", "DEFAULT_CUTOFFS_MIN", "isochrones", "isochrones_from_run", "write_isochrones", "run_dir_isochrones"]
+__all__ = ["BANDS", "DEFAULT_CUTOFFS_MIN", "HOW", "isochrones", "isochrones_from_run", "run_dir_isochrones", "write_isochrones"]
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,6 @@ class _Pieces:
     to_a: np.ndarray  # may be walked towards a (the edge's backward direction)
     to_b: np.ndarray
     facility: np.ndarray  # facility row of a walk to the street, -1 for streets
-
-    def incidence(self, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-        return _incidence(np.concatenate([self.a, self.b]), np.tile(np.arange(len(self.a)), 2), n_nodes)
 
 
 def _incidence(node: np.ndarray, item: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,17 +117,17 @@ def _pieces(graph: distances.AccessGraph, index: snapping.EdgeIndex, stub_facili
     whole[e_s] = False
     ue = np.flatnonzero(whole)
     line = np.concatenate([ue, e_s, e_s[last]])
-    parts = dict(
-        line=line,
-        t0=np.concatenate([np.zeros(len(ue)), prev_t, t_s[last]]),
-        t1=np.concatenate([np.ones(len(ue)), t_s, np.ones(int(last.sum()))]),
-        a=np.concatenate([u[ue], prev_node, split[last]]),
-        b=np.concatenate([v[ue], split, v[e_s[last]]]),
-        cost=graph.edge_cost[line],
-        to_a=bw[line],
-        to_b=fw[line],
-        facility=np.full(len(line), -1, dtype=np.int64),
-    )
+    parts = {
+        "line": line,
+        "t0": np.concatenate([np.zeros(len(ue)), prev_t, t_s[last]]),
+        "t1": np.concatenate([np.ones(len(ue)), t_s, np.ones(int(last.sum()))]),
+        "a": np.concatenate([u[ue], prev_node, split[last]]),
+        "b": np.concatenate([v[ue], split, v[e_s[last]]]),
+        "cost": graph.edge_cost[line],
+        "to_a": bw[line],
+        "to_b": fw[line],
+        "facility": np.full(len(line), -1, dtype=np.int64),
+    }
     lines = index.geoms
     if facility_geoms is not None and k:
         # walk from the facility (t=0, its stub node) to its access point (t=1, the split node)
@@ -137,16 +135,14 @@ def _pieces(graph: distances.AccessGraph, index: snapping.EdgeIndex, stub_facili
         caller[graph.stub_node - graph.n_base - k] = np.arange(k)
         fac_row = graph.ap_facility[caller]
         stub = split + k
-        rev = graph.reverse_csr
-        stub_cost = rev.data[rev.indptr[stub]]  # a stub's only arc leads to its split node
+        stub_cost = graph.ap_stub_cost
         ap_point = shapely.line_interpolate_point(index.geoms[e_s], t_s, normalized=True)
         walks = shapely.shortest_line(index.project(np.asarray(facility_geoms, dtype=object)[fac_row]), ap_point)
         keep = np.flatnonzero(stub_facilities[fac_row] & (stub_cost > 0) & (shapely.length(walks) > 0))
         m = len(keep)
-        extra = dict(
-            line=len(lines) + np.arange(m), t0=np.zeros(m), t1=np.ones(m), a=stub[keep], b=split[keep],
-            cost=stub_cost[keep], to_a=np.ones(m, bool), to_b=np.ones(m, bool), facility=fac_row[keep],
-        )
+        both_ways = np.ones(m, bool)
+        extra = {"line": len(lines) + np.arange(m), "t0": np.zeros(m), "t1": np.ones(m), "a": stub[keep], "b": split[keep],
+                 "cost": stub_cost[keep], "to_a": both_ways, "to_b": both_ways, "facility": fac_row[keep]}
         parts = {key: np.concatenate([val, extra[key]]) for key, val in parts.items()}
         lines = np.concatenate([lines, walks[keep]])
     ok = (parts["cost"] > 0) & (parts["t1"] > parts["t0"])
@@ -314,7 +310,7 @@ def _demand(graph: distances.AccessGraph, index: snapping.EdgeIndex, frame: pd.D
     else:
         snapped = index.snap_points(lon, lat)
     # the run's own cost model: neighbouring nodes along the edge (access points included)
-    left, to_left, right, to_right, snap_cost = distances._point_neighbours(graph, snapped)
+    left, to_left, right, to_right, snap_cost = distances.point_neighbours(graph, snapped)
     x, y = index.project_xy(lon, lat)
     pop = frame["pop"].to_numpy(np.float64)
     older = frame["older"].to_numpy(np.float64) if "older" in frame.columns else np.full(len(frame), np.nan)
@@ -395,42 +391,51 @@ def isochrones(
         raise errors.InputError(f"street_width_m must be positive, got {street_width_m}")
     n_fac = int(graph.ap_facility.max()) + 1 if len(graph.ap_facility) else 0
     mask = np.ones(n_fac, bool) if facility_mask is None else np.asarray(facility_mask, bool)
+    if len(mask) < n_fac:
+        raise errors.InputError(f"facility_mask has {len(mask)} entries; the graph has facilities up to row {n_fac - 1}")
     use_ap = mask[graph.ap_facility] if len(graph.ap_facility) else np.zeros(0, bool)
     if not use_ap.any():
         raise errors.EmptyLayerError("no selected facility has an access point on the network; nothing to draw")
     index = index if index is not None else snapping.EdgeIndex(graph.net)
     pieces = _pieces(graph, index, mask, facility_geoms)
     dem = _demand(graph, index, demand) if demand is not None else None
-    n, nb, cmax = graph.n_nodes, len(cut), float(cut[-1])
-    ptr, items = pieces.incidence(n)
-
     rows = np.unique(graph.ap_facility[use_ap])  # facility row of each group
     compact = np.full(max(n_fac, 1), -1, dtype=np.int64)
     compact[rows] = np.arange(len(rows))
+    nb, cmax = len(cut), float(cut[-1])
     if how == "per_facility":
-        n_groups = len(rows)
-        ivals, pop_band, older_band = _per_facility(graph, use_ap, compact, cut, pieces, ptr, items, dem, chunk_cells)
+        ivals, pop_band, older_band = _per_facility(graph, use_ap, compact, cut, pieces, dem, chunk_cells)
     else:
         res = distances.nearest_facilities(graph, mask, limit=cmax)
         s = np.flatnonzero((res.cost[pieces.a] <= cmax) | (res.cost[pieces.b] <= cmax))
         if how == "dissolved":
-            n_groups, rows = 1, np.array([-1])
+            rows = np.array([-1])
             ga = gb = np.zeros(len(s), np.int64)
         else:
-            n_groups = len(rows)
             ga, gb = compact[np.maximum(res.facility[pieces.a[s]], 0)], compact[np.maximum(res.facility[pieces.b[s]], 0)]
         ivals = _band_intervals(pieces, s, res.cost[pieces.a[s]], res.cost[pieces.b[s]], ga, gb, cut)
-        pop_band = older_band = np.full((n_groups, nb), np.nan)
+        pop_band = older_band = np.full((len(rows), nb), np.nan)
         if dem is not None:
             cost, nearest = distances.costs_at_points(graph, res, dem.snapped)
             grp = np.zeros(len(cost), np.int64) if how == "dissolved" else compact[np.maximum(nearest, 0)]
-            pop_band = _band_sums(grp, cost, dem.pop, cut, n_groups)
-            older_band = _band_sums(grp, cost, dem.older, cut, n_groups)
+            pop_band, older_band = (_band_sums(grp, cost, w, cut, len(rows)) for w in (dem.pop, dem.older))
     t_search = time.perf_counter()
-
-    cum, street_m = _polygons(pieces, ivals, n_groups, nb, street_width_m, catchments=how == "catchments")
+    cum, street_m = _polygons(pieces, ivals, len(rows), nb, street_width_m, catchments=how == "catchments")
     t_geom = time.perf_counter()
+    out = _output(cum, street_m, (pop_band, older_band), dem, index.crs, rows=rows, cut=cut, bands=bands, how=how, unit=graph.weight)
+    ids = np.r_[np.asarray(facility_ids if facility_ids is not None else np.arange(n_fac), dtype=object), None]
+    fac_row = out["facility_row"].to_numpy()
+    out.insert(3, "facility_id", ids[np.where(fac_row >= 0, fac_row, len(ids) - 1)])
+    log.info(
+        "isochrones %s: %d groups x %d cutoffs; search %.2f s, polygons %.2f s, total %.2f s",
+        how, len(rows), nb, t_search - t_start, t_geom - t_search, time.perf_counter() - t_start,
+    )
+    return out
 
+
+def _output(cum, street_m, bands_pop, dem, crs, *, rows, cut, bands, how, unit) -> gpd.GeoDataFrame:
+    """Rows per (group, kind, cutoff): cumulative areas and/or rings, in WGS-84, with their people."""
+    n_groups, nb = cum.shape
     cum = _polygonal(cum.ravel(), _SLIVER_M2).reshape(n_groups, nb)
     area_km2 = np.nan_to_num(shapely.area(cum) / 1e6)
     pip = np.full((2, n_groups, nb), np.nan)
@@ -439,14 +444,14 @@ def isochrones(
         gi, pi = shapely.STRtree(shapely.points(dem.xy)).query(parts, predicate="contains")
         for j, w in enumerate((dem.pop, dem.older)):
             pip[j] = np.bincount(owner[gi], weights=w[pi], minlength=cum.size).reshape(n_groups, nb)
-    wgs = gpd.GeoSeries(cum.ravel(), crs=index.crs).to_crs("EPSG:4326").to_numpy()
+    wgs = gpd.GeoSeries(cum.ravel(), crs=crs).to_crs("EPSG:4326").to_numpy()
     bad = ~shapely.is_valid(wgs) & ~shapely.is_missing(wgs)
     wgs[bad] = _polygonal(shapely.make_valid(wgs[bad]))  # a safety net, rarely needed
     wgs = wgs.reshape(n_groups, nb)
-    table = dict(rows=np.repeat(rows, nb), cut=cut, unit="m" if graph.weight == "length" else "s", how=how)
+    table = {"rows": np.repeat(rows, nb), "cut": cut, "unit": "m" if unit == "length" else "s", "how": how}
     frames = []
     if bands in ("cumulative", "both"):
-        pops = [np.cumsum(b, axis=1) for b in (pop_band, older_band)]
+        pops = [np.cumsum(b, axis=1) for b in bands_pop]
         frames.append(_table("cumulative", wgs, np.zeros(nb), pops, pip, np.cumsum(street_m, axis=1), area_km2, **table))
     if bands in ("rings", "both"):
         # rings are cut after reprojection, so they are valid in WGS-84; cumulative areas are
@@ -454,18 +459,9 @@ def isochrones(
         prev = np.concatenate([np.full((n_groups, 1), None, dtype=object), wgs[:, :-1]], axis=1)
         ring = _threaded(shapely.difference, wgs.ravel(), prev.ravel()).reshape(n_groups, nb)
         ring = np.where(shapely.is_missing(prev), wgs, _polygonal(ring.ravel(), _SLIVER_DEG2).reshape(n_groups, nb))
-        diff = lambda a: np.diff(a, axis=-1, prepend=0.0)  # noqa: E731
-        pops = (pop_band, older_band)
-        frames.append(_table("ring", ring, np.r_[0.0, cut[:-1]], pops, diff(pip), street_m, diff(area_km2), **table))
-    ids = np.r_[np.asarray(facility_ids if facility_ids is not None else np.arange(n_fac), dtype=object), None]
-    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
-    fac_row = out["facility_row"].to_numpy()
-    out.insert(3, "facility_id", ids[np.where(fac_row >= 0, fac_row, len(ids) - 1)])
-    log.info(
-        "isochrones %s: %d groups x %d cutoffs; search %.2f s, polygons %.2f s, total %.2f s",
-        how, n_groups, nb, t_search - t_start, t_geom - t_search, time.perf_counter() - t_start,
-    )
-    return out
+        pip, area_km2 = np.diff(pip, axis=-1, prepend=0.0), np.diff(area_km2, axis=-1, prepend=0.0)
+        frames.append(_table("ring", ring, np.r_[0.0, cut[:-1]], bands_pop, pip, street_m, area_km2, **table))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
 
 
 def _polygons(pieces: _Pieces, ivals, n_groups: int, nb: int, street_width_m: float, *, catchments: bool):
@@ -476,19 +472,20 @@ def _polygons(pieces: _Pieces, ivals, n_groups: int, nb: int, street_width_m: fl
     street_m = np.bincount(key, weights=shapely.length(lines), minlength=n_groups * nb).reshape(n_groups, nb)
     buffers = _threaded(shapely.buffer, shapely.simplify(lines, _SIMPLIFY_M), street_width_m, quad_segs=_QUAD_SEGS)
     cum = _grouped(buffers, key, n_groups * nb).reshape(n_groups, nb)
-    for i in range(1, nb):  # nested by construction: each cutoff adds its band to the previous area
+    for i in range(1, nb):  # a handful of cutoffs; nested by construction: each adds its band to the previous area
         prev, cur = cum[:, i - 1], cum[:, i]
         both = _threaded(shapely.union, prev, cur)  # missing when either is
         cum[:, i] = np.where(shapely.is_missing(cur), prev, np.where(shapely.is_missing(prev), cur, both))
     if catchments:
-        regions = _catchment_regions(lines, key // nb, n_groups, street_width_m)
+        regions = _catchment_regions(lines, key // nb, n_groups, min(street_width_m, 50.0))
         if regions is not None:
             cum = _threaded(shapely.intersection, cum.ravel(), np.repeat(regions, nb)).reshape(n_groups, nb)
     return cum, street_m
 
 
-def _per_facility(graph, use_ap, compact, cut, pieces, ptr, items, dem, chunk_cells):
+def _per_facility(graph, use_ap, compact, cut, pieces, dem, chunk_cells):
     """One Dijkstra row per access point, reduced to one row per facility, chunk by chunk."""
+    ptr, items = _incidence(np.r_[pieces.a, pieces.b], np.tile(np.arange(len(pieces.a)), 2), graph.n_nodes)
     aps = np.flatnonzero(use_ap)
     aps = aps[np.argsort(graph.ap_facility[aps], kind="stable")]
     grp_of_ap = compact[graph.ap_facility[aps]]
@@ -501,7 +498,7 @@ def _per_facility(graph, use_ap, compact, cut, pieces, ptr, items, dem, chunk_ce
     if dem is not None:
         pptr, pitems = _incidence(np.r_[dem.left, dem.right], np.tile(np.arange(len(dem.left)), 2), n)
     out = []
-    for g0, g1 in zip(bounds[:-1], bounds[1:]):  # loop over chunks of facilities: bounded memory
+    for g0, g1 in itertools.pairwise(bounds):  # loop over chunks of facilities: bounded memory
         a0 = first_ap[g0]
         a1 = first_ap[g1] if g1 < len(first_ap) else len(aps)
         dist = csgraph.dijkstra(graph.reverse_csr, directed=True, indices=graph.stub_node[aps[a0:a1]], limit=cmax)
@@ -566,22 +563,17 @@ def _load(result_or_run_dir: RunResult | str | Path) -> _RunInputs:
     return _RunInputs(graph, index, fac, list(services), demand, float(graph.net.mode.speed_m_s))
 
 
-def _cutoffs_m(cutoffs_min, cutoffs_m, speed_m_s) -> tuple[np.ndarray, bool]:
-    if cutoffs_min is not None and cutoffs_m is not None:
-        raise errors.InputError("give cutoffs_min (walking time) or cutoffs_m (walking distance), not both")
-    if cutoffs_m is not None:
-        return np.asarray(cutoffs_m, np.float64), False
-    minutes = np.asarray(DEFAULT_CUTOFFS_MIN if cutoffs_min is None else cutoffs_min, np.float64)
-    return minutes * 60.0 * speed_m_s, True
-
-
 def _from_inputs(inp: _RunInputs, service, cutoffs_min, cutoffs_m, how, bands, street_width_m, walk_speed_m_s) -> gpd.GeoDataFrame:
     if service not in inp.services:
         raise errors.InputError(f"unknown service {service!r}; this run has {sorted(inp.services)}")
     speed = float(walk_speed_m_s or inp.walk_speed_m_s)
     if not speed > 0:
         raise errors.InputError(f"walk_speed_m_s must be positive, got {walk_speed_m_s}")
-    metres, timed = _cutoffs_m(cutoffs_min, cutoffs_m, speed)
+    if cutoffs_min is not None and cutoffs_m is not None:
+        raise errors.InputError("give cutoffs_min (walking time) or cutoffs_m (walking distance), not both")
+    timed = cutoffs_m is None
+    given = cutoffs_m if not timed else (DEFAULT_CUTOFFS_MIN if cutoffs_min is None else cutoffs_min)
+    metres = np.asarray(given, np.float64) * (60.0 * speed if timed else 1.0)
     fac = inp.facilities
     mask = (fac["status"].to_numpy() == "used") & (fac["service"].to_numpy() == service)
     if not mask.any():
@@ -650,8 +642,9 @@ def write_isochrones(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path
 
     out_dir = Path(out_dir)
     gpkg = out_dir / "isochrones.gpkg"
-    text = lambda f: f.astype({c: "string" for c in f.columns if c != f.geometry.name and f[c].dtype == object})  # noqa: E731
-    safe = {name: text(frame) for name, frame in layers.items()}
+    safe = {  # text columns as strings, for GDAL
+        name: f.astype({c: "string" for c in f.columns if c != f.geometry.name and f[c].dtype == object}) for name, f in layers.items()
+    }
     with atomic_path(gpkg) as tmp:
         if gpkg.is_file():
             shutil.copyfile(gpkg, tmp)  # keep the layers of other services
