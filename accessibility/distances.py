@@ -196,19 +196,23 @@ def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = No
     return NearestResult(cost=dist, facility=facility)
 
 
-def costs_at_points(graph: AccessGraph, result: NearestResult, snapped: snapping.Snapped) -> tuple[np.ndarray, np.ndarray]:
+def costs_at_points(
+    graph: AccessGraph, result: NearestResult, snapped: snapping.Snapped, *, neighbours: tuple[np.ndarray, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Trip cost from snapped points (residents, query points) to the nearest facility.
 
     The trip is the straight walk to the street plus the cheaper of going
     along the edge to either neighbouring node (respecting one-way rules),
     where a neighbour may be an inserted access point on the same edge.
+    Pass ``neighbours=point_neighbours(graph, snapped)`` when costing the
+    same points for several services, to compute that part once.
 
     Returns
     -------
     cost, facility
         Per point; ``inf`` and ``-1`` when no facility is reachable.
     """
-    left, to_left, right, to_right, snap = point_neighbours(graph, snapped)
+    left, to_left, right, to_right, snap = neighbours if neighbours is not None else point_neighbours(graph, snapped)
     via_left = to_left + result.cost[left]
     via_right = to_right + result.cost[right]
     go_left = via_left <= via_right

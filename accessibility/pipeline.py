@@ -200,9 +200,9 @@ def run(
     progress
         Called as ``progress(stage, i, n)`` at the start of each stage.
     cache_dir
-        Network cache folder (:mod:`~accessibility.cache`): ``None`` the
-        default (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``), ``False``
-        parse the OSM file every time.
+        Cache of parsed networks and OSM features (:mod:`~accessibility.cache`):
+        ``None`` the default (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
+        ``False`` parse the OSM file every time.
     """
     options = options or RunOptions()
     facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
@@ -268,7 +268,7 @@ def run(
     stages.start("facilities")
     need_estimate = population_raster is None and (zone_frame is None or zone_input.spread == "buildings")
     keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
-    features = osm.read_features(osm_path, keys)
+    features = network_cache.load_or_read_features(osm_path, keys, cache_dir=cache_dir)
     fac = facilities.facilities_from_features(features, services)
     fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes)
 
@@ -322,6 +322,8 @@ def run(
     for s in services:  # every service gets distances, for the hex map and queries
         all_sets.setdefault(("walk", s), (s, None))
     fac_ids = fac["facility_id"].to_numpy()
+    # where each resident joins each graph does not depend on the service: once per graph
+    neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
     for (m, key), (service, tiers) in all_sets.items():
         mask = used & (fac["service"].to_numpy() == service)
         if tiers:
@@ -331,7 +333,7 @@ def run(
         for w, graph in state.graphs.items():
             res = distances.nearest_facilities(graph, mask)
             state.results[(w, key)] = res
-            cost, nearest = distances.costs_at_points(graph, res, demand_snaps[m])
+            cost, nearest = distances.costs_at_points(graph, res, demand_snaps[m], neighbours=neighbours[(m, w)])
             unit = "dist_m" if w == "length" else "time_s"
             point_costs[f"{m}:{columns.name(unit, key)}"] = cost
             point_costs[f"{m}:{columns.name('facility', key)}"] = np.where(nearest >= 0, fac_ids[np.maximum(nearest, 0)], None)
@@ -516,6 +518,7 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
     graph = walk_state.graphs["length"]
     w = demand.pop
     wsum = np.bincount(pos, weights=w, minlength=n)
+    centre_nb = distances.point_neighbours(graph, centre_snap)
     for s in services:
         cost = point_costs[f"walk:{columns.name('dist_m', s)}"]
         finite = np.isfinite(cost)
@@ -525,7 +528,7 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
             mean = np.where(wfin > 0, num / wfin, np.nan)
         # mean over residents who reach a facility (NaN when none does);
         # a hex without residents gets the value at its centre
-        centre_cost, _ = distances.costs_at_points(graph, walk_state.results[("length", s)], centre_snap)
+        centre_cost, _ = distances.costs_at_points(graph, walk_state.results[("length", s)], centre_snap, neighbours=centre_nb)
         mean = np.where(wsum > 0, mean, np.where(np.isfinite(centre_cost), centre_cost, np.nan))
         frame[columns.name("dist_m", s)] = mean
         frame[columns.name("mean_time_min", s)] = mean / speed / 60.0

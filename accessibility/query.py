@@ -95,9 +95,10 @@ def query_points(
     out = pd.DataFrame({"snap_dist_m": snapped.snap_dist_m})
     used = fac["status"].to_numpy() == "used"
     ids = fac["facility_id"].to_numpy()
+    nb = distances.point_neighbours(graph, snapped)
     for s in services:
         res = distances.nearest_facilities(graph, used & (fac["service"].to_numpy() == s))
-        cost, nearest = distances.costs_at_points(graph, res, snapped)
+        cost, nearest = distances.costs_at_points(graph, res, snapped, neighbours=nb)
         cost = np.where(np.isfinite(cost), cost, np.nan)  # unreachable: empty, not "inf"
         out[columns.name("dist_m", s)] = cost
         out[columns.name("time_min", s)] = cost / speed / 60.0

@@ -101,9 +101,6 @@ class Timing:
     def __add__(self, other: "Timing") -> "Timing":
         return Timing(self.wall + other.wall, self.cpu + other.cpu)
 
-    def __radd__(self, other) -> "Timing":
-        return self if other == 0 else NotImplemented
-
 
 def best_of(fn, repeat: int):
     """Best wall (and CPU) time of ``repeat`` calls, and the last call's result."""
@@ -391,7 +388,6 @@ def main(argv=None) -> int:
     # ---------------------------------------------------------------- 1
     table.section("1. Network")
     t, base = best_of(lambda: network.graph_from_file(path), 1)
-    b = base.bounds()
     table.add("extract", path.name, f"{base.n_nodes:,} nodes, {len(base.edges):,} edges after simplification")
     table.time("graph_from_file", t)
     k = max(1, int(round(np.sqrt(args.nodes / base.n_nodes))))
@@ -408,7 +404,7 @@ def main(argv=None) -> int:
     table.add("tiled network", f"{net.n_nodes:,} nodes", f"{len(net.edges):,} edges, {facts['components']} component(s)")
     table.time("tile + graph_from_arrays + geometry", t_tile, "straight geometries" if args.straight_geometry else "real OSM geometries")
     table.add("RSS after network", f"{rss_mb():,.0f} MB")
-    del base
+    base = None  # free memory
 
     # ---------------------------------------------------------------- 3a (needed by 2)
     table.section("3a. Snapping (EdgeIndex, shapely STRtree; needed before part 2)")
@@ -444,13 +440,13 @@ def main(argv=None) -> int:
     for label, num in (("nearest / bare", t_near), ("(build + nearest) / bare", t_build + t_near)):
         r = num.wall / t_bare.wall
         table.add(f"ratio {label}", f"{r:.2f}x", f"cpu {num.cpu / t_bare.cpu:.2f}x; target <= 1.5x: " + ("met" if r <= 1.5 else "NOT met"))
-    del csr
+    csr = None
 
     # ---------------------------------------------------------------- 3b
     table.section(f"3b. End to end ({args.points:,} demand points, {S} services)")
     t_cost, _ = best_of(lambda: [distances.costs_at_points(graph, r, demand) for r in results], R)
     table.time(f"costs_at_points x{S}", t_cost)
-    del results, graph
+    results = graph = None
     gc.collect()
 
     def stage():
@@ -471,14 +467,14 @@ def main(argv=None) -> int:
     table.add("  share of points reaching a facility", f"{reached:.3f}")
     table.time("snapping + distance stage", t_index + t_fac + t_snap + t_stage, "EdgeIndex + access_points + snap_points + stage")
     table.add("peak RSS (ru_maxrss)", f"{peak_mb():,.0f} MB", f"current {rss_mb():,.0f} MB")
-    del out, demand, index, net
+    out = demand = index = net = None
     gc.collect()
 
     # ---------------------------------------------------------------- 4
     if not args.skip_networkx:
         table.section(f"4. networkx vs ours on the real (untiled) {path.name}")
         base = network.graph_from_file(path)
-        small = service_counts(S, max(1, fmin // 20), max(2, fmax // 20))  # same facilities per km2 as a ~20-copy tiling
+        small = service_counts(S, max(1, fmin // 20), max(2, fmax // 20))  # 1/20 of the tiled run's counts
         networkx_check(base, small, R, np.random.default_rng(args.seed + 3), table)
 
     table.add("total benchmark wall time", f"{time.perf_counter() - t_start:.1f} s", f"load average at start {load0}, at end {loadavg()}")
