@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .pipeline import RunResult
     from .report import ReportFiles
 
-__all__ = ["write_briefing", "add_commands"]
+__all__ = ["add_commands", "write_briefing"]
 
 
 def write_briefing(

@@ -8,11 +8,12 @@ is here, so a wording change happens once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from . import errors
 
-__all__ = ["LANGS", "check_lang", "text", "tier_label", "service_names", "pct", "people"]
+__all__ = ["LANGS", "check_lang", "pct", "people", "service_names", "text", "tier_label"]
 
 #: supported languages
 LANGS = ("zh", "en")
@@ -172,7 +173,7 @@ def text(key: str, lang: str, **fields: object) -> str:
 
 def tier_label(tier: object, lang: str) -> str:
     """Readable tier name; unknown tiers are shown as given."""
-    if tier is None or (isinstance(tier, float) and tier != tier):
+    if tier is None or (isinstance(tier, float) and math.isnan(tier)):
         return ""
     pair = _TIERS.get(str(tier))
     return str(tier) if pair is None else (pair[0] if lang == "zh" else pair[1])

@@ -31,7 +31,7 @@ import shapely
 from . import i18n, maps, mapthemes, outputs
 from .rundata import RunData
 
-__all__ = ["write_map_png", "write_coverage_png", "write_district_png", "cjk_font"]
+__all__ = ["cjk_font", "write_coverage_png", "write_district_png", "write_map_png"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ _CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "PingFang SC",
     "Heiti SC", "STHeiti", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Sarasa Gothic SC", "AR PL UMing CN",
 )
-_CJK_FILES = re.compile(r"(wqy|NotoSansCJK|NotoSansSC|SourceHanSans|msyh|simhei|PingFang|STHeiti|sarasa)", re.I)
+_CJK_FILES = re.compile(r"(wqy|NotoSansCJK|NotoSansSC|SourceHanSans|msyh|simhei|PingFang|STHeiti|sarasa)", re.IGNORECASE)
 _R = 6378137.0
 
 
@@ -130,7 +130,7 @@ class _Raster:
 
         img = Image.new("RGBA", (self.w, self.h), (0, 0, 0, 0))
         draw = ImageDraw.Draw(img)
-        rgba = [None if c is None else tuple(int(round(255 * v)) for v in to_rgba(c)) for c in colors]
+        rgba = [None if c is None else tuple(round(255 * v) for v in to_rgba(c)) for c in colors]
         coords, idx = shapely.get_coordinates(rings, return_index=True)
         px, py = self._px(coords[:, 0], coords[:, 1])
         flat = np.column_stack([px, py]).ravel().tolist()
@@ -156,7 +156,7 @@ class _Raster:
 
         img = Image.new("RGBA", (self.w, self.h), (0, 0, 0, 0))
         draw = ImageDraw.Draw(img)
-        fill = tuple(int(round(255 * v)) for v in to_rgba(color))
+        fill = tuple(round(255 * v) for v in to_rgba(color))
         x, y = self._px(np.asarray(lon), np.asarray(lat))
         r = np.asarray(radius_px) * self.SS
         for i in np.argsort(-r):
@@ -241,9 +241,9 @@ def write_map_png(
             rings = maps.hexagon_rings(data.hexes.geometry.to_numpy())
             ax.imshow(raster.polygons(rings, fill.classes, fill.colors), extent=(x0, x1, y0, y1), origin="upper", alpha=0.8, zorder=2)
             handles.append(Patch(facecolor="none", edgecolor="none", label=fill.legend_title.replace("\n", "\n  ")))
-            used = set(int(c) for c in np.unique(fill.classes))
+            used = {int(c) for c in np.unique(fill.classes)}
             handles += [Patch(facecolor=c, edgecolor="white", label=lab) for i, (c, lab) in enumerate(zip(fill.colors, fill.legend_labels)) if c and i in used]
-        if circles is not None and circles.uncovered is not None and circles.uncovered.max() > 0:
+        if circles is not None and circles.uncovered is not None and len(circles.uncovered) and circles.uncovered.max() > 0:
             cen = shapely.centroid(data.hexes.geometry.to_numpy())
             u = circles.uncovered.astype(np.float64)
             r_px = (2.0 + 14.0 * np.sqrt(u / circles.vmax)) * dpi / 96.0

@@ -66,7 +66,7 @@ from .rundata import RunData, load_run
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["BASEMAPS", "MapFiles", "build_map", "map_html", "write_map", "embed_snippet", "basemap_crs", "leaflet_assets"]
+__all__ = ["BASEMAPS", "MapFiles", "basemap_crs", "build_map", "embed_snippet", "leaflet_assets", "map_html", "write_map"]
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def encode_hexagons(geoms: np.ndarray, crs: str = "wgs84", scale: int = HEX_SCAL
     pos = tstart[rep] + 1 + 2 * local
     tokens[pos] = zigzag(delta[:, 0])
     tokens[pos + 1] = zigzag(delta[:, 1])
-    return {"n": int(n), "scale": scale, "vertices": int(len(q)), "geomCount": int(len(tokens)), "geom": _b64(leb128(tokens))}
+    return {"n": int(n), "scale": scale, "vertices": len(q), "geomCount": len(tokens), "geom": _b64(leb128(tokens))}
 
 
 def hexagon_rings(geoms: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 from . import columns, i18n
 from .rundata import RunData
 
-__all__ = ["Theme", "build_themes", "MINUTE_BREAKS", "MINUTE_COLORS", "FACILITY_COLORS", "facility_color", "minutes_q", "minute_classes"]
+__all__ = ["FACILITY_COLORS", "MINUTE_BREAKS", "MINUTE_COLORS", "Theme", "build_themes", "facility_color", "minute_classes", "minutes_q"]
 
 #: right-closed class edges of the walking-minute themes (15 = the 15-minute circle)
 MINUTE_BREAKS = (5.0, 10.0, 15.0, 20.0, 30.0)

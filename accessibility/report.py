@@ -43,7 +43,7 @@ from .rundata import RunData, load_run
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["ReportFiles", "write_report", "coverage_curves", "report_blocks", "to_html", "to_markdown"]
+__all__ = ["ReportFiles", "coverage_curves", "report_blocks", "to_html", "to_markdown", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,8 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
     # ---- per goal
     for g in data.goals:
         blocks.append(("h2", f"{_goal_name(g, lang)} ({g['id']})"))
-        blocks.append(("p", f"{t('verdict')}: {_verdict(g.get('passed'), lang)}. " + t(
+        lead = f"{t('verdict')}：{_verdict(g.get('passed'), lang)}。" if lang == "zh" else f"{t('verdict')}: {_verdict(g.get('passed'), lang)}. "
+        blocks.append(("p", lead + t(
             "covered_sentence", covered=i18n.people(g.get("covered_pop")), eligible=i18n.people(g.get("eligible_pop")), group=_group(g, lang),
             share=i18n.pct(g.get("share"), lang), uncovered=i18n.people(g.get("uncovered_pop")))))
         items = [t("target_line", share=i18n.pct(tg.get("share"), lang), label=tg.get("label", ""), met=t("na" if tg.get("met") is None else ("met" if tg["met"] else "not_met")))
@@ -212,7 +213,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
 
 
 def _sources(data: RunData, lang: str) -> list[str]:
-    t = lambda key, **kw: i18n.text(key, lang, **kw)  # noqa: E731
+    t = lambda key, **kw: i18n.text(key, lang, **kw)
     inputs = data.manifest.get("inputs") or {}
     osm = inputs.get("osm") or {"path": data.manifest.get("osm", "")}
     osm_file = Path(str(osm.get("path", ""))).name
@@ -234,7 +235,7 @@ def _sources(data: RunData, lang: str) -> list[str]:
 
 
 def _assumptions(data: RunData, lang: str) -> list[str]:
-    t = lambda key, **kw: i18n.text(key, lang, **kw)  # noqa: E731
+    t = lambda key, **kw: i18n.text(key, lang, **kw)
     out = []
     for g in data.goals:
         dist = g.get("threshold_m")
@@ -258,7 +259,7 @@ def _assumptions(data: RunData, lang: str) -> list[str]:
 
 def _facility_blocks(ctx: _Ctx) -> list[Block]:
     data, lang = ctx.data, ctx.lang
-    t = lambda key, **kw: i18n.text(key, lang, **kw)  # noqa: E731
+    t = lambda key, **kw: i18n.text(key, lang, **kw)
     fac = data.facilities
     if not len(fac):
         return []

@@ -115,6 +115,27 @@
     return fmtInt(v);
   }
 
+  // fill a disc (pixel centres within r of x, y)
+  function disc(buf, W, H, x, y, r, col) {
+    var ya = Math.max(0, Math.ceil(y - r - 0.5)), yb = Math.min(H - 1, Math.floor(y + r - 0.5));
+    for (var py = ya; py <= yb; py++) {
+      var dy = py + 0.5 - y, half = Math.sqrt(Math.max(r * r - dy * dy, 0));
+      var xa = Math.max(0, Math.ceil(x - half - 0.5)), xb = Math.min(W - 1, Math.floor(x + half - 0.5));
+      for (var px = xa, row = py * W; px <= xb; px++) buf[row + px] = col;
+    }
+  }
+
+  // "#rrggbb" -> a pixel of a Uint32Array view on ImageData (little-endian RGBA)
+  var rgbaCache = {};
+  function rgba32(hex) {
+    if (!hex) return 0;
+    if (rgbaCache[hex] === undefined) {
+      var v = parseInt(hex.slice(1), 16);
+      rgbaCache[hex] = ((255 << 24) | ((v & 255) << 16) | (v & 0xff00) | ((v >> 16) & 255)) >>> 0;
+    }
+    return rgbaCache[hex];
+  }
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -208,7 +229,9 @@
       L.DomUtil.setPosition(c, min);
       c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
       c.style.width = w + "px"; c.style.height = h + "px";
-      var ctx = c.getContext("2d");
+      // a bitmap-backed canvas, rasterised once per redraw: the default (a recorded display list)
+      // is re-rasterised at every repaint of the page, seconds each for 100k hexagons on a CPU
+      var ctx = c.getContext("2d", {willReadFrequently: true});
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       var crs = map.options.crs, z = map.getZoom();
       var k = crs.scale(z) / crs.scale(0);
@@ -218,27 +241,59 @@
       var x0 = ox / k, y0 = oy / k, x1 = (ox + w) / k, y1 = (oy + h) / k;
       this._k = k; this._ox = ox; this._oy = oy;
       if (this._theme.kind === "circles") return this._drawCircles(ctx, k, ox, oy, x0, y0, x1, y1);
-      var t = this._theme, xs = HEX.xs, ys = HEX.ys, st = HEX.start, cx = HEX.cx, cy = HEX.cy, rad = HEX.rad;
-      var stroke = (HEX.n > 0 && rad[0] * k > 7);
+      // Fill: scanline rasterisation into an ImageData (pixel centres, half-open spans, so
+      // neighbours neither overlap nor leave gaps). A canvas path of 100k hexagons takes
+      // 10-20 s to rasterise on a CPU; this takes tens of milliseconds.
+      var W = c.width, H = c.height, img = ctx.createImageData(W, H), buf = new Uint32Array(img.data.buffer);
+      var s = k * dpr, oxd = ox * dpr, oyd = oy * dpr, visible = [];
+      var xs = HEX.xs, ys = HEX.ys, st = HEX.start, cx = HEX.cx, cy = HEX.cy, rad = HEX.rad;
+      var px = new Float64Array(64), py = new Float64Array(64);
       for (var b = 0; b < this._buckets.length; b++) {
-        var idx = this._buckets[b];
-        if (!idx.length) continue;
-        ctx.beginPath();
+        var idx = this._buckets[b], col = rgba32(this._theme.colors[b]);
         for (var q = 0; q < idx.length; q++) {
           var i = idx[q], r = rad[i];
           if (cx[i] + r < x0 || cx[i] - r > x1 || cy[i] + r < y0 || cy[i] - r > y1) continue;
-          var s0 = st[i], s1 = st[i + 1];
-          ctx.moveTo(xs[s0] * k - ox, ys[s0] * k - oy);
-          for (var j = s0 + 1; j < s1; j++) ctx.lineTo(xs[j] * k - ox, ys[j] * k - oy);
+          visible.push(i);
+          var s0 = st[i], n = st[i + 1] - s0, ymin = Infinity, ymax = -Infinity;
+          for (var j = 0; j < n; j++) {
+            px[j] = xs[s0 + j] * s - oxd; py[j] = ys[s0 + j] * s - oyd;
+            if (py[j] < ymin) ymin = py[j];
+            if (py[j] > ymax) ymax = py[j];
+          }
+          var ya = Math.max(0, Math.ceil(ymin - 0.5)), yb = Math.min(H - 1, Math.ceil(ymax - 0.5) - 1);
+          if (ya > yb) {  // smaller than a pixel: paint the pixel under its centre
+            var ux = Math.floor(cx[i] * s - oxd), uy = Math.floor(cy[i] * s - oyd);
+            if (ux >= 0 && ux < W && uy >= 0 && uy < H) buf[uy * W + ux] = col;
+            continue;
+          }
+          for (var y = ya; y <= yb; y++) {
+            var yc = y + 0.5, xl = Infinity, xr = -Infinity;
+            for (var e = 0; e < n; e++) {
+              var e1 = (e + 1) % n, ax = px[e], ay = py[e], bx = px[e1], by = py[e1];
+              if (ay > by) { var tx = ax; ax = bx; bx = tx; var ty = ay; ay = by; by = ty; }
+              if (yc < ay || yc >= by) continue;
+              var xi = ax + (yc - ay) * (bx - ax) / (by - ay);
+              if (xi < xl) xl = xi;
+              if (xi > xr) xr = xi;
+            }
+            var xa = Math.max(0, Math.ceil(xl - 0.5)), xb = Math.min(W - 1, Math.ceil(xr - 0.5) - 1);
+            for (var x = xa, row = y * W; x <= xb; x++) buf[row + x] = col;
+          }
+        }
+      }
+      ctx.putImageData(img, 0, 0);
+      // white outlines once hexagons are large and few
+      if (visible.length && visible.length < 4000 && rad[visible[0]] * k > 7) {
+        ctx.beginPath();
+        for (var v = 0; v < visible.length; v++) {
+          var h = visible[v], a0 = st[h], a1 = st[h + 1];
+          ctx.moveTo(xs[a0] * k - ox, ys[a0] * k - oy);
+          for (var m = a0 + 1; m < a1; m++) ctx.lineTo(xs[m] * k - ox, ys[m] * k - oy);
           ctx.closePath();
         }
-        ctx.fillStyle = t.colors[b];
-        ctx.fill();
-        if (stroke) {
-          ctx.strokeStyle = "rgba(255,255,255,0.6)";
-          ctx.lineWidth = 0.6;
-          ctx.stroke();
-        }
+        ctx.strokeStyle = "rgba(255,255,255,0.7)";
+        ctx.lineWidth = 0.6;
+        ctx.stroke();
       }
     },
 
@@ -248,18 +303,20 @@
     },
 
     _drawCircles: function (ctx, k, ox, oy, x0, y0, x1, y1) {
+      // largest first, rasterised as discs with a white rim into an ImageData: 100k canvas arcs
+      // (or even sprites) take seconds on a CPU, this takes milliseconds
       var vals = HEX.fields[this._theme.field], cx = HEX.cx, cy = HEX.cy, order = this._order;
-      ctx.fillStyle = this._theme.color;
-      ctx.strokeStyle = "#ffffff";
-      ctx.lineWidth = 1;
+      var c = this._canvas, W = c.width, H = c.height, dpr = W / (x1 - x0) / k;
+      var img = ctx.createImageData(W, H), buf = new Uint32Array(img.data.buffer);
+      var col = rgba32(this._theme.color), white = rgba32("#ffffff");
       for (var q = 0; q < order.length; q++) {
         var i = order[q];
         if (cx[i] < x0 || cx[i] > x1 || cy[i] < y0 || cy[i] > y1) continue;
-        ctx.beginPath();
-        ctx.arc(cx[i] * k - ox, cy[i] * k - oy, this._radius(vals[i]), 0, 2 * Math.PI);
-        ctx.fill();
-        ctx.stroke();
+        var r = this._radius(vals[i]) * dpr, x = (cx[i] * k - ox) * dpr, y = (cy[i] * k - oy) * dpr;
+        disc(buf, W, H, x, y, r + dpr, white);
+        disc(buf, W, H, x, y, r, col);
       }
+      ctx.putImageData(img, 0, 0);
     }
   });
 
@@ -420,6 +477,18 @@
       return box;
     };
     legendControl.addTo(map);
+    // Fill themes are exclusive. When one is ticked in the layer control, untick the others
+    // before Leaflet's own click handler reads the boxes (capture phase), so it removes them.
+    map.getContainer().addEventListener("click", function (e) {
+      var input = e.target;
+      if (!input || !input.checked || !input.classList || !input.classList.contains("leaflet-control-layers-selector")) return;
+      var ids = fillThemes.map(function (l) { return L.stamp(l); });
+      if (ids.indexOf(input.layerId) < 0) return;
+      var boxes = map.getContainer().querySelectorAll("input.leaflet-control-layers-selector");
+      for (var i = 0; i < boxes.length; i++) {
+        if (boxes[i] !== input && ids.indexOf(boxes[i].layerId) >= 0) boxes[i].checked = false;
+      }
+    }, true);
     var update = function () { renderLegend(map, legendControl.getContainer()); };
     map.on("layeradd layerremove", update);
     map.whenReady(update);
