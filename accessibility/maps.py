@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import Element
@@ -355,6 +356,8 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         outline_specs.append({"id": "districts", "label": i18n.text("districts", lang), "color": "#1f4e79", "weight": 1.2, "dash": "2 3",
                               "items": [{"polys": _rings(g, crs, with_holes=False), "name": str(nm) if name_col else None}
                                         for g, nm in zip(data.districts.geometry.to_numpy(), data.districts[name_col] if name_col else [None] * len(data.districts))]})
+    facility_specs += _suggestion_specs(data.run_dir, lang, crs)
+    outline_specs += _isochrone_specs(data.run_dir, lang, crs, names)
     labels = {
         "notReachable": i18n.text("not_reachable", lang), "min": i18n.text("unit_min", lang), "people": i18n.text("unit_people", lang),
         "facilities": i18n.text("legend_facilities", lang), "outlines": i18n.text("legend_outlines", lang),
@@ -375,15 +378,69 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         layers.append(({"type": "theme", "index": i}, t.label, True, i in (first_goal, first_unc)))
     for i, f in enumerate(facility_specs):
         name = f["label"] if f["id"] == "_rejected" else i18n.text("layer_facilities", lang, service=f["label"])
+        if f["id"].startswith("_suggested"):
+            name = f["label"]
         layers.append(({"type": "facilities", "index": i}, name, True, f["id"] != "_rejected"))
     for i, o in enumerate(outline_specs):
-        layers.append(({"type": "outline", "index": i}, o["label"], True, True))
+        layers.append(({"type": "outline", "index": i}, o["label"], True, o.get("show", True)))
     w, s, e, n = data.bounds()
     corners = _to_crs(np.array([[w, s], [e, n]]), crs)
     bounds = [[float(corners[0, 1]), float(corners[0, 0])], [float(corners[1, 1]), float(corners[1, 0])]]
     osm_name = Path(str(data.manifest.get("osm", ""))).name
     title = i18n.text("map_title", lang) + (f" · {osm_name.split('.')[0]}" if osm_name else "")
     return _MapParts(payload, layers, bounds, title, themes)
+
+
+def _suggestion_specs(run_dir: Path | None, lang: str, crs: str) -> list[dict]:
+    """Marker layers of site suggestions (``suggestions_<goal>.gpkg`` written by ``accessibility suggest``)."""
+    specs: list[dict] = []
+    if run_dir is None:
+        return specs
+    for path in sorted(Path(run_dir).glob("suggestions_*.gpkg")):
+        sites = gpd.read_file(path, layer="sites")
+        if sites.empty:
+            continue
+        goal = str(sites["goal"].iloc[0])
+        xy = np.round(_to_crs(shapely.get_coordinates(sites.geometry.to_numpy()), crs), POINT_DECIMALS)
+        zh = lang == "zh"
+        items = []
+        for i, r in enumerate(sites.itertuples(index=False)):
+            title = f"建议新址 #{int(r.rank)}" if zh else f"Suggested site #{int(r.rank)}"
+            rows = [
+                ["目标" if zh else "Goal", goal],
+                ["新增覆盖人口" if zh else "Newly covered people", f"{float(r.marginal_gain):,.0f}"],
+                ["建成后覆盖率" if zh else "Share after", f"{float(r.share_after):.1%}"],
+            ]
+            items.append({"id": f"{goal}-{int(r.rank)}", "lon": float(xy[i, 0]), "lat": float(xy[i, 1]), "title": title, "rows": rows})
+        label = f"建议新址（{goal}）" if zh else f"Suggested sites ({goal})"
+        specs.append({"id": f"_suggested_{goal}", "label": label, "color": "#d81b60", "stroke": "#000000", "radius": 8, "items": items})
+    return specs
+
+
+def _isochrone_specs(run_dir: Path | None, lang: str, crs: str, names: dict[str, str]) -> list[dict]:
+    """Outline layers of dissolved isochrones (``isochrones.gpkg`` written by ``accessibility isochrones``), hidden at first."""
+    import pyogrio
+
+    path = Path(run_dir) / "isochrones.gpkg" if run_dir is not None else None
+    if path is None or not path.is_file():
+        return []
+    specs: list[dict] = []
+    colors = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+    for name, _ in pyogrio.list_layers(path):
+        if not str(name).endswith("_dissolved"):
+            continue
+        service = str(name)[: -len("_dissolved")]
+        layer = gpd.read_file(path, layer=name)
+        layer = layer[layer["kind"] == "cumulative"] if "kind" in layer else layer
+        for j, r in enumerate(layer.itertuples(index=False)):
+            minutes = getattr(r, "cutoff_min", None)
+            cut = f"{float(minutes):g} 分钟" if lang == "zh" and _num(minutes) is not None else (
+                f"{float(minutes):g} min" if _num(minutes) is not None else f"{float(r.cutoff_m):g} m"
+            )
+            label = f"等时圈：{names.get(service, service)} {cut}" if lang == "zh" else f"Isochrone: {names.get(service, service)} {cut}"
+            specs.append({"id": f"iso_{service}_{j}", "label": label, "color": colors[j % len(colors)], "weight": 2, "dash": None,
+                          "show": False, "items": [{"polys": _rings(r.geometry, crs, with_holes=True)}]})
+    return specs
 
 
 class _AccLayer(Layer):

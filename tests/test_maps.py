@@ -417,3 +417,18 @@ def test_a_city_of_100k_hexagons_opens_in_seconds(browser, tmp_path):  # noqa: F
     redraw_s = time.perf_counter() - t0
     assert redraw_s < 3, f"zoom + pan took {redraw_s:.1f} s"
     print(f"\n100k hexagons: {mb:.1f} MB HTML, built in {build_s:.1f} s, shown in {shown_s:.2f} s (decode {decode_ms:.0f} ms), zoom+pan {redraw_s:.2f} s")
+
+
+def test_run_folder_layers_show_suggestions_and_isochrones(tmp_path, hangzhou_pbf):
+    """Site suggestions and isochrones written into a run folder appear as layers of its map."""
+    from accessibility import isochrones, maps, pipeline, siting
+
+    run_dir = tmp_path / "run"
+    pipeline.run(hangzhou_pbf, out=run_dir)
+    siting.write_suggestions(siting.suggest_from_run(run_dir, "park_10min", k=2), run_dir)
+    isochrones.run_dir_isochrones(run_dir, services=["park"], hows=("dissolved",))
+    html = maps.map_html(maps.load_run(run_dir), lang="en", basemap="none")
+    assert "Suggested sites (park_10min)" in html
+    assert "Isochrone: Parks 5 min" in html and "Isochrone: Parks 15 min" in html
+    zh = maps.map_html(maps.load_run(run_dir), lang="zh", basemap="none")
+    assert "建议新址（park_10min）" in zh and "等时圈" in zh
