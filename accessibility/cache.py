@@ -1,4 +1,4 @@
-"""A cache of parsed street networks, so a province is parsed once, not per run or goal.
+"""A cache of parsed street networks (and OSM features), so a province is parsed once, not per run or goal.
 
 A cached network is keyed by what it was built from:
 
@@ -19,6 +19,10 @@ million-node network takes about a second (README, "Province scale").
 Entries are written to a temporary folder beside their final place and
 renamed into it, so a crash or a concurrent run never leaves a half-written
 entry that looks complete; an entry that fails to load is rebuilt.
+
+:func:`load_or_read_features` caches :func:`accessibility.osm.read_features`
+the same way (``features-<key>/features.parquet``, keyed by the file's
+content and the tag keys read).
 
 Where the cache lives (:func:`default_cache_dir`): ``$ACCESSIBILITY_CACHE``
 if set, else ``networks/cache/`` in a source checkout (git-ignored), else
@@ -48,7 +52,7 @@ import shapely
 from . import __version__, config, errors, osm
 from . import network as network_mod
 
-__all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "NetworkCache"]
+__all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "load_or_read_features", "NetworkCache"]
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +271,77 @@ def load_or_build_many(
                     net.info["cache"] = f"not written: {exc}"
             out[recipe.id] = net
     return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}
+
+
+def _feature_key(osm_sha256: str, keys: tuple[str, ...]) -> tuple[str, dict]:
+    parts = {"osm_sha256": osm_sha256, "feature_keys": sorted(set(keys)), "package_version": __version__, "format": FORMAT_VERSION, "code": _code_digest()}
+    return "features-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
+
+
+def load_or_read_features(osm_path: str | Path, keys: Iterable[str], *, cache_dir: str | Path | None | bool = None) -> osm.FeatureTable:
+    """:func:`accessibility.osm.read_features`, cached like networks (same file content and keys: loaded).
+
+    Reading every building of a province for the population estimate is the
+    slowest step of a run (libosmium assembles the polygons, but each feature
+    still passes through Python); the cached table (``features.parquet``:
+    osm_type, osm_id, tags as JSON, WKB geometry) loads in seconds.
+    """
+    keys = tuple(dict.fromkeys(keys))
+    if cache_dir is False:
+        return osm.read_features(osm_path, keys)
+    osm_path = osm.check_osm_path(osm_path)
+    c = NetworkCache(None if cache_dir in (None, True) else cache_dir)
+    key, parts = _feature_key(file_sha256(osm_path), keys)
+    folder = c.entry(key[len("features-") :])
+    folder = folder.with_name(key)
+    target = folder / "features.parquet"
+    if target.is_file():
+        try:
+            t = pq.read_table(target)
+            frame = pd.DataFrame(
+                {
+                    "osm_type": t.column("osm_type").to_numpy(zero_copy_only=False),
+                    "osm_id": t.column("osm_id").to_numpy(),
+                    "tags": [json.loads(x) for x in t.column("tags").to_pylist()],
+                    "geometry": shapely.from_wkb(t.column("wkb").to_numpy(zero_copy_only=False)) if t.num_rows else np.array([], dtype=object),
+                }
+            )
+            log.info("features of %s: loaded from cache %s", osm_path, folder)
+            return osm.FeatureTable(frame=frame)
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is re-read
+            log.warning("feature cache entry %s cannot be read (%s); reading the OSM file again", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+    table = osm.read_features(osm_path, keys)
+    f = table.frame
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:20]}.", suffix=".tmp", dir=folder.parent))
+        try:
+            entry = tmp / "entry"
+            entry.mkdir()
+            pq.write_table(
+                pa.table(
+                    {
+                        "osm_type": pa.array(f["osm_type"].to_numpy().astype(str)) if len(f) else pa.array([], pa.string()),
+                        "osm_id": pa.array(f["osm_id"].to_numpy(np.int64)),
+                        "tags": pa.array([json.dumps(t, ensure_ascii=False) for t in f["tags"]], pa.string()),
+                        "wkb": pa.array(shapely.to_wkb(f["geometry"].to_numpy()) if len(f) else [], pa.binary()),
+                    }
+                ),
+                entry / "features.parquet",
+            )
+            (entry / "meta.json").write_text(json.dumps({"key": key, "parts": parts, "source": str(osm_path), "rows": len(f)}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            try:
+                os.rename(entry, folder)
+            except OSError:
+                if not (folder / "features.parquet").is_file():
+                    shutil.rmtree(folder, ignore_errors=True)
+                    os.rename(entry, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        log.warning("cannot write the feature cache in %s (%s); continuing without it", c.directory, exc)
+    return table
 
 
 def load_or_build(

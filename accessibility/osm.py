@@ -2,8 +2,15 @@
 
 pyosmium (libosmium) reads every OSM file format offline, resolves node
 locations and assembles multipolygons in C++; this module only copies what
-the later stages need into flat numpy arrays. The per-way Python callback is
-the one unavoidable loop of OSM parsing; everything after it is vectorised.
+the later stages need into flat numpy arrays.
+
+Street ways (:func:`read_highways`) never pass through Python one node at a
+time: libosmium writes the highway ways, with node locations on their
+references, as OPL text into a temporary file, and pyarrow turns that text
+into arrays in bulk. The time grows linearly with the file (measured in
+README, "Province scale"); :func:`read_highways_loop` is the per-node
+reference it is tested against. :func:`extract_bbox` cuts a file to a box the
+same way (used by batch runs, one cut-out per area).
 """
 
 from __future__ import annotations

@@ -361,7 +361,7 @@ def case_dist(args) -> dict:
         t_build = time.perf_counter() - t
         t = time.perf_counter()
         shares = {}
-        maxr = max(radius.values())
+        maxr = max(radius.values()) + 1.0  # nearest_pois fills "none within" with this distance
         for s in services:
             src = nodes_of[s]
             if len(src) == 0:
@@ -370,7 +370,8 @@ def case_dist(args) -> dict:
             with contextlib.redirect_stdout(io.StringIO()):
                 pnet.set_pois(s, maxr, 1, nd["x"].to_numpy()[src], nd["y"].to_numpy()[src])
                 res = pnet.nearest_pois(maxr, s, num_pois=1)
-            d = res[1].reindex(np.arange(net.n_nodes)).to_numpy(np.float64)
+            d = res[1].reindex(np.arange(net.n_nodes)).to_numpy(np.float64, copy=True)
+            d[d >= maxr] = np.inf
             shares[s] = _share_within(d, radius[s])
         t_query = time.perf_counter() - t
     else:
@@ -431,7 +432,7 @@ def run_case(case: str, osm_path: Path, *, engine: str = "ours", cache: str = "o
             res["child_wall_s"] = wall
             log(f"{case}/{engine} on {osm_path.name}: {res.get('total_s', 0):.2f} s, peak {res.get('peak_mb', 0):,.0f} MB")
             return res
-    err = (stderr.strip().splitlines() or ["no output"])[-1]
+    err = (stderr.strip().splitlines() or [f"no output, exit code {proc.returncode}"])[-1]
     log(f"{case}/{engine} on {osm_path.name}: FAILED ({err})")
     return {"error": err[:200]}
 
@@ -466,6 +467,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=2, help="repetitions of the quick cases; the best is kept (default 2)")
     p.add_argument("--timeout", type=float, default=900, help="per case, seconds (default 900)")
     p.add_argument("--ego-sample", type=int, default=10, help="ego_graph calls timed per service (default 10)")
+    p.add_argument("--pyrosm-max-mb", type=float, default=20.0, help="skip pyrosm on larger files (it grows faster than its input; default 20)")
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     if not HANGZHOU.is_file():
@@ -477,6 +479,9 @@ def main(argv=None) -> int:
     def best(case, path, engine="ours", cache="off", repeat=args.repeat, **kw):
         results = [run_case(case, path, engine=engine, cache=cache, timeout=args.timeout, **kw) for _ in range(repeat)]
         ok = [r for r in results if "error" not in r]
+        if not ok and "exit code" in results[-1]["error"]:  # a crash (seen once with pandana's OpenMP code): once more
+            results.append(run_case(case, path, engine=engine, cache=cache, timeout=args.timeout, **kw))
+            ok = [r for r in results if "error" not in r]
         return min(ok, key=lambda r: r["total_s"]) if ok else results[-1]
 
     # ---------------------------------------------------------------- files
@@ -494,7 +499,8 @@ def main(argv=None) -> int:
     for k, f in sorted(files.items()):
         ours = best("parse", f)
         loop = best("parse", f, engine="loop", repeat=1) if "loop" not in skip else {"error": "skipped"}
-        pyro = best("parse", f, engine="pyrosm", repeat=1) if "pyrosm" not in skip and (k not in (k_large,) or k in scales) else {"error": "skipped"}
+        big = f.stat().st_size / 1e6 > args.pyrosm_max_mb
+        pyro = best("parse", f, engine="pyrosm", repeat=1) if "pyrosm" not in skip and not big else {"error": "skipped"}
         scaling[k] = ours
         mb = f.stat().st_size / 1e6
         rows.append(
@@ -536,7 +542,7 @@ def main(argv=None) -> int:
             run_case("cache", f, cache=str(cdir), timeout=args.timeout)
         parse_ours = scaling.get(k_large) if f != HANGZHOU else run_case("parse", f)
         parse_pyrosm = {"error": "skipped"}
-        if "pyrosm" not in skip:
+        if "pyrosm" not in skip and f.stat().st_size / 1e6 <= args.pyrosm_max_mb:
             parse_pyrosm = run_case("parse", f, engine="pyrosm", timeout=args.timeout)
         res = {}
         for engine in ("ours", "scipy", "networkx", "pandana", "ego"):
@@ -570,7 +576,7 @@ def main(argv=None) -> int:
         out.append(f"\n\n3. Distances for 5 services on {label}: {res['ours'].get('nodes', 0):,} walking nodes, facilities {fac}\n")
         out.append(table(rows, ["approach", "parse s", "build s", "5 services s", "build+query s", "vs ours", "peak MB", "what"]))
         out.append("   parse: ours/scipy = osm.read_highways + graph_from_ways; networkx/pandana/ego = pyrosm get_network('walking')")
-        sh = {e: r.get("shares") for e, r in res.items() if "error" not in r and r.get("shares")}
+        sh = {e: r.get("shares") for e, r in res.items() if "error" not in r and r.get("shares") and any(v is not None for v in r["shares"].values())}
         if sh:
             out.append("   share of street nodes within each service's goal radius (agreement check): ")
             for e, s in sh.items():
@@ -586,7 +592,7 @@ def main(argv=None) -> int:
         out.append(table(rows, ["run", "total s", "peak MB", "stages (s)"]))
         if "error" not in e2e_cold:
             out.append(f"   walking nodes {e2e_cold['nodes']:,}; facilities used {e2e_cold['facilities_used']:,}; demand points {e2e_cold['demand_points']:,}")
-            if f != HANGZHOU:
+            if f != HANGZHOU and e2e_cold["nodes"] >= 900_000:
                 ok_t = e2e_cold["total_s"] < 30
                 ok_m = e2e_cold["peak_mb"] < 3 * 1024
                 out.append(f"   targets (1M walk nodes, 5 services): < 30 s {'met' if ok_t else 'NOT met'} (cold), < 3 GB {'met' if ok_m else 'NOT met'}")

@@ -1,0 +1,313 @@
+"""The network cache, and the fast OSM reader and extract it is built from.
+
+The reader tests compare ``osm.read_highways`` (libosmium writes OPL, pyarrow
+parses it in bulk) with ``osm.read_highways_loop`` (the per-node pyosmium
+reference) array by array on real extracts and on a hand-made file with the
+awkward cases: ways cut at the extract's edge, escaped tag text, ways
+without nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pandas as pd
+import pytest
+import shapely
+
+from accessibility import cache, cli, config, network, osm, pipeline
+
+# --------------------------------------------------------------------------- the reader
+
+
+def assert_way_tables_equal(a: osm.WayTable, b: osm.WayTable) -> None:
+    assert len(a) == len(b)
+    np.testing.assert_array_equal(a.way_id, b.way_id)
+    assert a.tags == b.tags
+    for name in ("offsets", "refs", "lon", "lat"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)  # exact: the same float64 values
+    assert a.missing_nodes == b.missing_nodes
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("fixture", ["hangzhou_pbf", "hangzhou_bz2", "beijing_bz2"])
+def test_fast_reader_equals_reference_reader(fixture, request):
+    path = request.getfixturevalue(fixture)
+    fast = osm.read_highways(path)
+    assert len(fast) > 500
+    assert_way_tables_equal(fast, osm.read_highways_loop(path))
+
+
+_EDGE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+  <node id="1" version="1" lat="30.0" lon="120.0"/>
+  <node id="2" version="1" lat="30.0000001" lon="120.001"/>
+  <node id="3" version="1" lat="-30.5" lon="120.003"/>
+  <node id="4" version="1" lat="30.0" lon="-120.004"/>
+  <node id="6" version="1" lat="30.0" lon="179.9999999"/>
+  <node id="7" version="1" lat="30.1" lon="120.1"><tag k="amenity" v="kindergarten"/></node>
+  <way id="1" version="1"><nd ref="1"/><nd ref="2"/><nd ref="99"/><nd ref="3"/><nd ref="4"/><nd ref="98"/><nd ref="6"/>
+    <tag k="highway" v="residential"/><tag k="name" v="西湖 路, a=b %x &quot;q&quot; é"/></way>
+  <way id="2" version="1"><nd ref="97"/><nd ref="1"/><nd ref="4"/><nd ref="96"/><tag k="highway" v="footway"/><tag k="we ird=k,ey" v=""/></way>
+  <way id="3" version="1"><tag k="highway" v="footway"/></way>
+  <way id="4" version="1"><nd ref="95"/><tag k="highway" v="path"/></way>
+  <way id="5" version="1"><nd ref="1"/><nd ref="1"/><tag k="highway" v="path"/></way>
+  <way id="6" version="1"><nd ref="2"/><nd ref="3"/><tag k="waterway" v="river"/></way>
+  <way id="7" version="1"><nd ref="2"/><nd ref="3"/><nd ref="2"/><tag k="highway" v="service"/></way>
+</osm>
+"""
+
+
+@pytest.fixture()
+def edge_osm(tmp_path) -> Path:
+    path = tmp_path / "edge.osm"
+    path.write_text(_EDGE_OSM, encoding="utf-8")
+    return path
+
+
+def test_fast_reader_awkward_cases(edge_osm):
+    fast = osm.read_highways(edge_osm)
+    assert_way_tables_equal(fast, osm.read_highways_loop(edge_osm))
+    # way 1 is cut twice: pieces 1-2 and 3-4 kept, the lone node 6 dropped
+    assert fast.way_id.tolist() == [1, 1, 2, 5, 7]
+    assert fast.refs[: fast.offsets[2]].tolist() == [1, 2, 3, 4]
+    assert fast.tags[0]["name"] == '西湖 路, a=b %x "q" é'
+    assert fast.tags[2] == {"highway": "footway", "we ird=k,ey": ""}
+    assert fast.missing_nodes == 5
+    assert fast.lon[fast.refs == 4][0] == -120.004 and fast.lat[1] == 30.0000001
+
+
+def test_fast_reader_errors(tmp_path):
+    river = tmp_path / "river.osm"
+    river.write_text('<?xml version="1.0"?><osm version="0.6"><node id="1" version="1" lat="1" lon="1"/></osm>', encoding="utf-8")
+    with pytest.raises(osm.errors.OSMDataError, match="no highway"):
+        osm.read_highways(river)
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(np.random.default_rng(1).bytes(3000))
+    with pytest.raises(osm.errors.OSMDataError, match="bad.osm.pbf"):
+        osm.read_highways(bad)
+
+
+# --------------------------------------------------------------------------- extract
+
+
+def _objects(path: Path) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {"n": set(), "w": set(), "r": set()}
+    for o in osmium.FileProcessor(str(path)):
+        out[o.type_str()].add(o.id)
+    return out
+
+
+@pytest.mark.shared
+def test_extract_bbox_keeps_whole_ways_and_multipolygons(hangzhou_pbf, tmp_path):
+    everything = tmp_path / "all.osm.pbf"
+    counts = osm.extract_bbox(hangzhou_pbf, (100, 0, 140, 50), everything)
+    # a box around the whole extract keeps every way and relation, and the same network
+    src = _objects(hangzhou_pbf)
+    got = _objects(everything)
+    assert got["w"] == src["w"] and got["r"] == src["r"] and counts["ways"] == len(src["w"])
+    b = osm.read_highways(hangzhou_pbf)
+    assert_way_tables_equal(osm.read_highways(everything), b)
+
+    box = (120.14, 30.25, 120.16, 30.27)
+    part = tmp_path / "part.osm.pbf"
+    osm.extract_bbox(hangzhou_pbf, box, part)
+    ways = osm.read_highways(part)
+    assert 0 < len(ways) < len(b)
+    assert ways.missing_nodes == 0  # whole ways: every node of a kept way is kept
+    inside = (ways.lon >= box[0]) & (ways.lon <= box[2]) & (ways.lat >= box[1]) & (ways.lat <= box[3])
+    way_of = np.repeat(np.arange(len(ways)), np.diff(ways.offsets))
+    assert np.bincount(way_of, weights=inside, minlength=len(ways)).min() >= 1  # each touches the box
+    # every highway of the source touching the box is kept
+    src_inside = (b.lon >= box[0]) & (b.lon <= box[2]) & (b.lat >= box[1]) & (b.lat <= box[3])
+    src_way_of = np.repeat(np.arange(len(b)), np.diff(b.offsets))
+    assert set(b.way_id[np.unique(src_way_of[src_inside])]) <= set(ways.way_id)
+    # kept multipolygons keep all their member ways (so parks stay closed)
+    rels = {}
+    for o in osmium.FileProcessor(str(part), osmium.osm.RELATION):
+        if o.tags.get("type") == "multipolygon":
+            rels[o.id] = [m.ref for m in o.members if m.type == "w"]
+    kept_ways = _objects(part)["w"]
+    assert all(set(m) <= kept_ways for m in rels.values())
+    assert not list(tmp_path.glob(".*part*"))  # written atomically
+
+
+def test_extract_bbox_outside_everything_is_empty(edge_osm, tmp_path):
+    out = tmp_path / "none.osm.pbf"
+    counts = osm.extract_bbox(edge_osm, (0, 0, 1, 1), out)
+    assert counts == {"nodes": 0, "ways": 0, "relations": 0}
+    assert out.is_file()
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def assert_networks_equal(a: network.Network, b: network.Network) -> None:
+    pd.testing.assert_frame_equal(a.nodes, b.nodes)
+    ea = pd.DataFrame(a.edges.drop(columns="geometry"))
+    eb = pd.DataFrame(b.edges.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(ea, eb)
+    assert a.edges.crs == b.edges.crs
+    assert shapely.equals_exact(a.edges.geometry.to_numpy(), b.edges.geometry.to_numpy(), tolerance=0).all()
+    assert a.mode == b.mode
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_cache_round_trip_equals_fresh_build(hangzhou_pbf, tmp_path, mode):
+    fresh = network.graph_from_file(hangzhou_pbf, mode=mode)
+    cold = cache.load_or_build(hangzhou_pbf, mode, cache_dir=tmp_path)
+    warm = cache.load_or_build(hangzhou_pbf, mode, cache_dir=tmp_path)
+    assert cold.info["cache"] == "stored" and warm.info["cache"] == "hit"
+    assert_networks_equal(cold, fresh)
+    assert_networks_equal(warm, fresh)
+    info = {k: v for k, v in warm.info.items() if not k.startswith("cache")}
+    assert info == fresh.info
+    entry = Path(warm.info["cache_entry"])
+    assert sorted(p.name for p in entry.iterdir()) == ["edge_coords.npy", "edge_offsets.npy", "edges.parquet", "meta.json", "nodes.parquet"]
+    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+    assert meta["parts"]["osm_sha256"] == cache.file_sha256(hangzhou_pbf)
+    assert meta["parts"]["recipe"]["id"] == mode and meta["parts"]["largest_component"] is True
+    assert not [p for p in entry.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def _toy_osm(path: Path, shift: float = 0.0) -> Path:
+    nodes = {1: (120.0, 30.0), 2: (120.001, 30.0), 3: (120.002, 30.001), 4: (120.01, 30.01), 5: (120.011, 30.01)}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">']
+    lines += [f'<node id="{i}" version="1" lat="{la}" lon="{lo + shift}"/>' for i, (lo, la) in nodes.items()]
+    lines.append('<way id="1" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>')
+    lines.append('<way id="2" version="1"><nd ref="4"/><nd ref="5"/><tag k="highway" v="footway"/></way>')
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_cache_key_follows_content_not_name(tmp_path):
+    d = tmp_path / "cache"
+    a = _toy_osm(tmp_path / "a.osm")
+    same = _toy_osm(tmp_path / "copy_of_a.osm")
+    moved = _toy_osm(tmp_path / "b.osm", shift=0.5)
+    assert cache.network_key(a) == cache.network_key(same)
+    assert cache.network_key(a) != cache.network_key(moved)
+    assert cache.network_key(a) != cache.network_key(a, largest_component=False)
+    assert cache.network_key(a, "walk") != cache.network_key(a, "bike")
+    first = cache.load_or_build(a, cache_dir=d)
+    again = cache.load_or_build(same, cache_dir=d)  # same bytes, other name: a hit
+    assert first.info["cache"] == "stored" and again.info["cache"] == "hit"
+    assert again.info["source"] == str(same)
+    other = cache.load_or_build(moved, cache_dir=d)
+    assert other.info["cache"] == "stored"
+    assert other.nodes["lon"].min() == pytest.approx(120.5)
+    small = cache.load_or_build(a, cache_dir=d, largest_component=False)
+    assert small.info["cache"] == "stored" and small.n_nodes == 4 and first.n_nodes == 2
+
+
+def test_cache_key_follows_recipe_content(tmp_path):
+    a = _toy_osm(tmp_path / "a.osm")
+    walk = config.load_mode("walk")
+    text = Path(walk.source).read_text(encoding="utf-8")
+    edited = tmp_path / "walk.toml"
+    assert "speed_m_s = 1.0" in text
+    edited.write_text(text.replace("speed_m_s = 1.0", "speed_m_s = 1.1", 1), encoding="utf-8")
+    slower = config.load_mode(edited)
+    assert slower != walk
+    assert cache.network_key(a, walk) != cache.network_key(a, slower)
+    # the same recipe content from another path is the same key
+    copy = tmp_path / "copy" / "walk.toml"
+    copy.parent.mkdir()
+    copy.write_text(text, encoding="utf-8")
+    assert cache.network_key(a, config.load_mode(copy)) == cache.network_key(a, walk)
+
+
+def test_cache_off_and_damaged_entry(tmp_path):
+    a = _toy_osm(tmp_path / "a.osm")
+    d = tmp_path / "cache"
+    off = cache.load_or_build(a, cache_dir=False)
+    assert off.info["cache"] == "off" and not d.exists()
+    built = cache.load_or_build(a, cache_dir=d)
+    entry = Path(built.info["cache_entry"])
+    (entry / "edges.parquet").write_bytes(b"not parquet")
+    rebuilt = cache.load_or_build(a, cache_dir=d)
+    assert rebuilt.info["cache"] == "stored"
+    assert_networks_equal(rebuilt, built)
+    assert cache.load_or_build(a, cache_dir=d).info["cache"] == "hit"
+
+
+def test_cache_store_twice_keeps_one_entry(tmp_path):
+    a = _toy_osm(tmp_path / "a.osm")
+    net = cache.load_or_build(a, cache_dir=False)
+    c = cache.NetworkCache(tmp_path / "cache")
+    key = cache.network_key(a)
+    parts = cache.key_parts(cache.file_sha256(a), net.mode, True)
+    first = c.store(key, net, parts)
+    second = c.store(key, net, parts)  # a concurrent writer finishing second: no error, one entry
+    assert first == second and (first / "meta.json").is_file()
+    assert [p.name for p in first.parent.iterdir()] == [key]
+
+
+def test_default_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "mine"))
+    assert cache.default_cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv(cache.CACHE_ENV)
+    # in a source checkout: networks/cache (git-ignored)
+    assert cache.default_cache_dir() == Path(cache.__file__).resolve().parents[1] / "networks" / "cache"
+
+
+@pytest.mark.shared
+def test_feature_cache_equals_fresh_read(hangzhou_pbf, tmp_path):
+    keys = ("amenity", "leisure", "building", "landuse")
+    fresh = osm.read_features(hangzhou_pbf, keys).frame
+    for _ in range(2):  # stored, then loaded
+        got = cache.load_or_read_features(hangzhou_pbf, keys, cache_dir=tmp_path).frame
+        assert list(got.columns) == list(fresh.columns) and got.dtypes.to_dict() == fresh.dtypes.to_dict()
+        np.testing.assert_array_equal(got["osm_type"].to_numpy(), fresh["osm_type"].to_numpy())
+        np.testing.assert_array_equal(got["osm_id"].to_numpy(), fresh["osm_id"].to_numpy())
+        assert list(got["tags"]) == list(fresh["tags"])
+        assert shapely.equals_exact(got["geometry"].to_numpy(), fresh["geometry"].to_numpy(), tolerance=0).all()
+    entries = list(tmp_path.glob("*/features-*"))
+    assert len(entries) == 1 and (entries[0] / "features.parquet").is_file()
+    # other keys: another entry; the key order does not matter
+    cache.load_or_read_features(hangzhou_pbf, ("leisure", "amenity"), cache_dir=tmp_path)
+    cache.load_or_read_features(hangzhou_pbf, ("amenity", "leisure"), cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*/features-*"))) == 2
+
+
+@pytest.mark.shared
+def test_pipeline_reuses_cached_network(hangzhou_pbf, tmp_path):
+    d = tmp_path / "cache"
+    first = pipeline.run(hangzhou_pbf, cache_dir=d, only_goals=["park_10min"])
+    second = pipeline.run(hangzhou_pbf, cache_dir=d, only_goals=["park_10min"])
+    assert first.manifest["modes"]["walk"]["cache"] == "stored"
+    assert second.manifest["modes"]["walk"]["cache"] == "hit"
+    assert list(d.glob("*/features-*/features.parquet"))  # the OSM features were cached too
+    assert first.goal("park_10min").to_dict() == second.goal("park_10min").to_dict()
+    assert_networks_equal(first.modes["walk"].net, second.modes["walk"].net)
+    off = pipeline.run(hangzhou_pbf, cache_dir=False, only_goals=["park_10min"])
+    assert off.manifest["modes"]["walk"]["cache"] == "off"
+    assert off.goal("park_10min").share == first.goal("park_10min").share
+
+
+def test_cli_cache_options():
+    parser = cli._parser()
+    args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o", "--cache", "/tmp/c"])
+    assert cli._cache_arg(args) == "/tmp/c"
+    args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o", "--no-cache"])
+    assert cli._cache_arg(args) is False
+    args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o"])
+    assert cli._cache_arg(args) is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--osm", "x", "--out", "o", "--cache", "d", "--no-cache"])
+
+
+def test_cache_env_var_is_honoured_by_pipeline_default(monkeypatch, tmp_path):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "envcache"))
+    a = _toy_osm(tmp_path / "a.osm")
+    net = cache.load_or_build(a)
+    assert Path(net.info["cache_entry"]).is_relative_to(tmp_path / "envcache")
+    assert os.listdir(tmp_path / "envcache")
