@@ -200,6 +200,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
         blocks.append(("h2", t("map_section")))
         blocks.append(("img", "map", t("map_section")))
         blocks.append(("p", t("map_caption", theme=ctx.map_theme, html=f"map_{lang}.html")))
+    blocks += _planning_blocks(ctx)
     # ---- sources and assumptions
     blocks.append(("h2", t("sources")))
     blocks.append(("list", _sources(data, lang)))
@@ -209,6 +210,62 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
         blocks.append(("h3", t("notes")))
         blocks.append(("list", [str(n) for n in meta["notes"]]))
     blocks += _facility_blocks(ctx)
+    return blocks
+
+
+_PLAN_TEXT = {
+    "provision": ("配置指标（两步移动搜寻法）", "Provision ratios (2SFCA / E2SFCA)"),
+    "indicator": ("指标", "Indicator"),
+    "overall": ("总体比值", "Overall ratio"),
+    "mean_2sfca": ("人均可达（2SFCA）", "Mean access (2SFCA)"),
+    "mean_e2sfca": ("人均可达（E2SFCA）", "Mean access (E2SFCA)"),
+    "target": ("目标", "Target"),
+    "adequate": ("覆盖且充足", "Covered, adequate"),
+    "over": ("覆盖但超负荷", "Covered, over-subscribed"),
+    "not_covered": ("未覆盖", "Not covered"),
+    "suggest": ("建议新址", "Suggested new sites"),
+    "rank": ("新增站点数", "New sites"),
+    "gain": ("覆盖人口", "Covered people"),
+    "after": ("覆盖率", "Share"),
+    "lead": ("目标 {goal}（{service}）：覆盖率由 {before} 提高到 {after}，方法：{method}。",
+             "Goal {goal} ({service}): coverage rises from {before} to {after}; method: {method}."),
+    "gap": ("贪心解与最优解的差距：{gap}", "Gap of the greedy choice to the optimum: {gap}"),
+}
+
+
+def _planning_blocks(ctx: _Ctx) -> list[Block]:
+    """Provision ratios and site suggestions, when ``accessibility provision`` / ``suggest`` wrote them."""
+    import json
+
+    lang = ctx.lang
+    zh = lang == "zh"
+
+    def pt(key: str, **kw) -> str:
+        return _PLAN_TEXT[key][0 if zh else 1].format(**kw)
+
+    run_dir = Path(ctx.data.run_dir)
+    blocks: list[Block] = []
+    prov = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(run_dir.glob("provision_*.json"))]
+    if prov:
+        blocks.append(("h2", pt("provision")))
+        rows = []
+        for d in prov:
+            cs = d.get("class_share") or {}
+            name = d.get("name_zh") if zh else d.get("name_en")
+            fmt = (lambda v: "-" if v is None else f"{v:,.2f}")
+            rows.append([str(name or d.get("id")), fmt(d.get("overall_ratio")), fmt(d.get("mean_access_2sfca")), fmt(d.get("mean_access_e2sfca")),
+                         fmt(d.get("target")), _share(cs.get("adequate"), lang), _share(cs.get("over_subscribed"), lang), _share(cs.get("not_covered"), lang)])
+        blocks.append(("table", [pt("indicator"), pt("overall"), pt("mean_2sfca"), pt("mean_e2sfca"), pt("target"), pt("adequate"), pt("over"), pt("not_covered")], rows))
+    for path in sorted(run_dir.glob("suggestions_*.json")):
+        d = json.loads(path.read_text(encoding="utf-8"))
+        blocks.append(("h2", f"{pt('suggest')}: {d.get('goal')}"))
+        blocks.append(("p", pt("lead", goal=d.get("goal"), service=ctx.names.get(str(d.get("service")), str(d.get("service"))),
+                               before=i18n.pct(d.get("share_before"), lang), after=i18n.pct(d.get("share_after"), lang), method=str(d.get("method")))))
+        if d.get("gap") is not None:
+            blocks.append(("p", pt("gap", gap=i18n.pct(d["gap"], lang))))
+        curve = d.get("curve") or []
+        rows = [[str(int(c["k"])), _people(c["covered"]), _share(c.get("share"), lang)] for c in curve]
+        blocks.append(("table", [pt("rank"), pt("gain"), pt("after")], rows))
     return blocks
 
 

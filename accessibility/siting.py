@@ -223,6 +223,8 @@ class MaxCoverage:
             exact_value = None
             if method == "both":
                 _, exact_value = self._exact(len(chosen) if k is None else k)
+            if k is not None and len(chosen) < k:
+                notes.append(f"only {len(chosen)} of the {k} sites add anyone: the rest of the people are out of reach of every candidate")
             if target_share is not None and total > 0 and (before + greedy_value) / total < target_share - 1e-12:
                 notes.append(f"target share {target_share:.0%} not reachable with these candidates{'' if k is None else f' and k={k}'}")
             return SitingResult(

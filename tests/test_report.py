@@ -253,3 +253,23 @@ def test_notebook_runs(name, tmp_path):
 
 def test_notebooks_exist():
     assert len(list(NOTEBOOKS.glob("*.ipynb"))) >= 2
+
+
+def test_report_has_provision_and_suggestion_sections(hangzhou_run, tmp_path):
+    """After `provision` and `suggest`, the report carries their numbers exactly."""
+    from accessibility import provision, siting
+
+    _, run_dir = hangzhou_run
+    out = tmp_path / "run"
+    shutil.copytree(run_dir, out)
+    prov = provision.provision_from_run(out, "sports_area_per_person")
+    provision.write_provision(prov, out)
+    sug = siting.suggest_from_run(out, "park_10min", k=2)
+    siting.write_suggestions(sug, out)
+    files = report.write_report(out, lang="en", map_png=False)
+    text = files.html.read_text(encoding="utf-8")
+    assert "Provision ratios (2SFCA / E2SFCA)" in text and "Suggested new sites: park_10min" in text
+    assert f"{prov.summary['overall_ratio']:,.2f}" in text
+    assert f"{sug.summary['share_after']:.1%}" in text
+    zh = report.write_report(out, lang="zh", map_png=False).html.read_text(encoding="utf-8")
+    assert "配置指标" in zh and "建议新址" in zh
