@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyproj
 import rasterio
 import rasterio.errors
@@ -234,7 +235,8 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     b_geoms = geoms[b_idx]
     centre = shapely.point_on_surface(b_geoms)
     explicit = np.isin(building[b_idx], list(_RESIDENTIAL_BUILDINGS))
-    other_use = np.array([any(k in tags[i] for k in _NON_RESIDENTIAL_KEYS) for i in b_idx])
+    non_res_keys = frozenset(_NON_RESIDENTIAL_KEYS)
+    other_use = np.array([not non_res_keys.isdisjoint(tags[i]) for i in b_idx], dtype=bool)
     in_non_res = np.zeros(len(b_idx), dtype=bool)
     if len(non_res_areas):
         tree = shapely.STRtree(non_res_areas)
@@ -247,10 +249,8 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
         return None
     b_geoms, centre = b_geoms[residential], centre[residential]
     sel = b_idx[residential]
-    levels = np.array([_levels(tags[i].get("building:levels"), assumptions.default_levels) for i in sel])
-    crs = network_mod.utm_crs_for(*shapely.get_coordinates(shapely.centroid(area))[0])
-    to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    footprint = shapely.area(shapely.transform(b_geoms, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1]))))
+    levels = _levels_array([tags[i].get("building:levels") for i in sel], assumptions.default_levels)
+    footprint = _area_m2(b_geoms, shapely.get_y(centre))
     pop = footprint * levels / assumptions.floor_area_per_person_m2
     note = (
         f"population ESTIMATED from {len(sel)} residential building footprints x levels "
@@ -259,12 +259,27 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     return _finish_estimate(shapely.get_x(centre), shapely.get_y(centre), pop, "estimate: residential buildings", note, assumptions)
 
 
-def _levels(value: str | None, default: float) -> float:
-    try:
-        levels = float(str(value).split(";")[0])
-    except (TypeError, ValueError):
-        return default
-    return levels if 0 < levels < 200 else default
+def _area_m2(geoms: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Areas of small WGS-84 polygons in m², from their area in square degrees.
+
+    Within a building the ellipsoid's scale is constant to ~1e-6, so the
+    area in degrees times the local metres-per-degree of the WGS-84 ellipsoid
+    (meridian x prime-vertical radius x cos(lat)) equals a projected area,
+    without reprojecting every vertex of a million footprints.
+    """
+    a, e2 = 6_378_137.0, 6.69437999014e-3
+    phi = np.radians(np.asarray(lat, np.float64))
+    s2 = np.sin(phi) ** 2
+    m = a * (1 - e2) / (1 - e2 * s2) ** 1.5
+    n = a / np.sqrt(1 - e2 * s2)
+    return shapely.area(geoms) * m * n * np.cos(phi) * (np.pi / 180) ** 2
+
+
+def _levels_array(values: list[str | None], default: float) -> np.ndarray:
+    """``building:levels`` values as numbers (first of "3;5"), ``default`` when missing or absurd."""
+    first = pd.Series(values, dtype="string").str.split(";").str[0]
+    levels = pd.to_numeric(first, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.where(np.isfinite(levels) & (levels > 0) & (levels < 200), levels, default)
 
 
 def demand_from_streets(net: network_mod.Network, area: shapely.Geometry, assumptions: EstimateAssumptions, *, spacing_m: float = 50.0) -> Demand:
