@@ -40,7 +40,6 @@ With planners' own data (see :mod:`accessibility.userdata`, :mod:`accessibility.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -57,11 +56,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .cache import file_sha256
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["write_run", "write_manifest", "goals_markdown", "atomic_path", "RUN_FILES"]
+__all__ = ["write_run", "write_manifest", "write_json", "goals_markdown", "atomic_path", "RUN_FILES"]
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +127,9 @@ def _clean(obj):
     return obj
 
 
-def _write_json(path: Path, data) -> None:
+def write_json(path: str | Path, data) -> None:
+    """Write ``data`` as UTF-8 JSON, atomically, with NaN/inf as null."""
     _write_text(path, json.dumps(_clean(data), ensure_ascii=False, indent=2, default=_json_default) + "\n")
-
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -210,7 +203,7 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
     }
     if result.imports:
         summary["facility_imports"] = result.imports
-    _write_json(out / "goals.json", summary)
+    write_json(out / "goals.json", summary)
     _write_text(out / "goals.md", goals_markdown(result))
     result.manifest["inputs"] = {
         k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())
@@ -225,7 +218,7 @@ def _input_record(value):
     if isinstance(value, (list, tuple)):
         return [_input_record(v) for v in value]
     p = Path(value)
-    return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": sha256(p)} if p.is_file() else {"path": str(value)}
+    return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": file_sha256(p)} if p.is_file() else {"path": str(value)}
 
 
 def write_manifest(result: RunResult, out: str | Path) -> None:
@@ -239,7 +232,7 @@ def write_manifest(result: RunResult, out: str | Path) -> None:
     manifest = dict(result.manifest)
     manifest["versions"] = versions
     manifest["files"] = list(RUN_FILES) + list(result.tables)
-    _write_json(Path(out) / "manifest.json", manifest)
+    write_json(Path(out) / "manifest.json", manifest)
 
 
 def _pct(x: float | None) -> str:

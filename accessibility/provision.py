@@ -270,15 +270,12 @@ def _hex_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_provision(result: ProvisionResult, run_dir: str | Path) -> list[Path]:
     """Write ``provision_<id>.json`` and ``provision_<id>_hexes.parquet`` into the run folder."""
-    import json
-
-    from .outputs import _clean, atomic_path
+    from .outputs import atomic_path, write_json
 
     run_dir = Path(run_dir)
     pid = result.provision.id
     paths = [run_dir / f"provision_{pid}.json", run_dir / f"provision_{pid}_hexes.parquet", run_dir / f"provision_{pid}_facilities.csv"]
-    with atomic_path(paths[0]) as tmp:
-        tmp.write_text(json.dumps(_clean(result.summary), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(paths[0], result.summary)
     with atomic_path(paths[1]) as tmp:
         result.hexes.to_parquet(tmp)
     with atomic_path(paths[2]) as tmp:

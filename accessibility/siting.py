@@ -435,10 +435,9 @@ def suggest_from_run(
 
 def write_suggestions(s: Suggestions, run_dir) -> list:
     """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically)."""
-    import json
     from pathlib import Path
 
-    from .outputs import _clean, atomic_path
+    from .outputs import atomic_path, write_json
 
     run_dir = Path(run_dir)
     stem = run_dir / f"suggestions_{s.goal}"
@@ -447,7 +446,5 @@ def write_suggestions(s: Suggestions, run_dir) -> list:
         s.sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio")
     with atomic_path(paths[1]) as tmp:
         s.sites.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(paths[2]) as tmp:
-        data = {**s.summary, "curve": s.curve.to_dict(orient="records")}
-        tmp.write_text(json.dumps(_clean(data), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(paths[2], {**s.summary, "curve": s.curve.to_dict(orient="records")})
     return paths
