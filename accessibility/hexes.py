@@ -53,8 +53,13 @@ def cells_covering(area: shapely.Geometry, resolution: int = DEFAULT_RESOLUTION)
 
 
 def cell_str(cells: np.ndarray) -> np.ndarray:
-    """Hexadecimal H3 ids as strings, the form QGIS/kepler users paste around."""
-    return np.array([h3.int_to_str(int(c)) for c in cells], dtype=object)
+    """Hexadecimal H3 ids as strings, the form QGIS/kepler users paste around.
+
+    Each distinct cell is converted once, so per-point arrays with many
+    repeats (residents of the same hexagon) cost only their distinct cells.
+    """
+    uniq, inv = np.unique(np.asarray(cells, dtype=np.uint64), return_inverse=True)
+    return np.array([h3.int_to_str(int(c)) for c in uniq], dtype=object)[inv.ravel()]
 
 
 def hexagons(cells: np.ndarray) -> gpd.GeoDataFrame:

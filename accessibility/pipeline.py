@@ -324,10 +324,12 @@ def run(
     fac_ids = fac["facility_id"].to_numpy()
     # where each resident joins each graph does not depend on the service: once per graph
     neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
+    set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
     for (m, key), (service, tiers) in all_sets.items():
         mask = used & (fac["service"].to_numpy() == service)
         if tiers:
             mask &= fac["tier"].isin(tiers).to_numpy()
+        set_masks[key] = mask
         facility_counts[key] = int(mask.sum())
         state = states[m]
         for w, graph in state.graphs.items():
@@ -342,7 +344,7 @@ def run(
     stages.start("hexes")
     cells = hexes.cells_of_points(demand.lon, demand.lat, options.resolution)
     hex_frame = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, used, fac, point_costs)
-    hex_id_of_point = _cell_str_fast(cells)
+    hex_id_of_point = hexes.cell_str(cells)
     density = (pd.Series(hex_frame["pop"].to_numpy() / hex_frame["area_km2"].to_numpy(), index=hex_frame["h3"])).reindex(hex_id_of_point).to_numpy()
 
     # ------------------------------------------------------------------ goals
@@ -362,10 +364,10 @@ def run(
         straight = None
         if g.straight_line:
             straight = {}
-            for key, service, tiers in goals.required_sets(g):
+            for key, _, _ in goals.required_sets(g):
                 if key not in straight_cache:
-                    m = used & (fac["service"].to_numpy() == service) & (fac["tier"].isin(tiers).to_numpy() if tiers else True)
-                    straight_cache[key], _ = state.index.nearest_geometry_distance(fac.geometry.to_numpy()[m], demand.lon, demand.lat)
+                    targets = fac.geometry.to_numpy()[set_masks[key]]
+                    straight_cache[key], _ = state.index.nearest_geometry_distance(targets, demand.lon, demand.lat)
                 straight[key] = straight_cache[key]
         weights = demand.older if g.population == "older" else demand.pop
         in_area = in_mua if g.area == "main_urban_area" else np.ones(len(demand), bool)
@@ -494,11 +496,6 @@ def _demand(features, walk, study_area, population_raster, older_rasters, option
     if d is None:
         d = population.demand_from_streets(walk, study_area, est)
     return d
-
-
-def _cell_str_fast(cells: np.ndarray) -> np.ndarray:
-    uniq, inv = np.unique(cells, return_inverse=True)
-    return hexes.cell_str(uniq)[inv]
 
 
 def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, services, used, fac, point_costs) -> gpd.GeoDataFrame:
