@@ -6,7 +6,7 @@ Each area is one independent task (:func:`run_area`):
 
 1. its polygon is written to ``<out>/areas/<area>/area.geojson`` (WGS-84);
 2. the OSM file is cut to the area's bounding box grown by ``buffer_m``
-   (:func:`accessibility.osm.extract_bbox`, whole ways and multipolygons), so
+   (:func:`accessibility.extract.extract_bbox`, whole ways and multipolygons), so
    facilities and streets just over the boundary still count while the task
    reads only its own part of a province file;
 3. :func:`accessibility.pipeline.run` runs with the area as its ``boundary``:
@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, errors, osm
+from . import areas, errors, extract, osm
 
 __all__ = ["BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
 
@@ -185,7 +185,7 @@ def run_area(task: dict) -> dict:
         bbox = buffered_bbox(geom, float(task.get("buffer_m", 2000.0)))
         clipped = folder / "osm_clip.osm.pbf"
         facts["clip_bbox"] = bbox
-        facts["clip"] = osm.extract_bbox(osm_path, bbox, clipped)
+        facts["clip"] = extract.extract_bbox(osm_path, bbox, clipped)
         if facts["clip"]["ways"] == 0:
             x0, y0, x1, y1 = geom.bounds
             raise errors.NoOverlapError(

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from accessibility import cache, cli, config, network, osm, pipeline
+from accessibility import cache, cli, config, extract, network, osm, pipeline
 
 # --------------------------------------------------------------------------- the reader
 
@@ -62,6 +62,88 @@ _EDGE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <way id="7" version="1"><nd ref="2"/><nd ref="3"/><nd ref="2"/><tag k="highway" v="service"/></way>
 </osm>
 """
+
+
+_FEATURE_KEYS = ("amenity", "leisure", "healthcare", "social_facility", "building", "landuse", "natural")
+
+
+def _assert_features_match_reference(fast: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
+    """Same features, tags and geometries as the libosmium-assembled reference; returns the extras."""
+    key = ["osm_type", "osm_id"]
+    assert not fast.duplicated(key).any()
+    both = fast.merge(ref, on=key, how="outer", suffixes=("", "_ref"), indicator=True)
+    assert (both["_merge"] != "right_only").all(), both.loc[both["_merge"] == "right_only", key]
+    same = both[both["_merge"] == "both"]
+    assert [dict(t) for t in same["tags"]] == [dict(t) for t in same["tags_ref"]]
+    assert shapely.equals(same["geometry"].to_numpy(), same["geometry_ref"].to_numpy()).all()
+    return both[both["_merge"] == "left_only"]
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("fixture", ["hangzhou_pbf", "beijing_bz2"])
+def test_bulk_feature_reader_equals_reference_reader(fixture, request):
+    path = request.getfixturevalue(fixture)
+    fast = osm.read_features(path, _FEATURE_KEYS).frame
+    assert len(fast) > 700
+    if fixture == "beijing_bz2":  # Hangzhou's only keyed multipolygon is incomplete in the extract
+        assert (fast["osm_type"] == "relation").sum() == 3
+    extra = _assert_features_match_reference(fast, osm.read_features_loop(path, _FEATURE_KEYS).frame)
+    # the only extras are footprints whose rings libosmium rejects; they are repaired, not dropped
+    assert len(extra) <= 3
+    assert shapely.is_valid(extra["geometry"].to_numpy()).all()
+    assert shapely.get_type_id(extra["geometry"].to_numpy()).tolist() == [6] * len(extra)  # MultiPolygon
+
+
+_FEATURE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+  <node id="1" version="1" lat="30.000" lon="120.000"/>
+  <node id="2" version="1" lat="30.000" lon="120.010"/>
+  <node id="3" version="1" lat="30.010" lon="120.010"/>
+  <node id="4" version="1" lat="30.010" lon="120.000"/>
+  <node id="5" version="1" lat="30.004" lon="120.004"/>
+  <node id="6" version="1" lat="30.004" lon="120.006"/>
+  <node id="7" version="1" lat="30.006" lon="120.006"/>
+  <node id="8" version="1" lat="30.006" lon="120.004"/>
+  <node id="9" version="1" lat="30.02" lon="120.02"><tag k="amenity" v="clinic"/><tag k="name" v="社区 卫生, 服务=站"/></node>
+  <node id="10" version="1" lat="30.03" lon="120.03"><tag k="shop" v="bakery"/></node>
+  <way id="1" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/></way>
+  <way id="2" version="1"><nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="8"/><nd ref="5"/></way>
+  <way id="3" version="1"><nd ref="1"/><nd ref="3"/><nd ref="2"/><nd ref="4"/><nd ref="1"/><tag k="building" v="yes"/></way>
+  <way id="4" version="1"><nd ref="5"/><nd ref="6"/><nd ref="99"/><nd ref="5"/><tag k="building" v="house"/></way>
+  <way id="5" version="1"><nd ref="5"/><nd ref="6"/><nd ref="7"/><tag k="leisure" v="track"/></way>
+  <way id="6" version="1"><nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="5"/><tag k="leisure" v="track"/><tag k="area" v="no"/></way>
+  <way id="7" version="1"><nd ref="5"/><nd ref="5"/><tag k="building" v="yes"/></way>
+  <way id="8" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+  <relation id="1" version="1"><member type="way" ref="1" role="outer"/><member type="way" ref="2" role="inner"/>
+    <tag k="type" v="multipolygon"/><tag k="leisure" v="park"/></relation>
+  <relation id="2" version="1"><member type="way" ref="1" role="outer"/><member type="way" ref="77" role="outer"/>
+    <tag k="type" v="multipolygon"/><tag k="landuse" v="residential"/></relation>
+  <relation id="3" version="1"><member type="way" ref="8" role=""/><tag k="type" v="route"/><tag k="amenity" v="x"/></relation>
+  <relation id="4" version="1"><member type="way" ref="4" role="outer"/><tag k="type" v="multipolygon"/><tag k="amenity" v="school"/></relation>
+</osm>
+"""
+
+
+def test_bulk_feature_reader_awkward_cases(tmp_path, caplog):
+    path = tmp_path / "features.osm"
+    path.write_text(_FEATURE_OSM, encoding="utf-8")
+    with caplog.at_level("INFO", logger="accessibility.osm"):
+        f = osm.read_features(path, ("amenity", "leisure", "building", "landuse")).frame
+    got = {(t, i): g for t, i, g in zip(f["osm_type"], f["osm_id"], f["geometry"])}
+    # point with escaped tags; open way -> line; area=no closed way -> line; park with a hole
+    assert f.loc[f["osm_id"] == 9, "tags"].iloc[0]["name"] == "社区 卫生, 服务=站"
+    assert got[("way", 5)].geom_type == "LineString" and got[("way", 6)].geom_type == "LineString"
+    park = got[("relation", 1)]
+    assert park.geom_type == "MultiPolygon" and len(park.geoms[0].interiors) == 1
+    assert park.area == pytest.approx(0.01 * 0.01 - 0.002 * 0.002)
+    # the bow-tie footprint is repaired (two triangles), not dropped
+    assert got[("way", 3)].is_valid and got[("way", 3)].area == pytest.approx(0.5 * 0.01 * 0.01)
+    # skipped and counted: a way with a node outside the extract, a one-point "line",
+    # multipolygons with a missing member or a member's node missing; a route relation is no area; untagged/unkeyed objects are not features
+    assert set(got) == {("node", 9), ("way", 3), ("way", 5), ("way", 6), ("relation", 1)}
+    assert "4 features with missing nodes or broken geometry skipped" in caplog.text
+    assert "1 polygons with invalid rings repaired" in caplog.text
+    assert _assert_features_match_reference(f, osm.read_features_loop(path, ("amenity", "leisure", "building", "landuse")).frame)["osm_id"].tolist() == [3]
 
 
 @pytest.fixture()
@@ -107,7 +189,7 @@ def _objects(path: Path) -> dict[str, set[int]]:
 @pytest.mark.shared
 def test_extract_bbox_keeps_whole_ways_and_multipolygons(hangzhou_pbf, tmp_path):
     everything = tmp_path / "all.osm.pbf"
-    counts = osm.extract_bbox(hangzhou_pbf, (100, 0, 140, 50), everything)
+    counts = extract.extract_bbox(hangzhou_pbf, (100, 0, 140, 50), everything)
     # a box around the whole extract keeps every way and relation, and the same network
     src = _objects(hangzhou_pbf)
     got = _objects(everything)
@@ -117,7 +199,7 @@ def test_extract_bbox_keeps_whole_ways_and_multipolygons(hangzhou_pbf, tmp_path)
 
     box = (120.14, 30.25, 120.16, 30.27)
     part = tmp_path / "part.osm.pbf"
-    osm.extract_bbox(hangzhou_pbf, box, part)
+    extract.extract_bbox(hangzhou_pbf, box, part)
     ways = osm.read_highways(part)
     assert 0 < len(ways) < len(b)
     assert ways.missing_nodes == 0  # whole ways: every node of a kept way is kept
@@ -140,7 +222,7 @@ def test_extract_bbox_keeps_whole_ways_and_multipolygons(hangzhou_pbf, tmp_path)
 
 def test_extract_bbox_outside_everything_is_empty(edge_osm, tmp_path):
     out = tmp_path / "none.osm.pbf"
-    counts = osm.extract_bbox(edge_osm, (0, 0, 1, 1), out)
+    counts = extract.extract_bbox(edge_osm, (0, 0, 1, 1), out)
     assert counts == {"nodes": 0, "ways": 0, "relations": 0}
     assert out.is_file()
 

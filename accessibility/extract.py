@@ -1,0 +1,109 @@
+"""Cut an OSM file to a lon/lat box (the batch stage's per-area inputs).
+
+Every pass over the file runs in libosmium (:func:`accessibility.osm` writes
+OPL text, pyarrow parses it); the selection of nodes, ways and relations is
+vectorised numpy, like ``osmium extract --strategy smart``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import errors, osm
+
+__all__ = ["extract_bbox"]
+
+
+def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out: str | Path) -> dict:
+    """Cut an OSM file to a lon/lat box, keeping whole ways and multipolygons (like ``osmium extract -s smart``).
+
+    Kept: every way with a node inside ``bbox`` (with all its nodes), tagged
+    nodes inside, relations with a kept member, and for multipolygon
+    relations all their member ways, so parks and campuses stay closed.
+    All passes over the file run in libosmium; the selection is vectorised.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    bbox
+        ``(min_lon, min_lat, max_lon, max_lat)`` in WGS-84.
+    out
+        The ``.osm.pbf`` to write (atomically: a temporary name, then renamed).
+
+    Returns
+    -------
+    dict
+        Counts of kept nodes, ways and relations.
+    """
+    path = osm.check_osm_path(path)
+    out = Path(out)
+    x0, y0, x1, y1 = bbox
+    with tempfile.TemporaryDirectory(prefix="accessibility-extract-") as tmp:
+        tmp = Path(tmp)
+        try:
+            osm.write_opl(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), locations=True)
+            osm.write_opl(path, tmp / "nodes.opl", osmium.osm.NODE, osmium.filter.EmptyTagFilter())
+            osm.write_opl(path, tmp / "rels.opl", osmium.osm.RELATION)
+        except RuntimeError as exc:
+            raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
+        way_id, _, counts, refs, lon, lat = osm.parse_ways_opl(tmp / "ways.opl", with_tags=False)
+        inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+        way_of = np.repeat(np.arange(len(way_id)), counts)
+        keep_way = np.zeros(len(way_id), dtype=bool)
+        keep_way[way_of[inside]] = True
+        node_ids = [refs[keep_way[way_of]]]
+        nodes = osm.read_opl_columns(tmp / "nodes.opl", ["n", "t", "x", "y"])
+        if nodes is not None:
+            nid = pc.cast(pc.utf8_slice_codeunits(nodes.column("n"), 1), pa.int64()).to_numpy()
+            nx, ny = osm.opl_coordinate(nodes.column("x")), osm.opl_coordinate(nodes.column("y"))
+            node_ids.append(nid[(nx >= x0) & (nx <= x1) & (ny >= y0) & (ny <= y1)])
+        node_set = np.unique(np.concatenate(node_ids))
+        way_set = way_id[keep_way]
+        rel_set = np.zeros(0, np.int64)
+        rels = osm.read_opl_columns(tmp / "rels.opl", ["r", "t", "m"])
+        if rels is not None:
+            rid = pc.cast(pc.utf8_slice_codeunits(rels.column("r"), 1), pa.int64()).to_numpy()
+            multi = pc.match_substring_regex(rels.column("t"), r"(^T|,)type=(multipolygon|boundary)(,|$)").to_numpy(zero_copy_only=False)
+            members = pc.split_pattern(pc.utf8_slice_codeunits(rels.column("m"), 1), ",")
+            n_mem = pc.list_value_length(members).to_numpy(zero_copy_only=False)
+            flat = pc.list_flatten(members)
+            mtype = pc.utf8_slice_codeunits(flat, 0, 1).to_numpy(zero_copy_only=False)
+            mref_text = pc.utf8_slice_codeunits(pc.list_element(pc.split_pattern(flat, "@", max_splits=1), 0), 1)
+            mref = pc.cast(pc.if_else(pc.equal(mref_text, ""), pa.scalar(None, pa.string()), mref_text), pa.int64()).to_numpy(zero_copy_only=False)
+            rel_of = np.repeat(np.arange(len(rid)), np.nan_to_num(n_mem).astype(np.int64))
+            hit = ((mtype == "n") & np.isin(mref, node_set)) | ((mtype == "w") & np.isin(mref, way_set))
+            keep_rel = np.zeros(len(rid), dtype=bool)
+            keep_rel[rel_of[hit]] = True
+            rel_set = rid[keep_rel]
+            node_set = np.union1d(node_set, mref[(mtype == "n") & keep_rel[rel_of]])
+            # complete multipolygons: all member ways of a kept multipolygon, with their nodes
+            extra = mref[(mtype == "w") & keep_rel[rel_of] & multi[rel_of]]
+            more = np.isin(way_id, extra) & ~keep_way
+            if more.any():
+                keep_way |= more
+                way_set = way_id[keep_way]
+                node_set = np.union1d(node_set, refs[more[way_of]])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(f".{out.name}.part.osm.pbf")
+        if part.exists():
+            part.unlink()
+        filters = []
+        for ids, kind in ((node_set, osmium.osm.NODE), (way_set, osmium.osm.WAY), (rel_set, osmium.osm.RELATION)):
+            f = osmium.filter.IdFilter(ids.tolist())
+            f.enable_for(kind)
+            filters.append(f)
+        writer = osmium.SimpleWriter(str(part))
+        try:
+            osmium.apply(osmium.io.Reader(osm.osm_file(path)), *filters, writer)
+        finally:
+            writer.close()
+        os.replace(part, out)
+    return {"nodes": int(len(node_set)), "ways": int(len(way_set)), "relations": int(len(rel_set))}
