@@ -84,6 +84,7 @@ def evaluate_goal(
     in_area: np.ndarray,
     hex_of_point: np.ndarray,
     speed_m_s: float,
+    hex_labels: np.ndarray | None = None,
     cost_unit: str = "length",
     density_per_km2: np.ndarray | None = None,
     straight_m: Mapping[str, np.ndarray] | None = None,
@@ -105,7 +106,10 @@ def evaluate_goal(
     in_area
         Whether each point lies in the goal's area.
     hex_of_point
-        Hex id (string) of each point, for the worst-hex list.
+        Hex id (string) of each point, for the worst-hex list; or, with
+        ``hex_labels``, each point's integer position in ``hex_labels``.
+    hex_labels
+        Hex ids indexed by ``hex_of_point`` (saves factorising strings per goal).
     speed_m_s
         Travel speed turning a time threshold into a distance.
     density_per_km2
@@ -149,13 +153,14 @@ def evaluate_goal(
     if goal.straight_line and straight_m is not None:
         ok_s = np.logical_and.reduce([straight_m[k] <= threshold for k, _, _ in required_sets(goal)])
         straight = {"covered_pop": float(w[ok_s].sum()), "share": _share(float(w[ok_s].sum()), eligible)}
-    frame = pd.DataFrame({"h3": hex_of_point, "w": w, "covered": np.where(covered, w, 0.0)})
-    by_hex = frame.groupby("h3", sort=False).sum()
-    by_hex["uncovered"] = by_hex["w"] - by_hex["covered"]
-    worst = by_hex[by_hex["uncovered"] > 0].sort_values("uncovered", ascending=False).head(WORST_HEXES)
+    codes, labels = _hex_codes(hex_of_point, hex_labels)
+    hex_w = np.bincount(codes, weights=w, minlength=len(labels))
+    hex_covered = np.bincount(codes, weights=np.where(covered, w, 0.0), minlength=len(labels))
+    uncovered = hex_w - hex_covered
+    worst = [i for i in np.argsort(-uncovered, kind="stable")[:WORST_HEXES].tolist() if uncovered[i] > 0]
     worst_hexes = [
-        {"h3": h, "uncovered_pop": round(float(r.uncovered), 1), "eligible_pop": round(float(r.w), 1), "share": _share(r.covered, r.w)}
-        for h, r in worst.iterrows()
+        {"h3": str(labels[i]), "uncovered_pop": round(float(uncovered[i]), 1), "eligible_pop": round(float(hex_w[i]), 1), "share": _share(hex_covered[i], hex_w[i])}
+        for i in worst
     ]
     result = GoalResult(
         id=goal.id,
@@ -189,13 +194,33 @@ def _share(part: float, whole: float) -> float | None:
     return float(part / whole) if whole > 0 else None
 
 
+def _hex_codes(hex_of_point: np.ndarray, hex_labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer hex codes of the points and the labels they index (factorised when only labels are given)."""
+    if hex_labels is not None:
+        return np.asarray(hex_of_point, dtype=np.int64), np.asarray(hex_labels)
+    codes, labels = pd.factorize(np.asarray(hex_of_point))
+    return codes, np.asarray(labels)
+
+
 def hex_goal_columns(goal_id: str, hex_index: pd.Index, hex_of_point: np.ndarray, weights: np.ndarray, covered: np.ndarray) -> pd.DataFrame:
-    """Per-hex eligible and covered population and share of one goal."""
-    frame = pd.DataFrame({"h3": hex_of_point, "w": weights, "c": np.where(covered, weights, 0.0)})
-    agg = frame.groupby("h3").sum().reindex(hex_index, fill_value=0.0)
+    """Per-hex eligible and covered population and share of one goal.
+
+    ``hex_of_point`` holds either each point's hex id (a label of
+    ``hex_index``; points of other hexes are left out) or, faster, integer
+    positions into ``hex_index``.
+    """
+    hex_of_point = np.asarray(hex_of_point)
+    if np.issubdtype(hex_of_point.dtype, np.integer):
+        codes = hex_of_point
+    else:
+        codes = pd.Index(hex_index).get_indexer(hex_of_point)
+    inside = codes >= 0
+    n = len(hex_index)
+    w = np.bincount(codes[inside], weights=np.asarray(weights, np.float64)[inside], minlength=n)
+    c = np.bincount(codes[inside], weights=np.where(covered, weights, 0.0)[inside], minlength=n)
     out = pd.DataFrame(index=hex_index)
-    out[columns.name("eligible_pop", goal_id)] = agg["w"].to_numpy()
-    out[columns.name("covered_pop", goal_id)] = agg["c"].to_numpy()
+    out[columns.name("eligible_pop", goal_id)] = w
+    out[columns.name("covered_pop", goal_id)] = c
     with np.errstate(invalid="ignore", divide="ignore"):
-        out[columns.name("share", goal_id)] = np.where(agg["w"] > 0, agg["c"] / agg["w"], np.nan)
+        out[columns.name("share", goal_id)] = np.where(w > 0, c / w, np.nan)
     return out

@@ -16,9 +16,9 @@ Uber's H3 library); cell ids are the H3 library's own.
 from __future__ import annotations
 
 import geopandas as gpd
-import h3
 import numpy as np
 import shapely
+import h3ronpy
 from h3ronpy import ContainmentMode, vector
 
 __all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "hexagons", "cell_str"]
@@ -59,14 +59,14 @@ def cell_str(cells: np.ndarray) -> np.ndarray:
     repeats (residents of the same hexagon) cost only their distinct cells.
     """
     uniq, inv = np.unique(np.asarray(cells, dtype=np.uint64), return_inverse=True)
-    return np.array([h3.int_to_str(int(c)) for c in uniq], dtype=object)[inv.ravel()]
+    return np.asarray(h3ronpy.cells_to_string(uniq).to_numpy(), dtype=object)[inv.ravel()]
 
 
 def hexagons(cells: np.ndarray) -> gpd.GeoDataFrame:
     """Polygons of cells, with ``h3`` id string and ``area_km2``."""
     cells = np.asarray(cells, dtype=np.uint64)
     wkb = vector.cells_to_wkb_polygons(cells)
-    geoms = shapely.from_wkb(np.asarray(wkb.to_pylist(), dtype=object))
+    geoms = shapely.from_wkb(np.asarray(wkb.to_numpy(), dtype=object))
     frame = gpd.GeoDataFrame({"h3": cell_str(cells)}, geometry=geoms, crs="EPSG:4326")
-    frame["area_km2"] = [h3.cell_area(h, unit="km^2") for h in frame["h3"]]
+    frame["area_km2"] = np.asarray(h3ronpy.cells_area_km2(cells), dtype=np.float64)
     return frame

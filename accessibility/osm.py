@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 
-from . import errors
+from . import errors, parallel
 
 __all__ = ["WayTable", "FeatureTable", "read_highways", "read_highways_loop", "read_features", "read_features_loop", "check_osm_path", "OSM_SUFFIXES"]
 
@@ -491,18 +491,28 @@ def _way_features(parsed) -> dict:
     geometry = np.empty(n, dtype=object)
     coords = np.column_stack([lon, lat])
     for kind, sel in (("line", line), ("polygon", polygon)):
-        take = sel[way_of]
-        compact = np.repeat(np.arange(int(sel.sum())), counts[sel])
-        if kind == "line":
-            geometry[sel] = shapely.linestrings(coords[take], indices=compact)
-        else:
-            geometry[sel] = shapely.polygons(shapely.linearrings(coords[take], indices=compact))
+        sel_counts = counts[sel]
+        sel_coords = coords[sel[way_of]]
+        sel_end = np.cumsum(sel_counts)
+
+        def build(chunk_counts, chunk_ways, kind=kind, sel_coords=sel_coords, sel_end=sel_end):
+            lo = int(sel_end[chunk_ways[0]] - chunk_counts[0]) if len(chunk_ways) else 0
+            xy = sel_coords[lo : lo + int(chunk_counts.sum())]
+            index = np.repeat(np.arange(len(chunk_counts)), chunk_counts)
+            if kind == "line":
+                return shapely.linestrings(xy, indices=index)
+            return shapely.polygons(shapely.linearrings(xy, indices=index))
+
+        if len(sel_counts):  # shapely releases the GIL: chunks of ways build on all cores
+            geometry[sel] = np.concatenate(parallel.map_chunks(build, sel_counts, np.arange(len(sel_counts))))
+    valid = np.ones(n, dtype=bool)
+    checked = np.flatnonzero(ok)
+    if len(checked):
+        valid[checked] = np.concatenate(parallel.map_chunks(shapely.is_valid, geometry[checked]))
     # a line needs two distinct points (libosmium drops repeated ones and then rejects it)
-    line_idx = np.flatnonzero(line)
-    ok[line_idx[~shapely.is_valid(geometry[line_idx])]] = False
+    ok &= valid | ~line
     # libosmium's assembler rejects invalid rings; a repaired footprint is kept instead
-    poly_idx = np.flatnonzero(polygon)
-    bad = poly_idx[~shapely.is_valid(geometry[poly_idx])]
+    bad = np.flatnonzero(polygon & ~valid)
     if len(bad):
         fixed = shapely.make_valid(geometry[bad], method="structure", keep_collapsed=False)
         geometry[bad] = fixed

@@ -343,9 +343,9 @@ def run(
     # ------------------------------------------------------------------ hexes
     stages.start("hexes")
     cells = hexes.cells_of_points(demand.lon, demand.lat, options.resolution)
-    hex_frame = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, used, fac, point_costs)
-    hex_id_of_point = hexes.cell_str(cells)
-    density = (pd.Series(hex_frame["pop"].to_numpy() / hex_frame["area_km2"].to_numpy(), index=hex_frame["h3"])).reindex(hex_id_of_point).to_numpy()
+    hex_frame, hex_of_point = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, point_costs)
+    hex_labels = hex_frame["h3"].to_numpy()
+    density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
 
     # ------------------------------------------------------------------ goals
     stages.start("goals")
@@ -377,7 +377,8 @@ def run(
             costs=costs,
             weights=weights,
             in_area=in_area,
-            hex_of_point=hex_id_of_point,
+            hex_of_point=hex_of_point,
+            hex_labels=hex_labels,
             speed_m_s=speed,
             cost_unit=cost_unit,
             density_per_km2=density,
@@ -389,7 +390,7 @@ def run(
         results.append(res)
         if district_of_point is not None:
             by_district[g.id] = zones.goal_by_district(district_of_point, district_frame, np.where(in_area, weights, 0.0), covered)
-        hex_goal_cols.append(goals.hex_goal_columns(g.id, pd.Index(hex_frame["h3"]), hex_id_of_point, np.where(in_area, weights, 0.0), covered))
+        hex_goal_cols.append(goals.hex_goal_columns(g.id, pd.Index(hex_labels), hex_of_point, np.where(in_area, weights, 0.0), covered))
         for key, val in costs.items():
             point_costs.setdefault(f"goal:{g.id}:{key}", val)
     if hex_goal_cols:
@@ -397,7 +398,7 @@ def run(
         hex_frame = pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
         hex_frame = gpd.GeoDataFrame(hex_frame, geometry="geometry", crs="EPSG:4326")
 
-    point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": hex_id_of_point})
+    point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": hex_labels[hex_of_point]})
     for k, v in point_costs.items():
         if k.startswith("walk:"):
             point_table[k.split(":", 1)[1]] = v
@@ -498,8 +499,11 @@ def _demand(features, walk, study_area, population_raster, older_rasters, option
     return d
 
 
-def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, services, used, fac, point_costs) -> gpd.GeoDataFrame:
-    """Per hex: population, older population, density and per-service mean distance/time."""
+def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, services, point_costs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Per hex: population, older population, density and per-service mean distance/time.
+
+    Also returns each demand point's row in the frame.
+    """
     all_cells = np.union1d(hexes.cells_covering(study_area, resolution), np.unique(cells))
     frame = hexes.hexagons(all_cells)
     pos = np.searchsorted(all_cells, cells)
@@ -529,4 +533,4 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
         mean = np.where(wsum > 0, mean, np.where(np.isfinite(centre_cost), centre_cost, np.nan))
         frame[columns.name("dist_m", s)] = mean
         frame[columns.name("mean_time_min", s)] = mean / speed / 60.0
-    return frame
+    return frame, pos

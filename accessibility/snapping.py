@@ -23,6 +23,7 @@ import pyproj
 import shapely
 
 from . import network as network_mod
+from . import parallel
 
 __all__ = ["EdgeIndex", "Snapped"]
 
@@ -142,7 +143,13 @@ def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.nda
     the same branches of the tree, which made 200k queries 3x faster here.
     """
     order = np.argsort(gpd.GeoSeries(pts).hilbert_distance(), kind="stable")
-    (pi, ti), dist = tree.query_nearest(pts[order], return_distance=True, all_matches=False)
+    # contiguous Hilbert chunks, one per core (shapely releases the GIL in the queries)
+    def query(chunk, position):
+        (p, t), d = tree.query_nearest(chunk, return_distance=True, all_matches=False)
+        return position[p], t, d
+
+    found = parallel.map_chunks(query, pts[order], np.arange(len(pts)))
+    pi, ti, dist = (np.concatenate(parts) for parts in zip(*found))
     item = np.empty(len(pts), dtype=np.int64)
     out = np.empty(len(pts), dtype=np.float64)
     item[order[pi]] = ti
