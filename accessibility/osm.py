@@ -429,8 +429,9 @@ def read_features(path: str | Path, keys: tuple[str, ...] | list[str]) -> Featur
             write_opl(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.RELATION, osmium.filter.KeyFilter(*keys))
             write_opl(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), osmium.filter.KeyFilter(*keys), locations=index)
             nodes, relations = _tagged_nodes_and_relations(tmp / "tagged.opl", tag_cache)
-            ways = _way_features(parse_ways_opl(tmp / "ways.opl"))
             areas = _relation_areas(path, relations, index, tmp)
+            del index  # every node location of the file: freed before the ways are parsed
+            ways = _way_features(tmp / "ways.opl")
         except RuntimeError as exc:
             raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
     skipped = ways.pop("skipped") + areas.pop("skipped")
@@ -475,9 +476,9 @@ def _tagged_nodes_and_relations(opl: Path, tag_cache: dict) -> tuple[dict, pa.Ar
     return nodes, pc.filter(line, pc.equal(first, "r")).combine_chunks()
 
 
-def _way_features(parsed) -> dict:
-    """Lines and polygons from the parsed OPL ways, built by shapely from coordinate arrays."""
-    way_id, tags, counts, refs, lon, lat = parsed
+def _way_features(opl: Path) -> dict:
+    """Lines and polygons from the OPL ways, built by shapely from coordinate arrays."""
+    way_id, tags, counts, refs, lon, lat = parse_ways_opl(opl)
     n = len(way_id)
     way_of = np.repeat(np.arange(n), counts)
     missing = np.bincount(way_of, weights=np.isnan(lon) | np.isnan(lat), minlength=n) > 0
@@ -485,14 +486,16 @@ def _way_features(parsed) -> dict:
     ends = np.cumsum(counts)
     first_ref = refs[np.minimum(ends - counts, max(len(refs) - 1, 0))] if len(refs) else np.zeros(n, np.int64)
     last_ref = refs[np.maximum(ends - 1, 0)] if len(refs) else np.zeros(n, np.int64)
+    del refs
     not_area = np.fromiter((t.get("area") == "no" for t in tags), dtype=bool, count=n)
     polygon = ok & (counts >= 4) & (first_ref == last_ref) & ~not_area
     line = ok & ~polygon
     geometry = np.empty(n, dtype=object)
-    coords = np.column_stack([lon, lat])
     for kind, sel in (("line", line), ("polygon", polygon)):
         sel_counts = counts[sel]
-        sel_coords = coords[sel[way_of]]
+        take = sel[way_of]
+        sel_coords = np.column_stack([lon[take], lat[take]])
+        del take
         sel_end = np.cumsum(sel_counts)
 
         def build(chunk_counts, chunk_ways, kind=kind, sel_coords=sel_coords, sel_end=sel_end):
@@ -505,6 +508,8 @@ def _way_features(parsed) -> dict:
 
         if len(sel_counts):  # shapely releases the GIL: chunks of ways build on all cores
             geometry[sel] = np.concatenate(parallel.map_chunks(build, sel_counts, np.arange(len(sel_counts))))
+        del sel_coords
+    del lon, lat, way_of
     valid = np.ones(n, dtype=bool)
     checked = np.flatnonzero(ok)
     if len(checked):

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["thread_count", "map_chunks"]
+__all__ = ["thread_count", "map_chunks", "release_free_memory"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -54,3 +54,27 @@ def map_chunks(fn: Callable[..., Any], *arrays: Sequence, min_chunk: int = 20_00
     parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in zip(bounds[:-1], bounds[1:])]
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
         return list(pool.map(lambda args: fn(*args), parts))
+
+
+_LIBC = None
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by finished stages back to the operating system (glibc only).
+
+    glibc keeps freed blocks in per-thread arenas (the worker threads above get
+    their own); after reading a province's buildings that held ~2.4 GB of
+    resident memory nobody used. ``malloc_trim`` returns it, so the next stage
+    starts from what is really live. A no-op where glibc is not the allocator.
+    """
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)

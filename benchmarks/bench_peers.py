@@ -14,7 +14,7 @@ Inputs
 ------
 * the real Hangzhou West Lake extract (``../shared/data``), and
 * tiled copies of it: ``k x k`` copies written with ``osmium.SimpleWriter``,
-  ids offset per copy, coordinates shifted by the file's extent, and
+  ids renumbered densely per copy, coordinates shifted by the file's extent, and
   neighbouring copies joined by short ``highway=residential`` connector ways
   between facing border nodes (chosen with ``bench_core._border_pairs``, the
   tiling of ``benchmarks/bench_core.py``). The 2015 extract maps no care homes
@@ -76,7 +76,7 @@ def peak_mb() -> float:
 
 # --------------------------------------------------------------------------- tiling
 def tile_pbf(src: Path, k: int, out: Path, *, links: int = 4, seed: int = 0) -> dict:
-    """Write ``k x k`` id-offset, shifted copies of ``src`` joined at their borders. Returns facts."""
+    """Write ``k x k`` renumbered, shifted copies of ``src`` joined at their borders. Returns facts."""
     import osmium
     from osmium.osm import mutable
 
@@ -101,8 +101,19 @@ def tile_pbf(src: Path, k: int, out: Path, *, links: int = 4, seed: int = 0) -> 
     lat = np.array([n[2] for n in nodes])
     lon0, lat0, lon1, lat1 = lon.min(), lat.min(), lon.max(), lat.max()
     dlon, dlat = (lon1 - lon0) * 1.0005, (lat1 - lat0) * 1.0005  # a hair apart: copies never share a location
-    max_id = max(nodes[-1][0], ways[-1][0], rels[-1][0] if rels else 0)
-    step = 10 ** len(str(max_id + 1000))
+    # Ids are renumbered densely per type (copy c of the object ranked r gets c * size + r + 1),
+    # so the tiled file's ids span what a real province extract's do; offsetting by powers of ten
+    # gave ids up to 5e12, which made libosmium's dense id sets (IdFilter) allocate gigabytes.
+    universe = {
+        "n": sorted({n[0] for n in nodes} | {r for w in ways for r in w[1]} | {m[1] for r in rels for m in r[1] if m[0] == "n"}),
+        "w": sorted({w[0] for w in ways} | {m[1] for r in rels for m in r[1] if m[0] == "w"}),
+        "r": sorted({r[0] for r in rels} | {m[1] for r in rels for m in r[1] if m[0] == "r"}),
+    }
+    rank = {t: {old_id: i for i, old_id in enumerate(ids)} for t, ids in universe.items()}
+    size = {"n": len(universe["n"]) + 100, "w": len(universe["w"]) + 1, "r": len(universe["r"]) + 1}  # + synthetic nodes
+
+    def new_id(kind: str, old_id: int, c: int) -> int:
+        return c * size[kind] + rank[kind][old_id] + 1
 
     base = network.graph_from_file(src, mode="walk")
     kx = _M_PER_DEG_LON_EQ * np.cos(np.radians(0.5 * (lat0 + lat1)))
@@ -125,16 +136,15 @@ def tile_pbf(src: Path, k: int, out: Path, *, links: int = 4, seed: int = 0) -> 
     with osmium.SimpleWriter(str(part)) as w:
         for c in range(copies):
             ci, cj = divmod(c, k)
-            off, sx, sy = c * step, ci * dlon, cj * dlat
+            sx, sy = ci * dlon, cj * dlat
             for nid, x, y, tags in nodes:
-                w.add_node(mutable.Node(id=nid + off, location=(x + sx, y + sy), tags=tags))
+                w.add_node(mutable.Node(id=new_id("n", nid, c), location=(x + sx, y + sy), tags=tags))
             for j, (tags, i) in enumerate(synthetic):
-                w.add_node(mutable.Node(id=off + max_id + 1 + j, location=(blon[i] + sx + 0.0002, blat[i] + sy + 0.00015), tags=tags))
+                w.add_node(mutable.Node(id=c * size["n"] + len(universe["n"]) + 1 + j, location=(blon[i] + sx + 0.0002, blat[i] + sy + 0.00015), tags=tags))
         for c in range(copies):
-            off = c * step
             for wid, refs, tags in ways:
-                w.add_way(mutable.Way(id=wid + off, nodes=[r + off for r in refs], tags=tags))
-        link_id = copies * step
+                w.add_way(mutable.Way(id=new_id("w", wid, c), nodes=[new_id("n", r, c) for r in refs], tags=tags))
+        link_id = copies * size["w"] + 1
         for c in range(copies):
             ci, cj = divmod(c, k)
             for axis, ok, nxt in ((0, ci < k - 1, c + k), (1, cj < k - 1, c + 1)):
@@ -142,13 +152,12 @@ def tile_pbf(src: Path, k: int, out: Path, *, links: int = 4, seed: int = 0) -> 
                     continue
                 a, b = pairs[axis]
                 for ia, ib in zip(a, b):
-                    w.add_way(mutable.Way(id=link_id, nodes=[int(osmid[ia]) + c * step, int(osmid[ib]) + nxt * step], tags={"highway": "residential", "name": "tile link"}))
+                    w.add_way(mutable.Way(id=link_id, nodes=[new_id("n", int(osmid[ia]), c), new_id("n", int(osmid[ib]), nxt)], tags={"highway": "residential", "name": "tile link"}))
                     link_id += 1
                     n_links += 1
         for c in range(copies):
-            off = c * step
             for rid, members, tags in rels:
-                w.add_relation(mutable.Relation(id=rid + off, members=[(t, r + off, role) for t, r, role in members], tags=tags))
+                w.add_relation(mutable.Relation(id=new_id("r", rid, c), members=[(t, new_id(t, r, c), role) for t, r, role in members], tags=tags))
     os.replace(part, out)
     return {"copies": copies, "links": n_links, "bytes": out.stat().st_size}
 

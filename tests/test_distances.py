@@ -534,3 +534,44 @@ def test_property_point_coverage_monotone_in_threshold(problem, t1, dt):
     _, _, cost, _ = solve(net, np.arange(len(facs)), _sn(facs), _sn(pts))
     w = np.arange(1, len(cost) + 1, dtype=float)
     assert w[cost <= t1].sum() <= w[cost <= t1 + dt].sum()
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_map_chunks_keeps_order_and_respects_the_thread_cap(monkeypatch):
+    from accessibility import parallel
+
+    seen = []
+
+    def record(a, b):
+        seen.append(len(a))
+        return a + b
+
+    x = np.arange(100_000)
+    monkeypatch.setenv(parallel.THREADS_ENV, "3")
+    parts = parallel.map_chunks(record, x, 2 * x, min_chunk=10)
+    assert len(parts) == min(3, parallel.thread_count()) == len(seen)
+    np.testing.assert_array_equal(np.concatenate(parts), 3 * x)
+    monkeypatch.setenv(parallel.THREADS_ENV, "1")
+    assert len(parallel.map_chunks(record, x, x, min_chunk=10)) == 1
+    monkeypatch.setenv(parallel.THREADS_ENV, "many")
+    with pytest.raises(ValueError, match="ACCESSIBILITY_THREADS"):
+        parallel.thread_count()
+
+
+@pytest.mark.shared
+def test_threaded_snapping_equals_one_thread(hangzhou_walk, monkeypatch):
+    from accessibility import parallel
+
+    monkeypatch.setattr(parallel, "thread_count", lambda: 4)  # 4 chunks even on a 2-core machine
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = hangzhou_walk.bounds()
+    lon, lat = rng.uniform(x0, x1, 90_000), rng.uniform(y0, y1, 90_000)
+    index = snapping.EdgeIndex(hangzhou_walk)
+    threaded = index.snap_points(lon, lat)
+    monkeypatch.setattr(parallel, "thread_count", lambda: 1)
+    single = index.snap_points(lon, lat)
+    np.testing.assert_array_equal(threaded.snap_dist_m, single.snap_dist_m)
+    np.testing.assert_array_equal(threaded.t, single.t)
+    np.testing.assert_array_equal(threaded.edge, single.edge)
