@@ -45,6 +45,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 
 from . import chinacoords, errors
 
@@ -567,7 +568,13 @@ def area_from_file(path: str | Path, *, what: str = "boundary", crs: str | int |
 
 def default_study_area(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
     """The convex hull of the street network's nodes: the area the data covers."""
-    return shapely.convex_hull(shapely.multipoints(np.column_stack([lon, lat])))
+    pts = np.column_stack([lon, lat]).astype(np.float64)
+    if len(pts) >= 3:
+        try:  # qhull: 1M street nodes in ~0.1 s, where GEOS takes >1 s
+            return shapely.Polygon(pts[ConvexHull(pts).vertices])
+        except QhullError:  # all nodes on one line
+            pass
+    return shapely.convex_hull(shapely.multipoints(pts))
 
 
 def check_overlap(area: shapely.Geometry, network_bounds: tuple[float, float, float, float], *, what: str, path: str | Path | None) -> None:

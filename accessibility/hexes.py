@@ -21,7 +21,7 @@ import shapely
 import h3ronpy
 from h3ronpy import ContainmentMode, vector
 
-__all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "hexagons", "cell_str"]
+__all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "cell_centres", "hexagons", "cell_str"]
 
 DEFAULT_RESOLUTION = 9
 
@@ -50,6 +50,15 @@ def cells_covering(area: shapely.Geometry, resolution: int = DEFAULT_RESOLUTION)
         for p in parts
     ]
     return np.unique(np.concatenate(out)) if out else np.array([], dtype=np.uint64)
+
+
+def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of the cells' centres (H3's own centre points)."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    if len(cells) == 0:
+        return np.zeros(0), np.zeros(0)
+    table = vector.cells_to_coordinates(cells)
+    return np.asarray(table.column("lng").to_numpy(), np.float64), np.asarray(table.column("lat").to_numpy(), np.float64)
 
 
 def cell_str(cells: np.ndarray) -> np.ndarray:

@@ -492,23 +492,8 @@ def _way_features(opl: Path) -> dict:
     line = ok & ~polygon
     geometry = np.empty(n, dtype=object)
     for kind, sel in (("line", line), ("polygon", polygon)):
-        sel_counts = counts[sel]
         take = sel[way_of]
-        sel_coords = np.column_stack([lon[take], lat[take]])
-        del take
-        sel_end = np.cumsum(sel_counts)
-
-        def build(chunk_counts, chunk_ways, kind=kind, sel_coords=sel_coords, sel_end=sel_end):
-            lo = int(sel_end[chunk_ways[0]] - chunk_counts[0]) if len(chunk_ways) else 0
-            xy = sel_coords[lo : lo + int(chunk_counts.sum())]
-            index = np.repeat(np.arange(len(chunk_counts)), chunk_counts)
-            if kind == "line":
-                return shapely.linestrings(xy, indices=index)
-            return shapely.polygons(shapely.linearrings(xy, indices=index))
-
-        if len(sel_counts):  # shapely releases the GIL: chunks of ways build on all cores
-            geometry[sel] = np.concatenate(parallel.map_chunks(build, sel_counts, np.arange(len(sel_counts))))
-        del sel_coords
+        geometry[sel] = parallel.build_geometries(kind, np.column_stack([lon[take], lat[take]]), counts[sel])
     del lon, lat, way_of
     valid = np.ones(n, dtype=bool)
     checked = np.flatnonzero(ok)

@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import shapely
 
-__all__ = ["thread_count", "map_chunks", "release_free_memory"]
+__all__ = ["thread_count", "map_chunks", "build_geometries", "release_free_memory"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -54,6 +55,30 @@ def map_chunks(fn: Callable[..., Any], *arrays: Sequence, min_chunk: int = 20_00
     parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in zip(bounds[:-1], bounds[1:])]
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
         return list(pool.map(lambda args: fn(*args), parts))
+
+
+def build_geometries(kind: str, xy: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Lines (``kind="line"``) or one-ring polygons (``"polygon"``) from consecutive coordinates.
+
+    Geometry ``i`` takes the next ``counts[i]`` rows of ``xy``; chunks of
+    geometries are built in threads.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if kind not in ("line", "polygon"):
+        raise ValueError(f"kind must be 'line' or 'polygon', got {kind!r}")
+    if len(counts) == 0:
+        return np.array([], dtype=object)
+    end = np.cumsum(counts)
+
+    def build(chunk_counts: np.ndarray, chunk_first: np.ndarray) -> np.ndarray:
+        lo = int(end[chunk_first[0]] - chunk_counts[0])
+        part = xy[lo : lo + int(chunk_counts.sum())]
+        index = np.repeat(np.arange(len(chunk_counts)), chunk_counts)
+        if kind == "line":
+            return shapely.linestrings(part, indices=index)
+        return shapely.polygons(shapely.linearrings(part, indices=index))
+
+    return np.concatenate(map_chunks(build, counts, np.arange(len(counts))))
 
 
 _LIBC = None

@@ -340,7 +340,7 @@ def run(
             cost, nearest = distances.costs_at_points(graph, res, demand_snaps[m], neighbours=neighbours[(m, w)])
             unit = "dist_m" if w == "length" else "time_s"
             point_costs[f"{m}:{columns.name(unit, key)}"] = cost
-            point_costs[f"{m}:{columns.name('facility', key)}"] = np.where(nearest >= 0, fac_ids[np.maximum(nearest, 0)], None)
+            point_costs[f"{m}:{columns.name('facility', key)}"] = _id_column(nearest, fac_ids)
 
     # ------------------------------------------------------------------ hexes
     stages.start("hexes")
@@ -400,7 +400,7 @@ def run(
         hex_frame = pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
         hex_frame = gpd.GeoDataFrame(hex_frame, geometry="geometry", crs="EPSG:4326")
 
-    point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": hex_labels[hex_of_point]})
+    point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": _id_column(hex_of_point, hex_labels)})
     for k, v in point_costs.items():
         if k.startswith("walk:"):
             point_table[k.split(":", 1)[1]] = v
@@ -454,6 +454,14 @@ def run(
 
         outputs.write_manifest(result, out)
     return result
+
+
+def _id_column(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical | np.ndarray:
+    """Per-point ids (``codes`` index ``ids``; -1 = none) as a categorical: a million residents
+    share a few thousand facility or hex ids, and strings per row cost ~1 s and ~100 MB."""
+    if pd.Index(ids).is_unique:
+        return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(ids, dtype=object))
+    return np.where(codes >= 0, ids[np.maximum(codes, 0)], None)
 
 
 def _user_facilities(fac, facility_files, services, study_area, tables, notes) -> tuple[gpd.GeoDataFrame, list[dict]]:
@@ -514,13 +522,14 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
     frame["pop"] = pop
     frame["older_pop"] = np.bincount(pos, weights=demand.older, minlength=n)
     frame["density_per_km2"] = pop / frame["area_km2"].to_numpy()
-    # hexes without residents still get a time, measured from their centre
-    centres = shapely.centroid(frame.geometry.to_numpy())
-    centre_snap = walk_state.index.snap_points(shapely.get_x(centres), shapely.get_y(centres))
     speed = walk_state.net.mode.speed_m_s
     graph = walk_state.graphs["length"]
     w = demand.pop
     wsum = np.bincount(pos, weights=w, minlength=n)
+    # hexes without residents still get a time, measured from their centre
+    empty = np.flatnonzero(wsum <= 0)
+    centre_lon, centre_lat = hexes.cell_centres(all_cells[empty])
+    centre_snap = walk_state.index.snap_points(centre_lon, centre_lat)
     centre_nb = distances.point_neighbours(graph, centre_snap)
     for s in services:
         cost = point_costs[f"walk:{columns.name('dist_m', s)}"]
@@ -532,7 +541,7 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
         # mean over residents who reach a facility (NaN when none does);
         # a hex without residents gets the value at its centre
         centre_cost, _ = distances.costs_at_points(graph, walk_state.results[("length", s)], centre_snap, neighbours=centre_nb)
-        mean = np.where(wsum > 0, mean, np.where(np.isfinite(centre_cost), centre_cost, np.nan))
+        mean[empty] = np.where(np.isfinite(centre_cost), centre_cost, np.nan)
         frame[columns.name("dist_m", s)] = mean
         frame[columns.name("mean_time_min", s)] = mean / speed / 60.0
     return frame, pos

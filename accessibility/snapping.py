@@ -65,12 +65,37 @@ class EdgeIndex:
         self.tree = shapely.STRtree(self.geoms, node_capacity=4)
 
     def project(self, geoms: np.ndarray) -> np.ndarray:
-        """WGS-84 shapely geometries to the index's metric CRS (vectorised)."""
-        return shapely.transform(geoms, lambda xy: np.column_stack(self._to_metric.transform(xy[:, 0], xy[:, 1])))
+        """WGS-84 shapely geometries to the index's metric CRS (vectorised, one chunk per core)."""
+
+        def chunk(part: np.ndarray) -> np.ndarray:
+            # a Transformer per thread: pyproj objects must not be shared between threads
+            to_metric = pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+            return shapely.transform(part, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms) == 0:
+            return geoms
+        if (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
+            # streets: rebuilt from projected coordinates, which runs on all cores
+            # (shapely.transform holds the GIL while it copies coordinates)
+            xy = shapely.get_coordinates(geoms)
+
+            def to_metric(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+                return np.column_stack(pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(x, y))
+
+            xy = np.concatenate(parallel.map_chunks(to_metric, xy[:, 0], xy[:, 1]))
+            return parallel.build_geometries("line", xy, shapely.get_num_coordinates(geoms))
+        return np.concatenate(parallel.map_chunks(chunk, geoms))
 
     def project_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """WGS-84 coordinates to the metric CRS."""
         x, y = self._to_metric.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
         return np.asarray(x), np.asarray(y)
+
+    def points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Metric shapely points of WGS-84 coordinates."""
+        x, y = self.project_xy(lon, lat)
+        return np.concatenate(parallel.map_chunks(shapely.points, x, y)) if len(x) else shapely.points(x, y)
 
     def _fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
         along = shapely.line_locate_point(self.geoms[edge], points)
@@ -84,8 +109,7 @@ class EdgeIndex:
         Returns one row per point. Where several edges are equally near (a
         point on a junction) one of them is chosen; the trip cost is the same.
         """
-        x, y = self.project_xy(lon, lat)
-        pts = shapely.points(x, y)
+        pts = self.points(lon, lat)
         if len(pts) == 0:
             empty = np.array([], dtype=np.int64)
             return Snapped(empty, np.array([], float), np.array([], float))
@@ -108,11 +132,11 @@ class EdgeIndex:
         n = len(metric)
         if n == 0:
             return np.array([], np.int64), Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
-        (gi, ei), _ = self.tree.query_nearest(metric, return_distance=True, all_matches=False)
+        gi, ei = _query_chunks(lambda part: self.tree.query_nearest(part, return_distance=True, all_matches=False)[0], metric)
         extended = shapely.get_type_id(metric) != shapely.GeometryType.POINT
         if extended.any() and reach_m > 0:
             ext_idx = np.flatnonzero(extended)
-            gj, ej = self.tree.query(metric[ext_idx], predicate="dwithin", distance=reach_m)
+            gj, ej = _query_chunks(lambda part: self.tree.query(part, predicate="dwithin", distance=reach_m), metric[ext_idx])
             gi = np.concatenate([gi, ext_idx[gj]])
             ei = np.concatenate([ei, ej])
         pairs = np.unique(np.column_stack([gi, ei]).astype(np.int64), axis=0)
@@ -131,9 +155,19 @@ class EdgeIndex:
         if len(targets) == 0:
             return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
         tree = shapely.STRtree(self.project(np.asarray(targets, dtype=object)), node_capacity=4)
-        x, y = self.project_xy(lon, lat)
-        target, dist = _nearest(tree, shapely.points(x, y))
+        target, dist = _nearest(tree, self.points(lon, lat))
         return dist, target
+
+
+def _query_chunks(query, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``query(chunk) -> (input index, tree index)`` over chunks of ``geoms`` in threads, indices made global."""
+
+    def run(part, position):
+        i, j = query(part)
+        return position[i], j
+
+    found = parallel.map_chunks(run, geoms, np.arange(len(geoms)), min_chunk=2_000)
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
