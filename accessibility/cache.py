@@ -52,7 +52,7 @@ import shapely
 from . import __version__, config, errors, osm
 from . import network as network_mod
 
-__all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "load_or_read_features", "NetworkCache"]
+__all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "NetworkCache"]
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,24 @@ class NetworkCache:
         return folder
 
 
+def load_or_build(
+    osm_path: str | Path,
+    mode: str | config.ModeRecipe = "walk",
+    *,
+    cache_dir: str | Path | None | bool = None,
+    largest_component: bool = True,
+) -> network_mod.Network:
+    """The network of one mode: from the cache when the same file and recipe were parsed before.
+
+    >>> net = load_or_build("hangzhou.osm.pbf", "walk", cache_dir="networks/cache")  # doctest: +SKIP
+    """
+    recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
+    try:
+        return load_or_build_many(osm_path, [recipe], cache_dir=cache_dir, largest_component=largest_component)[recipe.id]
+    except KeyError as exc:  # pragma: no cover - defensive
+        raise errors.AccessibilityError(f"network for mode {recipe.id} was not built") from exc
+
+
 def load_or_build_many(
     osm_path: str | Path,
     modes: Iterable[str | config.ModeRecipe],
@@ -235,6 +253,42 @@ def load_or_build_many(
         By mode as given (a recipe object: by its id). Each network's ``info["cache"]`` says ``"hit"``,
         ``"stored"`` or ``"off"``.
     """
+    nets, _ = load_or_read(osm_path, modes, None, cache_dir=cache_dir, largest_component=largest_component)
+    return nets
+
+
+def load_or_read(
+    osm_path: str | Path,
+    modes: Iterable[str | config.ModeRecipe],
+    feature_keys: Iterable[str] | None,
+    *,
+    cache_dir: str | Path | None | bool = None,
+    largest_component: bool = True,
+) -> tuple[dict[str, network_mod.Network], osm.FeatureTable | None]:
+    """Networks of several modes and the OSM features with ``feature_keys``, each from the cache or the file.
+
+    What is missing from the cache is read in one pass over the file
+    (:func:`accessibility.osm.read_osm`: node locations decoded once for the
+    streets and the features), then stored.
+
+    Parameters
+    ----------
+    osm_path
+        The OSM extract.
+    modes
+        Mode ids or recipes.
+    feature_keys
+        Tag keys of the features (see :func:`load_or_read_features`); ``None``: no features.
+    cache_dir
+        As in :func:`load_or_build_many`.
+    largest_component
+        As in :func:`~accessibility.network.graph_from_ways`.
+
+    Returns
+    -------
+    networks, features
+        Networks by mode as given; ``features`` is ``None`` when no keys were asked for.
+    """
     osm_path = osm.check_osm_path(osm_path)
     modes = list(modes)
     recipes = [m if isinstance(m, config.ModeRecipe) else config.load_mode(m) for m in modes]
@@ -256,8 +310,19 @@ def load_or_build_many(
         net.info.update(source=str(osm_path), cache="hit", cache_entry=str(cache.entry(key)))
         log.info("network %s: loaded from cache %s in %.2f s", recipe.id, cache.entry(key), time.perf_counter() - t)
         out[recipe.id] = net
-    if todo:
-        ways = osm.read_highways(osm_path)
+    keys = None if feature_keys is None else tuple(dict.fromkeys(feature_keys))
+    features = None
+    feature_entry = None
+    if keys is not None:
+        feature_entry = _feature_entry(cache, sha, keys) if cache is not None else None
+        features = _load_features(feature_entry, osm_path) if feature_entry is not None else None
+    need_features = keys is not None and features is None
+    if todo or need_features:
+        ways, read = osm.read_osm(osm_path, keys if need_features else (), highways=bool(todo))
+        if need_features:
+            features = read
+            if feature_entry is not None:
+                _store_features(features, feature_entry, osm_path, cache)
         for recipe, key, parts in todo:
             net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
             if cache is None:
@@ -270,7 +335,7 @@ def load_or_build_many(
                     log.warning("cannot write the network cache in %s (%s); continuing without it", cache.directory, exc)
                     net.info["cache"] = f"not written: {exc}"
             out[recipe.id] = net
-    return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}
+    return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}, features
 
 
 def _feature_key(osm_sha256: str, keys: tuple[str, ...]) -> tuple[str, dict]:
@@ -285,40 +350,57 @@ def load_or_read_features(osm_path: str | Path, keys: Iterable[str], *, cache_di
     the cached table (``features.parquet``: osm_type, osm_id, WKB geometry;
     ``tags.json``: the tags of every row as one JSON array) loads faster.
     """
-    keys = tuple(dict.fromkeys(keys))
-    if cache_dir is False:
-        return osm.read_features(osm_path, keys)
-    osm_path = osm.check_osm_path(osm_path)
-    c = NetworkCache(None if cache_dir in (None, True) else cache_dir)
-    key, parts = _feature_key(file_sha256(osm_path), keys)
-    folder = c.entry(key[len("features-") :])
-    folder = folder.with_name(key)
+    _, features = load_or_read(osm_path, (), keys, cache_dir=cache_dir)
+    return features
+
+
+@dataclasses.dataclass(frozen=True)
+class _FeatureEntry:
+    folder: Path
+    key: str
+    parts: dict
+
+
+def _feature_entry(cache: NetworkCache, osm_sha256: str, keys: tuple[str, ...]) -> _FeatureEntry:
+    key, parts = _feature_key(osm_sha256, keys)
+    return _FeatureEntry(folder=cache.entry(key[len("features-") :]).with_name(key), key=key, parts=parts)
+
+
+def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | None:
+    """The cached features, or ``None`` (missing; a damaged entry is removed)."""
+    folder = entry.folder
     target = folder / "features.parquet"
-    if target.is_file():
-        try:
-            t = pq.read_table(target)
-            frame = pd.DataFrame(
-                {
-                    "osm_type": t.column("osm_type").to_numpy(zero_copy_only=False),
-                    "osm_id": t.column("osm_id").to_numpy(),
-                    # one JSON document for all rows: ~5x faster than a json call per row
-                    "tags": json.loads((folder / "tags.json").read_text(encoding="utf-8")),
-                    "geometry": shapely.from_wkb(t.column("wkb").to_numpy(zero_copy_only=False)) if t.num_rows else np.array([], dtype=object),
-                }
-            )
-            log.info("features of %s: loaded from cache %s", osm_path, folder)
-            return osm.FeatureTable(frame=frame)
-        except Exception as exc:  # noqa: BLE001 - a damaged entry is re-read
-            log.warning("feature cache entry %s cannot be read (%s); reading the OSM file again", folder, exc)
-            shutil.rmtree(folder, ignore_errors=True)
-    table = osm.read_features(osm_path, keys)
+    if not target.is_file():
+        return None
+    try:
+        t = pq.read_table(target)
+        frame = pd.DataFrame(
+            {
+                "osm_type": t.column("osm_type").to_numpy(zero_copy_only=False),
+                "osm_id": t.column("osm_id").to_numpy(),
+                # one JSON document for all rows: ~5x faster than a json call per row
+                "tags": json.loads((folder / "tags.json").read_text(encoding="utf-8")),
+                "geometry": shapely.from_wkb(t.column("wkb").to_numpy(zero_copy_only=False)) if t.num_rows else np.array([], dtype=object),
+            }
+        )
+    except Exception as exc:  # noqa: BLE001 - a damaged entry is re-read
+        log.warning("feature cache entry %s cannot be read (%s); reading the OSM file again", folder, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    log.info("features of %s: loaded from cache %s", osm_path, folder)
+    return osm.FeatureTable(frame=frame)
+
+
+def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Path, cache: NetworkCache) -> None:
+    """Write the entry into a temporary folder, then rename it into place; a write failure only warns."""
     f = table.frame
+    folder = entry.folder
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:20]}.", suffix=".tmp", dir=folder.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.key[:20]}.", suffix=".tmp", dir=folder.parent))
         try:
-            entry = tmp / "entry"
-            entry.mkdir()
+            part = tmp / "entry"
+            part.mkdir()
             pq.write_table(
                 pa.table(
                     {
@@ -327,36 +409,17 @@ def load_or_read_features(osm_path: str | Path, keys: Iterable[str], *, cache_di
                         "wkb": pa.array(shapely.to_wkb(f["geometry"].to_numpy()) if len(f) else [], pa.binary()),
                     }
                 ),
-                entry / "features.parquet",
+                part / "features.parquet",
             )
-            (entry / "tags.json").write_text(json.dumps(f["tags"].tolist(), ensure_ascii=False), encoding="utf-8")
-            (entry / "meta.json").write_text(json.dumps({"key": key, "parts": parts, "source": str(osm_path), "rows": len(f)}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            (part / "tags.json").write_text(json.dumps(f["tags"].tolist(), ensure_ascii=False), encoding="utf-8")
+            (part / "meta.json").write_text(json.dumps({"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f)}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             try:
-                os.rename(entry, folder)
+                os.rename(part, folder)
             except OSError:
                 if not (folder / "features.parquet").is_file():
                     shutil.rmtree(folder, ignore_errors=True)
-                    os.rename(entry, folder)
+                    os.rename(part, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
-        log.warning("cannot write the feature cache in %s (%s); continuing without it", c.directory, exc)
-    return table
-
-
-def load_or_build(
-    osm_path: str | Path,
-    mode: str | config.ModeRecipe = "walk",
-    *,
-    cache_dir: str | Path | None | bool = None,
-    largest_component: bool = True,
-) -> network_mod.Network:
-    """The network of one mode: from the cache when the same file and recipe were parsed before.
-
-    >>> net = load_or_build("hangzhou.osm.pbf", "walk", cache_dir="networks/cache")  # doctest: +SKIP
-    """
-    recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
-    try:
-        return load_or_build_many(osm_path, [recipe], cache_dir=cache_dir, largest_component=largest_component)[recipe.id]
-    except KeyError as exc:  # pragma: no cover - defensive
-        raise errors.AccessibilityError(f"network for mode {recipe.id} was not built") from exc
+        log.warning("cannot write the feature cache in %s (%s); continuing without it", cache.directory, exc)

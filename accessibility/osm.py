@@ -8,7 +8,7 @@ Street ways (:func:`read_highways`) never pass through Python one node at a
 time: libosmium writes the highway ways, with node locations on their
 references, as OPL text into a temporary file, and pyarrow turns that text
 into arrays in bulk. The time grows linearly with the file (measured in
-README, "Province scale"); :func:`read_highways_loop` is the per-node
+README, "Province scale"); :func:`accessibility.osmref.read_highways_loop` is the per-node
 reference it is tested against. :func:`extract_bbox` cuts a file to a box the
 same way (used by batch runs, one cut-out per area).
 """
@@ -32,7 +32,7 @@ import shapely
 
 from . import errors, parallel
 
-__all__ = ["WayTable", "FeatureTable", "read_highways", "read_highways_loop", "read_features", "read_features_loop", "check_osm_path", "OSM_SUFFIXES"]
+__all__ = ["WayTable", "FeatureTable", "read_highways", "read_features", "read_osm", "check_osm_path", "OSM_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def read_highways(path: str | Path) -> WayTable:
     so the only Python loop left is one cheap string split per way and the
     time grows linearly with the file (see README, "Province scale").
 
-    The result equals :func:`read_highways_loop` (the per-node pyosmium
+    The result equals :func:`accessibility.osmref.read_highways_loop` (the per-node pyosmium
     reference reader), including ways split where a node has no location.
 
     Parameters
@@ -111,15 +111,8 @@ def read_highways(path: str | Path) -> WayTable:
     OSMDataError
         If the file cannot be parsed or holds no highway.
     """
-    path = check_osm_path(path)
-    with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
-        opl = Path(tmp) / "highways.opl"
-        try:
-            write_opl(path, opl, osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), osmium.filter.KeyFilter("highway"), locations=True)
-        except RuntimeError as exc:
-            raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
-        way_ids, tags, counts, refs, lon, lat = parse_ways_opl(opl)
-    return _way_table(path, way_ids, tags, counts, refs, lon, lat)
+    table, _ = read_osm(path, (), highways=True)
+    return table
 
 
 _OPL_ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
@@ -262,82 +255,6 @@ def _way_table(path: Path, way_ids, tags, counts, refs, lon, lat) -> WayTable:
     )
 
 
-def read_highways_loop(path: str | Path) -> WayTable:
-    """Reference reader: the same table as :func:`read_highways`, one Python step per way node.
-
-    Kept for tests and benchmarks (it is what :func:`read_highways` must
-    equal); about 10x slower on large files.
-
-    Parameters
-    ----------
-    path
-        An OSM file in any format libosmium reads.
-
-    Raises
-    ------
-    OSMDataError
-        If the file cannot be parsed or holds no highway.
-    """
-    path = check_osm_path(path)
-    way_ids: list[int] = []
-    tags: list[dict[str, str]] = []
-    counts: list[int] = []
-    refs: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    missing = 0
-    try:
-        fp = (
-            osmium.FileProcessor(osm_file(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for way in fp:
-            way_tags = None
-            n_before = len(refs)
-            # A node without a location (cut off at the extract's edge) splits the
-            # way into pieces, so no straight line is drawn across the gap.
-            for node in [*way.nodes, None]:
-                loc = node.location if node is not None else None
-                if loc is not None and loc.valid():
-                    refs.append(node.ref)
-                    lons.append(loc.lon)
-                    lats.append(loc.lat)
-                    continue
-                missing += node is not None
-                n = len(refs) - n_before
-                if n >= 2:
-                    way_tags = way_tags or dict(way.tags)
-                    way_ids.append(way.id)
-                    tags.append(way_tags)
-                    counts.append(n)
-                else:
-                    del refs[n_before:], lons[n_before:], lats[n_before:]
-                n_before = len(refs)
-    except RuntimeError as exc:
-        raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
-    if not way_ids:
-        raise errors.OSMDataError(
-            f"{path}: no highway ways with node locations found; the file holds no road network "
-            "(check that it is a complete extract, not a points-only export)"
-        )
-    if missing:
-        log.info("%s: %d way node references have no location (extract cut at its edge); skipped", path, missing)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return WayTable(
-        way_id=np.asarray(way_ids, dtype=np.int64),
-        tags=tags,
-        offsets=offsets,
-        refs=np.asarray(refs, dtype=np.int64),
-        lon=np.asarray(lons, dtype=np.float64),
-        lat=np.asarray(lats, dtype=np.float64),
-        missing_nodes=missing,
-        source=path,
-    )
-
-
 def write_opl(path: Path, opl: Path, entities, *handlers, locations=False) -> None:
     """One libosmium pass writing the objects that pass ``handlers`` as OPL (no Python per object).
 
@@ -402,7 +319,7 @@ def read_features(path: str | Path, keys: tuple[str, ...] | list[str]) -> Featur
     relations go through libosmium's area assembler (from a small OPL file of
     their member ways). Ring geometry is not judged by libosmium here: an
     invalid ring (self-touching, bow-tie) is repaired with
-    ``shapely.make_valid`` and kept, where :func:`read_features_loop` drops it;
+    ``shapely.make_valid`` and kept, where :func:`accessibility.osmref.read_features_loop` drops it;
     ways with a node missing from the extract are skipped and counted.
 
     Parameters
@@ -417,30 +334,84 @@ def read_features(path: str | Path, keys: tuple[str, ...] | list[str]) -> Featur
     OSMDataError
         If the file cannot be parsed.
     """
+    _, features = read_osm(path, keys, highways=False)
+    return features
+
+
+def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: bool = True) -> tuple[WayTable | None, FeatureTable]:
+    """Read the street ways and the features with any of ``keys`` in one pass over the nodes.
+
+    :func:`read_highways` and :func:`read_features` in one: node locations,
+    the file's largest cost, are decoded once, the ways carrying ``highway``
+    or a feature key are written as one OPL file and parsed once, then split.
+    A cold run reads both (the streets and the facilities and buildings).
+
+    Parameters
+    ----------
+    path
+        An OSM file in any format libosmium reads.
+    keys
+        Feature tag keys (see :func:`read_features`); may be empty.
+    highways
+        Also return the ``highway=*`` ways (see :func:`read_highways`).
+
+    Returns
+    -------
+    ways, features
+        ``ways`` is ``None`` when ``highways`` is false.
+
+    Raises
+    ------
+    OSMDataError
+        If the file cannot be parsed, or ``highways`` is asked for and it holds none.
+    """
     path = check_osm_path(path)
     keys = tuple(dict.fromkeys(keys))
-    if not keys:
-        return FeatureTable(frame=_feature_frame([], []))
+    way_keys = (("highway",) if highways else ()) + tuple(k for k in keys if not (highways and k == "highway"))
+    if not way_keys:
+        return None, FeatureTable(frame=_feature_frame([], []))
     tag_cache: dict[str, dict[str, str]] = {}
+    nodes = areas = None
     with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
         tmp = Path(tmp)
         index = osmium.index.create_map("flex_mem")
         try:
-            write_opl(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.RELATION, osmium.filter.KeyFilter(*keys))
-            write_opl(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), osmium.filter.KeyFilter(*keys), locations=index)
-            nodes, relations = _tagged_nodes_and_relations(tmp / "tagged.opl", tag_cache)
-            areas = _relation_areas(path, relations, index, tmp)
+            if keys:
+                write_opl(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.RELATION, osmium.filter.KeyFilter(*keys))
+            write_opl(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), osmium.filter.KeyFilter(*way_keys), locations=index)
+            if keys:
+                nodes, relations = _tagged_nodes_and_relations(tmp / "tagged.opl", tag_cache)
+                areas = _relation_areas(path, relations, index, tmp)
             del index  # every node location of the file: freed before the ways are parsed
-            ways = _way_features(tmp / "ways.opl")
+            parsed = parse_ways_opl(tmp / "ways.opl")
         except RuntimeError as exc:
             raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
+    street_table = None
+    if highways:
+        is_street = np.fromiter(("highway" in t for t in parsed[1]), dtype=bool, count=len(parsed[1]))
+        street_table = _way_table(path, *(_ways_subset(parsed, is_street) if keys else parsed))
+    if not keys:
+        return street_table, FeatureTable(frame=_feature_frame([], []))
+    key_set = set(keys)
+    has_key = np.fromiter((not key_set.isdisjoint(t) for t in parsed[1]), dtype=bool, count=len(parsed[1]))
+    if not has_key.all():
+        parsed = _ways_subset(parsed, has_key)
+    ways = _way_features(*parsed)
+    del parsed
     skipped = ways.pop("skipped") + areas.pop("skipped")
     if skipped:
         log.info("%s: %d features with missing nodes or broken geometry skipped", path, skipped)
     if ways["repaired"]:
         log.info("%s: %d polygons with invalid rings repaired (shapely.make_valid)", path, ways["repaired"])
     parts = [nodes, ways, areas]
-    return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts))
+    return street_table, FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts))
+
+
+def _ways_subset(parsed: tuple, keep: np.ndarray) -> tuple:
+    """The parsed OPL ways (``parse_ways_opl``'s tuple) of the ways where ``keep``."""
+    way_id, tags, counts, refs, lon, lat = parsed
+    take = np.repeat(keep, counts)
+    return way_id[keep], [tags[i] for i in np.flatnonzero(keep).tolist()], counts[keep], refs[take], lon[take], lat[take]
 
 
 def _feature_frame(kinds: list[str], parts: list[dict]) -> pd.DataFrame:
@@ -476,9 +447,8 @@ def _tagged_nodes_and_relations(opl: Path, tag_cache: dict) -> tuple[dict, pa.Ar
     return nodes, pc.filter(line, pc.equal(first, "r")).combine_chunks()
 
 
-def _way_features(opl: Path) -> dict:
-    """Lines and polygons from the OPL ways, built by shapely from coordinate arrays."""
-    way_id, tags, counts, refs, lon, lat = parse_ways_opl(opl)
+def _way_features(way_id, tags, counts, refs, lon, lat) -> dict:
+    """Lines and polygons from the parsed OPL ways, built by shapely from coordinate arrays."""
     n = len(way_id)
     way_of = np.repeat(np.arange(n), counts)
     missing = np.bincount(way_of, weights=np.isnan(lon) | np.isnan(lat), minlength=n) > 0
@@ -567,55 +537,3 @@ def _relation_areas(path: Path, relations: pa.Array, index, tmp: Path) -> dict:
     out["skipped"] = len(relations) - len(ids)  # failed or incomplete (a member outside the extract)
     out.update(id=np.asarray(ids, dtype=np.int64), tags=tags, geometry=shapely.from_wkb(np.asarray(geoms, dtype=object)) if geoms else np.array([], dtype=object))
     return out
-
-
-def read_features_loop(path: str | Path, keys: tuple[str, ...] | list[str]) -> FeatureTable:
-    """Reference reader: the features of :func:`read_features`, one pyosmium object at a time.
-
-    libosmium's area assembler builds every polygon and each feature passes
-    through Python (~35 µs each); kept for tests, which check that
-    :func:`read_features` returns the same features and geometries.
-    """
-    path = check_osm_path(path)
-    keys = tuple(dict.fromkeys(keys))
-    wkb = osmium.geom.WKBFactory()
-    rows_type: list[str] = []
-    rows_id: list[int] = []
-    rows_tags: list[dict[str, str]] = []
-    rows_wkb: list[bytes] = []
-    failed = 0
-    try:
-        fp = osmium.FileProcessor(osm_file(path)).with_areas(osmium.filter.KeyFilter(*keys)).with_filter(
-            osmium.filter.KeyFilter(*keys)
-        )
-        for obj in fp:
-            try:
-                if obj.is_node():
-                    geom = wkb.create_point(obj)
-                    kind = "node"
-                elif obj.is_way():
-                    if obj.is_closed() and len(obj.nodes) >= 4 and obj.tags.get("area") != "no":
-                        continue  # returned again as an area below
-                    geom = wkb.create_linestring(obj)
-                    kind = "way"
-                elif obj.is_area():
-                    geom = wkb.create_multipolygon(obj)
-                    kind = "way" if obj.from_way() else "relation"
-                else:
-                    continue
-            except RuntimeError:
-                failed += 1
-                continue
-            rows_type.append(kind)
-            rows_id.append(obj.orig_id() if obj.is_area() else obj.id)
-            rows_tags.append(dict(obj.tags))
-            rows_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
-    except RuntimeError as exc:
-        raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc})") from exc
-    if failed:
-        log.info("%s: %d features with broken geometry skipped", path, failed)
-    geoms = shapely.from_wkb(np.asarray(rows_wkb, dtype=object)) if rows_wkb else np.array([], dtype=object)
-    frame = pd.DataFrame(
-        {"osm_type": rows_type, "osm_id": np.asarray(rows_id, dtype=np.int64), "tags": rows_tags, "geometry": geoms}
-    )
-    return FeatureTable(frame=frame)

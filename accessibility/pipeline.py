@@ -223,7 +223,11 @@ def run(
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     from . import cache as network_cache  # parsed networks reused across runs (same file and recipe)
 
-    nets = network_cache.load_or_build_many(osm_path, modes, cache_dir=cache_dir)
+    # buildings are read only for the population estimate (no raster, or zones spread over buildings)
+    need_estimate = population_raster is None and (zone_input is None or zone_input.spread == "buildings")
+    keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
+    # one pass over the file for the streets and the features when neither is cached
+    nets, features = network_cache.load_or_read(osm_path, modes, keys, cache_dir=cache_dir)
     walk = nets["walk"]
     for m, net in nets.items():
         i = net.info
@@ -267,9 +271,6 @@ def run(
 
     # ------------------------------------------------------------- facilities
     stages.start("facilities")
-    need_estimate = population_raster is None and (zone_frame is None or zone_input.spread == "buildings")
-    keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
-    features = network_cache.load_or_read_features(osm_path, keys, cache_dir=cache_dir)
     fac = facilities.facilities_from_features(features, services)
     fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes)
 

@@ -26,7 +26,7 @@ Cases
 -----
 1. Parse scaling at 1x, 4x, 16x, 64x copies and the ~1M-node tile: this
    project's reader (``osm.read_highways`` + ``graph_from_ways``), the previous
-   per-node pyosmium loop (``osm.read_highways_loop``), and pyrosm's
+   per-node pyosmium loop (``osmref.read_highways_loop``), and pyrosm's
    ``get_network("walking")``.
 2. The network cache: cold (parse, build, store) vs warm (load) with
    ``cache.load_or_build``.
@@ -219,7 +219,7 @@ def _share_within(dist: np.ndarray, radius: float) -> float:
 
 
 def case_parse(args) -> dict:
-    from accessibility import network, osm
+    from accessibility import network, osm, osmref
 
     p = args.osm
     if args.engine == "pyrosm":
@@ -232,7 +232,7 @@ def case_parse(args) -> dict:
         nodes, edges = pyrosm.OSM(p).get_network("walking", nodes=True)
         total = time.perf_counter() - t
         return {"total_s": total, "read_s": None, "nodes": len(nodes), "edges": len(edges), "peak_mb": peak_mb()}
-    reader = osm.read_highways if args.engine == "ours" else osm.read_highways_loop
+    reader = osm.read_highways if args.engine == "ours" else osmref.read_highways_loop
     t = time.perf_counter()
     ways = reader(p)
     t_read = time.perf_counter() - t

@@ -1,7 +1,7 @@
 """The network cache, and the fast OSM reader and extract it is built from.
 
 The reader tests compare ``osm.read_highways`` (libosmium writes OPL, pyarrow
-parses it in bulk) with ``osm.read_highways_loop`` (the per-node pyosmium
+parses it in bulk) with ``osmref.read_highways_loop`` (the per-node pyosmium
 reference) array by array on real extracts and on a hand-made file with the
 awkward cases: ways cut at the extract's edge, escaped tag text, ways
 without nodes.
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from accessibility import cache, cli, config, extract, network, osm, pipeline
+from accessibility import cache, cli, config, extract, network, osm, osmref, pipeline
 
 # --------------------------------------------------------------------------- the reader
 
@@ -41,7 +41,7 @@ def test_fast_reader_equals_reference_reader(fixture, request):
     path = request.getfixturevalue(fixture)
     fast = osm.read_highways(path)
     assert len(fast) > 500
-    assert_way_tables_equal(fast, osm.read_highways_loop(path))
+    assert_way_tables_equal(fast, osmref.read_highways_loop(path))
 
 
 _EDGE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -87,7 +87,7 @@ def test_bulk_feature_reader_equals_reference_reader(fixture, request):
     assert len(fast) > 700
     if fixture == "beijing_bz2":  # Hangzhou's only keyed multipolygon is incomplete in the extract
         assert (fast["osm_type"] == "relation").sum() == 3
-    extra = _assert_features_match_reference(fast, osm.read_features_loop(path, _FEATURE_KEYS).frame)
+    extra = _assert_features_match_reference(fast, osmref.read_features_loop(path, _FEATURE_KEYS).frame)
     # the only extras are footprints whose rings libosmium rejects; they are repaired, not dropped
     assert len(extra) <= 3
     assert shapely.is_valid(extra["geometry"].to_numpy()).all()
@@ -143,7 +143,7 @@ def test_bulk_feature_reader_awkward_cases(tmp_path, caplog):
     assert set(got) == {("node", 9), ("way", 3), ("way", 5), ("way", 6), ("relation", 1)}
     assert "4 features with missing nodes or broken geometry skipped" in caplog.text
     assert "1 polygons with invalid rings repaired" in caplog.text
-    assert _assert_features_match_reference(f, osm.read_features_loop(path, ("amenity", "leisure", "building", "landuse")).frame)["osm_id"].tolist() == [3]
+    assert _assert_features_match_reference(f, osmref.read_features_loop(path, ("amenity", "leisure", "building", "landuse")).frame)["osm_id"].tolist() == [3]
 
 
 @pytest.fixture()
@@ -155,7 +155,7 @@ def edge_osm(tmp_path) -> Path:
 
 def test_fast_reader_awkward_cases(edge_osm):
     fast = osm.read_highways(edge_osm)
-    assert_way_tables_equal(fast, osm.read_highways_loop(edge_osm))
+    assert_way_tables_equal(fast, osmref.read_highways_loop(edge_osm))
     # way 1 is cut twice: pieces 1-2 and 3-4 kept, the lone node 6 dropped
     assert fast.way_id.tolist() == [1, 1, 2, 5, 7]
     assert fast.refs[: fast.offsets[2]].tolist() == [1, 2, 3, 4]
@@ -393,3 +393,33 @@ def test_cache_env_var_is_honoured_by_pipeline_default(monkeypatch, tmp_path):
     net = cache.load_or_build(a)
     assert Path(net.info["cache_entry"]).is_relative_to(tmp_path / "envcache")
     assert os.listdir(tmp_path / "envcache")
+
+
+@pytest.mark.shared
+def test_one_pass_reader_equals_separate_readers(hangzhou_pbf):
+    keys = ("amenity", "leisure", "building", "highway")  # a key shared with the streets, too
+    ways, features = osm.read_osm(hangzhou_pbf, keys)
+    assert_way_tables_equal(ways, osm.read_highways(hangzhou_pbf))
+    alone = osm.read_features(hangzhou_pbf, keys).frame
+    assert features.frame[["osm_type", "osm_id"]].equals(alone[["osm_type", "osm_id"]])
+    assert features.frame["tags"].tolist() == alone["tags"].tolist()
+    assert shapely.equals(features.frame["geometry"].to_numpy(), alone["geometry"].to_numpy()).all()
+    assert (features.frame["tags"].map(lambda t: "highway" in t)).any()
+
+
+@pytest.mark.shared
+def test_cold_run_reads_the_file_once_then_uses_the_cache(hangzhou_pbf, tmp_path, monkeypatch):
+    calls = []
+    real = osm.read_osm
+    monkeypatch.setattr(osm, "read_osm", lambda *a, **k: calls.append(k) or real(*a, **k))
+    keys = ("amenity", "building")
+    nets, features = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, cache_dir=tmp_path)
+    assert calls == [{"highways": True}] and len(features) > 1000
+    again, cached = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, cache_dir=tmp_path)
+    assert len(calls) == 1 and again["walk"].info["cache"] == "hit"
+    assert cached.frame["osm_id"].tolist() == features.frame["osm_id"].tolist()
+    # only the features missing: the streets are not parsed again
+    cache.load_or_read(hangzhou_pbf, ["walk"], ("leisure",), cache_dir=tmp_path)
+    assert calls[-1] == {"highways": False}
+    pipeline.run(hangzhou_pbf, cache_dir=False)
+    assert calls[-1] == {"highways": True} and len(calls) == 3
