@@ -40,6 +40,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,7 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
-from . import __version__, config, errors, osm
+from . import __version__, config, errors, osm, parallel
 from . import network as network_mod
 
 __all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "NetworkCache"]
@@ -264,6 +265,7 @@ def load_or_read(
     *,
     cache_dir: str | Path | None | bool = None,
     largest_component: bool = True,
+    writer: Executor | None = None,
 ) -> tuple[dict[str, network_mod.Network], osm.FeatureTable | None]:
     """Networks of several modes and the OSM features with ``feature_keys``, each from the cache or the file.
 
@@ -283,6 +285,11 @@ def load_or_read(
         As in :func:`load_or_build_many`.
     largest_component
         As in :func:`~accessibility.network.graph_from_ways`.
+    writer
+        Where new entries are written: an executor (e.g. a one-thread pool) to
+        store them in the background while the caller goes on; its owner waits
+        for it (``shutdown(wait=True)``) before relying on the entries.
+        Default: written before returning.
 
     Returns
     -------
@@ -318,29 +325,51 @@ def load_or_read(
         features = _load_features(feature_entry, osm_path) if feature_entry is not None else None
     need_features = keys is not None and features is None
     if todo or need_features:
-        ways, read = osm.read_osm(osm_path, keys if need_features else (), highways=bool(todo))
-        if need_features:
-            features = read
-            if feature_entry is not None:
-                _store_features(features, feature_entry, osm_path, cache)
+        ways, build_features = osm.read_osm_deferred(osm_path, keys if need_features else (), highways=bool(todo))
         for recipe, key, parts in todo:
             net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
             if cache is None:
                 net.info["cache"] = "off"
             else:
-                try:
-                    folder = cache.store(key, net, parts)
-                    net.info.update(cache="stored", cache_entry=str(folder))
-                except OSError as exc:  # a read-only or full disk must not fail the analysis
-                    log.warning("cannot write the network cache in %s (%s); continuing without it", cache.directory, exc)
-                    net.info["cache"] = f"not written: {exc}"
+                _submit(writer, _store_network, cache, key, net, parts)
             out[recipe.id] = net
+        del ways  # the networks are built: free the street ways before the footprints are
+        parallel.release_free_memory()
+        if need_features:
+            features = build_features()
+            if feature_entry is not None:
+                _submit(writer, _store_features, features, feature_entry, osm_path, cache)
     return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}, features
 
 
 def _feature_key(osm_sha256: str, keys: tuple[str, ...]) -> tuple[str, dict]:
     parts = {"osm_sha256": osm_sha256, "feature_keys": sorted(set(keys)), "package_version": __version__, "format": FORMAT_VERSION, "code": _code_digest()}
     return "features-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
+
+
+def _submit(writer: Executor | None, fn, *args) -> None:
+    """Run a cache write now, or on ``writer``; a failure is logged, never raised (the cache is optional)."""
+
+    def guarded() -> None:
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - a failed cache write must not fail the analysis
+            log.exception("writing the cache failed; the next run will read the OSM file again")
+
+    if writer is None:
+        guarded()
+    else:
+        writer.submit(guarded)
+
+
+def _store_network(cache: NetworkCache, key: str, net: network_mod.Network, parts: dict) -> None:
+    net.info["cache"] = "storing"
+    try:
+        folder = cache.store(key, net, parts)
+        net.info.update(cache="stored", cache_entry=str(folder))
+    except OSError as exc:  # a read-only or full disk must not fail the analysis
+        log.warning("cannot write the network cache in %s (%s); continuing without it", cache.directory, exc)
+        net.info["cache"] = f"not written: {exc}"
 
 
 def load_or_read_features(osm_path: str | Path, keys: Iterable[str], *, cache_dir: str | Path | None | bool = None) -> osm.FeatureTable:

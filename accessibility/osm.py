@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import shapely
 
 from . import errors, parallel
 
-__all__ = ["WayTable", "FeatureTable", "read_highways", "read_features", "read_osm", "check_osm_path", "OSM_SUFFIXES"]
+__all__ = ["WayTable", "FeatureTable", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "OSM_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +345,6 @@ def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: b
     :func:`read_highways` and :func:`read_features` in one: node locations,
     the file's largest cost, are decoded once, the ways carrying ``highway``
     or a feature key are written as one OPL file and parsed once, then split.
-    A cold run reads both (the streets and the facilities and buildings).
 
     Parameters
     ----------
@@ -365,11 +365,22 @@ def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: b
     OSMDataError
         If the file cannot be parsed, or ``highways`` is asked for and it holds none.
     """
+    ways, build_features = read_osm_deferred(path, keys, highways=highways)
+    return ways, build_features()
+
+
+def read_osm_deferred(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: bool = True) -> tuple[WayTable | None, Callable[[], FeatureTable]]:
+    """:func:`read_osm`, with the features assembled only when the returned function is called.
+
+    Until then only their raw coordinate arrays are held, so a caller can
+    build the street networks first and keep the peak memory of a cold run
+    low (the footprints of a province's buildings take ~1 GB).
+    """
     path = check_osm_path(path)
     keys = tuple(dict.fromkeys(keys))
     way_keys = (("highway",) if highways else ()) + tuple(k for k in keys if not (highways and k == "highway"))
     if not way_keys:
-        return None, FeatureTable(frame=_feature_frame([], []))
+        return None, lambda: FeatureTable(frame=_feature_frame([], []))
     tag_cache: dict[str, dict[str, str]] = {}
     nodes = areas = None
     with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
@@ -391,20 +402,26 @@ def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: b
         is_street = np.fromiter(("highway" in t for t in parsed[1]), dtype=bool, count=len(parsed[1]))
         street_table = _way_table(path, *(_ways_subset(parsed, is_street) if keys else parsed))
     if not keys:
-        return street_table, FeatureTable(frame=_feature_frame([], []))
+        return street_table, lambda: FeatureTable(frame=_feature_frame([], []))
     key_set = set(keys)
     has_key = np.fromiter((not key_set.isdisjoint(t) for t in parsed[1]), dtype=bool, count=len(parsed[1]))
     if not has_key.all():
         parsed = _ways_subset(parsed, has_key)
-    ways = _way_features(*parsed)
+    pending = [parsed]
     del parsed
-    skipped = ways.pop("skipped") + areas.pop("skipped")
-    if skipped:
-        log.info("%s: %d features with missing nodes or broken geometry skipped", path, skipped)
-    if ways["repaired"]:
-        log.info("%s: %d polygons with invalid rings repaired (shapely.make_valid)", path, ways["repaired"])
-    parts = [nodes, ways, areas]
-    return street_table, FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts))
+
+    def build() -> FeatureTable:
+        # the raw way arrays are dropped as soon as the footprints exist
+        ways = _way_features(*pending.pop())
+        skipped = ways.pop("skipped") + areas.pop("skipped")
+        if skipped:
+            log.info("%s: %d features with missing nodes or broken geometry skipped", path, skipped)
+        if ways["repaired"]:
+            log.info("%s: %d polygons with invalid rings repaired (shapely.make_valid)", path, ways["repaired"])
+        parts = [nodes, ways, areas]
+        return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts))
+
+    return street_table, build
 
 
 def _ways_subset(parsed: tuple, keep: np.ndarray) -> tuple:

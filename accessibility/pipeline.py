@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -205,6 +206,51 @@ def run(
         ``None`` the default (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
         ``False`` parse the OSM file every time.
     """
+    # new cache entries are written by a background thread while the run goes on; leaving
+    # the block waits for them, so they are complete when run() returns (or raises)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer:
+        return _run(
+            osm_path=osm_path,
+            population_raster=population_raster,
+            older_rasters=older_rasters,
+            boundary=boundary,
+            main_urban_area=main_urban_area,
+            boundary_crs=boundary_crs,
+            facility_files=facility_files,
+            zone_input=zone_input,
+            districts=districts,
+            goals_file=goals_file,
+            layers_dir=layers_dir,
+            only_goals=only_goals,
+            options=options,
+            out=out,
+            progress=progress,
+            cache_dir=cache_dir,
+            cache_writer=cache_writer,
+        )
+
+
+def _run(
+    osm_path: str | Path,
+    *,
+    population_raster: str | Path | None = None,
+    older_rasters: Sequence[str | Path] = (),
+    boundary: str | Path | None = None,
+    main_urban_area: str | Path | None = None,
+    boundary_crs: str | None = None,
+    facility_files: Sequence[userdata.FacilityInput] = (),
+    zone_input: zones.ZoneInput | None = None,
+    districts: str | Path | zones.DistrictInput | None = None,
+    goals_file: str | Path | Sequence[config.Goal] | None = None,
+    layers_dir: str | Path | None = None,
+    only_goals: Sequence[str] | None = None,
+    options: RunOptions | None = None,
+    out: str | Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    cache_dir: str | Path | None | bool = None,
+    cache_writer: Executor,
+) -> RunResult:
+    """The body of :func:`run` (``cache_writer`` stores new cache entries)."""
     options = options or RunOptions()
     facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
     stages = _Stages(progress)
@@ -227,7 +273,7 @@ def run(
     need_estimate = population_raster is None and (zone_input is None or zone_input.spread == "buildings")
     keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
     # one pass over the file for the streets and the features when neither is cached
-    nets, features = network_cache.load_or_read(osm_path, modes, keys, cache_dir=cache_dir)
+    nets, features = network_cache.load_or_read(osm_path, modes, keys, cache_dir=cache_dir, writer=cache_writer)
     walk = nets["walk"]
     for m, net in nets.items():
         i = net.info
@@ -443,6 +489,7 @@ def run(
         tables=tables,
         imports=imports,
     )
+    cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
     if out is not None:
         from . import outputs
 

@@ -375,6 +375,19 @@ def test_pipeline_reuses_cached_network(hangzhou_pbf, tmp_path):
     assert off.goal("park_10min").share == first.goal("park_10min").share
 
 
+def test_failed_background_cache_write_is_logged_not_raised(hangzhou_pbf, tmp_path, monkeypatch, caplog):
+    def broken(*args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cache, "_store_features", broken)
+    with caplog.at_level("ERROR", logger="accessibility.cache"):
+        res = pipeline.run(hangzhou_pbf, cache_dir=tmp_path, only_goals=["park_10min"])
+    assert res.goal("park_10min").share is not None
+    assert "writing the cache failed" in caplog.text and "disk on fire" in caplog.text
+    assert res.manifest["modes"]["walk"]["cache"] == "stored"  # the network entry was still written
+    assert not list(tmp_path.glob("*/features-*/features.parquet"))
+
+
 def test_cli_cache_options():
     parser = cli._parser()
     args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o", "--cache", "/tmp/c"])
@@ -410,8 +423,8 @@ def test_one_pass_reader_equals_separate_readers(hangzhou_pbf):
 @pytest.mark.shared
 def test_cold_run_reads_the_file_once_then_uses_the_cache(hangzhou_pbf, tmp_path, monkeypatch):
     calls = []
-    real = osm.read_osm
-    monkeypatch.setattr(osm, "read_osm", lambda *a, **k: calls.append(k) or real(*a, **k))
+    real = osm.read_osm_deferred
+    monkeypatch.setattr(osm, "read_osm_deferred", lambda *a, **k: calls.append(k) or real(*a, **k))
     keys = ("amenity", "building")
     nets, features = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, cache_dir=tmp_path)
     assert calls == [{"highways": True}] and len(features) > 1000
