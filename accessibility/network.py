@@ -235,9 +235,14 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     geoms = shapely.linestrings(coords, indices=pt_edge[order])
 
     way_idx = wref[start_pos]
+    # per used way, then per edge (an edge count is ~2.5x the ways')
+    used_ways = np.flatnonzero(use)
     tags = ways.tags
-    highway = np.array([tags[i].get("highway", "") for i in way_idx], dtype=object)
-    name = np.array([tags[i].get("name", "") for i in way_idx], dtype=object)
+    way_highway = np.empty(len(ways), dtype=object)
+    way_name = np.empty(len(ways), dtype=object)
+    way_highway[used_ways] = [tags[i].get("highway", "") for i in used_ways.tolist()]
+    way_name[used_ways] = [tags[i].get("name", "") for i in used_ways.tolist()]
+    highway, name = way_highway[way_idx], way_name[way_idx]
     speed = np.array([recipe.speed_for(h) for h in highway], dtype=np.float64) if recipe.weight == "time" else np.full(
         n_edges, recipe.speed_m_s
     )

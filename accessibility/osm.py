@@ -19,7 +19,9 @@ import logging
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,31 +185,50 @@ def parse_ways_opl(opl: Path, *, with_tags: bool = True):
             column_types={c: pa.string() for c in "wtn"}, strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
-    for batch in reader:
-        if batch.num_rows == 0:
-            continue
-        way_ids.append(pc.cast(pc.utf8_slice_codeunits(batch.column("w"), 1), pa.int64()).to_numpy())
-        if with_tags:
-            tags += _tag_dicts(batch.column("t").to_pylist(), tag_cache)
-        nodes = pc.utf8_slice_codeunits(batch.column("n"), 1)  # drop the "N"
+
+    def node_fields(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Counts per way and ref/lon/lat of a block's node fields (pyarrow only: runs off the GIL)."""
+        nodes = pc.utf8_slice_codeunits(column, 1)  # drop the "N"
         has = pc.greater(pc.utf8_length(nodes), 0)
-        counts.append(pc.if_else(has, pc.add(pc.count_substring(nodes, ","), 1), 0).to_numpy().astype(np.int64))
+        count = pc.if_else(has, pc.add(pc.count_substring(nodes, ","), 1), 0).to_numpy().astype(np.int64)
         rows = pc.utf8_slice_codeunits(pc.filter(nodes, has), 1)  # drop the first "n"
         if len(rows) == 0:
-            continue
+            return count, np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
         for old, new in ((",n", "\n"), ("x", ","), ("y", ",")):
             rows = pc.replace_substring(rows, old, new)
         rows = pc.binary_join_element_wise(rows, pa.scalar("", pa.string()), "\n")
         table = pacsv.read_csv(
             pa.BufferReader(_string_buffer(rows)),
-            read_options=pacsv.ReadOptions(column_names=list(node_types), block_size=_BLOCK_BYTES),
+            read_options=pacsv.ReadOptions(column_names=list(node_types), block_size=_BLOCK_BYTES, use_threads=False),
             parse_options=pacsv.ParseOptions(**_NO_QUOTES),
             convert_options=pacsv.ConvertOptions(column_types=node_types),
         )
-        refs.append(table.column("r").to_numpy())
         # an empty coordinate is null -> NaN
-        lons.append(table.column("x").to_numpy(zero_copy_only=False))
-        lats.append(table.column("y").to_numpy(zero_copy_only=False))
+        return count, table.column("r").to_numpy(), table.column("x").to_numpy(zero_copy_only=False), table.column("y").to_numpy(zero_copy_only=False)
+
+    # the node fields of the blocks are converted on worker threads while this one decodes the tags
+    workers = parallel.thread_count()
+    pending: deque = deque()
+
+    def collect() -> None:
+        count, ref, lon, lat = pending.popleft().result()
+        counts.append(count)
+        refs.append(ref)
+        lons.append(lon)
+        lats.append(lat)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="accessibility-opl") as pool:
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            pending.append(pool.submit(node_fields, batch.column("n")))
+            way_ids.append(pc.cast(pc.utf8_slice_codeunits(batch.column("w"), 1), pa.int64()).to_numpy())
+            if with_tags:
+                tags += _tag_dicts(batch.column("t").to_pylist(), tag_cache)
+            while len(pending) > 2 * workers:  # a few 16 MB blocks of text in flight, not the whole file
+                collect()
+        while pending:
+            collect()
 
     def cat(parts, dtype):
         return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
