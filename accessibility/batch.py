@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, errors, extract, osm
+from . import areas, errors, extract, osm, parallel
 
 __all__ = ["BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
 
@@ -216,8 +216,13 @@ def _client(scheduler: str | None, n_workers: int | None, processes: bool):
     import os
 
     n = n_workers or max(1, min(os.cpu_count() or 1, 4))
+    # the workers share the cores: each area's run gets its share of threads (accessibility.parallel)
+    threads = {parallel.THREADS_ENV: str(max(1, parallel.thread_count() // n))}
     # workers' own logs are silenced: a failing area is reported by the batch itself
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0", silence_logs=logging.CRITICAL)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0", silence_logs=logging.CRITICAL,
+        **({"env": threads} if processes else {}),
+    )
     return Client(cluster), cluster
 
 

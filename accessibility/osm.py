@@ -1,16 +1,21 @@
 """Read OpenStreetMap files (.osm.pbf, .osm, .osm.bz2, .osm.gz) with pyosmium.
 
-pyosmium (libosmium) reads every OSM file format offline, resolves node
-locations and assembles multipolygons in C++; this module only copies what
-the later stages need into flat numpy arrays.
+pyosmium (libosmium) reads every OSM file format offline and resolves node
+locations in C++; this module only copies what the later stages need into
+flat numpy arrays, and never handles one node or one object at a time in
+Python: a province has tens of millions of nodes and millions of buildings.
 
-Street ways (:func:`read_highways`) never pass through Python one node at a
-time: libosmium writes the highway ways, with node locations on their
-references, as OPL text into a temporary file, and pyarrow turns that text
-into arrays in bulk. The time grows linearly with the file (measured in
-README, "Province scale"); :func:`accessibility.osmref.read_highways_loop` is the per-node
-reference it is tested against. :func:`extract_bbox` cuts a file to a box the
-same way (used by batch runs, one cut-out per area).
+libosmium writes the wanted objects, ways with the locations on their node
+references, as OPL text into a temporary file; pyarrow turns that text into
+arrays in bulk (on all cores) and shapely builds points, lines and polygons
+from coordinate arrays. :func:`read_osm` reads the streets
+(:func:`read_highways`) and the tagged features (:func:`read_features`:
+facilities, buildings) in one pass over the nodes. Only multipolygon
+relations go through libosmium's area assembler, from a small file of their
+member ways. The time grows linearly with the file (README, "Province
+scale"); :mod:`accessibility.osmref` holds the per-object reference readers
+the tests compare these with, and :mod:`accessibility.extract` cuts files
+to a box the same way.
 """
 
 from __future__ import annotations

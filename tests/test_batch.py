@@ -171,3 +171,18 @@ def test_buffered_bbox_grows_by_metres():
     box = batch.buffered_bbox(shapely.box(120.0, 30.0, 120.1, 30.1), 2000)
     assert box[1] == pytest.approx(30.0 - 2000 / 110574.0)
     assert 120.0 - box[0] >= 2000 / (111320.0 * 0.866)  # at least 2 km east-west at 30 deg
+
+
+def test_local_workers_share_the_cores(monkeypatch):
+    import os
+
+    from accessibility import parallel
+
+    monkeypatch.setattr(parallel, "thread_count", lambda: 4)
+    client, cluster = batch._client(None, 2, True)
+    try:
+        got = client.run(lambda: os.environ.get("ACCESSIBILITY_THREADS"))
+    finally:
+        client.close()
+        cluster.close()
+    assert sorted(got.values()) == ["2", "2"]
