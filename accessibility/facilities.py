@@ -63,12 +63,17 @@ def facilities_from_features(features: osm.FeatureTable, services: Mapping[str, 
     keys = frozenset(rule_keys(services))
     all_tags = frame["tags"].tolist()
     candidates = [i for i, t in enumerate(all_tags) if not keys.isdisjoint(t)]
+    # rules read only these keys: features agreeing on them match alike, so each
+    # distinct combination is matched once (a province repeats a few thousand)
+    read_keys = tuple(sorted({k for layer in services.values() for r in layer.rules for k, _ in (*r.tags, *r.not_tags)}))
+    matched: dict[tuple, list[tuple[str, str]]] = {}
     for i in candidates:
         tags = all_tags[i]
-        for sid, layer in services.items():
-            tier = layer.match(tags)
-            if tier is not None:
-                rows.append((i, sid, tier))
+        signature = tuple(tags.get(k) for k in read_keys)
+        hits = matched.get(signature)
+        if hits is None:
+            hits = matched[signature] = [(sid, tier) for sid, layer in services.items() if (tier := layer.match(tags)) is not None]
+        rows.extend((i, sid, tier) for sid, tier in hits)
     if not rows:
         return _empty_facilities()
     idx = np.array([r[0] for r in rows])

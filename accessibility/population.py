@@ -225,8 +225,9 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     geoms = frame["geometry"].to_numpy()
     tags = frame["tags"].tolist()
     polygonal = shapely.get_type_id(geoms) >= shapely.GeometryType.POLYGON
-    landuse = np.array([t.get("landuse", "") for t in tags], dtype=object)
-    non_res_areas = geoms[polygonal & np.isin(landuse, list(_NON_RESIDENTIAL_LANDUSE))]
+    # hash look-ups (pandas isin), not numpy's sort-based isin over a million objects
+    landuse = pd.Series([t.get("landuse", "") for t in tags], dtype=object)
+    non_res_areas = geoms[polygonal & landuse.isin(_NON_RESIDENTIAL_LANDUSE).to_numpy()]
     building = np.array([t.get("building", "") for t in tags], dtype=object)
     bmask = polygonal & (building != "") & (building != "no")
     if not bmask.any():
@@ -234,7 +235,7 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     b_idx = np.flatnonzero(bmask)
     b_geoms = geoms[b_idx]
     centre = np.concatenate(parallel.map_chunks(shapely.point_on_surface, b_geoms))  # GIL-free: one chunk per core
-    explicit = np.isin(building[b_idx], list(_RESIDENTIAL_BUILDINGS))
+    explicit = pd.Series(building[b_idx], dtype=object).isin(_RESIDENTIAL_BUILDINGS).to_numpy()
     non_res_keys = frozenset(_NON_RESIDENTIAL_KEYS)
     other_use = np.array([not non_res_keys.isdisjoint(tags[i]) for i in b_idx], dtype=bool)
     in_non_res = np.zeros(len(b_idx), dtype=bool)
@@ -277,9 +278,14 @@ def _area_m2(geoms: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def _levels_array(values: list[str | None], default: float) -> np.ndarray:
     """``building:levels`` values as numbers (first of "3;5"), ``default`` when missing or absurd."""
-    first = pd.Series(values, dtype="string").str.split(";").str[0]
+    out = np.full(len(values), float(default))
+    tagged = [i for i, v in enumerate(values) if v is not None]  # most footprints have no levels
+    if not tagged:
+        return out
+    first = pd.Series([values[i] for i in tagged], dtype="string").str.split(";").str[0]
     levels = pd.to_numeric(first, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.where(np.isfinite(levels) & (levels > 0) & (levels < 200), levels, default)
+    out[tagged] = np.where(np.isfinite(levels) & (levels > 0) & (levels < 200), levels, default)
+    return out
 
 
 def demand_from_streets(net: network_mod.Network, area: shapely.Geometry, assumptions: EstimateAssumptions, *, spacing_m: float = 50.0) -> Demand:

@@ -263,3 +263,20 @@ def test_negative_speed_in_drive_speeds(tmp_path):
     path = write(tmp_path / "drive_custom.toml", text.replace("primary = 40", "primary = -40"))
     with pytest.raises(errors.ConfigError, match="primary"):
         config.load_mode(path)
+
+
+@pytest.mark.shared
+def test_facility_matching_equals_every_rule_on_every_feature(hangzhou_pbf):
+    from accessibility import facilities, osm
+
+    services = config.load_services(None)
+    features = osm.read_features(hangzhou_pbf, facilities.rule_keys(services) + ("building",))
+    got = facilities.facilities_from_features(features, services)
+    expected = {
+        (f"osm:{kind}/{osm_id}:{sid}", tier)
+        for kind, osm_id, tags in zip(features.frame["osm_type"], features.frame["osm_id"], features.frame["tags"])
+        for sid, layer in services.items()
+        if (tier := layer.match(tags)) is not None
+    }
+    assert len(expected) > 50
+    assert set(zip(got["facility_id"], got["tier"])) == expected
