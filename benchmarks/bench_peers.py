@@ -401,6 +401,25 @@ def cpu_check() -> float:
     return time.perf_counter() - t
 
 
+def cores_check() -> float:
+    """Time of 2 threads hashing 200 MB each over one thread doing it once (hashlib releases the GIL).
+
+    ~1.0 when the second core is free, ~2.0 when another job holds it.
+    """
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = os.urandom(200_000_000)
+    t = time.perf_counter()
+    hashlib.sha256(data).digest()
+    one = time.perf_counter() - t
+    with ThreadPoolExecutor(2) as pool:
+        t = time.perf_counter()
+        list(pool.map(lambda b: hashlib.sha256(b).digest(), [data, data]))
+        two = time.perf_counter() - t
+    return two / one
+
+
 def child_main(argv) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--case", required=True)
@@ -493,7 +512,7 @@ def main(argv=None) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    cpu_start = cpu_check()
+    cpu_start, cores_start = cpu_check(), cores_check()
 
     def best(case, path, engine="ours", cache="off", repeat=args.repeat, **kw):
         results = [run_case(case, path, engine=engine, cache=cache, timeout=args.timeout, **kw) for _ in range(repeat)]
@@ -618,10 +637,11 @@ def main(argv=None) -> int:
                     ok_t, ok_m = r["total_s"] < 30, r["peak_mb"] < 3 * 1024
                     out.append(f"   targets (1M walk nodes, 5 services), {name}: < 30 s {'met' if ok_t else 'NOT met'}, < 3 GB {'met' if ok_m else 'NOT met'}")
 
-    cpu_end = cpu_check()
+    cpu_end, cores_end = cpu_check(), cores_check()
     header = (
         f"bench_peers.py  {dt.date.today().isoformat()}  {platform.node()}  {os.cpu_count()} cores  python {platform.python_version()}\n"
         f"CPU check (10M-step Python loop; ~0.42 s on this machine when quiet): {cpu_start:.2f} s at the start, {cpu_end:.2f} s at the end\n"
+        f"cores check (2 threads' time over 1 thread's, same work each; ~1.0 when both cores are free): {cores_start:.2f} at the start, {cores_end:.2f} at the end\n"
         f"command: python benchmarks/bench_peers.py {' '.join(argv)}\n"
         f"quick cases: best of {args.repeat}; each case in a fresh process; total wall {time.perf_counter() - t_start:.0f} s\n"
     )
