@@ -562,7 +562,7 @@ def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, ser
 
     Also returns each demand point's row in the frame.
     """
-    all_cells = np.union1d(hexes.cells_covering(study_area, resolution), np.unique(cells))
+    all_cells = np.unique(np.concatenate([hexes.cells_covering(study_area, resolution), cells]))
     frame = hexes.hexagons(all_cells)
     pos = np.searchsorted(all_cells, cells)
     n = len(all_cells)
