@@ -71,14 +71,8 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
         rels = osm.read_opl_columns(tmp / "rels.opl", ["r", "t", "m"])
         if rels is not None:
             rid = pc.cast(pc.utf8_slice_codeunits(rels.column("r"), 1), pa.int64()).to_numpy()
-            multi = pc.match_substring_regex(rels.column("t"), r"(^T|,)type=(multipolygon|boundary)(,|$)").to_numpy(zero_copy_only=False)
-            members = pc.split_pattern(pc.utf8_slice_codeunits(rels.column("m"), 1), ",")
-            n_mem = pc.list_value_length(members).to_numpy(zero_copy_only=False)
-            flat = pc.list_flatten(members)
-            mtype = pc.utf8_slice_codeunits(flat, 0, 1).to_numpy(zero_copy_only=False)
-            mref_text = pc.utf8_slice_codeunits(pc.list_element(pc.split_pattern(flat, "@", max_splits=1), 0), 1)
-            mref = pc.cast(pc.if_else(pc.equal(mref_text, ""), pa.scalar(None, pa.string()), mref_text), pa.int64()).to_numpy(zero_copy_only=False)
-            rel_of = np.repeat(np.arange(len(rid)), np.nan_to_num(n_mem).astype(np.int64))
+            multi = pc.match_substring_regex(rels.column("t"), osm.AREA_RELATION).to_numpy(zero_copy_only=False)
+            rel_of, mtype, mref = osm.opl_members(rels.column("m"))
             hit = ((mtype == "n") & np.isin(mref, node_set)) | ((mtype == "w") & np.isin(mref, way_set))
             keep_rel = np.zeros(len(rid), dtype=bool)
             keep_rel[rel_of[hit]] = True

@@ -21,7 +21,6 @@ to a box the same way.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import tempfile
 from collections import deque
@@ -99,12 +98,11 @@ class WayTable:
 def read_highways(path: str | Path) -> WayTable:
     """Read every way tagged ``highway`` with its node locations.
 
-    libosmium does all the per-node work in C++: it caches node locations,
-    keeps the highway ways and writes them, with the locations on their node
-    references, as OPL text (one line per way) into a temporary file. That
-    text is then parsed in bulk (``numpy.fromstring`` over all node fields),
-    so the only Python loop left is one cheap string split per way and the
-    time grows linearly with the file (see README, "Province scale").
+    :func:`read_osm` without features: libosmium does all the per-node work
+    in C++ and writes the highway ways, with the locations on their node
+    references, as OPL text; pyarrow parses it in bulk (see
+    :func:`parse_ways_opl`), so the only Python step left is one tag dict per
+    way and the time grows linearly with the file (README, "Province scale").
 
     The result equals :func:`accessibility.osmref.read_highways_loop` (the per-node pyosmium
     reference reader), including ways split where a node has no location.
@@ -312,6 +310,23 @@ def read_opl_columns(opl: Path, names: list[str]) -> pa.Table | None:
     )
 
 
+def opl_members(field) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split relations' OPL member fields (``M<type><ref>@<role>,...``).
+
+    Returns, for every member, its relation's row, its type (``"n"``,
+    ``"w"``, ``"r"``) and its ref; an empty field gives one member of type
+    ``""`` whose ref is NaN (refs are then floats).
+    """
+    members = pc.split_pattern(pc.utf8_slice_codeunits(field, 1), ",")
+    per_relation = pc.list_value_length(members).to_numpy(zero_copy_only=False)
+    flat = pc.list_flatten(members)
+    member_type = pc.utf8_slice_codeunits(flat, 0, 1).to_numpy(zero_copy_only=False)
+    ref_text = pc.utf8_slice_codeunits(pc.list_element(pc.split_pattern(flat, "@", max_splits=1), 0), 1)
+    member_ref = pc.cast(pc.if_else(pc.equal(ref_text, ""), pa.scalar(None, pa.string()), ref_text), pa.int64()).to_numpy(zero_copy_only=False)
+    owner = np.repeat(np.arange(len(per_relation)), np.nan_to_num(per_relation).astype(np.int64))
+    return owner, member_type, member_ref
+
+
 def opl_coordinate(col) -> np.ndarray:
     text = pc.utf8_slice_codeunits(col, 1)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
@@ -329,7 +344,7 @@ class FeatureTable:
 
 
 _NO_LOCATION = re.compile(r"xy(?=,|$)")
-_AREA_RELATION = r"(^T|,)type=(multipolygon|boundary)(,|$)"
+AREA_RELATION = r"(^T|,)type=(multipolygon|boundary)(,|$)"  # OPL tags of relations libosmium assembles
 
 
 def read_features(path: str | Path, keys: tuple[str, ...] | list[str]) -> FeatureTable:
@@ -540,14 +555,12 @@ def _relation_areas(path: Path, relations: pa.Array, index, tmp: Path) -> dict:
     out = {"kind": "relation", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object), "skipped": 0}
     if len(relations) == 0:
         return out
-    relations = pc.filter(relations, pc.match_substring_regex(pc.list_element(pc.split_pattern(relations, " "), 1), _AREA_RELATION))
+    relations = pc.filter(relations, pc.match_substring_regex(pc.list_element(pc.split_pattern(relations, " "), 1), AREA_RELATION))
     if len(relations) == 0:
         return out
-    members = pc.list_flatten(pc.split_pattern(pc.utf8_slice_codeunits(pc.list_element(pc.split_pattern(relations, " "), 2), 1), ","))
-    members = pc.filter(members, pc.starts_with(members, "w"))
-    way_ids = pc.cast(pc.utf8_slice_codeunits(pc.list_element(pc.split_pattern(members, "@", max_splits=1), 0), 1), pa.int64()).to_numpy()
+    _, member_type, member_ref = opl_members(pc.list_element(pc.split_pattern(relations, " "), 2))
     small = tmp / "relations.opl"
-    wanted = osmium.filter.IdFilter(np.unique(way_ids).tolist())
+    wanted = osmium.filter.IdFilter(np.unique(member_ref[member_type == "w"]).astype(np.int64).tolist())
     wanted.enable_for(osmium.osm.WAY)
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()
