@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -206,302 +206,260 @@ def run(
         ``None`` the default (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
         ``False`` parse the OSM file every time.
     """
-    # new cache entries are written by a background thread while the run goes on; leaving
-    # the block waits for them, so they are complete when run() returns (or raises)
+    # new cache entries are written by a background thread while the run goes on; the
+    # run waits for them before it writes its outputs, returns or raises
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer:
-        return _run(
-            osm_path=osm_path,
-            population_raster=population_raster,
-            older_rasters=older_rasters,
-            boundary=boundary,
-            main_urban_area=main_urban_area,
-            boundary_crs=boundary_crs,
-            facility_files=facility_files,
-            zone_input=zone_input,
-            districts=districts,
-            goals_file=goals_file,
-            layers_dir=layers_dir,
-            only_goals=only_goals,
-            options=options,
-            out=out,
-            progress=progress,
-            cache_dir=cache_dir,
-            cache_writer=cache_writer,
-        )
+        options = options or RunOptions()
+        facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
+        stages = _Stages(progress)
+        notes: list[str] = []
+        services = config.load_services(layers_dir)
+        goal_list = _load_goals(goals_file, services)
+        if only_goals:
+            unknown = sorted(set(only_goals) - {g.id for g in goal_list})
+            if unknown:
+                raise errors.ConfigError(f"unknown goal id(s) {unknown}; goals are {[g.id for g in goal_list]}")
+            goal_list = tuple(g for g in goal_list if g.id in only_goals)
+        osm_path = osm.check_osm_path(osm_path)
 
+        # ---------------------------------------------------------------- network
+        stages.start("network")
+        modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
+        from . import cache as network_cache  # parsed networks reused across runs (same file and recipe)
 
-def _run(
-    osm_path: str | Path,
-    *,
-    population_raster: str | Path | None = None,
-    older_rasters: Sequence[str | Path] = (),
-    boundary: str | Path | None = None,
-    main_urban_area: str | Path | None = None,
-    boundary_crs: str | None = None,
-    facility_files: Sequence[userdata.FacilityInput] = (),
-    zone_input: zones.ZoneInput | None = None,
-    districts: str | Path | zones.DistrictInput | None = None,
-    goals_file: str | Path | Sequence[config.Goal] | None = None,
-    layers_dir: str | Path | None = None,
-    only_goals: Sequence[str] | None = None,
-    options: RunOptions | None = None,
-    out: str | Path | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    cache_dir: str | Path | None | bool = None,
-    cache_writer: Executor,
-) -> RunResult:
-    """The body of :func:`run` (``cache_writer`` stores new cache entries)."""
-    options = options or RunOptions()
-    facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
-    stages = _Stages(progress)
-    notes: list[str] = []
-    services = config.load_services(layers_dir)
-    goal_list = _load_goals(goals_file, services)
-    if only_goals:
-        unknown = sorted(set(only_goals) - {g.id for g in goal_list})
-        if unknown:
-            raise errors.ConfigError(f"unknown goal id(s) {unknown}; goals are {[g.id for g in goal_list]}")
-        goal_list = tuple(g for g in goal_list if g.id in only_goals)
-    osm_path = osm.check_osm_path(osm_path)
-
-    # ---------------------------------------------------------------- network
-    stages.start("network")
-    modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
-    from . import cache as network_cache  # parsed networks reused across runs (same file and recipe)
-
-    # buildings are read only for the population estimate (no raster, or zones spread over buildings)
-    need_estimate = population_raster is None and (zone_input is None or zone_input.spread == "buildings")
-    keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
-    # one pass over the file for the streets and the features when neither is cached
-    nets, features = network_cache.load_or_read(osm_path, modes, keys, cache_dir=cache_dir, writer=cache_writer)
-    walk = nets["walk"]
-    for m, net in nets.items():
-        i = net.info
-        if i.get("nodes_dropped"):
-            notes.append(
-                f"{m} network: kept the largest connected part; dropped {i['nodes_dropped']} nodes, "
-                f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces"
+        # buildings are read only for the population estimate (no raster, or zones spread over buildings)
+        need_estimate = population_raster is None and (zone_input is None or zone_input.spread == "buildings")
+        keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
+        # one pass over the file for the streets and the features when neither is cached
+        nets, features = network_cache.load_or_read(osm_path, modes, keys, cache_dir=cache_dir, writer=cache_writer)
+        walk = nets["walk"]
+        for m, net in nets.items():
+            i = net.info
+            if i.get("nodes_dropped"):
+                notes.append(
+                    f"{m} network: kept the largest connected part; dropped {i['nodes_dropped']} nodes, "
+                    f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces"
+                )
+        if boundary is not None:
+            study_area, n_ = areas.area_from_file(boundary, what="boundary", crs=boundary_crs)
+            notes += n_
+            areas.check_overlap(study_area, walk.bounds(), what="boundary", path=boundary)
+        else:
+            study_area = areas.default_study_area(walk.nodes["lon"].to_numpy(), walk.nodes["lat"].to_numpy())
+            notes.append("study area: convex hull of the street network (no --boundary given)")
+        if main_urban_area is not None:
+            mua, n_ = areas.area_from_file(main_urban_area, what="main urban area", crs=boundary_crs)
+            notes += n_
+            areas.check_overlap(mua, walk.bounds(), what="main urban area", path=main_urban_area)
+        else:
+            mua = None
+        tables: dict[str, pd.DataFrame] = {}
+        district_frame = None
+        if districts is not None:
+            d_in = districts if isinstance(districts, zones.DistrictInput) else zones.DistrictInput(districts)
+            district_frame, n_ = zones.districts_from_file(d_in.path, crs=d_in.crs, name_col=d_in.name_col, code_col=d_in.code_col, encoding=d_in.encoding)
+            notes += n_
+            areas.check_overlap(shapely.union_all(district_frame.geometry.to_numpy()), walk.bounds(), what="districts", path=d_in.path)
+        zone_frame = None
+        if zone_input is not None:
+            if population_raster is not None or older_rasters:
+                raise errors.InputError("give the population either as zones (--zones) or as rasters (--population/--older-population), not both")
+            zone_frame, zone_rejects, n_ = zones.zones_from_file(
+                zone_input.path, crs=zone_input.crs, pop_col=zone_input.pop_col, older_col=zone_input.older_col,
+                older_share_col=zone_input.older_share_col, code_col=zone_input.code_col, name_col=zone_input.name_col,
+                table=zone_input.table, table_key=zone_input.table_key, encoding=zone_input.encoding,
             )
-    if boundary is not None:
-        study_area, n_ = areas.area_from_file(boundary, what="boundary", crs=boundary_crs)
-        notes += n_
-        areas.check_overlap(study_area, walk.bounds(), what="boundary", path=boundary)
-    else:
-        study_area = areas.default_study_area(walk.nodes["lon"].to_numpy(), walk.nodes["lat"].to_numpy())
-        notes.append("study area: convex hull of the street network (no --boundary given)")
-    if main_urban_area is not None:
-        mua, n_ = areas.area_from_file(main_urban_area, what="main urban area", crs=boundary_crs)
-        notes += n_
-        areas.check_overlap(mua, walk.bounds(), what="main urban area", path=main_urban_area)
-    else:
-        mua = None
-    tables: dict[str, pd.DataFrame] = {}
-    district_frame = None
-    if districts is not None:
-        d_in = districts if isinstance(districts, zones.DistrictInput) else zones.DistrictInput(districts)
-        district_frame, n_ = zones.districts_from_file(d_in.path, crs=d_in.crs, name_col=d_in.name_col, code_col=d_in.code_col, encoding=d_in.encoding)
-        notes += n_
-        areas.check_overlap(shapely.union_all(district_frame.geometry.to_numpy()), walk.bounds(), what="districts", path=d_in.path)
-    zone_frame = None
-    if zone_input is not None:
-        if population_raster is not None or older_rasters:
-            raise errors.InputError("give the population either as zones (--zones) or as rasters (--population/--older-population), not both")
-        zone_frame, zone_rejects, n_ = zones.zones_from_file(
-            zone_input.path, crs=zone_input.crs, pop_col=zone_input.pop_col, older_col=zone_input.older_col,
-            older_share_col=zone_input.older_share_col, code_col=zone_input.code_col, name_col=zone_input.name_col,
-            table=zone_input.table, table_key=zone_input.table_key, encoding=zone_input.encoding,
+            notes += n_
+            tables["rejects_zones.csv"] = zone_rejects
+            areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=zone_input.path)
+
+        # ------------------------------------------------------------- facilities
+        stages.start("facilities")
+        fac = facilities.facilities_from_features(features, services)
+        fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes)
+
+        # ------------------------------------------------------------- population
+        stages.start("population")
+        if zone_frame is not None:
+            demand = zones.demand_from_zones(
+                zone_frame, study_area, spread=zone_input.spread, features=features, cell_m=zone_input.cell_m,
+                older_share=options.older_share, source=Path(zone_input.table or zone_input.path).name,
+            )
+        else:
+            demand = _demand(features, walk, study_area, population_raster, older_rasters, options)
+        notes += demand.notes
+        del features  # a province's building footprints: ~0.5 GB not needed after this stage
+
+        # --------------------------------------------------------------- snapping
+        stages.start("snapping")
+        states: dict[str, ModeState] = {}
+        for m, net in nets.items():
+            index = snapping.EdgeIndex(net)
+            snapped_fac, access = facilities.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
+            if m == "walk":
+                fac = snapped_fac
+            weights = ["length"] + (["time"] if net.mode.weight == "time" else [])
+            graphs = {w: distances.build_access_graph(net, access.facility, access.snapped, weight=w) for w in weights}
+            states[m] = ModeState(net=net, index=index, access=access, graphs=graphs)
+        n_far_fac = int((fac["status"] != "used").sum())
+        if n_far_fac:
+            notes.append(
+                f"{n_far_fac} facilities lie more than {options.max_snap_m:g} m from any street and were not used "
+                "(layer facilities_rejected in results.gpkg)"
+            )
+        demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat) for m, s in states.items()}
+        far = demand_snaps["walk"].snap_dist_m > options.max_snap_m
+        if far.any():
+            people_far = float(demand.pop[far].sum())
+            notes.append(
+                f"{people_far:,.0f} residents ({people_far / max(demand.total, 1e-9):.2%}) live more than "
+                f"{options.max_snap_m:g} m from any mapped street; "
+                "their walk to the street is counted, but the map may be missing paths there"
+            )
+
+        # -------------------------------------------------------------- distances
+        stages.start("distances")
+        used = fac["status"].to_numpy() == "used"
+        point_costs: dict[str, np.ndarray] = {}
+        facility_counts: dict[str, int] = {}
+        all_sets = {}
+        for g in goal_list:
+            for key, service, tiers in goals.required_sets(g):
+                all_sets[(g.mode, key)] = (service, tiers)
+        for s in services:  # every service gets distances, for the hex map and queries
+            all_sets.setdefault(("walk", s), (s, None))
+        fac_ids = fac["facility_id"].to_numpy()
+        # where each resident joins each graph does not depend on the service: once per graph
+        neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
+        set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
+        for (m, key), (service, tiers) in all_sets.items():
+            mask = used & (fac["service"].to_numpy() == service)
+            if tiers:
+                mask &= fac["tier"].isin(tiers).to_numpy()
+            set_masks[key] = mask
+            facility_counts[key] = int(mask.sum())
+            state = states[m]
+            for w, graph in state.graphs.items():
+                res = distances.nearest_facilities(graph, mask)
+                state.results[(w, key)] = res
+                cost, nearest = distances.costs_at_points(graph, res, demand_snaps[m], neighbours=neighbours[(m, w)])
+                unit = "dist_m" if w == "length" else "time_s"
+                point_costs[f"{m}:{columns.name(unit, key)}"] = cost
+                point_costs[f"{m}:{columns.name('facility', key)}"] = _id_column(nearest, fac_ids)
+
+        # ------------------------------------------------------------------ hexes
+        stages.start("hexes")
+        cells = hexes.cells_of_points(demand.lon, demand.lat, options.resolution)
+        hex_frame, hex_of_point = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, point_costs)
+        hex_labels = hex_frame["h3"].to_numpy()
+        density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
+
+        # ------------------------------------------------------------------ goals
+        stages.start("goals")
+        results = []
+        straight_cache: dict[str, np.ndarray] = {}
+        in_mua = shapely.contains_xy(mua, demand.lon, demand.lat) if mua is not None else np.ones(len(demand), bool)
+        district_of_point = zones.district_of_points(district_frame, demand.lon, demand.lat) if district_frame is not None else None
+        by_district: dict[str, list[dict]] = {}
+        hex_goal_cols = []
+        for g in goal_list:
+            state = states[g.mode]
+            speed = g.speed_m_s or state.net.mode.speed_m_s
+            time_weighted = state.net.mode.weight == "time" and g.max_time_s is not None
+            unit, cost_unit = ("time_s", "time") if time_weighted else ("dist_m", "length")
+            costs = {key: point_costs[f"{g.mode}:{columns.name(unit, key)}"] for key, _, _ in goals.required_sets(g)}
+            straight = None
+            if g.straight_line:
+                straight = {}
+                for key, _, _ in goals.required_sets(g):
+                    if key not in straight_cache:
+                        targets = fac.geometry.to_numpy()[set_masks[key]]
+                        straight_cache[key], _ = state.index.nearest_geometry_distance(targets, demand.lon, demand.lat)
+                    straight[key] = straight_cache[key]
+            weights = demand.older if g.population == "older" else demand.pop
+            in_area = in_mua if g.area == "main_urban_area" else np.ones(len(demand), bool)
+            area_note = ["main urban area: not given, the whole study area is used"] if g.area == "main_urban_area" and mua is None else []
+            res, covered = goals.evaluate_goal(
+                g,
+                costs=costs,
+                weights=weights,
+                in_area=in_area,
+                hex_of_point=hex_of_point,
+                hex_labels=hex_labels,
+                speed_m_s=speed,
+                cost_unit=cost_unit,
+                density_per_km2=density,
+                straight_m=straight,
+                facility_counts=facility_counts,
+                is_estimate=demand.is_estimate,
+                notes=area_note + ([f"population is an ESTIMATE ({demand.source})"] if demand.is_estimate else []),
+            )
+            results.append(res)
+            if district_of_point is not None:
+                by_district[g.id] = zones.goal_by_district(district_of_point, district_frame, np.where(in_area, weights, 0.0), covered)
+            hex_goal_cols.append(goals.hex_goal_columns(g.id, pd.Index(hex_labels), hex_of_point, np.where(in_area, weights, 0.0), covered))
+            for key, val in costs.items():
+                point_costs.setdefault(f"goal:{g.id}:{key}", val)
+        if hex_goal_cols:
+            extra = pd.concat(hex_goal_cols, axis=1)
+            hex_frame = pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+            hex_frame = gpd.GeoDataFrame(hex_frame, geometry="geometry", crs="EPSG:4326")
+
+        point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": _id_column(hex_of_point, hex_labels)})
+        for k, v in point_costs.items():
+            if k.startswith("walk:"):
+                point_table[k.split(":", 1)[1]] = v
+        manifest = {
+            "osm": str(osm_path),
+            "options": asdict(options),
+            "modes": {m: s.net.info for m, s in states.items()},
+            "facilities": {"total": len(fac), "used": int(used.sum()), "by_set": facility_counts},
+            "population": {
+                "source": demand.source,
+                "older_source": demand.older_source,
+                "is_estimate": demand.is_estimate,
+                "total": demand.total,
+                "older_total": demand.total_older,
+                "demand_points": len(demand),
+                "hex_total": float(hex_frame["pop"].sum()),
+            },
+            "services": list(services),
+            "goals": [asdict(g) for g in goal_list],
+            "facility_imports": imports,
+        }
+        if zone_frame is not None:
+            manifest["zones"] = {"zones": len(zone_frame), "total": float(zone_frame["pop"].sum()), "demand_total": demand.total, "spread": zone_input.spread}
+        if district_frame is not None:
+            manifest["districts"] = {"districts": len(district_frame), "names": district_frame["district_name"].tolist()}
+        result = RunResult(
+            goals=results,
+            hexes=hex_frame,
+            facilities=fac,
+            demand=demand,
+            study_area=study_area,
+            main_urban_area=mua,
+            modes=states,
+            point_costs=point_table,
+            manifest=manifest,
+            notes=notes,
+            districts=zones.district_layer(district_frame, by_district, demand, district_of_point) if district_frame is not None else None,
+            by_district=by_district,
+            tables=tables,
+            imports=imports,
         )
-        notes += n_
-        tables["rejects_zones.csv"] = zone_rejects
-        areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=zone_input.path)
+        cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
+        if out is not None:
+            from . import outputs
 
-    # ------------------------------------------------------------- facilities
-    stages.start("facilities")
-    fac = facilities.facilities_from_features(features, services)
-    fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes)
+            stages.start("outputs")
+            manifest["timings_s"] = stages.timings
+            outputs.write_run(result, out, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "facility_files": [str(f.path) for f in facility_files], "zones": zone_input.path if zone_input else None, "zones_table": zone_input.table if zone_input else None, "districts": districts.path if isinstance(districts, zones.DistrictInput) else districts, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
+        manifest["timings_s"] = stages.done()
+        if out is not None:
+            from . import outputs
 
-    # ------------------------------------------------------------- population
-    stages.start("population")
-    if zone_frame is not None:
-        demand = zones.demand_from_zones(
-            zone_frame, study_area, spread=zone_input.spread, features=features, cell_m=zone_input.cell_m,
-            older_share=options.older_share, source=Path(zone_input.table or zone_input.path).name,
-        )
-    else:
-        demand = _demand(features, walk, study_area, population_raster, older_rasters, options)
-    notes += demand.notes
-    del features  # a province's building footprints: ~0.5 GB not needed after this stage
-
-    # --------------------------------------------------------------- snapping
-    stages.start("snapping")
-    states: dict[str, ModeState] = {}
-    for m, net in nets.items():
-        index = snapping.EdgeIndex(net)
-        snapped_fac, access = facilities.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
-        if m == "walk":
-            fac = snapped_fac
-        weights = ["length"] + (["time"] if net.mode.weight == "time" else [])
-        graphs = {w: distances.build_access_graph(net, access.facility, access.snapped, weight=w) for w in weights}
-        states[m] = ModeState(net=net, index=index, access=access, graphs=graphs)
-    n_far_fac = int((fac["status"] != "used").sum())
-    if n_far_fac:
-        notes.append(
-            f"{n_far_fac} facilities lie more than {options.max_snap_m:g} m from any street and were not used "
-            "(layer facilities_rejected in results.gpkg)"
-        )
-    demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat) for m, s in states.items()}
-    far = demand_snaps["walk"].snap_dist_m > options.max_snap_m
-    if far.any():
-        people_far = float(demand.pop[far].sum())
-        notes.append(
-            f"{people_far:,.0f} residents ({people_far / max(demand.total, 1e-9):.2%}) live more than "
-            f"{options.max_snap_m:g} m from any mapped street; "
-            "their walk to the street is counted, but the map may be missing paths there"
-        )
-
-    # -------------------------------------------------------------- distances
-    stages.start("distances")
-    used = fac["status"].to_numpy() == "used"
-    point_costs: dict[str, np.ndarray] = {}
-    facility_counts: dict[str, int] = {}
-    all_sets = {}
-    for g in goal_list:
-        for key, service, tiers in goals.required_sets(g):
-            all_sets[(g.mode, key)] = (service, tiers)
-    for s in services:  # every service gets distances, for the hex map and queries
-        all_sets.setdefault(("walk", s), (s, None))
-    fac_ids = fac["facility_id"].to_numpy()
-    # where each resident joins each graph does not depend on the service: once per graph
-    neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
-    set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
-    for (m, key), (service, tiers) in all_sets.items():
-        mask = used & (fac["service"].to_numpy() == service)
-        if tiers:
-            mask &= fac["tier"].isin(tiers).to_numpy()
-        set_masks[key] = mask
-        facility_counts[key] = int(mask.sum())
-        state = states[m]
-        for w, graph in state.graphs.items():
-            res = distances.nearest_facilities(graph, mask)
-            state.results[(w, key)] = res
-            cost, nearest = distances.costs_at_points(graph, res, demand_snaps[m], neighbours=neighbours[(m, w)])
-            unit = "dist_m" if w == "length" else "time_s"
-            point_costs[f"{m}:{columns.name(unit, key)}"] = cost
-            point_costs[f"{m}:{columns.name('facility', key)}"] = _id_column(nearest, fac_ids)
-
-    # ------------------------------------------------------------------ hexes
-    stages.start("hexes")
-    cells = hexes.cells_of_points(demand.lon, demand.lat, options.resolution)
-    hex_frame, hex_of_point = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, point_costs)
-    hex_labels = hex_frame["h3"].to_numpy()
-    density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
-
-    # ------------------------------------------------------------------ goals
-    stages.start("goals")
-    results = []
-    straight_cache: dict[str, np.ndarray] = {}
-    in_mua = shapely.contains_xy(mua, demand.lon, demand.lat) if mua is not None else np.ones(len(demand), bool)
-    district_of_point = zones.district_of_points(district_frame, demand.lon, demand.lat) if district_frame is not None else None
-    by_district: dict[str, list[dict]] = {}
-    hex_goal_cols = []
-    for g in goal_list:
-        state = states[g.mode]
-        speed = g.speed_m_s or state.net.mode.speed_m_s
-        time_weighted = state.net.mode.weight == "time" and g.max_time_s is not None
-        unit, cost_unit = ("time_s", "time") if time_weighted else ("dist_m", "length")
-        costs = {key: point_costs[f"{g.mode}:{columns.name(unit, key)}"] for key, _, _ in goals.required_sets(g)}
-        straight = None
-        if g.straight_line:
-            straight = {}
-            for key, _, _ in goals.required_sets(g):
-                if key not in straight_cache:
-                    targets = fac.geometry.to_numpy()[set_masks[key]]
-                    straight_cache[key], _ = state.index.nearest_geometry_distance(targets, demand.lon, demand.lat)
-                straight[key] = straight_cache[key]
-        weights = demand.older if g.population == "older" else demand.pop
-        in_area = in_mua if g.area == "main_urban_area" else np.ones(len(demand), bool)
-        area_note = ["main urban area: not given, the whole study area is used"] if g.area == "main_urban_area" and mua is None else []
-        res, covered = goals.evaluate_goal(
-            g,
-            costs=costs,
-            weights=weights,
-            in_area=in_area,
-            hex_of_point=hex_of_point,
-            hex_labels=hex_labels,
-            speed_m_s=speed,
-            cost_unit=cost_unit,
-            density_per_km2=density,
-            straight_m=straight,
-            facility_counts=facility_counts,
-            is_estimate=demand.is_estimate,
-            notes=area_note + ([f"population is an ESTIMATE ({demand.source})"] if demand.is_estimate else []),
-        )
-        results.append(res)
-        if district_of_point is not None:
-            by_district[g.id] = zones.goal_by_district(district_of_point, district_frame, np.where(in_area, weights, 0.0), covered)
-        hex_goal_cols.append(goals.hex_goal_columns(g.id, pd.Index(hex_labels), hex_of_point, np.where(in_area, weights, 0.0), covered))
-        for key, val in costs.items():
-            point_costs.setdefault(f"goal:{g.id}:{key}", val)
-    if hex_goal_cols:
-        extra = pd.concat(hex_goal_cols, axis=1)
-        hex_frame = pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
-        hex_frame = gpd.GeoDataFrame(hex_frame, geometry="geometry", crs="EPSG:4326")
-
-    point_table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": _id_column(hex_of_point, hex_labels)})
-    for k, v in point_costs.items():
-        if k.startswith("walk:"):
-            point_table[k.split(":", 1)[1]] = v
-    manifest = {
-        "osm": str(osm_path),
-        "options": asdict(options),
-        "modes": {m: s.net.info for m, s in states.items()},
-        "facilities": {"total": len(fac), "used": int(used.sum()), "by_set": facility_counts},
-        "population": {
-            "source": demand.source,
-            "older_source": demand.older_source,
-            "is_estimate": demand.is_estimate,
-            "total": demand.total,
-            "older_total": demand.total_older,
-            "demand_points": len(demand),
-            "hex_total": float(hex_frame["pop"].sum()),
-        },
-        "services": list(services),
-        "goals": [asdict(g) for g in goal_list],
-        "facility_imports": imports,
-    }
-    if zone_frame is not None:
-        manifest["zones"] = {"zones": len(zone_frame), "total": float(zone_frame["pop"].sum()), "demand_total": demand.total, "spread": zone_input.spread}
-    if district_frame is not None:
-        manifest["districts"] = {"districts": len(district_frame), "names": district_frame["district_name"].tolist()}
-    result = RunResult(
-        goals=results,
-        hexes=hex_frame,
-        facilities=fac,
-        demand=demand,
-        study_area=study_area,
-        main_urban_area=mua,
-        modes=states,
-        point_costs=point_table,
-        manifest=manifest,
-        notes=notes,
-        districts=zones.district_layer(district_frame, by_district, demand, district_of_point) if district_frame is not None else None,
-        by_district=by_district,
-        tables=tables,
-        imports=imports,
-    )
-    cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
-    if out is not None:
-        from . import outputs
-
-        stages.start("outputs")
-        manifest["timings_s"] = stages.timings
-        outputs.write_run(result, out, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "facility_files": [str(f.path) for f in facility_files], "zones": zone_input.path if zone_input else None, "zones_table": zone_input.table if zone_input else None, "districts": districts.path if isinstance(districts, zones.DistrictInput) else districts, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
-    manifest["timings_s"] = stages.done()
-    if out is not None:
-        from . import outputs
-
-        outputs.write_manifest(result, out)
-    return result
+            outputs.write_manifest(result, out)
+        return result
 
 
 def _id_column(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical | np.ndarray:
