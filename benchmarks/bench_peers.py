@@ -605,7 +605,6 @@ def main(argv=None) -> int:
                 rows.append([engine, "-", "-", "-", "-", "-", r["error"], notes[engine]])
                 continue
             parse_s = parse.get("total_s") if parse and "error" not in parse else None
-            e2e = (parse_s or 0) + r["total_s"]
             rows.append(
                 [engine, "-" if parse_s is None else f"{parse_s:.2f}", f"{r['build_s']:.2f}", f"{r['query_s']:.2f}", f"{r['total_s']:.2f}",
                  f"{r['total_s'] / ours_q:.1f}x" if ours_q else "-", f"{r['peak_mb']:,.0f}", notes[engine]]
