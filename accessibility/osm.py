@@ -21,12 +21,13 @@ to a box the same way.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ import pyarrow.csv as pacsv
 import shapely
 
 from . import errors, parallel
+from . import footprints as footprints_mod
 
 __all__ = ["WayTable", "FeatureTable", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "OSM_SUFFIXES"]
 
@@ -160,7 +162,7 @@ def _string_buffer(arr: pa.Array) -> pa.Buffer:
     return arr.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
-def parse_ways_opl(opl: Path, *, with_tags: bool = True):
+def parse_ways_opl(opl: Path | pa.NativeFile, *, with_tags: bool = True):
     """Parse the OPL lines ``w<id> T<tags> N<node>,<node>,...`` block by block with pyarrow.
 
     A node is ``n<ref>x<lon>y<lat>`` (``n<ref>xy`` without location). The node
@@ -177,11 +179,12 @@ def parse_ways_opl(opl: Path, *, with_tags: bool = True):
     lats: list[np.ndarray] = []
     tag_cache: dict[str, dict[str, str]] = {}
     node_types = {"r": pa.int64(), "x": pa.float64(), "y": pa.float64()}
-    if opl.stat().st_size == 0:  # no highway at all
+    source = pa.OSFile(str(opl)) if isinstance(opl, (str, Path)) else opl  # a stream is read from where it stands
+    if source.size() == source.tell():  # no highway at all
         z = np.zeros(0, np.int64)
         return z, tags, z, z, np.zeros(0), np.zeros(0)
     reader = pacsv.open_csv(
-        opl,
+        source,
         read_options=pacsv.ReadOptions(column_names=["w", "t", "n"], block_size=_BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(delimiter=" ", **_NO_QUOTES),
         convert_options=pacsv.ConvertOptions(
@@ -335,19 +338,25 @@ def opl_coordinate(col) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FeatureTable:
-    """OSM features (nodes, ways, areas) carrying any of the requested keys."""
+    """OSM features (nodes, ways, areas) carrying any of the requested keys.
+
+    ``frame`` holds them with shapely geometries; closed ways read only as
+    building footprints (see ``footprint_keys`` of :func:`read_osm`) are in
+    ``footprints`` instead, as area and centre.
+    """
 
     frame: pd.DataFrame  # osm_type, osm_id, tags, geometry (shapely, WGS-84)
+    footprints: footprints_mod.Footprints = field(default_factory=footprints_mod.Footprints)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.frame) + len(self.footprints)
 
 
 _NO_LOCATION = re.compile(r"xy(?=,|$)")
 AREA_RELATION = r"(^T|,)type=(multipolygon|boundary)(,|$)"  # OPL tags of relations libosmium assembles
 
 
-def read_features(path: str | Path, keys: tuple[str, ...] | list[str]) -> FeatureTable:
+def read_features(path: str | Path, keys: tuple[str, ...] | list[str], *, footprint_keys: tuple[str, ...] = ()) -> FeatureTable:
     """Read points, lines and (multi)polygons having any of ``keys``.
 
     Nodes become points, open ways lines, closed ways polygons (the rule of
@@ -370,17 +379,22 @@ def read_features(path: str | Path, keys: tuple[str, ...] | list[str]) -> Featur
         An OSM file in any format libosmium reads.
     keys
         Tag keys; a feature is kept when it has any of them.
+    footprint_keys
+        Keys (e.g. ``("building",)``) whose closed ways are wanted only as
+        footprints: a closed way whose keys among ``keys`` are all footprint
+        keys goes to ``FeatureTable.footprints`` (area and centre, see
+        :mod:`accessibility.footprints`) instead of becoming a polygon.
 
     Raises
     ------
     OSMDataError
         If the file cannot be parsed.
     """
-    _, features = read_osm(path, keys, highways=False)
+    _, features = read_osm(path, keys, highways=False, footprint_keys=footprint_keys)
     return features
 
 
-def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: bool = True) -> tuple[WayTable | None, FeatureTable]:
+def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: bool = True, footprint_keys: tuple[str, ...] = ()) -> tuple[WayTable | None, FeatureTable]:
     """Read the street ways and the features with any of ``keys`` in one pass over the nodes.
 
     :func:`read_highways` and :func:`read_features` in one: node locations,
@@ -395,6 +409,8 @@ def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: b
         Feature tag keys (see :func:`read_features`); may be empty.
     highways
         Also return the ``highway=*`` ways (see :func:`read_highways`).
+    footprint_keys
+        See :func:`read_features`.
 
     Returns
     -------
@@ -406,11 +422,13 @@ def read_osm(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: b
     OSMDataError
         If the file cannot be parsed, or ``highways`` is asked for and it holds none.
     """
-    ways, build_features = read_osm_deferred(path, keys, highways=highways)
+    ways, build_features = read_osm_deferred(path, keys, highways=highways, footprint_keys=footprint_keys)
     return ways, build_features()
 
 
-def read_osm_deferred(path: str | Path, keys: tuple[str, ...] | list[str], *, highways: bool = True) -> tuple[WayTable | None, Callable[[], FeatureTable]]:
+def read_osm_deferred(
+    path: str | Path, keys: tuple[str, ...] | list[str], *, highways: bool = True, footprint_keys: tuple[str, ...] = ()
+) -> tuple[WayTable | None, Callable[[], FeatureTable]]:
     """:func:`read_osm`, with the features assembled only when the returned function is called.
 
     Until then only their raw coordinate arrays are held, so a caller can
@@ -428,14 +446,24 @@ def read_osm_deferred(path: str | Path, keys: tuple[str, ...] | list[str], *, hi
         tmp = Path(tmp)
         index = osmium.index.create_map("flex_mem")
         try:
+            # one pass over the file: tagged nodes, keyed ways (with their node locations) and
+            # tagged relations, written in that order (the file's own) as one OPL file
             if keys:
-                write_opl(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.RELATION, osmium.filter.KeyFilter(*keys))
-            write_opl(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), osmium.filter.KeyFilter(*way_keys), locations=index)
+                tagged = osmium.filter.KeyFilter(*keys)
+                tagged.enable_for(osmium.osm.NODE | osmium.osm.RELATION)
+                entities, select = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, [tagged]
+            else:
+                entities, select = osmium.osm.NODE | osmium.osm.WAY, [osmium.filter.EntityFilter(osmium.osm.WAY)]
+            keyed_way = osmium.filter.KeyFilter(*way_keys)
+            keyed_way.enable_for(osmium.osm.WAY)
+            write_opl(path, tmp / "tagged.opl", entities, *select, keyed_way, locations=index)
+            node_text, way_lines, relation_text = _opl_sections(tmp / "tagged.opl")
             if keys:
-                nodes, relations = _tagged_nodes_and_relations(tmp / "tagged.opl", tag_cache)
+                nodes, relations = _tagged_nodes_and_relations(node_text, relation_text, tag_cache)
                 areas = _relation_areas(path, relations, index, tmp)
-            del index  # every node location of the file: freed before the ways are parsed
-            parsed = parse_ways_opl(tmp / "ways.opl")
+            del index, node_text, relation_text  # every node location of the file: freed before the ways are parsed
+            with way_lines:
+                parsed = parse_ways_opl(way_lines)
         except RuntimeError as exc:
             raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
     street_table = None
@@ -448,7 +476,10 @@ def read_osm_deferred(path: str | Path, keys: tuple[str, ...] | list[str], *, hi
     has_key = np.fromiter((not key_set.isdisjoint(t) for t in parsed[1]), dtype=bool, count=len(parsed[1]))
     if not has_key.all():
         parsed = _ways_subset(parsed, has_key)
-    pending = [parsed]
+    # ways whose only wanted keys are footprint keys (plain buildings): footprints, not polygons
+    other_keys = key_set - set(footprint_keys)
+    footprint_only = np.fromiter((other_keys.isdisjoint(t) for t in parsed[1]), dtype=bool, count=len(parsed[1])) if footprint_keys else None
+    pending = [(*parsed, footprint_only)]
     del parsed
 
     def build() -> FeatureTable:
@@ -459,8 +490,9 @@ def read_osm_deferred(path: str | Path, keys: tuple[str, ...] | list[str], *, hi
             log.info("%s: %d features with missing nodes or broken geometry skipped", path, skipped)
         if ways["repaired"]:
             log.info("%s: %d polygons with invalid rings repaired (shapely.make_valid)", path, ways["repaired"])
+        plain = ways.pop("footprints")
         parts = [nodes, ways, areas]
-        return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts))
+        return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts), footprints=plain)
 
     return street_table, build
 
@@ -483,30 +515,91 @@ def _feature_frame(kinds: list[str], parts: list[dict]) -> pd.DataFrame:
     )
 
 
-def _tagged_nodes_and_relations(opl: Path, tag_cache: dict) -> tuple[dict, pa.Array]:
+def _opl_sections(opl: Path) -> tuple[bytes, pa.NativeFile, bytes]:
+    """Split an OPL file into its node lines, a stream of its way lines, and its relation lines.
+
+    libosmium writes objects in the order it reads them, and OSM files hold
+    all nodes, then all ways, then all relations (OPL escapes newlines, so a
+    section starts at the first line beginning with its letter). The file is
+    read once in large blocks; the node and relation lines (a few percent of
+    it) are returned as bytes and the file is cut after its last way, so the
+    way lines stream to the parser without a copy of the whole text. A file
+    out of that order (some hand-edited .osm exports) is split line by line.
+    """
+    bounds = _section_starts(opl)
+    if bounds is None:
+        lines = opl.read_bytes().splitlines(keepends=True)
+        node_text, way_text, relation_text = (b"".join(line for line in lines if line[:1] == letter) for letter in (b"n", b"w", b"r"))
+        del lines
+        opl.write_bytes(way_text)
+        ways, relations = 0, len(way_text)
+        del way_text
+    else:
+        ways, relations = bounds
+        with open(opl, "rb") as f:
+            node_text = f.read(ways)
+            f.seek(relations)
+            relation_text = f.read()
+        os.truncate(opl, relations)
+    stream = pa.OSFile(str(opl))
+    stream.seek(ways)
+    return node_text, stream, relation_text
+
+
+def _section_starts(opl: Path, block: int = 64 << 20) -> tuple[int, int] | None:
+    """Offsets of the first way and the first relation line, or ``None`` if the lines are out of order."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    with open(opl, "rb") as f:
+        offset, before = 0, b"\n"
+        while chunk := f.read(block):
+            text = before + chunk  # text[0] is the byte before the chunk: a hit at i starts a line at offset + i
+            for letter in b"nwr":
+                hit = text.find(bytes((10, letter)))
+                if hit >= 0:
+                    first.setdefault(letter, offset + hit)
+                    last[letter] = offset + text.rfind(bytes((10, letter)))
+            offset += len(chunk)
+            before = chunk[-1:]
+    n, w, r = b"nwr"
+    relations = first.get(r, offset)
+    ways = first.get(w, relations)
+    if last.get(n, -1) > ways or last.get(w, -1) > relations:
+        return None
+    return ways, relations
+
+
+def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cache: dict) -> tuple[dict, pa.Array]:
     """Nodes (``n<id> T<tags> x<lon> y<lat>``) as points; relation lines returned as they are."""
-    empty = {"kind": "node", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object)}
-    if opl.stat().st_size == 0:
-        return empty, pa.array([], pa.string())
-    # OPL escapes tabs, so each line is one field
-    line = pacsv.read_csv(
-        opl,
+    nodes = {"kind": "node", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object)}
+    line = _opl_lines(node_text)
+    if len(line):
+        parts = pc.split_pattern(line, " ")
+        node_id = pc.cast(pc.utf8_slice_codeunits(pc.list_element(parts, 0), 1), pa.int64()).to_numpy()
+        lon, lat = opl_coordinate(pc.list_element(parts, 2)), opl_coordinate(pc.list_element(parts, 3))
+        ok = ~(np.isnan(lon) | np.isnan(lat))
+        tags = _tag_dicts(pc.list_element(parts, 1).to_pylist(), tag_cache)
+        nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist()) if k], geometry=shapely.points(lon[ok], lat[ok]))
+    return nodes, _opl_lines(relation_text)
+
+
+def _opl_lines(text: bytes) -> pa.Array:
+    """The lines of OPL text as one string array (OPL escapes tabs, so a line is one field)."""
+    if not text:
+        return pa.array([], pa.string())
+    return pacsv.read_csv(
+        pa.BufferReader(text),
         read_options=pacsv.ReadOptions(column_names=["line"], block_size=_BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(delimiter="\t", **_NO_QUOTES),
         convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False, quoted_strings_can_be_null=False),
-    ).column("line")
-    first = pc.utf8_slice_codeunits(line, 0, 1)
-    parts = pc.split_pattern(pc.filter(line, pc.equal(first, "n")), " ")
-    node_id = pc.cast(pc.utf8_slice_codeunits(pc.list_element(parts, 0), 1), pa.int64()).to_numpy()
-    lon, lat = opl_coordinate(pc.list_element(parts, 2)), opl_coordinate(pc.list_element(parts, 3))
-    ok = ~(np.isnan(lon) | np.isnan(lat))
-    tags = _tag_dicts(pc.list_element(parts, 1).to_pylist(), tag_cache)
-    nodes = {"kind": "node", "id": node_id[ok], "tags": [t for t, k in zip(tags, ok.tolist()) if k], "geometry": shapely.points(lon[ok], lat[ok])}
-    return nodes, pc.filter(line, pc.equal(first, "r")).combine_chunks()
+    ).column("line").combine_chunks()
 
 
-def _way_features(way_id, tags, counts, refs, lon, lat) -> dict:
-    """Lines and polygons from the parsed OPL ways, built by shapely from coordinate arrays."""
+def _way_features(way_id, tags, counts, refs, lon, lat, footprint_only=None) -> dict:
+    """Lines and polygons from the parsed OPL ways, built by shapely from coordinate arrays.
+
+    Closed ways where ``footprint_only`` become :class:`~accessibility.footprints.Footprints` rows.
+    """
     n = len(way_id)
     way_of = np.repeat(np.arange(n), counts)
     missing = np.bincount(way_of, weights=np.isnan(lon) | np.isnan(lat), minlength=n) > 0
@@ -517,6 +610,16 @@ def _way_features(way_id, tags, counts, refs, lon, lat) -> dict:
     del refs
     not_area = np.fromiter((t.get("area") == "no" for t in tags), dtype=bool, count=n)
     polygon = ok & (counts >= 4) & (first_ref == last_ref) & ~not_area
+    plain = polygon & footprint_only if footprint_only is not None else np.zeros(n, dtype=bool)
+    if plain.any():
+        take = plain[way_of]
+        area_m2, centre_lon, centre_lat = footprints_mod.ring_stats(lon[take], lat[take], counts[plain])
+        at = np.flatnonzero(plain)
+        plain_table = footprints_mod.Footprints(osm_id=way_id[at], tags=[tags[i] for i in at.tolist()], lon=centre_lon, lat=centre_lat, area_m2=area_m2)
+        polygon &= ~plain
+        ok &= ~plain
+    else:
+        plain_table = footprints_mod.Footprints()
     line = ok & ~polygon
     geometry = np.empty(n, dtype=object)
     for kind, sel in (("line", line), ("polygon", polygon)):
@@ -541,8 +644,9 @@ def _way_features(way_id, tags, counts, refs, lon, lat) -> dict:
         "id": way_id[keep],
         "tags": [tags[i] for i in keep.tolist()],
         "geometry": geometry[keep],
-        "skipped": int(n - len(keep)),
+        "skipped": int(n - len(keep) - len(plain_table)),
         "repaired": int(len(bad)),
+        "footprints": plain_table,
     }
 
 

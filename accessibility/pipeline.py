@@ -231,7 +231,9 @@ def run(
         need_estimate = population_raster is None and (zone_input is None or zone_input.spread == "buildings")
         keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
         # one pass over the file for the streets and the features when neither is cached
-        nets, features = network_cache.load_or_read(osm_path, modes, keys, cache_dir=cache_dir, writer=cache_writer)
+        # buildings read only for the estimate are footprints (area and centre), not polygons
+        plain = ("building",) if need_estimate and "building" not in facilities.rule_keys(services) else ()
+        nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=cache_dir, writer=cache_writer)
         walk = nets["walk"]
         for m, net in nets.items():
             i = net.info

@@ -26,7 +26,7 @@ import rasterio.windows
 import shapely
 from rasterio.warp import transform_bounds
 
-from . import errors, osm, parallel
+from . import errors, footprints, osm, parallel
 from . import network as network_mod
 
 __all__ = ["Demand", "EstimateAssumptions", "demand_from_rasters", "demand_from_buildings", "demand_from_streets", "raster_points"]
@@ -217,10 +217,14 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     A building counts as residential when tagged so, or when it is
     ``building=yes`` without a non-residential use (shop, amenity, office...)
     and not inside commercial/industrial/... land use. Residents = footprint
-    x levels / floor area per person. Returns ``None`` if no building qualifies.
+    x levels / floor area per person. Residents are placed at the point on
+    the surface of a building polygon, or at the area centroid of a plain
+    footprint (``features.footprints``, see :mod:`accessibility.footprints`).
+    Returns ``None`` if no building qualifies.
     """
     frame = features.frame
-    if frame.empty:
+    plain = features.footprints
+    if frame.empty and not len(plain):
         return None
     geoms = frame["geometry"].to_numpy()
     tags = frame["tags"].tolist()
@@ -229,51 +233,38 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     landuse = pd.Series([t.get("landuse", "") for t in tags], dtype=object)
     non_res_areas = geoms[polygonal & landuse.isin(_NON_RESIDENTIAL_LANDUSE).to_numpy()]
     building = np.array([t.get("building", "") for t in tags], dtype=object)
-    bmask = polygonal & (building != "") & (building != "no")
-    if not bmask.any():
-        return None
-    b_idx = np.flatnonzero(bmask)
+    b_idx = np.flatnonzero(polygonal & (building != "") & (building != "no"))
+    # buildings with polygons (multipolygons, buildings also tagged as facilities), then plain footprints
+    b_tags = [tags[i] for i in b_idx.tolist()] + plain.tags
+    b_value = np.concatenate([building[b_idx], np.array([t.get("building", "") for t in plain.tags], dtype=object)])
     b_geoms = geoms[b_idx]
-    centre = np.concatenate(parallel.map_chunks(shapely.point_on_surface, b_geoms))  # GIL-free: one chunk per core
-    explicit = pd.Series(building[b_idx], dtype=object).isin(_RESIDENTIAL_BUILDINGS).to_numpy()
+    centre = np.concatenate(parallel.map_chunks(shapely.point_on_surface, b_geoms)) if len(b_geoms) else np.array([], dtype=object)
+    lon = np.concatenate([shapely.get_x(centre), plain.lon])
+    lat = np.concatenate([shapely.get_y(centre), plain.lat])
+    footprint = np.concatenate([shapely.area(b_geoms) * footprints.m2_per_square_degree(lat[: len(b_idx)]), plain.area_m2])
+    use = (b_value != "") & (b_value != "no")
+    if not use.any():
+        return None
+    explicit = pd.Series(b_value, dtype=object).isin(_RESIDENTIAL_BUILDINGS).to_numpy()
     non_res_keys = frozenset(_NON_RESIDENTIAL_KEYS)
-    other_use = np.array([not non_res_keys.isdisjoint(tags[i]) for i in b_idx], dtype=bool)
-    in_non_res = np.zeros(len(b_idx), dtype=bool)
+    other_use = np.array([not non_res_keys.isdisjoint(t) for t in b_tags], dtype=bool)
+    in_non_res = np.zeros(len(b_value), dtype=bool)
     if len(non_res_areas):
         tree = shapely.STRtree(non_res_areas)
-        hit, _ = tree.query(centre, predicate="within")
+        hit, _ = tree.query(shapely.points(lon, lat), predicate="within")
         in_non_res[hit] = True
-    residential = explicit | ((building[b_idx] == "yes") & ~other_use & ~in_non_res)
-    inside = shapely.contains_xy(area, shapely.get_x(centre), shapely.get_y(centre))
-    residential &= inside
+    residential = use & (explicit | ((b_value == "yes") & ~other_use & ~in_non_res))
+    residential &= shapely.contains_xy(area, lon, lat)
     if not residential.any():
         return None
-    b_geoms, centre = b_geoms[residential], centre[residential]
-    sel = b_idx[residential]
-    levels = _levels_array([tags[i].get("building:levels") for i in sel], assumptions.default_levels)
-    footprint = _area_m2(b_geoms, shapely.get_y(centre))
-    pop = footprint * levels / assumptions.floor_area_per_person_m2
+    sel = np.flatnonzero(residential)
+    levels = _levels_array([b_tags[i].get("building:levels") for i in sel.tolist()], assumptions.default_levels)
+    pop = footprint[sel] * levels / assumptions.floor_area_per_person_m2
     note = (
         f"population ESTIMATED from {len(sel)} residential building footprints x levels "
         f"(default {assumptions.default_levels:g} when untagged) / {assumptions.floor_area_per_person_m2:g} m² per person"
     )
-    return _finish_estimate(shapely.get_x(centre), shapely.get_y(centre), pop, "estimate: residential buildings", note, assumptions)
-
-
-def _area_m2(geoms: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Areas of small WGS-84 polygons in m², from their area in square degrees.
-
-    Within a building the ellipsoid's scale is constant to ~1e-6, so the
-    area in degrees times the local metres-per-degree of the WGS-84 ellipsoid
-    (meridian x prime-vertical radius x cos(lat)) equals a projected area,
-    without reprojecting every vertex of a million footprints.
-    """
-    a, e2 = 6_378_137.0, 6.69437999014e-3
-    phi = np.radians(np.asarray(lat, np.float64))
-    s2 = np.sin(phi) ** 2
-    m = a * (1 - e2) / (1 - e2 * s2) ** 1.5
-    n = a / np.sqrt(1 - e2 * s2)
-    return shapely.area(geoms) * m * n * np.cos(phi) * (np.pi / 180) ** 2
+    return _finish_estimate(lon[sel], lat[sel], pop, "estimate: residential buildings", note, assumptions)
 
 
 def _levels_array(values: list[str | None], default: float) -> np.ndarray:

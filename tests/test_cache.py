@@ -146,6 +146,50 @@ def test_bulk_feature_reader_awkward_cases(tmp_path, caplog):
     assert _assert_features_match_reference(f, osmref.read_features_loop(path, ("amenity", "leisure", "building", "landuse")).frame)["osm_id"].tolist() == [3]
 
 
+def test_feature_reader_accepts_objects_out_of_file_order(tmp_path):
+    """Tagged nodes after the ways and a relation before them (hand-edited exports) read as in a sorted file."""
+    lines = _FEATURE_OSM.splitlines(keepends=True)
+    tagged_nodes = [line for line in lines if '<node id="9"' in line or '<node id="10"' in line]
+    rest = [line for line in lines if line not in tagged_nodes]
+    first_way = next(i for i, line in enumerate(rest) if "<way " in line)
+    last_way = max(i for i, line in enumerate(rest) if "<way " in line)
+    rest[last_way + 1 : last_way + 1] = tagged_nodes  # nodes 9 and 10 after the ways
+    shuffled = tmp_path / "shuffled.osm"
+    shuffled.write_text("".join(rest[:first_way] + ['  <relation id="5" version="1"><member type="way" ref="2" role="outer"/>'
+                                 '<tag k="type" v="multipolygon"/><tag k="leisure" v="garden"/></relation>\n'] + rest[first_way:]), encoding="utf-8")
+    ordered = tmp_path / "ordered.osm"
+    ordered.write_text(_FEATURE_OSM.replace("</osm>", '  <relation id="5" version="1"><member type="way" ref="2" role="outer"/>'
+                                             '<tag k="type" v="multipolygon"/><tag k="leisure" v="garden"/></relation>\n</osm>'), encoding="utf-8")
+    keys = ("amenity", "leisure", "building", "landuse", "shop")
+    ways, got = osm.read_osm(shuffled, keys)
+    ways_sorted, want = osm.read_osm(ordered, keys)
+    assert_way_tables_equal(ways, ways_sorted)
+    key = ["osm_type", "osm_id"]
+    a, b = got.frame.sort_values(key, ignore_index=True), want.frame.sort_values(key, ignore_index=True)
+    assert a[key].equals(b[key]) and a["tags"].tolist() == b["tags"].tolist()
+    assert shapely.equals(a["geometry"].to_numpy(), b["geometry"].to_numpy()).all()
+    assert {("node", 9), ("node", 10), ("relation", 5)} <= set(zip(a["osm_type"], a["osm_id"]))
+
+
+@pytest.mark.parametrize(
+    "text, bounds",
+    [
+        (b"n1 T x1 y1\nn2 T x1 y1\nw1 T N\nw2 T N\nr1 T M\n", (22, 36)),
+        (b"w1 T N\nr1 T M\n", (0, 7)),
+        (b"n1 T x1 y1\nr1 T M\n", (11, 11)),
+        (b"n1 T x1 y1\n", (11, 11)),
+        (b"", (0, 0)),
+        (b"n1 T x1 y1\nw1 T N\nn2 T x1 y1\n", None),
+        (b"w1 T N\nr1 T M\nw2 T N\n", None),
+    ],
+)
+def test_opl_sections_are_found_across_read_blocks(tmp_path, text, bounds):
+    path = tmp_path / "x.opl"
+    path.write_bytes(text)
+    for block in (1, 2, 3, 5, 64 << 20):  # a line start split between blocks is still found
+        assert osm._section_starts(path, block=block) == bounds
+
+
 @pytest.fixture()
 def edge_osm(tmp_path) -> Path:
     path = tmp_path / "edge.osm"
@@ -426,13 +470,14 @@ def test_cold_run_reads_the_file_once_then_uses_the_cache(hangzhou_pbf, tmp_path
     real = osm.read_osm_deferred
     monkeypatch.setattr(osm, "read_osm_deferred", lambda *a, **k: calls.append(k) or real(*a, **k))
     keys = ("amenity", "building")
-    nets, features = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, cache_dir=tmp_path)
-    assert calls == [{"highways": True}] and len(features) > 1000
-    again, cached = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, cache_dir=tmp_path)
+    nets, features = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, footprint_keys=("building",), cache_dir=tmp_path)
+    assert calls == [{"highways": True, "footprint_keys": ("building",)}] and len(features.footprints) > 1000
+    again, cached = cache.load_or_read(hangzhou_pbf, ["walk", "drive"], keys, footprint_keys=("building",), cache_dir=tmp_path)
     assert len(calls) == 1 and again["walk"].info["cache"] == "hit"
     assert cached.frame["osm_id"].tolist() == features.frame["osm_id"].tolist()
+    pd.testing.assert_frame_equal(cached.footprints.to_frame(), features.footprints.to_frame())
     # only the features missing: the streets are not parsed again
     cache.load_or_read(hangzhou_pbf, ["walk"], ("leisure",), cache_dir=tmp_path)
-    assert calls[-1] == {"highways": False}
+    assert calls[-1] == {"highways": False, "footprint_keys": ()}
     pipeline.run(hangzhou_pbf, cache_dir=False)
-    assert calls[-1] == {"highways": True} and len(calls) == 3
+    assert calls[-1] == {"highways": True, "footprint_keys": ("building",)} and len(calls) == 3
