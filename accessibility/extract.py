@@ -16,7 +16,7 @@ import osmium
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import errors, osm
+from . import errors, opl, osm
 
 __all__ = ["extract_bbox"]
 
@@ -49,30 +49,30 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
     with tempfile.TemporaryDirectory(prefix="accessibility-extract-") as tmp:
         tmp = Path(tmp)
         try:
-            osm.write_opl(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), locations=True)
-            osm.write_opl(path, tmp / "nodes.opl", osmium.osm.NODE, osmium.filter.EmptyTagFilter())
-            osm.write_opl(path, tmp / "rels.opl", osmium.osm.RELATION)
+            opl.write(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), locations=True)
+            opl.write(path, tmp / "nodes.opl", osmium.osm.NODE, osmium.filter.EmptyTagFilter())
+            opl.write(path, tmp / "rels.opl", osmium.osm.RELATION)
         except RuntimeError as exc:
             raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
-        way_id, _, counts, refs, lon, lat = osm.parse_ways_opl(tmp / "ways.opl", with_tags=False)
+        way_id, _, counts, refs, lon, lat = opl.parse_ways(tmp / "ways.opl", with_tags=False)
         inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
         way_of = np.repeat(np.arange(len(way_id)), counts)
         keep_way = np.zeros(len(way_id), dtype=bool)
         keep_way[way_of[inside]] = True
         node_ids = [refs[keep_way[way_of]]]
-        nodes = osm.read_opl_columns(tmp / "nodes.opl", ["n", "t", "x", "y"])
+        nodes = opl.read_columns(tmp / "nodes.opl", ["n", "t", "x", "y"])
         if nodes is not None:
             nid = pc.cast(pc.utf8_slice_codeunits(nodes.column("n"), 1), pa.int64()).to_numpy()
-            nx, ny = osm.opl_coordinate(nodes.column("x")), osm.opl_coordinate(nodes.column("y"))
+            nx, ny = opl.coordinate(nodes.column("x")), opl.coordinate(nodes.column("y"))
             node_ids.append(nid[(nx >= x0) & (nx <= x1) & (ny >= y0) & (ny <= y1)])
         node_set = np.unique(np.concatenate(node_ids))
         way_set = way_id[keep_way]
         rel_set = np.zeros(0, np.int64)
-        rels = osm.read_opl_columns(tmp / "rels.opl", ["r", "t", "m"])
+        rels = opl.read_columns(tmp / "rels.opl", ["r", "t", "m"])
         if rels is not None:
             rid = pc.cast(pc.utf8_slice_codeunits(rels.column("r"), 1), pa.int64()).to_numpy()
-            multi = pc.match_substring_regex(rels.column("t"), osm.AREA_RELATION).to_numpy(zero_copy_only=False)
-            rel_of, mtype, mref = osm.opl_members(rels.column("m"))
+            multi = pc.match_substring_regex(rels.column("t"), opl.AREA_RELATION).to_numpy(zero_copy_only=False)
+            rel_of, mtype, mref = opl.members(rels.column("m"))
             hit = ((mtype == "n") & np.isin(mref, node_set)) | ((mtype == "w") & np.isin(mref, way_set))
             keep_rel = np.zeros(len(rid), dtype=bool)
             keep_rel[rel_of[hit]] = True
@@ -96,7 +96,7 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
             filters.append(f)
         writer = osmium.SimpleWriter(str(part))
         try:
-            osmium.apply(osmium.io.Reader(osm.osm_file(path)), *filters, writer)
+            osmium.apply(osmium.io.Reader(opl.osm_file(path)), *filters, writer)
         finally:
             writer.close()
         os.replace(part, out)

@@ -18,7 +18,8 @@ import pandas as pd
 import shapely
 
 from . import errors
-from .osm import FeatureTable, WayTable, check_osm_path, osm_file
+from .opl import osm_file
+from .osm import FeatureTable, WayTable, check_osm_path
 
 __all__ = ["read_highways_loop", "read_features_loop"]
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from accessibility import cache, cli, config, extract, network, osm, osmref, pipeline
+from accessibility import cache, cli, config, extract, network, opl, osm, osmref, pipeline
 
 # --------------------------------------------------------------------------- the reader
 
@@ -187,7 +187,7 @@ def test_opl_sections_are_found_across_read_blocks(tmp_path, text, bounds):
     path = tmp_path / "x.opl"
     path.write_bytes(text)
     for block in (1, 2, 3, 5, 64 << 20):  # a line start split between blocks is still found
-        assert osm._section_starts(path, block=block) == bounds
+        assert opl.section_starts(path, block=block) == bounds
 
 
 @pytest.fixture()
