@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 
 from . import errors, parallel
 
-__all__ = ["osm_file", "write", "parse_ways", "sections", "lines", "read_columns", "members", "coordinate", "tag_dicts", "section_starts", "AREA_RELATION", "NO_LOCATION"]
+__all__ = ["osm_file", "write", "parse_ways", "sections", "lines", "read_columns", "members", "coordinate", "tag_dicts", "section_starts", "OutOfOrderError", "AREA_RELATION", "NO_LOCATION"]
 
 
 def osm_file(path: Path) -> osmium.io.File:
@@ -95,14 +95,6 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
     if source.size() == source.tell():  # no highway at all
         z = np.zeros(0, np.int64)
         return z, tags, z, z, np.zeros(0), np.zeros(0)
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(column_names=["w", "t", "n"], block_size=_BLOCK_BYTES),
-        parse_options=pacsv.ParseOptions(delimiter=" ", **_NO_QUOTES),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in "wtn"}, strings_can_be_null=False, quoted_strings_can_be_null=False
-        ),
-    )
 
     def node_fields(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Counts per way and ref/lon/lat of a block's node fields (pyarrow only: runs off the GIL)."""
@@ -135,8 +127,23 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
         lons.append(lon)
         lats.append(lat)
 
+    def batches():
+        try:
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(column_names=["w", "t", "n"], block_size=_BLOCK_BYTES),
+                parse_options=pacsv.ParseOptions(delimiter=" ", **_NO_QUOTES),
+                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in "wtn"}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+            for batch in reader:
+                if batch.num_rows and not pc.all(pc.starts_with(batch.column("w"), "w")).as_py():
+                    raise OutOfOrderError(f"{opl}: a line that is no way among the way lines")
+                yield batch
+        except pa.ArrowInvalid as exc:  # a node line has four fields
+            raise OutOfOrderError(f"{opl}: a line that is no way among the way lines ({exc})") from exc
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="accessibility-opl") as pool:
-        for batch in reader:
+        for batch in batches():
             if batch.num_rows == 0:
                 continue
             pending.append(pool.submit(node_fields, batch.column("n")))
@@ -215,58 +222,77 @@ NO_LOCATION = re.compile(r"xy(?=,|$)")  # a node reference without location, in 
 AREA_RELATION = r"(^T|,)type=(multipolygon|boundary)(,|$)"  # OPL tags of relations libosmium assembles
 
 
-def sections(opl: Path) -> tuple[bytes, pa.NativeFile, bytes]:
+class OutOfOrderError(errors.OSMDataError):
+    """OPL lines are not in file order (all nodes, then ways, then relations); split them line by line."""
+
+
+def sections(opl: Path, *, by_line: bool = False) -> tuple[bytes, pa.NativeFile, bytes]:
     """Split an OPL file into its node lines, a stream of its way lines, and its relation lines.
 
     libosmium writes objects in the order it reads them, and OSM files hold
     all nodes, then all ways, then all relations (OPL escapes newlines, so a
-    section starts at the first line beginning with its letter). The file is
-    read once in large blocks; the node and relation lines (a few percent of
-    it) are returned as bytes and the file is cut after its last way, so the
-    way lines stream to the parser without a copy of the whole text. A file
-    out of that order (some hand-edited .osm exports) is split line by line.
+    section starts at the first line beginning with its letter). Only the
+    head and the tail of the file are read to find where the ways begin and
+    end; the node and relation lines (a few percent of the file) are returned
+    as bytes, and the file is cut after its last way, so the way lines stream
+    to the parser (:func:`parse_ways`) without a copy of the whole text.
+
+    Lines out of that order (some hand-edited .osm exports) raise
+    :class:`OutOfOrderError` here or in :func:`parse_ways`; ``by_line=True``
+    then sorts the lines of a freshly written file by their letter instead.
     """
-    bounds = section_starts(opl)
-    if bounds is None:
-        lines = opl.read_bytes().splitlines(keepends=True)
-        node_text, way_text, relation_text = (b"".join(line for line in lines if line[:1] == letter) for letter in (b"n", b"w", b"r"))
-        del lines
+    if by_line:
+        text = opl.read_bytes().splitlines(keepends=True)
+        node_text, way_text, relation_text = (b"".join(line for line in text if line[:1] == letter) for letter in (b"n", b"w", b"r"))
+        del text
         opl.write_bytes(way_text)
         ways, relations = 0, len(way_text)
         del way_text
     else:
-        ways, relations = bounds
+        ways, relations = section_starts(opl)
         with open(opl, "rb") as f:
             node_text = f.read(ways)
             f.seek(relations)
             relation_text = f.read()
+        for text, letter in ((node_text, b"n"), (relation_text, b"r")):
+            if text.count(b"\n") != (b"\n" + text).count(b"\n" + letter):
+                raise OutOfOrderError(f"{opl}: a line not starting with {letter.decode()!r} among the {letter.decode()!r} lines")
         os.truncate(opl, relations)
     stream = pa.OSFile(str(opl))
     stream.seek(ways)
     return node_text, stream, relation_text
 
 
-def section_starts(opl: Path, block: int = 64 << 20) -> tuple[int, int] | None:
-    """Offsets of the first way and the first relation line, or ``None`` if the lines are out of order."""
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
+def section_starts(opl: Path, *, block: int = 1 << 20) -> tuple[int, int]:
+    """Offsets of the first way line and of the first relation line, assuming file order.
+
+    The first line that is no node starts the ways; the line after the last
+    line that is no relation starts the relations. Reads the file's head and
+    tail only, ``block`` bytes at a time.
+    """
+    size = opl.stat().st_size
     with open(opl, "rb") as f:
-        offset, before = 0, b"\n"
-        while chunk := f.read(block):
-            text = before + chunk  # text[0] is the byte before the chunk: a hit at i starts a line at offset + i
-            for letter in b"nwr":
-                hit = text.find(bytes((10, letter)))
-                if hit >= 0:
-                    first.setdefault(letter, offset + hit)
-                    last[letter] = offset + text.rfind(bytes((10, letter)))
-            offset += len(chunk)
-            before = chunk[-1:]
-    n, w, r = b"nwr"
-    relations = first.get(r, offset)
-    ways = first.get(w, relations)
-    if last.get(n, -1) > ways or last.get(w, -1) > relations:
-        return None
-    return ways, relations
+        ways = _line_start(f, size, b"wr", start=0, block=block)
+        last = _line_start(f, size, b"nw", start=size, block=block, backwards=True)
+        relations = 0 if last < 0 else _line_start(f, size, b"r", start=last, block=block)
+    ways = size if ways < 0 else ways
+    relations = size if relations < 0 else relations
+    return min(ways, relations), relations
+
+
+def _line_start(f, size: int, letters: bytes, *, start: int, block: int, backwards: bool = False) -> int:
+    """Offset of the first line at or after ``start`` (or the last one before it) beginning with any of ``letters``; -1 if none."""
+    patterns = [b"\n" + bytes((c,)) for c in letters]
+    lo, hi = (start, min(start + block, size)) if not backwards else (max(start - block, 0), start)
+    while lo < hi:
+        # text[0] is the byte before the block (a newline before the file): a hit at i starts a line at lo + i
+        f.seek(max(lo - 1, 0))
+        text = (b"" if lo else b"\n") + f.read(hi - lo + (1 if lo else 0))
+        hits = [h for h in ((text.rfind(p) if backwards else text.find(p)) for p in patterns) if h >= 0]
+        if hits:
+            return lo + (max(hits) if backwards else min(hits))
+        lo, hi = (hi, min(hi + block, size)) if not backwards else (max(lo - block, 0), lo)
+    return -1
 
 
 def lines(text: bytes) -> pa.Array:

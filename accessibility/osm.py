@@ -248,32 +248,14 @@ def read_osm_deferred(
     way_keys = (("highway",) if highways else ()) + tuple(k for k in keys if not (highways and k == "highway"))
     if not way_keys:
         return None, lambda: FeatureTable(frame=_feature_frame([], []))
-    tag_cache: dict[str, dict[str, str]] = {}
-    nodes = areas = None
-    with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
-        tmp = Path(tmp)
-        index = osmium.index.create_map("flex_mem")
+    try:
         try:
-            # one pass over the file: tagged nodes, keyed ways (with their node locations) and
-            # tagged relations, written in that order (the file's own) as one OPL file
-            if keys:
-                tagged = osmium.filter.KeyFilter(*keys)
-                tagged.enable_for(osmium.osm.NODE | osmium.osm.RELATION)
-                entities, select = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, [tagged]
-            else:
-                entities, select = osmium.osm.NODE | osmium.osm.WAY, [osmium.filter.EntityFilter(osmium.osm.WAY)]
-            keyed_way = osmium.filter.KeyFilter(*way_keys)
-            keyed_way.enable_for(osmium.osm.WAY)
-            opl.write(path, tmp / "tagged.opl", entities, *select, keyed_way, locations=index)
-            node_text, way_lines, relation_text = opl.sections(tmp / "tagged.opl")
-            if keys:
-                nodes, relations = _tagged_nodes_and_relations(node_text, relation_text, tag_cache)
-                areas = _relation_areas(path, relations, index, tmp)
-            del index, node_text, relation_text  # every node location of the file: freed before the ways are parsed
-            with way_lines:
-                parsed = opl.parse_ways(way_lines)
-        except RuntimeError as exc:
-            raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
+            nodes, areas, parsed = _one_pass(path, keys, way_keys)
+        except opl.OutOfOrderError as exc:
+            log.info("%s: objects are not in file order (%s); reading it again, splitting the lines by type", path, exc)
+            nodes, areas, parsed = _one_pass(path, keys, way_keys, by_line=True)
+    except RuntimeError as exc:
+        raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
     street_table = None
     if highways:
         is_street = np.fromiter(("highway" in t for t in parsed[1]), dtype=bool, count=len(parsed[1]))
@@ -303,6 +285,34 @@ def read_osm_deferred(
         return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts), footprints=plain)
 
     return street_table, build
+
+
+def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...], *, by_line: bool = False) -> tuple[dict | None, dict | None, tuple]:
+    """One libosmium pass: the tagged nodes, relation areas and parsed keyed ways (see :func:`read_osm_deferred`)."""
+    tag_cache: dict[str, dict[str, str]] = {}
+    nodes = areas = None
+    with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
+        tmp = Path(tmp)
+        index = osmium.index.create_map("flex_mem")
+        # tagged nodes, keyed ways (with their node locations) and tagged relations,
+        # written in the order read (the file's: nodes, ways, relations) as one OPL file
+        if keys:
+            tagged = osmium.filter.KeyFilter(*keys)
+            tagged.enable_for(osmium.osm.NODE | osmium.osm.RELATION)
+            entities, select = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, [tagged]
+        else:
+            entities, select = osmium.osm.NODE | osmium.osm.WAY, [osmium.filter.EntityFilter(osmium.osm.WAY)]
+        keyed_way = osmium.filter.KeyFilter(*way_keys)
+        keyed_way.enable_for(osmium.osm.WAY)
+        opl.write(path, tmp / "tagged.opl", entities, *select, keyed_way, locations=index)
+        node_text, way_lines, relation_text = opl.sections(tmp / "tagged.opl", by_line=by_line)
+        with way_lines:
+            if keys:
+                nodes, relations = _tagged_nodes_and_relations(node_text, relation_text, tag_cache)
+                areas = _relation_areas(path, relations, index, tmp)
+            del index, node_text, relation_text  # every node location of the file: freed before the ways are parsed
+            parsed = opl.parse_ways(way_lines)
+    return nodes, areas, parsed
 
 
 def _ways_subset(parsed: tuple, keep: np.ndarray) -> tuple:

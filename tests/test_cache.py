@@ -146,7 +146,7 @@ def test_bulk_feature_reader_awkward_cases(tmp_path, caplog):
     assert _assert_features_match_reference(f, osmref.read_features_loop(path, ("amenity", "leisure", "building", "landuse")).frame)["osm_id"].tolist() == [3]
 
 
-def test_feature_reader_accepts_objects_out_of_file_order(tmp_path):
+def test_feature_reader_accepts_objects_out_of_file_order(tmp_path, caplog):
     """Tagged nodes after the ways and a relation before them (hand-edited exports) read as in a sorted file."""
     lines = _FEATURE_OSM.splitlines(keepends=True)
     tagged_nodes = [line for line in lines if '<node id="9"' in line or '<node id="10"' in line]
@@ -161,8 +161,13 @@ def test_feature_reader_accepts_objects_out_of_file_order(tmp_path):
     ordered.write_text(_FEATURE_OSM.replace("</osm>", '  <relation id="5" version="1"><member type="way" ref="2" role="outer"/>'
                                              '<tag k="type" v="multipolygon"/><tag k="leisure" v="garden"/></relation>\n</osm>'), encoding="utf-8")
     keys = ("amenity", "leisure", "building", "landuse", "shop")
-    ways, got = osm.read_osm(shuffled, keys)
-    ways_sorted, want = osm.read_osm(ordered, keys)
+    with caplog.at_level("INFO", logger="accessibility.osm"):
+        ways, got = osm.read_osm(shuffled, keys)
+    assert "not in file order" in caplog.text  # read again, lines split by type
+    caplog.clear()
+    with caplog.at_level("INFO", logger="accessibility.osm"):
+        ways_sorted, want = osm.read_osm(ordered, keys)
+    assert "not in file order" not in caplog.text
     assert_way_tables_equal(ways, ways_sorted)
     key = ["osm_type", "osm_id"]
     a, b = got.frame.sort_values(key, ignore_index=True), want.frame.sort_values(key, ignore_index=True)
@@ -178,16 +183,43 @@ def test_feature_reader_accepts_objects_out_of_file_order(tmp_path):
         (b"w1 T N\nr1 T M\n", (0, 7)),
         (b"n1 T x1 y1\nr1 T M\n", (11, 11)),
         (b"n1 T x1 y1\n", (11, 11)),
+        (b"r1 T M\nr2 T M\n", (0, 0)),
         (b"", (0, 0)),
-        (b"n1 T x1 y1\nw1 T N\nn2 T x1 y1\n", None),
-        (b"w1 T N\nr1 T M\nw2 T N\n", None),
     ],
 )
 def test_opl_sections_are_found_across_read_blocks(tmp_path, text, bounds):
     path = tmp_path / "x.opl"
     path.write_bytes(text)
-    for block in (1, 2, 3, 5, 64 << 20):  # a line start split between blocks is still found
+    for block in (1, 2, 3, 5, 1 << 20):  # a line start split between blocks is still found
         assert opl.section_starts(path, block=block) == bounds
+    nodes, ways, relations = opl.sections(path)
+    with ways:
+        assert (nodes, relations) == (text[: bounds[0]], text[bounds[1] :])
+        assert len(opl.parse_ways(ways)[0]) == text.count(b"w")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"n1 T x1 y1\nw1 T N\nn2 T x1 y1\n",  # a node after the ways
+        b"w1 T N\nr1 T M\nw2 T N\n",  # a relation between ways
+        b"r1 T M\nn1 T x1 y1\nw1 T N\n",  # a relation first
+        b"n1 T x1 y1\nr1 T M\nn2 T x1 y1\n",
+    ],
+)
+def test_opl_lines_out_of_order_are_detected_and_split_by_line(tmp_path, text):
+    path = tmp_path / "x.opl"
+    path.write_bytes(text)
+    with pytest.raises(opl.OutOfOrderError):
+        nodes, ways, relations = opl.sections(path)
+        with ways:
+            opl.parse_ways(ways)
+    path.write_bytes(text)
+    nodes, ways, relations = opl.sections(path, by_line=True)
+    lines = text.splitlines(keepends=True)
+    assert nodes == b"".join(x for x in lines if x.startswith(b"n")) and relations == b"".join(x for x in lines if x.startswith(b"r"))
+    with ways:
+        assert len(opl.parse_ways(ways)[0]) == text.count(b"w")
 
 
 @pytest.fixture()
