@@ -21,6 +21,8 @@ import shapely
 import h3ronpy
 from h3ronpy import ContainmentMode, vector
 
+from . import parallel
+
 __all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "cell_centres", "hexagons", "cell_str"]
 
 DEFAULT_RESOLUTION = 9
@@ -74,8 +76,12 @@ def cell_str(cells: np.ndarray) -> np.ndarray:
 def hexagons(cells: np.ndarray) -> gpd.GeoDataFrame:
     """Polygons of cells, with ``h3`` id string and ``area_km2``."""
     cells = np.asarray(cells, dtype=np.uint64)
-    wkb = vector.cells_to_wkb_polygons(cells)
-    geoms = shapely.from_wkb(np.asarray(wkb.to_numpy(), dtype=object))
+
+    def polygons(part: np.ndarray) -> np.ndarray:
+        return shapely.from_wkb(np.asarray(vector.cells_to_wkb_polygons(part).to_numpy(), dtype=object))
+
+    # h3ronpy and shapely release the GIL here: one chunk per core
+    geoms = np.concatenate(parallel.map_chunks(polygons, cells)) if len(cells) else np.array([], dtype=object)
     frame = gpd.GeoDataFrame({"h3": cell_str(cells)}, geometry=geoms, crs="EPSG:4326")
     frame["area_km2"] = np.asarray(h3ronpy.cells_area_km2(cells), dtype=np.float64)
     return frame

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -208,7 +210,7 @@ def run(
     """
     # new cache entries are written by a background thread while the run goes on; the
     # run waits for them before it writes its outputs, returns or raises
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer, _frozen_heap() as freeze_heap:
         options = options or RunOptions()
         facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
         stages = _Stages(progress)
@@ -234,6 +236,9 @@ def run(
         # buildings read only for the estimate are footprints (area and centre), not polygons
         plain = ("building",) if need_estimate and "building" not in facilities.rule_keys(services) else ()
         nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=cache_dir, writer=cache_writer)
+        # millions of tag dicts live until the population stage: keep the cyclic garbage
+        # collector from walking them again at every full collection (~0.6 s of a province run)
+        freeze_heap()
         walk = nets["walk"]
         for m, net in nets.items():
             i = net.info
@@ -462,6 +467,21 @@ def run(
 
             outputs.write_manifest(result, out)
         return result
+
+
+@contextlib.contextmanager
+def _frozen_heap():
+    """Yields ``freeze()``: moves the objects alive then out of the cyclic collector's reach until the block ends.
+
+    A process that froze objects itself (``gc.freeze`` before forking
+    workers) is left as it is.
+    """
+    ours = gc.get_freeze_count() == 0
+    try:
+        yield gc.freeze if ours else (lambda: None)
+    finally:
+        if ours:
+            gc.unfreeze()
 
 
 def _id_column(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical | np.ndarray:

@@ -655,3 +655,20 @@ def test_cli_runs_as_a_program(tmp_path):
     assert exe is not None, "the `accessibility` console script is not installed (pip install -e .)"
     bad = subprocess.run([exe, "run", "--osm", str(tmp_path / "nope.osm.pbf"), "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "nope.osm.pbf" in bad.stderr
+
+
+def test_run_leaves_the_garbage_collector_as_it_found_it(hangzhou_pbf, monkeypatch):
+    import gc
+
+    frozen, unfrozen, real_freeze, real_unfreeze = [], [], gc.freeze, gc.unfreeze
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1) or real_freeze())
+    monkeypatch.setattr(gc, "unfreeze", lambda: unfrozen.append(1) or real_unfreeze())
+    pipeline.run(hangzhou_pbf, cache_dir=False)
+    assert len(frozen) == len(unfrozen) == 1 and gc.get_freeze_count() == 0  # frozen during the run, released after it
+    # a process that froze its own objects (before forking workers) keeps them frozen, untouched
+    real_freeze()
+    try:
+        pipeline.run(hangzhou_pbf, cache_dir=False)
+        assert len(frozen) == len(unfrozen) == 1 and gc.get_freeze_count() > 0
+    finally:
+        real_unfreeze()
