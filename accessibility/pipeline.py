@@ -210,7 +210,11 @@ def run(
     """
     # new cache entries are written by a background thread while the run goes on; the
     # run waits for them before it writes its outputs, returns or raises
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer, _frozen_heap() as freeze_heap:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-index") as index_builder,
+        _frozen_heap() as freeze_heap,
+    ):
         options = options or RunOptions()
         facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
         stages = _Stages(progress)
@@ -239,6 +243,9 @@ def run(
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         freeze_heap()
+        # the edge indexes (projected street geometries in an STRtree) are built while the
+        # facilities and the population are read: projecting releases the GIL
+        index_futures = {m: index_builder.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
         walk = nets["walk"]
         for m, net in nets.items():
             i = net.info
@@ -301,7 +308,7 @@ def run(
         stages.start("snapping")
         states: dict[str, ModeState] = {}
         for m, net in nets.items():
-            index = snapping.EdgeIndex(net)
+            index = index_futures.pop(m).result()
             snapped_fac, access = facilities.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
             if m == "walk":
                 fac = snapped_fac
