@@ -330,6 +330,12 @@ def load_or_read(
     need_features = keys is not None and features is None
     if todo or need_features:
         ways, build_features = osm.read_osm_deferred(osm_path, keys if need_features else (), highways=bool(todo), footprint_keys=footprint_keys)
+        # features as footprints are compact: built first, their raw coordinates are freed before
+        # the networks are built; polygons (~1 GB for a province's buildings) are built after
+        features_first = need_features and bool(footprint_keys)
+        if features_first:
+            features = build_features()
+            parallel.release_free_memory()
         for recipe, key, parts in todo:
             net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
             if cache is None:
@@ -340,7 +346,8 @@ def load_or_read(
         del ways  # the networks are built: free the street ways before the footprints are
         parallel.release_free_memory()
         if need_features:
-            features = build_features()
+            if not features_first:
+                features = build_features()
             if feature_entry is not None:
                 _submit(writer, _store_features, features, feature_entry, osm_path, cache)
     return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}, features
