@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the cache folder.
 CACHE_ENV = "ACCESSIBILITY_CACHE"
 #: Bumped when the on-disk layout changes.
-FORMAT_VERSION = 3  # 2: feature tags in one tags.json; 3: plain building footprints as numbers
+FORMAT_VERSION = 4  # 2: feature tags in one tags.json; 3: plain building footprints as numbers; 4: distinct tag sets
 
 _EDGE_COLUMNS = ("u", "v", "length_m", "forward", "backward", "highway", "name", "osm_way_id", "speed_m_s")
 _CODE_FILES = ("osm.py", "network.py", "cache.py")
@@ -161,7 +161,7 @@ def _read_entry(folder: Path, recipe: config.ModeRecipe) -> network_mod.Network:
     n_edges = et.num_rows
     if len(offsets) != n_edges + 1 or offsets[-1] != len(coords):
         raise ValueError("edge geometry arrays do not match the edge table")
-    geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(n_edges), np.diff(offsets)))
+    geoms = parallel.build_geometries("line", coords, np.diff(offsets))
     data = {}
     for c in _EDGE_COLUMNS:
         col = et.column(c)
@@ -390,9 +390,9 @@ def load_or_read_features(
 
     Reading every building of a province is the slowest step of a cold run;
     the cached table (``features.parquet``: osm_type, osm_id, WKB geometry;
-    ``tags.json``: the tags of every row as one JSON array;
     ``footprints.parquet``: osm_id, lon, lat, area_m2 of the plain building
-    footprints, whose tags follow the features' in ``tags.json``) loads faster.
+    footprints; ``tags.json``: the distinct tag sets as one JSON array, which
+    rows point to by their ``tag_set`` column) loads faster.
     """
     _, features = load_or_read(osm_path, (), keys, footprint_keys=footprint_keys, cache_dir=cache_dir)
     return features
@@ -420,9 +420,9 @@ def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | N
         t = pq.read_table(target)
         fp = pq.read_table(folder / "footprints.parquet")
         # one JSON document for all rows: ~5x faster than a json call per row
-        tags = json.loads((folder / "tags.json").read_text(encoding="utf-8"))
-        if len(tags) != t.num_rows + fp.num_rows:
-            raise ValueError(f"tags.json has {len(tags)} rows, the tables {t.num_rows} + {fp.num_rows}")
+        distinct = json.loads((folder / "tags.json").read_text(encoding="utf-8"))
+        # rows with the same tags share one dict, as when read from the file
+        tags = list(map(distinct.__getitem__, np.concatenate([t.column("tag_set").to_numpy(), fp.column("tag_set").to_numpy()]).tolist()))
         frame = pd.DataFrame(
             {
                 "osm_type": t.column("osm_type").to_numpy(zero_copy_only=False),
@@ -442,9 +442,25 @@ def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | N
     return osm.FeatureTable(frame=frame, footprints=plain)
 
 
+def _distinct_tags(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[int]]:
+    """The distinct tag dicts (by identity: the reader shares one dict between rows with the same tags) and each row's position among them."""
+    distinct: list[dict[str, str]] = []
+    position: dict[int, int] = {}
+    tag_set = []
+    for t in tags:
+        i = position.get(id(t))
+        if i is None:
+            i = position[id(t)] = len(distinct)
+            distinct.append(t)
+        tag_set.append(i)
+    return distinct, tag_set
+
+
 def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Path, cache: NetworkCache) -> None:
     """Write the entry into a temporary folder, then rename it into place; a write failure only warns."""
     f = table.frame
+    plain = table.footprints
+    distinct, tag_set = _distinct_tags(f["tags"].tolist() + plain.tags)
     folder = entry.folder
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -458,16 +474,16 @@ def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Pat
                         "osm_type": pa.array(f["osm_type"].to_numpy().astype(str)) if len(f) else pa.array([], pa.string()),
                         "osm_id": pa.array(f["osm_id"].to_numpy(np.int64)),
                         "wkb": pa.array(shapely.to_wkb(f["geometry"].to_numpy()) if len(f) else [], pa.binary()),
+                        "tag_set": pa.array(tag_set[: len(f)], pa.int32()),
                     }
                 ),
                 part / "features.parquet",
             )
-            plain = table.footprints
             pq.write_table(
-                pa.table({"osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
+                pa.table({"tag_set": pa.array(tag_set[len(f) :], pa.int32()), "osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
                 part / "footprints.parquet",
             )
-            (part / "tags.json").write_text(json.dumps(f["tags"].tolist() + plain.tags, ensure_ascii=False), encoding="utf-8")
+            (part / "tags.json").write_text(json.dumps(distinct, ensure_ascii=False), encoding="utf-8")
             meta = {"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f), "footprints": len(plain)}
             (part / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             try:

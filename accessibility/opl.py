@@ -55,17 +55,28 @@ def _opl_tags(field: str) -> dict[str, str]:
     return out
 
 
-def tag_dicts(fields: list[str], cache: dict[str, dict[str, str]]) -> list[dict[str, str]]:
-    """OPL tag fields (``T`` + ``k=v,...``) -> one fresh dict each, decoding each distinct field once."""
-    out = []
-    for field in fields:
+def tag_dicts(fields: pa.Array | pa.ChunkedArray, cache: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """OPL tag fields (``T`` + ``k=v,...``) -> one dict per row.
+
+    Rows with the same field share one dict (a province's million buildings
+    carry a few thousand distinct tag sets): pyarrow finds the distinct
+    fields, each is decoded once (``cache`` carries them across blocks), and
+    the rows only point to them. Treat the dicts as read-only.
+    """
+    if isinstance(fields, pa.ChunkedArray):
+        fields = fields.combine_chunks()
+    if len(fields) == 0:
+        return []
+    encoded = pc.dictionary_encode(fields)
+    distinct = []
+    for field in encoded.dictionary.to_pylist():
         t = cache.get(field)
         if t is None:
             t = _opl_tags(field[1:])
-            if len(cache) < 200_000:  # most buildings share a handful of tag sets
+            if len(cache) < 200_000:
                 cache[field] = t
-        out.append(dict(t))
-    return out
+        distinct.append(t)
+    return list(map(distinct.__getitem__, encoded.indices.to_numpy(zero_copy_only=False).tolist()))
 
 
 def _string_buffer(arr: pa.Array) -> pa.Buffer:
@@ -149,7 +160,7 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
             pending.append(pool.submit(node_fields, batch.column("n")))
             way_ids.append(pc.cast(pc.utf8_slice_codeunits(batch.column("w"), 1), pa.int64()).to_numpy())
             if with_tags:
-                tags += tag_dicts(batch.column("t").to_pylist(), tag_cache)
+                tags += tag_dicts(batch.column("t"), tag_cache)
             while len(pending) > 2 * workers:  # a few 16 MB blocks of text in flight, not the whole file
                 collect()
         while pending:

@@ -240,8 +240,10 @@ def read_osm_deferred(
     """:func:`read_osm`, with the features assembled only when the returned function is called.
 
     Until then only their raw coordinate arrays are held, so a caller can
-    build the street networks first and keep the peak memory of a cold run
-    low (the footprints of a province's buildings take ~1 GB).
+    choose the order that keeps the peak memory of a cold run low: building
+    polygons of a province take ~1 GB (build the street networks first),
+    footprints without polygons (``footprint_keys``) far less than their raw
+    coordinates (assemble the features first).
     """
     path = check_osm_path(path)
     keys = tuple(dict.fromkeys(keys))
@@ -342,7 +344,7 @@ def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cach
         node_id = pc.cast(pc.utf8_slice_codeunits(pc.list_element(parts, 0), 1), pa.int64()).to_numpy()
         lon, lat = opl.coordinate(pc.list_element(parts, 2)), opl.coordinate(pc.list_element(parts, 3))
         ok = ~(np.isnan(lon) | np.isnan(lat))
-        tags = opl.tag_dicts(pc.list_element(parts, 1).to_pylist(), tag_cache)
+        tags = opl.tag_dicts(pc.list_element(parts, 1), tag_cache)
         nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist()) if k], geometry=shapely.points(lon[ok], lat[ok]))
     return nodes, opl.lines(relation_text)
 

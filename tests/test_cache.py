@@ -427,6 +427,8 @@ def test_feature_cache_equals_fresh_read(hangzhou_pbf, tmp_path):
         np.testing.assert_array_equal(got["osm_type"].to_numpy(), fresh["osm_type"].to_numpy())
         np.testing.assert_array_equal(got["osm_id"].to_numpy(), fresh["osm_id"].to_numpy())
         assert list(got["tags"]) == list(fresh["tags"])
+        # rows with the same tags share one dict, read from the file or from the cache
+        assert len({id(t) for t in got["tags"]}) == len({id(t) for t in fresh["tags"]}) < len(fresh) / 2
         assert shapely.equals_exact(got["geometry"].to_numpy(), fresh["geometry"].to_numpy(), tolerance=0).all()
     entries = list(tmp_path.glob("*/features-*"))
     assert len(entries) == 1 and (entries[0] / "features.parquet").is_file()
