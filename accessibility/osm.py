@@ -8,9 +8,9 @@ Python: a province has tens of millions of nodes and millions of buildings.
 libosmium writes the wanted objects, ways with the locations on their node
 references, as OPL text into a temporary file; pyarrow turns that text into
 arrays in bulk (on all cores; :mod:`accessibility.opl`) and shapely builds
-points, lines and polygons from coordinate arrays, or
-:mod:`accessibility.footprints` plain buildings' areas and centres. :func:`read_osm` reads the streets
-(:func:`read_highways`) and the tagged features (:func:`read_features`:
+points, lines and polygons from coordinate arrays (plain buildings become
+areas and centres instead: :mod:`accessibility.footprints`). :func:`read_osm`
+reads the streets (:func:`read_highways`) and the tagged features (:func:`read_features`:
 facilities, buildings) in one pass over the file. Only multipolygon
 relations go through libosmium's area assembler, from a small file of their
 member ways. The time grows linearly with the file (README, "Province
@@ -91,8 +91,9 @@ def read_highways(path: str | Path) -> WayTable:
     :func:`read_osm` without features: libosmium does all the per-node work
     in C++ and writes the highway ways, with the locations on their node
     references, as OPL text; pyarrow parses it in bulk (see
-    :func:`accessibility.opl.parse_ways`), so the only Python step left is one tag dict per
-    way and the time grows linearly with the file (README, "Province scale").
+    :func:`accessibility.opl.parse_ways`), so the only Python step left is
+    one tag dict per distinct tag set, and the time grows linearly with the
+    file (README, "Province scale").
 
     The result equals :func:`accessibility.osmref.read_highways_loop` (the per-node pyosmium
     reference reader), including ways split where a node has no location.
