@@ -38,8 +38,11 @@ Cases
    hierarchies) and the OSMnx-tutorial approach, one ``nx.ego_graph(G, node,
    radius, distance="length")`` per facility (timed on a sample, extrapolated
    to all facilities).
-4. End to end with ``pipeline.run`` (parse -> goal verdicts, estimated
-   population, no output folder): cold (no cache) and warm (cached network).
+4. End to end with ``pipeline.run`` (parse -> goal verdicts, no output
+   folder): cold (no cache) and warm (cached network and features), with the
+   population estimated from every building, and (tiled file) with the same
+   residents given as a WorldPop-style 3 arc-second GeoTIFF
+   (:func:`population_raster`), the input a province run normally has.
 """
 
 from __future__ import annotations
@@ -501,8 +504,8 @@ def run_case(case: str, osm_path: Path, *, engine: str = "ours", cache: str = "o
         log(f"{case}/{engine} on {osm_path.name}: {killed}")
         return {"error": killed}
     for line in stdout.splitlines()[::-1]:
-        if line.startswith(RESULT_TAG):
-            res = json.loads(line[len(RESULT_TAG) :])
+        if RESULT_TAG in line:  # pandana's progress counter ends without a newline before it
+            res = json.loads(line.split(RESULT_TAG, 1)[1])
             res["child_wall_s"] = wall
             log(f"{case}/{engine} on {osm_path.name}: {res.get('total_s', 0):.2f} s, peak {res.get('peak_mb', 0):,.0f} MB")
             return res
