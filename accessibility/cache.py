@@ -442,25 +442,11 @@ def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | N
     return osm.FeatureTable(frame=frame, footprints=plain)
 
 
-def _distinct_tags(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[int]]:
-    """The distinct tag dicts (by identity: the reader shares one dict between rows with the same tags) and each row's position among them."""
-    distinct: list[dict[str, str]] = []
-    position: dict[int, int] = {}
-    tag_set = []
-    for t in tags:
-        i = position.get(id(t))
-        if i is None:
-            i = position[id(t)] = len(distinct)
-            distinct.append(t)
-        tag_set.append(i)
-    return distinct, tag_set
-
-
 def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Path, cache: NetworkCache) -> None:
     """Write the entry into a temporary folder, then rename it into place; a write failure only warns."""
     f = table.frame
     plain = table.footprints
-    distinct, tag_set = _distinct_tags(f["tags"].tolist() + plain.tags)
+    distinct, tag_set = osm.distinct_tags(f["tags"].tolist() + plain.tags)
     folder = entry.folder
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -474,13 +460,13 @@ def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Pat
                         "osm_type": pa.array(f["osm_type"].to_numpy().astype(str)) if len(f) else pa.array([], pa.string()),
                         "osm_id": pa.array(f["osm_id"].to_numpy(np.int64)),
                         "wkb": pa.array(shapely.to_wkb(f["geometry"].to_numpy()) if len(f) else [], pa.binary()),
-                        "tag_set": pa.array(tag_set[: len(f)], pa.int32()),
+                        "tag_set": pa.array(tag_set[: len(f)].astype(np.int32)),
                     }
                 ),
                 part / "features.parquet",
             )
             pq.write_table(
-                pa.table({"tag_set": pa.array(tag_set[len(f) :], pa.int32()), "osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
+                pa.table({"tag_set": pa.array(tag_set[len(f) :].astype(np.int32)), "osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
                 part / "footprints.parquet",
             )
             (part / "tags.json").write_text(json.dumps(distinct, ensure_ascii=False), encoding="utf-8")

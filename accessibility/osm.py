@@ -37,7 +37,7 @@ import shapely
 from . import errors, opl, parallel
 from . import footprints as footprints_mod
 
-__all__ = ["WayTable", "FeatureTable", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "OSM_SUFFIXES"]
+__all__ = ["WayTable", "FeatureTable", "distinct_tags", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "OSM_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,20 @@ class WayTable:
 
     def __len__(self) -> int:
         return len(self.way_id)
+
+
+def distinct_tags(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], np.ndarray]:
+    """The distinct tag dicts of rows and each row's position among them.
+
+    The readers give rows with the same tags one shared dict
+    (:func:`accessibility.opl.tag_dicts`), so dicts are told apart by
+    identity: a per-row rule can be decided once per distinct dict.
+    """
+    position: dict[int, int] = {}
+    # setdefault reads len(position) before inserting: a new dict gets the next number
+    code = np.fromiter((position.setdefault(id(t), len(position)) for t in tags), dtype=np.int64, count=len(tags))
+    # both in order of first appearance
+    return list({id(t): t for t in tags}.values()), code
 
 
 def read_highways(path: str | Path) -> WayTable:

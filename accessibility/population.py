@@ -235,8 +235,9 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     building = np.array([t.get("building", "") for t in tags], dtype=object)
     b_idx = np.flatnonzero(polygonal & (building != "") & (building != "no"))
     # buildings with polygons (multipolygons, buildings also tagged as facilities), then plain footprints
-    b_tags = [tags[i] for i in b_idx.tolist()] + plain.tags
-    b_value = np.concatenate([building[b_idx], np.array([t.get("building", "") for t in plain.tags], dtype=object)])
+    # rows with the same tags share one dict (osm.distinct_tags): the rules below run once per tag set
+    tag_sets, tag_set = osm.distinct_tags([tags[i] for i in b_idx.tolist()] + plain.tags)
+    b_value = np.array([t.get("building", "") for t in tag_sets], dtype=object)[tag_set]
     b_geoms = geoms[b_idx]
     centre = np.concatenate(parallel.map_chunks(shapely.point_on_surface, b_geoms)) if len(b_geoms) else np.array([], dtype=object)
     lon = np.concatenate([shapely.get_x(centre), plain.lon])
@@ -247,7 +248,7 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
         return None
     explicit = pd.Series(b_value, dtype=object).isin(_RESIDENTIAL_BUILDINGS).to_numpy()
     non_res_keys = frozenset(_NON_RESIDENTIAL_KEYS)
-    other_use = np.array([not non_res_keys.isdisjoint(t) for t in b_tags], dtype=bool)
+    other_use = np.array([not non_res_keys.isdisjoint(t) for t in tag_sets], dtype=bool)[tag_set]
     in_non_res = np.zeros(len(b_value), dtype=bool)
     if len(non_res_areas):
         tree = shapely.STRtree(non_res_areas)
@@ -258,7 +259,7 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     if not residential.any():
         return None
     sel = np.flatnonzero(residential)
-    levels = _levels_array([b_tags[i].get("building:levels") for i in sel.tolist()], assumptions.default_levels)
+    levels = _levels_array([t.get("building:levels") for t in tag_sets], assumptions.default_levels)[tag_set[sel]]
     pop = footprint[sel] * levels / assumptions.floor_area_per_person_m2
     note = (
         f"population ESTIMATED from {len(sel)} residential building footprints x levels "
