@@ -163,14 +163,16 @@ def _matches_any(tags: dict[str, str], table: tuple[tuple[str, tuple[str, ...]],
     return False
 
 
-def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per way: usable by the mode, forward allowed, backward allowed."""
+def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.ndarray, ...]:
+    """Per way: usable by the mode, forward allowed, backward allowed, highway class, name."""
     include = set(mode.include_highway)
-    n = len(tags)
+    # ways share tag dicts (osm.distinct_tags): the rules run once per distinct tag set
+    tag_sets, tag_set = osm.distinct_tags(tags)
+    n = len(tag_sets)
     use = np.zeros(n, dtype=bool)
     fw = np.ones(n, dtype=bool)
     bw = np.ones(n, dtype=bool)
-    for i, t in enumerate(tags):
+    for i, t in enumerate(tag_sets):
         if t.get("highway") not in include:
             continue
         if _matches_any(t, mode.exclude_tags) and not _matches_any(t, mode.allow_tags):
@@ -183,7 +185,9 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
             bw[i] = False
         elif ow in _REVERSE:
             fw[i] = False
-    return use, fw, bw
+    highway = np.array([t.get("highway", "") for t in tag_sets], dtype=object)
+    name = np.array([t.get("name", "") for t in tag_sets], dtype=object)
+    return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set]
 
 
 def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk", largest_component: bool = True) -> Network:
@@ -194,7 +198,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     length is the sum of its segments' great-circle lengths.
     """
     recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
-    use, fw_way, bw_way = _way_rules(ways.tags, recipe)
+    use, fw_way, bw_way, way_highway, way_name = _way_rules(ways.tags, recipe)
     if not use.any():
         raise errors.OSMDataError(
             f"{ways.source}: none of its {len(ways)} highway ways is usable for mode '{recipe.id}' "
@@ -236,13 +240,6 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     geoms = parallel.build_geometries("line", coords, np.bincount(pt_edge, minlength=n_edges))
 
     way_idx = wref[start_pos]
-    # per used way, then per edge (an edge count is ~2.5x the ways')
-    used_ways = np.flatnonzero(use)
-    tags = ways.tags
-    way_highway = np.empty(len(ways), dtype=object)
-    way_name = np.empty(len(ways), dtype=object)
-    way_highway[used_ways] = [tags[i].get("highway", "") for i in used_ways.tolist()]
-    way_name[used_ways] = [tags[i].get("name", "") for i in used_ways.tolist()]
     highway, name = way_highway[way_idx], way_name[way_idx]
     speed = np.array([recipe.speed_for(h) for h in highway], dtype=np.float64) if recipe.weight == "time" else np.full(
         n_edges, recipe.speed_m_s

@@ -273,19 +273,25 @@ def read_osm_deferred(
             nodes, areas, parsed = _one_pass(path, keys, way_keys, by_line=True)
     except RuntimeError as exc:
         raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
+    # the ways' tags are a few shared dicts (opl.tag_dicts): each test below runs once per tag set
+    tag_sets, tag_set = distinct_tags(parsed[1])
+
+    def per_way(test) -> np.ndarray:
+        return np.array([test(t) for t in tag_sets], dtype=bool)[tag_set] if len(tag_set) else np.zeros(0, dtype=bool)
+
     street_table = None
     if highways:
-        is_street = np.fromiter(("highway" in t for t in parsed[1]), dtype=bool, count=len(parsed[1]))
+        is_street = per_way(lambda t: "highway" in t)
         street_table = _way_table(path, *(_ways_subset(parsed, is_street) if keys else parsed))
     if not keys:
         return street_table, lambda: FeatureTable(frame=_feature_frame([], []))
     key_set = set(keys)
-    has_key = np.fromiter((not key_set.isdisjoint(t) for t in parsed[1]), dtype=bool, count=len(parsed[1]))
-    if not has_key.all():
-        parsed = _ways_subset(parsed, has_key)
+    has_key = per_way(lambda t: not key_set.isdisjoint(t))
     # ways whose only wanted keys are footprint keys (plain buildings): footprints, not polygons
     other_keys = key_set - set(footprint_keys)
-    footprint_only = np.fromiter((other_keys.isdisjoint(t) for t in parsed[1]), dtype=bool, count=len(parsed[1])) if footprint_keys else None
+    footprint_only = per_way(lambda t: other_keys.isdisjoint(t))[has_key] if footprint_keys else None
+    if not has_key.all():
+        parsed = _ways_subset(parsed, has_key)
     pending = [(*parsed, footprint_only)]
     del parsed
 
