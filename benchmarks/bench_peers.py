@@ -74,7 +74,9 @@ def log(msg: str) -> None:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process plus the largest of its finished child processes
+    (the run's Dijkstra worker): an upper bound of the two together."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 # --------------------------------------------------------------------------- tiling
