@@ -21,8 +21,9 @@ renamed into it, so a crash or a concurrent run never leaves a half-written
 entry that looks complete; an entry that fails to load is rebuilt.
 
 :func:`load_or_read_features` caches :func:`accessibility.osm.read_features`
-the same way (``features-<key>/features.parquet``, keyed by the file's
-content and the tag keys read).
+the same way (``features-<key>/``: ``features.parquet``, ``footprints.parquet``
+and ``tags.json``, keyed by the file's content, the tag keys read and the
+footprint keys).
 
 Where the cache lives (:func:`default_cache_dir`): ``$ACCESSIBILITY_CACHE``
 if set, else ``networks/cache/`` in a source checkout (git-ignored), else
