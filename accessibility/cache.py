@@ -40,7 +40,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -194,20 +194,30 @@ class NetworkCache:
     def store(self, key: str, net: network_mod.Network, parts: dict) -> Path:
         """Write an entry atomically (temporary folder, then rename); returns its folder."""
         folder = self.entry(key)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=folder.parent))
         meta = {"key": key, "parts": parts, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "info": net.info}
-        try:
-            _write_entry(net, tmp / "entry", meta)
-            try:
-                os.rename(tmp / "entry", folder)
-            except OSError:
-                if not (folder / "meta.json").is_file():  # not a concurrent writer's finished entry
-                    shutil.rmtree(folder, ignore_errors=True)
-                    os.rename(tmp / "entry", folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        _write_folder(folder, lambda part: _write_entry(net, part, meta), done="meta.json")
         return folder
+
+
+def _write_folder(folder: Path, write: Callable[[Path], None], *, done: str) -> None:
+    """``write(part)`` fills a new folder beside ``folder``, which is then renamed into place.
+
+    A crash or a concurrent run never leaves a half-written entry that looks
+    complete; if another writer finished first (its ``done`` file exists),
+    its entry is kept.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name[:20]}.", suffix=".tmp", dir=folder.parent))
+    try:
+        write(tmp / "entry")
+        try:
+            os.rename(tmp / "entry", folder)
+        except OSError:
+            if not (folder / done).is_file():  # not a concurrent writer's finished entry
+                shutil.rmtree(folder, ignore_errors=True)
+                os.rename(tmp / "entry", folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_or_build(
@@ -448,38 +458,29 @@ def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Pat
     f = table.frame
     plain = table.footprints
     distinct, tag_set = osm.distinct_tags(f["tags"].tolist() + plain.tags)
-    folder = entry.folder
+
+    def write(part: Path) -> None:
+        part.mkdir()
+        pq.write_table(
+            pa.table(
+                {
+                    "osm_type": pa.array(f["osm_type"].to_numpy().astype(str)) if len(f) else pa.array([], pa.string()),
+                    "osm_id": pa.array(f["osm_id"].to_numpy(np.int64)),
+                    "wkb": pa.array(shapely.to_wkb(f["geometry"].to_numpy()) if len(f) else [], pa.binary()),
+                    "tag_set": pa.array(tag_set[: len(f)].astype(np.int32)),
+                }
+            ),
+            part / "features.parquet",
+        )
+        pq.write_table(
+            pa.table({"tag_set": pa.array(tag_set[len(f) :].astype(np.int32)), "osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
+            part / "footprints.parquet",
+        )
+        (part / "tags.json").write_text(json.dumps(distinct, ensure_ascii=False), encoding="utf-8")
+        meta = {"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f), "footprints": len(plain)}
+        (part / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.key[:20]}.", suffix=".tmp", dir=folder.parent))
-        try:
-            part = tmp / "entry"
-            part.mkdir()
-            pq.write_table(
-                pa.table(
-                    {
-                        "osm_type": pa.array(f["osm_type"].to_numpy().astype(str)) if len(f) else pa.array([], pa.string()),
-                        "osm_id": pa.array(f["osm_id"].to_numpy(np.int64)),
-                        "wkb": pa.array(shapely.to_wkb(f["geometry"].to_numpy()) if len(f) else [], pa.binary()),
-                        "tag_set": pa.array(tag_set[: len(f)].astype(np.int32)),
-                    }
-                ),
-                part / "features.parquet",
-            )
-            pq.write_table(
-                pa.table({"tag_set": pa.array(tag_set[len(f) :].astype(np.int32)), "osm_id": pa.array(plain.osm_id, pa.int64()), "lon": pa.array(plain.lon, pa.float64()), "lat": pa.array(plain.lat, pa.float64()), "area_m2": pa.array(plain.area_m2, pa.float64())}),
-                part / "footprints.parquet",
-            )
-            (part / "tags.json").write_text(json.dumps(distinct, ensure_ascii=False), encoding="utf-8")
-            meta = {"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f), "footprints": len(plain)}
-            (part / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            try:
-                os.rename(part, folder)
-            except OSError:
-                if not (folder / "features.parquet").is_file():
-                    shutil.rmtree(folder, ignore_errors=True)
-                    os.rename(part, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        _write_folder(entry.folder, write, done="features.parquet")
     except OSError as exc:
         log.warning("cannot write the feature cache in %s (%s); continuing without it", cache.directory, exc)
