@@ -40,6 +40,15 @@ _BLOCK_BYTES = 16 << 20
 _NO_QUOTES = dict(quote_char=False, escape_char=False, double_quote=False, newlines_in_values=False)
 
 
+def _text_columns(names: list[str], delimiter: str) -> dict:
+    """pyarrow CSV options reading OPL text as unquoted, non-null string columns ``names``."""
+    return {
+        "read_options": pacsv.ReadOptions(column_names=names, block_size=_BLOCK_BYTES),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter, **_NO_QUOTES),
+        "convert_options": pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+    }
+
+
 def _opl_unescape(text: str) -> str:
     return _OPL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
 
@@ -92,8 +101,13 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
     fields of a block are rewritten in C++ (pyarrow.compute) into CSV rows
     ``ref,lon,lat`` and read by pyarrow's CSV parser, whose float parsing is
     exact (lon/lat equal osmium's ``Location.lon``/``lat``). Only the tags
-    become Python objects, one dict per way (memoised per distinct tag set).
+    become Python objects, one dict per distinct tag set (:func:`tag_dicts`).
+    ``opl`` is a path, or a stream read from where it stands (:func:`sections`).
     """
+    if isinstance(opl, (str, Path)):
+        with pa.OSFile(str(opl)) as stream:
+            return parse_ways(stream, with_tags=with_tags)
+    source = opl
     way_ids: list[np.ndarray] = []
     tags: list[dict[str, str]] = []
     counts: list[np.ndarray] = []
@@ -102,7 +116,6 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
     lats: list[np.ndarray] = []
     tag_cache: dict[str, dict[str, str]] = {}
     node_types = {"r": pa.int64(), "x": pa.float64(), "y": pa.float64()}
-    source = pa.OSFile(str(opl)) if isinstance(opl, (str, Path)) else opl  # a stream is read from where it stands
     if source.size() == source.tell():  # no highway at all
         z = np.zeros(0, np.int64)
         return z, tags, z, z, np.zeros(0), np.zeros(0)
@@ -140,12 +153,7 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
 
     def batches():
         try:
-            reader = pacsv.open_csv(
-                source,
-                read_options=pacsv.ReadOptions(column_names=["w", "t", "n"], block_size=_BLOCK_BYTES),
-                parse_options=pacsv.ParseOptions(delimiter=" ", **_NO_QUOTES),
-                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in "wtn"}, strings_can_be_null=False, quoted_strings_can_be_null=False),
-            )
+            reader = pacsv.open_csv(source, **_text_columns(["w", "t", "n"], " "))
             for batch in reader:
                 if batch.num_rows and not pc.all(pc.starts_with(batch.column("w"), "w")).as_py():
                     raise OutOfOrderError(f"{opl}: a line that is no way among the way lines")
@@ -198,12 +206,7 @@ def write(path: Path, opl: Path, entities, *handlers, locations=False) -> None:
 def read_columns(opl: Path, names: list[str]) -> pa.Table | None:
     if opl.stat().st_size == 0:
         return None
-    return pacsv.read_csv(
-        opl,
-        read_options=pacsv.ReadOptions(column_names=names, block_size=_BLOCK_BYTES),
-        parse_options=pacsv.ParseOptions(delimiter=" ", **_NO_QUOTES),
-        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
+    return pacsv.read_csv(opl, **_text_columns(names, " "))
 
 
 def members(field) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -310,10 +313,5 @@ def lines(text: bytes) -> pa.Array:
     """The lines of OPL text as one string array (OPL escapes tabs, so a line is one field)."""
     if not text:
         return pa.array([], pa.string())
-    return pacsv.read_csv(
-        pa.BufferReader(text),
-        read_options=pacsv.ReadOptions(column_names=["line"], block_size=_BLOCK_BYTES),
-        parse_options=pacsv.ParseOptions(delimiter="\t", **_NO_QUOTES),
-        convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False, quoted_strings_can_be_null=False),
-    ).column("line").combine_chunks()
+    return pacsv.read_csv(pa.BufferReader(text), **_text_columns(["line"], "\t")).column("line").combine_chunks()
 
