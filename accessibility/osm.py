@@ -290,9 +290,10 @@ def read_osm_deferred(
     # ways whose only wanted keys are footprint keys (plain buildings): footprints, not polygons
     other_keys = key_set - set(footprint_keys)
     footprint_only = per_way(lambda t: other_keys.isdisjoint(t))[has_key] if footprint_keys else None
+    not_area = per_way(lambda t: t.get("area") == "no")[has_key]
     if not has_key.all():
         parsed = _ways_subset(parsed, has_key)
-    pending = [(*parsed, footprint_only)]
+    pending = [(*parsed, not_area, footprint_only)]
     del parsed
 
     def build() -> FeatureTable:
@@ -370,10 +371,11 @@ def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cach
     return nodes, opl.lines(relation_text)
 
 
-def _way_features(way_id, tags, counts, refs, lon, lat, footprint_only=None) -> dict:
+def _way_features(way_id, tags, counts, refs, lon, lat, not_area, footprint_only) -> dict:
     """Lines and polygons from the parsed OPL ways, built by shapely from coordinate arrays.
 
-    Closed ways where ``footprint_only`` become :class:`~accessibility.footprints.Footprints` rows.
+    Ways where ``not_area`` (``area=no``) stay lines even when closed; closed
+    ways where ``footprint_only`` become :class:`~accessibility.footprints.Footprints` rows.
     """
     n = len(way_id)
     way_of = np.repeat(np.arange(n), counts)
@@ -383,7 +385,6 @@ def _way_features(way_id, tags, counts, refs, lon, lat, footprint_only=None) -> 
     first_ref = refs[np.minimum(ends - counts, max(len(refs) - 1, 0))] if len(refs) else np.zeros(n, np.int64)
     last_ref = refs[np.maximum(ends - 1, 0)] if len(refs) else np.zeros(n, np.int64)
     del refs
-    not_area = np.fromiter((t.get("area") == "no" for t in tags), dtype=bool, count=n)
     polygon = ok & (counts >= 4) & (first_ref == last_ref) & ~not_area
     plain = polygon & footprint_only if footprint_only is not None else np.zeros(n, dtype=bool)
     if plain.any():

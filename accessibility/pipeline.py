@@ -235,10 +235,11 @@ def run(
 
         # buildings are read only for the population estimate (no raster, or zones spread over buildings)
         need_estimate = population_raster is None and (zone_input is None or zone_input.spread == "buildings")
-        keys = facilities.rule_keys(services) + (("building", "landuse") if need_estimate else ())
+        rule_keys = facilities.rule_keys(services)
+        keys = rule_keys + (("building", "landuse") if need_estimate else ())
         # one pass over the file for the streets and the features when neither is cached
         # buildings read only for the estimate are footprints (area and centre), not polygons
-        plain = ("building",) if need_estimate and "building" not in facilities.rule_keys(services) else ()
+        plain = ("building",) if need_estimate and "building" not in rule_keys else ()
         nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=cache_dir, writer=cache_writer)
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
