@@ -78,12 +78,16 @@ class EdgeIndex:
             # streets: rebuilt from projected coordinates, which runs on all cores
             # (shapely.transform holds the GIL while it copies coordinates)
             xy = shapely.get_coordinates(geoms)
-            x, y = self.project_xy(xy[:, 0], xy[:, 1])
-            return parallel.build_geometries("line", np.column_stack([x, y]), shapely.get_num_coordinates(geoms))
+            return parallel.build_geometries("line", self._metric_xy(xy[:, 0], xy[:, 1]), shapely.get_num_coordinates(geoms))
         return np.concatenate(parallel.map_chunks(chunk, geoms))
 
     def project_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """WGS-84 coordinates to the metric CRS (one chunk per core: pyproj releases the GIL)."""
+        """WGS-84 coordinates to the metric CRS."""
+        xy = self._metric_xy(lon, lat)
+        return xy[:, 0], xy[:, 1]
+
+    def _metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """WGS-84 coordinates to metric ``(n, 2)`` coordinates (one chunk per core: pyproj releases the GIL)."""
 
         def chunk(lo: np.ndarray, la: np.ndarray) -> np.ndarray:
             # a Transformer per thread: pyproj objects must not be shared between threads
@@ -91,8 +95,7 @@ class EdgeIndex:
             return np.column_stack(to_metric.transform(lo, la))
 
         lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
-        xy = np.concatenate(parallel.map_chunks(chunk, lon, lat, min_chunk=100_000)) if len(lon) else np.zeros((0, 2))
-        return xy[:, 0], xy[:, 1]
+        return np.concatenate(parallel.map_chunks(chunk, lon, lat, min_chunk=100_000)) if len(lon) else np.zeros((0, 2))
 
     def points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Metric shapely points of WGS-84 coordinates."""
