@@ -130,9 +130,21 @@ class Browser:
         opts.add_argument(f"--proxy-server=http://127.0.0.1:{self.proxy.server_address[1]}")
         opts.add_argument("--proxy-bypass-list=<-loopback>")
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # no preconnects: Chromium learns the hosts earlier file:// pages used (file:// is one origin
+        # to its predictor) and would open tunnels to them while a later, offline page loads
+        opts.add_experimental_option("prefs", {"net.network_prediction_options": 2})
         self.driver = webdriver.Chrome(options=opts, service=Service(driver))
         self.driver.set_page_load_timeout(60)
         self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _TRAP})
+
+    def _quiet(self, *, idle_s: float = 0.3, max_s: float = 5.0) -> None:
+        """Wait until the proxy has seen nothing new for ``idle_s``: connections a cancelled page
+        opened can reach it after the next navigation started (seen in CI on a busy machine)."""
+        deadline = time.monotonic() + max_s
+        n = -1
+        while n != len(self.proxy.seen) and time.monotonic() < deadline:
+            n = len(self.proxy.seen)
+            time.sleep(idle_s)
 
     def _drain(self, console: bool = True) -> tuple[list[str], list[dict]]:
         urls, self.proxy.seen[:] = list(self.proxy.seen), []
@@ -145,6 +157,7 @@ class Browser:
         page's own error trap (exceptions, console.error, CSP violations) is always read.
         """
         self.driver.get("about:blank")  # end the previous page (its late requests must not count here)
+        self._quiet()
         self._drain()
         url = path.resolve().as_uri()
         t0 = time.perf_counter()
