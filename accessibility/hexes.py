@@ -15,15 +15,17 @@ Uber's H3 library); cell ids are the H3 library's own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import shapely
 import h3ronpy
 from h3ronpy import ContainmentMode, vector
 
-from . import parallel
+from . import columns, distances, parallel, snapping
 
-__all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "cell_centres", "hexagons", "cell_str"]
+__all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "cell_centres", "hexagons", "cell_str", "HexLayout", "hex_layout", "hex_costs"]
 
 DEFAULT_RESOLUTION = 9
 
@@ -84,4 +86,80 @@ def hexagons(cells: np.ndarray) -> gpd.GeoDataFrame:
     geoms = np.concatenate(parallel.map_chunks(polygons, cells)) if len(cells) else np.array([], dtype=object)
     frame = gpd.GeoDataFrame({"h3": cell_str(cells)}, geometry=geoms, crs="EPSG:4326")
     frame["area_km2"] = np.asarray(h3ronpy.cells_area_km2(cells), dtype=np.float64)
+    return frame
+
+
+@dataclass
+class HexLayout:
+    """The reporting hexagons of a run before any distance is known (see :func:`hex_layout`)."""
+
+    frame: gpd.GeoDataFrame  # h3, geometry, area_km2, pop, older_pop, density_per_km2
+    pos: np.ndarray  # each demand point's row in frame
+    empty: np.ndarray  # rows without residents
+    centre_snap: snapping.Snapped  # their centres, snapped to the walk network
+    centre_neighbours: tuple  # and joined to its graph (distances.point_neighbours)
+
+
+def hex_layout(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    pop: np.ndarray,
+    older: np.ndarray,
+    area: shapely.Geometry,
+    *,
+    resolution: int = DEFAULT_RESOLUTION,
+    index: snapping.EdgeIndex,
+    graph: distances.AccessGraph,
+) -> HexLayout:
+    """Hexagons covering ``area`` and the demand points, with their population.
+
+    Every hexagon gets ``pop``, ``older_pop`` and ``density_per_km2``; the
+    centres of those without residents are snapped to ``index``'s network and
+    joined to ``graph`` (the walk network by length), so :func:`hex_costs` can
+    give them the distance from their centre.
+    """
+    cells = cells_of_points(lon, lat, resolution)
+    all_cells = np.unique(np.concatenate([cells_covering(area, resolution), cells]))
+    frame = hexagons(all_cells)
+    pos = np.searchsorted(all_cells, cells)
+    n = len(all_cells)
+    hex_pop = np.bincount(pos, weights=pop, minlength=n)
+    frame["pop"] = hex_pop
+    frame["older_pop"] = np.bincount(pos, weights=older, minlength=n)
+    frame["density_per_km2"] = hex_pop / frame["area_km2"].to_numpy()
+    empty = np.flatnonzero(hex_pop <= 0)
+    centre_lon, centre_lat = cell_centres(all_cells[empty])
+    centre_snap = index.snap_points(centre_lon, centre_lat)
+    return HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centre_snap, centre_neighbours=distances.point_neighbours(graph, centre_snap))
+
+
+def hex_costs(
+    layout: HexLayout,
+    pop: np.ndarray,
+    costs_m: dict[str, np.ndarray],
+    results: dict[str, distances.NearestResult],
+    *,
+    graph: distances.AccessGraph,
+    speed_m_s: float,
+) -> gpd.GeoDataFrame:
+    """``layout.frame`` with each service's mean distance and walking time per hexagon.
+
+    ``costs_m[service]`` is every demand point's distance to that service
+    (inf when none is reachable), ``results[service]`` the network result it
+    came from. A hexagon's value is the mean over its residents who reach a
+    facility (NaN when none does); a hexagon without residents gets the value
+    at its centre.
+    """
+    frame, pos, empty = layout.frame, layout.pos, layout.empty
+    n = len(frame)
+    for service, cost in costs_m.items():
+        finite = np.isfinite(cost)
+        num = np.bincount(pos[finite], weights=pop[finite] * cost[finite], minlength=n)
+        reached = np.bincount(pos[finite], weights=pop[finite], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(reached > 0, num / reached, np.nan)
+        centre, _ = distances.costs_at_points(graph, results[service], layout.centre_snap, neighbours=layout.centre_neighbours)
+        mean[empty] = np.where(np.isfinite(centre), centre, np.nan)
+        frame[columns.name("dist_m", service)] = mean
+        frame[columns.name("mean_time_min", service)] = mean / speed_m_s / 60.0
     return frame

@@ -244,15 +244,20 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     speed = np.array([recipe.speed_for(h) for h in highway], dtype=np.float64) if recipe.weight == "time" else np.full(
         n_edges, recipe.speed_m_s
     )
-    u_ref, v_ref = refs[start_pos], refs[end_pos]
-    node_ids, node_first = np.unique(np.concatenate([u_ref, v_ref]), return_index=True)
-    all_lon = np.concatenate([lon[start_pos], lon[end_pos]])
-    all_lat = np.concatenate([lat[start_pos], lat[end_pos]])
-    nodes = pd.DataFrame({"osmid": node_ids, "lon": all_lon[node_first], "lat": all_lat[node_first]})
+    # nodes: the edge ends, numbered in OSM id order; ``uniq`` is sorted already, so marking
+    # its entries replaces a second sort of the 3M edge ends (0.45 s of a province)
+    u_at, v_at = inverse[start_pos], inverse[end_pos]
+    is_node = np.zeros(len(uniq), dtype=bool)
+    is_node[u_at] = is_node[v_at] = True
+    node_of = np.cumsum(is_node) - 1
+    node_lon, node_lat = np.empty(int(is_node.sum())), np.empty(int(is_node.sum()))
+    for at, pos in ((u_at, start_pos), (v_at, end_pos)):  # one location per OSM node: any occurrence will do
+        node_lon[node_of[at]], node_lat[node_of[at]] = lon[pos], lat[pos]
+    nodes = pd.DataFrame({"osmid": uniq[is_node], "lon": node_lon, "lat": node_lat})
     edges = gpd.GeoDataFrame(
         {
-            "u": np.searchsorted(node_ids, u_ref),
-            "v": np.searchsorted(node_ids, v_ref),
+            "u": node_of[u_at],
+            "v": node_of[v_at],
             "length_m": length,
             "forward": fw_way[way_idx],
             "backward": bw_way[way_idx],

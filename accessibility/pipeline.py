@@ -212,7 +212,7 @@ def run(
     # run waits for them before it writes its outputs, returns or raises
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-index") as index_builder,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-background") as background,
         _frozen_heap() as freeze_heap,
     ):
         options = options or RunOptions()
@@ -246,7 +246,7 @@ def run(
         freeze_heap()
         # the edge indexes (projected street geometries in an STRtree) are built while the
         # facilities and the population are read: projecting releases the GIL
-        index_futures = {m: index_builder.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
+        index_futures = {m: background.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
         walk = nets["walk"]
         for m, net in nets.items():
             i = net.info
@@ -322,7 +322,9 @@ def run(
                 f"{n_far_fac} facilities lie more than {options.max_snap_m:g} m from any street and were not used "
                 "(layer facilities_rejected in results.gpkg)"
             )
-        demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat) for m, s in states.items()}
+        # residents in metric coordinates, once per CRS (for snapping and straight-line distances)
+        demand_points = {m: s.index.points(demand.lon, demand.lat) for m, s in states.items()}
+        demand_snaps = {m: s.index.snap_points(demand.lon, demand.lat, points=demand_points[m]) for m, s in states.items()}
         far = demand_snaps["walk"].snap_dist_m > options.max_snap_m
         if far.any():
             people_far = float(demand.pop[far].sum())
@@ -343,9 +345,6 @@ def run(
                 all_sets[(g.mode, key)] = (service, tiers)
         for s in services:  # every service gets distances, for the hex map and queries
             all_sets.setdefault(("walk", s), (s, None))
-        fac_ids = fac["facility_id"].to_numpy()
-        # where each resident joins each graph does not depend on the service: once per graph
-        neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
         set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
         for (m, key), (service, tiers) in all_sets.items():
             mask = used & (fac["service"].to_numpy() == service)
@@ -353,6 +352,24 @@ def run(
                 mask &= fac["tier"].isin(tiers).to_numpy()
             set_masks[key] = mask
             facility_counts[key] = int(mask.sum())
+        # scipy's Dijkstra holds the GIL and one core: the hexagons and the straight-line
+        # distances (shapely and h3, which release it) are prepared on the other meanwhile
+        walk_state = states["walk"]
+        layout_future = background.submit(
+            hexes.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, study_area,
+            resolution=options.resolution, index=walk_state.index, graph=walk_state.graphs["length"],
+        )
+        straight_futures = {
+            key: background.submit(
+                states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=demand_points[g.mode]
+            )
+            for g in goal_list if g.straight_line for key, _, _ in goals.required_sets(g)
+        }
+        fac_ids = fac["facility_id"].to_numpy()
+        # where each resident joins each graph does not depend on the service: once per graph
+        neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
+        for (m, key), (service, tiers) in all_sets.items():
+            mask = set_masks[key]
             state = states[m]
             for w, graph in state.graphs.items():
                 res = distances.nearest_facilities(graph, mask)
@@ -364,15 +381,17 @@ def run(
 
         # ------------------------------------------------------------------ hexes
         stages.start("hexes")
-        cells = hexes.cells_of_points(demand.lon, demand.lat, options.resolution)
-        hex_frame, hex_of_point = _hex_frame(cells, demand, study_area, options.resolution, states["walk"], services, point_costs)
+        layout = layout_future.result()
+        costs_m = {s: point_costs[f"walk:{columns.name('dist_m', s)}"] for s in services}
+        results_m = {s: walk_state.results[("length", s)] for s in services}
+        hex_frame = hexes.hex_costs(layout, demand.pop, costs_m, results_m, graph=walk_state.graphs["length"], speed_m_s=walk_state.net.mode.speed_m_s)
+        hex_of_point = layout.pos
         hex_labels = hex_frame["h3"].to_numpy()
         density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
 
         # ------------------------------------------------------------------ goals
         stages.start("goals")
         results = []
-        straight_cache: dict[str, np.ndarray] = {}
         in_mua = shapely.contains_xy(mua, demand.lon, demand.lat) if mua is not None else np.ones(len(demand), bool)
         district_of_point = zones.district_of_points(district_frame, demand.lon, demand.lat) if district_frame is not None else None
         by_district: dict[str, list[dict]] = {}
@@ -385,12 +404,7 @@ def run(
             costs = {key: point_costs[f"{g.mode}:{columns.name(unit, key)}"] for key, _, _ in goals.required_sets(g)}
             straight = None
             if g.straight_line:
-                straight = {}
-                for key, _, _ in goals.required_sets(g):
-                    if key not in straight_cache:
-                        targets = fac.geometry.to_numpy()[set_masks[key]]
-                        straight_cache[key], _ = state.index.nearest_geometry_distance(targets, demand.lon, demand.lat)
-                    straight[key] = straight_cache[key]
+                straight = {key: straight_futures[key].result()[0] for key, _, _ in goals.required_sets(g)}
             weights = demand.older if g.population == "older" else demand.pop
             in_area = in_mua if g.area == "main_urban_area" else np.ones(len(demand), bool)
             area_note = ["main urban area: not given, the whole study area is used"] if g.area == "main_urban_area" and mua is None else []
@@ -543,41 +557,3 @@ def _demand(features, walk, study_area, population_raster, older_rasters, option
     if d is None:
         d = population.demand_from_streets(walk, study_area, est)
     return d
-
-
-def _hex_frame(cells, demand, study_area, resolution, walk_state: ModeState, services, point_costs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Per hex: population, older population, density and per-service mean distance/time.
-
-    Also returns each demand point's row in the frame.
-    """
-    all_cells = np.unique(np.concatenate([hexes.cells_covering(study_area, resolution), cells]))
-    frame = hexes.hexagons(all_cells)
-    pos = np.searchsorted(all_cells, cells)
-    n = len(all_cells)
-    pop = np.bincount(pos, weights=demand.pop, minlength=n)
-    frame["pop"] = pop
-    frame["older_pop"] = np.bincount(pos, weights=demand.older, minlength=n)
-    frame["density_per_km2"] = pop / frame["area_km2"].to_numpy()
-    speed = walk_state.net.mode.speed_m_s
-    graph = walk_state.graphs["length"]
-    w = demand.pop
-    wsum = np.bincount(pos, weights=w, minlength=n)
-    # hexes without residents still get a time, measured from their centre
-    empty = np.flatnonzero(wsum <= 0)
-    centre_lon, centre_lat = hexes.cell_centres(all_cells[empty])
-    centre_snap = walk_state.index.snap_points(centre_lon, centre_lat)
-    centre_nb = distances.point_neighbours(graph, centre_snap)
-    for s in services:
-        cost = point_costs[f"walk:{columns.name('dist_m', s)}"]
-        finite = np.isfinite(cost)
-        num = np.bincount(pos[finite], weights=w[finite] * cost[finite], minlength=n)
-        wfin = np.bincount(pos[finite], weights=w[finite], minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(wfin > 0, num / wfin, np.nan)
-        # mean over residents who reach a facility (NaN when none does);
-        # a hex without residents gets the value at its centre
-        centre_cost, _ = distances.costs_at_points(graph, walk_state.results[("length", s)], centre_snap, neighbours=centre_nb)
-        mean[empty] = np.where(np.isfinite(centre_cost), centre_cost, np.nan)
-        frame[columns.name("dist_m", s)] = mean
-        frame[columns.name("mean_time_min", s)] = mean / speed / 60.0
-    return frame, pos

@@ -108,13 +108,14 @@ class EdgeIndex:
             t = np.where(self.geom_len[edge] > 0, along / self.geom_len[edge], 0.0)
         return np.clip(t, 0.0, 1.0)
 
-    def snap_points(self, lon: np.ndarray, lat: np.ndarray) -> Snapped:
+    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
 
         Returns one row per point. Where several edges are equally near (a
         point on a junction) one of them is chosen; the trip cost is the same.
+        ``points``, if given, are the points already projected (:meth:`points` of ``lon``, ``lat``).
         """
-        pts = self.points(lon, lat)
+        pts = self.points(lon, lat) if points is None else points
         if len(pts) == 0:
             empty = np.array([], dtype=np.int64)
             return Snapped(empty, np.array([], float), np.array([], float))
@@ -152,15 +153,19 @@ class EdgeIndex:
         dist = shapely.length(lines)
         return gi, Snapped(edge=ei, t=self._fraction(ei, start), snap_dist_m=np.asarray(dist, np.float64))
 
-    def nearest_geometry_distance(self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def nearest_geometry_distance(
+        self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Straight-line distance (m) from points to the nearest of ``targets`` (WGS-84 geometries).
 
+        ``points``, if given, are the points already projected (:meth:`points`
+        of ``lon``, ``lat``): a million residents are projected once for all services.
         Returns distance and the index of the nearest target (``-1`` when there is none).
         """
         if len(targets) == 0:
             return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
         tree = shapely.STRtree(self.project(np.asarray(targets, dtype=object)), node_capacity=4)
-        target, dist = _nearest(tree, self.points(lon, lat))
+        target, dist = _nearest(tree, self.points(lon, lat) if points is None else points)
         return dist, target
 
 
