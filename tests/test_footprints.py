@@ -40,6 +40,21 @@ def test_area_equals_projected_area_in_utm():
     assert (cx[0], cy[0]) == pytest.approx((centroid.x, centroid.y), abs=1e-12)
 
 
+def test_polygon_area_equals_geodesic_area():
+    """Facility areas (parks up to ~10 km, holes, multipolygons) against pyproj's ellipsoidal geodesic area."""
+    geod = pyproj.Geod(ellps="WGS84")
+    park = shapely.Polygon(shapely.box(120.10, 30.20, 120.20, 30.29).exterior.coords, [shapely.box(120.12, 30.22, 120.15, 30.24).exterior.coords])
+    north = shapely.MultiPolygon([shapely.box(126.6, 45.7, 126.61, 45.71), shapely.box(126.62, 45.7, 126.625, 45.72)])
+    sliver = shapely.Polygon([(120.0, 30.0), (120.0003, 30.0), (120.0003, 30.00001), (120.0, 30.0)])
+    got = footprints.polygon_area_m2(np.array([park, north, sliver, shapely.Point(120, 30)], dtype=object))
+    def geodesic(ring) -> float:
+        return abs(geod.geometry_area_perimeter(shapely.Polygon(ring))[0])
+
+    want = [geodesic(park.exterior) - geodesic(park.interiors[0]), sum(geodesic(p.exterior) for p in north.geoms), geodesic(sliver.exterior)]
+    np.testing.assert_allclose(got[:3], want, rtol=5e-5)
+    assert got[3] == 0.0 and len(footprints.polygon_area_m2(np.array([], dtype=object))) == 0
+
+
 def test_degenerate_and_bad_input():
     flat = shapely.LineString([(1, 1), (2, 2), (3, 3), (1, 1)])
     area, cx, cy = footprints.ring_stats(*_rings_from_polygons([shapely.Polygon(flat.coords)]))
