@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,13 +89,37 @@ def tag_dicts(fields: pa.Array | pa.ChunkedArray, cache: dict[str, dict[str, str
     return list(map(distinct.__getitem__, encoded.indices.to_numpy(zero_copy_only=False).tolist()))
 
 
+#: characters libosmium writes into OPL as they are (it escapes space, comma, "=", "@", "%" and more)
+_OPL_PLAIN_KEY = re.compile(r"[A-Za-z0-9_:.\-]+")
+
+
+def _key_test(keys: tuple[str, ...]) -> Callable[[pa.Array], pa.Array]:
+    """A vectorised test of OPL tag fields: has the row any of ``keys``?"""
+    keys = tuple(dict.fromkeys(keys))
+    if not keys:
+        return lambda fields: pa.array(np.zeros(len(fields), dtype=bool))
+    if all(_OPL_PLAIN_KEY.fullmatch(k) for k in keys):
+        # a key starts the field ("T") or follows a comma, and ends at "=" (escaped in keys and values)
+        pattern = "(^T|,)(" + "|".join(re.escape(k) for k in keys) + ")="
+        return lambda fields: pc.match_substring_regex(fields, pattern)
+    wanted = frozenset(keys)
+    cache: dict[str, dict[str, str]] = {}
+    return lambda fields: pa.array([not wanted.isdisjoint(t) for t in tag_dicts(fields, cache)], pa.bool_())
+
+
 def _string_buffer(arr: pa.Array) -> pa.Buffer:
     """The concatenated bytes of a (non-null) string array, without copying."""
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
     return arr.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
-def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
+def parse_ways(
+    opl: Path | pa.NativeFile,
+    *,
+    with_tags: bool = True,
+    keys: tuple[str, ...] | None = None,
+    each_block: Callable[[pa.RecordBatch], None] | None = None,
+):
     """Parse the OPL lines ``w<id> T<tags> N<node>,<node>,...`` block by block with pyarrow.
 
     A node is ``n<ref>x<lon>y<lat>`` (``n<ref>xy`` without location). The node
@@ -103,10 +128,15 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
     exact (lon/lat equal osmium's ``Location.lon``/``lat``). Only the tags
     become Python objects, one dict per distinct tag set (:func:`tag_dicts`).
     ``opl`` is a path, or a stream read from where it stands (:func:`sections`).
+
+    ``keys``: parse only the ways having any of these tag keys (None: all).
+    ``each_block``: called with every block of lines (string columns ``w``,
+    ``t``, ``n``) before that filter, e.g. to keep some lines as they are.
     """
     if isinstance(opl, (str, Path)):
         with pa.OSFile(str(opl)) as stream:
-            return parse_ways(stream, with_tags=with_tags)
+            return parse_ways(stream, with_tags=with_tags, keys=keys, each_block=each_block)
+    keep = _key_test(keys) if keys is not None else None
     source = opl
     way_ids: list[np.ndarray] = []
     tags: list[dict[str, str]] = []
@@ -163,6 +193,10 @@ def parse_ways(opl: Path | pa.NativeFile, *, with_tags: bool = True):
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="accessibility-opl") as pool:
         for batch in batches():
+            if each_block is not None:
+                each_block(batch)
+            if keep is not None:
+                batch = batch.filter(keep(batch.column("t")))
             if batch.num_rows == 0:
                 continue
             pending.append(pool.submit(node_fields, batch.column("n")))

@@ -312,30 +312,46 @@ def read_osm_deferred(
 
 
 def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...], *, by_line: bool = False) -> tuple[dict | None, dict | None, tuple]:
-    """One libosmium pass: the tagged nodes, relation areas and parsed keyed ways (see :func:`read_osm_deferred`)."""
+    """One libosmium pass: the tagged nodes, relation areas and parsed keyed ways (see :func:`read_osm_deferred`).
+
+    With feature keys, every way is written (pyosmium's filters cannot keep
+    "keyed or untagged" ways): multipolygon members are often untagged, and
+    taking their lines from this pass spares a second read of the file. The
+    parser keeps only the keyed ways.
+    """
     tag_cache: dict[str, dict[str, str]] = {}
     nodes = areas = None
     with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
         tmp = Path(tmp)
-        index = osmium.index.create_map("flex_mem")
-        # tagged nodes, keyed ways (with their node locations) and tagged relations,
+        # tagged nodes, ways (with their node locations) and tagged relations,
         # written in the order read (the file's: nodes, ways, relations) as one OPL file
         if keys:
             tagged = osmium.filter.KeyFilter(*keys)
             tagged.enable_for(osmium.osm.NODE | osmium.osm.RELATION)
-            entities, select = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, [tagged]
+            opl.write(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, tagged, locations=True)
         else:
-            entities, select = osmium.osm.NODE | osmium.osm.WAY, [osmium.filter.EntityFilter(osmium.osm.WAY)]
-        keyed_way = osmium.filter.KeyFilter(*way_keys)
-        keyed_way.enable_for(osmium.osm.WAY)
-        opl.write(path, tmp / "tagged.opl", entities, *select, keyed_way, locations=index)
+            keyed_way = osmium.filter.KeyFilter(*way_keys)
+            keyed_way.enable_for(osmium.osm.WAY)
+            opl.write(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), keyed_way, locations=True)
         node_text, way_lines, relation_text = opl.sections(tmp / "tagged.opl", by_line=by_line)
         with way_lines:
+            member_lines: list[str] = []
+            copy = None
             if keys:
                 nodes, relations = _tagged_nodes_and_relations(node_text, relation_text, tag_cache)
-                areas = _relation_areas(path, relations, index, tmp)
-            del index, node_text, relation_text  # every node location of the file: freed before the ways are parsed
-            parsed = opl.parse_ways(way_lines)
+                relations, member_ids = _area_relations(relations)
+                if len(member_ids):
+                    wanted = pa.array(np.char.add("w", member_ids.astype(str)))
+
+                    def copy(block: pa.RecordBatch) -> None:
+                        hit = pc.is_in(block.column("w"), value_set=wanted)
+                        if pc.any(hit).as_py():
+                            member_lines.extend(pc.binary_join_element_wise(*(block.column(c).filter(hit) for c in "wtn"), " ").to_pylist())
+
+            del node_text, relation_text
+            parsed = opl.parse_ways(way_lines, keys=way_keys, each_block=copy)
+        if keys:
+            areas = _relation_areas(relations, member_lines, tmp)
     return nodes, areas, parsed
 
 
@@ -426,32 +442,29 @@ def _way_features(way_id, tags, counts, refs, lon, lat, not_area, footprint_only
     }
 
 
-def _relation_areas(path: Path, relations: pa.Array, index, tmp: Path) -> dict:
+def _area_relations(relations: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The relation lines libosmium assembles into areas, and their member ways' ids."""
+    if len(relations):
+        relations = pc.filter(relations, pc.match_substring_regex(pc.list_element(pc.split_pattern(relations, " "), 1), opl.AREA_RELATION))
+    if len(relations) == 0:
+        return relations, np.zeros(0, np.int64)
+    _, member_type, member_ref = opl.members(pc.list_element(pc.split_pattern(relations, " "), 2))
+    return relations, np.unique(member_ref[member_type == "w"]).astype(np.int64)
+
+
+def _relation_areas(relations: pa.Array, member_lines: list[str], tmp: Path) -> dict:
     """Multipolygon relations, assembled by libosmium from a small OPL file of their member ways.
 
-    The member ways get their node locations from ``index`` (filled by the
-    ways pass), so this pass reads ways only, not the file's nodes.
+    ``relations`` are the area relations' lines (:func:`_area_relations`),
+    ``member_lines`` their member ways' lines with node locations.
     """
     out = {"kind": "relation", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object), "skipped": 0}
     if len(relations) == 0:
         return out
-    relations = pc.filter(relations, pc.match_substring_regex(pc.list_element(pc.split_pattern(relations, " "), 1), opl.AREA_RELATION))
-    if len(relations) == 0:
-        return out
-    _, member_type, member_ref = opl.members(pc.list_element(pc.split_pattern(relations, " "), 2))
     small = tmp / "relations.opl"
-    wanted = osmium.filter.IdFilter(np.unique(member_ref[member_type == "w"]).astype(np.int64).tolist())
-    wanted.enable_for(osmium.osm.WAY)
-    locations = osmium.NodeLocationsForWays(index)
-    locations.ignore_errors()
-    writer = osmium.SimpleWriter(osmium.io.File(str(small), "opl,add_metadata=false,locations_on_ways=true"))
-    try:
-        osmium.apply(osmium.io.Reader(opl.osm_file(path), osmium.osm.WAY), wanted, locations, writer)
-    finally:
-        writer.close()
     # libosmium writes a node without location as "n<id>xy" but cannot read that back: drop the
     # empty "xy" in the node lists (the last field); relations follow the ways, as libosmium expects
-    lines = [head + " N" + opl.NO_LOCATION.sub("", nodes) for head, _, nodes in (w.rpartition(" N") for w in small.read_text(encoding="utf-8").splitlines())]
+    lines = [head + " N" + opl.NO_LOCATION.sub("", nodes) for head, _, nodes in (w.rpartition(" N") for w in member_lines)]
     small.write_text("".join(s + "\n" for s in lines + relations.to_pylist()), encoding="utf-8")
     wkb = osmium.geom.WKBFactory()
     ids, tags, geoms = [], [], []

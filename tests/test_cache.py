@@ -222,6 +222,28 @@ def test_opl_lines_out_of_order_are_detected_and_split_by_line(tmp_path, text):
         assert len(opl.parse_ways(ways)[0]) == text.count(b"w")
 
 
+def test_opl_ways_parsed_only_with_the_keys_and_every_block_seen(tmp_path):
+    """``keys`` keeps the ways having any of them (a key at the start of the tags or after a comma, never a value
+    or a longer key); ``each_block`` sees every line first. A key OPL escapes (a space) is tested on the decoded tags."""
+    path = tmp_path / "w.opl"
+    path.write_text(
+        "w1 Tbuilding=yes Nn1x1.5y2.5,n2x1.6y2.6\n"
+        "w2 Tname=building,rebuilding=yes,note=x%3d%building Nn1x1.5y2.5,n3x1.7y2.7\n"  # a value, a longer key, after an escaped "="
+        "w3 T Nn4x1y1,n5x2y2\n"  # untagged
+        "w4 Tbuilding:levels=3,highway=path Nn6xy,n7x1y1\n"
+        "w5 Tmy%20%key=1 Nn8x1y1,n9x2y2\n"
+        "w6 Tbuilding:levels=2 Nn8x1y1,n9x2y2\n",
+        encoding="utf-8",
+    )
+    seen = []
+    way_id, tags, counts, refs, lon, lat = opl.parse_ways(path, keys=("building", "highway"), each_block=lambda b: seen.extend(b.column("w").to_pylist()))
+    assert way_id.tolist() == [1, 4] and tags[1] == {"building:levels": "3", "highway": "path"}
+    assert counts.tolist() == [2, 2] and refs.tolist() == [1, 2, 6, 7] and np.isnan(lon[2]) and lat[3] == 1.0
+    assert seen == ["w1", "w2", "w3", "w4", "w5", "w6"]
+    assert opl.parse_ways(path, keys=("my key", "building:levels"))[0].tolist() == [4, 5, 6]
+    assert len(opl.parse_ways(path, keys=())[0]) == 0 and len(opl.parse_ways(path)[0]) == 6
+
+
 @pytest.fixture()
 def edge_osm(tmp_path) -> Path:
     path = tmp_path / "edge.osm"
