@@ -16,9 +16,10 @@ import pyogrio
 import pyproj
 import pytest
 import shapely
+import h3
 from affine import Affine
 
-from accessibility import cli, config, errors, outputs, pipeline, query
+from accessibility import cli, config, errors, hexes, outputs, pipeline, query
 
 WUHAN_BOX = shapely.box(114.2, 30.5, 114.4, 30.65)
 PART_OF_HANGZHOU = shapely.box(120.13, 30.24, 120.17, 30.28)
@@ -235,6 +236,17 @@ def test_hex_mean_distance_is_population_weighted(hangzhou_run):
     np.testing.assert_allclose(
         result.hexes["park_mean_time_min"], result.hexes["park_dist_m"] / 60.0, rtol=1e-12
     )
+
+
+def test_hexes_without_residents_get_the_distance_from_their_centre(hangzhou_run):
+    """Their value is computed in the background while the Dijkstra runs; a point query at the centre agrees."""
+    result, run_dir = hangzhou_run
+    empty = result.hexes[result.hexes["pop"] <= 0].sample(n=40, random_state=3)
+    assert len(empty) == 40
+    lon, lat = hexes.cell_centres(np.array([h3.str_to_int(h) for h in empty["h3"]], dtype=np.uint64))
+    ans = query.query_points(run_dir, lon, lat)
+    for s in config.load_services():
+        np.testing.assert_allclose(empty[f"{s}_dist_m"].to_numpy(), ans[f"{s}_dist_m"].to_numpy(), rtol=0, atol=1e-6, equal_nan=True)
 
 
 def test_pbf_and_xml_runs_agree(hangzhou_bz2, hangzhou_run):
