@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, columns, config, distances, errors, facilities, goals, hexes, osm, parallel, population, snapping, userdata, zones
+from . import areas, columns, config, distances, errors, facilities, goals, hexes, merging, osm, parallel, population, snapping, userdata, zones
 from . import network as network_mod
 
 __all__ = ["RunOptions", "RunResult", "ModeState", "run"]
@@ -520,7 +520,7 @@ def _user_facilities(fac, facility_files, services, study_area, tables, notes) -
     merges: list[pd.DataFrame] = []
     for spec in facility_files:
         got = userdata.read_facilities(spec.path, **spec.options(), area=study_area, services=services)
-        fac, merged = userdata.merge_layers(fac, got.facilities, service=spec.service, mode=spec.mode, max_dist_m=spec.merge_dist_m)
+        fac, merged = merging.merge_layers(fac, got.facilities, service=spec.service, mode=spec.mode, max_dist_m=spec.merge_dist_m)
         merges.append(merged)
         name = f"rejects_{spec.service}.csv"
         tables[name] = pd.concat([tables[name], got.rejects], ignore_index=True) if name in tables else got.rejects
@@ -535,7 +535,7 @@ def _user_facilities(fac, facility_files, services, study_area, tables, notes) -
             + " (merges.csv)"
         )
     if facility_files:
-        tables["merges.csv"] = pd.concat(merges, ignore_index=True) if merges else pd.DataFrame(columns=list(userdata.MERGE_COLUMNS))
+        tables["merges.csv"] = pd.concat(merges, ignore_index=True) if merges else pd.DataFrame(columns=list(merging.MERGE_COLUMNS))
     return fac, imports
 
 

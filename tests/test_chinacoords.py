@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from accessibility import chinacoords as cc
-from accessibility import errors
+from accessibility import errors, mainland
 
 GEOD = Geod(ellps="WGS84")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -390,26 +390,26 @@ def test_mainland_only_false_shifts_hong_kong_and_round_trips() -> None:
 
 
 def test_boundary_polygon_lies_inside_the_fast_envelope() -> None:
-    x0, y0, x1, y1 = shapely.bounds(cc._mainland_polygon())
-    e0, f0, e1, f1 = cc._ENVELOPE
+    x0, y0, x1, y1 = shapely.bounds(mainland._mainland_polygon())
+    e0, f0, e1, f1 = mainland.ENVELOPE
     assert e0 < x0 - 0.5 and f0 < y0 - 0.5 and x1 + 0.5 < e1 and y1 + 0.5 < f1
 
 
 def test_boundary_data_is_valid_small_and_attributed() -> None:
-    geom = cc._mainland_polygon()
+    geom = mainland._mainland_polygon()
     assert geom.is_valid and geom.geom_type in {"Polygon", "MultiPolygon"}
     assert 1000 < shapely.get_num_coordinates(geom) < 6000
-    props = json.loads(cc._DATA_FILE.read_text(encoding="utf-8"))["features"][0]["properties"]
+    props = json.loads(mainland._DATA_FILE.read_text(encoding="utf-8"))["features"][0]["properties"]
     assert "Natural Earth" in props["source"]
-    assert cc._DATA_FILE.stat().st_size < 150_000
+    assert mainland._DATA_FILE.stat().st_size < 150_000
 
 
 def test_boundary_is_loaded_lazily() -> None:
     code = (
-        "import accessibility.chinacoords as c;"
-        "print(c._mainland_polygon.cache_info().currsize);"
+        "import accessibility.chinacoords as c, accessibility.mainland as m;"
+        "print(m._mainland_polygon.cache_info().currsize);"
         "c.in_mainland_china(116.4, 39.9);"
-        "print(c._mainland_polygon.cache_info().currsize)"
+        "print(m._mainland_polygon.cache_info().currsize)"
     )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
@@ -547,7 +547,7 @@ def test_non_convergence_is_reported() -> None:
 def test_mainland_only_false_is_the_bounding_box() -> None:
     lon, lat = _xy(OUTSIDE)
     out_lon, out_lat = cc.wgs84_to_gcj02(lon, lat, mainland_only=False)
-    x0, y0, x1, y1 = cc._ENVELOPE
+    x0, y0, x1, y1 = mainland.ENVELOPE
     in_box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
     assert in_box.sum() >= 10 and (~in_box).sum() >= 3  # e.g. HK vs Tokyo, London
     changed = (out_lon != lon) | (out_lat != lat)
@@ -585,6 +585,9 @@ def test_million_points_vectorised_and_fast() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(cc, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
+    # in_mainland_china's example lives in accessibility.mainland now
+    result = doctest.testmod(mainland, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 1 and result.failed == 0
 
 
 # ---------------------------------------------------------------------------

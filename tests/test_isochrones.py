@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import accessibility as acc
-from accessibility import cli, distances, errors, isochrones, network, snapping
+from accessibility import cli, distances, errors, isochrones, isostreets, network, snapping
 
 UTM = "EPSG:32651"
 _TO_WGS = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
@@ -140,7 +140,7 @@ def test_substrings_match_shapely_substring():
     line = rng.integers(0, 40, 200)
     lo = rng.uniform(0, 1, 200)
     hi = np.minimum(lo + rng.uniform(0.01, 1, 200), 1.0)
-    got = isochrones._substrings(lines, line, lo, hi)
+    got = isostreets.substrings(lines, line, lo, hi)
     for g, li, a, b in zip(got, line, lo, hi):
         want = substring(lines[li], a, b, normalized=True)
         assert g.hausdorff_distance(want) < 1e-6

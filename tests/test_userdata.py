@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from accessibility import chinacoords as cc
-from accessibility import cli, errors, facilities, pipeline, userdata
+from accessibility import cli, errors, facilities, merging, pipeline, userdata
 
 GEOD = pyproj.Geod(ellps="WGS84")
 HANGZHOU = shapely.box(120.10, 30.23, 120.185, 30.296)  # the extract's street network
@@ -306,7 +306,7 @@ def test_baidu_elderly_care_tiers_from_names(shared_data):
 
 
 def test_normalise_name():
-    assert list(userdata.normalise_name(["杭州 西湖区（翠苑）敬老院有限公司", "Hangzhou No.6 Hospital", None])) == [
+    assert list(merging.normalise_name(["杭州 西湖区（翠苑）敬老院有限公司", "Hangzhou No.6 Hospital", None])) == [
         "杭州西湖区翠苑敬老院",
         "hangzhouno6hospital",
         "",
@@ -326,7 +326,7 @@ def test_complement_merges_likely_duplicates(hangzhou_pbf, tmp_path):
     ]
     pd.DataFrame(rows, columns=["id", "name", "lon", "lat"]).to_csv(tmp_path / "h.csv", index=False)
     user, _ = userdata.layer_from_file(tmp_path / "h.csv", service="public_health")
-    merged, merges = userdata.merge_layers(osm, user, service="public_health")
+    merged, merges = merging.merge_layers(osm, user, service="public_health")
     assert list(merges["action"]) == ["merged"]
     m = merges.iloc[0]
     assert m["user_facility_id"] == "user:h:H1" and m["osm_name"] == "浙江省人民医院" and m["distance_m"] < 60
@@ -337,7 +337,7 @@ def test_complement_merges_likely_duplicates(hangzhou_pbf, tmp_path):
     assert len(merged) == len(osm) + 3 - 1
     assert merged["tier"].loc[merged["facility_id"] == "user:h:H3"].iloc[0] == "clinic"
     # replace: every OSM public-health facility goes, each listed
-    replaced, rep = userdata.merge_layers(osm, user, service="public_health", mode="replace")
+    replaced, rep = merging.merge_layers(osm, user, service="public_health", mode="replace")
     assert (rep["action"] == "replaced").sum() == len(health)
     assert set(replaced[replaced["service"] == "public_health"]["facility_id"]) == set(user["facility_id"])
     assert len(replaced) == len(osm) - len(health) + 3
