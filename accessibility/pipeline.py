@@ -365,6 +365,7 @@ def run(
             )
             for g in goal_list if g.straight_line for key, _, _ in goals.required_sets(g)
         }
+        del demand_points  # a million shapely points: freed once those searches are done
         fac_ids = fac["facility_id"].to_numpy()
         # where each resident joins each graph does not depend on the service: once per graph
         neighbours = {(m, w): distances.point_neighbours(g, demand_snaps[m]) for m, st in states.items() for w, g in st.graphs.items()}
@@ -379,6 +380,7 @@ def run(
                 point_costs[f"{m}:{columns.name(unit, key)}"] = cost
                 point_costs[f"{m}:{columns.name('facility', key)}"] = _id_column(nearest, fac_ids)
 
+        del neighbours
         # ------------------------------------------------------------------ hexes
         stages.start("hexes")
         layout = layout_future.result()
@@ -386,6 +388,7 @@ def run(
         results_m = {s: walk_state.results[("length", s)] for s in services}
         hex_frame = hexes.hex_costs(layout, demand.pop, costs_m, results_m, graph=walk_state.graphs["length"], speed_m_s=walk_state.net.mode.speed_m_s)
         hex_of_point = layout.pos
+        del layout, costs_m, results_m
         hex_labels = hex_frame["h3"].to_numpy()
         density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
 
