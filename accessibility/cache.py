@@ -64,7 +64,7 @@ CACHE_ENV = "ACCESSIBILITY_CACHE"
 FORMAT_VERSION = 4  # 2: feature tags in one tags.json; 3: plain building footprints as numbers; 4: distinct tag sets
 
 _EDGE_COLUMNS = ("u", "v", "length_m", "forward", "backward", "highway", "name", "osm_way_id", "speed_m_s")
-_CODE_FILES = ("osm.py", "network.py", "cache.py")
+_CODE_FILES = ("osm.py", "opl.py", "footprints.py", "network.py", "cache.py")  # the code that decides what an entry holds
 _sha_memo: dict[tuple[str, int, int], str] = {}
 
 
