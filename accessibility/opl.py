@@ -218,17 +218,15 @@ def parse_ways(
     return way_id, tags, count, ref, lon, lat
 
 
-def write(path: Path, opl: Path, entities, *handlers, locations=False) -> None:
+def write(path: Path, opl: Path, entities, *handlers, locations: bool = False) -> None:
     """One libosmium pass writing the objects that pass ``handlers`` as OPL (no Python per object).
 
-    ``locations``: ``True`` (or a location index from
-    ``osmium.index.create_map``, kept by the caller for later look-ups) writes
-    ways with their nodes' locations.
+    ``locations``: write ways with their nodes' locations.
     """
-    writer = osmium.SimpleWriter(osmium.io.File(str(opl), "opl,add_metadata=false" + (",locations_on_ways=true" if locations is not False else "")))
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), "opl,add_metadata=false" + (",locations_on_ways=true" if locations else "")))
     chain = list(handlers)
-    if locations is not False:
-        loc = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem") if locations is True else locations)
+    if locations:
+        loc = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
         loc.ignore_errors()  # a node cut off at the extract's edge stays without location
         chain.insert(0, loc)
     try:

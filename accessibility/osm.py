@@ -323,16 +323,16 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...], *, b
     nodes = areas = None
     with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
         tmp = Path(tmp)
-        # tagged nodes, ways (with their node locations) and tagged relations,
         # written in the order read (the file's: nodes, ways, relations) as one OPL file
-        if keys:
+        if keys:  # tagged nodes, every way (with its node locations) and tagged relations; the parser keeps the keyed ways
             tagged = osmium.filter.KeyFilter(*keys)
             tagged.enable_for(osmium.osm.NODE | osmium.osm.RELATION)
-            opl.write(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, tagged, locations=True)
-        else:
+            entities, select, parse_keys = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION, [tagged], way_keys
+        else:  # streets only: libosmium keeps the keyed ways itself
             keyed_way = osmium.filter.KeyFilter(*way_keys)
             keyed_way.enable_for(osmium.osm.WAY)
-            opl.write(path, tmp / "tagged.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), keyed_way, locations=True)
+            entities, select, parse_keys = osmium.osm.NODE | osmium.osm.WAY, [osmium.filter.EntityFilter(osmium.osm.WAY), keyed_way], None
+        opl.write(path, tmp / "tagged.opl", entities, *select, locations=True)
         node_text, way_lines, relation_text = opl.sections(tmp / "tagged.opl", by_line=by_line)
         with way_lines:
             member_lines: list[str] = []
@@ -349,7 +349,7 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...], *, b
                             member_lines.extend(pc.binary_join_element_wise(*(block.column(c).filter(hit) for c in "wtn"), " ").to_pylist())
 
             del node_text, relation_text
-            parsed = opl.parse_ways(way_lines, keys=way_keys, each_block=copy)
+            parsed = opl.parse_ways(way_lines, keys=parse_keys, each_block=copy)
         if keys:
             areas = _relation_areas(relations, member_lines, tmp)
     return nodes, areas, parsed
