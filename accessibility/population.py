@@ -242,7 +242,7 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     centre = np.concatenate(parallel.map_chunks(shapely.point_on_surface, b_geoms)) if len(b_geoms) else np.array([], dtype=object)
     lon = np.concatenate([shapely.get_x(centre), plain.lon])
     lat = np.concatenate([shapely.get_y(centre), plain.lat])
-    footprint = np.concatenate([shapely.area(b_geoms) * footprints.m2_per_square_degree(lat[: len(b_idx)]), plain.area_m2])
+    footprint = np.concatenate([footprints.polygon_area_m2(b_geoms, lat=lat[: len(b_idx)]), plain.area_m2])
     use = (b_value != "") & (b_value != "no")
     if not use.any():
         return None
