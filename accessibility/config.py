@@ -14,7 +14,10 @@ Everything is parsed into frozen dataclasses; a mistake raises
 
 from __future__ import annotations
 
+import codecs
+import logging
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,8 +42,23 @@ __all__ = [
     "Provision",
     "load_provisions",
     "GOAL_IDS",
+    "ID_PATTERN",
+    "check_id",
+    "read_toml",
 ]
 
+log = logging.getLogger(__name__)
+
+#: Identifiers of services, goals, provision indicators, tiers and modes: they become
+#: file names (``suggestions_<goal>.csv``) and column names, so only lower-case ASCII
+#: letters, digits and ``_``, starting with a letter (no path separators, no dots, and
+#: no two ids that differ only in case on Windows or macOS file systems).
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+#: plausible speeds (m/s) of a person walking: 0.2 (very frail) to 3 (running)
+WALK_SPEED_RANGE_M_S = (0.2, 3.0)
+#: any mode (m/s): up to 45 m/s (162 km/h)
+MODE_SPEED_RANGE_M_S = (0.2, 45.0)
 #: Stable goal ids used by the CLI, outputs and later work.
 GOAL_IDS = ("service_circle_15min", "elderly_care_1km", "fitness_10min", "park_10min")
 
@@ -69,15 +87,80 @@ def default_networks_dir() -> Path:
     return _find_dir("networks")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def check_id(value: object, *, what: str, where: str) -> str:
+    """``value`` if it is a valid identifier (:data:`ID_PATTERN`), else a :class:`~accessibility.errors.ConfigError`.
+
+    Parameters
+    ----------
+    value
+        The identifier as read.
+    what
+        What it identifies, for the message (``"goal id"``).
+    where
+        The file and entry, for the message.
+    """
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise errors.ConfigError(
+            f"{where}: {what} {value!r} is not allowed; use lower-case letters, digits and '_' "
+            "(starting with a letter, at most 63 characters), e.g. 'elderly_care_1km'"
+        )
+    return value
+
+
+_TOML_ENCODINGS = (("utf-8", codecs.BOM_UTF8), ("utf-16", codecs.BOM_UTF16_LE), ("utf-16", codecs.BOM_UTF16_BE))
+
+
+def _decode_toml(raw: bytes, path: Path) -> str:
+    """TOML text: UTF-8 as the format says, but also what Windows editors save (BOM, UTF-16, GBK)."""
+    for encoding, bom in _TOML_ENCODINGS:
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise errors.ConfigError(f"{path}: starts like {encoding} text but byte {exc.start} is not; save it as UTF-8") from None
+            if encoding != "utf-8":
+                log.info("%s: read as %s (TOML files should be UTF-8)", path, encoding)
+            return text.lstrip("\ufeff")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise errors.ConfigError(
+                f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 4]!r}); save it as UTF-8 in your editor"
+            ) from None
+        log.warning("%s: not UTF-8, read as GBK/GB18030; save it as UTF-8 to be sure the Chinese names are right", path)
+        return text
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file planners may have edited on Windows (UTF-8, with or without BOM, UTF-16, GBK).
+
+    Raises
+    ------
+    InputFileNotFoundError
+        If the file does not exist.
+    ConfigError
+        If it is not valid TOML, naming the line and the fix.
+    """
     path = Path(path)
     if not path.is_file():
         raise errors.InputFileNotFoundError(f"configuration file not found: {path}")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise errors.ConfigError(f"{path}: cannot be read ({exc.strerror}); check the file's permissions") from None
+    text = _decode_toml(raw, path)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise errors.ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax") from exc
+        raise errors.ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        raise errors.ConfigError(f"{path}: arrays or tables are nested too deeply to be a configuration file; check the file") from None
+
+
+_read_toml = read_toml
 
 
 class _Checker:
@@ -207,9 +290,7 @@ def load_service(path: str | Path) -> ServiceLayer:
     path = Path(path)
     data = _read_toml(path)
     c = _Checker(data, str(path))
-    sid = c.get("id", str, required=True)
-    if not sid.isidentifier():
-        raise c.fail(f"'id' must be a simple identifier like elderly_care, got {sid!r}")
+    sid = check_id(c.get("id", str, required=True), what="service id", where=str(path))
     rules = []
     raw_rules = c.get("rules", list, required=True)
     if not raw_rules:
@@ -220,7 +301,7 @@ def load_service(path: str | Path) -> ServiceLayer:
         if not tags:
             raise rc.fail("'tags' is empty")
         not_tags = _tag_table(rc.get("not_tags", dict, {}), rc.where, "not_tags")
-        tier = rc.get("tier", str, "default")
+        tier = check_id(rc.get("tier", str, "default"), what="tier", where=rc.where)
         rc.finish()
         rules.append(TagRule(tags=tags, not_tags=not_tags, tier=tier))
     layer = ServiceLayer(
@@ -254,6 +335,15 @@ def load_services(directory: str | Path | None = None) -> dict[str, ServiceLayer
     if not services:
         raise errors.ConfigError(f"{directory}: no service layer TOML files found")
     return services
+
+
+def _walk_speed(c: _Checker) -> float | None:
+    speed = c.positive("walk_speed_m_s", None)
+    lo, hi = WALK_SPEED_RANGE_M_S
+    if speed is not None and not lo <= speed <= hi:
+        hint = f" ({speed:g} m/min would be {speed / 60:.2f} m/s)" if 20 <= speed <= 180 else ""
+        raise c.fail(f"'walk_speed_m_s' is in metres per second and walking lies between {lo:g} and {hi:g} m/s; got {speed:g}{hint}")
+    return speed
 
 
 # --------------------------------------------------------------------------- goals
@@ -346,7 +436,7 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
     seen: set[str] = set()
     for i, raw in enumerate(raw_goals):
         c = _Checker(raw, f"{path} [[goal]] #{i + 1}")
-        gid = c.get("id", str, required=True)
+        gid = check_id(c.get("id", str, required=True), what="goal id", where=c.where)
         c.where = f"{path} goal '{gid}'"
         if gid in seen:
             raise c.fail("duplicate goal id")
@@ -408,8 +498,8 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
                 population=population,
                 max_time_s=minutes * 60.0 if minutes is not None else None,
                 max_dist_m=dist,
-                mode=c.get("mode", str, "walk"),
-                speed_m_s=c.positive("walk_speed_m_s", None),
+                mode=check_id(c.get("mode", str, "walk"), what="mode", where=c.where),
+                speed_m_s=_walk_speed(c),
                 combine=combine,
                 tiers=tiers,
                 area=area,
@@ -465,7 +555,7 @@ def load_provisions(path: str | Path | None = None, *, services: Mapping[str, Se
     out = []
     for i, raw in enumerate(data.get("provision", [])):
         c = _Checker(raw, f"{path} [[provision]] #{i + 1}")
-        pid = c.get("id", str, required=True)
+        pid = check_id(c.get("id", str, required=True), what="provision id", where=c.where)
         c.where = f"{path} provision '{pid}'"
         service = c.get("service", str, required=True)
         if services is not None and service not in services:
@@ -496,7 +586,7 @@ def load_provisions(path: str | Path | None = None, *, services: Mapping[str, Se
                 target=c.positive("target"),
                 max_dist_m=dist,
                 max_time_s=minutes * 60.0 if minutes is not None else None,
-                speed_m_s=c.positive("walk_speed_m_s", None),
+                speed_m_s=_walk_speed(c),
                 decay_steps=decay,
                 target_label=c.get("target_label", str, ""),
             )
@@ -536,6 +626,7 @@ def load_mode(mode: str | Path, *, directory: str | Path | None = None) -> ModeR
     path = Path(mode)
     if path.suffix != ".toml":
         directory = Path(directory) if directory is not None else default_networks_dir()
+        check_id(str(mode), what="travel mode", where=str(directory))
         path = directory / f"{mode}.toml"
         if not path.is_file():
             known = sorted(p.stem for p in directory.glob("*.toml"))
@@ -546,12 +637,18 @@ def load_mode(mode: str | Path, *, directory: str | Path | None = None) -> ModeR
     if weight not in ("length", "time"):
         raise c.fail(f"'weight' must be \"length\" or \"time\", got {weight!r}")
     speeds = c.get("speeds_kmh", dict, {})
+    lo, hi = MODE_SPEED_RANGE_M_S
     for k, v in speeds.items():
-        if not isinstance(v, (int, float)) or v <= 0:
-            raise c.fail(f"speeds_kmh.{k} must be a positive number, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo * 3.6 <= v <= hi * 3.6:
+            raise c.fail(f"speeds_kmh.{k} must be a speed in km/h between {lo * 3.6:g} and {hi * 3.6:g}, got {v!r}")
+    mode_id = check_id(c.get("id", str, required=True), what="mode id", where=str(path))
+    speed = c.positive("speed_m_s")
+    top = WALK_SPEED_RANGE_M_S[1] if mode_id == "walk" else hi
+    if speed is None or not lo <= speed <= top:
+        raise c.fail(f"'speed_m_s' is in metres per second and must lie between {lo:g} and {top:g} for mode '{mode_id}', got {speed!r}")
     recipe = ModeRecipe(
-        id=c.get("id", str, required=True),
-        speed_m_s=c.positive("speed_m_s"),
+        id=mode_id,
+        speed_m_s=speed,
         oneway=c.get("oneway", bool, False),
         include_highway=c.str_list("include_highway"),
         exclude_tags=_tag_table(c.get("exclude_tags", dict, {}), str(path), "exclude_tags"),

@@ -66,7 +66,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "north": ("北", "N"),
     # report
     "report_title": ("公共服务可达性评估简报", "Public service accessibility briefing"),
-    "generated": ("生成时间", "Generated"),
+    "generated": ("由 accessibility {version} 生成", "Made with accessibility {version}"),
     "summary": ("结论摘要", "Summary"),
     "goal": ("目标", "Goal"),
     "threshold": ("标准", "Threshold"),

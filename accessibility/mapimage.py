@@ -73,7 +73,9 @@ def _style(lang: str) -> Iterator[str]:
         log.warning("no Chinese font found (install fonts-noto-cjk or fonts-wqy-microhei); the PNG labels are in English")
         use = "en"
     fams = ([cjk] if cjk and use == "zh" else []) + ["DejaVu Sans"] + ([cjk] if cjk and use != "zh" else [])
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none"}):
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none",
+                                 # names from data are drawn as text: "$...$" in a district name is not math
+                                 "text.parse_math": False}):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield use

@@ -510,16 +510,44 @@ def _folium_map(parts: _MapParts, lang: str) -> folium.Map:
     m.default_css = []
     css, js = leaflet_assets()
     fig = m.get_root()
-    fig.header.add_child(Element(f"<title>{html.escape(parts.title)}</title>"), name="acc_title")
-    fig.header.add_child(Element(f"<style>{css}</style>"), name="acc_css")
-    fig.header.add_child(Element(f'<script type="application/json" id="acc-map-data">{_script_json(parts.payload)}</script>'), name="acc_data")
-    fig.header.add_child(Element(f"<script>{js}</script>"), name="acc_js")
-    fig.html.add_child(Element(f'<div class="acc-title">{html.escape(parts.title)}</div>'), name="acc_heading")
+    fig.header.add_child(_Raw(f"<title>{html.escape(parts.title)}</title>"), name="acc_title")
+    fig.header.add_child(_Raw(f"<style>{css}</style>"), name="acc_css")
+    fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{_script_json(parts.payload)}</script>'), name="acc_data")
+    fig.header.add_child(_Raw(f"<script>{js}</script>"), name="acc_js")
+    fig.html.add_child(_Raw(f'<div class="acc-title">{html.escape(parts.title)}</div>'), name="acc_heading")
     for spec, name, overlay, show in parts.layers:
         _AccLayer(spec, name=name, overlay=overlay, show=show).add_to(m)
     m.fit_bounds(parts.bounds)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _fix_ids(fig)
     return m
+
+
+class _Raw(Element):
+    """Text placed into the page as it is, never parsed as a Jinja2 template.
+
+    branca's ``Element(text)`` compiles ``text`` as a template, so a facility
+    named ``{{ ... }}`` would run as code while the map renders. Here the
+    template is fixed and the text is only substituted into it.
+    """
+
+    _template = Template("{{ this.raw }}")
+
+    def __init__(self, raw: str) -> None:
+        super().__init__()
+        self.raw = raw
+
+
+def _fix_ids(root: Element) -> None:
+    """Number every element of the page in order, so the same run gives the same file
+    (folium names elements from random UUIDs)."""
+    stack = [root]
+    n = 0
+    while stack:
+        el = stack.pop()
+        el._id = f"{n:08d}"
+        n += 1
+        stack.extend(reversed(list(el._children.values())))
 
 
 def map_html(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None) -> str:

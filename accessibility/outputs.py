@@ -55,7 +55,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, textsafe
 from .cache import file_sha256
 
 if TYPE_CHECKING:
@@ -241,16 +241,17 @@ def _pct(x: float | None) -> str:
 
 def goals_markdown(result: RunResult) -> str:
     """Human-readable verdicts (English, with the Chinese goal names)."""
+    md = textsafe.md_escape
     d = result.demand
     lines = ["# Goal verdicts", ""]
     if d.is_estimate:
-        lines += [f"> **Population is an estimate** ({d.source}); treat shares as indicative.", ""]
+        lines += [f"> **Population is an estimate** ({md(d.source)}); treat shares as indicative.", ""]
     lines += [
-        f"- Population: {d.total:,.0f} ({d.source}); older population: {d.total_older:,.0f} ({d.older_source})",
+        f"- Population: {d.total:,.0f} ({md(d.source)}); older population: {d.total_older:,.0f} ({md(d.older_source)})",
         f"- Facilities used: {int((result.facilities['status'] == 'used').sum())} of {len(result.facilities)}",
         *(
-            f"- Facility file {Path(i['path']).name} ({i['service']}, {i['crs']}): {i['used']} of {i['rows']} rows used, "
-            f"{i['rejected']} rejected, {i['fixed']} fixed, {i['values_left_empty']} with a value left empty (`{i['rejects_file']}`)"
+            f"- Facility file {md(Path(i['path']).name)} ({md(i['service'])}, {md(i['crs'])}): {i['used']} of {i['rows']} rows used, "
+            f"{i['rejected']} rejected, {i['fixed']} fixed, {i['values_left_empty']} with a value left empty ({md(i['rejects_file'])})"
             for i in result.imports
         ),
         "",
@@ -261,19 +262,19 @@ def goals_markdown(result: RunResult) -> str:
         t = g.targets[0] if g.targets else None
         verdict = "n/a" if g.passed is None else ("PASS" if g.passed else "FAIL")
         lines.append(
-            f"| {g.name_en} {g.name_zh} (`{g.id}`) | {g.threshold} | {g.population} | {g.covered_pop:,.0f} of {g.eligible_pop:,.0f} "
+            f"| {md(g.name_en)} {md(g.name_zh)} ({md(g.id)}) | {md(g.threshold)} | {g.population} | {g.covered_pop:,.0f} of {g.eligible_pop:,.0f} "
             f"| {_pct(g.share)} | {_pct(t['share']) if t else '-'} | {verdict} |"
         )
     for g in result.goals:
-        lines += ["", f"## {g.name_en} {g.name_zh} (`{g.id}`)", ""]
+        lines += ["", f"## {md(g.name_en)} {md(g.name_zh)} ({md(g.id)})", ""]
         lines.append(f"- Covered: {g.covered_pop:,.0f} of {g.eligible_pop:,.0f} {g.population} residents ({_pct(g.share)}); uncovered {g.uncovered_pop:,.0f}")
         speed = f" at {g.speed_m_s:g} m/s" if g.speed_m_s else ""
-        lines.append(f"- Threshold: {g.threshold} by {g.mode}{speed}; services ({g.combine}): {', '.join(g.services)}")
+        lines.append(f"- Threshold: {g.threshold} by {g.mode}{speed}; services ({g.combine}): {md(', '.join(g.services))}")
         for s, share in g.per_service_share.items():
-            lines.append(f"  - {s}: {_pct(share)}")
+            lines.append(f"  - {md(s)}: {_pct(share)}")
         for t in g.targets:
             met = "n/a" if t["met"] is None else ("met" if t["met"] else "not met")
-            lines.append(f"- Target {_pct(t['share'])} — {t['label']}: {met}")
+            lines.append(f"- Target {_pct(t['share'])} — {md(t['label'])}: {met}")
         if g.straight_line:
             lines.append(f"- Straight-line (for comparison): {_pct(g.straight_line['share'])} covered")
         if g.density_rule:
@@ -286,7 +287,7 @@ def goals_markdown(result: RunResult) -> str:
             lines += ["", "By district:", "", "| district | covered | eligible | uncovered | share |", "|---|---:|---:|---:|---:|"]
             rows = result.by_district[g.id]
             lines += [
-                f"| {r['district_name']} | {r['covered_pop']:,.0f} | {r['eligible_pop']:,.0f} | {r['uncovered_pop']:,.0f} | {_pct(r['share'])} |"
+                f"| {md(r['district_name'])} | {r['covered_pop']:,.0f} | {r['eligible_pop']:,.0f} | {r['uncovered_pop']:,.0f} | {_pct(r['share'])} |"
                 for r in rows
                 if r["eligible_pop"] > 0
             ]
@@ -294,8 +295,8 @@ def goals_markdown(result: RunResult) -> str:
             if empty:
                 lines.append(f"\n{empty} districts without eligible residents in the area are left out of this table (they are in goals.json).")
         for w in g.warnings:
-            lines.append(f"- **Warning:** {w}")
+            lines.append(f"- **Warning:** {md(w)}")
     if result.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in result.notes]
+        lines += ["", "## Notes", ""] + [f"- {md(n)}" for n in result.notes]
     lines += ["", "Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(lines)

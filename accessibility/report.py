@@ -26,7 +26,6 @@ forbids scripts altogether (Content-Security-Policy), so a name such as
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import html
 import logging
 import re
@@ -39,6 +38,7 @@ import numpy as np
 
 from . import columns, errors, i18n, mapimage, mapthemes, outputs
 from .rundata import RunData, load_run
+from .textsafe import md_escape
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -144,7 +144,8 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
     meta = data.meta
     osm_name = Path(str(data.manifest.get("osm", ""))).name
     blocks: list[Block] = [("h1", t("report_title") + (f" · {osm_name.split('.')[0]}" if osm_name else ""))]
-    blocks.append(("p", f"{t('generated')}: {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}"))
+    # no clock time here: the same run gives the same report (the run's timings are in manifest.json)
+    blocks.append(("p", t("generated", version=str((data.manifest.get("versions") or {}).get("accessibility", "")))))
     if meta.get("population_is_estimate"):
         blocks.append(("warn", t("estimate_warning", source=meta.get("population_source", ""))))
     # ---- summary
@@ -400,15 +401,6 @@ def to_html(blocks: list[Block], *, lang: str, images: dict[str, Path]) -> str:
             out.append(f'<p><img alt="{html.escape(b[2], quote=True)}" src="data:image/png;base64,{base64.b64encode(raw).decode("ascii")}"></p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
-
-
-def md_escape(text: str) -> str:
-    """Text that Markdown renders literally (no HTML, links or emphasis)."""
-    text = _MD_SPECIAL.sub(r"\\\1", str(text))
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
 
 def to_markdown(blocks: list[Block], *, images: dict[str, Path]) -> str:
