@@ -202,7 +202,7 @@ def _layers_copy(tmp_path: Path) -> Path:
         ('id = "library"\nname_zh = "图书馆"\nname_en = "Library"\n[[rules]]\ntag = { amenity = "library" }\n', "tags"),
         ('id = "library"\nname_zh = "图书馆"\nname_en = "Library"\n[[rules]]\ntags = { amenity = 5 }\n', "amenity"),
         ('id = "library"\nname_zh = "图书馆"\nname_en = "Library"\nrules = []\n', "rules"),
-        ('id = "my library"\nname_zh = "图书馆"\nname_en = "Library"\n[[rules]]\ntags = { amenity = "library" }\n', "identifier"),
+        ('id = "my library"\nname_zh = "图书馆"\nname_en = "Library"\n[[rules]]\ntags = { amenity = "library" }\n', "is not allowed"),
         ('id = "library"\nname_en = "Library"\n[[rules]]\ntags = { amenity = "library" }\n', "name_zh"),
         ('id = "library\nname_zh = "图书馆"\n', "not valid TOML"),
     ],
