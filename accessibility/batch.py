@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, errors, extract, osm, parallel
+from . import areas, errors, extract, osm, parallel, runfolder
 
 __all__ = ["BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
 
@@ -134,8 +134,8 @@ def _task_digest(task: dict) -> str:
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _goal_rows(area: str, goals_json: Path) -> list[dict]:
-    data = json.loads(goals_json.read_text(encoding="utf-8"))
+def _goal_rows(area: str, run_dir: Path) -> list[dict]:
+    data = runfolder.open_run(run_dir).read_json("goals.json")
     return [
         {"area": area, "goal": g["id"], "eligible": g["eligible_pop"], "covered": g["covered_pop"], "share": g["share"], "passed": g["passed"]}
         for g in data["goals"]
@@ -145,7 +145,11 @@ def _goal_rows(area: str, goals_json: Path) -> list[dict]:
 def is_complete(folder: str | Path, task: dict | None = None) -> bool:
     """An area folder whose run finished (manifest written last) with the same task parameters."""
     folder = Path(folder)
-    if not (folder / "run" / "manifest.json").is_file() or not (folder / "task.json").is_file():
+    if not (folder / "task.json").is_file():
+        return False
+    try:
+        runfolder.open_run(folder / "run")
+    except errors.RunDirectoryError:
         return False
     if task is None:
         return True
@@ -163,12 +167,12 @@ def run_area(task: dict) -> dict:
     Raises whatever the run raises (Dask retries it, then reports it).
     """
     from . import pipeline
-    from .outputs import atomic_path
+    from .fileio import atomic_path
 
     folder = Path(task["folder"])
     area = task["area"]
     if is_complete(folder, task):
-        return {"area": area, "status": "reused", "rows": _goal_rows(area, folder / "run" / "goals.json"), "seconds": 0.0}
+        return {"area": area, "status": "reused", "rows": _goal_rows(area, folder / "run"), "seconds": 0.0}
     t0 = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "task.json").unlink(missing_ok=True)
@@ -313,7 +317,7 @@ def run_batch(
     todo = []
     for task in tasks:
         if is_complete(task["folder"], task):
-            rec = {"area": task["area"], "status": "reused", "rows": _goal_rows(task["area"], Path(task["folder"]) / "run" / "goals.json"), "seconds": 0.0}
+            rec = {"area": task["area"], "status": "reused", "rows": _goal_rows(task["area"], Path(task["folder"]) / "run"), "seconds": 0.0}
             records[task["area"]] = rec
             if progress:
                 progress(rec)
@@ -366,7 +370,7 @@ def _sha(path: Path) -> str:
 
 
 def _combine(frame: gpd.GeoDataFrame, tasks: list[dict], records: dict[str, dict], out: Path) -> BatchResult:
-    from .outputs import atomic_path
+    from .fileio import atomic_path
 
     out.mkdir(parents=True, exist_ok=True)
     rows = [r for t in tasks for r in records.get(t["area"], {}).get("rows", [])]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import os
 import sys
 import time
+import traceback
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__, errors
@@ -36,20 +41,37 @@ class _Progress:
             print(f" {now - self.last:.2f} s   (total {now - self.t0:.1f} s)", file=sys.stderr, flush=True)
 
 
+def _number(lo: float, hi: float, unit: str, *, integer: bool = False, lo_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in [lo, hi] (or (lo, hi]), with the unit in the message."""
+
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if integer else 'a number'} ({unit})") from None
+        if not math.isfinite(value) or value < lo or value > hi or (lo_open and value == lo):
+            lower = f"more than {lo:g}" if lo_open else f"at least {lo:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {unit}, {lower} and at most {hi:g}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-briefing", action="store_true", help="skip the map and report (written by default in Chinese and English)")
     p.add_argument("--isochrones", action="store_true", help="also write 5/10/15-minute dissolved isochrones (isochrones.gpkg, shown on the map)")
     p.add_argument("--population", metavar="RASTER", help="total-population GeoTIFF (WorldPop style, any CRS)")
     p.add_argument("--older-population", metavar="RASTER", action="append", default=[], help="older-age GeoTIFF; repeat to sum age/sex bands")
-    p.add_argument("--older-share", type=float, help="older people as a share of the total when no older raster (default 0.187, Zhejiang 2020 60+)")
-    p.add_argument("--population-total", type=float, help="scale a building/street estimate to this total (e.g. from the census)")
+    p.add_argument("--older-share", type=_number(0, 1, "a fraction, e.g. 0.187 for 18.7%"), help="older people as a share of the total when no older raster (default 0.187, Zhejiang 2020 60+)")
+    p.add_argument("--population-total", type=_number(0, 2e9, "people", lo_open=True), help="scale a building/street estimate to this total (e.g. from the census)")
     p.add_argument("--boundary", metavar="FILE", help="study-area polygons (GeoJSON/GPKG/SHP, any CRS); default: the network's hull")
     p.add_argument("--main-urban-area", metavar="FILE", help="main urban area (主城区) polygons for the elderly-care goal")
     p.add_argument("--goals", metavar="FILE", help="goals TOML (default: layers/goals.toml)")
     p.add_argument("--layers", metavar="DIR", help="folder of service TOMLs (default: layers/)")
     p.add_argument("--goal", action="append", dest="only_goals", metavar="ID", help="evaluate only this goal id (repeatable)")
-    p.add_argument("--resolution", type=int, default=9, help="H3 resolution of the hexagons (default 9, ~0.1 km²)")
-    p.add_argument("--max-snap-m", type=float, default=300.0, help="facilities farther from any street are reported, not used (default 300)")
+    p.add_argument("--resolution", type=_number(0, 15, "an H3 resolution", integer=True), default=9, help="H3 resolution of the hexagons (default 9, ~0.1 km²)")
+    p.add_argument("--max-snap-m", type=_number(0, 10_000, "metres", lo_open=True), default=300.0, help="facilities farther from any street are reported, not used (default 300)")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
     _add_own_data_options(p)
 
@@ -150,13 +172,13 @@ def _parser() -> argparse.ArgumentParser:
     p_s = sub.add_parser("suggest", help="suggest new facility sites for a goal (keeps existing facilities)")
     p_s.add_argument("run_dir", metavar="RUN_DIR")
     p_s.add_argument("--goal", required=True, help="goal id, e.g. elderly_care_1km")
-    p_s.add_argument("--k", type=int, help="number of new sites")
-    p_s.add_argument("--target-share", type=float, help="instead of --k: fewest sites reaching this share (e.g. 0.95)")
+    p_s.add_argument("--k", type=_number(1, 100_000, "sites", integer=True), help="number of new sites")
+    p_s.add_argument("--target-share", type=_number(0, 1, "a fraction, e.g. 0.95", lo_open=True), help="instead of --k: fewest sites reaching this share (e.g. 0.95)")
     p_s.add_argument("--service", help="for goals with several services: the service to site")
     p_s.add_argument("--candidates", metavar="FILE.csv", help="candidate sites (lon/lat columns, WGS-84); default street nodes")
-    p_s.add_argument("--spacing-m", type=float, default=200.0, help="spacing of street-node candidates (default 200 m)")
+    p_s.add_argument("--spacing-m", type=_number(1, 100_000, "metres"), default=200.0, help="spacing of street-node candidates (default 200 m)")
     p_s.add_argument("--method", choices=["greedy", "exact", "both"], default="greedy", help="lazy greedy, exact MCLP (CBC), or both with the gap")
-    p_s.add_argument("--capacity", type=float, help="people each new site can serve (capacity-aware, greedy)")
+    p_s.add_argument("--capacity", type=_number(0, 1e9, "people", lo_open=True), help="people each new site can serve (capacity-aware, greedy)")
     p_s.set_defaults(func=_cmd_suggest)
 
     p_p = sub.add_parser("provision", help="provision ratios (2SFCA/E2SFCA): beds, places, sports area per person")
@@ -170,12 +192,12 @@ def _parser() -> argparse.ArgumentParser:
     p_b.add_argument("--osm", required=True, metavar="FILE", help="OSM extract covering all areas (e.g. the province)")
     p_b.add_argument("--out", required=True, metavar="DIR", help="batch folder: areas/<area>/ run folders and combined outputs")
     p_b.add_argument("--scheduler", metavar="ADDRESS", help="running Dask scheduler (tcp://host:8786); default a local cluster")
-    p_b.add_argument("--workers", type=int, help="local cluster: worker processes (default: cores, at most 4)")
+    p_b.add_argument("--workers", type=_number(1, 256, "worker processes", integer=True), help="local cluster: worker processes (default: cores, at most 4)")
     p_b.add_argument("--name-field", metavar="NAME", help="attribute naming each area (default: name/NAME/名称...)")
     p_b.add_argument("--areas-crs", metavar="CRS", help="declared CRS of the areas file, e.g. gcj02 for DataV/AMap boundaries")
-    p_b.add_argument("--buffer-m", type=float, default=2000.0, help="cut the OSM data to each area's box grown by this (default 2000 m)")
+    p_b.add_argument("--buffer-m", type=_number(0, 100_000, "metres"), default=2000.0, help="cut the OSM data to each area's box grown by this (default 2000 m)")
     p_b.add_argument("--no-clip", action="store_true", help="run every area on the whole OSM file (slower)")
-    p_b.add_argument("--retries", type=int, default=2, help="extra attempts of a failing area (default 2)")
+    p_b.add_argument("--retries", type=_number(0, 100, "attempts", integer=True), default=2, help="extra attempts of a failing area (default 2)")
     p_b.add_argument("--area", action="append", dest="only_areas", metavar="NAME", help="run only this area (repeatable)")
     p_b.add_argument("--population", metavar="RASTER", help="total-population GeoTIFF for every area")
     p_b.add_argument("--goals", metavar="FILE", help="goals TOML (default: layers/goals.toml)")
@@ -187,13 +209,13 @@ def _parser() -> argparse.ArgumentParser:
     p_i.add_argument("run_dir", metavar="RUN_DIR")
     p_i.add_argument("--service", action="append", dest="services", help="only this service (repeatable; default: every service with facilities)")
     cut = p_i.add_mutually_exclusive_group()
-    cut.add_argument("--cutoffs-min", type=float, nargs="+", metavar="MIN", help="walking times in minutes, nested bands (default 5 10 15)")
-    cut.add_argument("--cutoffs-m", type=float, nargs="+", metavar="M", help="walking distances in metres, e.g. 300 500 1000")
+    cut.add_argument("--cutoffs-min", type=_number(0, 600, "minutes", lo_open=True), nargs="+", metavar="MIN", help="walking times in minutes, nested bands (default 5 10 15)")
+    cut.add_argument("--cutoffs-m", type=_number(0, 100_000, "metres", lo_open=True), nargs="+", metavar="M", help="walking distances in metres, e.g. 300 500 1000")
     p_i.add_argument("--how", nargs="+", choices=["dissolved", "per_facility", "catchments"], default=["dissolved", "per_facility", "catchments"],
                      help="one area per service, one per facility, and/or non-overlapping catchments (default: all three)")
     p_i.add_argument("--bands", choices=["cumulative", "rings", "both"], default="both", help="areas within each cutoff, rings between cutoffs, or both (default)")
-    p_i.add_argument("--street-width-m", type=float, default=50.0, help="width on each side of a reached street counted as reached (default 50)")
-    p_i.add_argument("--walk-speed-m-s", type=float, help="walking speed for --cutoffs-min (default: the walking recipe's, 1.0)")
+    p_i.add_argument("--street-width-m", type=_number(0, 1000, "metres"), default=50.0, help="width on each side of a reached street counted as reached (default 50)")
+    p_i.add_argument("--walk-speed-m-s", type=_number(0.2, 3.0, "metres per second (1.0 is a typical walk; 70 would be metres per minute)"), help="walking speed for --cutoffs-min (default: the walking recipe's, 1.0)")
     p_i.set_defaults(func=_cmd_isochrones)
 
     from .briefing import add_commands as _add_briefing_commands  # `map` and `report` (accessibility/briefing.py)
@@ -284,14 +306,91 @@ def _summary(result) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 done, 1 some areas failed, 2 bad input, 3 a bug, 130 interrupted).
+
+    No traceback reaches the user: errors about the input say what is wrong
+    and how to fix it; anything unexpected is logged with its traceback to a
+    file whose name the message gives.
+    """
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    try:
-        return args.func(args)
-    except errors.AccessibilityError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except errors.AccessibilityError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("\ninterrupted: a run folder being written was left as it was before", file=sys.stderr)
+            return 130
+        except MemoryError:
+            print("error: out of memory; run a smaller area (--boundary), a coarser --resolution, or use `accessibility batch`", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"error: {_os_error(exc)}", file=sys.stderr)
+            return 2
+        except Exception as exc:  # a bug: say so, keep the traceback for the report
+            where = _crash_log(exc, argv)
+            print(
+                f"error: unexpected {type(exc).__name__}: {exc}\n"
+                f"This is a fault in accessibility, not in your data. The details are in {where}; "
+                "please report it with that file.",
+                file=sys.stderr,
+            )
+            return 3
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings' signature
+    """Warnings of this package as one line ('warning: ...'); others only in the log."""
+    if issubclass(category, errors.AccessibilityWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        log.debug("%s: %s (%s:%s)", category.__name__, message, filename, lineno)
+
+
+def _os_error(exc: OSError) -> str:
+    """A file-system error as a sentence that names the file and the fix."""
+    import errno
+
+    name = exc.filename or "a file"
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full while writing {name}; free some space or choose another --out"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied for {name}; choose a file or folder you can write to"
+    if exc.errno == errno.ENOENT:
+        return f"{name} does not exist; check the path"
+    if exc.errno == errno.EISDIR:
+        return f"{name} is a folder; give a file name"
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"the name {name} is too long for the file system; choose a shorter one"
+    return f"{name}: {exc.strerror or exc}; check the path, its permissions and the free disk space"
+
+
+def _crash_log(exc: BaseException, argv: list[str] | None) -> Path:
+    """Write the traceback of an unexpected error to a log file and return its path."""
+    text = (
+        f"accessibility {__version__}, python {sys.version.split()[0]}\n"
+        f"command: accessibility {' '.join(argv if argv is not None else sys.argv[1:])}\n\n"
+        + "".join(traceback.format_exception(exc))
+    )
+    base = Path(os.environ.get("ACCESSIBILITY_LOG_DIR") or Path.home() / ".cache" / "accessibility" / "logs")
+    for folder in (base, Path(tempfile_dir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(no writable log folder)")
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
 
 
 def _cmd_query(args) -> int:

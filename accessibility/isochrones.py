@@ -320,12 +320,11 @@ def _load(result_or_run_dir: RunResult | str | Path) -> _RunInputs:
     if isinstance(result_or_run_dir, (str, Path)):
         from . import query
 
-        run_dir = Path(result_or_run_dir)
-        graph, fac, index, manifest = query.load_run_network(run_dir)
-        path = run_dir / "demand_points.parquet"
-        demand = pd.read_parquet(path) if path.is_file() else None
-        if demand is None:
-            log.warning("%s has no demand_points.parquet: isochrones carry no population", run_dir)
+        from . import runfolder
+
+        rf = runfolder.open_run(result_or_run_dir)
+        graph, fac, index, manifest = query.load_run_network(rf)
+        demand = rf.read_table("demand_points.parquet", columns=["lon", "lat", "pop", "older"])
         services = manifest.get("services") or list(dict.fromkeys(fac["service"]))
     else:
         state = result_or_run_dir.modes["walk"]
@@ -412,27 +411,26 @@ def isochrones_from_run(
 def write_isochrones(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path) -> list[Path]:
     """Write layers into ``out_dir/isochrones.gpkg`` (keeping its other layers) and one GeoJSON each.
 
-    Every file is written to a temporary name and moved into place.
+    Every file is written to a temporary name and moved into place; in a run
+    folder they are recorded in its manifest.
     """
-    from .outputs import atomic_path
+    from . import outputs, runfolder
 
     out_dir = Path(out_dir)
-    gpkg = out_dir / "isochrones.gpkg"
+    run = runfolder.open_run(out_dir) if runfolder.is_run_folder(out_dir) else None
     safe = {  # text columns as strings, for GDAL
         name: f.astype({c: "string" for c in f.columns if c != f.geometry.name and f[c].dtype == object}) for name, f in layers.items()
     }
-    with atomic_path(gpkg) as tmp:
-        if gpkg.is_file():
-            shutil.copyfile(gpkg, tmp)  # keep the layers of other services
+    with runfolder.writer(out_dir, run=run, command="isochrones") as up:
+        with up.file("isochrones.gpkg") as tmp:
+            if run is not None and run.has("isochrones.gpkg"):
+                shutil.copyfile(run.file("isochrones.gpkg"), tmp)  # keep the layers of other services
+            outputs.write_gpkg_layers(tmp, safe)
         for name, frame in safe.items():
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-    written = [gpkg]
-    for name, frame in safe.items():
-        path = out_dir / f"isochrones_{name}.geojson"
-        with atomic_path(path) as tmp:
-            frame.to_file(tmp, driver="GeoJSON", engine="pyogrio")
-        written.append(path)
-    return written
+            with up.file(f"isochrones_{name}.geojson") as tmp:
+                # the layer is named after the output, not the temporary file (reruns give identical files)
+                frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=f"isochrones_{name}")
+    return [out_dir / "isochrones.gpkg"] + [out_dir / f"isochrones_{name}.geojson" for name in safe]
 
 
 def run_dir_isochrones(

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from . import i18n, maps, mapthemes, outputs
+from . import fileio, i18n, maps, mapthemes
 from .rundata import RunData
 
 __all__ = ["cjk_font", "write_coverage_png", "write_district_png", "write_map_png"]
@@ -91,7 +91,7 @@ def _merc(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _save(fig, path: Path, *, dpi: int) -> None:
     import matplotlib.pyplot as plt
 
-    with outputs.atomic_path(path) as tmp:
+    with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png", metadata={"Software": "accessibility"}, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 

@@ -61,7 +61,7 @@ from branca.element import Element
 from folium.map import Layer
 from jinja2 import Template
 
-from . import chinacoords, errors, i18n, mapthemes, outputs
+from . import chinacoords, errors, i18n, mapthemes, runfolder
 from .rundata import RunData, load_run
 
 if TYPE_CHECKING:
@@ -356,8 +356,8 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         outline_specs.append({"id": "districts", "label": i18n.text("districts", lang), "color": "#1f4e79", "weight": 1.2, "dash": "2 3",
                               "items": [{"polys": _rings(g, crs, with_holes=False), "name": str(nm) if name_col else None}
                                         for g, nm in zip(data.districts.geometry.to_numpy(), data.districts[name_col] if name_col else [None] * len(data.districts))]})
-    facility_specs += _suggestion_specs(data.run_dir, lang, crs)
-    outline_specs += _isochrone_specs(data.run_dir, lang, crs, names)
+    facility_specs += _suggestion_specs(data.folder, lang, crs)
+    outline_specs += _isochrone_specs(data.folder, lang, crs, names)
     labels = {
         "notReachable": i18n.text("not_reachable", lang), "min": i18n.text("unit_min", lang), "people": i18n.text("unit_people", lang),
         "facilities": i18n.text("legend_facilities", lang), "outlines": i18n.text("legend_outlines", lang),
@@ -391,13 +391,13 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     return _MapParts(payload, layers, bounds, title, themes)
 
 
-def _suggestion_specs(run_dir: Path | None, lang: str, crs: str) -> list[dict]:
+def _suggestion_specs(run: runfolder.RunFolder | None, lang: str, crs: str) -> list[dict]:
     """Marker layers of site suggestions (``suggestions_<goal>.gpkg`` written by ``accessibility suggest``)."""
     specs: list[dict] = []
-    if run_dir is None:
+    if run is None:
         return specs
-    for path in sorted(Path(run_dir).glob("suggestions_*.gpkg")):
-        sites = gpd.read_file(path, layer="sites")
+    for name in run.names(r"suggestions_.+\.gpkg"):
+        sites = gpd.read_file(run.file(name), layer="sites")
         if sites.empty:
             continue
         goal = str(sites["goal"].iloc[0])
@@ -417,13 +417,13 @@ def _suggestion_specs(run_dir: Path | None, lang: str, crs: str) -> list[dict]:
     return specs
 
 
-def _isochrone_specs(run_dir: Path | None, lang: str, crs: str, names: dict[str, str]) -> list[dict]:
+def _isochrone_specs(run: runfolder.RunFolder | None, lang: str, crs: str, names: dict[str, str]) -> list[dict]:
     """Outline layers of dissolved isochrones (``isochrones.gpkg`` written by ``accessibility isochrones``), hidden at first."""
     import pyogrio
 
-    path = Path(run_dir) / "isochrones.gpkg" if run_dir is not None else None
-    if path is None or not path.is_file():
+    if run is None or not run.has("isochrones.gpkg"):
         return []
+    path = run.file("isochrones.gpkg")
     specs: list[dict] = []
     colors = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
     for name, _ in pyogrio.list_layers(path):
@@ -626,20 +626,20 @@ def write_map(
     out = Path(out) if out is not None else data.run_dir / f"map_{lang}.html"
     parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
     text = _render(parts, lang)
-    with outputs.atomic_path(out) as tmp:
-        tmp.write_text(text, encoding="utf-8")
     embed_path = png_path = None
     png_bytes = None
-    if embed:
-        embed_path = out.with_name(out.stem + "_embed.html")
-        with outputs.atomic_path(embed_path) as tmp:
-            tmp.write_text(embed_snippet(out.name, title=parts.title), encoding="utf-8")
-    if png:
-        from . import mapimage
+    with runfolder.writer(out.parent, run=data.folder, command="map") as up:
+        up.write_text(out.name, text)
+        if embed:
+            embed_path = out.with_name(out.stem + "_embed.html")
+            up.write_text(embed_path.name, embed_snippet(out.name, title=parts.title))
+        if png:
+            from . import mapimage
 
-        png_path = out.with_suffix(".png")
-        mapimage.write_map_png(data, png_path, lang=lang, themes=parts.themes, title=parts.title)
-        png_bytes = png_path.stat().st_size
+            png_path = out.with_suffix(".png")
+            with up.file(png_path.name) as tmp:
+                mapimage.write_map_png(data, tmp, lang=lang, themes=parts.themes, title=parts.title)
+            png_bytes = png_path.stat().st_size
     n_fac = sum(len(f["items"]) for f in parts.payload["facilities"])
     files = MapFiles(out, embed_path, png_path, out.stat().st_size, png_bytes, int(parts.payload["hex"]["n"]), n_fac, time.perf_counter() - t0)
     log.info("map %s: %.1f MB, %d hexagons, %d facilities, %.1f s", out, files.html_bytes / 1e6, files.hexagons, n_fac, files.seconds)

@@ -1,8 +1,8 @@
 """Write a run folder: GeoPackage, GeoParquet, goal verdicts (JSON, Markdown), manifest.
 
-Every file is written to a temporary name in the same folder and moved into
-place with :func:`os.replace`, so a crash never leaves a half-written file
-that looks complete.
+A run is written into a partial folder beside the target and swapped into
+place whole (:mod:`accessibility.runfolder`), so a crash never leaves a
+folder mixing two runs; ``manifest.json`` lists every file with its sha256.
 
 Run folder contents
 -------------------
@@ -39,32 +39,26 @@ With planners' own data (see :mod:`accessibility.userdata`, :mod:`accessibility.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
-import json
 import logging
-import math
-import os
 import platform
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from . import __version__, textsafe
-from .cache import file_sha256
+from . import __version__, fileio, runfolder, textsafe
+from .fileio import atomic_path, write_json
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["write_run", "write_manifest", "write_json", "goals_markdown", "atomic_path", "RUN_FILES"]
+__all__ = ["write_run", "write_files", "run_manifest", "write_json", "goals_markdown", "atomic_path", "RUN_FILES"]
 
 log = logging.getLogger(__name__)
 
+#: files every run folder holds (besides ``manifest.json`` and the tables of planners' data)
 RUN_FILES = (
     "results.gpkg",
     "hexes.parquet",
@@ -76,60 +70,13 @@ RUN_FILES = (
     "access_points.parquet",
     "nodes_walk.parquet",
     "demand_points.parquet",
-    "manifest.json",
 )
 
 _PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "pyarrow", "osmium", "h3", "h3ronpy", "rasterio", "openpyxl", "rapidfuzz")
 
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes), dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return None if not math.isfinite(obj) else float(obj)
-    if isinstance(obj, (Path,)):
-        return str(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj)}")
-
-
-def _clean(obj):
-    """Replace NaN/inf by None so the JSON is standard."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def write_json(path: str | Path, data) -> None:
-    """Write ``data`` as UTF-8 JSON, atomically, with NaN/inf as null."""
-    _write_text(path, json.dumps(_clean(data), ensure_ascii=False, indent=2, default=_json_default) + "\n")
+#: GeoPackages record when each table changed; a fixed date keeps reruns byte-identical
+#: (the run's real timings and date are in manifest.json)
+_GPKG_DATE = "2000-01-01T00:00:00.000Z"
 
 
 def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -140,10 +87,21 @@ def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
-    """Write every output of a run into ``out`` (created if needed)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def write_gpkg_layers(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Write GeoDataFrames as the layers of one new GeoPackage ``path`` (text columns as strings, fixed dates)."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
+    try:
+        for name, frame in layers.items():
+            _gpkg_safe(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
+    """Write every file of a run except the manifest into ``folder`` (the partial folder of a run)."""
+    out = Path(folder)
     hexes = result.hexes
     fac = result.facilities
     used = fac[fac["status"] == "used"]
@@ -158,19 +116,13 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
         layers["districts"] = result.districts
     if result.main_urban_area is not None:
         layers["main_urban_area"] = gpd.GeoDataFrame({"name": ["main_urban_area"]}, geometry=[result.main_urban_area], crs="EPSG:4326")
-    with atomic_path(out / "results.gpkg") as tmp:
-        for name, frame in layers.items():
-            _gpkg_safe(frame).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-    with atomic_path(out / "hexes.parquet") as tmp:
-        hexes.to_parquet(tmp)
-    with atomic_path(out / "facilities.parquet") as tmp:
-        fac.to_parquet(tmp)
+    write_gpkg_layers(out / "results.gpkg", layers)
+    hexes.to_parquet(out / "hexes.parquet")
+    fac.to_parquet(out / "facilities.parquet")
 
     walk = result.modes["walk"]
-    with atomic_path(out / "network_nodes.parquet") as tmp:
-        walk.net.nodes.to_parquet(tmp)
-    with atomic_path(out / "network_edges.parquet") as tmp:
-        walk.net.edges.to_parquet(tmp)
+    walk.net.nodes.to_parquet(out / "network_nodes.parquet")
+    walk.net.edges.to_parquet(out / "network_edges.parquet")
     ap = pd.DataFrame(
         {
             "facility_row": walk.access.facility,
@@ -180,16 +132,12 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
             "snap_dist_m": walk.access.snapped.snap_dist_m,
         }
     )
-    with atomic_path(out / "access_points.parquet") as tmp:
-        ap.to_parquet(tmp)
-    with atomic_path(out / "nodes_walk.parquet") as tmp:
-        result.node_table("walk").to_parquet(tmp)
-    with atomic_path(out / "demand_points.parquet") as tmp:
-        result.point_costs.to_parquet(tmp)
+    ap.to_parquet(out / "access_points.parquet")
+    result.node_table("walk").to_parquet(out / "nodes_walk.parquet")
+    result.point_costs.to_parquet(out / "demand_points.parquet")
 
     for name, table in result.tables.items():
-        with atomic_path(out / name) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        table.to_csv(out / runfolder.check_name(name), index=False, encoding="utf-8-sig")
     goals = [g.to_dict() for g in result.goals]
     for g in goals:
         if g["id"] in result.by_district:
@@ -204,35 +152,46 @@ def write_run(result: RunResult, out: str | Path, *, inputs: dict) -> Path:
     if result.imports:
         summary["facility_imports"] = result.imports
     write_json(out / "goals.json", summary)
-    _write_text(out / "goals.md", goals_markdown(result))
-    result.manifest["inputs"] = {
-        k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())
-    }
+    fileio.write_text(out / "goals.md", goals_markdown(result))
+    result.manifest["inputs"] = {k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())}
     result.manifest["mode_recipes"] = {m: str(s.net.mode.source) for m, s in result.modes.items()}
-    write_manifest(result, out)
-    log.info("wrote run folder %s", out)
-    return out
 
 
-def _input_record(value):
-    if isinstance(value, (list, tuple)):
-        return [_input_record(v) for v in value]
-    p = Path(value)
-    return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": file_sha256(p)} if p.is_file() else {"path": str(value)}
-
-
-def write_manifest(result: RunResult, out: str | Path) -> None:
-    """Write ``manifest.json`` (called again at the end of a run with final timings)."""
+def run_manifest(result: RunResult) -> dict:
+    """The manifest of a run (the file list is added when the folder is committed)."""
     versions = {"accessibility": __version__, "python": platform.python_version()}
     for pkg in _PACKAGES:
         try:
             versions[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
             versions[pkg] = None
-    manifest = dict(result.manifest)
-    manifest["versions"] = versions
-    manifest["files"] = list(RUN_FILES) + list(result.tables)
-    write_json(Path(out) / "manifest.json", manifest)
+    return {**result.manifest, "versions": versions}
+
+
+def write_run(result: RunResult, out: str | Path | runfolder.RunTarget, *, inputs: dict) -> Path:
+    """Write a whole run folder: into a partial folder beside ``out``, then swapped into place.
+
+    Parameters
+    ----------
+    result
+        The run.
+    out
+        Run folder (created, or replacing an earlier run), or a :class:`~accessibility.runfolder.RunTarget`
+        from :func:`~accessibility.runfolder.prepare`.
+    inputs
+        Input files to record with their sha256 in the manifest.
+    """
+    target = out if isinstance(out, runfolder.RunTarget) else runfolder.prepare(out)
+    with target:
+        write_files(result, target.tmp, inputs=inputs)
+        return target.commit(run_manifest(result))
+
+
+def _input_record(value):
+    if isinstance(value, (list, tuple)):
+        return [_input_record(v) for v in value]
+    p = Path(value)
+    return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": fileio.sha256_file(p)} if p.is_file() else {"path": str(value)}
 
 
 def _pct(x: float | None) -> str:

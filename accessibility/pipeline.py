@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, columns, config, distances, errors, facilities, goals, hexes, merging, osm, parallel, population, snapping, userdata, zones
+from . import areas, columns, config, distances, errors, facilities, goals, hexes, merging, osm, outputs, parallel, population, runfolder, snapping, userdata, zones
 from . import network as network_mod
 
 __all__ = ["RunOptions", "RunResult", "ModeState", "run"]
@@ -214,6 +214,8 @@ def run(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache") as cache_writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-background") as background,
         _frozen_heap() as freeze_heap,
+        # the run folder is checked before the analysis, written beside its place and swapped in at the end
+        (runfolder.prepare(out) if out is not None else contextlib.nullcontext()) as target,
     ):
         options = options or RunOptions()
         facility_files = [f if isinstance(f, userdata.FacilityInput) else userdata.FacilityInput(**f) for f in facility_files]
@@ -480,17 +482,12 @@ def run(
             imports=imports,
         )
         cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
-        if out is not None:
-            from . import outputs
-
+        if target is not None:
             stages.start("outputs")
-            manifest["timings_s"] = stages.timings
-            outputs.write_run(result, out, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "facility_files": [str(f.path) for f in facility_files], "zones": zone_input.path if zone_input else None, "zones_table": zone_input.table if zone_input else None, "districts": districts.path if isinstance(districts, zones.DistrictInput) else districts, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
+            outputs.write_files(result, target.tmp, inputs={"osm": osm_path, "population": population_raster, "older": list(older_rasters), "boundary": boundary, "main_urban_area": main_urban_area, "facility_files": [str(f.path) for f in facility_files], "zones": zone_input.path if zone_input else None, "zones_table": zone_input.table if zone_input else None, "districts": districts.path if isinstance(districts, zones.DistrictInput) else districts, "goals": goals_file if isinstance(goals_file, (str, Path)) else None})
         manifest["timings_s"] = stages.done()
-        if out is not None:
-            from . import outputs
-
-            outputs.write_manifest(result, out)
+        if target is not None:
+            target.commit(outputs.run_manifest(result))
         return result
 
 

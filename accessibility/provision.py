@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, distances, errors, query
+from . import config, distances, errors, query, runfolder
 
 __all__ = ["two_step_fca", "step_weights", "ProvisionResult", "provision_from_run", "CLASSES"]
 
@@ -121,11 +121,9 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
         if provision not in known:
             raise errors.ConfigError(f"unknown provision indicator '{provision}'; known: {sorted(known)}")
         provision = known[provision]
-    graph, fac, index, manifest = query.load_run_network(run_dir)
-    points_path = run_dir / "demand_points.parquet"
-    if not points_path.is_file():
-        raise errors.RunDirectoryError(f"{run_dir}: demand_points.parquet is missing; rerun `accessibility run` with this version")
-    pts = pd.read_parquet(points_path)
+    rf = runfolder.open_run(run_dir)
+    graph, fac, index, manifest = query.load_run_network(rf)
+    pts = rf.read_table("demand_points.parquet")
     demand = pts["older" if provision.population == "older" else "pop"].to_numpy(np.float64)
 
     rows = np.flatnonzero((fac["service"].to_numpy() == provision.service) & (fac["status"].to_numpy() == "used"))
@@ -169,7 +167,7 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
         }
     )
     hexes = _hex_table(table)
-    by_district = _district_table(run_dir, pts, table, fac, known, supply)
+    by_district = _district_table(rf, pts, table, fac, known, supply)
     total_demand = float(demand.sum())
     summary = {
         "id": provision.id,
@@ -196,14 +194,14 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
     return ProvisionResult(provision=provision, points=table, facilities=fac_table, hexes=hexes, summary=summary)
 
 
-def _district_table(run_dir: Path, pts: pd.DataFrame, table: pd.DataFrame, fac, known: np.ndarray, supply: np.ndarray) -> list[dict]:
+def _district_table(rf: runfolder.RunFolder, pts: pd.DataFrame, table: pd.DataFrame, fac, known: np.ndarray, supply: np.ndarray) -> list[dict]:
     """Per district (when the run had districts): people, mean access, class shares, supply located there."""
     import geopandas as gpd
     import pyogrio
 
     from . import zones
 
-    gpkg = run_dir / "results.gpkg"
+    gpkg = rf.file("results.gpkg")
     if "districts" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
         return []
     districts = gpd.read_file(gpkg, layer="districts")
@@ -269,15 +267,13 @@ def _hex_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_provision(result: ProvisionResult, run_dir: str | Path) -> list[Path]:
-    """Write ``provision_<id>.json`` and ``provision_<id>_hexes.parquet`` into the run folder."""
-    from .outputs import atomic_path, write_json
-
-    run_dir = Path(run_dir)
+    """Write ``provision_<id>.json``, ``_hexes.parquet`` and ``_facilities.csv`` into the run folder (recorded in its manifest)."""
     pid = result.provision.id
-    paths = [run_dir / f"provision_{pid}.json", run_dir / f"provision_{pid}_hexes.parquet", run_dir / f"provision_{pid}_facilities.csv"]
-    write_json(paths[0], result.summary)
-    with atomic_path(paths[1]) as tmp:
-        result.hexes.to_parquet(tmp)
-    with atomic_path(paths[2]) as tmp:
-        result.facilities.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return paths
+    names = [f"provision_{pid}.json", f"provision_{pid}_hexes.parquet", f"provision_{pid}_facilities.csv"]
+    with runfolder.update(run_dir, command="provision") as up:
+        up.write_json(names[0], result.summary)
+        with up.file(names[1]) as tmp:
+            result.hexes.to_parquet(tmp)
+        with up.file(names[2]) as tmp:
+            result.facilities.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return [up.folder / n for n in names]

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import columns, config, distances, errors, snapping
+from . import columns, config, distances, errors, runfolder, snapping
 from . import network as network_mod
 
 __all__ = ["load_run_network", "query_points", "query_csv", "find_lon_lat_columns"]
@@ -29,28 +29,17 @@ _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度")
 
 
-def _need(run_dir: Path, name: str) -> Path:
-    path = run_dir / name
-    if not path.is_file():
-        raise errors.RunDirectoryError(
-            f"{run_dir} is not a complete run folder: {name} is missing; run `accessibility run ... --out {run_dir}` first"
-        )
-    return path
-
-
-def load_run_network(run_dir: str | Path) -> tuple[distances.AccessGraph, gpd.GeoDataFrame, snapping.EdgeIndex, dict]:
+def load_run_network(run_dir: str | Path | runfolder.RunFolder) -> tuple[distances.AccessGraph, gpd.GeoDataFrame, snapping.EdgeIndex, dict]:
     """Rebuild a run's walking network, access graph and facilities from its folder."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise errors.RunDirectoryError(f"run folder not found: {run_dir}")
-    manifest = json.loads(_need(run_dir, "manifest.json").read_text(encoding="utf-8"))
-    nodes = pd.read_parquet(_need(run_dir, "network_nodes.parquet"))
-    edges = gpd.read_parquet(_need(run_dir, "network_edges.parquet"))
+    rf = run_dir if isinstance(run_dir, runfolder.RunFolder) else runfolder.open_run(run_dir)
+    manifest = rf.manifest
+    nodes = rf.read_table("network_nodes.parquet")
+    edges = rf.read_table("network_edges.parquet", geo=True)
     recipe_path = manifest.get("mode_recipes", {}).get("walk")
     recipe = config.load_mode(recipe_path) if recipe_path and Path(recipe_path).is_file() else config.load_mode("walk")
     net = network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=manifest.get("modes", {}).get("walk", {}))
-    fac = gpd.read_parquet(_need(run_dir, "facilities.parquet"))
-    ap = pd.read_parquet(_need(run_dir, "access_points.parquet"))
+    fac = rf.read_table("facilities.parquet", geo=True)
+    ap = rf.read_table("access_points.parquet")
     snapped = snapping.Snapped(ap["edge"].to_numpy(np.int64), ap["t"].to_numpy(float), ap["snap_dist_m"].to_numpy(float))
     graph = distances.build_access_graph(net, ap["facility_row"].to_numpy(np.int64), snapped, weight="length")
     return graph, fac, snapping.EdgeIndex(net), manifest
@@ -142,7 +131,7 @@ def query_csv(
     empty answer and the reason in ``query_status``; points farther than
     ``max_snap_m`` from a street are answered and flagged.
     """
-    from .outputs import atomic_path
+    from .fileio import atomic_path
 
     points_csv = Path(points_csv)
     if not points_csv.is_file():
@@ -162,7 +151,7 @@ def query_csv(
     good = status == "ok"
     answers = query_points(run_dir, lon[good], lat[good], services=services)
     if max_snap_m is None:
-        max_snap_m = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))["options"]["max_snap_m"]
+        max_snap_m = float(runfolder.open_run(run_dir).manifest["options"]["max_snap_m"])
     snap = answers["snap_dist_m"].to_numpy()
     far = snap > max_snap_m
     outside = snap > OUTSIDE_M

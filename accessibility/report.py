@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import columns, errors, i18n, mapimage, mapthemes, outputs
+from . import columns, errors, i18n, mapimage, mapthemes, runfolder
 from .rundata import RunData, load_run
 from .textsafe import md_escape
 
@@ -471,24 +471,27 @@ def write_report(
     themes = mapthemes.build_themes(data, lang, ctx.names)
     fill = next((th for th in themes if th.kind == "fill"), None)
     ctx.map_theme = fill.label if fill else ""
-    if map_png:
-        ctx.images["map"] = mapimage.write_map_png(data, out_dir / f"map_{lang}.png", lang=lang, themes=themes)
-    ctx.speed = _curve_speed(data)
-    try:
-        ctx.curves = coverage_curves(data, speed_m_s=ctx.speed)
-    except errors.RunDirectoryError as exc:  # a folder without demand points: no curves, say why
-        log.warning("no coverage curves: %s", exc)
-    if ctx.curves:
-        ctx.images["coverage"] = mapimage.write_coverage_png(ctx.curves, out_dir / f"report_{lang}_coverage.png", lang=lang, labels=ctx.names, speed=ctx.speed)
-    districts_png = mapimage.write_district_png(data.goals, out_dir / f"report_{lang}_districts.png", lang=lang)
-    if districts_png is not None:
-        ctx.images["districts"] = districts_png
-    blocks = report_blocks(ctx)
-    html_path, md_path = out_dir / f"report_{lang}.html", out_dir / f"report_{lang}.md"
-    with outputs.atomic_path(html_path) as tmp:
-        tmp.write_text(to_html(blocks, lang=lang, images=ctx.images), encoding="utf-8")
-    with outputs.atomic_path(md_path) as tmp:
-        tmp.write_text(to_markdown(blocks, images=ctx.images), encoding="utf-8")
+    with runfolder.writer(out_dir, run=data.folder, command="report") as up:
+        if map_png:
+            with up.file(f"map_{lang}.png") as tmp:
+                mapimage.write_map_png(data, tmp, lang=lang, themes=themes)
+            ctx.images["map"] = out_dir / f"map_{lang}.png"
+        ctx.speed = _curve_speed(data)
+        try:
+            ctx.curves = coverage_curves(data, speed_m_s=ctx.speed)
+        except errors.RunDirectoryError as exc:  # a folder without demand points: no curves, say why
+            log.warning("no coverage curves: %s", exc)
+        if ctx.curves:
+            with up.file(f"report_{lang}_coverage.png") as tmp:
+                mapimage.write_coverage_png(ctx.curves, tmp, lang=lang, labels=ctx.names, speed=ctx.speed)
+            ctx.images["coverage"] = out_dir / f"report_{lang}_coverage.png"
+        if any(g.get("by_district") for g in data.goals):
+            with up.file(f"report_{lang}_districts.png") as tmp:
+                if mapimage.write_district_png(data.goals, tmp, lang=lang) is not None:
+                    ctx.images["districts"] = out_dir / f"report_{lang}_districts.png"
+        blocks = report_blocks(ctx)
+        html_path = up.write_text(f"report_{lang}.html", to_html(blocks, lang=lang, images=ctx.images))
+        md_path = up.write_text(f"report_{lang}.md", to_markdown(blocks, images=ctx.images))
     log.info("report %s (%d KB), %s", html_path, html_path.stat().st_size // 1024, md_path)
     return ReportFiles(html_path, md_path, dict(ctx.images))
 

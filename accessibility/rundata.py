@@ -21,7 +21,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from . import columns, errors
+from . import columns, errors, runfolder
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -29,16 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["RunData", "load_run"]
 
 log = logging.getLogger(__name__)
-
-
-def _need(run_dir: Path, name: str) -> Path:
-    path = run_dir / name
-    if not path.is_file():
-        raise errors.RunDirectoryError(
-            f"{run_dir}: {name} is missing; this is not a complete run folder. "
-            "Run `accessibility run --osm FILE --out DIR` (or `accessibility demo`) and pass that folder."
-        )
-    return path
 
 
 def _json_safe(obj: Any) -> Any:
@@ -87,35 +77,32 @@ class RunData:
     study_area: shapely.Geometry | None
     main_urban_area: shapely.Geometry | None = None
     districts: gpd.GeoDataFrame | None = None
+    folder: runfolder.RunFolder | None = field(default=None, repr=False)
     _demand: pd.DataFrame | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_folder(cls, run_dir: str | Path) -> RunData:
-        """Read a run folder written by ``accessibility run``."""
-        run_dir = Path(run_dir)
-        if not run_dir.is_dir():
-            raise errors.InputFileNotFoundError(f"run folder {run_dir} does not exist; run `accessibility run ... --out {run_dir}` first")
-        hexes = gpd.read_parquet(_need(run_dir, "hexes.parquet"))
-        fac = gpd.read_parquet(_need(run_dir, "facilities.parquet"))
-        goals_doc = json.loads(_need(run_dir, "goals.json").read_text(encoding="utf-8"))
-        manifest = json.loads(_need(run_dir, "manifest.json").read_text(encoding="utf-8"))
+    def from_folder(cls, run_dir: str | Path | runfolder.RunFolder) -> RunData:
+        """Read a run folder written by ``accessibility run`` (checked against its manifest)."""
+        rf = run_dir if isinstance(run_dir, runfolder.RunFolder) else runfolder.open_run(run_dir)
+        hexes = rf.read_table("hexes.parquet", geo=True)
+        fac = rf.read_table("facilities.parquet", geo=True)
+        goals_doc = rf.read_json("goals.json")
         study = mua = None
         districts = None
-        gpkg = run_dir / "results.gpkg"
-        if gpkg.is_file():
-            names = {str(row[0]) for row in pyogrio.list_layers(gpkg)}
-            if "study_area" in names:
-                study = _union(gpd.read_file(gpkg, layer="study_area", engine="pyogrio"))
-            if "main_urban_area" in names:
-                mua = _union(gpd.read_file(gpkg, layer="main_urban_area", engine="pyogrio"))
-            if "districts" in names:
-                districts = gpd.read_file(gpkg, layer="districts", engine="pyogrio").to_crs("EPSG:4326")
-        else:
-            log.warning("%s: results.gpkg is missing; the map has no study-area outline", run_dir)
+        gpkg = rf.file("results.gpkg") if rf.has("results.gpkg") else None
+        names = {str(row[0]) for row in pyogrio.list_layers(gpkg)} if gpkg is not None else set()
+        if gpkg is None:
+            log.warning("%s: results.gpkg is missing; the map has no study-area outline", rf.path)
+        if "study_area" in names:
+            study = _union(gpd.read_file(gpkg, layer="study_area", engine="pyogrio"))
+        if "main_urban_area" in names:
+            mua = _union(gpd.read_file(gpkg, layer="main_urban_area", engine="pyogrio"))
+        if "districts" in names:
+            districts = gpd.read_file(gpkg, layer="districts", engine="pyogrio").to_crs("EPSG:4326")
         goals = list(goals_doc.get("goals", []))
         meta = {k: v for k, v in goals_doc.items() if k != "goals"}
-        return cls(run_dir, hexes, fac, goals, meta, manifest, study, mua, districts)
+        return cls(rf.path, hexes, fac, goals, meta, rf.manifest, study, mua, districts, folder=rf)
 
     @classmethod
     def from_result(cls, result: RunResult, run_dir: str | Path) -> RunData:
@@ -134,6 +121,12 @@ class RunData:
             "notes": list(result.notes),
         }
         districts = getattr(result, "districts", None)
+        folder = None
+        if runfolder.is_run_folder(run_dir):  # files added after the run (suggestions, isochrones) are shown too
+            try:
+                folder = runfolder.open_run(run_dir)
+            except errors.RunDirectoryError as exc:
+                log.warning("%s", exc)
         return cls(
             Path(run_dir),
             result.hexes,
@@ -144,6 +137,7 @@ class RunData:
             result.study_area,
             result.main_urban_area,
             districts,
+            folder=folder,
             _demand=result.point_costs,
         )
 
@@ -166,7 +160,9 @@ class RunData:
     def demand_points(self) -> pd.DataFrame:
         """Per resident point: pop, older and per-service ``<service>_dist_m`` (read once)."""
         if self._demand is None:
-            self._demand = pd.read_parquet(_need(self.run_dir, "demand_points.parquet"))
+            if self.folder is None:
+                raise errors.RunDirectoryError(f"{self.run_dir}: not a complete run folder; run `accessibility run` first")
+            self._demand = self.folder.read_table("demand_points.parquet")
         return self._demand
 
     @property

@@ -338,8 +338,10 @@ def suggest_from_run(
 
     from . import columns, distances, goals as goals_mod, query
 
-    run_dir = Path(run_dir)
-    graph, fac, index, manifest = query.load_run_network(run_dir)
+    from . import runfolder
+
+    rf = runfolder.open_run(run_dir)
+    graph, fac, index, manifest = query.load_run_network(rf)
     g = _goal_from_manifest(manifest, goal)
     if service is None:
         if len(g.services) > 1:
@@ -347,20 +349,21 @@ def suggest_from_run(
         service = g.services[0]
     if service not in g.services:
         raise errors.InputError(f"service '{service}' is not part of goal '{goal}' ({list(g.services)})")
-    pts = pd.read_parquet(run_dir / "demand_points.parquet")
+    pts = rf.read_table("demand_points.parquet")
     w = pts["older" if g.population == "older" else "pop"].to_numpy(np.float64)
     lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     if g.area == "main_urban_area":
         import pyogrio
 
-        layers = [name for name, _ in pyogrio.list_layers(run_dir / "results.gpkg")]
+        gpkg = rf.file("results.gpkg")
+        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
         if "main_urban_area" in layers:
-            mua = gpd.read_file(run_dir / "results.gpkg", layer="main_urban_area").geometry.union_all()
+            mua = gpd.read_file(gpkg, layer="main_urban_area").geometry.union_all()
             w = np.where(shapely.contains_xy(mua, lon, lat), w, 0.0)
     speed = g.speed_m_s or graph.net.mode.speed_m_s
     density = None
     if g.density_rules:
-        hexes = pd.read_parquet(run_dir / "hexes.parquet", columns=["h3", "density_per_km2"]).set_index("h3")["density_per_km2"]
+        hexes = rf.read_table("hexes.parquet", columns=["h3", "density_per_km2"]).set_index("h3")["density_per_km2"]
         density = hexes.reindex(pts["h3"]).to_numpy()
     radius = goals_mod.point_threshold_m(g, speed, density, len(pts))
     ok = {}
@@ -434,17 +437,14 @@ def suggest_from_run(
 
 
 def write_suggestions(s: Suggestions, run_dir) -> list:
-    """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically)."""
-    from pathlib import Path
+    """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically, recorded in its manifest)."""
+    from . import outputs, runfolder
 
-    from .outputs import atomic_path, write_json
-
-    run_dir = Path(run_dir)
-    stem = run_dir / f"suggestions_{s.goal}"
-    paths = [stem.with_suffix(".gpkg"), stem.with_suffix(".csv"), stem.with_suffix(".json")]
-    with atomic_path(paths[0]) as tmp:
-        s.sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio")
-    with atomic_path(paths[1]) as tmp:
-        s.sites.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
-    write_json(paths[2], {**s.summary, "curve": s.curve.to_dict(orient="records")})
-    return paths
+    with runfolder.update(run_dir, command="suggest") as up:
+        stem = f"suggestions_{s.goal}"
+        with up.file(f"{stem}.gpkg") as tmp:
+            outputs.write_gpkg_layers(tmp, {"sites": s.sites})
+        with up.file(f"{stem}.csv") as tmp:
+            s.sites.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
+        up.write_json(f"{stem}.json", {**s.summary, "curve": s.curve.to_dict(orient="records")})
+    return [up.folder / f"{stem}{ext}" for ext in (".gpkg", ".csv", ".json")]

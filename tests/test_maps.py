@@ -22,7 +22,7 @@ import shapely
 from browser_support import browser, distinct_colours  # noqa: F401  (fixture)
 from PIL import Image
 
-from accessibility import chinacoords, cli, columns, errors, maps, mapthemes, rundata
+from accessibility import chinacoords, cli, columns, errors, maps, mapthemes, rundata, runfolder
 from accessibility import hexes as hexmod
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -63,7 +63,8 @@ def evil_run(hangzhou_run, tmp_path_factory) -> Path:
     fac = fac.set_geometry(gpd.GeoSeries(geoms, crs=fac.crs))
     fac["address"] = None
     fac.loc[i, "address"] = "<b>bold</b> & co"
-    fac.to_parquet(out / "facilities.parquet")
+    with runfolder.update(out, command="test") as up, up.file("facilities.parquet") as tmp:
+        fac.to_parquet(tmp)
     return out
 
 
@@ -385,11 +386,11 @@ def synthetic_run(out: Path, *, k: int = 182, n_fac: int = 300, seed: int = 0) -
     fac = gpd.GeoDataFrame({"facility_id": [f"f{i}" for i in range(n_fac)], "service": rng.choice(services, n_fac), "tier": "park",
                             "name": [f"facility {i}" for i in range(n_fac)], "source": "synthetic", "snap_dist_m": rng.random(n_fac) * 100, "status": "used"},
                            geometry=shapely.points(rng.uniform(w, e, n_fac), rng.uniform(s_, n_, n_fac)), crs="EPSG:4326")
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(out / "hexes.parquet")
-    fac.to_parquet(out / "facilities.parquet")
-    (out / "goals.json").write_text(json.dumps({"population_source": "synthetic", "population_is_estimate": True, "notes": [], "goals": goals}), encoding="utf-8")
-    (out / "manifest.json").write_text(json.dumps({"osm": "synthetic.osm.pbf", "services": services, "options": {"max_snap_m": 300.0}}), encoding="utf-8")
+    with runfolder.prepare(out) as target:
+        frame.to_parquet(target.tmp / "hexes.parquet")
+        fac.to_parquet(target.tmp / "facilities.parquet")
+        (target.tmp / "goals.json").write_text(json.dumps({"population_source": "synthetic", "population_is_estimate": True, "notes": [], "goals": goals}), encoding="utf-8")
+        target.commit({"osm": "synthetic.osm.pbf", "services": services, "options": {"max_snap_m": 300.0}})
     return n
 
 

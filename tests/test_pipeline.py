@@ -19,7 +19,7 @@ import shapely
 import h3
 from affine import Affine
 
-from accessibility import cli, config, errors, hexes, outputs, pipeline, query
+from accessibility import cli, config, errors, hexes, outputs, pipeline, query, runfolder
 
 WUHAN_BOX = shapely.box(114.2, 30.5, 114.4, 30.65)
 PART_OF_HANGZHOU = shapely.box(120.13, 30.24, 120.17, 30.28)
@@ -50,7 +50,11 @@ def test_run_writes_every_run_file(hangzhou_run):
     # no temporary file left behind by the atomic writes
     assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["files"] == list(outputs.RUN_FILES)
+    assert set(manifest["files"]) == set(outputs.RUN_FILES)
+    for name, rec in manifest["files"].items():
+        assert rec["bytes"] == (run_dir / name).stat().st_size
+        assert rec["written_by"] == "run"
+    assert manifest["format"] == runfolder.FORMAT
     assert set(manifest["timings_s"]) >= {"network", "facilities", "population", "distances", "goals"}
     osm = manifest["inputs"]["osm"]
     assert osm["sha256"] == "db79f6b77063edd28cf256232e5c115c65d6cfa50ac898a475587c96d8fe6ce3"  # SOURCES.md

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from browser_support import browser  # noqa: F401  (fixture)
 
-from accessibility import cli, errors, i18n, report, rundata
+from accessibility import cli, errors, i18n, report, rundata, runfolder
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -136,7 +136,8 @@ def test_by_district_table_and_chart(hangzhou_run, tmp_path):
         r["uncovered_pop"] = r["eligible_pop"] - r["covered_pop"]
         r["share"] = r["covered_pop"] / r["eligible_pop"]
     g["by_district"] = rows
-    (out / "goals.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    with runfolder.update(out, command="test") as up:
+        up.write_text("goals.json", json.dumps(doc, ensure_ascii=False))
     files = report.write_report(out, lang="zh", map_png=False)
     assert files.images["districts"].is_file()
     text = files.html.read_text(encoding="utf-8")
@@ -171,10 +172,10 @@ def test_write_briefing_both_languages(hangzhou_run, tmp_path):
 
 
 def test_errors_name_the_fix(tmp_path):
-    with pytest.raises(errors.InputFileNotFoundError, match="accessibility run"):
+    with pytest.raises(errors.RunDirectoryError, match="does not exist; run `accessibility run"):
         report.write_report(tmp_path / "missing")
     (tmp_path / "half").mkdir()
-    with pytest.raises(errors.RunDirectoryError, match="hexes.parquet is missing"):
+    with pytest.raises(errors.RunDirectoryError, match="manifest.json is missing"):
         report.write_report(tmp_path / "half")
     assert cli.main(["report", str(tmp_path / "half")]) == 2
 
@@ -197,10 +198,12 @@ def evil_report(hangzhou_run, tmp_path_factory):
     fac = gpd.read_parquet(out / "facilities.parquet")
     first = int(np.flatnonzero(fac["status"].to_numpy() == "used")[0])
     fac.loc[first, "name"] = XSS_IMG
-    fac.to_parquet(out / "facilities.parquet")
     doc = json.loads((out / "goals.json").read_text(encoding="utf-8"))
     doc["goals"][0]["warnings"].append("<script>alert('warning')</script>")
-    (out / "goals.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    with runfolder.update(out, command="test") as up:
+        with up.file("facilities.parquet") as tmp:
+            fac.to_parquet(tmp)
+        up.write_text("goals.json", json.dumps(doc, ensure_ascii=False))
     return report.write_report(out, lang="en")
 
 
