@@ -59,6 +59,7 @@ import numpy as np
 import shapely
 from branca.element import Element
 from folium.map import Layer
+from folium.template import Template as FoliumTemplate
 from jinja2 import Template
 
 from . import chinacoords, errors, i18n, mapthemes, runfolder
@@ -383,6 +384,8 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         layers.append(({"type": "facilities", "index": i}, name, True, f["id"] != "_rejected"))
     for i, o in enumerate(outline_specs):
         layers.append(({"type": "outline", "index": i}, o["label"], True, o.get("show", True)))
+    # names are HTML in Leaflet's layer control: escaped here, and never passed through a template
+    payload["layers"] = [{"spec": spec, "name": html.escape(name), "overlay": overlay} for spec, name, overlay, _ in layers]
     w, s, e, n = data.bounds()
     corners = _to_crs(np.array([[w, s], [e, n]]), crs)
     bounds = [[float(corners[0, 1]), float(corners[0, 0])], [float(corners[1, 1]), float(corners[1, 0])]]
@@ -444,21 +447,44 @@ def _isochrone_specs(run: runfolder.RunFolder | None, lang: str, crs: str, names
 
 
 class _AccLayer(Layer):
-    """A layer built in the page by ``AccMap.layer(spec, map)`` (briefing_map.js)."""
+    """Layer number ``index`` of the page's data block, built by ``AccMap.layer(index, map)`` (briefing_map.js).
+
+    branca compiles the output of every element's script as a Jinja2 template a
+    second time (``MacroElement.render``), so no text from the data may appear in
+    it: the script holds only the layer's number; names and specs are in the
+    JSON data block, which never passes through a template (:class:`_Raw`).
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = AccMap.layer({{ this.spec|tojson }}, {{ this._parent.get_name() }});
+            var {{ this.get_name() }} = AccMap.layer({{ this.index|int }}, {{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, spec: dict, *, name: str, overlay: bool, show: bool) -> None:
-        # Leaflet's layer control writes names as HTML: escape them
-        super().__init__(name=html.escape(name), overlay=overlay, control=True, show=show)
+    def __init__(self, index: int, *, overlay: bool, show: bool) -> None:
+        super().__init__(name=f"layer {index}", overlay=overlay, control=True, show=show)
         self._name = "AccLayer"
-        self.spec = spec
+        self.index = int(index)
+
+
+class _AccLayerControl(folium.LayerControl):
+    """Leaflet's layer control with the layers' names taken from the data block (see :class:`_AccLayer`)."""
+
+    _template = FoliumTemplate(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = AccMap.control([
+                {%- for name in this.layer_vars %}{{ name }},{% endfor -%}
+            ], {{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def render(self, **kwargs: Any) -> None:
+        self.layer_vars = [item.get_name() for item in self._parent._children.values() if isinstance(item, _AccLayer)]
+        super().render(**kwargs)
 
 
 @functools.lru_cache(maxsize=1)
@@ -515,10 +541,10 @@ def _folium_map(parts: _MapParts, lang: str) -> folium.Map:
     fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{_script_json(parts.payload)}</script>'), name="acc_data")
     fig.header.add_child(_Raw(f"<script>{js}</script>"), name="acc_js")
     fig.html.add_child(_Raw(f'<div class="acc-title">{html.escape(parts.title)}</div>'), name="acc_heading")
-    for spec, name, overlay, show in parts.layers:
-        _AccLayer(spec, name=name, overlay=overlay, show=show).add_to(m)
+    for i, (_, _, overlay, show) in enumerate(parts.layers):
+        _AccLayer(i, overlay=overlay, show=show).add_to(m)
     m.fit_bounds(parts.bounds)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _AccLayerControl(collapsed=False, position="topright").add_to(m)
     _fix_ids(fig)
     return m
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -54,12 +55,13 @@ class RunOptions:
     estimate: population.EstimateAssumptions = field(default_factory=population.EstimateAssumptions)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.resolution <= 15:
-            raise errors.InputError(f"resolution must be 0-15, got {self.resolution}")
-        if self.max_snap_m <= 0 or self.reach_m < 0:
-            raise errors.InputError("max_snap_m must be positive and reach_m non-negative")
-        if self.older_share is not None and not 0 <= self.older_share <= 1:
-            raise errors.InputError(f"older_share is a fraction between 0 and 1, got {self.older_share}")
+        if isinstance(self.resolution, bool) or not isinstance(self.resolution, (int, np.integer)) or not 0 <= self.resolution <= 15:
+            raise errors.InputError(f"resolution is an H3 resolution, a whole number from 0 to 15 (9 is ~0.1 km² hexagons); got {self.resolution!r}")
+        for name, value, lo, hi in (("max_snap_m", self.max_snap_m, 0.0, 10_000.0), ("reach_m", self.reach_m, 0.0, 1_000.0)):
+            if not isinstance(value, (int, float, np.number)) or not math.isfinite(value) or not lo <= value <= hi or (name == "max_snap_m" and value == 0):
+                raise errors.InputError(f"{name} is a distance in metres, more than {lo:g} and at most {hi:g}; got {value!r}")
+        if self.older_share is not None and (not math.isfinite(self.older_share) or not 0 <= self.older_share <= 1):
+            raise errors.InputError(f"older_share is a fraction between 0 and 1 (0.187 for 18.7%), got {self.older_share!r}")
 
 
 @dataclass

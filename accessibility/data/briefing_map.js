@@ -497,9 +497,9 @@
   }
 
   // ------------------------------------------------------------------ entry point
-  /** Build the layer described by `spec` (called by the folium elements). */
-  AccMap.layer = function (spec, map) {
-    var d = data();
+  /** Build layer number `index` of the data block (called by the folium elements). */
+  AccMap.layer = function (index, map) {
+    var d = data(), spec = typeof index === "number" ? d.layers[index].spec : index;
     ensureLegend(map);
     if (spec.type === "theme") {
       var t = d.themes[spec.index], layer = new HexLayer(t);
@@ -521,6 +521,16 @@
       return noneLayer;
     }
     return basemapLayer(spec, map);
+  };
+
+  /** The layer control: `layers` in the order of the data block's layers, named from it (names are escaped HTML). */
+  AccMap.control = function (layers, map, options) {
+    var d = data(), base = {}, overlays = {};
+    layers.forEach(function (layer, i) {
+      var meta = d.layers[i];
+      (meta.overlay ? overlays : base)[meta.name] = layer;
+    });
+    return L.control.layers(base, overlays, options).addTo(map);
   };
 
   /** Marker positions of a facility layer (for tests and scripts): [[id, lat, lng], ...]. */
