@@ -316,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     with warnings.catch_warnings():
+        warnings.simplefilter("always", errors.AccessibilityWarning)  # shown as a line, never raised
         warnings.showwarning = _show_warning
         try:
             return args.func(args)

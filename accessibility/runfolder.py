@@ -200,9 +200,15 @@ def prepare(out: str | Path) -> RunTarget:
     """
     final = Path(out).expanduser().absolute()
     what = f"output folder {out}"
-    if final.exists() and not final.is_dir():
-        raise errors.RunDirectoryError(f"{what} is a file; give a folder name for the run (it is created)")
     try:
+        limit = os.pathconf(final.anchor, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    if any(len(os.fsencode(part)) > limit for part in final.parts):
+        raise errors.RunDirectoryError(f"{what}: a name in it is longer than the file system allows ({limit} bytes); choose a shorter name")
+    try:
+        if final.exists() and not final.is_dir():
+            raise errors.RunDirectoryError(f"{what} is a file; give a folder name for the run (it is created)")
         final.parent.mkdir(parents=True, exist_ok=True)
         _recover(final)
     except OSError as exc:
