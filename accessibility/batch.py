@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, errors, extract, osm, parallel, runfolder
+from . import areas, errors, extract, fileio, osm, parallel, runfolder
 
 __all__ = ["BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
 
@@ -399,11 +399,11 @@ def _combine(frame: gpd.GeoDataFrame, tasks: list[dict], records: dict[str, dict
     layer = gpd.GeoDataFrame(layer, geometry="geometry", crs="EPSG:4326")
     files = [out / "batch_results.csv", out / "batch_results.parquet", out / "batch_status.csv", out / "batch_report.md", out / "batch_areas.gpkg"]
     with atomic_path(files[0]) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8")
+        fileio.spreadsheet_safe(table).to_csv(tmp, index=False, encoding="utf-8")
     with atomic_path(files[1]) as tmp:
         table.to_parquet(tmp, index=False)
     with atomic_path(files[2]) as tmp:
-        status.to_csv(tmp, index=False, encoding="utf-8")
+        fileio.spreadsheet_safe(status).to_csv(tmp, index=False, encoding="utf-8")
     with atomic_path(files[3]) as tmp:
         tmp.write_text(_report(table, status), encoding="utf-8")
     gpkg_layer = layer.copy()

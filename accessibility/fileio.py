@@ -24,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "write_text", "write_json", "json_text", "sha256_file", "pid_alive", "remove_stale_temporaries"]
+__all__ = [
+    "atomic_path",
+    "write_text",
+    "write_json",
+    "json_text",
+    "sha256_file",
+    "pid_alive",
+    "remove_stale_temporaries",
+    "check_output_file",
+    "spreadsheet_safe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +126,50 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
+    """Check, before any work, that ``path`` can be written as a file; returns it.
+
+    Raises :class:`~accessibility.errors.InputError` for a folder, a missing or
+    unwritable parent folder, or a name too long for the file system.
+    """
+    from . import errors
+
+    path = Path(path)
+    if path.is_dir():
+        raise errors.InputError(f"{what} {path} is a folder; give a file name, e.g. {path / 'answers.csv'}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if len(os.fsencode(path.name)) > 255:
+        raise errors.InputError(f"{what} {path}: the name is longer than file systems allow; choose a shorter one")
+    if parent.exists() and not parent.is_dir():
+        raise errors.InputError(f"{what} {path}: {parent} is a file, not a folder")
+    if parent.is_dir() and not os.access(parent, os.W_OK):
+        raise errors.InputError(f"{what} {path}: the folder {parent} cannot be written; choose another place")
+    return path
+
+
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """A copy of a DataFrame whose text cannot run as a spreadsheet formula when the CSV is opened.
+
+    Excel and WPS evaluate a cell starting with ``=``, ``+``, ``-`` or ``@``
+    (``=HYPERLINK(...)`` in a facility name). Such text cells get a leading
+    apostrophe, as OWASP recommends for CSV files; numbers are left alone.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype != object and str(out[col].dtype) != "string":
+            continue
+        values = out[col]
+        text = values.map(lambda v: isinstance(v, str))
+        risky = text & values.astype(str).str.match(_FORMULA) & ~values.astype(str).str.strip().str.match(_NUMBER)
+        if risky.any():
+            out[col] = values.where(~risky, "'" + values.astype(str))
+    return out
 
 
 def remove_stale_temporaries(folder: str | Path) -> int:

@@ -137,7 +137,7 @@ def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
     result.point_costs.to_parquet(out / "demand_points.parquet")
 
     for name, table in result.tables.items():
-        table.to_csv(out / runfolder.check_name(name), index=False, encoding="utf-8-sig")
+        fileio.spreadsheet_safe(table).to_csv(out / runfolder.check_name(name), index=False, encoding="utf-8-sig")
     goals = [g.to_dict() for g in result.goals]
     for g in goals:
         if g["id"] in result.by_district:

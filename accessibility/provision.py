@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, distances, errors, query, runfolder
+from . import config, distances, errors, fileio, query, runfolder
 
 __all__ = ["two_step_fca", "step_weights", "ProvisionResult", "provision_from_run", "CLASSES"]
 
@@ -275,5 +275,5 @@ def write_provision(result: ProvisionResult, run_dir: str | Path) -> list[Path]:
         with up.file(names[1]) as tmp:
             result.hexes.to_parquet(tmp)
         with up.file(names[2]) as tmp:
-            result.facilities.to_csv(tmp, index=False, encoding="utf-8-sig")
+            fileio.spreadsheet_safe(result.facilities).to_csv(tmp, index=False, encoding="utf-8-sig")
     return [up.folder / n for n in names]

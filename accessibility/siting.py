@@ -438,13 +438,13 @@ def suggest_from_run(
 
 def write_suggestions(s: Suggestions, run_dir) -> list:
     """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically, recorded in its manifest)."""
-    from . import outputs, runfolder
+    from . import fileio, outputs, runfolder
 
     with runfolder.update(run_dir, command="suggest") as up:
         stem = f"suggestions_{s.goal}"
         with up.file(f"{stem}.gpkg") as tmp:
             outputs.write_gpkg_layers(tmp, {"sites": s.sites})
         with up.file(f"{stem}.csv") as tmp:
-            s.sites.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
+            fileio.spreadsheet_safe(s.sites.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
         up.write_json(f"{stem}.json", {**s.summary, "curve": s.curve.to_dict(orient="records")})
     return [up.folder / f"{stem}{ext}" for ext in (".gpkg", ".csv", ".json")]

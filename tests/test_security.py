@@ -22,6 +22,9 @@ import synthetic
 from accessibility import cli, config, errors, runfolder, siting
 
 
+FORMULA = '=HYPERLINK("http://example.com/x","click")'
+
+
 def hostile(marker: Path) -> dict[str, str]:
     """Texts that would do something if any output evaluated them."""
     return {
@@ -51,8 +54,8 @@ def hostile_run(tmp_path_factory):
     )
     w, s, e, n = synthetic.grid_bounds()
     facilities = pd.DataFrame(
-        {"name": [texts["jinja_shell"], texts["markdown"], texts["jinja_math"]], "lon": [w + 0.001, (w + e) / 2, e - 0.001],
-         "lat": [s + 0.001, (s + n) / 2, n - 0.001], "beds": [30, 40, 50]}
+        {"name": [texts["jinja_shell"], texts["markdown"], texts["jinja_math"], FORMULA], "lon": [w + 0.001, (w + e) / 2, e - 0.001, None],
+         "lat": [s + 0.001, (s + n) / 2, n - 0.001, None], "beds": [30, 40, 50, 10]}
     )
     fac_csv = folder / "{{ homes }}.csv"
     facilities.to_csv(fac_csv, index=False)
@@ -155,6 +158,15 @@ def test_every_file_of_the_run_is_recorded(hostile_run):
     assert {"run", "suggest", "provision", "isochrones", "map", "report"} <= by
     for name in rf.files:
         rf.file(name)  # every hash matches
+
+
+def test_csv_outputs_do_not_start_formulas(hostile_run):
+    import csv
+
+    text = (hostile_run["out"] / "rejects_elderly_care.csv").read_text(encoding="utf-8-sig")
+    cells = [c for row in csv.reader(text.splitlines()) for c in row]
+    assert "'" + FORMULA in cells  # shown as text by Excel and WPS
+    assert not [c for c in cells if c.startswith(("=", "@"))]
 
 
 # --------------------------------------------------------------------------- identifiers and paths
