@@ -287,6 +287,12 @@ def run_batch(
     from distributed import as_completed
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise errors.RunDirectoryError(f"batch folder {out} is a file; give a folder name (it is created)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise errors.RunDirectoryError(f"batch folder {out}: cannot be created ({exc.strerror}); choose a folder you can write to") from None
     osm_path = osm.check_osm_path(osm_path).resolve()
     frame = read_areas(areas_file, name_field=name_field, crs=areas_crs)
     if only:

@@ -75,6 +75,10 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from .maps import write_map
 
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
+    if args.out:
+        from .fileio import check_output_file
+
+        check_output_file(args.out, what="--out")
     files = write_map(args.run_dir, lang=args.lang, basemap=args.basemap, tianditu_key=key, out=args.out, png=not args.no_png)
     print(f"map: {files.html} ({files.html_bytes / 1e6:.2f} MB, {files.hexagons:,} hexagons, {files.facilities:,} facilities, {files.seconds:.1f} s)")
     for extra in (files.embed, files.png):
@@ -88,6 +92,10 @@ def _cmd_map(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
+    if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        from .errors import InputError
+
+        raise InputError(f"--out-dir {args.out_dir} is a file; give a folder")
     files = write_report(args.run_dir, lang=args.lang, out_dir=args.out_dir)
     print(f"report: {files.html}\n        {files.markdown}")
     for p in files.images.values():

@@ -395,7 +395,9 @@ def tempfile_dir() -> str:
 
 
 def _cmd_query(args) -> int:
-    from . import query
+    from . import fileio, query
+
+    fileio.check_output_file(args.out, what="--out")
 
     frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, services=args.services)
     answered = int(frame["query_status"].str.startswith(("ok", "far")).sum())
