@@ -9,13 +9,20 @@ Zones
     sum to one, so zone totals are conserved exactly; the part of a zone
     outside the study area (by area share) is reported, not silently lost.
     Older people come from an older-count column, an older-share column
-    (fraction or percent) or the run's default share.
+    (fraction or percent) or the run's default share. Zones must be a
+    partition: zones overlapping by more than :data:`OVERLAP_MAX_SHARE` of
+    the smaller one (streets and communities mixed, a zone twice) are
+    refused, since their people would be counted twice; thinner slivers
+    (digitising noise) are noted and belong to the zone earlier in the file.
 
 Districts
     Any boundary layer (a DataV GeoJSON of a city's districts, a GIS layer
     of streets) splits every goal's eligible and covered population by
     district; people outside all districts form their own row, so the
-    districts always add up to the goal's total.
+    districts always add up to the goal's total. Overlapping districts are
+    refused like zones (a point in two districts would be reported in one
+    only); slivers belong to the district earlier in the file, and a point
+    on a shared border to the district of the lower row.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, columns, errors, osm, population, userdata
+from . import areas, columns, errors, footprints, osm, population, userdata
 from . import network as network_mod
 
 __all__ = [
@@ -55,6 +62,24 @@ NAME_NAMES = ("name", "zone_name", "名称", "街道", "社区", "乡镇", "街�
 
 #: district id/name of people outside every district polygon
 OUTSIDE = ("", "(outside the districts)")
+
+#: Zones or districts overlapping by more than this share of the smaller one (and more than
+#: :data:`OVERLAP_NOISE_M2`) are refused; smaller overlaps are digitising slivers ...
+OVERLAP_MAX_SHARE = 0.01
+OVERLAP_NOISE_M2 = 100.0
+#: ... unless they are a block drawn twice: at least this many m² and wider than
+#: :data:`SLIVER_MAX_WIDTH_M` on average (2 x area / perimeter), whatever their share.
+OVERLAP_BLOCK_M2 = 1e5
+SLIVER_MAX_WIDTH_M = 100.0
+_RESIDUE_M2 = 1e-3  # rounding of polygon overlay, not an overlap
+_ZONES_FIX = (
+    "the people there would be counted twice: the zones file must be a partition, each place in one zone: e.g. street (街道) "
+    "polygons, not streets and communities (社区) mixed, and no zone twice; keep one level or fix the boundaries"
+)
+_DISTRICTS_FIX = (
+    "the people there would be reported in one district only: districts must not overlap; use one level "
+    "(e.g. the districts 区县 of one city, not a city and its districts mixed) or fix the boundaries"
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,74 @@ def _pick(cols: list[str], given: str | None, names: tuple[str, ...], what: str,
     return userdata._pick(cols, given, names, what=what, path=Path(path))
 
 
+def _m2(area: float) -> str:
+    return f"{area / 1e6:,.2f} km²" if area >= 1e5 else f"{area:,.0f} m²"
+
+
+def _disjoint(geoms: np.ndarray, labels: np.ndarray, *, what: str, file: str, fix: str) -> tuple[np.ndarray, list[str]]:
+    """Refuse overlapping polygons; return them made disjoint (the earlier polygon keeps each sliver) and a note.
+
+    Candidate pairs come from an STRtree query (``overlaps``, and ``contains``
+    for nested or repeated polygons); their overlaps are measured in m²
+    (square degrees scaled at each overlap's latitude). An overlap above
+    :data:`OVERLAP_MAX_SHARE` of the smaller polygon (and above
+    :data:`OVERLAP_NOISE_M2`), or a compact one (:data:`OVERLAP_BLOCK_M2`,
+    wider than :data:`SLIVER_MAX_WIDTH_M`), raises
+    :class:`~accessibility.errors.InputError` naming the largest; the others
+    are thin slivers, cut from the later polygon so that no place (and no
+    person) belongs to two polygons.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) < 2:
+        return geoms, []
+    tree = shapely.STRtree(geoms)
+    pairs = np.concatenate([tree.query(geoms, predicate=p) for p in ("overlaps", "contains")], axis=1)
+    pairs = np.unique(np.sort(pairs[:, pairs[0] != pairs[1]], axis=0), axis=1)
+    if not pairs.shape[1]:
+        return geoms, []
+    i, j = pairs
+    inter = shapely.intersection(geoms[i], geoms[j])
+    area = footprints.polygon_area_m2(inter)
+    real = area > _RESIDUE_M2
+    i, j, inter, area = i[real], j[real], inter[real], area[real]
+    if not len(i):
+        return geoms, []
+    own = footprints.polygon_area_m2(geoms)
+    share = area / np.maximum(np.minimum(own[i], own[j]), 1e-30)
+    parts, owner = shapely.get_parts(inter, return_index=True)  # perimeter of the polygonal parts (not shared edges)
+    polygonal = shapely.get_type_id(parts) >= shapely.GeometryType.POLYGON
+    perimeter = np.bincount(owner[polygonal], weights=shapely.length(parts[polygonal]), minlength=len(inter))
+    m_per_degree = np.sqrt(footprints.m2_per_square_degree(shapely.get_y(shapely.centroid(inter))))
+    width = 2 * area / np.maximum(perimeter * m_per_degree, 1e-30)
+    big = ((share > OVERLAP_MAX_SHARE) & (area > OVERLAP_NOISE_M2)) | ((area >= OVERLAP_BLOCK_M2) & (width > SLIVER_MAX_WIDTH_M))
+    if big.any():
+        k = np.flatnonzero(big)[np.argmax(area[big])]
+        more = f" ({int(big.sum()) - 1:,} more pairs overlap)" if big.sum() > 1 else ""
+        raise errors.InputError(
+            f"{what}{' ' + file if file else ''}: {labels[i[k]]} and {labels[j[k]]} overlap by {_m2(area[k])}, "
+            f"{min(share[k], 1):.{0 if share[k] >= 0.01 else 2}%} of the smaller{more}; {fix}"
+        )
+    order = np.argsort(j, kind="stable")
+    later, start = np.unique(j[order], return_index=True)
+    cut = [shapely.union_all(c) for c in np.split(inter[order], start[1:])]
+    out = geoms.copy()
+    out[later] = shapely.difference(geoms[later], np.array(cut, dtype=object))
+    k = int(np.argmax(area))
+    note = (
+        f"{what}{' ' + file if file else ''}: {len(i):,} {'sliver' if len(i) == 1 else 'slivers'} where polygons overlap (digitising noise; "
+        f"the largest {_m2(area[k])}, {labels[i[k]]} / {labels[j[k]]}); each belongs to the polygon earlier in the file"
+    )
+    log.info(note)
+    return out, [note]
+
+
+def _labels(kind: str, ids: np.ndarray, names: np.ndarray, rows: np.ndarray, row_word: str) -> np.ndarray:
+    """'zone 330106001 北山街道 (row 3)' for messages; the name once when it is the id."""
+    ids, names = np.asarray(ids, dtype=str), np.asarray(names, dtype=str)
+    text = np.where(ids == names, ids, np.char.add(np.char.add(ids, " "), names))
+    return np.array([f"{kind} {t} ({row_word} {r})" for t, r in zip(text, rows)], dtype=object)
+
+
 def zones_from_file(
     path: str | Path,
     *,
@@ -145,6 +238,12 @@ def zones_from_file(
         ``rejects``: table rows matching no zone, rows with unusable counts,
         zones without a count (``source_file``, ``source_row``, ``reason``,
         ``action`` and the original columns).
+
+    Raises
+    ------
+    InputError
+        If zones with people overlap by more than a sliver (see
+        :data:`OVERLAP_MAX_SHARE`); slivers are noted and cut from the later zone.
     """
     path = Path(path)
     poly, notes = areas.polygons_from_file(path, crs=crs, what="zones", encoding=encoding)
@@ -227,9 +326,15 @@ def zones_from_file(
         nz.insert(3, "action", "no_count")
         rejects.append(nz)
         notes.append(f"zones: {int((~has).sum())} of {len(poly)} zones have no population count (rejects_zones.csv)")
+    # zones with people must not overlap (their people would count twice); slivers go to the earlier zone
+    geoms = poly.geometry.to_numpy().copy()
+    counted = np.flatnonzero(zone_pop > 0)
+    labels = _labels("zone", ids[counted], names[counted], np.asarray(poly.index)[counted], "row")
+    geoms[counted], n_ = _disjoint(geoms[counted], labels, what="zones", file=path.name, fix=_ZONES_FIX)
+    notes += n_
     zones = gpd.GeoDataFrame(
         {"zone_id": ids.astype(str), "zone_name": names.astype(str), "pop": zone_pop, "older": zone_older, "source_row": np.asarray(poly.index)},
-        geometry=poly.geometry.to_numpy(),
+        geometry=geoms,
         crs="EPSG:4326",
     )
     rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=list(userdata.REJECT_COLUMNS))
@@ -281,15 +386,19 @@ def demand_from_zones(
         ``sum(pop) == sum(zone pop x share of zone area inside the study
         area)`` exactly (up to float rounding); the notes give both totals.
     """
-    share = population.ZHEJIANG_OLDER_SHARE_2020 if older_share is None else older_share
+    share = population.ZHEJIANG_OLDER_SHARE_2020 if older_share is None else population.check_older_share(older_share)
     older = zones["older"].to_numpy(np.float64)
     pop = zones["pop"].to_numpy(np.float64)
     no_older = ~np.isfinite(older)
     older = np.where(no_older, pop * share, older)
     c = shapely.get_coordinates(shapely.centroid(area))[0]
     utm = network_mod.utm_crs_for(c[0], c[1])
+    # every place belongs to one zone with people (zones_from_file has done this already; hand-made frames too)
+    zl = zones.geometry.to_numpy().copy()
+    counted = np.flatnonzero(pop > 0)
+    labels = _frame_labels(zones, "zone", "zone_id", "zone_name", "source_row")[counted]
+    zl[counted], overlap_notes = _disjoint(zl[counted], labels, what="zones", file="" if source == "zones" else source, fix=_ZONES_FIX)
     # clip in lon/lat, where both the zones' and the area's edges are straight (projected chords would leave slivers)
-    zl = zones.geometry.to_numpy()
     inside_ll = shapely.intersection(zl, area)
     frac = np.divide(shapely.area(inside_ll), shapely.area(zl), out=np.zeros(len(zl)), where=shapely.area(zl) > 0)
     inside = gpd.GeoSeries(inside_ll, crs="EPSG:4326").to_crs(utm).to_numpy()
@@ -301,9 +410,10 @@ def demand_from_zones(
         est = population.demand_from_buildings(features, area, population.EstimateAssumptions()) if features is not None else None
         if est is not None and len(est):
             bpts = shapely.points(est.lon, est.lat)
-            pi, zi = shapely.STRtree(zones.geometry.to_numpy()).query(bpts, predicate="intersects")
-            pi, first = np.unique(pi, return_index=True)  # a building on a shared edge counts once
-            zi = zi[first]
+            pi, zi = shapely.STRtree(zl).query(bpts, predicate="intersects")
+            order = np.lexsort((zi, pi))
+            pi, first = np.unique(pi[order], return_index=True)  # a building on a shared edge counts once, in the lower row
+            zi = zi[order][first]
             wsum = np.bincount(zi, weights=est.pop[pi], minlength=len(zones))
             ok = wsum[zi] > 0
             zi_list.append(zi[ok])
@@ -326,7 +436,7 @@ def demand_from_zones(
     keep = p > 0
     total, inside_total = float(pop.sum()), float(pop_in.sum())
     how = f"by residential buildings ({n_buildings} buildings; {int((by_area & (frac > 0)).sum())} zones without any spread by area)" if spread == "buildings" else f"by area ({cell_m:g} m grid)"
-    notes = [f"population from {len(zones)} zones ({source}), {total:,.0f} people, spread {how}"]
+    notes = [f"population from {len(zones)} zones ({source}), {total:,.0f} people, spread {how}"] + overlap_notes
     if total - inside_total > 1e-6 * max(total, 1):
         notes.append(f"zones: {total - inside_total:,.0f} people live in the parts of zones outside the study area (by area share) and are not counted")
     if no_older.any():
@@ -369,7 +479,13 @@ def districts_from_file(
     -------
     districts, notes
         ``district_id`` (the code, else the name, else the feature number),
-        ``district_name``, geometry (WGS-84).
+        ``district_name``, geometry (WGS-84), disjoint: a sliver where two
+        districts overlap belongs to the one earlier in the file (noted).
+
+    Raises
+    ------
+    InputError
+        If districts overlap by more than a sliver (e.g. a city and its districts mixed).
     """
     path = Path(path)
     poly, notes = areas.polygons_from_file(path, crs=crs, what="districts", encoding=encoding)
@@ -382,21 +498,45 @@ def districts_from_file(
     names = userdata._text(poly[name_c]).to_numpy(dtype=object) if name_c else None
     ids = ids if ids is not None else (names if names is not None else numbers.to_numpy(dtype=object))
     names = names if names is not None else ids
-    out = gpd.GeoDataFrame({"district_id": ids.astype(str), "district_name": names.astype(str)}, geometry=poly.geometry.to_numpy(), crs="EPSG:4326")
+    out = gpd.GeoDataFrame(
+        {"district_id": ids.astype(str), "district_name": names.astype(str), "row": np.arange(1, n + 1)}, geometry=poly.geometry.to_numpy(), crs="EPSG:4326"
+    )
     if out["district_id"].duplicated().any():
         dissolved = out.dissolve("district_id", aggfunc="first", sort=False).reset_index()
         notes.append(f"districts {path.name}: features sharing an id were merged ({n} features, {len(dissolved)} districts)")
-        out = dissolved[["district_id", "district_name", "geometry"]]
-    return out, notes
+        out = dissolved[["district_id", "district_name", "row", "geometry"]]
+    labels = _labels("district", out["district_id"].to_numpy(), out["district_name"].to_numpy(), out["row"].to_numpy(), "feature")
+    geoms, n_ = _disjoint(out.geometry.to_numpy(), labels, what="districts", file=path.name, fix=_DISTRICTS_FIX)
+    notes += n_
+    return gpd.GeoDataFrame({"district_id": out["district_id"].to_numpy(), "district_name": out["district_name"].to_numpy()}, geometry=geoms, crs="EPSG:4326"), notes
 
 
 def district_of_points(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Row of the district containing each point (the first if districts overlap), -1 outside all."""
+    """Row of the district containing each point, -1 outside all.
+
+    Districts overlapping by more than a sliver raise
+    :class:`~accessibility.errors.InputError` (one of them would silently get
+    no people); a point in a sliver or on a shared border goes to the lower row.
+    """
+    labels = _frame_labels(districts, "district", "district_id", "district_name", None)
+    geoms, _ = _disjoint(districts.geometry.to_numpy(), labels, what="districts", file="", fix=_DISTRICTS_FIX)
     pts = shapely.points(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
-    pi, di = shapely.STRtree(districts.geometry.to_numpy()).query(pts, predicate="intersects")
+    pi, di = shapely.STRtree(geoms).query(pts, predicate="intersects")
     out = np.full(len(pts), -1, dtype=np.int64)
-    out[pi[::-1]] = di[::-1]  # the first match wins
+    shared = np.bincount(pi, minlength=len(pts))[pi] > 1  # points on a shared border: the lowest row wins
+    out[pi[~shared]] = di[~shared]
+    order = np.lexsort((di[shared], pi[shared]))
+    pi_s, first = np.unique(pi[shared][order], return_index=True)
+    out[pi_s] = di[shared][order][first]
     return out
+
+
+def _frame_labels(frame: pd.DataFrame, kind: str, id_col: str, name_col: str, row_col: str | None) -> np.ndarray:
+    """Labels for messages from a frame's id/name/row columns (row numbers when missing)."""
+    rows = frame[row_col].to_numpy() if row_col in frame.columns else np.arange(1, len(frame) + 1)
+    ids = frame[id_col].astype(str).to_numpy() if id_col in frame.columns else np.asarray(rows, dtype=str)
+    names = frame[name_col].astype(str).to_numpy() if name_col in frame.columns else ids
+    return _labels(kind, ids, names, rows, "row")
 
 
 def goal_by_district(district: np.ndarray, districts: gpd.GeoDataFrame, weights: np.ndarray, covered: np.ndarray) -> list[dict]:

@@ -85,7 +85,7 @@ def test_raster_points_total_matches_rasterio_mask(wuhan_f, area):
         row = (src.bounds.top - y) / res
     np.testing.assert_allclose(col % 1.0, 0.5, atol=1e-3)
     np.testing.assert_allclose(row % 1.0, 0.5, atol=1e-3)
-    assert notes == []  # area inside the raster: nothing to warn about
+    assert len(notes) == 1 and "pixels inside the study area are nodata (-3.4e+38); they count as no people" in notes[0]
 
 
 def test_raster_points_counts_are_the_pixel_values(wuhan_f):
@@ -172,7 +172,7 @@ def test_reprojected_raster_conserves_total(wuhan_utm_raster):
     assert total > 1000
     x, y, counts, notes = population.raster_points(wuhan_utm_raster, _footprint_wgs84(wuhan_utm_raster))
     assert counts.sum() == pytest.approx(total, rel=1e-9)
-    assert notes == []
+    assert len(notes) == 1 and "pixels inside the study area are nodata (-1)" in notes[0]
     # demand points come back in WGS-84, inside the raster's footprint near 114.25-114.5 E, 30.46-30.62 N
     assert 114.2 < x.min() < x.max() < 114.5 and 30.4 < y.min() < y.max() < 30.63
 
