@@ -10,6 +10,7 @@ import gc
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -259,9 +260,12 @@ def run(
                     f"{m} network: kept the largest connected part; dropped {i['nodes_dropped']} nodes, "
                     f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces"
                 )
+        # inputs whose declared coordinate system is checked against the streets once they are indexed
+        datum_checks: list[_DatumCheck] = []
         if boundary is not None:
             study_area, n_ = areas.area_from_file(boundary, what="boundary", crs=boundary_crs)
             notes += n_
+            datum_checks.append(_DatumCheck(np.array([study_area]), boundary_crs, "boundary", "边界", boundary, "--boundary-crs"))
             areas.check_overlap(study_area, walk.bounds(), what="boundary", path=boundary)
         else:
             study_area = areas.default_study_area(walk.nodes["lon"].to_numpy(), walk.nodes["lat"].to_numpy())
@@ -269,6 +273,7 @@ def run(
         if main_urban_area is not None:
             mua, n_ = areas.area_from_file(main_urban_area, what="main urban area", crs=boundary_crs)
             notes += n_
+            datum_checks.append(_DatumCheck(np.array([mua]), boundary_crs, "main urban area", "主城区", main_urban_area, "--boundary-crs"))
             areas.check_overlap(mua, walk.bounds(), what="main urban area", path=main_urban_area)
         else:
             mua = None
@@ -279,6 +284,7 @@ def run(
             district_frame, n_ = zones.districts_from_file(d_in.path, crs=d_in.crs, name_col=d_in.name_col, code_col=d_in.code_col, encoding=d_in.encoding)
             notes += n_
             areas.check_overlap(shapely.union_all(district_frame.geometry.to_numpy()), walk.bounds(), what="districts", path=d_in.path)
+            datum_checks.append(_DatumCheck(district_frame.geometry.to_numpy(), d_in.crs, "districts", "行政区", d_in.path, "--districts-crs"))
         zone_frame = None
         if zone_input is not None:
             if population_raster is not None or older_rasters:
@@ -291,11 +297,12 @@ def run(
             notes += n_
             tables["rejects_zones.csv"] = zone_rejects
             areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=zone_input.path)
+            datum_checks.append(_DatumCheck(zone_frame.geometry.to_numpy(), zone_input.crs, "zones", "人口分区", zone_input.path, "--zones-crs"))
 
         # ------------------------------------------------------------- facilities
         stages.start("facilities")
         fac = facilities.facilities_from_features(features, services)
-        fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes)
+        fac, imports = _user_facilities(fac, facility_files, services, study_area, tables, notes, datum_checks)
 
         # ------------------------------------------------------------- population
         stages.start("population")
@@ -314,6 +321,8 @@ def run(
         states: dict[str, ModeState] = {}
         for m, net in nets.items():
             index = index_futures.pop(m).result()
+            if m == "walk":
+                notes += _check_datums(datum_checks, index)
             snapped_fac, access = facilities.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
             if m == "walk":
                 fac = snapped_fac
@@ -516,12 +525,45 @@ def _id_column(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical | np.ndarra
     return np.where(codes >= 0, ids[np.maximum(codes, 0)], None)
 
 
-def _user_facilities(fac, facility_files, services, study_area, tables, notes) -> tuple[gpd.GeoDataFrame, list[dict]]:
+@dataclass(frozen=True)
+class _DatumCheck:
+    """An input whose declared coordinate system is checked against the street network (:mod:`~accessibility.datum`)."""
+
+    geoms: np.ndarray  # WGS-84, as converted from ``declared``
+    declared: str | None  # None: the file's own CRS, taken as WGS-84 longitude/latitude
+    what: str
+    what_zh: str
+    path: str | Path
+    option: str
+
+
+def _check_datums(checks: Sequence[_DatumCheck], index: snapping.EdgeIndex) -> list[str]:
+    """Notes (and warnings) for inputs that fit the streets far better in another Chinese coordinate system."""
+    from . import datum
+
+    found = []
+    for c in checks:
+        geoms = c.geoms[~shapely.is_empty(c.geoms)] if len(c.geoms) else c.geoms
+        if not len(geoms):
+            continue
+        kw = dict(declared=c.declared or "wgs84", streets=index, what=c.what, what_zh=c.what_zh, source=Path(c.path).name, option=c.option)
+        if (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
+            f = datum.suspect_datum(shapely.get_x(geoms), shapely.get_y(geoms), **kw)
+        else:
+            f = datum.suspect_datum_of_polygons(geoms, **kw)
+        if f is not None:
+            warnings.warn(f.message, errors.DataQualityWarning, stacklevel=3)
+            found.append(f.message)
+    return found
+
+
+def _user_facilities(fac, facility_files, services, study_area, tables, notes, datum_checks) -> tuple[gpd.GeoDataFrame, list[dict]]:
     """Import each facility file, merge it into ``fac`` and record rejects, merges and a summary."""
     imports: list[dict] = []
     merges: list[pd.DataFrame] = []
     for spec in facility_files:
         got = userdata.read_facilities(spec.path, **spec.options(), area=study_area, services=services)
+        datum_checks.append(_DatumCheck(got.facilities.geometry.to_numpy(), spec.crs, "facilities", "设施", spec.path, "--facilities-crs"))
         fac, merged = merging.merge_layers(fac, got.facilities, service=spec.service, mode=spec.mode, max_dist_m=spec.merge_dist_m)
         merges.append(merged)
         name = f"rejects_{spec.service}.csv"
