@@ -18,36 +18,35 @@ say it), and Baidu's are **BD-09**. So every reader here takes a declared
     any other system, reprojected with pyproj.
 
 Shapefile attribute tables written on Chinese Windows are usually GBK
-without a ``.cpg`` file; :func:`read_vector` decodes them as UTF-8 when that
-works and as GB18030 (a superset of GBK) otherwise, and says so.
+without a ``.cpg`` file; :func:`read_vector` (:mod:`accessibility.vectorfiles`)
+decodes them as UTF-8 when that works and as GB18030 (a superset of GBK)
+otherwise, and says so. Tables (CSV/TXT in UTF-8, GBK or UTF-16, XLSX) are
+read by :mod:`accessibility.tablefiles`, text in them by
+:mod:`accessibility.tabletext`. Polygon layers lose nothing silently: features
+dropped (no geometry, not polygons, NaN coordinates) and polygons repaired
+(self-intersections) are named in the notes, with the area before and after.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import gzip
-import io
 import json
 import logging
 import re
-import shutil
-import tempfile
-import unicodedata
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import shapely
 from scipy.spatial import ConvexHull, QhullError
 
-from . import chinacoords, errors
+from . import chinacoords, errors, footprints, tablefiles, tabletext
+from .tabletext import normalise_column
+from .vectorfiles import read_vector
 
 __all__ = [
     "DeclaredCRS",
@@ -56,6 +55,7 @@ __all__ = [
     "geometries_to_wgs84",
     "read_vector",
     "read_table",
+    "read_table_info",
     "normalise_column",
     "polygons_from_file",
     "area_from_file",
@@ -168,236 +168,19 @@ def geometries_to_wgs84(geoms: np.ndarray, crs: DeclaredCRS) -> np.ndarray:
     return shapely.transform(np.asarray(geoms, dtype=object), fn)
 
 
-# --------------------------------------------------------------------------- reading
-
-
-@contextlib.contextmanager
-def _gdal_config(**options: str) -> Iterator[None]:
-    pyogrio.set_gdal_config_options(options)
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options(dict.fromkeys(options))
-
-
-def _sidecar(shp: Path, suffix: str) -> Path | None:
-    for s in (suffix, suffix.upper()):
-        p = shp.with_suffix(s)
-        if p.exists():
-            return p
-    return None
-
-
-def _read_gdal(path: Path, source: Path, *, layer: str | None, encoding: str | None, what: str) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read ``source`` (the real file; ``path`` is what the user named, for messages)."""
-    notes: list[str] = []
-    kwargs: dict = {}
-    if layer is not None:
-        kwargs["layer"] = layer
-    is_shp = source.suffix.lower() in (".shp", ".dbf")
-    restore = is_shp and source.suffix.lower() == ".shp" and _sidecar(source, ".shx") is None
-    if restore:
-        notes.append(f"{what} {path.name}: the Shapefile has no .shx index; rebuilt it from the .shp")
-    try:
-        with _gdal_config(SHAPE_RESTORE_SHX="YES") if restore else contextlib.nullcontext():
-            if encoding is not None:
-                return pyogrio.read_dataframe(source, encoding=encoding, **kwargs), notes
-            if is_shp and _sidecar(source, ".cpg") is None:
-                try:
-                    return pyogrio.read_dataframe(source, encoding="utf-8", **kwargs), notes
-                except UnicodeDecodeError:
-                    notes.append(
-                        f"{what} {path.name}: the attribute table is not UTF-8 and has no .cpg file; decoded as GBK "
-                        "(GB18030). Pass the encoding if names look wrong"
-                    )
-                    return pyogrio.read_dataframe(source, encoding="gb18030", **kwargs), notes
-            return pyogrio.read_dataframe(source, **kwargs), notes
-    except UnicodeDecodeError as exc:
-        raise errors.InputError(f"{path}: cannot decode the attribute table as {encoding} ({exc}); pass the right encoding (e.g. gbk)") from exc
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, IndexError) as exc:
-        if layer is not None:
-            try:
-                names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
-            except Exception:  # noqa: BLE001 - only for the message
-                names = []
-            raise errors.InputError(f"{path}: cannot read layer {layer!r} of the {what} ({exc}); layers in the file: {names}") from exc
-        raise errors.InputError(
-            f"{path}: cannot read the {what} ({exc}); pass a GeoJSON, GeoPackage, Shapefile (with .dbf, .prj) or a zip of one"
-        ) from exc
-
-
-def read_vector(path: str | Path, *, layer: str | None = None, encoding: str | None = None, what: str = "layer") -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read a vector file with its attributes, as GDAL sees it (no reprojection).
-
-    Handles zipped Shapefiles/GeoPackages (extracted to a temporary folder),
-    Shapefiles without ``.shx`` (rebuilt in a temporary copy, never beside
-    the user's file) and GBK attribute tables without ``.cpg``.
-
-    Parameters
-    ----------
-    path
-        The file.
-    layer
-        Layer name (GeoPackage) when not the first.
-    encoding
-        Attribute-table encoding (e.g. ``"gbk"``); default: the file's
-        ``.cpg``, else UTF-8, else GB18030.
-    what
-        What the file is, for messages.
-
-    Returns
-    -------
-    frame, notes
-    """
-    path = Path(path)
-    if not path.exists():
-        raise errors.InputFileNotFoundError(f"{what} file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".zip":
-        with tempfile.TemporaryDirectory(prefix="accessibility-zip-") as tmp:
-            try:
-                with zipfile.ZipFile(path) as zf:
-                    zf.extractall(tmp)
-            except zipfile.BadZipFile as exc:
-                raise errors.InputError(f"{path}: not a valid zip file ({exc})") from exc
-            found = sorted(p for p in Path(tmp).rglob("*") if p.suffix.lower() in (".shp", ".gpkg", ".geojson", ".json", ".kml"))
-            if not found:
-                raise errors.InputError(f"{path}: the zip holds no .shp, .gpkg or .geojson file")
-            if len(found) > 1 and layer is None:
-                log.info("%s: %d vector files in the zip; reading %s", path, len(found), found[0].name)
-            frame, notes = _read_gdal(path, found[0], layer=layer, encoding=encoding, what=what)
-            return frame, notes
-    if suffix == ".shp" and _sidecar(path, ".shx") is None:
-        with tempfile.TemporaryDirectory(prefix="accessibility-shp-") as tmp:
-            for side in (".shp", ".dbf", ".prj", ".cpg"):
-                src = _sidecar(path, side)
-                if src is not None:
-                    shutil.copy(src, Path(tmp) / f"layer{side}")
-            return _read_gdal(path, Path(tmp) / "layer.shp", layer=layer, encoding=encoding, what=what)
-    source = Path("/vsigzip/" + str(path.resolve())) if suffix == ".gz" else path
-    return _read_gdal(path, source, layer=layer, encoding=encoding, what=what)
-
-
 # --------------------------------------------------------------------------- tables (CSV, XLSX, JSON records)
-
-
-def normalise_column(name: object) -> str:
-    """A column name for matching: NFKC, lower case, without bracketed units or notes, spaces, ``_-:/``.
-
-    >>> normalise_column("床位（张）"), normalise_column(" Lon_WGS84 ")
-    ('床位', 'lonwgs84')
-    """
-    s = unicodedata.normalize("NFKC", str(name)).strip().lower()
-    s = re.sub(r"[\(\[（【].*?[\)\]）】]", "", s)  # units or notes in brackets: 床位(张), 经度（GCJ-02）
-    return s if s in ("location.lng", "location.lat") else re.sub(r"[\s_\-:：/]+", "", s)
-
-
-def _is_number(v: object) -> bool:
-    try:
-        float(str(v).replace(",", ""))
-    except ValueError:
-        return False
-    return True
-
-
-def _header_score(row: Sequence[object], wanted: set[str], width: int) -> int:
-    """2: names every wanted column; 1: looks like a header (>= 2 cells, half the width, all text); 0: not."""
-    cells = [v for v in row if v is not None and str(v).strip()]
-    if wanted and wanted <= {normalise_column(v) for v in cells}:
-        return 2
-    return int(len(cells) >= 2 and len(cells) >= width / 2 and not any(_is_number(v) for v in cells))
-
-
-def _frame_from_rows(rows: list[list[object]], numbers: list[int], header_row: int | None, wanted: set[str], path: Path) -> pd.DataFrame:
-    """Pick the header (given, or the best of the first 20 rows) and build the table."""
-    if not rows:
-        raise errors.EmptyLayerError(f"{path}: the file has no rows")
-    if header_row is not None:
-        if header_row not in numbers:
-            raise errors.InputError(f"{path}: header row {header_row} is empty or beyond the end of the file")
-        h = numbers.index(header_row)
-    else:
-        width = max(len(r) for r in rows[:200])
-        scores = [_header_score(r, wanted, width) for r in rows[:20]]
-        h = int(np.argmax(scores)) if max(scores) > 0 else 0
-    width = max(len(r) for r in rows)
-    header: list[str] = []
-    for i, v in enumerate(list(rows[h]) + [None] * (width - len(rows[h]))):
-        name = str(v).strip() if v is not None and str(v).strip() else f"column_{i + 1}"
-        while name in header:
-            name += "_dup"
-        header.append(name)
-    body = [list(r) + [None] * (width - len(r)) for r in rows[h + 1 :]]
-    frame = pd.DataFrame(body, columns=header, dtype=object, index=pd.Index(numbers[h + 1 :], name="source_row"))
-    return frame
-
-
-def _decode(data: bytes, encoding: str | None, path: Path, notes: list[str]) -> str:
-    if encoding is not None:
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise errors.InputError(f"{path}: cannot decode as {encoding} ({exc}); pass the file's encoding (utf-8, gbk)") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        notes.append(f"{path.name}: not UTF-8; decoded as GBK (GB18030), the usual encoding of Chinese Excel CSV exports")
-        return data.decode("gb18030", errors="strict")
-
-
-def _read_csv(path: Path, encoding: str | None, notes: list[str]) -> tuple[list[list[object]], list[int]]:
-    data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        data = gzip.decompress(data)
-    text = _decode(data, encoding, path, notes)
-    try:
-        dialect = csv.Sniffer().sniff(text[:65536], delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows, numbers, line = [], [], 0
-    for row in reader:
-        start, line = line + 1, reader.line_num
-        if any(c.strip() for c in row):
-            rows.append(row)
-            numbers.append(start)
-    return rows, numbers
-
-
-def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[list[object]], list[int]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
-        raise errors.InputError(f"{path}: cannot open as an Excel workbook ({exc}); save it as .xlsx") from exc
-    try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int):
-            ws = wb.worksheets[sheet]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise errors.InputError(f"{path}: no sheet {sheet!r}; sheets are {wb.sheetnames}")
-        rows, numbers = [], []
-        for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-            if any(v is not None and str(v).strip() for v in row):
-                rows.append(list(row))
-                numbers.append(i)
-    finally:
-        wb.close()
-    return rows, numbers
 
 
 def _json_records(path: Path) -> object:
     data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        data = gzip.decompress(data)
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.InputError(f"{path}: not valid JSON ({exc})") from exc
+        if path.suffix.lower() == ".gz":
+            data = gzip.decompress(data)
+        return json.loads(tabletext.decode(data, name=str(path))[0])
+    except (OSError, EOFError) as exc:
+        raise errors.InputError(f"{path}: not a valid gzip file ({exc}); decompress it or pass the plain file") from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise errors.InputError(f"{path}: not valid JSON ({exc}); the file is cut short or not JSON: download or export it again") from exc
 
 
 def read_table(
@@ -414,14 +197,17 @@ def read_table(
     Parameters
     ----------
     path
-        CSV/TXT/TSV (UTF-8 or GBK, delimiter sniffed), XLSX, a JSON array of
-        records (Baidu/AMap API output; an object with ``results``/``pois``
-        is unwrapped; nested fields become ``location.lng``...), GeoJSON,
-        GeoPackage, Shapefile or a zip of one; ``.gz`` is decompressed.
+        CSV/TXT/TSV (UTF-8 with or without BOM, GBK/GB18030, UTF-16 with
+        BOM as Excel's "Unicode Text"; delimiter sniffed), XLSX, a JSON
+        array of records (Baidu/AMap API output; an object with
+        ``results``/``pois`` is unwrapped; nested fields become
+        ``location.lng``...), GeoJSON, GeoPackage, Shapefile or a zip of
+        one; ``.gz`` is decompressed.
     sheet
         Excel sheet name (or 0-based index), or GeoPackage layer.
     encoding
-        Text or attribute-table encoding (default: UTF-8, else GBK).
+        Text or attribute-table encoding (default: detected; see
+        :func:`accessibility.tabletext.decode`).
     header_row
         Row number of the header in a CSV/XLSX (default: among the first
         20 rows, the first naming every ``wanted`` column, else the first
@@ -435,35 +221,53 @@ def read_table(
     frame, notes
         ``frame`` (a GeoDataFrame for GIS layers) has the file's columns as
         read, and the source row numbers as its index (``source_row``).
+        :func:`read_table_info` also returns what else was found (ragged
+        rows, formulas without values).
     """
+    frame, notes, _ = read_table_info(path, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted, what=what)
+    return frame, notes
+
+
+def read_table_info(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    header_row: int | None = None,
+    wanted: Sequence[str] = (),
+    what: str = "file",
+) -> tuple[pd.DataFrame, list[str], tablefiles.TableInfo]:
+    """:func:`read_table`, with a :class:`~accessibility.tablefiles.TableInfo`: rows with too many or too few fields, formula cells without values."""
     path = Path(path)
     if not path.is_file():
         raise errors.InputFileNotFoundError(f"{what} not found: {path}")
-    notes: list[str] = []
-    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    suffixes = [s.lower() for s in path.suffixes[-2:]] or [""]
     kind = suffixes[-2] if suffixes[-1] == ".gz" and len(suffixes) == 2 else suffixes[-1]
     wanted_n = {normalise_column(w) for w in wanted if w}
-    if kind in (".csv", ".txt", ".tsv"):
-        rows, numbers = _read_csv(path, encoding, notes)
-        return _frame_from_rows(rows, numbers, header_row, wanted_n, path), notes
-    if kind in (".xlsx", ".xlsm"):
-        rows, numbers = _read_xlsx(path, sheet)
-        return _frame_from_rows(rows, numbers, header_row, wanted_n, path), notes
+    if kind in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+        return tablefiles.read_rows_table(path, kind, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted_n)
     if kind == ".xls":
         raise errors.InputError(f"{path}: old .xls workbooks are not read; open it in Excel/WPS and save as .xlsx (or CSV)")
     if kind == ".json":
         data = _json_records(path)
         if isinstance(data, dict) and data.get("type") not in ("FeatureCollection", "Feature"):
             data = next((data[k] for k in ("results", "pois", "data", "records") if isinstance(data.get(k), list)), data)
+            if isinstance(data, dict):
+                raise errors.InputError(
+                    f"{path}: a JSON object with keys {list(data)[:10]}, not a list of records (results/pois/data/records) or GeoJSON; "
+                    "an API error response? Save the records themselves"
+                )
+        if not isinstance(data, (list, dict)):
+            raise errors.InputError(f"{path}: the JSON holds a single {type(data).__name__}, not a list of records or GeoJSON")
         if isinstance(data, list):
             if not all(isinstance(r, dict) for r in data):
                 raise errors.InputError(f"{path}: a JSON array of records (objects) was expected")
             frame = pd.json_normalize(data)
             frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
-            return frame, notes
-    frame, n = read_vector(path, layer=sheet if isinstance(sheet, str) else None, encoding=encoding, what=what)
+            return frame, [], tablefiles.TableInfo(kind="json")
+    frame, notes = read_vector(path, layer=sheet if isinstance(sheet, str) else None, encoding=encoding, what=what)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
-    return frame, notes + n
+    return frame, notes, tablefiles.TableInfo(kind="vector")
 
 
 def frame_to_wgs84(frame: gpd.GeoDataFrame, *, crs: str | int | pyproj.CRS | DeclaredCRS | None, path: Path, what: str) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -509,6 +313,51 @@ def frame_to_wgs84(frame: gpd.GeoDataFrame, *, crs: str | int | pyproj.CRS | Dec
     return out, notes
 
 
+_NAME_COLUMNS = ("name", "名称", "名字", "地名", "district", "区县", "街道", "社区", "mc", "adcode", "code")
+
+
+def _feature_labels(frame: pd.DataFrame) -> np.ndarray:
+    """'feature 3 ('西湖区')' per row: the feature number from 1 and its name when the layer has a name column."""
+    norm = {normalise_column(c): c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)}
+    col = next((norm[n] for n in _NAME_COLUMNS if n in norm), None)
+    names = frame[col].astype(object).where(frame[col].notna(), "").astype(str).to_numpy() if col else np.full(len(frame), "")
+    return np.array([f"feature {i} ({n!r})" if n else f"feature {i}" for i, n in zip(range(1, len(frame) + 1), names)], dtype=object)
+
+
+def _count(k: int, noun: str) -> str:
+    """'1 feature', '3 features'."""
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
+
+
+def _some(labels: np.ndarray, k: int = 6) -> str:
+    return ", ".join(labels[:k]) + (f" and {len(labels) - k} more" if len(labels) > k else "")
+
+
+def _repair(geoms: np.ndarray, labels: np.ndarray, name: str, what: str) -> tuple[np.ndarray, list[str]]:
+    """``make_valid`` every invalid polygon, with a note naming it and its area before and after."""
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return geoms, []
+    bad = geoms[invalid]
+    why = [re.sub(r"\[(\S+) (\S+)\]", lambda m: f" at {float(m[1]):.5f}, {float(m[2]):.5f}", r).lower() for r in shapely.is_valid_reason(bad)]
+    fixed = shapely.make_valid(bad, method="structure", keep_collapsed=False)
+    lat = shapely.bounds(bad)[:, [1, 3]].mean(axis=1)
+    before, after = footprints.polygon_area_m2(bad, lat=lat) / 1e6, footprints.polygon_area_m2(fixed, lat=lat) / 1e6
+    notes = []
+    for label, w, a0, a1 in list(zip(labels[invalid], why, before, after))[:10]:
+        d = (a1 - a0) * 1e6
+        change = f"{d:+,.0f} m²" if abs(d) < 1e6 else f"{d / 1e6:+,.3f} km²"
+        rel = f", {100 * (a1 - a0) / a0:+.2g}%" if a0 > 0 else ""
+        notes.append(
+            f"{what} {name}: {label} was not a valid polygon ({w}); repaired (make_valid): area {a0:,.3f} km² as drawn -> {a1:,.3f} km² ({change}{rel})"
+        )
+    if invalid.sum() > 10:
+        notes.append(f"{what} {name}: {int(invalid.sum()) - 10} more invalid polygons repaired, area {before[10:].sum():,.3f} -> {after[10:].sum():,.3f} km² in all")
+    out = geoms.copy()
+    out[invalid] = fixed
+    return out, notes
+
+
 def polygons_from_file(
     path: str | Path,
     *,
@@ -519,8 +368,11 @@ def polygons_from_file(
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a polygon layer with its attributes, in WGS-84.
 
-    Non-polygon features are dropped with a note; a layer without any polygon
-    is refused. Invalid polygons are repaired (``make_valid``).
+    Features without geometry, with NaN or infinite coordinates, or that are
+    not polygons are dropped with a note naming them; a layer without any
+    usable polygon is refused, saying what it holds. Invalid polygons
+    (self-intersections) are repaired with ``make_valid`` and each repair is
+    noted with the feature and its area before and after.
 
     Returns
     -------
@@ -531,20 +383,53 @@ def polygons_from_file(
     frame, notes = read_vector(path, layer=layer, encoding=encoding, what=what)
     if frame.empty:
         raise errors.InputError(f"{path}: the {what} layer has no features")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise errors.InputError(
+            f"{path}: the {what} holds no geometry, only a table; pass a polygon layer (GeoJSON, GeoPackage, or the Shapefile's .shp with its .shx, .dbf and .prj beside it)"
+        )
+    labels, name = _feature_labels(frame), path.name
+    g = frame.geometry.to_numpy()
+    absent = shapely.is_missing(g) | shapely.is_empty(g)
+    polygonal = ~absent & np.isin(shapely.get_type_id(g), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    other = ~absent & ~polygonal
+    kinds = pd.Series([x.geom_type for x in g[other]] + ["without geometry"] * int(absent.sum()), dtype=object).value_counts()
+    if not polygonal.any():
+        raise errors.InputError(
+            f"{path}: the {what} holds no polygon: its {_count(len(g), 'feature')} {'is' if len(g) == 1 else 'are'} {', '.join(f'{v} {k}' for k, v in kinds.items())}; "
+            f"a {what} must be a polygon layer (draw the area as a polygon; lines that enclose it: QGIS Vector > Geometry Tools > Lines to Polygons)"
+        )
+    if absent.any():
+        notes.append(f"{what} {name}: {_count(int(absent.sum()), 'feature')} without geometry ignored: {_some(labels[absent])}")
+    if other.any():
+        counts = ", ".join(f"{v} {k}" for k, v in kinds.items() if k != "without geometry")
+        notes.append(f"{what} {name}: {_count(int(other.sum()), 'feature')} not polygons ({counts}) ignored: {_some(labels[other])}")
+    frame, labels = frame[polygonal].copy(), labels[polygonal]
     frame, n2 = frame_to_wgs84(frame, crs=crs, path=path, what=what)
     notes += n2
-    geoms = frame.geometry.to_numpy()
-    polygonal = ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) >= shapely.GeometryType.POLYGON)
-    if not polygonal.any():
-        raise errors.InputError(f"{path}: the {what} holds no polygon; a boundary must be a polygon layer")
-    if (~polygonal).any():
-        notes.append(f"{what} {path.name}: {int((~polygonal).sum())} non-polygon features ignored")
-    frame = frame[polygonal].copy()
-    frame.geometry = shapely.make_valid(frame.geometry.to_numpy())
+    g = frame.geometry.to_numpy()
+    xy, idx = shapely.get_coordinates(g, return_index=True)
+    nonfinite = np.zeros(len(g), bool)
+    np.logical_or.at(nonfinite, idx, ~np.isfinite(xy).all(axis=1))
+    if nonfinite.all():
+        raise errors.InputError(f"{path}: every polygon of the {what} has NaN or infinite coordinates ({_some(labels)}); export the layer again")
+    if nonfinite.any():
+        notes.append(f"{what} {name}: {_count(int(nonfinite.sum()), 'polygon')} with NaN or infinite coordinates ignored: {_some(labels[nonfinite])}")
+        frame, labels, g = frame[~nonfinite].copy(), labels[~nonfinite], g[~nonfinite]
+    g, n3 = _repair(g, labels, name, what)
+    notes += n3
+    collapsed = shapely.is_empty(g)
+    if collapsed.all():
+        raise errors.InputError(f"{path}: the {what}'s polygons have no area once repaired ({_some(labels)}); check the file")
+    if collapsed.any():
+        notes.append(f"{what} {name}: {_count(int(collapsed.sum()), 'polygon')} with no area once repaired ignored: {_some(labels[collapsed])}")
+    frame = frame[~collapsed].copy()
+    frame.geometry = g[~collapsed]
     return frame, notes
 
 
-def area_from_file(path: str | Path, *, what: str = "boundary", crs: str | int | pyproj.CRS | None = None) -> tuple[shapely.Geometry, list[str]]:
+def area_from_file(
+    path: str | Path, *, what: str = "boundary", crs: str | int | pyproj.CRS | None = None, layer: str | None = None
+) -> tuple[shapely.Geometry, list[str]]:
     """Read a polygon layer and dissolve it into one WGS-84 (multi)polygon.
 
     Parameters
@@ -557,12 +442,16 @@ def area_from_file(path: str | Path, *, what: str = "boundary", crs: str | int |
         Declared coordinate system (see the module docstring), e.g.
         ``"gcj02"`` for a DataV boundary. Default: the file's own; a layer
         with none is refused, because guessing would misplace it.
+    layer
+        The layer, in a file or zip holding several.
 
     Returns
     -------
     geometry, notes
+        ``notes`` include every feature dropped or repaired (see
+        :func:`polygons_from_file`).
     """
-    frame, notes = polygons_from_file(path, crs=crs, what=what)
+    frame, notes = polygons_from_file(path, crs=crs, what=what, layer=layer)
     return shapely.union_all(frame.geometry.to_numpy()), notes
 
 

@@ -175,7 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     p_s.add_argument("--k", type=_number(1, 100_000, "sites", integer=True), help="number of new sites")
     p_s.add_argument("--target-share", type=_number(0, 1, "a fraction, e.g. 0.95", lo_open=True), help="instead of --k: fewest sites reaching this share (e.g. 0.95)")
     p_s.add_argument("--service", help="for goals with several services: the service to site")
-    p_s.add_argument("--candidates", metavar="FILE.csv", help="candidate sites (lon/lat columns, WGS-84); default street nodes")
+    p_s.add_argument("--candidates", metavar="FILE.csv", help="candidate sites (lon/lat columns, WGS-84; CSV or XLSX); default street nodes")
+    p_s.add_argument("--lon-col", help="longitude column of --candidates (default: found by name)")
+    p_s.add_argument("--lat-col", help="latitude column of --candidates (default: found by name)")
     p_s.add_argument("--spacing-m", type=_number(1, 100_000, "metres"), default=200.0, help="spacing of street-node candidates (default 200 m)")
     p_s.add_argument("--method", choices=["greedy", "exact", "both"], default="greedy", help="lazy greedy, exact MCLP (CBC), or both with the gap")
     p_s.add_argument("--capacity", type=_number(0, 1e9, "people", lo_open=True), help="people each new site can serve (capacity-aware, greedy)")
@@ -400,21 +402,29 @@ def _cmd_query(args) -> int:
     fileio.check_output_file(args.out, what="--out")
 
     frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, services=args.services)
+    for note in frame.attrs.get("notes", []):
+        print(f"note: {note}")
     answered = int(frame["query_status"].str.startswith(("ok", "far")).sum())
     print(f"answered {answered} of {len(frame)} points -> {args.out}")
     return 0
 
 
 def _cmd_suggest(args) -> int:
-    import pandas as pd
+    import numpy as np
 
     from . import query, siting
 
     candidates = None
     if args.candidates:
-        frame = pd.read_csv(args.candidates, encoding="utf-8-sig")
-        lon_c, lat_c = query.find_lon_lat_columns(frame, source=args.candidates)
-        candidates = (pd.to_numeric(frame[lon_c], errors="raise").to_numpy(), pd.to_numeric(frame[lat_c], errors="raise").to_numpy())
+        frame, c_lon, c_lat, status = query.read_points(args.candidates, lon_col=args.lon_col, lat_col=args.lat_col, what="candidate sites")
+        for note in frame.attrs.get("notes", []):
+            print(f"note: {note}")
+        usable = np.isfinite(c_lon) & np.isfinite(c_lat)
+        for row, why in zip(frame.index[~usable], status[~usable]):
+            print(f"note: {args.candidates} row {row} not used: {why}")
+        if not usable.any():
+            raise errors.InputError(f"{args.candidates}: none of its {len(frame)} candidate sites is usable (row {frame.index[0]}: {status[0]})")
+        candidates = (c_lon[usable], c_lat[usable])
     s = siting.suggest_from_run(
         args.run_dir,
         args.goal,

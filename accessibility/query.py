@@ -7,7 +7,6 @@ same multi-source search; answers agree with the run's own numbers.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -15,18 +14,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import columns, config, distances, errors, runfolder, snapping
+from . import columns, config, distances, errors, fileio, runfolder, snapping, tablefiles, tabletext
 from . import network as network_mod
 
-__all__ = ["load_run_network", "query_points", "query_csv", "find_lon_lat_columns"]
+__all__ = ["load_run_network", "query_points", "query_csv", "find_lon_lat_columns", "read_points"]
 
 log = logging.getLogger(__name__)
 
 #: points farther than this from every street are not answered (wrong place or swapped lon/lat)
 OUTSIDE_M = 5000.0
 
-_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
-_LAT_NAMES = ("lat", "latitude", "y", "纬度")
+_LON_NAMES = tabletext.LON_NAMES  # lon/lng/longitude/x/经度..., compared after tabletext.normalise_column
+_LAT_NAMES = tabletext.LAT_NAMES
 
 
 def load_run_network(run_dir: str | Path | runfolder.RunFolder) -> tuple[distances.AccessGraph, gpd.GeoDataFrame, snapping.EdgeIndex, dict]:
@@ -96,23 +95,158 @@ def query_points(
 
 
 def find_lon_lat_columns(frame: pd.DataFrame, *, lon_col: str | None = None, lat_col: str | None = None, source: str = "points") -> tuple[str, str]:
-    """Find longitude/latitude columns by common names (lon/lng/x/经度, lat/y/纬度)."""
-    lower = {str(c).strip().lower(): c for c in frame.columns}
+    """Find longitude/latitude columns: the ones named, else by common names (lon/lng/x/经度, lat/y/纬度; case, spaces, brackets ignored)."""
+    norm = {c: tabletext.normalise_column(c) for c in frame.columns}
 
-    def pick(given, names, what):
+    def pick(given: str | None, names: tuple[str, ...], what: str) -> str:
         if given is not None:
-            if given not in frame.columns:
-                raise errors.InputError(f"{source}: no column '{given}'; columns are {list(frame.columns)}")
-            return given
-        for n in names:
-            if n in lower:
-                return lower[n]
+            hits = [c for c in frame.columns if c == given] or [c for c in frame.columns if norm[c] == tabletext.normalise_column(given)]
+            if not hits:
+                raise errors.InputError(f"{source}: no column {given!r}; columns are {list(frame.columns)}")
+            return hits[0]
+        for n in dict.fromkeys(tabletext.normalise_column(x) for x in names):
+            for c in frame.columns:
+                if norm[c] == n:
+                    return c
         raise errors.InputError(
-            f"{source}: cannot find the {what} column (looked for {', '.join(names)}); columns are {list(frame.columns)}. "
-            f"Name it with --{what[:3]}-col"
+            f"{source}: cannot find the {what} column (looked for {', '.join(names[:6])}...); columns are {list(frame.columns)}. "
+            f"Name it with --{what[:3]}-col (Python: {what[:3]}_col=)"
         )
 
     return pick(lon_col, _LON_NAMES, "longitude"), pick(lat_col, _LAT_NAMES, "latitude")
+
+
+_TABLES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+_GIS = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".dbf")
+
+
+def _no_columns(exc: errors.InputError, frame: pd.DataFrame, info: tablefiles.TableInfo, path: Path, what: str) -> errors.InputError:
+    """A clearer error when the lon/lat columns are not found: a file without a header, or a workbook's other sheet."""
+    head = [str(c) for c in frame.columns]
+    numeric = tabletext.parse_degrees(pd.Series(head, dtype=object)).status == 0
+    if numeric.sum() >= 2:
+        where = f"line {info.header_row}" if info.kind == "csv" else f"row {info.header_row}"
+        return errors.InputError(
+            f"{path}: {where} ({', '.join(head[:4])}) holds numbers, not column names: the {what} file has no header. "
+            "Add a first line naming the columns, e.g. lon,lat"
+        )
+    if info.kind == "xlsx":
+        text, good = tablefiles.describe_sheets(path)
+        example = good[0] if good else "NAME"
+        return errors.InputError(f"{exc} (sheet {info.sheet!r}). The workbook's {text}. Choose the sheet: sheet={example!r} in Python")
+    return exc
+
+
+def read_points(
+    path: str | Path,
+    *,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    what: str = "points",
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Read a table of WGS-84 points (query points, candidate sites), keeping every row.
+
+    The file is read as :func:`accessibility.areas.read_table` reads tables
+    (CSV/TXT in UTF-8, GBK or UTF-16 with the delimiter sniffed, or XLSX;
+    title rows above the header skipped); coordinates may be written as text
+    (``东经120.15``, ``120°09′00″``, full-width digits; see
+    :func:`accessibility.tabletext.parse_degrees`).
+
+    Parameters
+    ----------
+    path
+        The table.
+    lon_col, lat_col
+        Default: found by name (lon/lng/x/经度, lat/y/纬度), else one
+        经纬度/location column holding ``"lon,lat"`` (as AMap copies them).
+    what
+        What the points are, for messages (``"points"``, ``"candidate sites"``).
+    sheet, encoding
+        Excel sheet (name or 0-based index); text encoding (default: detected).
+
+    Returns
+    -------
+    frame, lon, lat, status
+        ``frame``: every column as given (text), the row numbers a person
+        sees (CSV line, Excel row) as its index ``source_row``;
+        ``frame.attrs["notes"]`` says how the file was read when that
+        matters (encoding, rows with too many or too few fields, text
+        coordinates). ``lon``, ``lat``: decimal degrees, NaN where the row
+        cannot be used. ``status``: per row ``"ok"``, ``"ok (...)"`` for a
+        usable row with a remark, else why the row is not used (missing or
+        invalid coordinates, out of range, more fields than the header).
+
+    Raises
+    ------
+    InputError
+        An empty or binary file, a file without a header or without data
+        rows, no lon/lat column, or a lon/lat column holding no coordinate
+        at all; each message names the file and the fix.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise errors.InputFileNotFoundError(f"{what} file not found: {path}")
+    suffixes = [x.lower() for x in path.suffixes[-2:]] or [""]
+    kind = suffixes[-2] if suffixes[-1] == ".gz" and len(suffixes) == 2 else suffixes[-1]
+    if kind in _GIS:
+        raise errors.InputError(
+            f"{path}: the {what} must be a table (CSV, TXT or XLSX) with lon/lat columns; export the layer's coordinates "
+            "(QGIS: Export > Save Features As, CSV, GEOMETRY=AS_XY)"
+        )
+    if kind == ".xls":
+        raise errors.InputError(f"{path}: old .xls workbooks are not read; open it in Excel/WPS and save as .xlsx (or CSV)")
+    wanted = {tabletext.normalise_column(c) for c in (lon_col, lat_col) if c}
+    frame, notes, info = tablefiles.read_rows_table(path, kind if kind in _TABLES else ".csv", sheet=sheet, encoding=encoding, wanted=wanted)
+    if frame.empty:
+        if (tabletext.parse_degrees(pd.Series(list(frame.columns), dtype=object)).status == 0).sum() >= 2:
+            raise errors.InputError(f"{path}: the {what} file has one line ({', '.join(map(str, frame.columns))}) and no header; add a first line naming the columns, e.g. lon,lat")
+        raise errors.InputError(f"{path}: the {what} file has a header ({', '.join(map(str, frame.columns))}) but no rows")
+    pairs = {tabletext.normalise_column(x) for x in tabletext.PAIR_NAMES}
+    pair_c = next((k for k in frame.columns if tabletext.normalise_column(k) in pairs), None) if lon_col is None and lat_col is None else None
+    try:
+        lon_c, lat_c = find_lon_lat_columns(frame, lon_col=lon_col, lat_col=lat_col, source=str(path))
+    except errors.InputError as exc:
+        if pair_c is None:
+            raise _no_columns(exc, frame, info, path, what) from exc
+        lon_c = lat_c = pair_c
+        notes.append(f"{path.name}: coordinates read from the column {pair_c!r} as 'lon,lat'")
+    c = tabletext.coordinate_pairs(*tabletext.split_pair(frame[pair_c])) if lon_c == lat_c == pair_c else tabletext.coordinate_pairs(frame[lon_c], frame[lat_c])
+    if not (c.status == 0).any() and lon_c != lat_c:
+        for col, name in ((lon_c, "longitude"), (lat_c, "latitude")):
+            d = tabletext.parse_degrees(frame[col])
+            if (d.status == 2).any() and not (d.status == 0).any():
+                raise errors.InputError(
+                    f"{path}: column {col!r} ({name}) holds no coordinates (e.g. {', '.join(map(repr, d.text[d.status == 2][:3]))}); "
+                    f"name the {name} column with --{name[:3]}-col (Python: {name[:3]}_col=)"
+                )
+    rows = frame.index.to_numpy()
+    lon, lat = c.x.copy(), c.y.copy()
+    status = np.full(len(frame), "ok", dtype=object)
+    missing = c.status == 1
+    formula = [[info.formulas[(r, k)] for k in dict.fromkeys((lon_c, lat_c)) if (r, k) in info.formulas] for r in rows[missing]]
+    status[missing] = [
+        f"invalid coordinates: missing (lon {a!r}, lat {b!r})" + (f"; {tablefiles.formula_text(f)}: {tablefiles.FORMULA_FIX}" if f else "")
+        for a, b, f in zip(c.lon_text[missing], c.lat_text[missing], formula)
+    ]
+    bad = c.status == 2
+    status[bad] = [f"invalid coordinates (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad])]
+    with np.errstate(invalid="ignore"):
+        out = (c.status == 0) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    status[out] = [f"coordinates out of range (lon {a:g}, lat {b:g}; lon -180..180, lat -90..90); are lon and lat swapped?" for a, b in zip(lon[out], lat[out])]
+    status[(status == "ok") & c.swapped] = "ok (longitude and latitude were marked the other way round, 北纬/东经 or N/E; swapped back)"
+    for r_set, short in ((info.long_rows, False), (info.short_rows, True)):
+        for i in np.flatnonzero(np.isin(rows, list(r_set))):
+            problem = info.field_problem(int(rows[i]))
+            status[i] = (f"ok ({problem})" if status[i] == "ok" else f"{status[i]}; {problem}") if short else problem
+    usable = pd.Series(status, dtype=object).str.startswith("ok").to_numpy(dtype=bool)
+    lon[~usable], lat[~usable] = np.nan, np.nan
+    notes += [t for t in [c.text_note(usable, path.name)] if t]
+    for note in notes:
+        log.info("%s", note)
+    frame.attrs["notes"] = notes
+    return frame, lon, lat, status
 
 
 def query_csv(
@@ -134,21 +268,9 @@ def query_csv(
     from .fileio import atomic_path
 
     points_csv = Path(points_csv)
-    if not points_csv.is_file():
-        raise errors.InputFileNotFoundError(f"points file not found: {points_csv}")
-    try:
-        frame = pd.read_csv(points_csv, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        frame = pd.read_csv(points_csv, encoding="gbk")
-    lon_c, lat_c = find_lon_lat_columns(frame, lon_col=lon_col, lat_col=lat_col, source=str(points_csv))
-    lon = pd.to_numeric(frame[lon_c], errors="coerce").to_numpy(float)
-    lat = pd.to_numeric(frame[lat_c], errors="coerce").to_numpy(float)
-    status = np.full(len(frame), "ok", dtype=object)
-    bad_num = ~(np.isfinite(lon) & np.isfinite(lat))
-    status[bad_num] = "invalid coordinates (missing or not a number)"
-    bad_range = ~bad_num & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    status[bad_range] = "coordinates out of range (lon -180..180, lat -90..90); are lon and lat swapped?"
-    good = status == "ok"
+    frame, lon, lat, status = read_points(points_csv, lon_col=lon_col, lat_col=lat_col, what="points")
+    frame = frame.reset_index(drop=True)  # the output keeps the file's columns only; row numbers are in the messages
+    good = np.isfinite(lon) & np.isfinite(lat)
     answers = query_points(run_dir, lon[good], lat[good], services=services)
     if max_snap_m is None:
         max_snap_m = float(runfolder.open_run(run_dir).manifest["options"]["max_snap_m"])
@@ -174,5 +296,5 @@ def query_csv(
     if (~good).any():
         log.warning("%s: %d rows could not be answered (see query_status)", points_csv, int((~good).sum()))
     with atomic_path(out_csv) as tmp:
-        result.to_csv(tmp, index=False, encoding="utf-8-sig")
+        fileio.spreadsheet_safe(result).to_csv(tmp, index=False, encoding="utf-8-sig")
     return result

@@ -8,10 +8,17 @@ capacities), and every row of the file is either used or listed, with the
 reason, in a rejects table:
 
 * coordinates missing, not numbers, out of range, or in a system that
-  cannot be transformed: **rejected**;
+  cannot be transformed: **rejected** (coordinates written as text,
+  ``东经120.15``, ``120°09′00″``, full-width digits, are read: see
+  :func:`accessibility.tabletext.parse_degrees`; an Excel formula with no
+  saved value is named by its cell);
 * longitude and latitude swapped (detectable in China: latitudes are 18-54
-  and longitudes 73-135, which do not overlap): **fixed**, the row is used
-  and listed with action ``used_with_fix``;
+  and longitudes 73-135, which do not overlap; or marked 北纬/东经 the other
+  way round): **fixed**, the row is used and listed with action
+  ``used_with_fix``;
+* a CSV line with more fields than the header (an unquoted comma shifts
+  the values): **rejected**; with fewer: used, missing values empty,
+  ``used_with_fix``;
 * more than ``area_margin_m`` outside the study area: **rejected**;
 * an id seen on an earlier used row, or a row identical to an earlier one:
   **rejected** (the reason names the earlier row);
@@ -36,7 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas, chinacoords, config, errors, footprints
+from . import areas, chinacoords, config, errors, footprints, tablefiles, tabletext
 from . import network as network_mod
 from .areas import read_table
 
@@ -60,9 +67,7 @@ CAPACITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "area_m2": ("area_m2", "area", "site_area", "面积", "占地面积", "用地面积", "场地面积", "场地面积m2", "面积m2", "sqm"),
     "floor_area_m2": ("floor_area_m2", "floor_area", "gfa", "建筑面积", "使用面积", "建筑面积m2"),
 }
-LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "location.lng", "lon_wgs84", "lng_wgs84", "lon_gcj02", "lng_gcj02", "point_x", "x坐标", "坐标x", "东经")
-LAT_NAMES = ("lat", "latitude", "纬度", "y", "location.lat", "lat_wgs84", "lat_gcj02", "point_y", "y坐标", "坐标y", "北纬")
-PAIR_NAMES = ("经纬度", "坐标", "location", "lnglat", "lonlat", "coordinates", "coord", "坐标经纬度")
+LON_NAMES, LAT_NAMES, PAIR_NAMES = tabletext.LON_NAMES, tabletext.LAT_NAMES, tabletext.PAIR_NAMES
 ID_NAMES = ("id", "facility_id", "uid", "编号", "编码", "序号", "代码", "机构编码", "code")
 NAME_NAMES = ("name", "名称", "机构名称", "设施名称", "单位名称", "name_zh", "title", "名字")
 TIER_NAMES = ("tier", "type", "类型", "类别", "机构类型", "设施类型", "等级", "性质", "category")
@@ -176,11 +181,34 @@ def _pick(columns: Sequence[str], given: str | None, candidates: Sequence[str], 
     return None
 
 
-def _text(values: pd.Series, *, nfkc: bool = True) -> pd.Series:
-    """Values as stripped text, NFKC-normalised (full-width digits become ASCII) unless ``nfkc=False``; missing -> ''."""
-    s = values.astype(object).where(values.notna(), "")
-    s = s.map(lambda v: format(v, ".15g") if isinstance(v, float) else str(v)).astype("string")
-    return (s.str.normalize("NFKC") if nfkc else s).str.strip().fillna("")
+_text = tabletext.cell_text
+
+
+def _sheet_hint(path: Path, info: tablefiles.TableInfo | None) -> str:
+    """For a workbook: its sheets, what each holds, and the option naming one ('' for other files)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return ""
+    try:
+        text, good = tablefiles.describe_sheets(path, lon_names=LON_NAMES, lat_names=LAT_NAMES)
+    except errors.InputError:
+        return ""
+    read = f" (read sheet {info.sheet!r})" if info is not None and info.sheet else ""
+    example = good[0] if good else "NAME"
+    return f"{read}. The workbook's {text}. Choose the sheet: --facilities-sheet {example} (Python: sheet={example!r})"
+
+
+def _pick_coordinate(raw: pd.DataFrame, cols: Sequence[str], given: str | None, names: Sequence[str], what: str, path: Path, notes: list[str]) -> str | None:
+    """A coordinate column: the one named, else the first named like one that holds a coordinate (columns such as 'x' may hold text)."""
+    if given is not None:
+        return _pick(cols, given, names, what=what, path=path)
+    norm = {c: areas.normalise_column(c) for c in cols}
+    hits = [c for n in dict.fromkeys(areas.normalise_column(x) for x in names) for c in cols if norm[c] == n]
+    for c in hits:
+        if (tabletext.parse_degrees(raw[c].head(500)).status == 0).any() or (tabletext.parse_degrees(raw[c]).status == 0).any():
+            if c != hits[0]:
+                notes.append(f"{path.name}: column {hits[0]!r} is named like a {what} but holds no coordinates; used {c!r}")
+            return c
+    return hits[0] if hits else None
 
 
 def _numbers(values: pd.Series, *, units: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -253,13 +281,17 @@ def read_facilities(
     known = services[service].tiers
     declared = areas.parse_crs(crs)
     wanted = [c for c in (lon_col, lat_col, id_col, name_col, tier_col, *(capacity_cols or {}).values()) if c]
-    raw, notes = read_table(path, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted)
+    try:
+        raw, notes, info = areas.read_table_info(path, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted)
+    except errors.EmptyLayerError as exc:
+        raise errors.EmptyLayerError(f"{exc}{_sheet_hint(path, None)}") from exc
     n = len(raw)
     if n == 0:
-        raise errors.EmptyLayerError(f"{path}: the file has a header but no rows")
+        raise errors.EmptyLayerError(f"{path}: the file has a header but no rows{_sheet_hint(path, info)}")
     cols = [c for c in raw.columns if not (isinstance(raw, gpd.GeoDataFrame) and c == raw.geometry.name)]
     reasons: list[list[str]] = [[] for _ in range(n)]
-    fixes: list[list[str]] = [[] for _ in range(n)]
+    fixes: list[list[str]] = [[] for _ in range(n)]  # used, with a change: used_with_fix
+    emptied: list[list[str]] = [[] for _ in range(n)]  # used, a value left empty: used_without_value
     rows = np.asarray(raw.index, dtype=np.int64)
 
     def flag(mask: np.ndarray, messages: Sequence[str] | str, target: list[list[str]] = reasons) -> None:
@@ -278,37 +310,51 @@ def read_facilities(
         notes += n2
         g = frame.geometry.to_numpy()
         has_geom = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+        xy, at = shapely.get_coordinates(g, return_index=True)
+        nonfinite = np.zeros(n, bool)
+        np.logical_or.at(nonfinite, at, ~np.isfinite(xy).all(axis=1))
+        flag(has_geom & nonfinite, "the geometry has NaN or infinite coordinates")
         ok_type = np.isin(shapely.get_type_id(g), [shapely.GeometryType.POINT, shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
-        wrong = has_geom & ~ok_type
+        wrong = has_geom & ~ok_type & ~nonfinite
         flag(wrong, [f"{x.geom_type} geometry; a facility must be a point or a polygon" for x in g[wrong]])
-        geoms[has_geom & ok_type] = g[has_geom & ok_type]
+        geoms[has_geom & ok_type & ~nonfinite] = g[has_geom & ok_type & ~nonfinite]
     need = ~has_geom
-    lon_c = _pick(cols, lon_col, LON_NAMES, what="longitude", path=path) if need.any() else None
-    lat_c = _pick(cols, lat_col, LAT_NAMES, what="latitude", path=path) if need.any() else None
+    lon_c = _pick_coordinate(raw, cols, lon_col, LON_NAMES, "longitude", path, notes) if need.any() else None
+    lat_c = _pick_coordinate(raw, cols, lat_col, LAT_NAMES, "latitude", path, notes) if need.any() else None
     pair_c = _pick(cols, None, PAIR_NAMES, what="coordinates", path=path) if need.any() and (lon_c is None or lat_c is None) else None
     if vector and need.any() and pair_c is None and (lon_c is None or lat_c is None):
         flag(need, "no geometry")
         need[:] = False
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
+    coord_cols: list[str] = []
+    long_rows = np.isin(rows, list(info.long_rows))
+    flag(long_rows, [info.field_problem(r) for r in rows[long_rows]])
+    short_rows = np.isin(rows, list(info.short_rows))
+    flag(short_rows, [info.field_problem(r) for r in rows[short_rows]], fixes)
     if need.any():
         if pair_c is None:
             if lon_c is None or lat_c is None:
-                _pick(cols, None, (), what="longitude/latitude", path=path, required=True)
-            x, sx = _numbers(raw[lon_c], units=False)
-            y, sy = _numbers(raw[lat_c], units=False)
-            lon_txt, lat_txt = _text(raw[lon_c]).to_numpy(), _text(raw[lat_c]).to_numpy()
+                try:
+                    _pick(cols, None, (), what="longitude/latitude", path=path, required=True)
+                except errors.InputError as exc:
+                    raise errors.InputError(f"{exc}{_sheet_hint(path, info)}") from exc
+            assert lon_c is not None and lat_c is not None
+            coord_cols = [lon_c, lat_c]
+            c = tabletext.coordinate_pairs(raw[lon_c], raw[lat_c])
         else:
-            parts = _text(raw[pair_c]).str.split(r"[,，;；\s]+", n=1, expand=True, regex=True).reindex(columns=[0, 1])
-            x, sx = _numbers(parts[0].fillna(""), units=False)
-            y, sy = _numbers(parts[1].fillna(""), units=False)
-            lon_txt = lat_txt = _text(raw[pair_c]).to_numpy()
+            c = tabletext.coordinate_pairs(*tabletext.split_pair(raw[pair_c]))
+            coord_cols = [pair_c]
             notes.append(f"{path.name}: coordinates read from the column {pair_c!r} as 'lon,lat'")
-        missing = need & ((sx == 1) | (sy == 1))
-        flag(missing, "missing coordinates")
-        bad = need & ~missing & ((sx == 2) | (sy == 2))
-        flag(bad, [f"coordinates are not numbers (lon {a!r}, lat {b!r})" for a, b in zip(lon_txt[bad], lat_txt[bad])])
-        ok = need & (sx == 0) & (sy == 0)
+        x, y = c.x.copy(), c.y.copy()
+        missing = need & (c.status == 1)
+        cells = [[info.formulas[(r, k)] for k in coord_cols if (r, k) in info.formulas] for r in rows[missing]]
+        flag(missing, [f"missing coordinates: {tablefiles.formula_text(f)}; {tablefiles.FORMULA_FIX}" if f else "missing coordinates" for f in cells])
+        bad = need & (c.status == 2)
+        flag(bad, [f"coordinates are not numbers (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad])])
+        ok = need & (c.status == 0)
+        flag(ok & c.swapped, "longitude and latitude were marked the other way round (北纬/东经, N/E); swapped back", fixes)
+        notes += [t for t in [c.text_note(ok, path.name)] if t]
         if declared.is_lonlat:
             box = _plausible_box(area)
             swapped = ok & ~_in_box(x, y, box) & _in_box(y, x, box)
@@ -385,7 +431,7 @@ def read_facilities(
     as_text = pd.DataFrame(raw[cols]).astype(str).assign(_geom=shapely.to_wkb(geoms, hex=True))[usable]
     same = as_text.duplicated(keep="first")
     if same.any():
-        first = as_text.reset_index().groupby(list(as_text.columns), sort=False)["source_row"].transform("first").to_numpy()
+        first = as_text.reset_index(names="_row").groupby(list(as_text.columns), sort=False)["_row"].transform("first").to_numpy()
         m = np.zeros(n, bool)
         m[np.flatnonzero(usable)[same.to_numpy()]] = True
         flag(m, [f"same as row {r} in every column" for r in first[same.to_numpy()]])
@@ -406,16 +452,21 @@ def read_facilities(
         neg &= val < 0
         bad = (status == 2) | neg
         txt = _text(raw[col]).to_numpy()
-        flag(bad & usable, [f"{kind} ({col}) {t!r} is not a non-negative number; left empty" for t in txt[bad & usable]], fixes)
+        flag(bad & usable, [f"{kind} ({col}) {t!r} is not a non-negative number; left empty" for t in txt[bad & usable]], emptied)
+        formula = np.isin(rows, [r for r, k in info.formulas if k == col]) & (status == 1) & usable
+        flag(formula, [f"{kind} ({col}): {tablefiles.formula_text([info.formulas[(r, col)]])}; left empty ({tablefiles.FORMULA_FIX})" for r in rows[formula]], emptied)
         capacity[kind] = np.where(bad, np.nan, val)
 
     # ---- tables
     used = usable
     if not used.any():
         counts = pd.Series([r[0].split(" (")[0] for r in reasons if r]).value_counts().head(4)
+        read = f"; coordinates were read from {', '.join(repr(k) for k in coord_cols)}" if coord_cols else ""
+        first = next(i for i, r in enumerate(reasons) if r)
         raise errors.EmptyLayerError(
-            f"{path}: none of its {n} rows can be used ({'; '.join(f'{v} x {k}' for k, v in counts.items())}); "
-            "check the coordinate columns and the declared coordinate system"
+            f"{path}: none of its {n} rows can be used ({'; '.join(f'{v} x {k}' for k, v in counts.items())}; row {rows[first]}: {reasons[first][0]}){read}; "
+            "check the coordinate columns (--facilities-lon-col/--facilities-lat-col) and the declared coordinate system"
+            f"{_sheet_hint(path, info) if not located.any() else ''}"
         )
     geom_used = geoms[used]
     fac = gpd.GeoDataFrame(
@@ -442,16 +493,17 @@ def read_facilities(
         fac[kind] = np.where(np.isfinite(val[used]), val[used], fac[kind].to_numpy() if kind in fac else np.nan)
     fac["source_row"] = rows[used]
     fac["osm_ref"] = ""
-    fac["import_note"] = ["; ".join(f) for f, u in zip(fixes, used) if u]
+    fac["import_note"] = ["; ".join(f + e) for f, e, u in zip(fixes, emptied, used) if u]
     fac = fac[[c for c in fac.columns if c != "geometry"] + ["geometry"]]
 
-    listed = np.array([bool(r) or bool(f) for r, f in zip(reasons, fixes)])
+    listed = np.array([bool(r) or bool(f) or bool(e) for r, f, e in zip(reasons, fixes, emptied)])
     original = pd.DataFrame(raw[cols]).copy()
+    original.columns = [f"{c} (in file)" if c in (*REJECT_COLUMNS, "geometry_wkt") else c for c in original.columns]  # e.g. a rejects file read back
     if isinstance(raw, gpd.GeoDataFrame):
         original["geometry_wkt"] = shapely.to_wkt(raw.geometry.to_numpy(), rounding_precision=8)
     rejects = original[listed].reset_index()
-    reason = np.array(["; ".join(r + f) for r, f in zip(reasons, fixes)], dtype=object)[listed]
-    action = np.where(~used, "rejected", np.where(np.array([any("swapped" in m for m in f) for f in fixes]), "used_with_fix", "used_without_value"))[listed]
+    reason = np.array(["; ".join(r + f + e) for r, f, e in zip(reasons, fixes, emptied)], dtype=object)[listed]
+    action = np.where(~used, "rejected", np.where(np.array([bool(f) for f in fixes]), "used_with_fix", "used_without_value"))[listed]
     rejects.insert(0, "source_file", path.name)
     rejects.insert(2, "reason", reason)
     rejects.insert(3, "action", action)
