@@ -445,12 +445,14 @@ def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | N
         plain = footprints.Footprints(
             osm_id=fp.column("osm_id").to_numpy(), tags=tags[t.num_rows :], lon=fp.column("lon").to_numpy(), lat=fp.column("lat").to_numpy(), area_m2=fp.column("area_m2").to_numpy()
         )
+        # what the reader repaired or left out when the entry was made
+        notes = tuple(json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("notes", ()))
     except Exception as exc:  # noqa: BLE001 - a damaged entry is re-read
         log.warning("feature cache entry %s cannot be read (%s); reading the OSM file again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
         return None
     log.info("features of %s: loaded from cache %s", osm_path, folder)
-    return osm.FeatureTable(frame=frame, footprints=plain)
+    return osm.FeatureTable(frame=frame, footprints=plain, notes=notes)
 
 
 def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Path, cache: NetworkCache) -> None:
@@ -477,7 +479,7 @@ def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Pat
             part / "footprints.parquet",
         )
         (part / "tags.json").write_text(json.dumps(distinct, ensure_ascii=False), encoding="utf-8")
-        meta = {"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f), "footprints": len(plain)}
+        meta = {"key": entry.key, "parts": entry.parts, "source": str(osm_path), "rows": len(f), "footprints": len(plain), "notes": list(table.notes)}
         (part / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
     try:

@@ -227,10 +227,12 @@ def node_table(graph: AccessGraph, results: dict[str, NearestResult], facility_i
     net = graph.net
     data = {"osmid": net.nodes["osmid"].to_numpy(), "lon": net.nodes["lon"].to_numpy(), "lat": net.nodes["lat"].to_numpy()}
     unit = "dist_m" if graph.weight == "length" else "time_s"
+    # the ids with None appended: row -1 (no facility reached, or none at all) reads None
+    ids = np.append(np.asarray(facility_ids, dtype=object), None)
     for key, res in results.items():
         data[columns.name(unit, key)] = res.cost[: graph.n_base]
         fac = res.facility[: graph.n_base]
-        data[columns.name("facility", key)] = np.where(fac >= 0, np.asarray(facility_ids, dtype=object)[np.maximum(fac, 0)], None)
+        data[columns.name("facility", key)] = ids[np.where((fac >= 0) & (fac < len(ids) - 1), fac, -1)]
     return pd.DataFrame(data)
 
 

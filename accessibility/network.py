@@ -216,8 +216,14 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     first[1:] = wref[1:] != wref[:-1]
     last = np.ones(len(refs), dtype=bool)
     last[:-1] = wref[:-1] != wref[1:]
-    single = first & last  # ways left with one node
+    single = first & last  # ways left with one node (a one-node way, or a self-loop "a, a")
     refs, lon, lat, wref, first, last = (a[~single] for a in (refs, lon, lat, wref, first, last))
+    if not len(refs):
+        raise errors.OSMDataError(
+            f"{ways.source}: none of its {int(use.sum())} highway ways usable for mode '{recipe.id}' has two distinct nodes "
+            f"(e.g. way {int(ways.way_id[np.flatnonzero(use)[0]])}), so there is no street to route on; "
+            "check that the file is a complete extract with its street network"
+        )
 
     uniq, inverse, occurrences = np.unique(refs, return_inverse=True, return_counts=True)
     is_junction = (occurrences[inverse] > 1) | first | last
@@ -271,6 +277,11 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     )
     # self-loops (a closed way with no other junction) never shorten a path
     edges = edges[edges["u"] != edges["v"]].reset_index(drop=True)
+    if edges.empty:
+        raise errors.OSMDataError(
+            f"{ways.source}: the {int(use.sum())} highway ways usable for mode '{recipe.id}' only form closed loops "
+            "joined to nothing else, so there is no street to route on; check that the file is a complete extract with its street network"
+        )
     info = {
         "source": str(ways.source),
         "mode": recipe.id,
@@ -278,6 +289,8 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
         "ways_used": int(use.sum()),
         "missing_node_refs": ways.missing_nodes,
     }
+    if ways.notes:
+        info["notes"] = list(ways.notes)
     net = Network(nodes=nodes, edges=edges, mode=recipe, info=info)
     if largest_component:
         net = keep_largest_component(net)
@@ -341,6 +354,8 @@ def keep_largest_component(net: Network) -> Network:
     were dropped, so islands cut off by the extract's edge are visible.
     """
     n = net.n_nodes
+    if n == 0:
+        return net
     src, dst, w = net.directed_arrays(np.ones(len(net.edges)))
     graph = csr_from_arcs(src, dst, w, n)
     connection = "strong" if net.mode.oneway else "weak"

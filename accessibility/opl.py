@@ -4,16 +4,22 @@ OPL ("object per line") is how this package moves OSM objects out of
 libosmium without a Python call per object: one pass of libosmium writes the
 wanted objects (ways with their node locations) as text, and pyarrow parses
 the text into arrays on all cores. :mod:`accessibility.osm` and
-:mod:`accessibility.extract` build on these helpers.
+:mod:`accessibility.extract` build on these helpers. :func:`sorted_copy`
+rewrites a file libosmium would read wrongly (ways before their nodes,
+negative ids, impossible coordinates) so that it reads like a clean extract.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import re
+import shutil
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +30,12 @@ import pyarrow.csv as pacsv
 
 from . import errors, parallel
 
-__all__ = ["osm_file", "write", "parse_ways", "sections", "lines", "read_columns", "members", "coordinate", "tag_dicts", "section_starts", "OutOfOrderError", "AREA_RELATION", "NO_LOCATION"]
+__all__ = [
+    "osm_file", "write", "parse_ways", "sections", "lines", "read_columns", "members", "coordinate", "tag_dicts", "section_starts",
+    "valid_location", "sorted_copy", "sorted_copy_reason", "SortedCopy", "OutOfOrderError", "InvalidLocationError", "AREA_RELATION", "NO_LOCATION",
+]  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 
 def osm_file(path: Path) -> osmium.io.File:
@@ -218,12 +229,53 @@ def parse_ways(
     return way_id, tags, count, ref, lon, lat
 
 
-def write(path: Path, opl: Path, entities, *handlers, locations: bool = False) -> None:
+class InvalidLocationError(errors.OSMDataError):
+    """A way node of the file has a location outside lon -180..180 / lat -90..90 (libosmium refuses to write it)."""
+
+
+#: pyosmium writers that failed: kept alive on purpose, see :func:`write`
+_FAILED_WRITERS: list = []
+
+
+def _close(writer: osmium.SimpleWriter) -> Exception | None:
+    """Close a pyosmium writer; on failure keep it from ever being destroyed and return the error.
+
+    pyosmium's ``SimpleWriter`` closes itself again in its C++ destructor. Once
+    libosmium's writer has failed (a location it cannot format, a full disk),
+    that second close throws from a destructor, and C++ then ends the whole
+    process (``terminate called after throwing an instance of
+    'osmium::io_error'``). A failed writer therefore gets an extra reference
+    that is never released, so its destructor never runs (a few MB leaked
+    once per failure, instead of an abort).
+    """
+    try:
+        writer.close()
+    except Exception as exc:  # noqa: BLE001 - any failure: the writer must not be destroyed
+        _FAILED_WRITERS.append(writer)
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(writer))
+        return exc
+    return None
+
+
+def write(path: Path, opl: Path, entities, *handlers, locations: bool = False, format: str = "opl") -> None:
     """One libosmium pass writing the objects that pass ``handlers`` as OPL (no Python per object).
 
-    ``locations``: write ways with their nodes' locations.
+    ``locations``: write ways with their nodes' locations. ``format``: another
+    libosmium output format instead (e.g. ``"pbf"``, with metadata).
+
+    Raises
+    ------
+    InvalidLocationError
+        If a way node has a location libosmium cannot write (out of range);
+        :func:`sorted_copy` writes a copy without such nodes.
+    AccessibilityError
+        If the OPL file cannot be written (e.g. the disk is full).
+
+    Errors of the reader (a damaged file) are raised as libosmium gives them.
+    The process never aborts: a failed writer is kept alive (:func:`_close`).
     """
-    writer = osmium.SimpleWriter(osmium.io.File(str(opl), "opl,add_metadata=false" + (",locations_on_ways=true" if locations else "")))
+    spec = "opl,add_metadata=false" if format == "opl" else format
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), spec + (",locations_on_ways=true" if locations else "")))
     chain = list(handlers)
     if locations:
         loc = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
@@ -231,8 +283,30 @@ def write(path: Path, opl: Path, entities, *handlers, locations: bool = False) -
         chain.insert(0, loc)
     try:
         osmium.apply(osmium.io.Reader(osm_file(path), entities), *chain, writer)
-    finally:
-        writer.close()
+    except BaseException as exc:
+        failed = _close(writer)
+        if failed is None:  # the reader failed, the writer is fine: the caller reports it
+            raise
+        raise _writer_error(path, opl, exc) from exc
+    failed = _close(writer)
+    if failed is not None:
+        raise _writer_error(path, opl, failed) from failed
+
+
+def _writer_error(path: Path, opl: Path, exc: BaseException) -> errors.AccessibilityError:
+    if isinstance(exc, osmium.InvalidLocationError):
+        return InvalidLocationError(
+            f"{path}: a way uses a node whose location is outside lon -180..180 / lat -90..90 ({exc})"
+        )
+    return errors.AccessibilityError(
+        f"writing the temporary file {opl} failed while reading {path} ({type(exc).__name__}: {exc}); "
+        f"check the free space in {opl.parent} (temporary files go to the folder in TMPDIR)"
+    )
+
+
+def valid_location(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Where lon/lat is a location libosmium calls valid (-180..180, -90..90); NaN is not."""
+    return (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)
 
 
 def read_columns(opl: Path, names: list[str]) -> pa.Table | None:
@@ -285,7 +359,9 @@ def sections(opl: Path, *, by_line: bool = False) -> tuple[bytes, pa.NativeFile,
 
     Lines out of that order (some hand-edited .osm exports) raise
     :class:`OutOfOrderError` here or in :func:`parse_ways`; ``by_line=True``
-    then sorts the lines of a freshly written file by their letter instead.
+    then sorts the lines of a freshly written file by their letter instead
+    (but ways written before their nodes have no locations: the readers use
+    :func:`sorted_copy` of the OSM file instead).
     """
     if by_line:
         text = opl.read_bytes().splitlines(keepends=True)
@@ -347,3 +423,182 @@ def lines(text: bytes) -> pa.Array:
         return pa.array([], pa.string())
     return pacsv.read_csv(pa.BufferReader(text), **_text_columns(["line"], "\t")).column("line").combine_chunks()
 
+
+
+def sorted_copy_reason(refs: np.ndarray, lon: np.ndarray) -> str | None:
+    """Why parsed ways (node refs and longitudes, NaN: no location) call for a sorted copy of the file, or None.
+
+    libosmium puts locations on ways only from nodes read before them whose
+    ids are positive: when ways use negative ids (JOSM's new objects), or
+    more than a tenth of their node references have no location (ways before
+    the nodes, in a hand-edited file?), the file is read again from
+    :func:`sorted_copy`. An extract cut at its edge misses a few locations
+    and is read as it is (a badly cut one is read twice, to the same result).
+    """
+    missing = np.isnan(lon)
+    n_missing = int(np.count_nonzero(missing))
+    if n_missing == 0:
+        return None
+    if np.any(refs[missing] < 0):
+        return "ways use nodes with negative ids (new objects of a JOSM file), which libosmium does not locate"
+    if n_missing > 0.1 * len(refs):
+        return f"{n_missing} of its {len(refs)} way node references have no location (ways before their nodes, in an unsorted file?)"
+    return None
+
+
+@dataclass(frozen=True)
+class SortedCopy:
+    """An OSM file rewritten as OPL by :func:`sorted_copy`, and what was changed."""
+
+    path: Path
+    #: nodes left out for a location outside lon -180..180 / lat -90..90
+    dropped_id: np.ndarray
+    dropped_lon: np.ndarray
+    dropped_lat: np.ndarray
+    #: objects with negative ids (new objects of JOSM files); id ``-k`` is ``top + k`` in the copy
+    negative: int
+    top: int
+
+    def original_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Ids of the copy (nodes, ways or relations) mapped back to the file's: ``top + k`` -> ``-k``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return np.where(ids > self.top, self.top - ids, ids) if self.negative else ids
+
+    def notes(self, source: Path) -> list[str]:
+        """What a user should know about the repair, naming ``source``, the nodes and the fix."""
+        out = []
+        if len(self.dropped_id):
+            shown = ", ".join(f"node {i} at lon {x:g}, lat {y:g}" for i, x, y in zip(self.dropped_id[:5].tolist(), self.dropped_lon[:5].tolist(), self.dropped_lat[:5].tolist()))
+            more = f" and {len(self.dropped_id) - 5} more" if len(self.dropped_id) > 5 else ""
+            out.append(
+                f"{source}: {len(self.dropped_id)} node(s) with a location outside lon -180..180 / lat -90..90 were left out "
+                f"({shown}{more}); the streets and features through them are cut there. Correct these coordinates in the file (e.g. in JOSM)"
+            )
+        if self.negative:
+            out.append(f"{source}: read {self.negative} object(s) with negative ids (new, unsaved objects of a JOSM file)")
+        return out
+
+
+_COLUMNS = {"n": ["n", "t", "x", "y"], "w": ["w", "t", "m"], "r": ["r", "t", "m"]}
+#: one reference of a way's node list (``n<id>``) or a relation's member list (``<type><id>@<role>``)
+_REFERENCE = r"^(?P<kind>[nwr])(?P<id>-?[0-9]+)(?P<tail>(?:@.*)?)$"
+
+
+def _opl_blocks(path: Path, kind: str):
+    """The record batches of an OPL file of one object type written without metadata, as string columns."""
+    if path.stat().st_size == 0:
+        return
+    yield from pacsv.open_csv(path, **_text_columns(_COLUMNS[kind], " "))
+
+
+def _ids(column: pa.Array) -> np.ndarray:
+    """The ids of OPL id fields (``n12``, ``w-3``)."""
+    return pc.cast(pc.utf8_slice_codeunits(column, 1), pa.int64()).to_numpy()
+
+
+def _references(field: pa.Array) -> tuple[pa.ListArray, pa.StructArray, np.ndarray]:
+    """Split ``N``/``M`` reference lists: the lists, each reference's parts (kind, id, tail) and ids (0 for none)."""
+    items = pc.split_pattern(pc.utf8_slice_codeunits(field, 1), ",")
+    parts = pc.extract_regex(pc.list_flatten(items), _REFERENCE)  # null for the "" of an empty list
+    return items, parts, pc.cast(pc.fill_null(pc.struct_field(parts, "id"), "0"), pa.int64()).to_numpy()
+
+
+def _renumbered(field: pa.Array, top: int) -> pa.Array:
+    """``N``/``M`` reference lists with every negative id ``-k`` written as ``top + k``."""
+    items, parts, ids = _references(field)
+    text = pa.array(np.where(ids < 0, top - ids, ids)).cast(pa.string())
+    joined = pc.binary_join_element_wise(pc.struct_field(parts, "kind"), text, pc.struct_field(parts, "tail"), "")
+    flat = pc.if_else(pc.is_valid(parts), joined, pa.scalar("", pa.string()))
+    lists = pa.ListArray.from_arrays(items.offsets, flat)
+    return pc.binary_join_element_wise(pc.utf8_slice_codeunits(field, 0, 1), pc.binary_join(lists, ","), "")
+
+
+def _write_lines(out, columns: list[pa.Array]) -> None:
+    """Write rows of string columns as space-separated lines."""
+    line = pc.binary_join_element_wise(*columns, pa.scalar(" ", pa.string()))
+    out.write(_string_buffer(pc.binary_join_element_wise(line, pa.scalar("", pa.string()), "\n")))
+
+
+def sorted_copy(path: Path, tmp: Path, *, source: Path | None = None) -> SortedCopy:
+    """Rewrite an OSM file as an OPL file that libosmium reads like a clean extract.
+
+    Three libosmium passes write the nodes, the ways and the relations of
+    ``path`` as OPL; they are joined in the order libosmium needs to put node
+    locations on ways (all nodes, then ways, then relations), as ``osmium
+    sort`` would. On the way, nodes whose location is outside lon -180..180 /
+    lat -90..90 are left out (their ways are then cut there, as at an
+    extract's edge), and negative ids (JOSM's new objects, which libosmium's
+    location index and id filters do not take) are renumbered above every
+    positive id and reference of the file: ``-k`` becomes ``top + k``
+    (:meth:`SortedCopy.original_ids` maps them back). Everything is done on
+    whole blocks of text with pyarrow and numpy.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    tmp
+        A folder for the copy and its parts.
+    source
+        The name used in error messages (default ``path``).
+
+    Raises
+    ------
+    OSMDataError
+        If negative ids are too large to renumber in 64 bits.
+    """
+    source = source or path
+    parts = {kind: tmp / f"sorted-{kind}.opl" for kind in _COLUMNS}
+    for kind, entity in (("n", osmium.osm.NODE), ("w", osmium.osm.WAY), ("r", osmium.osm.RELATION)):
+        parts[kind].unlink(missing_ok=True)
+        write(path, parts[kind], entity)
+    # pass 1 over the text: the largest positive id or reference, the smallest negative one, the nodes to leave out
+    top = low = negative = 0
+    dropped: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for kind in _COLUMNS:
+        for block in _opl_blocks(parts[kind], kind):
+            ids = _ids(block.column(kind))
+            negative += int(np.count_nonzero(ids < 0))
+            if kind == "n":
+                x, y = coordinate(block.column("x")), coordinate(block.column("y"))
+                bad = ~valid_location(x, y) & ~(np.isnan(x) & np.isnan(y))
+                if bad.any():
+                    dropped.append((ids[bad], x[bad], y[bad]))
+            else:
+                ids = np.concatenate([ids, _references(block.column("m"))[2]])
+            if len(ids):
+                top, low = max(top, int(ids.max())), min(low, int(ids.min()))
+    if low < 0 and -low > np.iinfo(np.int64).max - top:
+        raise errors.OSMDataError(
+            f"{source}: negative ids down to {low} cannot be renumbered for reading; "
+            f"renumber the file first: `osmium renumber {source} -o renumbered.osm.pbf`"
+        )
+    drop_ids = np.concatenate([d[0] for d in dropped]) if dropped else np.zeros(0, np.int64)
+    out_path = tmp / "sorted.opl"
+    with open(out_path, "wb") as out:
+        for kind in _COLUMNS:
+            if low == 0 and not (kind == "n" and len(drop_ids)):
+                with open(parts[kind], "rb") as f:
+                    shutil.copyfileobj(f, out)
+                continue
+            for block in _opl_blocks(parts[kind], kind):
+                if kind == "n" and len(drop_ids):
+                    block = block.filter(pa.array(~np.isin(_ids(block.column("n")), drop_ids)))
+                columns = block.columns
+                if low < 0 and block.num_rows:
+                    ids = _ids(columns[0])
+                    columns[0] = pc.binary_join_element_wise(kind, pa.array(np.where(ids < 0, top - ids, ids)).cast(pa.string()), "")
+                    if kind != "n":
+                        columns[2] = _renumbered(columns[2], top)
+                if block.num_rows:
+                    _write_lines(out, columns)
+    for part in parts.values():
+        part.unlink()
+    return SortedCopy(
+        path=out_path,
+        dropped_id=drop_ids,
+        dropped_lon=np.concatenate([d[1] for d in dropped]) if dropped else np.zeros(0),
+        dropped_lat=np.concatenate([d[2] for d in dropped]) if dropped else np.zeros(0),
+        negative=negative,
+        top=top,
+    )

@@ -17,11 +17,19 @@ member ways. The time grows linearly with the file (README, "Province
 scale"); :mod:`accessibility.osmref` holds the per-object reference readers
 the tests compare these with, and :mod:`accessibility.extract` cuts files
 to a box the same way.
+
+Bad input never ends in a traceback: a file libosmium cannot read raises
+:class:`~accessibility.errors.OSMDataError` naming it and the fix
+(:func:`unreadable`), and a file libosmium reads wrongly (ways before their
+nodes, JOSM's negative ids, nodes with impossible coordinates) is read again
+from a sorted, repaired copy (:func:`accessibility.opl.sorted_copy`), with
+notes (``WayTable.notes``, ``FeatureTable.notes``) saying what was changed.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +45,9 @@ import shapely
 from . import errors, opl, parallel
 from . import footprints as footprints_mod
 
-__all__ = ["WayTable", "FeatureTable", "distinct_tags", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "OSM_SUFFIXES"]
+__all__ = [
+    "WayTable", "FeatureTable", "distinct_tags", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "unreadable", "OSM_SUFFIXES",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +70,54 @@ def check_osm_path(path: str | Path) -> Path:
             f"{path}: unrecognised OSM file type; rename it to end in one of {', '.join(OSM_SUFFIXES)}"
         )
     if path.stat().st_size == 0:
-        raise errors.OSMDataError(f"{path} is empty; download the extract again")
+        raise errors.OSMDataError(f"{path} is empty (0 bytes); download the extract again")
     return path
+
+
+#: what the first bytes of a file say it holds, and the name it should have
+_SIGNATURES = ((b"BZh", "bzip2-compressed data", ".osm.bz2"), (b"\x1f\x8b", "gzip-compressed data", ".osm.gz"))
+
+
+def _content_hint(path: Path) -> str:
+    """A sentence on what a file libosmium cannot read seems to hold, from its first bytes ("" if nothing stands out)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return ""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    name = path.name.lower()
+    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text[:300]:
+        return (
+            "It is an HTML web page, not OSM data: a failed or blocked download saves the server's error page "
+            "under the file's name. Download the extract again (check the link, or open the file in a browser to read the error)."
+        )
+    if text.startswith((b"{", b"[")):
+        return "It looks like JSON (GeoJSON or an Overpass API answer), not OSM XML or PBF; export the data as .osm or .osm.pbf."
+    found = [(kind, suffix) for magic, kind, suffix in _SIGNATURES if head.startswith(magic)]
+    if b"OSMHeader" in head[4:24]:
+        found.append(("PBF data", ".osm.pbf"))
+    elif text.startswith((b"<?xml", b"<osm")):
+        found.append(("OSM XML text", ".osm"))
+    for kind, suffix in found:
+        if not name.endswith(suffix) and not (suffix == ".osm" and name.endswith((".osm.xml", ".xml"))):
+            return f"It holds {kind} but its name ends in {path.suffix!r}: rename it to end in {suffix!r}."
+    return ""
+
+
+def unreadable(path: Path, exc: BaseException) -> errors.OSMDataError:
+    """The error for an OSM file libosmium cannot read: what failed, what the file seems to be, and the fix."""
+    message = str(exc)
+    bad = re.search(r"wrong format for coordinate: '([^']*)'", message)
+    if bad:
+        return errors.OSMDataError(
+            f"{path}: a node has the coordinate {bad.group(1)!r}, which is no longitude/latitude (-180..180 / -90..90); "
+            f"correct or delete that node (search the file for lon=\"{bad.group(1)}\" or lat=\"{bad.group(1)}\")"
+        )
+    hint = _content_hint(path) or (
+        "The file may be truncated (an interrupted download), damaged or not OSM data: download it again."
+    )
+    return errors.OSMDataError(f"{path}: cannot read the OSM file ({message}). {hint} Check a file with `osmium fileinfo -e {path}`.")
 
 
 @dataclass(frozen=True)
@@ -80,6 +136,8 @@ class WayTable:
     lat: np.ndarray
     missing_nodes: int
     source: Path
+    #: what the reader repaired or left out, for the user (e.g. nodes with impossible coordinates)
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.way_id)
@@ -126,9 +184,9 @@ def read_highways(path: str | Path) -> WayTable:
     return table
 
 
-def _way_table(path: Path, way_ids, tags, counts, refs, lon, lat) -> WayTable:
-    """Split ways at nodes without location (pieces of < 2 nodes dropped), as the loop reader does."""
-    valid = ~(np.isnan(lon) | np.isnan(lat))
+def _way_table(path: Path, way_ids, tags, counts, refs, lon, lat, notes: tuple[str, ...] = ()) -> WayTable:
+    """Split ways at nodes without (valid) location (pieces of < 2 nodes dropped), as the loop reader does."""
+    valid = opl.valid_location(lon, lat)  # NaN (no location) is not valid either
     missing = int((~valid).sum())
     way_of = np.repeat(np.arange(len(way_ids)), counts)
     first = np.ones(len(refs), dtype=bool)
@@ -143,12 +201,20 @@ def _way_table(path: Path, way_ids, tags, counts, refs, lon, lat) -> WayTable:
     pos = np.flatnonzero(valid)[keep]
     piece_way = way_of[np.flatnonzero(valid)[starts]][keep_piece]
     if len(piece_way) == 0:
+        if len(way_ids) == 0:
+            raise errors.OSMDataError(
+                f"{path}: no highway ways (no way tagged highway=*), so no road network "
+                f"(check that it is a complete extract, not a points-only export: `osmium fileinfo -e {path}` counts its objects)"
+            )
         raise errors.OSMDataError(
-            f"{path}: no highway ways with node locations found; the file holds no road network "
-            "(check that it is a complete extract, not a points-only export)"
+            f"{path}: no highway ways with node locations: none of its {len(way_ids)} highway ways (e.g. way {int(way_ids[0])}) has two nodes with a location; "
+            f"{missing} of their {len(refs)} node references have no location (nodes not in the file"
+            f"{', or left out for impossible coordinates: see the log' if any('left out' in n for n in notes) else ''}). "
+            "Check that it is a complete extract, "
+            f"not a points-only export or a clip of the ways only (`osmium fileinfo -e {path}` counts its objects)"
         )
     if missing:
-        log.info("%s: %d way node references have no location (extract cut at its edge); skipped", path, missing)
+        log.info("%s: %d way node references have no location (extract cut at its edge, or nodes after the ways: `osmium sort`); skipped", path, missing)
     offsets = np.zeros(len(piece_way) + 1, dtype=np.int64)
     np.cumsum(size[keep_piece], out=offsets[1:])
     return WayTable(
@@ -160,6 +226,7 @@ def _way_table(path: Path, way_ids, tags, counts, refs, lon, lat) -> WayTable:
         lat=np.ascontiguousarray(lat[pos], dtype=np.float64),
         missing_nodes=missing,
         source=path,
+        notes=tuple(notes),
     )
 
 
@@ -174,6 +241,8 @@ class FeatureTable:
 
     frame: pd.DataFrame  # osm_type, osm_id, tags, geometry (shapely, WGS-84)
     footprints: footprints_mod.Footprints = field(default_factory=footprints_mod.Footprints)
+    #: what the reader repaired or left out, for the user
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame) + len(self.footprints)
@@ -266,13 +335,9 @@ def read_osm_deferred(
     if not way_keys:
         return None, lambda: FeatureTable(frame=_feature_frame([], []))
     try:
-        try:
-            nodes, areas, parsed = _one_pass(path, keys, way_keys)
-        except opl.OutOfOrderError as exc:
-            log.info("%s: objects are not in file order (%s); reading it again, splitting the lines by type", path, exc)
-            nodes, areas, parsed = _one_pass(path, keys, way_keys, by_line=True)
-    except RuntimeError as exc:
-        raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
+        nodes, areas, parsed, notes = _read(path, keys, way_keys)
+    except (RuntimeError, osmium.InvalidLocationError) as exc:  # libosmium's reader: a damaged file
+        raise unreadable(path, exc) from exc
     # the ways' tags are a few shared dicts (opl.tag_dicts): each test below runs once per tag set
     tag_sets, tag_set = distinct_tags(parsed[1])
 
@@ -282,9 +347,12 @@ def read_osm_deferred(
     street_table = None
     if highways:
         is_street = per_way(lambda t: "highway" in t)
-        street_table = _way_table(path, *(_ways_subset(parsed, is_street) if keys else parsed))
+        street_table = _way_table(path, *(_ways_subset(parsed, is_street) if keys else parsed), notes=tuple(notes))
     if not keys:
-        return street_table, lambda: FeatureTable(frame=_feature_frame([], []))
+        return street_table, lambda: FeatureTable(frame=_feature_frame([], []), notes=tuple(notes))
+    if invalid := nodes.pop("invalid"):
+        notes.append(f"{path}: {invalid} tagged node(s) with a location outside lon -180..180 / lat -90..90 left out; correct them in the file")
+        log.warning("%s", notes[-1])
     key_set = set(keys)
     has_key = per_way(lambda t: not key_set.isdisjoint(t))
     # ways whose only wanted keys are footprint keys (plain buildings): footprints, not polygons
@@ -306,12 +374,53 @@ def read_osm_deferred(
             log.info("%s: %d polygons with invalid rings repaired (shapely.make_valid)", path, ways["repaired"])
         plain = ways.pop("footprints")
         parts = [nodes, ways, areas]
-        return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts), footprints=plain)
+        return FeatureTable(frame=_feature_frame([p["kind"] for p in parts], parts), footprints=plain, notes=tuple(notes))
 
     return street_table, build
 
 
-def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...], *, by_line: bool = False) -> tuple[dict | None, dict | None, tuple]:
+def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, tuple, list[str]]:
+    """:func:`_one_pass`, again from a sorted, repaired copy when the file needs one (:func:`accessibility.opl.sorted_copy_reason`).
+
+    Returns the pass's results and notes on what the copy changed.
+    """
+    located_before = None  # way node refs with a positive id and a location, in the file as it is
+    unsorted = False
+    try:
+        nodes, areas, parsed = _one_pass(path, keys, way_keys)
+        problem = opl.sorted_copy_reason(parsed[3], parsed[4])
+        located_before = int(np.count_nonzero(~np.isnan(parsed[4]) & (parsed[3] >= 0)))
+    except opl.OutOfOrderError as exc:
+        problem, unsorted = f"objects are not in file order, all nodes, then ways, then relations ({exc})", True
+    except opl.InvalidLocationError as exc:
+        problem = str(exc)
+    if problem is None:
+        return nodes, areas, parsed, []
+    log.info("%s: %s; reading a sorted copy of it", path, problem)
+    with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
+        copy = opl.sorted_copy(path, Path(tmp), source=path)
+        try:
+            nodes, areas, parsed = _one_pass(copy.path, keys, way_keys)
+        except pa.ArrowException as exc:  # e.g. a renumbered reference beyond 64 bits
+            raise errors.OSMDataError(f"{path}: cannot read the sorted copy of the file ({exc}); sort and renumber it first: `osmium sort` and `osmium renumber`") from exc
+    way_id, tags, counts, refs, lon, lat = parsed
+    refs = copy.original_ids(refs)
+    parsed = (copy.original_ids(way_id), tags, counts, refs, lon, lat)
+    for part in (nodes, areas):
+        if part is not None:
+            part["id"] = copy.original_ids(part["id"])
+    notes = copy.notes(path)
+    if unsorted or (located_before is not None and int(np.count_nonzero(~np.isnan(lon) & (refs >= 0))) > located_before):
+        notes.append(
+            f"{path}: its objects are not in file order (all nodes, then ways, then relations), so it was read twice; "
+            f"sort it once to read it faster: `osmium sort {path} -o sorted.osm.pbf`"
+        )
+    for note in notes:
+        log.warning("%s", note)
+    return nodes, areas, parsed, notes
+
+
+def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, tuple]:
     """One libosmium pass: the tagged nodes, relation areas and parsed keyed ways (see :func:`read_osm_deferred`).
 
     With feature keys, every way is written (pyosmium's filters cannot keep
@@ -333,7 +442,7 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...], *, b
             keyed_way.enable_for(osmium.osm.WAY)
             entities, select, parse_keys = osmium.osm.NODE | osmium.osm.WAY, [osmium.filter.EntityFilter(osmium.osm.WAY), keyed_way], None
         opl.write(path, tmp / "tagged.opl", entities, *select, locations=True)
-        node_text, way_lines, relation_text = opl.sections(tmp / "tagged.opl", by_line=by_line)
+        node_text, way_lines, relation_text = opl.sections(tmp / "tagged.opl")
         with way_lines:
             member_lines: list[str] = []
             copy = None
@@ -375,13 +484,14 @@ def _feature_frame(kinds: list[str], parts: list[dict]) -> pd.DataFrame:
 
 def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cache: dict) -> tuple[dict, pa.Array]:
     """Nodes (``n<id> T<tags> x<lon> y<lat>``) as points; relation lines returned as they are."""
-    nodes = {"kind": "node", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object)}
+    nodes = {"kind": "node", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object), "invalid": 0}
     line = opl.lines(node_text)
     if len(line):
         parts = pc.split_pattern(line, " ")
         node_id = pc.cast(pc.utf8_slice_codeunits(pc.list_element(parts, 0), 1), pa.int64()).to_numpy()
         lon, lat = opl.coordinate(pc.list_element(parts, 2)), opl.coordinate(pc.list_element(parts, 3))
-        ok = ~(np.isnan(lon) | np.isnan(lat))
+        ok = opl.valid_location(lon, lat)
+        nodes["invalid"] = int(np.count_nonzero(~ok & ~np.isnan(lon)))  # an impossible location, not just none
         tags = opl.tag_dicts(pc.list_element(parts, 1), tag_cache)
         nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist()) if k], geometry=shapely.points(lon[ok], lat[ok]))
     return nodes, opl.lines(relation_text)
@@ -477,7 +587,7 @@ def _relation_areas(relations: pa.Array, member_lines: list[str], tmp: Path) -> 
             continue
         try:
             geom = wkb.create_multipolygon(obj)
-        except RuntimeError:
+        except (RuntimeError, osmium.InvalidLocationError):
             out["skipped"] += 1
             continue
         ids.append(obj.orig_id())

@@ -4,7 +4,9 @@
 never call Python per object; these readers do the same job the plain way
 (libosmium's area assembler builds every polygon) and are kept as the
 reference the tests compare the bulk readers with, and for the benchmarks.
-They are about 10x slower on large files.
+They are about 10x slower on large files. They read files as libosmium
+does, without the fast readers' repairs (:func:`accessibility.opl.sorted_copy`):
+ways before their nodes and negative node ids stay without locations.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import shapely
 
 from . import errors
 from .opl import osm_file
-from .osm import FeatureTable, WayTable, check_osm_path
+from .osm import FeatureTable, WayTable, check_osm_path, unreadable
 
 __all__ = ["read_highways_loop", "read_features_loop"]
 
@@ -79,8 +81,8 @@ def read_highways_loop(path: str | Path) -> WayTable:
                 else:
                     del refs[n_before:], lons[n_before:], lats[n_before:]
                 n_before = len(refs)
-    except RuntimeError as exc:
-        raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc}); is it truncated or not OSM data?") from exc
+    except (RuntimeError, osmium.InvalidLocationError) as exc:
+        raise unreadable(path, exc) from exc
     if not way_ids:
         raise errors.OSMDataError(
             f"{path}: no highway ways with node locations found; the file holds no road network "
@@ -136,15 +138,15 @@ def read_features_loop(path: str | Path, keys: tuple[str, ...] | list[str]) -> F
                     kind = "way" if obj.from_way() else "relation"
                 else:
                     continue
-            except RuntimeError:
+            except (RuntimeError, osmium.InvalidLocationError):
                 failed += 1
                 continue
             rows_type.append(kind)
             rows_id.append(obj.orig_id() if obj.is_area() else obj.id)
             rows_tags.append(dict(obj.tags))
             rows_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
-    except RuntimeError as exc:
-        raise errors.OSMDataError(f"{path}: cannot read the OSM file ({exc})") from exc
+    except (RuntimeError, osmium.InvalidLocationError) as exc:
+        raise unreadable(path, exc) from exc
     if failed:
         log.info("%s: %d features with broken geometry skipped", path, failed)
     geoms = shapely.from_wkb(np.asarray(rows_wkb, dtype=object)) if rows_wkb else np.array([], dtype=object)

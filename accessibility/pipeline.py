@@ -246,6 +246,8 @@ def run(
         # buildings read only for the estimate are footprints (area and centre), not polygons
         plain = ("building",) if need_estimate and "building" not in rule_keys else ()
         nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=cache_dir, writer=cache_writer)
+        # what the OSM reader repaired or left out (out-of-range nodes, unsorted or JOSM files)
+        notes += list(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])] + list(features.notes)))
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         freeze_heap()
