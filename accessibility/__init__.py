@@ -13,7 +13,12 @@ and :func:`run` (in :mod:`accessibility.pipeline`) orchestrates it.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib.metadata as _metadata
+
+try:
+    __version__ = _metadata.version("accessibility")
+except _metadata.PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0+unknown"
 
 from . import errors
 from .config import load_goals, load_mode, load_services
