@@ -133,3 +133,35 @@ def test_toml_binary_garbage(tmp_path):
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(errors.ConfigError, match=str(path)):
         config.load_goals(path)
+
+
+# --------------------------------------------------------------------------- fuzzing the configuration readers
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - kept beside the tests that use it
+from hypothesis import strategies as st  # noqa: E402
+
+_TOML_PIECES = st.sampled_from([
+    "[[goal]]\n", "[[provision]]\n", "[[rules]]\n", 'id = "park_10min"\n', 'id = "a/../b"\n', 'services = ["park"]\n', "services = []\n",
+    "max_time_min = 10\n", "max_time_min = -1\n", "max_time_min = nan\n", "max_dist_m = inf\n", "walk_speed_m_s = 70\n", 'population = "older"\n',
+    'name_zh = "{{7*7}}"\n', "targets = [{ share = 1.5 }]\n", "targets = [{ share = 1.0, label = \"x\" }]\n", "tiers = { park = [\"x\"] }\n",
+    'tags = { amenity = "x" }\n', 'name_en = "x"\n', "density_rule = [{ min_density_per_km2 = 3000, max_dist_m = 500 }]\n", "x = [[[[1]]]]\n",
+    "\ufeff", "\x00", "= = =\n", '"\n',
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(_TOML_PIECES, max_size=14), encoding=st.sampled_from(["utf-8", "utf-16", "gbk", "utf-8-sig"]), raw=st.binary(max_size=64))
+def test_config_readers_never_fail_unexpectedly(tmp_path, pieces, encoding, raw):
+    path = tmp_path / "fuzz.toml"
+    text = "".join(pieces)
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")
+    for content in (data, raw, data + raw):
+        path.write_bytes(content)
+        for load in (config.load_goals, config.load_provisions, config.load_service, config.load_mode):
+            try:
+                load(path)
+            except errors.AccessibilityError:
+                pass
