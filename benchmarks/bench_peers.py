@@ -188,7 +188,10 @@ def population_raster(workdir: Path, osm_path: Path) -> Path:
     import shapely
     from rasterio.transform import from_origin
 
-    from accessibility import config, facilities, osm, population
+    from accessibility import config
+    from accessibility.stages import facilities
+    from accessibility.readers import osm
+    from accessibility.stages import population
 
     out = workdir / f"{osm_path.name.split('.')[0]}_pop_3arcsec.tif"
     if out.is_file():
@@ -229,7 +232,9 @@ def _services_radius():
 
 
 def _network_and_facilities(osm_path: str, cache_dir: str):
-    from accessibility import cache, facilities, osm
+    from accessibility.network import cache
+    from accessibility.stages import facilities
+    from accessibility.readers import osm
 
     t = time.perf_counter()
     net = cache.load_or_build(osm_path, "walk", cache_dir=cache_dir)
@@ -260,7 +265,11 @@ def _share_within(dist: np.ndarray, radius: float) -> float:
 
 
 def case_parse(args) -> dict:
-    from accessibility import network, osm, osmref
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the per-node reference reader lives with the tests
+    import osmref
+
+    from accessibility import network
+    from accessibility.readers import osm
 
     p = args.osm
     if args.engine == "pyrosm":
@@ -283,7 +292,7 @@ def case_parse(args) -> dict:
 
 
 def case_cache(args) -> dict:
-    from accessibility import cache
+    from accessibility.network import cache
 
     t = time.perf_counter()
     net = cache.load_or_build(args.osm, "walk", cache_dir=args.cache)
@@ -294,7 +303,7 @@ def case_cache(args) -> dict:
 
 
 def case_e2e(args) -> dict:
-    from accessibility import pipeline
+    from accessibility.run import pipeline
 
     cache_dir = False if args.cache == "off" else args.cache
     t = time.perf_counter()
@@ -321,7 +330,9 @@ def case_dist(args) -> dict:
     gc.collect()
     base_mb = peak_mb()
     if engine == "ours":
-        from accessibility import distances, facilities, snapping
+        from accessibility.network import distances
+        from accessibility.stages import facilities
+        from accessibility.network import snapping
 
         t = time.perf_counter()
         index = snapping.EdgeIndex(net)

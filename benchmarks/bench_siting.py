@@ -21,7 +21,10 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import tile_network  # noqa: E402
 
-from accessibility import distances, network, siting, snapping  # noqa: E402
+from accessibility import network  # noqa: E402
+from accessibility.network import distances
+from accessibility.tools import siting
+from accessibility.network import snapping
 
 HANGZHOU = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangzhou_westlake_osm2015" / "hangzhou_china.osm.pbf"
 

@@ -86,7 +86,7 @@ def hangzhou_run(hangzhou_pbf: Path, tmp_path_factory: pytest.TempPathFactory):
 
     Returns ``(result, run_dir)``.
     """
-    from accessibility import pipeline
+    from accessibility.run import pipeline
 
     out = tmp_path_factory.mktemp("hangzhou_run") / "run"
     result = pipeline.run(hangzhou_pbf, out=out)

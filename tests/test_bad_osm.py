@@ -23,7 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accessibility import distances, errors, extract, network, opl, osm, pipeline
+from accessibility import errors, network
+from accessibility.network import distances
+from accessibility.readers import extract
+from accessibility.readers import opl
+from accessibility.readers import osm
+from accessibility.run import pipeline
 
 TESTS = Path(__file__).resolve().parent
 HW = {"highway": "residential"}
@@ -80,7 +85,10 @@ def test_out_of_range_coordinates_never_abort_the_process(tmp_path):
         import gc, json
         from pathlib import Path
         import osmium
-        from accessibility import extract, network, opl, osm
+        from accessibility import network
+        from accessibility.readers import extract
+        from accessibility.readers import opl
+        from accessibility.readers import osm
         out = {{}}
         for name, path in {cases!r}.items():
             net = network.graph_from_file(path, largest_component=False)
@@ -160,7 +168,7 @@ def test_ways_before_nodes_read_like_a_sorted_file(tmp_path, caplog):
     nodes = [*STREET_NODES, (7, 120.105, 30.2, {"amenity": "school"})]
     unsorted = write(tmp_path / "ways_first.osm", osm_xml(nodes, STREET_WAYS, ways_first=True))
     ordered = write(tmp_path / "ordered.osm", osm_xml(nodes, STREET_WAYS))
-    with caplog.at_level("INFO", logger="accessibility.osm"):
+    with caplog.at_level("INFO", logger="accessibility.readers.osm"):
         net = network.graph_from_file(unsorted)
     assert edges_by_osm_id(net) == edges_by_osm_id(network.graph_from_file(ordered))
     assert any("osmium sort" in n and str(unsorted) in n for n in net.info["notes"])
@@ -207,7 +215,7 @@ def test_clipped_extract_keeps_working_without_a_second_read(tmp_path, caplog):
     nodes = [*STREET_NODES, *((100 + i, 120.11 + i * 1e-3, 30.21) for i in range(20))]
     ways = [(10, [1, 2, 99, 3, 4, 5], HW), (11, [3, 6, 98], {"highway": "footway"}), (12, list(range(100, 120)), HW)]
     path = write(tmp_path / "clipped.osm", osm_xml(nodes, ways))
-    with caplog.at_level("INFO", logger="accessibility.osm"):
+    with caplog.at_level("INFO", logger="accessibility.readers.osm"):
         net = network.graph_from_file(path, largest_component=False)
     assert {(1, 2), (3, 5), (3, 6)} <= edges_by_osm_id(net)
     assert net.info["missing_node_refs"] == 2 and "notes" not in net.info

@@ -23,9 +23,13 @@ from affine import Affine
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from accessibility import cli, errors, population, zones
+from accessibility import cli, errors
 
 # a tiny 10 x 10 grid of 0.001° pixels (~100 m) around Hangzhou's West Lake
+from accessibility.stages import population
+from accessibility.readers import zones
+from accessibility.readers import rasters
+from accessibility.stages import districts as districts_stage
 WEST, NORTH, RES = 120.145, 30.255, 0.001
 GRID = Affine(RES, 0.0, WEST, 0.0, -RES, NORTH)
 FOOTPRINT = shapely.box(WEST, NORTH - 10 * RES, WEST + 10 * RES, NORTH)
@@ -73,7 +77,7 @@ def test_invalid_pixels_count_as_nobody_and_are_reported(tmp_path):
     data[3, 0], data[3, 1] = -5.1, -0.2  # 2 negatives
     data[4, 0] = -1e-9  # float noise: silently nobody
     path = write(tmp_path / "pop.tif", data, nodata=-9999.0, dtype="float64")
-    _, _, counts, notes = population.raster_points(path, FOOTPRINT)
+    _, _, counts, notes = rasters.raster_points(path, FOOTPRINT)
     assert counts.sum() == pytest.approx(people(np.where(data == -9999.0, np.nan, data)).sum(), rel=1e-12)
     assert len(counts) == 100 - 4 - 3 - 1 - 2 - 1
     assert notes == [
@@ -93,7 +97,7 @@ def test_float_noise_is_silent_and_only_inside_pixels_are_counted(tmp_path):
     data[9, 9] = np.nan  # outside the area below: not reported
     path = write(tmp_path / "noise.tif", data, dtype="float64")
     area = shapely.box(WEST, NORTH - 5 * RES, WEST + 5 * RES, NORTH)  # the 5 x 5 top-left pixels
-    _, _, counts, notes = population.raster_points(path, area)
+    _, _, counts, notes = rasters.raster_points(path, area)
     assert notes == [] and len(counts) == 24 and counts.sum() == 48.0
 
 
@@ -101,7 +105,7 @@ def test_undeclared_nodata_value_gets_a_hint(tmp_path):
     data = np.full((10, 10), 3.0)
     data[:3, :] = -9999.0  # a nodata value nobody declared
     path = write(tmp_path / "undeclared.tif", data)
-    _, _, counts, notes = population.raster_points(path, FOOTPRINT)
+    _, _, counts, notes = rasters.raster_points(path, FOOTPRINT)
     assert counts.sum() == 70 * 3.0
     assert len(notes) == 1
     assert "30 pixels inside the study area are negative (-9999)" in notes[0]
@@ -113,7 +117,7 @@ def test_plus_infinity_is_refused(tmp_path):
     data[5, 5] = np.inf
     path = write(tmp_path / "inf.tif", data)
     with pytest.raises(errors.InputError, match=r"inf\.tif: 1 pixel inside the study area is \+infinity.*gdal_calc\.py"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 @pytest.mark.parametrize("fill", [np.nan, -9999.0], ids=["nan", "nodata"])
@@ -121,7 +125,7 @@ def test_area_without_a_valid_pixel_is_refused(tmp_path, fill):
     path = write(tmp_path / "empty.tif", np.full((10, 10), fill), nodata=-9999.0)
     kind = "NaN" if np.isnan(fill) else r"nodata \(-9999\)"
     with pytest.raises(errors.NoOverlapError, match=rf"empty\.tif: no pixel inside the study area holds people: of its 100 pixels 100 are {kind}"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 def test_nearly_all_invalid_is_refused(tmp_path):
@@ -130,7 +134,7 @@ def test_nearly_all_invalid_is_refused(tmp_path):
     path = write(tmp_path / "holes.tif", data)
     area = shapely.box(WEST, NORTH - 20 * RES, WEST + 20 * RES, NORTH)
     with pytest.raises(errors.InputError, match=r"holes\.tif: 99\.8% of the 400 pixels .*\(399 are NaN\) and only 1 holds people"):
-        population.raster_points(path, area)
+        rasters.raster_points(path, area)
 
 
 def test_nearly_all_declared_nodata_is_accepted_with_a_note(tmp_path):
@@ -139,7 +143,7 @@ def test_nearly_all_declared_nodata_is_accepted_with_a_note(tmp_path):
     data[7, 11] = 42.0
     path = write(tmp_path / "constrained.tif", data, nodata=-99999.0)
     area = shapely.box(WEST, NORTH - 20 * RES, WEST + 20 * RES, NORTH)
-    _, _, counts, notes = population.raster_points(path, area)
+    _, _, counts, notes = rasters.raster_points(path, area)
     assert counts.tolist() == [42.0]
     assert notes == ["constrained.tif: 399 pixels inside the study area are nodata (-99999); they count as no people (99.8% of the area's 400 pixels)"]
 
@@ -148,7 +152,7 @@ def test_many_varied_negatives_are_refused(tmp_path):
     density = np.random.default_rng(6).lognormal(0.0, 1.5, (10, 10))  # people per pixel
     path = write(tmp_path / "log10.tif", np.log10(density))  # a log-scale map: about half negative
     with pytest.raises(errors.InputError, match=r"log10\.tif: \d+% of the pixels inside the study area hold negative numbers .*not counts of people"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 def test_impossible_values_are_refused(tmp_path):
@@ -156,12 +160,12 @@ def test_impossible_values_are_refused(tmp_path):
     data[2, 3] = 3.4e38  # float32's maximum: a nodata value never declared
     path = write(tmp_path / "max.tif", data)
     with pytest.raises(errors.InputError, match=r"max\.tif: the pixel at lon 120\.14850, lat 30\.25250 holds 3\.4e\+38 people.*gdal_edit\.py -a_nodata"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 @pytest.mark.shared
 def test_wuhan_nodata_pixels_are_counted_in_the_note(wuhan_f):
-    _, _, counts, notes = population.raster_points(wuhan_f, WUHAN_SMALL)
+    _, _, counts, notes = rasters.raster_points(wuhan_f, WUHAN_SMALL)
     vals, _, inside = centres_inside(wuhan_f, WUHAN_SMALL)
     n_nodata = int((inside & np.isnan(vals)).sum())
     assert 100 < n_nodata < inside.sum()  # lakes and rivers in central Wuhan
@@ -181,7 +185,7 @@ def test_rgb_picture_is_refused(tmp_path):
     rgb = np.random.default_rng(0).integers(0, 256, (3, 10, 10))
     path = write(tmp_path / "photo.tif", rgb, dtype="uint8", photometric="RGB")
     with pytest.raises(errors.InputError, match=r"photo\.tif: the raster has 3 bands \(red, green, blue\); a population raster has one band.*picture"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 def test_jpeg_in_geotiff_photo_is_refused(tmp_path):
@@ -195,19 +199,19 @@ def test_png_picture_is_refused(tmp_path):
     rgb = np.random.default_rng(2).integers(0, 256, (3, 10, 10))
     path = write(tmp_path / "map.png", rgb, dtype="uint8", driver="PNG")
     with pytest.raises(errors.InputError, match=r"map\.png: the raster has 3 bands"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 def test_single_band_pictures_are_refused(tmp_path):
     gray = np.random.default_rng(3).integers(0, 256, (16, 16))
     jpeg = write(tmp_path / "gray_jpeg.tif", gray, dtype="uint8", compress="JPEG")
     with pytest.raises(errors.InputError, match=r"gray_jpeg\.tif: the raster is JPEG-compressed.*COMPRESS=DEFLATE"):
-        population.raster_points(jpeg, FOOTPRINT)
+        rasters.raster_points(jpeg, FOOTPRINT)
     pal = write(tmp_path / "palette.tif", gray[:10, :10], dtype="uint8")
     with rasterio.open(pal, "r+") as dst:
         dst.write_colormap(1, {i: (i, 255 - i, 0, 255) for i in range(256)})
     with pytest.raises(errors.InputError, match=r"palette\.tif: band 1 is a colour palette.*-colorinterp_1 gray"):
-        population.raster_points(pal, FOOTPRINT)
+        rasters.raster_points(pal, FOOTPRINT)
 
 
 def test_multiband_age_sex_stack_is_refused_with_the_split_command(tmp_path):
@@ -227,7 +231,7 @@ def test_truncated_worldpop_raster_is_refused(wuhan_f, tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     central = shapely.box(114.2, 30.5, 114.4, 30.65)  # rows 854-1034 of 1668: in the missing half
     with pytest.raises(errors.InputError, match=r"pop_65_f_cut\.tif: the raster cannot be read .*truncated or corrupt.*download or export it again"):
-        population.raster_points(cut, central)
+        rasters.raster_points(cut, central)
     with pytest.raises(errors.InputError, match="pop_65_f_cut.tif"):
         population.demand_from_rasters(central, population=None, older=[wuhan_f, cut])
 
@@ -237,7 +241,7 @@ def test_garbage_with_a_tif_name_is_refused(tmp_path, content):
     path = tmp_path / "garbage.tif"
     path.write_bytes(content)
     with pytest.raises(errors.InputError, match=r"garbage\.tif: not a readable raster.*download the file again"):
-        population.raster_points(path, FOOTPRINT)
+        rasters.raster_points(path, FOOTPRINT)
 
 
 # --------------------------------------------------------------------------- 4. older people within the total
@@ -267,8 +271,8 @@ def test_swapped_total_and_older_rasters_are_refused(wuhan_total, wuhan_f):
     with pytest.raises(errors.InputError) as info:
         population.demand_from_rasters(WUHAN_SMALL, population=wuhan_f, older=[wuhan_total])
     msg = str(info.value)
-    t_f = population.raster_points(wuhan_f, WUHAN_SMALL)[2].sum()
-    t_all = population.raster_points(wuhan_total, WUHAN_SMALL)[2].sum()
+    t_f = rasters.raster_points(wuhan_f, WUHAN_SMALL)[2].sum()
+    t_all = rasters.raster_points(wuhan_total, WUHAN_SMALL)[2].sum()
     assert f"older-age raster pop_65_total.tif holds {t_all:,.0f} people" in msg
     assert f"more than the {t_f:,.0f} of the total-population raster pop_65_f_wuhan.tif" in msg
     assert "probably swapped" in msg
@@ -355,7 +359,7 @@ def test_older_share_arguments_are_checked(tmp_path):
         population.demand_from_rasters(FOOTPRINT, population=path, older_share=18.7)
     frame = gpd.GeoDataFrame({"zone_id": ["a"], "zone_name": ["a"], "pop": [100.0], "older": [np.nan]}, geometry=[FOOTPRINT], crs=4326)
     with pytest.raises(errors.InputError, match="a fraction"):
-        zones.demand_from_zones(frame, FOOTPRINT, older_share=float("nan"))
+        population.demand_from_zones(frame, FOOTPRINT, older_share=float("nan"))
 
 
 # --------------------------------------------------------------------------- 6. overlapping population zones
@@ -390,7 +394,7 @@ def test_zone_without_a_count_may_overlap(tmp_path):
     got, rejects, notes = zones.zones_from_file(tmp_path / "z.gpkg")
     assert list(rejects["action"]) == ["rejected", "no_count"] and list(rejects["source_row"]) == [3, 3]
     assert not any("overlap" in n for n in notes)
-    assert zones.demand_from_zones(got, INNER, cell_m=250).total == pytest.approx(3000, rel=1e-12)
+    assert population.demand_from_zones(got, INNER, cell_m=250).total == pytest.approx(3000, rel=1e-12)
 
 
 def test_zone_slivers_are_noted_and_nobody_counts_twice(tmp_path):
@@ -402,7 +406,7 @@ def test_zone_slivers_are_noted_and_nobody_counts_twice(tmp_path):
     g = frame.geometry.to_numpy()
     assert shapely.area(shapely.intersection(g[0], g[1])) < 1e-12  # the sliver is the first zone's
     assert shapely.area(g[0]) == pytest.approx(shapely.area(polys[0]), rel=1e-12)
-    d = zones.demand_from_zones(frame, INNER, cell_m=100)
+    d = population.demand_from_zones(frame, INNER, cell_m=100)
     assert d.total == pytest.approx(3000, rel=1e-12)
     in_second = shapely.contains_xy(g[1], d.lon, d.lat)
     assert d.pop[in_second].sum() == pytest.approx(2000, rel=1e-9)
@@ -424,7 +428,7 @@ def test_hand_made_overlapping_zone_frame_is_refused():
         geometry=[shapely.box(120.12, 30.24, 120.16, 30.28), shapely.box(120.15, 30.24, 120.17, 30.28)], crs=4326,
     )
     with pytest.raises(errors.InputError, match=r"zones census\.csv: zone a A \(row 1\) and zone b B \(row 2\) overlap by [\d.]+ km², 50% of the smaller"):
-        zones.demand_from_zones(frame, INNER, source="census.csv")
+        population.demand_from_zones(frame, INNER, source="census.csv")
 
 
 # --------------------------------------------------------------------------- 7. overlapping districts
@@ -462,7 +466,7 @@ def test_district_of_points_refuses_nested_districts():
         geometry=[shapely.box(119, 29, 121, 31), shapely.box(120.0, 30.1, 120.2, 30.3)], crs=4326,
     )
     with pytest.raises(errors.InputError, match=r"districts: district 330100 杭州市 \(row 1\) and district 330106 西湖区 \(row 2\) overlap .*100% of the smaller"):
-        zones.district_of_points(districts, np.array([120.1]), np.array([30.2]))
+        districts_stage.district_of_points(districts, np.array([120.1]), np.array([30.2]))
 
 
 def test_district_slivers_and_borders_go_to_the_lower_row(tmp_path):
@@ -473,11 +477,11 @@ def test_district_slivers_and_borders_go_to_the_lower_row(tmp_path):
     in_sliver = shapely.get_coordinates(shapely.point_on_surface(shapely.intersection(*polys)))[0]
     on_border = (120.145, 30.26)
     lon, lat = np.array([in_sliver[0], on_border[0], 120.16]), np.array([in_sliver[1], on_border[1], 30.26])
-    assert list(zones.district_of_points(frame, lon, lat)) == [0, 0, 1]
+    assert list(districts_stage.district_of_points(frame, lon, lat)) == [0, 0, 1]
     # the raw (overlapping) polygons in either order: the lower row gets both shared points, and every district keeps people
     raw = gpd.GeoDataFrame({"district_id": ["1", "2"], "district_name": ["甲", "乙"]}, geometry=polys, crs=4326)
-    assert list(zones.district_of_points(raw, lon, lat)) == [0, 0, 1]
-    assert list(zones.district_of_points(raw.iloc[::-1].reset_index(drop=True), lon, lat)) == [0, 0, 0]
+    assert list(districts_stage.district_of_points(raw, lon, lat)) == [0, 0, 1]
+    assert list(districts_stage.district_of_points(raw.iloc[::-1].reset_index(drop=True), lon, lat)) == [0, 0, 0]
 
 
 # --------------------------------------------------------------------------- 8. property: totals or a clear refusal

@@ -22,7 +22,12 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accessibility import areas, config, errors, query, tabletext, userdata, zones
+from accessibility import config, errors
+from accessibility.readers import areas
+from accessibility.tools import query
+from accessibility.readers import tabletext
+from accessibility.readers import facility_files as userdata
+from accessibility.readers import zones
 
 HEADER = ["编号", "名称", "经度", "纬度", "床位"]
 ROWS = [["P1", "西湖公园", "120.15", "30.25", "10"], ["P2", "湖滨花园", "120.16", "30.26", ""]]

@@ -18,7 +18,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from accessibility import areas, batch, cli, errors, pipeline
+from accessibility import cli, errors
+from accessibility.readers import areas
+from accessibility.run import batch
+from accessibility.run import pipeline
 
 pytestmark = pytest.mark.shared
 
@@ -176,7 +179,7 @@ def test_buffered_bbox_grows_by_metres():
 def test_local_workers_share_the_cores(monkeypatch):
     import os
 
-    from accessibility import parallel
+    from accessibility.core import parallel
 
     monkeypatch.setattr(parallel, "thread_count", lambda: 4)
     client, cluster = batch._client(None, 2, True)

@@ -19,9 +19,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from accessibility import cache, cli, config, extract, network, opl, osm, osmref, pipeline
+import osmref
+
+from accessibility import cli, config, network
 
 # --------------------------------------------------------------------------- the reader
+from accessibility.network import cache
+from accessibility.readers import extract
+from accessibility.readers import opl
+from accessibility.readers import osm
+from accessibility.run import pipeline
 
 
 def assert_way_tables_equal(a: osm.WayTable, b: osm.WayTable) -> None:
@@ -127,7 +134,7 @@ _FEATURE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 def test_bulk_feature_reader_awkward_cases(tmp_path, caplog):
     path = tmp_path / "features.osm"
     path.write_text(_FEATURE_OSM, encoding="utf-8")
-    with caplog.at_level("INFO", logger="accessibility.osm"):
+    with caplog.at_level("INFO", logger="accessibility.readers.osm"):
         f = osm.read_features(path, ("amenity", "leisure", "building", "landuse")).frame
     got = {(t, i): g for t, i, g in zip(f["osm_type"], f["osm_id"], f["geometry"])}
     # point with escaped tags; open way -> line; area=no closed way -> line; park with a hole
@@ -161,11 +168,11 @@ def test_feature_reader_accepts_objects_out_of_file_order(tmp_path, caplog):
     ordered.write_text(_FEATURE_OSM.replace("</osm>", '  <relation id="5" version="1"><member type="way" ref="2" role="outer"/>'
                                              '<tag k="type" v="multipolygon"/><tag k="leisure" v="garden"/></relation>\n</osm>'), encoding="utf-8")
     keys = ("amenity", "leisure", "building", "landuse", "shop")
-    with caplog.at_level("INFO", logger="accessibility.osm"):
+    with caplog.at_level("INFO", logger="accessibility.readers.osm"):
         ways, got = osm.read_osm(shuffled, keys)
     assert "not in file order" in caplog.text  # read again, lines split by type
     caplog.clear()
-    with caplog.at_level("INFO", logger="accessibility.osm"):
+    with caplog.at_level("INFO", logger="accessibility.readers.osm"):
         ways_sorted, want = osm.read_osm(ordered, keys)
     assert "not in file order" not in caplog.text
     assert_way_tables_equal(ways, ways_sorted)
@@ -436,7 +443,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert cache.default_cache_dir() == tmp_path / "mine"
     monkeypatch.delenv(cache.CACHE_ENV)
     # in a source checkout: networks/cache (git-ignored)
-    assert cache.default_cache_dir() == Path(cache.__file__).resolve().parents[1] / "networks" / "cache"
+    assert cache.default_cache_dir() == Path(cache.__file__).resolve().parents[2] / "networks" / "cache"
 
 
 @pytest.mark.shared
@@ -480,7 +487,7 @@ def test_failed_background_cache_write_is_logged_not_raised(hangzhou_pbf, tmp_pa
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(cache, "_store_features", broken)
-    with caplog.at_level("ERROR", logger="accessibility.cache"):
+    with caplog.at_level("ERROR", logger="accessibility.network.cache"):
         res = pipeline.run(hangzhou_pbf, cache_dir=tmp_path, only_goals=["park_10min"])
     assert res.goal("park_10min").share is not None
     assert "writing the cache failed" in caplog.text and "disk on fire" in caplog.text

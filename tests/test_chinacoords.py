@@ -1,4 +1,4 @@
-"""Tests for accessibility.chinacoords (WGS-84 / GCJ-02 / BD-09 conversion)."""
+"""Tests for accessibility.coords.chinacoords (WGS-84 / GCJ-02 / BD-09 conversion)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from accessibility import chinacoords as cc
-from accessibility import errors, mainland
+from accessibility.coords import chinacoords as cc
+from accessibility import errors
+from accessibility.coords import mainland
 
 GEOD = Geod(ellps="WGS84")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -406,7 +407,7 @@ def test_boundary_data_is_valid_small_and_attributed() -> None:
 
 def test_boundary_is_loaded_lazily() -> None:
     code = (
-        "import accessibility.chinacoords as c, accessibility.mainland as m;"
+        "import accessibility.coords.chinacoords as c, accessibility.coords.mainland as m;"
         "print(m._mainland_polygon.cache_info().currsize);"
         "c.in_mainland_china(116.4, 39.9);"
         "print(m._mainland_polygon.cache_info().currsize)"
@@ -585,7 +586,7 @@ def test_million_points_vectorised_and_fast() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(cc, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
-    # in_mainland_china's example lives in accessibility.mainland now
+    # in_mainland_china's example lives in accessibility.coords.mainland now
     result = doctest.testmod(mainland, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 1 and result.failed == 0
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import synthetic
-from accessibility import cli, config, errors, pipeline
+from accessibility import cli, config, errors
+from accessibility.run import pipeline
 
 
 @pytest.fixture(scope="module")

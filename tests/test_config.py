@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accessibility import config, errors, goals
+from accessibility import config, errors
+from accessibility.stages import goals
 
 SERVICE_IDS = {"elderly_care", "park", "preschool", "public_health", "sports_fitness"}
 
@@ -267,7 +268,8 @@ def test_negative_speed_in_drive_speeds(tmp_path):
 
 @pytest.mark.shared
 def test_facility_matching_equals_every_rule_on_every_feature(hangzhou_pbf):
-    from accessibility import facilities, osm
+    from accessibility.stages import facilities
+    from accessibility.readers import osm
 
     services = config.load_services(None)
     features = osm.read_features(hangzhou_pbf, facilities.rule_keys(services) + ("building",))

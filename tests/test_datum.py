@@ -12,8 +12,13 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accessibility import areas, datum, errors, facilities, osm, snapping
-from accessibility import chinacoords as cc
+from accessibility import errors
+from accessibility.readers import areas
+from accessibility.stages import datum
+from accessibility.stages import facilities
+from accessibility.readers import osm
+from accessibility.network import snapping
+from accessibility.coords import chinacoords as cc
 
 pytestmark = pytest.mark.shared
 

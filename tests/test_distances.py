@@ -10,8 +10,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from accessibility import config, distances, facilities, goals, network, snapping
-from accessibility.snapping import Snapped
+from accessibility import config, network
+from accessibility.network import distances
+from accessibility.stages import facilities
+from accessibility.stages import goals
+from accessibility.network import snapping
+from accessibility.network.snapping import Snapped
 
 INF = np.inf
 
@@ -540,7 +544,7 @@ def test_property_point_coverage_monotone_in_threshold(problem, t1, dt):
 
 
 def test_map_chunks_keeps_order_and_respects_the_thread_cap(monkeypatch):
-    from accessibility import parallel
+    from accessibility.core import parallel
 
     seen = []
 
@@ -562,7 +566,7 @@ def test_map_chunks_keeps_order_and_respects_the_thread_cap(monkeypatch):
 
 @pytest.mark.shared
 def test_threaded_snapping_equals_one_thread(hangzhou_walk, monkeypatch):
-    from accessibility import parallel
+    from accessibility.core import parallel
 
     monkeypatch.setattr(parallel, "thread_count", lambda: 4)  # 4 chunks even on a 2-core machine
     rng = np.random.default_rng(3)

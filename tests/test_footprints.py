@@ -1,4 +1,4 @@
-"""Building footprints as numbers (accessibility.footprints) against shapely polygons."""
+"""Building footprints as numbers (accessibility.readers.footprints) against shapely polygons."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from scipy.spatial import cKDTree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accessibility import footprints, osm, population
+from accessibility.readers import footprints
+from accessibility.readers import osm
+from accessibility.stages import population
 
 
 def _rings_from_polygons(polys: list[shapely.Polygon]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

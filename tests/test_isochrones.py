@@ -20,7 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import accessibility as acc
-from accessibility import cli, distances, errors, isochrones, isostreets, network, snapping
+from accessibility import cli, errors, network
+from accessibility.network import distances
+from accessibility.tools import isochrones
+from accessibility.tools import isostreets
+from accessibility.network import snapping
 
 UTM = "EPSG:32651"
 _TO_WGS = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)

@@ -22,8 +22,14 @@ import shapely
 from browser_support import browser, distinct_colours  # noqa: F401  (fixture)
 from PIL import Image
 
-from accessibility import chinacoords, cli, columns, errors, maps, mapthemes, rundata, runfolder
-from accessibility import hexes as hexmod
+from accessibility import cli, errors
+from accessibility.coords import chinacoords
+from accessibility.core import columns
+from accessibility.briefing import maps
+from accessibility.briefing import mapthemes
+from accessibility.run import rundata
+from accessibility.run import folder as runfolder
+from accessibility.stages import hexes as hexmod
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>alert('name')</script>"
@@ -422,7 +428,10 @@ def test_a_city_of_100k_hexagons_opens_in_seconds(browser, tmp_path):  # noqa: F
 
 def test_run_folder_layers_show_suggestions_and_isochrones(tmp_path, hangzhou_pbf):
     """Site suggestions and isochrones written into a run folder appear as layers of its map."""
-    from accessibility import isochrones, maps, pipeline, siting
+    from accessibility.tools import isochrones
+    from accessibility.briefing import maps
+    from accessibility.run import pipeline
+    from accessibility.tools import siting
 
     run_dir = tmp_path / "run"
     pipeline.run(hangzhou_pbf, out=run_dir)

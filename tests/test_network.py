@@ -9,7 +9,8 @@ import pytest
 import shapely
 from scipy.sparse import csgraph
 
-from accessibility import errors, network, snapping
+from accessibility import errors, network
+from accessibility.network import snapping
 from accessibility.network import haversine_m
 
 # --------------------------------------------------------------------------- csr_from_arcs

@@ -19,7 +19,12 @@ import shapely
 import h3
 from affine import Affine
 
-from accessibility import cli, config, errors, hexes, outputs, pipeline, query, runfolder
+from accessibility import cli, config, errors
+from accessibility.stages import hexes
+from accessibility.run import outputs
+from accessibility.run import pipeline
+from accessibility.tools import query
+from accessibility.run import folder as runfolder
 
 WUHAN_BOX = shapely.box(114.2, 30.5, 114.4, 30.65)
 PART_OF_HANGZHOU = shapely.box(120.13, 30.24, 120.17, 30.28)

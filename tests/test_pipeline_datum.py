@@ -1,4 +1,4 @@
-"""The run checks every declared coordinate system against the street network (accessibility.datum)."""
+"""The run checks every declared coordinate system against the street network (accessibility.stages.datum)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accessibility import chinacoords, errors, pipeline, userdata
+from accessibility import errors
+from accessibility.coords import chinacoords
+from accessibility.run import pipeline
+from accessibility.readers import facility_files as userdata
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,13 @@ from hypothesis import strategies as st
 from affine import Affine
 from shapely.geometry import mapping
 
-from accessibility import errors, goals, hexes, network, population
+from accessibility import errors, network
 
 # Inside Wuhan (raster bounds lon 113.692-115.077, lat 29.972-31.362)
+from accessibility.stages import goals
+from accessibility.stages import hexes
+from accessibility.stages import population
+from accessibility.readers import rasters
 WUHAN_BOX = shapely.box(114.2, 30.5, 114.4, 30.65)
 # A non-rectangular study area: an irregular heptagon around central Wuhan
 WUHAN_POLY = shapely.Polygon(
@@ -71,7 +75,7 @@ def write_raster(path: Path, data: np.ndarray, *, crs, transform, nodata=None, d
 
 @pytest.mark.parametrize("area", [WUHAN_BOX, WUHAN_POLY], ids=["box", "polygon"])
 def test_raster_points_total_matches_rasterio_mask(wuhan_f, area):
-    x, y, counts, notes = population.raster_points(wuhan_f, area)
+    x, y, counts, notes = rasters.raster_points(wuhan_f, area)
     expected, n_pixels = mask_sum(wuhan_f, area)
     assert expected > 10_000  # central Wuhan: tens of thousands of women aged 65-69
     assert counts.sum() == pytest.approx(expected, rel=1e-3)
@@ -90,7 +94,7 @@ def test_raster_points_total_matches_rasterio_mask(wuhan_f, area):
 
 def test_raster_points_counts_are_the_pixel_values(wuhan_f):
     small = shapely.box(114.30, 30.58, 114.31, 30.59)
-    x, y, counts, _ = population.raster_points(wuhan_f, small)
+    x, y, counts, _ = rasters.raster_points(wuhan_f, small)
     with rasterio.open(wuhan_f) as src:
         vals = np.array([v[0] for v in src.sample(list(zip(x, y)))], dtype=np.float64)
     np.testing.assert_allclose(counts, vals, rtol=1e-6)
@@ -101,8 +105,8 @@ def test_older_rasters_are_summed(wuhan_f, wuhan_m):
     f = mask_sum(wuhan_f, WUHAN_POLY)[0]
     m = mask_sum(wuhan_m, WUHAN_POLY)[0]
     assert d.total_older == pytest.approx(f + m, rel=1e-3)
-    f_pts = population.raster_points(wuhan_f, WUHAN_POLY)[2].sum()
-    m_pts = population.raster_points(wuhan_m, WUHAN_POLY)[2].sum()
+    f_pts = rasters.raster_points(wuhan_f, WUHAN_POLY)[2].sum()
+    m_pts = rasters.raster_points(wuhan_m, WUHAN_POLY)[2].sum()
     assert d.total_older == pytest.approx(f_pts + m_pts, rel=1e-9)
     assert d.total == 0.0  # no total-population raster given
     assert not d.is_estimate
@@ -131,7 +135,7 @@ def test_demand_from_rasters_needs_a_raster():
 
 def test_raster_not_overlapping_raises_no_overlap(wuhan_f):
     with pytest.raises(errors.NoOverlapError, match="pop_65_f_wuhan.tif"):
-        population.raster_points(wuhan_f, HANGZHOU_BOX)
+        rasters.raster_points(wuhan_f, HANGZHOU_BOX)
     with pytest.raises(errors.NoOverlapError):
         population.demand_from_rasters(HANGZHOU_BOX, population=None, older=[wuhan_f])
 
@@ -140,7 +144,7 @@ def test_raster_partly_outside_area_warns(wuhan_f):
     # about half of this box lies west of the raster's edge (113.692 E); people live at the edge there
     half_out = shapely.box(113.65, 30.38, 113.73, 30.41)
     with pytest.warns(errors.DataQualityWarning, match="covers only"):
-        _, _, counts, notes = population.raster_points(wuhan_f, half_out)
+        _, _, counts, notes = rasters.raster_points(wuhan_f, half_out)
     assert notes and "covers only" in notes[0]
     assert counts.sum() == pytest.approx(mask_sum(wuhan_f, half_out)[0], rel=1e-3)
 
@@ -170,7 +174,7 @@ def _footprint_wgs84(path: Path) -> shapely.Geometry:
 def test_reprojected_raster_conserves_total(wuhan_utm_raster):
     total = raster_total(wuhan_utm_raster)
     assert total > 1000
-    x, y, counts, notes = population.raster_points(wuhan_utm_raster, _footprint_wgs84(wuhan_utm_raster))
+    x, y, counts, notes = rasters.raster_points(wuhan_utm_raster, _footprint_wgs84(wuhan_utm_raster))
     assert counts.sum() == pytest.approx(total, rel=1e-9)
     assert len(notes) == 1 and "pixels inside the study area are nodata (-1)" in notes[0]
     # demand points come back in WGS-84, inside the raster's footprint near 114.25-114.5 E, 30.46-30.62 N
@@ -180,13 +184,13 @@ def test_reprojected_raster_conserves_total(wuhan_utm_raster):
 def test_reprojected_raster_in_larger_area_conserves_total_and_warns(wuhan_utm_raster):
     big = shapely.box(114.0, 30.3, 114.7, 30.8)
     with pytest.warns(errors.DataQualityWarning):
-        _, _, counts, _ = population.raster_points(wuhan_utm_raster, big)
+        _, _, counts, _ = rasters.raster_points(wuhan_utm_raster, big)
     assert counts.sum() == pytest.approx(raster_total(wuhan_utm_raster), rel=1e-9)
 
 
 def test_reprojected_raster_polygon_matches_rasterio_mask(wuhan_utm_raster):
     inner = shapely.Polygon([(114.28, 30.50), (114.40, 30.52), (114.42, 30.58), (114.33, 30.60), (114.29, 30.56)])
-    _, _, counts, _ = population.raster_points(wuhan_utm_raster, inner)
+    _, _, counts, _ = rasters.raster_points(wuhan_utm_raster, inner)
     assert counts.sum() == pytest.approx(mask_sum(wuhan_utm_raster, inner)[0], rel=1e-3)
 
 
@@ -201,21 +205,21 @@ def test_web_mercator_raster_with_nodata_nan_and_negatives(tmp_path):
         ]
     )
     path = write_raster(tmp_path / "merc.tif", data, crs="EPSG:3857", transform=from_origin(x0, y0, 250.0, 250.0), nodata=-9999.0)
-    _, _, counts, _ = population.raster_points(path, _footprint_wgs84(path))
+    _, _, counts, _ = rasters.raster_points(path, _footprint_wgs84(path))
     assert counts.sum() == pytest.approx(1 + 2 + 4 + 5.5 + 7 + 1.25 + 2.25)
     assert len(counts) == 7
 
 
 def test_raster_errors(tmp_path, wuhan_f):
     with pytest.raises(errors.InputFileNotFoundError, match="nope.tif"):
-        population.raster_points(tmp_path / "nope.tif", WUHAN_BOX)
+        rasters.raster_points(tmp_path / "nope.tif", WUHAN_BOX)
     bad = tmp_path / "not_a_raster.tif"
     bad.write_text("hello", encoding="utf-8")
     with pytest.raises(errors.InputError, match="not_a_raster.tif"):
-        population.raster_points(bad, WUHAN_BOX)
+        rasters.raster_points(bad, WUHAN_BOX)
     no_crs = write_raster(tmp_path / "nocrs.tif", np.ones((3, 3)), crs=None, transform=from_origin(114.2, 30.6, 0.001, 0.001))
     with pytest.raises(errors.InputError, match="coordinate reference system"):
-        population.raster_points(no_crs, WUHAN_BOX)
+        rasters.raster_points(no_crs, WUHAN_BOX)
 
 
 # --------------------------------------------------------------------------- properties: totals are conserved
@@ -242,9 +246,9 @@ def test_property_raster_total_conserved(shape, seed, res, crs):
         expected = raster_total(path)
         if expected == 0:
             with pytest.raises(errors.NoOverlapError):
-                population.raster_points(path, _footprint_wgs84(path))
+                rasters.raster_points(path, _footprint_wgs84(path))
             return
-        _, _, counts, _ = population.raster_points(path, _footprint_wgs84(path))
+        _, _, counts, _ = rasters.raster_points(path, _footprint_wgs84(path))
     assert counts.sum() == pytest.approx(expected, rel=1e-9)
 
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accessibility import errors, provision
+from accessibility import errors
+from accessibility.tools import provision
 
 
 def _random_table(seed: int, n_points: int = 60, n_fac: int = 8):
@@ -117,7 +118,7 @@ def test_missing_capacities_are_a_clear_error(hangzhou_run):
 
 def test_per_district_provision_adds_up(hangzhou_pbf, shared_data, tmp_path):
     """With districts (DataV, GCJ-02) the per-district people add up to the total, and so does located supply."""
-    from accessibility import pipeline
+    from accessibility.run import pipeline
 
     districts = shared_data / "zhejiang_admin_boundaries_datav" / "330100_full.json"
     run_dir = tmp_path / "run"
@@ -132,6 +133,6 @@ def test_per_district_provision_adds_up(hangzhou_pbf, shared_data, tmp_path):
 
 
 def districts_input(path):
-    from accessibility import zones
+    from accessibility.readers import zones
 
     return zones.DistrictInput(path=path, crs="gcj02")

@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 from browser_support import browser  # noqa: F401  (fixture)
 
-from accessibility import cli, errors, i18n, report, rundata, runfolder
+from accessibility import cli, errors
+from accessibility.briefing import i18n
+from accessibility.briefing import report
+from accessibility.run import rundata
+from accessibility.run import folder as runfolder
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -260,7 +264,8 @@ def test_notebooks_exist():
 
 def test_report_has_provision_and_suggestion_sections(hangzhou_run, tmp_path):
     """After `provision` and `suggest`, the report carries their numbers exactly."""
-    from accessibility import provision, siting
+    from accessibility.tools import provision
+    from accessibility.tools import siting
 
     _, run_dir = hangzhou_run
     out = tmp_path / "run"

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 import synthetic
-from accessibility import cli, errors, pipeline, query, report, runfolder, siting
+from accessibility import cli, errors
+from accessibility.run import pipeline
+from accessibility.tools import query
+from accessibility.briefing import report
+from accessibility.run import folder as runfolder
+from accessibility.tools import siting
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +121,7 @@ def test_an_interrupted_two_rename_swap_is_undone(grid, two_runs, tmp_path, monk
 def test_a_failed_run_leaves_the_previous_run(grid, two_runs, tmp_path, monkeypatch):
     out = tmp_path / "run"
     pipeline.run(grid, out=out, only_goals=["park_10min"])
-    from accessibility import outputs
+    from accessibility.run import outputs
 
     def broken(*args, **kwargs):
         raise errors.InputError("disk trouble halfway through")

@@ -19,7 +19,9 @@ import pytest
 import shapely
 
 import synthetic
-from accessibility import cli, config, errors, runfolder, siting
+from accessibility import cli, config, errors
+from accessibility.run import folder as runfolder
+from accessibility.tools import siting
 
 
 FORMULA = '=HYPERLINK("http://example.com/x","click")'

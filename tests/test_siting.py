@@ -10,7 +10,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accessibility import distances, errors, siting
+from accessibility import errors
+from accessibility.network import distances
+from accessibility.tools import siting
 
 
 def _instance(seed: int, n_points: int = 40, n_cand: int = 12):

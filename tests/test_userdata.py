@@ -16,8 +16,12 @@ import pyproj
 import pytest
 import shapely
 
-from accessibility import chinacoords as cc
-from accessibility import cli, errors, facilities, merging, pipeline, userdata
+from accessibility.coords import chinacoords as cc
+from accessibility import cli, errors
+from accessibility.stages import facilities
+from accessibility.stages import merging
+from accessibility.run import pipeline
+from accessibility.readers import facility_files as userdata
 
 GEOD = pyproj.Geod(ellps="WGS84")
 HANGZHOU = shapely.box(120.10, 30.23, 120.185, 30.296)  # the extract's street network

@@ -14,8 +14,14 @@ import pytest
 import rasterio
 import shapely
 
-from accessibility import chinacoords as cc
-from accessibility import cli, errors, osm, pipeline, population, zones
+from accessibility.coords import chinacoords as cc
+from accessibility import cli, errors
+from accessibility.readers import osm
+from accessibility.run import pipeline
+from accessibility.stages import population
+from accessibility.readers import zones
+from accessibility.readers import rasters
+from accessibility.stages import districts as districts_stage
 
 GEOD = pyproj.Geod(ellps="WGS84")
 WEST_LAKE_CENTRE = (120.14, 30.245)  # WGS-84
@@ -74,7 +80,7 @@ def test_boundary_crs_is_declared_not_guessed(tmp_path):
     lon, lat = cc.wgs84_to_gcj02([120.12, 120.17, 120.17, 120.12], [30.24, 30.24, 30.29, 30.29])
     poly = shapely.Polygon(np.column_stack([lon, lat]))
     gpd.GeoDataFrame({"name": ["a"]}, geometry=[poly], crs=4326).to_file(tmp_path / "b.geojson")
-    from accessibility import areas
+    from accessibility.readers import areas
 
     as_is, _ = areas.area_from_file(tmp_path / "b.geojson")
     conv, notes = areas.area_from_file(tmp_path / "b.geojson", crs="gcj02")
@@ -90,11 +96,11 @@ def test_boundary_crs_is_declared_not_guessed(tmp_path):
 def test_goal_by_district_adds_up_with_an_outside_row():
     districts = gpd.GeoDataFrame({"district_id": ["1", "2"], "district_name": ["甲", "乙"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326)
     lon, lat = np.array([0.5, 1.5, 1.0, 3.0]), np.array([0.5, 0.5, 0.5, 3.0])  # the third is on the shared edge
-    idx = zones.district_of_points(districts, lon, lat)
+    idx = districts_stage.district_of_points(districts, lon, lat)
     assert list(idx) == [0, 1, 0, -1]
     w = np.array([10.0, 20.0, 5.0, 7.0])
-    rows = zones.goal_by_district(idx, districts, w, np.array([True, False, True, True]))
-    assert [r["district_name"] for r in rows] == ["甲", "乙", zones.OUTSIDE[1]]
+    rows = districts_stage.goal_by_district(idx, districts, w, np.array([True, False, True, True]))
+    assert [r["district_name"] for r in rows] == ["甲", "乙", districts_stage.OUTSIDE[1]]
     assert sum(r["eligible_pop"] for r in rows) == pytest.approx(w.sum())
     assert rows[0]["share"] == 1.0 and rows[1]["share"] == 0.0 and rows[2]["covered_pop"] == 7.0
 
@@ -223,7 +229,7 @@ def test_zones_with_counts_in_the_polygons_and_bad_values(tmp_path):
     gpd.GeoDataFrame({"name": ["a", "b"], "pop": [1000, "n/a"], "older": [300, 10]}, geometry=polys, crs=4326).to_file(tmp_path / "z.gpkg")
     frame, rejects, _ = zones.zones_from_file(tmp_path / "z.gpkg")
     assert list(frame["pop"]) == [1000, 0] and list(rejects["action"]) == ["rejected", "no_count"]
-    d = zones.demand_from_zones(frame, INNER, cell_m=200)
+    d = population.demand_from_zones(frame, INNER, cell_m=200)
     assert d.total == pytest.approx(1000, rel=1e-9) and d.total_older == pytest.approx(300, rel=1e-9)
     with pytest.raises(errors.InputError, match="no column '人口' for the population"):
         zones.zones_from_file(tmp_path / "z.gpkg", pop_col="人口")
@@ -239,15 +245,15 @@ def test_wuhan_age_bands_summed_then_zones_conserve(wuhan_f, wuhan_m):
         b = src.bounds
     footprint = shapely.box(b.left, b.bottom, b.right, b.top).buffer(-0.01)
     d = population.demand_from_rasters(footprint, population=None, older=[wuhan_f, wuhan_m])
-    f = population.raster_points(wuhan_f, footprint)[2].sum()
-    m = population.raster_points(wuhan_m, footprint)[2].sum()
+    f = rasters.raster_points(wuhan_f, footprint)[2].sum()
+    m = rasters.raster_points(wuhan_m, footprint)[2].sum()
     assert d.total_older == pytest.approx(f + m, rel=1e-12) and f > 1000 and m > 1000
     # aggregate to 4 zones, spread back by area: the zone totals are conserved to < 0.1%
     polys = _grid_zones(footprint, 2, 2)
-    idx = zones.district_of_points(gpd.GeoDataFrame(geometry=polys, crs=4326), d.lon, d.lat)
+    idx = districts_stage.district_of_points(gpd.GeoDataFrame(geometry=polys, crs=4326), d.lon, d.lat)
     counts = np.bincount(idx, weights=d.older, minlength=4)
     zf = gpd.GeoDataFrame({"zone_id": list("abcd"), "zone_name": list("abcd"), "pop": counts, "older": counts}, geometry=polys, crs=4326)
-    back = zones.demand_from_zones(zf, footprint, cell_m=500)
+    back = population.demand_from_zones(zf, footprint, cell_m=500)
     assert back.total == pytest.approx(counts.sum(), rel=1e-3)
     assert back.total_older == pytest.approx(f + m, rel=1e-9)
 

@@ -1,0 +1,668 @@
+"""Interactive briefing map of a run: one self-contained HTML file (Folium + Leaflet).
+
+:func:`write_map` turns a run folder into
+
+``map_<lang>.html``
+    a Leaflet map built with Folium, with every script and stylesheet inlined
+    (Leaflet 1.9.3 from the XStatic-Leaflet package, the map's own small
+    script and style): it opens from a USB stick with no network. Only
+    basemap tiles come from the internet; when they cannot load, the map
+    switches to "no basemap" and says so.
+``map_<lang>_embed.html``
+    an ``<iframe>`` snippet to paste into a web page beside the map file.
+``map_<lang>.png``
+    the same view as a static picture for printed documents (matplotlib,
+    no network; see :mod:`accessibility.mapimage`).
+
+Layers: hexagons coloured by each goal's status (share of eligible people
+covered, *met* at the goal's target) and by minutes to the nearest facility
+of each service; circles of uncovered people per goal; facility markers per
+service with popups (name, tier, capacity, distance to the street network);
+facilities not used; study-area, main-urban-area and district outlines. A
+layer control and a legend with units; labels in Chinese or English.
+
+Basemaps and coordinates
+    ``osm`` (OpenStreetMap, WGS-84), ``tianditu`` (天地图, CGCS2000 ≈ WGS-84,
+    needs a key), ``amap`` (高德, GCJ-02) and ``none``. On AMap every overlay
+    is shifted to GCJ-02 with :func:`accessibility.chinacoords.wgs84_to_gcj02`
+    (≈ 520 m in Hangzhou) so it lands on the basemap's streets.
+
+Size
+    Hexagon geometry and values travel as base64 varint streams (delta-coded
+    vertices at 1e-5° ≈ 1 m, values quantised to what the popups show) and are
+    drawn on a canvas, so a city of 100,000 hexagons stays a few MB and opens
+    in about a second. Facility markers keep 6 decimals (≈ 0.1 m), outlines
+    are simplified to ≈ 5 m.
+
+Untrusted text
+    Names and other values from planners' files reach the page only through
+    ``textContent`` (popups, legend, tooltips) or HTML-escaped (layer names,
+    title); the data block is JSON with ``<``, ``>`` and ``&`` escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element
+from folium.map import Layer
+from folium.template import Template as FoliumTemplate
+from jinja2 import Template
+
+from ..coords import chinacoords
+from .. import errors
+from . import i18n
+from . import mapthemes
+from ..run import folder as runfolder
+from ..run.rundata import RunData, load_run
+
+if TYPE_CHECKING:
+    from ..run.pipeline import RunResult
+
+__all__ = ["BASEMAPS", "MapFiles", "basemap_crs", "build_map", "embed_snippet", "leaflet_assets", "map_html", "write_map"]
+
+log = logging.getLogger(__name__)
+
+#: basemap choices
+BASEMAPS = ("osm", "tianditu", "amap", "none")
+HEX_SCALE = 100_000  # hexagon vertices: 1e-5 degree (~1 m)
+POINT_DECIMALS = 6  # facility markers (~0.1 m)
+LINE_DECIMALS = 5  # outlines and facility polygons (~1 m)
+SIMPLIFY_DEG = 5e-5  # ~5 m
+_DATA_DIR = Path(__file__).with_name("assets")
+_OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
+
+def basemap_crs(basemap: str) -> str:
+    """Coordinate system the overlays are drawn in for ``basemap`` (``"wgs84"`` or ``"gcj02"``)."""
+    return "gcj02" if basemap == "amap" else "wgs84"
+
+
+def _basemap_tiles(basemap: str, *, lang: str, tianditu_key: str | None) -> list[dict]:
+    if basemap == "osm":
+        return [{"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "options": {"maxNativeZoom": 19, "maxZoom": 20, "attribution": _OSM_ATTR}}]
+    if basemap == "amap":
+        amap_lang = "zh_cn" if lang == "zh" else "en"
+        url = f"https://webrd0{{s}}.is.autonavi.com/appmaptile?lang={amap_lang}&size=1&scale=1&style=8&x={{x}}&y={{y}}&z={{z}}"
+        return [{"url": url, "options": {"subdomains": "1234", "maxNativeZoom": 18, "maxZoom": 20, "attribution": "&copy; 高德地图 AutoNavi"}}]
+    if basemap == "tianditu":
+        if not tianditu_key:
+            raise errors.InputError(
+                "the Tianditu basemap needs a key: register at the Tianditu developer site (天地图开发者), "
+                "create a browser key and pass --tianditu-key KEY (or set TIANDITU_KEY)"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9]{8,64}", tianditu_key):
+            raise errors.InputError(f"Tianditu key {tianditu_key!r} is not a key (expected 8-64 letters and digits)")
+        label = "cva" if lang == "zh" else "eva"
+        tiles = []
+        for layer in ("vec", label):
+            url = (
+                f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+                f"&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tianditu_key}"
+            )
+            tiles.append({"url": url, "options": {"subdomains": "01234567", "maxNativeZoom": 18, "maxZoom": 20, "attribution": "&copy; 天地图 Tianditu"}})
+        return tiles
+    raise errors.InputError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def leb128(values: np.ndarray) -> bytes:
+    """Unsigned LEB128 varints of non-negative integers (vectorised)."""
+    u = np.asarray(values, dtype=np.uint64)
+    if len(u) == 0:
+        return b""
+    nbytes = np.ones(len(u), np.int64)
+    for shift in range(7, 64, 7):
+        nbytes += u >= np.uint64(1 << shift)
+    ends = np.cumsum(nbytes)
+    starts = ends - nbytes
+    out = np.zeros(int(ends[-1]), np.uint8)
+    for j in range(int(nbytes.max())):
+        sel = nbytes > j
+        byte = ((u[sel] >> np.uint64(7 * j)) & np.uint64(127)).astype(np.uint8)
+        byte[nbytes[sel] > j + 1] |= 128
+        out[starts[sel] + j] = byte
+    return out.tobytes()
+
+
+def zigzag(values: np.ndarray) -> np.ndarray:
+    """Signed integers to unsigned (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...)."""
+    v = np.asarray(values, dtype=np.int64)
+    return np.where(v >= 0, 2 * v, -2 * v - 1).astype(np.uint64)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _to_crs(xy: np.ndarray, crs: str) -> np.ndarray:
+    if crs == "wgs84" or len(xy) == 0:
+        return xy
+    lon, lat = chinacoords.wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
+
+
+def encode_hexagons(geoms: np.ndarray, crs: str = "wgs84", scale: int = HEX_SCALE) -> dict[str, Any]:
+    """Hexagon outlines as one varint stream (decoded by ``briefing_map.js``).
+
+    Per hexagon: vertex count ``k``; the first vertex as a delta from the
+    previous hexagon's first vertex; the other ``k - 1`` vertices as offsets
+    from the first, themselves delta-coded against the previous hexagon's
+    offsets when it has as many vertices (neighbouring H3 cells have nearly
+    the same shape, so these are mostly 0). All zigzag-coded.
+    """
+    rings = mapthemes.hexagon_rings(geoms)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ring_of, minlength=len(rings)) - 1  # drop the closing vertex
+    first = np.cumsum(counts + 1) - (counts + 1)
+    keep = np.ones(len(coords), bool)
+    keep[first + counts] = False
+    xy = _to_crs(coords[keep], crs)
+    q = np.rint(xy * scale).astype(np.int64)
+    k = counts.astype(np.int64)
+    n = len(k)
+    start = np.cumsum(k) - k
+    anchors = q[start]
+    d_anchor = np.diff(anchors, axis=0, prepend=np.zeros((1, 2), np.int64))
+    rep = np.repeat(np.arange(n), k)
+    offs = q - anchors[rep]
+    same = np.r_[False, k[1:] == k[:-1]] if n else np.zeros(0, bool)
+    same_v = same[rep]
+    prev_k = np.r_[0, k[:-1]] if n else np.zeros(0, np.int64)
+    prev_idx = np.arange(len(q)) - prev_k[rep]
+    delta = offs.copy()
+    delta[same_v] = offs[same_v] - offs[prev_idx[same_v]]
+    local = np.arange(len(q)) - start[rep]
+    delta[local == 0] = d_anchor
+    ntok = 2 * k + 1
+    tstart = np.cumsum(ntok) - ntok
+    tokens = np.zeros(int(ntok.sum()), np.uint64)
+    tokens[tstart] = k.astype(np.uint64)
+    pos = tstart[rep] + 1 + 2 * local
+    tokens[pos] = zigzag(delta[:, 0])
+    tokens[pos + 1] = zigzag(delta[:, 1])
+    return {"n": int(n), "scale": scale, "vertices": len(q), "geomCount": len(tokens), "geom": _b64(leb128(tokens))}
+
+
+def _field(values: np.ndarray, *, scale: float = 1.0, missing: bool = False) -> dict[str, Any]:
+    v = np.asarray(values, np.int64)
+    u = np.where(v < 0, 0, v + 1) if missing else np.maximum(v, 0)
+    return {"b64": _b64(leb128(u)), "scale": scale, "missing": missing}
+
+
+def _script_json(obj: Any) -> str:
+    """JSON safe inside a ``<script>`` element whatever the strings hold."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _rings(geom: shapely.Geometry, crs: str, *, with_holes: bool) -> list[list[list[list[float]]]]:
+    """Polygons -> [[ring [[lon, lat], ...], ...], ...], simplified and rounded."""
+    out = []
+    simple = shapely.simplify(geom, SIMPLIFY_DEG, preserve_topology=True)
+    for part in shapely.get_parts(simple):
+        if not isinstance(part, shapely.Polygon) or part.is_empty:
+            continue
+        rings = [part.exterior] + (list(part.interiors) if with_holes else [])
+        out.append([np.round(_to_crs(np.asarray(r.coords), crs), LINE_DECIMALS).tolist() for r in rings])
+    return out
+
+
+def _num(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _facility_items(fac, lang: str, service_label: dict[str, str], crs: str, *, rejected: bool) -> list[dict]:
+    if len(fac) == 0:
+        return []
+    geoms = fac.geometry.to_numpy()
+    pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
+    xy = np.round(_to_crs(shapely.get_coordinates(pts), crs), POINT_DECIMALS)
+    cols = set(fac.columns)
+    address_col = next((c for c in ("address", "addr", "地址") if c in cols), None)
+    items = []
+    for i, row in enumerate(fac.itertuples(index=False)):
+        r = row._asdict()
+        name = r.get("name")
+        title = str(name) if isinstance(name, str) and name.strip() else i18n.text("unnamed", lang)
+        rows = [[i18n.text("field_service", lang), service_label.get(str(r.get("service")), str(r.get("service")))]]
+        tier = i18n.tier_label(r.get("tier"), lang)
+        if tier:
+            rows.append([i18n.text("field_tier", lang), tier])
+        for kind in ("beds", "places", "area_m2", "floor_area_m2"):
+            v = _num(r.get(kind)) if kind in cols else None
+            if v is not None:
+                rows.append([i18n.text(f"field_{kind}", lang), f"{v:,.0f}"])
+        if address_col and isinstance(r.get(address_col), str) and r[address_col].strip():
+            rows.append([i18n.text("field_address", lang), r[address_col]])
+        snap = _num(r.get("snap_dist_m"))
+        if snap is not None:
+            rows.append([i18n.text("field_snap", lang), f"{snap:,.0f}"])
+        if r.get("source") is not None:
+            rows.append([i18n.text("field_source", lang), str(r.get("source"))])
+        if rejected and r.get("status") is not None:
+            rows.append([i18n.text("field_status", lang), str(r.get("status"))])
+        item: dict[str, Any] = {"id": str(r.get("facility_id", i)), "lon": float(xy[i, 0]), "lat": float(xy[i, 1]), "title": title, "rows": rows}
+        if shapely.get_type_id(geoms[i]) in (3, 6):
+            rings = _rings(geoms[i], crs, with_holes=False)
+            if rings:
+                item["rings"] = [p[0] for p in rings]
+        items.append(item)
+    return items
+
+
+@dataclass
+class _MapParts:
+    payload: dict
+    layers: list[tuple[dict, str, bool, bool]]  # (spec, name, overlay, show)
+    bounds: list[list[float]]
+    title: str
+    themes: list[mapthemes.Theme]
+
+
+def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) -> _MapParts:
+    i18n.check_lang(lang)
+    if basemap not in BASEMAPS:
+        raise errors.InputError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
+    crs = basemap_crs(basemap)
+    tiles = _basemap_tiles(basemap, lang=lang, tianditu_key=tianditu_key) if basemap != "none" else []
+    services = list(dict.fromkeys([*data.services, *map(str, data.facilities["service"].unique())]))
+    names = i18n.service_names(services, lang)
+    themes = mapthemes.build_themes(data, lang, names)
+    hexes = encode_hexagons(data.hexes.geometry.to_numpy(), crs)
+    fields: dict[str, Any] = {
+        "pop": _field(np.rint(np.nan_to_num(data.hexes["pop"].to_numpy(np.float64)))),
+        "older": _field(np.rint(np.nan_to_num(data.hexes["older_pop"].to_numpy(np.float64)))),
+    }
+    theme_specs = []
+    for i, t in enumerate(themes):
+        spec: dict[str, Any] = {"id": t.id, "kind": t.kind, "label": t.label, "legendTitle": t.legend_title, "popup": []}
+        if t.kind == "circles":
+            fu = f"u{i}"
+            fields[fu] = _field(t.uncovered)
+            spec.update(field=fu, color=t.colors[0], samples=t.samples, vmax=t.vmax, rmin=2.0, rmax=16.0)
+        elif t.service is not None:
+            ft = f"t{i}"
+            fields[ft] = _field(t.values, scale=10.0, missing=True)
+            spec.update(field=ft, breaks=list(mapthemes.MINUTE_BREAKS), nanClass=len(mapthemes.MINUTE_BREAKS) + 1, colors=t.colors, legendLabels=t.legend_labels)
+            spec["popup"] = [{"label": i18n.text("hex_minutes", lang, service=names.get(t.service, t.service)), "field": ft, "fmt": "min"}]
+        else:
+            fc = f"c{i}"
+            fields[fc] = _field(t.classes)
+            spec.update(field=fc, classField=fc, colors=t.colors, legendLabels=t.legend_labels)
+        if t.goal is not None:
+            fs, fu2 = f"s_{t.goal}", f"v_{t.goal}"
+            fields.setdefault(fs, _field(t.share_permille, scale=1000.0, missing=True))
+            fields.setdefault(fu2, _field(t.uncovered))
+            gname = next((g["name_zh"] if lang == "zh" else g["name_en"]) for g in data.goals if g["id"] == t.goal)
+            spec["popup"] = [
+                {"label": f"{gname}：{i18n.text('hex_share', lang)}" if lang == "zh" else f"{gname}: {i18n.text('hex_share', lang)}", "field": fs, "fmt": "pct"},
+                {"label": i18n.text("hex_uncovered", lang), "field": fu2, "fmt": "int"},
+            ]
+        theme_specs.append(spec)
+    hexes["fields"] = fields
+    fac = data.facilities
+    used_mask = (fac["status"] == "used").to_numpy() if "status" in fac else np.ones(len(fac), bool)
+    facility_specs = []
+    for j, s in enumerate(services):
+        sel = fac[used_mask & (fac["service"] == s).to_numpy()]
+        if len(sel):
+            facility_specs.append(
+                {"id": s, "label": names[s], "color": mapthemes.facility_color(s, j), "stroke": "#ffffff", "radius": 6,
+                 "items": _facility_items(sel, lang, names, crs, rejected=False)}
+            )
+    rejected = fac[~used_mask]
+    if len(rejected):
+        facility_specs.append(
+            {"id": "_rejected", "label": i18n.text("layer_rejected", lang, m=f"{data.max_snap_m:g}"), "color": "#9e9e9e", "stroke": "#424242",
+             "radius": 5, "items": _facility_items(rejected, lang, names, crs, rejected=True)}
+        )
+    outline_specs = []
+    if data.study_area is not None:
+        outline_specs.append({"id": "study_area", "label": i18n.text("study_area", lang), "color": "#424242", "weight": 2, "dash": "6 4",
+                              "items": [{"polys": _rings(data.study_area, crs, with_holes=True)}]})
+    if data.main_urban_area is not None:
+        outline_specs.append({"id": "main_urban_area", "label": i18n.text("main_urban_area", lang), "color": "#6a3d9a", "weight": 2.5, "dash": None,
+                              "items": [{"polys": _rings(data.main_urban_area, crs, with_holes=True)}]})
+    if data.districts is not None and len(data.districts):
+        name_col = "district_name" if "district_name" in data.districts else None
+        outline_specs.append({"id": "districts", "label": i18n.text("districts", lang), "color": "#1f4e79", "weight": 1.2, "dash": "2 3",
+                              "items": [{"polys": _rings(g, crs, with_holes=False), "name": str(nm) if name_col else None}
+                                        for g, nm in zip(data.districts.geometry.to_numpy(), data.districts[name_col] if name_col else [None] * len(data.districts))]})
+    facility_specs += _suggestion_specs(data.folder, lang, crs)
+    outline_specs += _isochrone_specs(data.folder, lang, crs, names)
+    labels = {
+        "notReachable": i18n.text("not_reachable", lang), "min": i18n.text("unit_min", lang), "people": i18n.text("unit_people", lang),
+        "facilities": i18n.text("legend_facilities", lang), "outlines": i18n.text("legend_outlines", lang),
+        "tilesOffline": i18n.text("tiles_offline", lang), "dataAttribution": html.escape(i18n.text("osm_attribution", lang)),
+    }
+    payload = {
+        "version": 1, "lang": lang, "crs": crs, "hex": hexes, "themes": theme_specs, "facilities": facility_specs, "outlines": outline_specs,
+        "labels": labels,
+        "hexPopup": [{"label": i18n.text("hex_pop", lang), "field": "pop", "fmt": "int"}, {"label": i18n.text("hex_older", lang), "field": "older", "fmt": "int"}],
+    }
+    layers: list[tuple[dict, str, bool, bool]] = []
+    if tiles:
+        layers.append(({"type": "basemap", "tiles": tiles}, i18n.text(f"basemap_{basemap}", lang), False, True))
+    layers.append(({"type": "none"}, i18n.text("basemap_none", lang), False, not tiles))
+    first_goal = next((i for i, t in enumerate(themes) if t.kind == "fill"), None)
+    first_unc = next((i for i, t in enumerate(themes) if t.kind == "circles"), None)
+    for i, t in enumerate(themes):
+        layers.append(({"type": "theme", "index": i}, t.label, True, i in (first_goal, first_unc)))
+    for i, f in enumerate(facility_specs):
+        name = f["label"] if f["id"] == "_rejected" else i18n.text("layer_facilities", lang, service=f["label"])
+        if f["id"].startswith("_suggested"):
+            name = f["label"]
+        layers.append(({"type": "facilities", "index": i}, name, True, f["id"] != "_rejected"))
+    for i, o in enumerate(outline_specs):
+        layers.append(({"type": "outline", "index": i}, o["label"], True, o.get("show", True)))
+    # names are HTML in Leaflet's layer control: escaped here, and never passed through a template
+    payload["layers"] = [{"spec": spec, "name": html.escape(name), "overlay": overlay} for spec, name, overlay, _ in layers]
+    w, s, e, n = data.bounds()
+    corners = _to_crs(np.array([[w, s], [e, n]]), crs)
+    bounds = [[float(corners[0, 1]), float(corners[0, 0])], [float(corners[1, 1]), float(corners[1, 0])]]
+    osm_name = Path(str(data.manifest.get("osm", ""))).name
+    title = i18n.text("map_title", lang) + (f" · {osm_name.split('.')[0]}" if osm_name else "")
+    return _MapParts(payload, layers, bounds, title, themes)
+
+
+def _suggestion_specs(run: runfolder.RunFolder | None, lang: str, crs: str) -> list[dict]:
+    """Marker layers of site suggestions (``suggestions_<goal>.gpkg`` written by ``accessibility suggest``)."""
+    specs: list[dict] = []
+    if run is None:
+        return specs
+    for name in run.names(r"suggestions_.+\.gpkg"):
+        sites = gpd.read_file(run.file(name), layer="sites")
+        if sites.empty:
+            continue
+        goal = str(sites["goal"].iloc[0])
+        xy = np.round(_to_crs(shapely.get_coordinates(sites.geometry.to_numpy()), crs), POINT_DECIMALS)
+        zh = lang == "zh"
+        items = []
+        for i, r in enumerate(sites.itertuples(index=False)):
+            title = f"建议新址 #{int(r.rank)}" if zh else f"Suggested site #{int(r.rank)}"
+            rows = [
+                ["目标" if zh else "Goal", goal],
+                ["新增覆盖人口" if zh else "Newly covered people", f"{float(r.marginal_gain):,.0f}"],
+                ["建成后覆盖率" if zh else "Share after", f"{float(r.share_after):.1%}"],
+            ]
+            items.append({"id": f"{goal}-{int(r.rank)}", "lon": float(xy[i, 0]), "lat": float(xy[i, 1]), "title": title, "rows": rows})
+        label = f"建议新址（{goal}）" if zh else f"Suggested sites ({goal})"
+        specs.append({"id": f"_suggested_{goal}", "label": label, "color": "#d81b60", "stroke": "#000000", "radius": 8, "items": items})
+    return specs
+
+
+def _isochrone_specs(run: runfolder.RunFolder | None, lang: str, crs: str, names: dict[str, str]) -> list[dict]:
+    """Outline layers of dissolved isochrones (``isochrones.gpkg`` written by ``accessibility isochrones``), hidden at first."""
+    import pyogrio
+
+    if run is None or not run.has("isochrones.gpkg"):
+        return []
+    path = run.file("isochrones.gpkg")
+    specs: list[dict] = []
+    colors = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+    for name, _ in pyogrio.list_layers(path):
+        if not str(name).endswith("_dissolved"):
+            continue
+        service = str(name)[: -len("_dissolved")]
+        layer = gpd.read_file(path, layer=name)
+        layer = layer[layer["kind"] == "cumulative"] if "kind" in layer else layer
+        for j, r in enumerate(layer.itertuples(index=False)):
+            minutes = getattr(r, "cutoff_min", None)
+            cut = f"{float(minutes):g} 分钟" if lang == "zh" and _num(minutes) is not None else (
+                f"{float(minutes):g} min" if _num(minutes) is not None else f"{float(r.cutoff_m):g} m"
+            )
+            label = f"等时圈：{names.get(service, service)} {cut}" if lang == "zh" else f"Isochrone: {names.get(service, service)} {cut}"
+            specs.append({"id": f"iso_{service}_{j}", "label": label, "color": colors[j % len(colors)], "weight": 2, "dash": None,
+                          "show": False, "items": [{"polys": _rings(r.geometry, crs, with_holes=True)}]})
+    return specs
+
+
+class _AccLayer(Layer):
+    """Layer number ``index`` of the page's data block, built by ``AccMap.layer(index, map)`` (briefing_map.js).
+
+    branca compiles the output of every element's script as a Jinja2 template a
+    second time (``MacroElement.render``), so no text from the data may appear in
+    it: the script holds only the layer's number; names and specs are in the
+    JSON data block, which never passes through a template (:class:`_Raw`).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = AccMap.layer({{ this.index|int }}, {{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, index: int, *, overlay: bool, show: bool) -> None:
+        super().__init__(name=f"layer {index}", overlay=overlay, control=True, show=show)
+        self._name = "AccLayer"
+        self.index = int(index)
+
+
+class _AccLayerControl(folium.LayerControl):
+    """Leaflet's layer control with the layers' names taken from the data block (see :class:`_AccLayer`)."""
+
+    _template = FoliumTemplate(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = AccMap.control([
+                {%- for name in this.layer_vars %}{{ name }},{% endfor -%}
+            ], {{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def render(self, **kwargs: Any) -> None:
+        self.layer_vars = [item.get_name() for item in self._parent._children.values() if isinstance(item, _AccLayer)]
+        super().render(**kwargs)
+
+
+@functools.lru_cache(maxsize=1)
+def leaflet_assets() -> tuple[str, str]:
+    """(CSS, JS) to inline: Leaflet from the XStatic-Leaflet package plus the map's own.
+
+    Leaflet's images (layer-control icon) become data URIs; source-map
+    comments are dropped, so the page asks for no other file.
+    """
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = Path(xleaflet.BASE_DIR)
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match) -> str:
+        path = base / match.group(1)
+        return f"url(data:image/png;base64,{_b64(path.read_bytes())})" if path.is_file() else "none"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S*\s*$", "", js)
+    css += "\n" + (_DATA_DIR / "briefing_map.css").read_text(encoding="utf-8")
+    js += "\n" + (_DATA_DIR / "briefing_map.js").read_text(encoding="utf-8")
+    return css, js
+
+
+def build_map(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None) -> folium.Map:
+    """The Folium map of a run (self-contained: no CDN asset; see the module doc).
+
+    Parameters
+    ----------
+    data
+        The run (:func:`accessibility.rundata.load_run`).
+    lang
+        ``"zh"`` or ``"en"``.
+    basemap
+        ``"osm"``, ``"tianditu"``, ``"amap"`` or ``"none"``.
+    tianditu_key
+        Browser key for Tianditu (written into the page, as Tianditu expects).
+    """
+    parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    return _folium_map(parts, lang)
+
+
+def _folium_map(parts: _MapParts, lang: str) -> folium.Map:
+    (s, w), (n, e) = parts.bounds
+    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=13, tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=20)
+    m.default_js = []  # no CDN: Leaflet is inlined below; jQuery, Bootstrap, Font Awesome are not used
+    m.default_css = []
+    css, js = leaflet_assets()
+    fig = m.get_root()
+    fig.header.add_child(_Raw(f"<title>{html.escape(parts.title)}</title>"), name="acc_title")
+    fig.header.add_child(_Raw(f"<style>{css}</style>"), name="acc_css")
+    fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{_script_json(parts.payload)}</script>'), name="acc_data")
+    fig.header.add_child(_Raw(f"<script>{js}</script>"), name="acc_js")
+    fig.html.add_child(_Raw(f'<div class="acc-title">{html.escape(parts.title)}</div>'), name="acc_heading")
+    for i, (_, _, overlay, show) in enumerate(parts.layers):
+        _AccLayer(i, overlay=overlay, show=show).add_to(m)
+    m.fit_bounds(parts.bounds)
+    _AccLayerControl(collapsed=False, position="topright").add_to(m)
+    _fix_ids(fig)
+    return m
+
+
+class _Raw(Element):
+    """Text placed into the page as it is, never parsed as a Jinja2 template.
+
+    branca's ``Element(text)`` compiles ``text`` as a template, so a facility
+    named ``{{ ... }}`` would run as code while the map renders. Here the
+    template is fixed and the text is only substituted into it.
+    """
+
+    _template = Template("{{ this.raw }}")
+
+    def __init__(self, raw: str) -> None:
+        super().__init__()
+        self.raw = raw
+
+
+def _fix_ids(root: Element) -> None:
+    """Number every element of the page in order, so the same run gives the same file
+    (folium names elements from random UUIDs)."""
+    stack = [root]
+    n = 0
+    while stack:
+        el = stack.pop()
+        el._id = f"{n:08d}"
+        n += 1
+        stack.extend(reversed(list(el._children.values())))
+
+
+def map_html(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None) -> str:
+    """The map as one HTML document (see :func:`build_map`)."""
+    return _render(_parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key), lang)
+
+
+def _render(parts: _MapParts, lang: str) -> str:
+    text = _folium_map(parts, lang).get_root().render()
+    text = text.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
+    external = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=", text)
+    if external:  # an invariant of this module: every asset is inline
+        raise errors.AccessibilityError(f"internal error: the map would load external files ({external[:3]})")
+    return text
+
+
+def embed_snippet(html_name: str, *, title: str, height: int = 600) -> str:
+    """An ``<iframe>`` snippet showing ``html_name`` (a path relative to the page)."""
+    return (
+        f"<!-- accessibility map: copy {html.escape(html_name)} next to the page and paste this element -->\n"
+        f'<iframe src="{html.escape(html_name, quote=True)}" title="{html.escape(title, quote=True)}" width="100%" height="{int(height)}" '
+        'style="border:0" loading="lazy" sandbox="allow-scripts allow-popups" referrerpolicy="no-referrer"></iframe>\n'
+    )
+
+
+@dataclass
+class MapFiles:
+    """What :func:`write_map` wrote, with sizes and timings."""
+
+    html: Path
+    embed: Path | None
+    png: Path | None
+    html_bytes: int
+    png_bytes: int | None
+    hexagons: int
+    facilities: int
+    seconds: float
+
+
+def write_map(
+    run_dir: str | Path,
+    *,
+    result: RunResult | None = None,
+    lang: str = "zh",
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    out: str | Path | None = None,
+    png: bool = True,
+    embed: bool = True,
+) -> MapFiles:
+    """Write the interactive map (and its embed snippet and PNG) of a run.
+
+    Parameters
+    ----------
+    run_dir
+        Run folder written by ``accessibility run``.
+    result
+        The in-memory run (skips reading the folder); outputs still go to ``run_dir``.
+    lang
+        ``"zh"`` (default) or ``"en"``.
+    basemap
+        ``"osm"`` (default), ``"tianditu"`` (needs ``tianditu_key``), ``"amap"`` or ``"none"``.
+    tianditu_key
+        Tianditu browser key.
+    out
+        HTML file (default ``RUN_DIR/map_<lang>.html``); the snippet and PNG go beside it.
+    png, embed
+        Also write ``<stem>.png`` and ``<stem>_embed.html``.
+
+    Returns
+    -------
+    MapFiles
+    """
+    t0 = time.perf_counter()
+    data = load_run(run_dir, result=result)
+    out = Path(out) if out is not None else data.run_dir / f"map_{lang}.html"
+    parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    text = _render(parts, lang)
+    embed_path = png_path = None
+    png_bytes = None
+    with runfolder.writer(out.parent, run=data.folder, command="map") as up:
+        up.write_text(out.name, text)
+        if embed:
+            embed_path = out.with_name(out.stem + "_embed.html")
+            up.write_text(embed_path.name, embed_snippet(out.name, title=parts.title))
+        if png:
+            from . import mapimage
+
+            png_path = out.with_suffix(".png")
+            with up.file(png_path.name) as tmp:
+                mapimage.write_map_png(data, tmp, lang=lang, themes=parts.themes, title=parts.title)
+            png_bytes = png_path.stat().st_size
+    n_fac = sum(len(f["items"]) for f in parts.payload["facilities"])
+    files = MapFiles(out, embed_path, png_path, out.stat().st_size, png_bytes, int(parts.payload["hex"]["n"]), n_fac, time.perf_counter() - t0)
+    log.info("map %s: %.1f MB, %d hexagons, %d facilities, %.1f s", out, files.html_bytes / 1e6, files.hexagons, n_fac, files.seconds)
+    return files

@@ -1,0 +1,501 @@
+"""Briefing report of a run: HTML (self-contained) and Markdown, in Chinese or English.
+
+:func:`write_report` writes ``report_<lang>.html`` and ``report_<lang>.md``
+into the run folder, with the pictures beside them (``map_<lang>.png``,
+``report_<lang>_coverage.png`` and, when the run had districts,
+``report_<lang>_districts.png``; the HTML embeds them, so it travels alone).
+
+Contents: a summary table of every goal (verdict, covered share against the
+target, covered/eligible/uncovered people); per goal the targets, the share
+reaching each service, the straight-line comparison, warnings, the
+hexagons with the most uncovered people and, when given, the per-district
+table (``by_district`` in goals.json) with a bar chart; coverage curves
+(share of residents within t minutes of each service, from
+``demand_points.parquet``); the map picture; data sources with the
+OpenStreetMap attribution; assumptions (speeds, thresholds, population
+source, snapping) and the run's notes; an appendix of facilities.
+
+Numbers are those of ``goals.json``, formatted one way everywhere: shares
+``44.6%`` (one decimal), people ``266,174``. The HTML cells also carry the
+exact value in ``data-value``. Every text from the run (facility and
+district names, warnings, labels from the TOMLs) is escaped, and the HTML
+forbids scripts altogether (Content-Security-Policy), so a name such as
+``<img src=x onerror=alert(1)>`` shows as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..core import columns
+from .. import errors
+from . import i18n
+from . import mapimage
+from . import mapthemes
+from ..run import folder as runfolder
+from ..run.rundata import RunData, load_run
+from ..core.textsafe import md_escape
+
+if TYPE_CHECKING:
+    from ..run.pipeline import RunResult
+
+__all__ = ["ReportFiles", "coverage_curves", "report_blocks", "to_html", "to_markdown", "write_report"]
+
+log = logging.getLogger(__name__)
+
+CURVE_MAX_MIN = 30.0
+CURVE_STEP_MIN = 0.25
+FACILITY_ROWS = 300
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number shown as ``text``; the HTML keeps the exact ``value`` in ``data-value``."""
+
+    value: float | None
+    text: str
+
+
+def _share(x: float | None, lang: str) -> Num:
+    return Num(x, i18n.pct(x, lang))
+
+
+def _people(x: float | None) -> Num:
+    return Num(x, i18n.people(x))
+
+
+Block = tuple  # ("h1"|"h2"|"h3"|"p"|"warn"|"list"|"table"|"img", ...)
+
+
+def coverage_curves(data: RunData, *, speed_m_s: float, max_min: float = CURVE_MAX_MIN, step_min: float = CURVE_STEP_MIN) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per service: minutes ``t`` and the share of all residents within ``t`` minutes' walk.
+
+    From ``demand_points.parquet``: ``<service>_dist_m`` (network distance to
+    the nearest facility) at ``speed_m_s``, weighted by ``pop``. Residents who
+    reach no facility never count.
+    """
+    pts = data.demand_points()
+    pop = pts["pop"].to_numpy(np.float64)
+    total = pop.sum()
+    t = np.arange(0.0, max_min + step_min / 2, step_min)
+    out = {}
+    for s in data.services:
+        col = columns.name("dist_m", s)
+        if col not in pts or total <= 0:
+            continue
+        minutes = pts[col].to_numpy(np.float64) / speed_m_s / 60.0
+        ok = np.isfinite(minutes)
+        order = np.argsort(minutes[ok])
+        m_sorted = minutes[ok][order]
+        cum = np.r_[0.0, np.cumsum(pop[ok][order])]
+        out[s] = (t, cum[np.searchsorted(m_sorted, t, side="right")] / total)
+    return out
+
+
+def _curve_speed(data: RunData) -> float:
+    speeds = [g.get("speed_m_s") for g in data.goals if g.get("population") == "total" and g.get("mode", "walk") == "walk" and g.get("speed_m_s")]
+    return float(Counter(speeds).most_common(1)[0][0]) if speeds else data.walk_speed_m_s
+
+
+def _goal_name(g: dict, lang: str) -> str:
+    return g["name_zh"] if lang == "zh" else g["name_en"]
+
+
+def _verdict(passed: bool | None, lang: str) -> str:
+    return i18n.text("na" if passed is None else ("pass" if passed else "fail"), lang)
+
+
+def _group(g: dict, lang: str) -> str:
+    return i18n.text("pop_older" if g.get("population") == "older" else "pop_total", lang)
+
+
+def _area(g: dict, lang: str) -> str:
+    key = f"area_{g.get('area', 'study_area')}"
+    try:
+        return i18n.text(key, lang)
+    except KeyError:
+        return str(g.get("area"))
+
+
+def _district_name(r: dict, lang: str) -> str:
+    if not r.get("district_id") and str(r.get("district_name", "")).startswith("("):
+        return i18n.text("outside_districts", lang)
+    return str(r.get("district_name", r.get("district_id", "")))
+
+
+@dataclass
+class _Ctx:
+    data: RunData
+    lang: str
+    names: dict[str, str]
+    images: dict[str, Path] = field(default_factory=dict)
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    speed: float = 1.0
+    map_theme: str = ""
+
+
+def report_blocks(ctx: _Ctx) -> list[Block]:
+    """The report as a list of blocks (rendered by :func:`to_html` and :func:`to_markdown`)."""
+    data, lang, t = ctx.data, ctx.lang, (lambda key, **kw: i18n.text(key, ctx.lang, **kw))
+    meta = data.meta
+    osm_name = Path(str(data.manifest.get("osm", ""))).name
+    blocks: list[Block] = [("h1", t("report_title") + (f" · {osm_name.split('.')[0]}" if osm_name else ""))]
+    # no clock time here: the same run gives the same report (the run's timings are in manifest.json)
+    blocks.append(("p", t("generated", version=str((data.manifest.get("versions") or {}).get("accessibility", "")))))
+    if meta.get("population_is_estimate"):
+        blocks.append(("warn", t("estimate_warning", source=meta.get("population_source", ""))))
+    # ---- summary
+    blocks.append(("h2", t("summary")))
+    rows = []
+    for g in data.goals:
+        target = g["targets"][0]["share"] if g.get("targets") else None
+        rows.append([_goal_name(g, lang), g.get("threshold", ""), _group(g, lang), _share(g.get("share"), lang), _share(target, lang) if target is not None else "-",
+                     _verdict(g.get("passed"), lang), _people(g.get("covered_pop")), _people(g.get("eligible_pop")), _people(g.get("uncovered_pop"))])
+    blocks.append(("table", [t("goal"), t("threshold"), t("population_group"), t("share"), t("target"), t("verdict"), t("covered"), t("eligible"), t("uncovered")], rows))
+    # ---- per goal
+    for g in data.goals:
+        blocks.append(("h2", f"{_goal_name(g, lang)} ({g['id']})"))
+        lead = f"{t('verdict')}：{_verdict(g.get('passed'), lang)}。" if lang == "zh" else f"{t('verdict')}: {_verdict(g.get('passed'), lang)}. "
+        blocks.append(("p", lead + t(
+            "covered_sentence", covered=i18n.people(g.get("covered_pop")), eligible=i18n.people(g.get("eligible_pop")), group=_group(g, lang),
+            share=i18n.pct(g.get("share"), lang), uncovered=i18n.people(g.get("uncovered_pop")))))
+        items = [t("target_line", share=i18n.pct(tg.get("share"), lang), label=tg.get("label", ""), met=t("na" if tg.get("met") is None else ("met" if tg["met"] else "not_met")))
+                 for tg in g.get("targets", [])]
+        if g.get("straight_line"):
+            items.append(t("straight_line", share=i18n.pct(g["straight_line"].get("share"), lang)))
+        blocks.append(("list", items))
+        if g.get("per_service_share"):
+            blocks.append(("h3", t("per_service")))
+            blocks.append(("table", [t("service"), t("share")], [[ctx.names.get(s, s), _share(v, lang)] for s, v in g["per_service_share"].items()]))
+        if g.get("warnings"):
+            blocks.append(("h3", t("warnings")))
+            blocks.append(("list", [str(w) for w in g["warnings"]]))
+        if g.get("by_district"):
+            blocks.append(("h3", t("by_district")))
+            blocks.append(("table", [t("district"), t("share"), t("covered"), t("eligible"), t("uncovered")],
+                           [[_district_name(r, lang), _share(r.get("share"), lang), _people(r.get("covered_pop")), _people(r.get("eligible_pop")), _people(r.get("uncovered_pop"))]
+                            for r in g["by_district"]]))
+        if g.get("worst_hexes"):
+            blocks.append(("h3", t("worst_hexes")))
+            blocks.append(("table", ["H3", t("uncovered"), t("eligible"), t("share")],
+                           [[h["h3"], _people(h.get("uncovered_pop")), _people(h.get("eligible_pop")), _share(h.get("share"), lang)] for h in g["worst_hexes"][:5]]))
+    if "districts" in ctx.images:
+        blocks.append(("h2", t("by_district")))
+        blocks.append(("img", "districts", t("by_district")))
+    # ---- coverage curves
+    if "coverage" in ctx.images:
+        blocks.append(("h2", t("coverage_curve")))
+        blocks.append(("p", t("coverage_curve_caption", speed=f"{ctx.speed:g}")))
+        blocks.append(("img", "coverage", t("coverage_curve")))
+        marks = (5, 10, 15)
+        rows = []
+        for s, (tt, share) in ctx.curves.items():
+            rows.append([ctx.names.get(s, s)] + [_share(float(share[np.searchsorted(tt, m)]), lang) for m in marks])
+        blocks.append(("table", [t("service")] + [t("within", t=m) for m in marks], rows))
+    # ---- map
+    if "map" in ctx.images:
+        blocks.append(("h2", t("map_section")))
+        blocks.append(("img", "map", t("map_section")))
+        blocks.append(("p", t("map_caption", theme=ctx.map_theme, html=f"map_{lang}.html")))
+    blocks += _planning_blocks(ctx)
+    # ---- sources and assumptions
+    blocks.append(("h2", t("sources")))
+    blocks.append(("list", _sources(data, lang)))
+    blocks.append(("h2", t("assumptions")))
+    blocks.append(("list", _assumptions(data, lang)))
+    if meta.get("notes"):
+        blocks.append(("h3", t("notes")))
+        blocks.append(("list", [str(n) for n in meta["notes"]]))
+    blocks += _facility_blocks(ctx)
+    return blocks
+
+
+_PLAN_TEXT = {
+    "provision": ("配置指标（两步移动搜寻法）", "Provision ratios (2SFCA / E2SFCA)"),
+    "indicator": ("指标", "Indicator"),
+    "overall": ("总体比值", "Overall ratio"),
+    "mean_2sfca": ("人均可达（2SFCA）", "Mean access (2SFCA)"),
+    "mean_e2sfca": ("人均可达（E2SFCA）", "Mean access (E2SFCA)"),
+    "target": ("目标", "Target"),
+    "adequate": ("覆盖且充足", "Covered, adequate"),
+    "over": ("覆盖但超负荷", "Covered, over-subscribed"),
+    "not_covered": ("未覆盖", "Not covered"),
+    "suggest": ("建议新址", "Suggested new sites"),
+    "rank": ("新增站点数", "New sites"),
+    "gain": ("覆盖人口", "Covered people"),
+    "after": ("覆盖率", "Share"),
+    "lead": ("目标 {goal}（{service}）：覆盖率由 {before} 提高到 {after}，方法：{method}。",
+             "Goal {goal} ({service}): coverage rises from {before} to {after}; method: {method}."),
+    "gap": ("贪心解与最优解的差距：{gap}", "Gap of the greedy choice to the optimum: {gap}"),
+}
+
+
+def _planning_blocks(ctx: _Ctx) -> list[Block]:
+    """Provision ratios and site suggestions, when ``accessibility provision`` / ``suggest`` wrote them."""
+    import json
+
+    lang = ctx.lang
+    zh = lang == "zh"
+
+    def pt(key: str, **kw) -> str:
+        return _PLAN_TEXT[key][0 if zh else 1].format(**kw)
+
+    run_dir = Path(ctx.data.run_dir)
+    blocks: list[Block] = []
+    prov = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(run_dir.glob("provision_*.json"))]
+    if prov:
+        blocks.append(("h2", pt("provision")))
+        rows = []
+        for d in prov:
+            cs = d.get("class_share") or {}
+            name = d.get("name_zh") if zh else d.get("name_en")
+            fmt = (lambda v: "-" if v is None else f"{v:,.2f}")
+            rows.append([str(name or d.get("id")), fmt(d.get("overall_ratio")), fmt(d.get("mean_access_2sfca")), fmt(d.get("mean_access_e2sfca")),
+                         fmt(d.get("target")), _share(cs.get("adequate"), lang), _share(cs.get("over_subscribed"), lang), _share(cs.get("not_covered"), lang)])
+        blocks.append(("table", [pt("indicator"), pt("overall"), pt("mean_2sfca"), pt("mean_e2sfca"), pt("target"), pt("adequate"), pt("over"), pt("not_covered")], rows))
+    for path in sorted(run_dir.glob("suggestions_*.json")):
+        d = json.loads(path.read_text(encoding="utf-8"))
+        blocks.append(("h2", f"{pt('suggest')}: {d.get('goal')}"))
+        blocks.append(("p", pt("lead", goal=d.get("goal"), service=ctx.names.get(str(d.get("service")), str(d.get("service"))),
+                               before=i18n.pct(d.get("share_before"), lang), after=i18n.pct(d.get("share_after"), lang), method=str(d.get("method")))))
+        if d.get("gap") is not None:
+            blocks.append(("p", pt("gap", gap=i18n.pct(d["gap"], lang))))
+        curve = d.get("curve") or []
+        rows = [[str(int(c["k"])), _people(c["covered"]), _share(c.get("share"), lang)] for c in curve]
+        blocks.append(("table", [pt("rank"), pt("gain"), pt("after")], rows))
+    return blocks
+
+
+def _sources(data: RunData, lang: str) -> list[str]:
+    t = lambda key, **kw: i18n.text(key, lang, **kw)
+    inputs = data.manifest.get("inputs") or {}
+    osm = inputs.get("osm") or {"path": data.manifest.get("osm", "")}
+    osm_file = Path(str(osm.get("path", ""))).name
+    if osm.get("sha256"):
+        osm_file += f" (sha256 {osm['sha256'][:12]}…)"
+    out = [t("src_osm", file=osm_file)]
+    out.append(t("src_population", source=data.meta.get("population_source", data.manifest.get("population", {}).get("source", ""))))
+    out.append(t("src_older", source=data.meta.get("older_population_source", "")))
+    pop = inputs.get("population")
+    if pop:
+        out.append(t("src_worldpop", file=Path(str(pop.get("path", pop))).name if isinstance(pop, dict) else str(pop)))
+    for key, value in inputs.items():
+        if key in ("osm", "population"):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            name = Path(str(v.get("path", v))).name if isinstance(v, dict) else Path(str(v)).name
+            out.append(t("src_file", what=key, file=name))
+    return out
+
+
+def _assumptions(data: RunData, lang: str) -> list[str]:
+    t = lambda key, **kw: i18n.text(key, lang, **kw)
+    out = []
+    for g in data.goals:
+        dist = g.get("threshold_m")
+        out.append(t("as_speed", goal=_goal_name(g, lang), threshold=g.get("threshold", ""), speed=f"{g.get('speed_m_s') or 0:g}",
+                     dist=f"{dist:,.0f}" if dist else "-", group=_group(g, lang), area=_area(g, lang)))
+        for r in g.get("density_rule") or []:
+            out.append("  " + t("as_density", dist=f"{r.get('max_dist_m', 0):g}", density=f"{r.get('min_density_per_km2', 0):,.0f}"))
+    opts = data.manifest.get("options") or {}
+    out.append(t("as_snap", m=f"{data.max_snap_m:g}"))
+    res = opts.get("resolution")
+    if res is not None and len(data.hexes):
+        out.append(t("as_resolution", res=res, km2=f"{float(np.nanmean(data.hexes['area_km2'])):.3f}" if "area_km2" in data.hexes else "?"))
+    est = opts.get("estimate") or {}
+    share = opts.get("older_share") or est.get("older_share")
+    if share is not None:
+        out.append(t("as_older_share", share=f"{share:.1%}"))
+    out.append(t("as_coverage"))
+    out.append(t("as_network"))
+    return out
+
+
+def _facility_blocks(ctx: _Ctx) -> list[Block]:
+    data, lang = ctx.data, ctx.lang
+    t = lambda key, **kw: i18n.text(key, lang, **kw)
+    fac = data.facilities
+    if not len(fac):
+        return []
+    used = (fac["status"] == "used").to_numpy() if "status" in fac else np.ones(len(fac), bool)
+    blocks: list[Block] = [("h2", t("facilities_appendix"))]
+    counts = [[ctx.names.get(s, s), Num(float(n), f"{n:,}")] for s, n in fac[used]["service"].value_counts(sort=False).items()]
+    blocks.append(("table", [t("service"), t("facilities_count")], counts))
+    cap_cols = [c for c in ("beds", "places") if c in fac]
+    header = [t("field_name"), t("field_service"), t("field_tier")] + [t(f"field_{c}") for c in cap_cols] + [t("field_snap")]
+    rows = []
+    for r in fac[used].head(FACILITY_ROWS).itertuples(index=False):
+        d = r._asdict()
+        name = d.get("name") if isinstance(d.get("name"), str) and d.get("name").strip() else t("unnamed")
+        caps = [Num(v, f"{v:,.0f}") if (v := _finite(d.get(c))) is not None else "" for c in cap_cols]
+        snap = _finite(d.get("snap_dist_m"))
+        rows.append([name, ctx.names.get(str(d.get("service")), str(d.get("service"))), i18n.tier_label(d.get("tier"), lang)] + caps
+                    + [Num(snap, f"{snap:,.0f}") if snap is not None else ""])
+    blocks.append(("table", header, rows))
+    if int(used.sum()) > FACILITY_ROWS:
+        blocks.append(("p", t("facilities_more", n=f"{int(used.sum()) - FACILITY_ROWS:,}")))
+    if (~used).any():
+        blocks.append(("h3", t("rejected_appendix")))
+        blocks.append(("table", [t("field_name"), t("field_service"), t("field_status")],
+                       [[str(d.name) if isinstance(d.name, str) and d.name.strip() else t("unnamed"), ctx.names.get(str(d.service), str(d.service)), str(d.status)]
+                        for d in fac[~used].head(FACILITY_ROWS).itertuples(index=False)]))
+    return blocks
+
+
+def _finite(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+# --------------------------------------------------------------------------- renderers
+
+_CSS = """
+body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Helvetica Neue",Arial,sans-serif;
+max-width:960px;margin:2em auto;padding:0 1em;color:#222;line-height:1.5}
+h1{font-size:1.6em;border-bottom:2px solid #444;padding-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}
+h3{font-size:1.05em;margin-top:1.1em}table{border-collapse:collapse;margin:.5em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top;word-break:break-word}th{background:#f2f2f2;text-align:left}
+td.num{text-align:right;white-space:nowrap}.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em}
+img{max-width:100%;height:auto;border:1px solid #ddd}@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}img{page-break-inside:avoid}}
+"""
+
+
+def _cell_html(c: Any) -> str:
+    if isinstance(c, Num):
+        val = "" if c.value is None else f' data-value="{html.escape(repr(float(c.value)), quote=True)}"'
+        return f'<td class="num"{val}>{html.escape(c.text)}</td>'
+    return f"<td>{html.escape(str(c))}</td>"
+
+
+def to_html(blocks: list[Block], *, lang: str, images: dict[str, Path]) -> str:
+    """Render blocks as one HTML document (images embedded as data URIs, scripts forbidden)."""
+    title = next((b[1] for b in blocks if b[0] == "h1"), "")
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+    ]
+    for b in blocks:
+        kind = b[0]
+        if kind in ("h1", "h2", "h3", "p"):
+            out.append(f"<{kind}>{html.escape(b[1])}</{kind}>")
+        elif kind == "warn":
+            out.append(f'<p class="warn">{html.escape(b[1])}</p>')
+        elif kind == "list":
+            out.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in b[1]) + "</ul>")
+        elif kind == "table":
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in b[1])
+            body = "".join("<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in b[2])
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif kind == "img":
+            raw = images[b[1]].read_bytes()
+            out.append(f'<p><img alt="{html.escape(b[2], quote=True)}" src="data:image/png;base64,{base64.b64encode(raw).decode("ascii")}"></p>')
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(blocks: list[Block], *, images: dict[str, Path]) -> str:
+    """Render blocks as Markdown (images referenced by file name)."""
+    out: list[str] = []
+    marks = {"h1": "# ", "h2": "## ", "h3": "### "}
+    for b in blocks:
+        kind = b[0]
+        if kind in marks:
+            out += [marks[kind] + md_escape(b[1]), ""]
+        elif kind == "p":
+            out += [md_escape(b[1]), ""]
+        elif kind == "warn":
+            out += ["> **" + md_escape(b[1]) + "**", ""]
+        elif kind == "list":
+            out += [f"- {md_escape(i)}" for i in b[1]] + [""]
+        elif kind == "table":
+            out.append("| " + " | ".join(md_escape(h) for h in b[1]) + " |")
+            out.append("|" + "|".join("---:" if any(isinstance(r[i], Num) for r in b[2]) else "---" for i in range(len(b[1]))) + "|")
+            out += ["| " + " | ".join(md_escape(c.text if isinstance(c, Num) else c) for c in row) + " |" for row in b[2]]
+            out.append("")
+        elif kind == "img":
+            out += [f"![{md_escape(b[2])}]({images[b[1]].name})", ""]
+    return "\n".join(out)
+
+
+@dataclass
+class ReportFiles:
+    """What :func:`write_report` wrote."""
+
+    html: Path
+    markdown: Path
+    images: dict[str, Path]
+
+
+def write_report(
+    run_dir: str | Path,
+    *,
+    result: RunResult | None = None,
+    lang: str = "zh",
+    out_dir: str | Path | None = None,
+    map_png: bool = True,
+) -> ReportFiles:
+    """Write the briefing report (HTML and Markdown) of a run.
+
+    Parameters
+    ----------
+    run_dir
+        Run folder written by ``accessibility run``.
+    result
+        The in-memory run (skips reading the folder; demand points come from it).
+    lang
+        ``"zh"`` (default) or ``"en"``.
+    out_dir
+        Where to write (default: the run folder).
+    map_png
+        Draw the map picture (``map_<lang>.png``) into the report.
+
+    Returns
+    -------
+    ReportFiles
+    """
+    i18n.check_lang(lang)
+    data = load_run(run_dir, result=result)
+    out_dir = Path(out_dir) if out_dir is not None else data.run_dir
+    services = list(dict.fromkeys([*data.services, *map(str, data.facilities["service"].unique())]))
+    ctx = _Ctx(data, lang, i18n.service_names(services, lang))
+    themes = mapthemes.build_themes(data, lang, ctx.names)
+    fill = next((th for th in themes if th.kind == "fill"), None)
+    ctx.map_theme = fill.label if fill else ""
+    with runfolder.writer(out_dir, run=data.folder, command="report") as up:
+        if map_png:
+            with up.file(f"map_{lang}.png") as tmp:
+                mapimage.write_map_png(data, tmp, lang=lang, themes=themes)
+            ctx.images["map"] = out_dir / f"map_{lang}.png"
+        ctx.speed = _curve_speed(data)
+        try:
+            ctx.curves = coverage_curves(data, speed_m_s=ctx.speed)
+        except errors.RunDirectoryError as exc:  # a folder without demand points: no curves, say why
+            log.warning("no coverage curves: %s", exc)
+        if ctx.curves:
+            with up.file(f"report_{lang}_coverage.png") as tmp:
+                mapimage.write_coverage_png(ctx.curves, tmp, lang=lang, labels=ctx.names, speed=ctx.speed)
+            ctx.images["coverage"] = out_dir / f"report_{lang}_coverage.png"
+        if any(g.get("by_district") for g in data.goals):
+            with up.file(f"report_{lang}_districts.png") as tmp:
+                if mapimage.write_district_png(data.goals, tmp, lang=lang) is not None:
+                    ctx.images["districts"] = out_dir / f"report_{lang}_districts.png"
+        blocks = report_blocks(ctx)
+        html_path = up.write_text(f"report_{lang}.html", to_html(blocks, lang=lang, images=ctx.images))
+        md_path = up.write_text(f"report_{lang}.md", to_markdown(blocks, images=ctx.images))
+    log.info("report %s (%d KB), %s", html_path, html_path.stat().st_size // 1024, md_path)
+    return ReportFiles(html_path, md_path, dict(ctx.images))
+

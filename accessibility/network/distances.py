@@ -1,0 +1,400 @@
+"""Network distance and time from every node and resident to the nearest facility.
+
+Facilities join the network at access points on edges (see
+:mod:`~accessibility.snapping`). Every access point splits its edge at a new
+node, and a *stub* node hangs off it at the facility's straight-line walking
+distance. One CSR matrix of this augmented graph is built per travel mode;
+then each service (or tier subset) costs exactly one call of
+``scipy.sparse.csgraph.dijkstra(indices=stubs, min_only=True)`` on the
+*reversed* graph, which gives, for every node, the cost of the trip node →
+nearest facility and which facility that is. No per-node or per-facility
+Python loop is involved.
+
+Costs are metres for constant-speed modes (walk, bike), so one pass serves
+every goal whatever its walking speed (time = distance / speed), and seconds
+for time-weighted modes (drive).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csgraph
+
+from ..core import columns
+from . import snapping
+from . import graph as network_mod
+
+__all__ = [
+    "AccessGraph",
+    "NearestResult",
+    "build_access_graph",
+    "nearest_facilities",
+    "costs_at_points",
+    "point_facility_costs",
+    "point_neighbours",
+    "node_lonlat",
+    "node_table",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AccessGraph:
+    """A network with facility access points inserted as nodes.
+
+    Nodes ``0 .. n_base-1`` are the network's; then come one split node per
+    access point, then one stub node per access point.
+    """
+
+    net: network_mod.Network
+    weight: str
+    n_base: int
+    reverse_csr: object  # scipy.sparse.csr_matrix
+    edge_cost: np.ndarray  # cost of each base edge, full length
+    ap_key: np.ndarray  # sorted 2 * rank(edge) + t, to find a point's neighbours on its edge
+    ap_edge: np.ndarray
+    ap_t: np.ndarray
+    ap_split_node: np.ndarray
+    ap_stub_cost: np.ndarray  # cost of the walk facility <-> street, sorted order like ap_edge
+    stub_node: np.ndarray  # per access point, in the caller's order
+    ap_facility: np.ndarray  # per access point: the facility (row) it belongs to
+    snap_speed_m_s: float
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.reverse_csr.shape[0])
+
+
+def build_access_graph(
+    net: network_mod.Network,
+    facility: np.ndarray,
+    snapped: snapping.Snapped,
+    *,
+    weight: str | None = None,
+    snap_speed_m_s: float = 1.0,
+) -> AccessGraph:
+    """Insert access points into the network and build the reversed CSR graph.
+
+    Parameters
+    ----------
+    net
+        Street network.
+    facility
+        For each access point, the id (row number) of its facility.
+    snapped
+        Access points (edge, position, walk distance to the facility).
+    weight
+        ``"length"`` or ``"time"``; default the mode's.
+    snap_speed_m_s
+        Speed of the walk between a facility and its street, for time weights.
+    """
+    weight = weight or net.mode.weight
+    n = net.n_nodes
+    edge_cost = net.edge_weight(weight)
+    edges = net.edges
+    u_all = edges["u"].to_numpy(np.int64)
+    v_all = edges["v"].to_numpy(np.int64)
+    fw_all = edges["forward"].to_numpy(bool)
+    bw_all = edges["backward"].to_numpy(bool)
+
+    k = len(snapped)
+    order = np.lexsort((snapped.t, snapped.edge))
+    e_s, t_s = snapped.edge[order], snapped.t[order]
+    split = n + np.arange(k)  # split node of the i-th access point in sorted order
+    stub_sorted = n + k + np.arange(k)
+
+    # sub-edges of split edges: u -> p1 -> p2 ... -> pk -> v
+    first = np.ones(k, dtype=bool)
+    first[1:] = e_s[1:] != e_s[:-1]
+    last = np.ones(k, dtype=bool)
+    last[:-1] = e_s[:-1] != e_s[1:]
+    prev_node = np.where(first, u_all[e_s], np.r_[0, split[:-1]])
+    prev_t = np.where(first, 0.0, np.r_[0.0, t_s[:-1]])
+    sub_from = np.concatenate([prev_node, split[last]])
+    sub_to = np.concatenate([split, v_all[e_s[last]]])
+    sub_edge = np.concatenate([e_s, e_s[last]])
+    sub_frac = np.concatenate([t_s - prev_t, 1.0 - t_s[last]])
+    sub_cost = np.clip(sub_frac, 0.0, 1.0) * edge_cost[sub_edge]
+
+    untouched = np.ones(len(edges), dtype=bool)
+    untouched[e_s] = False
+    a_from = np.concatenate([u_all[untouched], sub_from])
+    a_to = np.concatenate([v_all[untouched], sub_to])
+    a_cost = np.concatenate([edge_cost[untouched], sub_cost])
+    # a zero-length piece (access point at a node, or two at one spot) joins
+    # places that are the same place: it can be crossed both ways whatever the one-way rules
+    zero = sub_cost <= 0
+    a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
+    a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
+
+    stub_cost = snapped.snap_dist_m[order] / (snap_speed_m_s if weight == "time" else 1.0)
+    # Reversed graph: an arc a -> b of the street network becomes b -> a, so a
+    # search from the facilities yields each node's cost *to* a facility.
+    src = np.concatenate([a_to[a_fw], a_from[a_bw], stub_sorted, split])
+    dst = np.concatenate([a_from[a_fw], a_to[a_bw], split, stub_sorted])
+    cost = np.concatenate([a_cost[a_fw], a_cost[a_bw], stub_cost, stub_cost])
+    rev = network_mod.csr_from_arcs(src, dst, cost, n + 2 * k)
+
+    stub_node = np.empty(k, dtype=np.int64)
+    stub_node[order] = stub_sorted
+    return AccessGraph(
+        net=net,
+        weight=weight,
+        n_base=n,
+        reverse_csr=rev,
+        edge_cost=edge_cost,
+        ap_key=np.searchsorted(np.unique(e_s), e_s) * 2.0 + t_s,
+        ap_edge=e_s,
+        ap_t=t_s,
+        ap_split_node=split,
+        ap_stub_cost=stub_cost,
+        stub_node=stub_node,
+        ap_facility=np.asarray(facility, dtype=np.int64),
+        snap_speed_m_s=snap_speed_m_s,
+    )
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """Cost from every node of an :class:`AccessGraph` to the nearest facility of a set."""
+
+    cost: np.ndarray  # per node (inf when unreachable)
+    facility: np.ndarray  # per node: facility row, -1 when unreachable or no facility
+
+
+def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = None, *, limit: float = np.inf) -> NearestResult:
+    """One multi-source Dijkstra from the facilities selected by ``facility_mask``.
+
+    Parameters
+    ----------
+    graph
+        Output of :func:`build_access_graph`.
+    facility_mask
+        Boolean mask over facility rows (``None``: all facilities).
+    limit
+        Stop searching beyond this cost (metres or seconds); farther nodes get ``inf``.
+    """
+    n = graph.n_nodes
+    if facility_mask is None:
+        use = np.ones(len(graph.stub_node), dtype=bool)
+    else:
+        use = np.asarray(facility_mask, bool)[graph.ap_facility]
+    sources = graph.stub_node[use]
+    if len(sources) == 0:
+        return NearestResult(cost=np.full(n, np.inf), facility=np.full(n, -1, dtype=np.int64))
+    dist, _, src = csgraph.dijkstra(
+        graph.reverse_csr, directed=True, indices=sources, min_only=True, return_predecessors=True, limit=limit
+    )
+    stub_to_facility = np.full(n, -1, dtype=np.int64)
+    stub_to_facility[graph.stub_node] = graph.ap_facility
+    facility = np.where(src >= 0, stub_to_facility[np.maximum(src, 0)], -1)
+    return NearestResult(cost=dist, facility=facility)
+
+
+def costs_at_points(
+    graph: AccessGraph, result: NearestResult, snapped: snapping.Snapped, *, neighbours: tuple[np.ndarray, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trip cost from snapped points (residents, query points) to the nearest facility.
+
+    The trip is the straight walk to the street plus the cheaper of going
+    along the edge to either neighbouring node (respecting one-way rules),
+    where a neighbour may be an inserted access point on the same edge.
+    Pass ``neighbours=point_neighbours(graph, snapped)`` when costing the
+    same points for several services, to compute that part once.
+
+    Returns
+    -------
+    cost, facility
+        Per point; ``inf`` and ``-1`` when no facility is reachable.
+    """
+    left, to_left, right, to_right, snap = neighbours if neighbours is not None else point_neighbours(graph, snapped)
+    via_left = to_left + result.cost[left]
+    via_right = to_right + result.cost[right]
+    go_left = via_left <= via_right
+    along = np.where(go_left, via_left, via_right)
+    cost = snap + along
+    facility = np.where(np.isfinite(along), np.where(go_left, result.facility[left], result.facility[right]), -1)
+    return cost, facility
+
+
+def node_table(graph: AccessGraph, results: dict[str, NearestResult], facility_ids: np.ndarray) -> pd.DataFrame:
+    """pandana ``nearest_pois``-shaped table: one row per street node, per set cost and facility id."""
+    net = graph.net
+    data = {"osmid": net.nodes["osmid"].to_numpy(), "lon": net.nodes["lon"].to_numpy(), "lat": net.nodes["lat"].to_numpy()}
+    unit = "dist_m" if graph.weight == "length" else "time_s"
+    # the ids with None appended: row -1 (no facility reached, or none at all) reads None
+    ids = np.append(np.asarray(facility_ids, dtype=object), None)
+    for key, res in results.items():
+        data[columns.name(unit, key)] = res.cost[: graph.n_base]
+        fac = res.facility[: graph.n_base]
+        data[columns.name("facility", key)] = ids[np.where((fac >= 0) & (fac < len(ids) - 1), fac, -1)]
+    return pd.DataFrame(data)
+
+
+def _edge_key(graph: AccessGraph, e: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Search key of positions (edge, t) in ``graph.ap_key``.
+
+    Edges are replaced by their dense rank among edges holding access points
+    (edges without any get a key that matches nothing), which keeps the
+    key's float precision to ~1e-10 of an edge even on huge networks.
+    """
+    edges_with_ap = np.unique(graph.ap_edge)
+    rank = np.searchsorted(edges_with_ap, e)
+    found = (rank < len(edges_with_ap)) & (edges_with_ap[np.minimum(rank, max(len(edges_with_ap) - 1, 0))] == e) if len(edges_with_ap) else np.zeros(len(e), bool)
+    # positions on edges without access points sort just before the next ranked edge;
+    # their neighbours are then checked by edge id below and fall back to u/v
+    return np.where(found, rank * 2.0 + t, rank * 2.0 - 0.5)
+
+
+def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
+    """Where a snapped point joins the graph.
+
+    Returns, per point: the neighbouring node towards ``u`` and the cost to
+    reach it along the edge, the same towards ``v`` (``inf`` where one-way
+    rules forbid), and the cost of the walk from the point to the street.
+    Neighbours may be access points inserted on the same edge.
+    """
+    e, t = snapped.edge, snapped.t
+    edges = graph.net.edges
+    u = edges["u"].to_numpy(np.int64)[e]
+    v = edges["v"].to_numpy(np.int64)[e]
+    fw = edges["forward"].to_numpy(bool)[e]
+    bw = edges["backward"].to_numpy(bool)[e]
+    m = len(graph.ap_key)
+    k = np.searchsorted(graph.ap_key, _edge_key(graph, e, t), side="right")
+    if m:
+        kl, kr = np.clip(k - 1, 0, m - 1), np.clip(k, 0, m - 1)
+        has_left = (k - 1 >= 0) & (graph.ap_edge[kl] == e)
+        has_right = (k < m) & (graph.ap_edge[kr] == e)
+        left = np.where(has_left, graph.ap_split_node[kl], u)
+        t_left = np.where(has_left, graph.ap_t[kl], 0.0)
+        right = np.where(has_right, graph.ap_split_node[kr], v)
+        t_right = np.where(has_right, graph.ap_t[kr], 1.0)
+    else:
+        left, t_left, right, t_right = u, np.zeros(len(e)), v, np.ones(len(e))
+    ecost = graph.edge_cost[e]
+    d_left = np.maximum(t - t_left, 0.0)
+    d_right = np.maximum(t_right - t, 0.0)
+    # moving zero distance is allowed whatever the one-way rules
+    to_left = np.where(bw | (d_left <= 0), d_left * ecost, np.inf)
+    to_right = np.where(fw | (d_right <= 0), d_right * ecost, np.inf)
+    snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
+    return left, to_left, right, to_right, snap
+
+
+def point_facility_costs(
+    graph: AccessGraph,
+    snapped: snapping.Snapped,
+    facility_rows: np.ndarray,
+    *,
+    limit: float,
+    chunk: int = 256,
+) -> pd.DataFrame:
+    """Sparse trip costs from points to *each* facility within ``limit``.
+
+    The cost matrix behind catchment methods (2SFCA) and site selection:
+    one limited Dijkstra per facility access point, in chunks of ``chunk``
+    sources so memory stays bounded; only reached (node, facility) pairs are
+    kept and joined to the points next to those nodes, all in numpy.
+
+    Parameters
+    ----------
+    graph
+        Access graph whose facilities include ``facility_rows``.
+    snapped
+        The points (e.g. residents), snapped to the same network.
+    facility_rows
+        Facility rows (as in ``graph.ap_facility``) to compute costs for.
+    limit
+        Largest cost kept (metres or seconds, the graph's unit).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``point``, ``facility``, ``cost``: one row per pair within ``limit``.
+    """
+    left, to_left, right, to_right, snap = point_neighbours(graph, snapped)
+    n = graph.n_nodes
+    # node -> points touching it (as left or right neighbour), as a CSR-like index
+    touch_node = np.concatenate([left, right])
+    touch_point = np.concatenate([np.arange(len(left)), np.arange(len(right))])
+    touch_cost = np.concatenate([to_left, to_right]) + np.concatenate([snap, snap])
+    ok = np.isfinite(touch_cost) & (touch_cost <= limit)
+    touch_node, touch_point, touch_cost = touch_node[ok], touch_point[ok], touch_cost[ok]
+    order = np.argsort(touch_node, kind="stable")
+    touch_node, touch_point, touch_cost = touch_node[order], touch_point[order], touch_cost[order]
+    starts = np.searchsorted(touch_node, np.arange(n + 1))
+
+    wanted = np.isin(graph.ap_facility, np.asarray(facility_rows, np.int64))
+    stubs = graph.stub_node[wanted]
+    stub_fac = graph.ap_facility[wanted]
+    # Spatial chunks: a limited search from a group of nearby sources can only
+    # reach nodes within `limit` (as the crow flies) of them, so each chunk runs
+    # on the subgraph inside its sources' bounding box grown by that distance.
+    # This keeps the work per chunk local instead of O(chunk x all nodes).
+    lon, lat = node_lonlat(graph)
+    reach_deg = _reach_degrees(graph, limit, float(np.nanmedian(lat)) if len(lat) else 0.0)
+    cell = np.floor(np.column_stack([lon[stubs], lat[stubs]]) / max(reach_deg[1] * 2, 1e-9)).astype(np.int64)
+    order = np.lexsort((cell[:, 1], cell[:, 0]))
+    stubs, stub_fac = stubs[order], stub_fac[order]
+    frames = []
+    for lo in range(0, len(stubs), chunk):
+        src = stubs[lo : lo + chunk]
+        sx, sy = lon[src], lat[src]
+        inside = (
+            (lon >= sx.min() - reach_deg[0]) & (lon <= sx.max() + reach_deg[0]) & (lat >= sy.min() - reach_deg[1]) & (lat <= sy.max() + reach_deg[1])
+        )
+        inside[src] = True
+        sub_nodes = np.flatnonzero(inside)
+        sub = graph.reverse_csr[sub_nodes][:, sub_nodes]
+        local = np.searchsorted(sub_nodes, src)
+        dist = csgraph.dijkstra(sub, directed=True, indices=local, limit=limit)
+        rows, cols = np.nonzero(np.isfinite(dist))
+        if len(rows) == 0:
+            continue
+        node_cost = dist[rows, cols]
+        nodes = sub_nodes[cols]
+        counts = starts[nodes + 1] - starts[nodes]
+        rep = np.repeat(np.arange(len(nodes)), counts)
+        if len(rep) == 0:
+            continue
+        offs = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        idx = starts[nodes][rep] + offs
+        cost = node_cost[rep] + touch_cost[idx]
+        keep = cost <= limit
+        frames.append(pd.DataFrame({"point": touch_point[idx][keep], "facility": stub_fac[lo : lo + chunk][rows][rep][keep], "cost": cost[keep]}))
+    if not frames:
+        return pd.DataFrame({"point": np.array([], np.int64), "facility": np.array([], np.int64), "cost": np.array([], float)})
+    pairs = pd.concat(frames, ignore_index=True)
+    return pairs.groupby(["point", "facility"], as_index=False, sort=True)["cost"].min()
+
+
+def node_lonlat(graph: AccessGraph) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 position of every node of an access graph (split and stub nodes at their access point)."""
+    net = graph.net
+    pts = shapely.line_interpolate_point(net.edges.geometry.to_numpy()[graph.ap_edge], graph.ap_t, normalized=True)
+    ax, ay = shapely.get_x(pts), shapely.get_y(pts)
+    # nodes n..n+k-1 are split nodes and n+k..n+2k-1 their stubs, both in
+    # sorted access-point order; a stub sits where its access point joins the street
+    lon = np.concatenate([net.nodes["lon"].to_numpy(np.float64), ax, ax])
+    lat = np.concatenate([net.nodes["lat"].to_numpy(np.float64), ay, ay])
+    return lon, lat
+
+
+def _reach_degrees(graph: AccessGraph, limit: float, lat0: float) -> tuple[float, float]:
+    """Largest straight-line reach of a search limited to ``limit``, in degrees (lon, lat), with margin."""
+    if graph.weight == "time":
+        speed = np.max(graph.net.edges["length_m"].to_numpy() / np.maximum(graph.edge_cost, 1e-12)) if len(graph.edge_cost) else 0.0
+        metres = limit * max(float(speed), graph.snap_speed_m_s)
+    else:
+        metres = limit
+    metres = metres * 1.02 + 1.0  # great-circle vs degree box, rounding
+    dlat = metres / 111_000.0
+    dlon = metres / (111_000.0 * max(np.cos(np.radians(min(abs(lat0) + dlat, 89.0))), 1e-6))
+    return dlon, dlat

@@ -1,0 +1,205 @@
+"""Join points and polygons to the street network at the nearest *edge*.
+
+Snapping to the nearest node would move a resident in the middle of a 300 m
+block to a corner, adding or removing up to 150 m; so every point joins the
+nearest street at its closest point, and the straight walk from the point to
+the street (``snap_dist_m``) is counted in its trip. Polygon facilities
+(parks, sports grounds) get an access point on every street within
+``reach_m`` of their boundary, plus the nearest street, so a park is reached
+along its edge, never at a far centroid.
+
+All work is shapely 2 vectorised operations on an STRtree in the network's
+local UTM projection.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from . import graph as network_mod
+from ..core import parallel
+
+__all__ = ["EdgeIndex", "Snapped"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Where points join the network.
+
+    ``edge`` indexes ``network.edges``; ``t`` is the position along the edge
+    from ``u`` (0) to ``v`` (1); ``snap_dist_m`` the straight walk to it.
+    """
+
+    edge: np.ndarray
+    t: np.ndarray
+    snap_dist_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+
+class EdgeIndex:
+    """Spatial index of a network's edges in its metric CRS.
+
+    Parameters
+    ----------
+    net
+        The network whose edges are indexed.
+    """
+
+    def __init__(self, net: network_mod.Network):
+        self.net = net
+        self.crs = net.metric_crs
+        self.geoms = self.project(net.edges.geometry.to_numpy())
+        self.geom_len = shapely.length(self.geoms)
+        # small nodes make nearest-neighbour searches prune better (measured 1.3x)
+        self.tree = shapely.STRtree(self.geoms, node_capacity=4)
+
+    def project(self, geoms: np.ndarray) -> np.ndarray:
+        """WGS-84 shapely geometries to the index's metric CRS (vectorised, one chunk per core)."""
+
+        def chunk(part: np.ndarray) -> np.ndarray:
+            # a Transformer per thread: pyproj objects must not be shared between threads
+            to_metric = pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+            return shapely.transform(part, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms) == 0:
+            return geoms
+        if (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
+            # streets: rebuilt from projected coordinates, which runs on all cores
+            # (shapely.transform holds the GIL while it copies coordinates)
+            xy = shapely.get_coordinates(geoms)
+            return parallel.build_geometries("line", self._metric_xy(xy[:, 0], xy[:, 1]), shapely.get_num_coordinates(geoms))
+        return np.concatenate(parallel.map_chunks(chunk, geoms))
+
+    def project_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """WGS-84 coordinates to the metric CRS."""
+        xy = self._metric_xy(lon, lat)
+        return xy[:, 0], xy[:, 1]
+
+    def _metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """WGS-84 coordinates to metric ``(n, 2)`` coordinates (one chunk per core: pyproj releases the GIL)."""
+
+        def chunk(lo: np.ndarray, la: np.ndarray) -> np.ndarray:
+            # a Transformer per thread: pyproj objects must not be shared between threads
+            to_metric = pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+            return np.column_stack(to_metric.transform(lo, la))
+
+        lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
+        return np.concatenate(parallel.map_chunks(chunk, lon, lat, min_chunk=100_000)) if len(lon) else np.zeros((0, 2))
+
+    def points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Metric shapely points of WGS-84 coordinates."""
+        x, y = self.project_xy(lon, lat)
+        return np.concatenate(parallel.map_chunks(shapely.points, x, y)) if len(x) else shapely.points(x, y)
+
+    def _fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
+        along = np.concatenate(parallel.map_chunks(shapely.line_locate_point, self.geoms[edge], points)) if len(edge) else np.zeros(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(self.geom_len[edge] > 0, along / self.geom_len[edge], 0.0)
+        return np.clip(t, 0.0, 1.0)
+
+    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
+        """Snap WGS-84 points to their nearest edge.
+
+        Returns one row per point. Where several edges are equally near (a
+        point on a junction) one of them is chosen; the trip cost is the same.
+        ``points``, if given, are the points already projected (:meth:`points` of ``lon``, ``lat``).
+        """
+        pts = self.points(lon, lat) if points is None else points
+        if len(pts) == 0:
+            empty = np.array([], dtype=np.int64)
+            return Snapped(empty, np.array([], float), np.array([], float))
+        edge, dist = _nearest(self.tree, pts)
+        return Snapped(edge=edge, t=self._fraction(edge, pts), snap_dist_m=dist)
+
+    def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0) -> tuple[np.ndarray, Snapped]:
+        """Access points of WGS-84 geometries (points, lines, polygons).
+
+        A point gets one access point on its nearest edge. A line or polygon
+        gets one on its nearest edge and one on every other edge within
+        ``reach_m`` of it, each at the edge's point closest to the geometry.
+
+        Returns
+        -------
+        owner, snapped
+            ``owner[i]`` is the geometry the ``i``-th access point belongs to.
+        """
+        metric = self.project(np.asarray(geoms, dtype=object))
+        n = len(metric)
+        if n == 0:
+            return np.array([], np.int64), Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+        gi, ei = _query_chunks(lambda part: self.tree.query_nearest(part, return_distance=True, all_matches=False)[0], metric)
+        extended = shapely.get_type_id(metric) != shapely.GeometryType.POINT
+        if extended.any() and reach_m > 0:
+            ext_idx = np.flatnonzero(extended)
+            gj, ej = _query_chunks(lambda part: self.tree.query(part, predicate="dwithin", distance=reach_m), metric[ext_idx])
+            gi = np.concatenate([gi, ext_idx[gj]])
+            ei = np.concatenate([ei, ej])
+        pairs = np.unique(np.column_stack([gi, ei]).astype(np.int64), axis=0)
+        gi, ei = pairs[:, 0], pairs[:, 1]
+        # shortest_line(edge, geometry) starts on the edge at its closest point
+        lines = shapely.shortest_line(self.geoms[ei], metric[gi])
+        start = shapely.get_point(lines, 0)
+        dist = shapely.length(lines)
+        return gi, Snapped(edge=ei, t=self._fraction(ei, start), snap_dist_m=np.asarray(dist, np.float64))
+
+    def nearest_geometry_distance(
+        self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Straight-line distance (m) from points to the nearest of ``targets`` (WGS-84 geometries).
+
+        ``points``, if given, are the points already projected (:meth:`points`
+        of ``lon``, ``lat``): a million residents are projected once for all services.
+        Returns distance and the index of the nearest target (``-1`` when there is none).
+        """
+        if len(targets) == 0:
+            return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
+        tree = shapely.STRtree(self.project(np.asarray(targets, dtype=object)), node_capacity=4)
+        target, dist = _nearest(tree, self.points(lon, lat) if points is None else points)
+        return dist, target
+
+
+def _query_chunks(query, geoms: np.ndarray, *, min_chunk: int = 2_000) -> tuple[np.ndarray, ...]:
+    """``query(chunk)`` over chunks of ``geoms`` in threads, results concatenated.
+
+    ``query`` returns a tuple of arrays whose first indexes the chunk; it is
+    made to index ``geoms``.
+    """
+
+    def run(part: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, ...]:
+        first, *rest = query(part)
+        return (position[first], *rest)
+
+    found = parallel.map_chunks(run, geoms, np.arange(len(geoms)), min_chunk=min_chunk)
+    return tuple(np.concatenate(parts) for parts in zip(*found))
+
+
+def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest tree item and distance for every point, in the points' order.
+
+    Points are queried in Hilbert-curve order: consecutive queries then walk
+    the same branches of the tree, which made 200k queries 3x faster here.
+    """
+    order = np.argsort(gpd.GeoSeries(pts).hilbert_distance(), kind="stable")
+
+    def query(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        (p, t), d = tree.query_nearest(chunk, return_distance=True, all_matches=False)
+        return p, t, d
+
+    # contiguous Hilbert chunks, one per core (shapely releases the GIL in the queries)
+    pi, ti, dist = _query_chunks(query, pts[order], min_chunk=20_000)
+    item = np.empty(len(pts), dtype=np.int64)
+    out = np.empty(len(pts), dtype=np.float64)
+    item[order[pi]] = ti
+    out[order[pi]] = dist
+    return item, out

@@ -1,0 +1,125 @@
+"""Cut an OSM file to a lon/lat box (the batch stage's per-area inputs).
+
+Every pass over the file runs in libosmium (:func:`accessibility.osm` writes
+OPL text, pyarrow parses it); the selection of nodes, ways and relations is
+vectorised numpy, like ``osmium extract --strategy smart``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import opl
+from . import osm
+
+__all__ = ["extract_bbox"]
+
+log = logging.getLogger(__name__)
+
+
+def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out: str | Path) -> dict:
+    """Cut an OSM file to a lon/lat box, keeping whole ways and multipolygons (like ``osmium extract -s smart``).
+
+    Kept: every way with a node inside ``bbox`` (with all its nodes), tagged
+    nodes inside, relations with a kept member, and for multipolygon
+    relations all their member ways, so parks and campuses stay closed.
+    All passes over the file run in libosmium; the selection is vectorised.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    bbox
+        ``(min_lon, min_lat, max_lon, max_lat)`` in WGS-84.
+    out
+        The ``.osm.pbf`` to write (atomically: a temporary name, then renamed).
+
+    Returns
+    -------
+    dict
+        Counts of kept nodes, ways and relations.
+    """
+    path = osm.check_osm_path(path)
+    out = Path(out)
+    with tempfile.TemporaryDirectory(prefix="accessibility-extract-") as tmp:
+        tmp = Path(tmp)
+        source = path
+        try:
+            try:
+                selected = _select(path, bbox, tmp)
+                problem = opl.sorted_copy_reason(selected[3], selected[4])
+            except opl.InvalidLocationError as exc:
+                problem = str(exc)
+            if problem is not None:
+                # ways before their nodes, negative ids or impossible coordinates: cut a sorted, repaired copy
+                log.info("%s: %s; extracting from a sorted copy of it", path, problem)
+                copy = opl.sorted_copy(path, tmp, source=path)
+                for note in copy.notes(path):
+                    log.warning("%s", note)
+                source = copy.path
+                selected = _select(source, bbox, tmp)
+            node_set, way_set, rel_set = selected[:3]
+            out.parent.mkdir(parents=True, exist_ok=True)
+            part = out.with_name(f".{out.name}.part.osm.pbf")
+            if part.exists():
+                part.unlink()
+            filters = []
+            for ids, kind in ((node_set, osmium.osm.NODE), (way_set, osmium.osm.WAY), (rel_set, osmium.osm.RELATION)):
+                f = osmium.filter.IdFilter(ids.tolist())
+                f.enable_for(kind)
+                filters.append(f)
+            opl.write(source, part, osmium.osm.ALL, *filters, format="pbf")
+        except (RuntimeError, osmium.InvalidLocationError) as exc:  # libosmium's reader: a damaged file
+            raise osm.unreadable(path, exc) from exc
+        os.replace(part, out)
+    return {"nodes": int(len(node_set)), "ways": int(len(way_set)), "relations": int(len(rel_set))}
+
+
+def _select(path: Path, bbox: tuple[float, float, float, float], tmp: Path) -> tuple[np.ndarray, ...]:
+    """The node, way and relation ids to keep, and the parsed ways' node refs and longitudes (NaN: no location)."""
+    x0, y0, x1, y1 = bbox
+    for name in ("ways.opl", "nodes.opl", "rels.opl"):
+        (tmp / name).unlink(missing_ok=True)
+    opl.write(path, tmp / "ways.opl", osmium.osm.NODE | osmium.osm.WAY, osmium.filter.EntityFilter(osmium.osm.WAY), locations=True)
+    opl.write(path, tmp / "nodes.opl", osmium.osm.NODE, osmium.filter.EmptyTagFilter())
+    opl.write(path, tmp / "rels.opl", osmium.osm.RELATION)
+    way_id, _, counts, refs, lon, lat = opl.parse_ways(tmp / "ways.opl", with_tags=False)
+    inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    way_of = np.repeat(np.arange(len(way_id)), counts)
+    keep_way = np.zeros(len(way_id), dtype=bool)
+    keep_way[way_of[inside]] = True
+    node_ids = [refs[keep_way[way_of]]]
+    nodes = opl.read_columns(tmp / "nodes.opl", ["n", "t", "x", "y"])
+    if nodes is not None:
+        nid = pc.cast(pc.utf8_slice_codeunits(nodes.column("n"), 1), pa.int64()).to_numpy()
+        nx, ny = opl.coordinate(nodes.column("x")), opl.coordinate(nodes.column("y"))
+        node_ids.append(nid[(nx >= x0) & (nx <= x1) & (ny >= y0) & (ny <= y1)])
+    node_set = np.unique(np.concatenate(node_ids))
+    way_set = way_id[keep_way]
+    rel_set = np.zeros(0, np.int64)
+    rels = opl.read_columns(tmp / "rels.opl", ["r", "t", "m"])
+    if rels is not None:
+        rid = pc.cast(pc.utf8_slice_codeunits(rels.column("r"), 1), pa.int64()).to_numpy()
+        multi = pc.match_substring_regex(rels.column("t"), opl.AREA_RELATION).to_numpy(zero_copy_only=False)
+        rel_of, mtype, mref = opl.members(rels.column("m"))
+        hit = ((mtype == "n") & np.isin(mref, node_set)) | ((mtype == "w") & np.isin(mref, way_set))
+        keep_rel = np.zeros(len(rid), dtype=bool)
+        keep_rel[rel_of[hit]] = True
+        rel_set = rid[keep_rel]
+        node_set = np.union1d(node_set, mref[(mtype == "n") & keep_rel[rel_of]])
+        # complete multipolygons: all member ways of a kept multipolygon, with their nodes
+        extra = mref[(mtype == "w") & keep_rel[rel_of] & multi[rel_of]]
+        more = np.isin(way_id, extra) & ~keep_way
+        if more.any():
+            keep_way |= more
+            way_set = way_id[keep_way]
+            node_set = np.union1d(node_set, refs[more[way_of]])
+    return node_set.astype(np.int64), way_set, rel_set, refs, lon

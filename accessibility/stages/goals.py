@@ -1,0 +1,227 @@
+"""Goal verdicts: who meets each policy goal, the share, and pass/fail.
+
+Coverage is decided per demand point (resident location) from its trip cost
+to the nearest facility of each service the goal names, then summed with the
+goal's population (everyone, or older people) over its area (the study area
+or the main urban area).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..core import columns
+from .. import config
+
+__all__ = ["GoalResult", "set_key", "required_sets", "evaluate_goal", "point_threshold_m"]
+
+log = logging.getLogger(__name__)
+
+WORST_HEXES = 10
+
+
+def set_key(service: str, tiers: tuple[str, ...] | None) -> str:
+    """Name of a facility set: the service, or the service restricted to tiers."""
+    return service if not tiers else f"{service}[{'+'.join(tiers)}]"
+
+
+def required_sets(goal: config.Goal) -> list[tuple[str, str, tuple[str, ...] | None]]:
+    """(set key, service, tiers) a goal needs distances for."""
+    return [(set_key(s, goal.tiers_for(s)), s, goal.tiers_for(s)) for s in goal.services]
+
+
+@dataclass
+class GoalResult:
+    """The verdict on one goal (serialised to goals.json and goals.md)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    threshold: str
+    population: str
+    area: str
+    services: list[str]
+    combine: str
+    eligible_pop: float
+    covered_pop: float
+    uncovered_pop: float
+    share: float | None
+    targets: list[dict]
+    passed: bool | None
+    per_service_share: dict[str, float | None]
+    straight_line: dict | None = None
+    density_rule: list[dict] = field(default_factory=list)
+    worst_hexes: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    population_is_estimate: bool = False
+    speed_m_s: float | None = None
+    threshold_m: float | None = None
+    mode: str = "walk"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def point_threshold_m(goal: config.Goal, speed_m_s: float, density_per_km2: np.ndarray | None, n: int) -> np.ndarray:
+    """Per-point distance threshold, applying density rules (tightest first)."""
+    base = np.full(n, goal.threshold_m(speed_m_s), dtype=np.float64)
+    if goal.density_rules and density_per_km2 is not None:
+        for rule in goal.density_rules:  # sorted by descending density
+            dense = (density_per_km2 > rule.min_density_per_km2) & (base > rule.max_dist_m)
+            base[dense] = rule.max_dist_m
+    return base
+
+
+def evaluate_goal(
+    goal: config.Goal,
+    *,
+    costs: Mapping[str, np.ndarray],
+    weights: np.ndarray,
+    in_area: np.ndarray,
+    hex_of_point: np.ndarray,
+    speed_m_s: float,
+    hex_labels: np.ndarray | None = None,
+    cost_unit: str = "length",
+    density_per_km2: np.ndarray | None = None,
+    straight_m: Mapping[str, np.ndarray] | None = None,
+    facility_counts: Mapping[str, int] | None = None,
+    is_estimate: bool = False,
+    notes: list[str] | None = None,
+) -> tuple[GoalResult, np.ndarray]:
+    """Evaluate one goal over demand points.
+
+    Parameters
+    ----------
+    goal
+        The goal.
+    costs
+        Per facility set key: trip cost of every demand point, metres
+        (``cost_unit="length"``) or seconds (``"time"``).
+    weights
+        People at each demand point in the goal's population group.
+    in_area
+        Whether each point lies in the goal's area.
+    hex_of_point
+        Hex id (string) of each point, for the worst-hex list; or, with
+        ``hex_labels``, each point's integer position in ``hex_labels``.
+    hex_labels
+        Hex ids indexed by ``hex_of_point`` (saves factorising strings per goal).
+    speed_m_s
+        Travel speed turning a time threshold into a distance.
+    density_per_km2
+        Population density around each point (for density rules).
+    straight_m
+        Per set key, straight-line distance of each point (goals with ``straight_line``).
+    facility_counts
+        Usable facilities per set key; a set with none gets a warning.
+
+    Returns
+    -------
+    result, covered
+        The verdict and the per-point coverage mask.
+    """
+    n = len(weights)
+    w = np.where(in_area, weights, 0.0)
+    warnings_: list[str] = list(notes or [])
+    if cost_unit == "time":
+        threshold = np.full(n, goal.max_time_s if goal.max_time_s is not None else np.inf)
+    else:
+        threshold = point_threshold_m(goal, speed_m_s, density_per_km2, n)
+    per_service = {}
+    reached = []
+    for key, service, _ in required_sets(goal):
+        ok = costs[key] <= threshold
+        reached.append(ok)
+        per_service[service] = _share(w[ok].sum(), w.sum())
+        if facility_counts is not None and facility_counts.get(key, 0) == 0:
+            warnings_.append(
+                f"no usable '{key}' facility in the input: nobody can be covered for this service. "
+                "This reflects missing data as much as missing facilities; add the planners' own list for this service."
+            )
+    covered = np.logical_and.reduce(reached) if goal.combine == "all" else np.logical_or.reduce(reached)
+    eligible = float(w.sum())
+    covered_pop = float(w[covered].sum())
+    share = _share(covered_pop, eligible)
+    if eligible == 0:
+        warnings_.append(f"no {goal.population} population inside the goal's area ({goal.area}); the share is undefined")
+    targets = [{"label": t.label, "share": t.share, "met": None if share is None else bool(share >= t.share - 1e-12)} for t in goal.targets]
+    straight = None
+    if goal.straight_line and straight_m is not None:
+        ok_s = np.logical_and.reduce([straight_m[k] <= threshold for k, _, _ in required_sets(goal)])
+        straight = {"covered_pop": float(w[ok_s].sum()), "share": _share(float(w[ok_s].sum()), eligible)}
+    codes, labels = _hex_codes(hex_of_point, hex_labels)
+    hex_w = np.bincount(codes, weights=w, minlength=len(labels))
+    hex_covered = np.bincount(codes, weights=np.where(covered, w, 0.0), minlength=len(labels))
+    uncovered = hex_w - hex_covered
+    worst = [i for i in np.argsort(-uncovered, kind="stable")[:WORST_HEXES].tolist() if uncovered[i] > 0]
+    worst_hexes = [
+        {"h3": str(labels[i]), "uncovered_pop": round(float(uncovered[i]), 1), "eligible_pop": round(float(hex_w[i]), 1), "share": _share(hex_covered[i], hex_w[i])}
+        for i in worst
+    ]
+    result = GoalResult(
+        id=goal.id,
+        name_zh=goal.name_zh,
+        name_en=goal.name_en,
+        threshold=goal.threshold_label,
+        population=goal.population,
+        area=goal.area,
+        services=list(goal.services),
+        combine=goal.combine,
+        eligible_pop=eligible,
+        covered_pop=covered_pop,
+        uncovered_pop=eligible - covered_pop,
+        share=share,
+        targets=targets,
+        passed=targets[0]["met"] if targets else None,
+        per_service_share=per_service,
+        straight_line=straight,
+        density_rule=[asdict(r) for r in goal.density_rules],
+        worst_hexes=worst_hexes,
+        warnings=warnings_,
+        population_is_estimate=is_estimate,
+        speed_m_s=speed_m_s,
+        threshold_m=goal.threshold_m(speed_m_s) if cost_unit == "length" else None,
+        mode=goal.mode,
+    )
+    return result, covered
+
+
+def _share(part: float, whole: float) -> float | None:
+    return float(part / whole) if whole > 0 else None
+
+
+def _hex_codes(hex_of_point: np.ndarray, hex_labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer hex codes of the points and the labels they index (factorised when only labels are given)."""
+    if hex_labels is not None:
+        return np.asarray(hex_of_point, dtype=np.int64), np.asarray(hex_labels)
+    codes, labels = pd.factorize(np.asarray(hex_of_point))
+    return codes, np.asarray(labels)
+
+
+def hex_goal_columns(goal_id: str, hex_index: pd.Index, hex_of_point: np.ndarray, weights: np.ndarray, covered: np.ndarray) -> pd.DataFrame:
+    """Per-hex eligible and covered population and share of one goal.
+
+    ``hex_of_point`` holds either each point's hex id (a label of
+    ``hex_index``; points of other hexes are left out) or, faster, integer
+    positions into ``hex_index``.
+    """
+    hex_of_point = np.asarray(hex_of_point)
+    if np.issubdtype(hex_of_point.dtype, np.integer):
+        codes = hex_of_point
+    else:
+        codes = pd.Index(hex_index).get_indexer(hex_of_point)
+    inside = codes >= 0
+    n = len(hex_index)
+    w = np.bincount(codes[inside], weights=np.asarray(weights, np.float64)[inside], minlength=n)
+    c = np.bincount(codes[inside], weights=np.where(covered, weights, 0.0)[inside], minlength=n)
+    out = pd.DataFrame(index=hex_index)
+    out[columns.name("eligible_pop", goal_id)] = w
+    out[columns.name("covered_pop", goal_id)] = c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[columns.name("share", goal_id)] = np.where(w > 0, c / w, np.nan)
+    return out

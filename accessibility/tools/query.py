@@ -1,0 +1,308 @@
+"""Point queries against a finished run: "how far is this community from the nearest care home?"
+
+The run folder holds the walking network and the facilities' access points,
+so a query snaps its points exactly as the run snapped residents and runs the
+same multi-source search; answers agree with the run's own numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..core import columns
+from .. import config
+from ..network import distances
+from .. import errors
+from ..core import fileio
+from ..run import folder as runfolder
+from ..network import snapping
+from ..readers import tablefiles
+from ..readers import tabletext
+from ..network import graph as network_mod
+
+__all__ = ["load_run_network", "query_points", "query_csv", "find_lon_lat_columns", "read_points"]
+
+log = logging.getLogger(__name__)
+
+#: points farther than this from every street are not answered (wrong place or swapped lon/lat)
+OUTSIDE_M = 5000.0
+
+_LON_NAMES = tabletext.LON_NAMES  # lon/lng/longitude/x/经度..., compared after tabletext.normalise_column
+_LAT_NAMES = tabletext.LAT_NAMES
+
+
+def load_run_network(run_dir: str | Path | runfolder.RunFolder) -> tuple[distances.AccessGraph, gpd.GeoDataFrame, snapping.EdgeIndex, dict]:
+    """Rebuild a run's walking network, access graph and facilities from its folder."""
+    rf = run_dir if isinstance(run_dir, runfolder.RunFolder) else runfolder.open_run(run_dir)
+    manifest = rf.manifest
+    nodes = rf.read_table("network_nodes.parquet")
+    edges = rf.read_table("network_edges.parquet", geo=True)
+    recipe_path = manifest.get("mode_recipes", {}).get("walk")
+    recipe = config.load_mode(recipe_path) if recipe_path and Path(recipe_path).is_file() else config.load_mode("walk")
+    net = network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=manifest.get("modes", {}).get("walk", {}))
+    fac = rf.read_table("facilities.parquet", geo=True)
+    ap = rf.read_table("access_points.parquet")
+    snapped = snapping.Snapped(ap["edge"].to_numpy(np.int64), ap["t"].to_numpy(float), ap["snap_dist_m"].to_numpy(float))
+    graph = distances.build_access_graph(net, ap["facility_row"].to_numpy(np.int64), snapped, weight="length")
+    return graph, fac, snapping.EdgeIndex(net), manifest
+
+
+def query_points(
+    run_dir: str | Path,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    services: list[str] | None = None,
+    walk_speed_m_s: float | None = None,
+) -> pd.DataFrame:
+    """Walking distance, time and nearest facility from WGS-84 points, per service.
+
+    Parameters
+    ----------
+    run_dir
+        Folder written by ``accessibility run``.
+    lon, lat
+        WGS-84 coordinates.
+    services
+        Services to report (default: every service of the run).
+    walk_speed_m_s
+        Speed for the times (default: the walking recipe's, 1.0 m/s).
+
+    Returns
+    -------
+    DataFrame
+        ``snap_dist_m`` and, per service, ``<service>_dist_m``,
+        ``<service>_time_min`` and ``<service>_facility``.
+    """
+    graph, fac, index, manifest = load_run_network(run_dir)
+    speed = walk_speed_m_s or graph.net.mode.speed_m_s
+    run_services = manifest.get("services") or list(dict.fromkeys(fac["service"]))
+    services = services or run_services
+    unknown = [s for s in services if s not in run_services]
+    if unknown:
+        raise errors.InputError(f"unknown service(s) {unknown}; this run has {sorted(run_services)}")
+    lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
+    snapped = index.snap_points(lon, lat)
+    out = pd.DataFrame({"snap_dist_m": snapped.snap_dist_m})
+    used = fac["status"].to_numpy() == "used"
+    ids = fac["facility_id"].to_numpy()
+    nb = distances.point_neighbours(graph, snapped)
+    for s in services:
+        res = distances.nearest_facilities(graph, used & (fac["service"].to_numpy() == s))
+        cost, nearest = distances.costs_at_points(graph, res, snapped, neighbours=nb)
+        cost = np.where(np.isfinite(cost), cost, np.nan)  # unreachable: empty, not "inf"
+        out[columns.name("dist_m", s)] = cost
+        out[columns.name("time_min", s)] = cost / speed / 60.0
+        out[columns.name("facility", s)] = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
+    return out
+
+
+def find_lon_lat_columns(frame: pd.DataFrame, *, lon_col: str | None = None, lat_col: str | None = None, source: str = "points") -> tuple[str, str]:
+    """Find longitude/latitude columns: the ones named, else by common names (lon/lng/x/经度, lat/y/纬度; case, spaces, brackets ignored)."""
+    norm = {c: tabletext.normalise_column(c) for c in frame.columns}
+
+    def pick(given: str | None, names: tuple[str, ...], what: str) -> str:
+        if given is not None:
+            hits = [c for c in frame.columns if c == given] or [c for c in frame.columns if norm[c] == tabletext.normalise_column(given)]
+            if not hits:
+                raise errors.InputError(f"{source}: no column {given!r}; columns are {list(frame.columns)}")
+            return hits[0]
+        for n in dict.fromkeys(tabletext.normalise_column(x) for x in names):
+            for c in frame.columns:
+                if norm[c] == n:
+                    return c
+        raise errors.InputError(
+            f"{source}: cannot find the {what} column (looked for {', '.join(names[:6])}...); columns are {list(frame.columns)}. "
+            f"Name it with --{what[:3]}-col (Python: {what[:3]}_col=)"
+        )
+
+    return pick(lon_col, _LON_NAMES, "longitude"), pick(lat_col, _LAT_NAMES, "latitude")
+
+
+_TABLES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+_GIS = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".dbf")
+
+
+def _no_columns(exc: errors.InputError, frame: pd.DataFrame, info: tablefiles.TableInfo, path: Path, what: str) -> errors.InputError:
+    """A clearer error when the lon/lat columns are not found: a file without a header, or a workbook's other sheet."""
+    head = [str(c) for c in frame.columns]
+    numeric = tabletext.parse_degrees(pd.Series(head, dtype=object)).status == 0
+    if numeric.sum() >= 2:
+        where = f"line {info.header_row}" if info.kind == "csv" else f"row {info.header_row}"
+        return errors.InputError(
+            f"{path}: {where} ({', '.join(head[:4])}) holds numbers, not column names: the {what} file has no header. "
+            "Add a first line naming the columns, e.g. lon,lat"
+        )
+    if info.kind == "xlsx":
+        text, good = tablefiles.describe_sheets(path)
+        example = good[0] if good else "NAME"
+        return errors.InputError(f"{exc} (sheet {info.sheet!r}). The workbook's {text}. Choose the sheet: sheet={example!r} in Python")
+    return exc
+
+
+def read_points(
+    path: str | Path,
+    *,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    what: str = "points",
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Read a table of WGS-84 points (query points, candidate sites), keeping every row.
+
+    The file is read as :func:`accessibility.areas.read_table` reads tables
+    (CSV/TXT in UTF-8, GBK or UTF-16 with the delimiter sniffed, or XLSX;
+    title rows above the header skipped); coordinates may be written as text
+    (``东经120.15``, ``120°09′00″``, full-width digits; see
+    :func:`accessibility.tabletext.parse_degrees`).
+
+    Parameters
+    ----------
+    path
+        The table.
+    lon_col, lat_col
+        Default: found by name (lon/lng/x/经度, lat/y/纬度), else one
+        经纬度/location column holding ``"lon,lat"`` (as AMap copies them).
+    what
+        What the points are, for messages (``"points"``, ``"candidate sites"``).
+    sheet, encoding
+        Excel sheet (name or 0-based index); text encoding (default: detected).
+
+    Returns
+    -------
+    frame, lon, lat, status
+        ``frame``: every column as given (text), the row numbers a person
+        sees (CSV line, Excel row) as its index ``source_row``;
+        ``frame.attrs["notes"]`` says how the file was read when that
+        matters (encoding, rows with too many or too few fields, text
+        coordinates). ``lon``, ``lat``: decimal degrees, NaN where the row
+        cannot be used. ``status``: per row ``"ok"``, ``"ok (...)"`` for a
+        usable row with a remark, else why the row is not used (missing or
+        invalid coordinates, out of range, more fields than the header).
+
+    Raises
+    ------
+    InputError
+        An empty or binary file, a file without a header or without data
+        rows, no lon/lat column, or a lon/lat column holding no coordinate
+        at all; each message names the file and the fix.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise errors.InputFileNotFoundError(f"{what} file not found: {path}")
+    suffixes = [x.lower() for x in path.suffixes[-2:]] or [""]
+    kind = suffixes[-2] if suffixes[-1] == ".gz" and len(suffixes) == 2 else suffixes[-1]
+    if kind in _GIS:
+        raise errors.InputError(
+            f"{path}: the {what} must be a table (CSV, TXT or XLSX) with lon/lat columns; export the layer's coordinates "
+            "(QGIS: Export > Save Features As, CSV, GEOMETRY=AS_XY)"
+        )
+    if kind == ".xls":
+        raise errors.InputError(f"{path}: old .xls workbooks are not read; open it in Excel/WPS and save as .xlsx (or CSV)")
+    wanted = {tabletext.normalise_column(c) for c in (lon_col, lat_col) if c}
+    frame, notes, info = tablefiles.read_rows_table(path, kind if kind in _TABLES else ".csv", sheet=sheet, encoding=encoding, wanted=wanted)
+    if frame.empty:
+        if (tabletext.parse_degrees(pd.Series(list(frame.columns), dtype=object)).status == 0).sum() >= 2:
+            raise errors.InputError(f"{path}: the {what} file has one line ({', '.join(map(str, frame.columns))}) and no header; add a first line naming the columns, e.g. lon,lat")
+        raise errors.InputError(f"{path}: the {what} file has a header ({', '.join(map(str, frame.columns))}) but no rows")
+    pairs = {tabletext.normalise_column(x) for x in tabletext.PAIR_NAMES}
+    pair_c = next((k for k in frame.columns if tabletext.normalise_column(k) in pairs), None) if lon_col is None and lat_col is None else None
+    try:
+        lon_c, lat_c = find_lon_lat_columns(frame, lon_col=lon_col, lat_col=lat_col, source=str(path))
+    except errors.InputError as exc:
+        if pair_c is None:
+            raise _no_columns(exc, frame, info, path, what) from exc
+        lon_c = lat_c = pair_c
+        notes.append(f"{path.name}: coordinates read from the column {pair_c!r} as 'lon,lat'")
+    c = tabletext.coordinate_pairs(*tabletext.split_pair(frame[pair_c])) if lon_c == lat_c == pair_c else tabletext.coordinate_pairs(frame[lon_c], frame[lat_c])
+    if not (c.status == 0).any() and lon_c != lat_c:
+        for col, name in ((lon_c, "longitude"), (lat_c, "latitude")):
+            d = tabletext.parse_degrees(frame[col])
+            if (d.status == 2).any() and not (d.status == 0).any():
+                raise errors.InputError(
+                    f"{path}: column {col!r} ({name}) holds no coordinates (e.g. {', '.join(map(repr, d.text[d.status == 2][:3]))}); "
+                    f"name the {name} column with --{name[:3]}-col (Python: {name[:3]}_col=)"
+                )
+    rows = frame.index.to_numpy()
+    lon, lat = c.x.copy(), c.y.copy()
+    status = np.full(len(frame), "ok", dtype=object)
+    missing = c.status == 1
+    formula = [[info.formulas[(r, k)] for k in dict.fromkeys((lon_c, lat_c)) if (r, k) in info.formulas] for r in rows[missing]]
+    status[missing] = [
+        f"invalid coordinates: missing (lon {a!r}, lat {b!r})" + (f"; {tablefiles.formula_text(f)}: {tablefiles.FORMULA_FIX}" if f else "")
+        for a, b, f in zip(c.lon_text[missing], c.lat_text[missing], formula)
+    ]
+    bad = c.status == 2
+    status[bad] = [f"invalid coordinates (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad])]
+    with np.errstate(invalid="ignore"):
+        out = (c.status == 0) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    status[out] = [f"coordinates out of range (lon {a:g}, lat {b:g}; lon -180..180, lat -90..90); are lon and lat swapped?" for a, b in zip(lon[out], lat[out])]
+    status[(status == "ok") & c.swapped] = "ok (longitude and latitude were marked the other way round, 北纬/东经 or N/E; swapped back)"
+    for r_set, short in ((info.long_rows, False), (info.short_rows, True)):
+        for i in np.flatnonzero(np.isin(rows, list(r_set))):
+            problem = info.field_problem(int(rows[i]))
+            status[i] = (f"ok ({problem})" if status[i] == "ok" else f"{status[i]}; {problem}") if short else problem
+    usable = pd.Series(status, dtype=object).str.startswith("ok").to_numpy(dtype=bool)
+    lon[~usable], lat[~usable] = np.nan, np.nan
+    notes += [t for t in [c.text_note(usable, path.name)] if t]
+    for note in notes:
+        log.info("%s", note)
+    frame.attrs["notes"] = notes
+    return frame, lon, lat, status
+
+
+def query_csv(
+    run_dir: str | Path,
+    points_csv: str | Path,
+    out_csv: str | Path,
+    *,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    services: list[str] | None = None,
+    max_snap_m: float | None = None,
+) -> pd.DataFrame:
+    """Answer a CSV of WGS-84 points; keep its columns and add the per-service answers.
+
+    Rows whose coordinates are missing or invalid stay in the output with an
+    empty answer and the reason in ``query_status``; points farther than
+    ``max_snap_m`` from a street are answered and flagged.
+    """
+    from ..core.fileio import atomic_path
+
+    points_csv = Path(points_csv)
+    frame, lon, lat, status = read_points(points_csv, lon_col=lon_col, lat_col=lat_col, what="points")
+    frame = frame.reset_index(drop=True)  # the output keeps the file's columns only; row numbers are in the messages
+    good = np.isfinite(lon) & np.isfinite(lat)
+    answers = query_points(run_dir, lon[good], lat[good], services=services)
+    if max_snap_m is None:
+        max_snap_m = float(runfolder.open_run(run_dir).manifest["options"]["max_snap_m"])
+    snap = answers["snap_dist_m"].to_numpy()
+    far = snap > max_snap_m
+    outside = snap > OUTSIDE_M
+    st = status[good]
+    st[far] = [f"far from the street network ({d:.0f} m); answer includes that walk" for d in snap[far]]
+    st[outside] = [
+        f"outside the run's area ({d / 1000:.1f} km from the nearest street); check the coordinates and the lon/lat order"
+        for d in snap[outside]
+    ]
+    status[good] = st
+    answers.loc[outside, [c for c in answers.columns if c != "snap_dist_m"]] = None
+    good_idx = np.flatnonzero(good)
+    result = frame.copy()
+    for col in answers.columns:
+        numeric = pd.api.types.is_float_dtype(answers[col])
+        values = np.full(len(frame), np.nan if numeric else None, dtype=float if numeric else object)
+        values[good_idx] = answers[col].to_numpy()
+        result[col] = values
+    result["query_status"] = status
+    if (~good).any():
+        log.warning("%s: %d rows could not be answered (see query_status)", points_csv, int((~good).sum()))
+    with atomic_path(out_csv) as tmp:
+        fileio.spreadsheet_safe(result).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return result

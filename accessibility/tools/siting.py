@@ -1,0 +1,454 @@
+"""Where to build next: choose new sites that cover the most uncovered residents.
+
+The problem is the maximal covering location problem (MCLP): pick ``k`` sites
+among candidates to maximise the population newly brought within a goal's
+threshold, keeping every existing facility. The shape follows spopt:
+``MaxCoverage.from_cost_matrix(...)`` then ``.solve(...)``.
+
+* ``method="greedy"``: lazy greedy (CELF; Leskovec et al. 2007). Coverage is
+  submodular, so the greedy value is at least (1 - 1/e) ≈ 63% of the optimum,
+  and in practice within a few percent; lazy evaluation re-scores only the
+  candidate on top of the heap.
+* ``method="exact"``: spopt's MCLP solved by CBC (open source, via PuLP), for
+  small instances; the gap between greedy and exact is reported.
+* ``capacity``: each new site serves at most this many people (nearest
+  first), the capacity-aware variant.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .. import errors
+
+__all__ = ["MaxCoverage", "SitingResult"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SitingResult:
+    """Chosen sites in order, with what each adds."""
+
+    sites: np.ndarray  # candidate indices, in the order chosen
+    gains: np.ndarray  # newly covered people of each site (marginal gain)
+    covered_before: float
+    covered_after: float
+    total: float
+    method: str
+    exact_objective: float | None = None
+    greedy_objective: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def curve(self) -> pd.DataFrame:
+        """Coverage against the number of new sites (k = 0 .. len(sites))."""
+        covered = self.covered_before + np.concatenate([[0.0], np.cumsum(self.gains)])
+        return pd.DataFrame({"k": np.arange(len(covered)), "covered": covered, "share": covered / self.total if self.total > 0 else np.nan})
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap of the greedy objective to the exact optimum (0 = optimal)."""
+        if self.exact_objective is None or self.greedy_objective is None or self.exact_objective <= 0:
+            return None
+        return float((self.exact_objective - self.greedy_objective) / self.exact_objective)
+
+
+class MaxCoverage:
+    """Maximal covering with existing facilities fixed.
+
+    Build with :meth:`from_cost_matrix` or :meth:`from_pairs`; then :meth:`solve`.
+
+    Parameters
+    ----------
+    reach
+        Sparse boolean matrix, demand points x candidates: candidate covers point.
+    weights
+        People at each demand point.
+    covered
+        Points already covered by existing facilities (they count for nothing new).
+    distance
+        Optional sparse matrix of the same shape with trip costs, for the
+        capacity-aware variant (nearest first).
+    """
+
+    def __init__(self, reach: sp.csc_matrix, weights: np.ndarray, covered: np.ndarray | None = None, distance: sp.csc_matrix | None = None):
+        self.reach = sp.csc_matrix(reach, dtype=bool)
+        self.weights = np.asarray(weights, np.float64)
+        n_points, self.n_candidates = self.reach.shape
+        if len(self.weights) != n_points:
+            raise errors.InputError(f"weights has {len(self.weights)} values for {n_points} demand points")
+        self.covered = np.zeros(n_points, bool) if covered is None else np.asarray(covered, bool)
+        self.distance = None if distance is None else sp.csc_matrix(distance)
+
+    @classmethod
+    def from_cost_matrix(cls, cost_matrix: np.ndarray, weights: np.ndarray, service_radius: float | np.ndarray, *, covered: np.ndarray | None = None) -> MaxCoverage:
+        """From a dense demand x candidate cost matrix (spopt's signature).
+
+        ``service_radius`` may be one value or one per demand point.
+        """
+        cost = np.asarray(cost_matrix, np.float64)
+        radius = np.broadcast_to(np.asarray(service_radius, np.float64), (cost.shape[0],))[:, None]
+        within = cost <= radius
+        return cls(sp.csc_matrix(within), weights, covered, sp.csc_matrix(np.where(within, cost + 1e-9, 0.0)))
+
+    @classmethod
+    def from_pairs(
+        cls, point: np.ndarray, candidate: np.ndarray, cost: np.ndarray, *, n_points: int, n_candidates: int, weights: np.ndarray, service_radius: float | np.ndarray, covered: np.ndarray | None = None
+    ) -> MaxCoverage:
+        """From a sparse (point, candidate, cost) table, e.g. :func:`~accessibility.distances.point_facility_costs`."""
+        radius = np.broadcast_to(np.asarray(service_radius, np.float64), (n_points,))
+        ok = cost <= radius[point]
+        shape = (n_points, n_candidates)
+        reach = sp.csc_matrix((np.ones(ok.sum(), bool), (point[ok], candidate[ok])), shape=shape)
+        dist = sp.csc_matrix((cost[ok] + 1e-9, (point[ok], candidate[ok])), shape=shape)
+        return cls(reach, weights, covered, dist)
+
+    # ------------------------------------------------------------------ solving
+
+    def _gain(self, c: int, remaining: np.ndarray, capacity: float | None) -> float:
+        rows = self.reach.indices[self.reach.indptr[c] : self.reach.indptr[c + 1]]
+        g = float(remaining[rows].sum())
+        return min(g, capacity) if capacity is not None else g
+
+    def _take(self, c: int, remaining: np.ndarray, capacity: float | None) -> float:
+        lo, hi = self.reach.indptr[c], self.reach.indptr[c + 1]
+        rows = self.reach.indices[lo:hi]
+        if capacity is None:
+            g = float(remaining[rows].sum())
+            remaining[rows] = 0.0
+            return g
+        # nearest residents first, until the site is full
+        d = np.asarray(self.distance[:, c].toarray()).ravel()[rows] if self.distance is not None else np.zeros(len(rows))
+        order = rows[np.argsort(d, kind="stable")]
+        need = remaining[order]
+        before = np.concatenate([[0.0], np.cumsum(need)[:-1]])
+        take = np.clip(capacity - before, 0.0, need)
+        remaining[order] -= take
+        return float(take.sum())
+
+    def _greedy(self, k: int | None, target: float | None, capacity: float | None) -> tuple[list[int], list[float]]:
+        remaining = np.where(self.covered, 0.0, self.weights)
+        total = float(self.weights.sum())
+        covered_now = float(self.weights[self.covered].sum())
+        heap = [(-self._gain(c, remaining, capacity), c) for c in range(self.n_candidates)]
+        heapq.heapify(heap)
+        chosen: list[int] = []
+        gains: list[float] = []
+        while heap and (k is None or len(chosen) < k):
+            if target is not None and total > 0 and covered_now / total >= target - 1e-12:
+                break
+            neg, c = heapq.heappop(heap)
+            fresh = self._gain(c, remaining, capacity)
+            if heap and fresh < -heap[0][0] - 1e-9:  # stale bound: re-score lazily
+                heapq.heappush(heap, (-fresh, c))
+                continue
+            if fresh <= 0:
+                break
+            g = self._take(c, remaining, capacity)
+            chosen.append(c)
+            gains.append(g)
+            covered_now += g
+        return chosen, gains
+
+    def _exact(self, k: int) -> tuple[list[int], float]:
+        try:
+            import pulp
+            from spopt.locate import MCLP
+        except ImportError as exc:  # pragma: no cover - declared dependency
+            raise errors.AccessibilityError("exact siting needs spopt and pulp: pip install spopt pulp") from exc
+        open_ = ~self.covered
+        # Only points not yet covered and reachable by some candidate matter.
+        useful = open_ & (np.asarray(self.reach.sum(axis=1)).ravel() > 0)
+        idx = np.flatnonzero(useful)
+        if len(idx) == 0 or k == 0:
+            return [], 0.0
+        if len(idx) * self.n_candidates > 5_000_000:
+            raise errors.InputError(
+                f"exact siting on {len(idx)} demand points x {self.n_candidates} candidates is too large; use method='greedy' "
+                "(its gap is reported on small instances)"
+            )
+        reach = self.reach[idx].toarray()
+        cost = np.where(reach, 0.0, 1.0)
+        with warnings.catch_warnings():
+            # spopt builds its model with PuLP's older API, which PuLP 3.3+ flags as
+            # deprecated; the model is still correct, and the warning is not ours to fix.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"spopt(\.|$)|pulp(\.|$)")
+            warnings.filterwarnings("ignore", message=r".*LpVariable.*deprecated.*", category=DeprecationWarning)
+            model = MCLP.from_cost_matrix(
+                cost, self.weights[idx], service_radius=0.5, p_facilities=int(min(k, self.n_candidates)), name="accessibility-mclp"
+            )
+            model = model.solve(pulp.PULP_CBC_CMD(msg=False))
+        chosen = [int(j) for j in np.flatnonzero([v.value() > 0.5 for v in model.fac_vars])]
+        value = float(self.weights[idx][reach[:, chosen].any(axis=1)].sum()) if chosen else 0.0
+        return chosen, value
+
+    def solve(self, k: int | None = None, *, target_share: float | None = None, method: str = "greedy", capacity: float | None = None) -> SitingResult:
+        """Choose new sites.
+
+        Parameters
+        ----------
+        k
+            Number of new sites; ``None`` with ``target_share`` gives the fewest
+            sites (greedy) that reach the target share.
+        target_share
+            Stop when this share of the population is covered.
+        method
+            ``"greedy"`` (lazy greedy), ``"exact"`` (spopt MCLP + CBC) or
+            ``"both"`` (greedy sites, exact optimum for the reported gap).
+        capacity
+            People each new site can serve (nearest first); greedy only.
+        """
+        if k is None and target_share is None:
+            raise errors.InputError("give k (number of new sites) or target_share (e.g. 0.95)")
+        if k is not None and k < 0:
+            raise errors.InputError(f"k must be >= 0, got {k}")
+        if method not in ("greedy", "exact", "both"):
+            raise errors.InputError(f"method must be 'greedy', 'exact' or 'both', got {method!r}")
+        if capacity is not None and method != "greedy":
+            raise errors.InputError("the capacity-aware variant is solved greedily; use method='greedy'")
+        total = float(self.weights.sum())
+        before = float(self.weights[self.covered].sum())
+        notes = []
+        if method in ("greedy", "both"):
+            chosen, gains = self._greedy(k, target_share, capacity)
+            greedy_value = float(sum(gains))
+            exact_value = None
+            if method == "both":
+                _, exact_value = self._exact(len(chosen) if k is None else k)
+            if k is not None and len(chosen) < k:
+                notes.append(f"only {len(chosen)} of the {k} sites add anyone: the rest of the people are out of reach of every candidate")
+            if target_share is not None and total > 0 and (before + greedy_value) / total < target_share - 1e-12:
+                notes.append(f"target share {target_share:.0%} not reachable with these candidates{'' if k is None else f' and k={k}'}")
+            return SitingResult(
+                np.array(chosen, dtype=np.int64), np.array(gains), before, before + greedy_value, total, method, exact_value, greedy_value, notes
+            )
+        if k is None:
+            raise errors.InputError("method='exact' needs k")
+        chosen, value = self._exact(k)
+        # order the exact set by marginal gain so the curve is meaningful
+        remaining = np.where(self.covered, 0.0, self.weights)
+        order, gains = [], []
+        pool = list(chosen)
+        while pool:
+            best = max(pool, key=lambda c: self._gain(c, remaining, None))
+            gains.append(self._take(best, remaining, None))
+            order.append(best)
+            pool.remove(best)
+        return SitingResult(np.array(order, dtype=np.int64), np.array(gains), before, before + value, total, method, value, None, notes)
+
+
+# --------------------------------------------------------------------------- from a run folder
+
+
+@dataclass
+class Suggestions:
+    """Site suggestions for one goal of a run."""
+
+    goal: str
+    service: str
+    sites: object  # GeoDataFrame: rank, lon, lat, candidate, marginal_gain, covered_after, share_after
+    curve: pd.DataFrame
+    result: SitingResult
+    summary: dict
+
+
+def _goal_from_manifest(manifest: dict, goal_id: str):
+    from .. import config
+
+    for g in manifest.get("goals", []):
+        if g["id"] == goal_id:
+            g = dict(g)
+            g["services"] = tuple(g["services"])
+            g["tiers"] = tuple((s, tuple(t)) for s, t in g.get("tiers", ()))
+            g["density_rules"] = tuple(config.DensityRule(**r) for r in g.get("density_rules", ()))
+            g["targets"] = tuple(config.Target(**t) for t in g.get("targets", ()))
+            return config.Goal(**g)
+    known = [g["id"] for g in manifest.get("goals", [])]
+    raise errors.ConfigError(f"goal '{goal_id}' was not evaluated in this run; its goals are {known}")
+
+
+def node_candidates(net, *, spacing_m: float, near: tuple[np.ndarray, np.ndarray] | None = None, reach_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Street nodes as candidate sites, at most one per ``spacing_m`` grid cell (metric CRS).
+
+    With ``near`` (lon, lat of uncovered residents) and ``reach_m``, only nodes
+    within ``reach_m`` (straight line) of one of them are kept: the others
+    cannot bring anyone new within the goal's threshold.
+    """
+    import pyproj
+    from scipy.spatial import cKDTree
+
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
+    lon, lat = net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy()
+    x, y = to_m.transform(lon, lat)
+    keep = np.ones(len(x), dtype=bool)
+    if near is not None and reach_m is not None and len(near[0]):
+        nx_, ny_ = to_m.transform(*near)
+        d, _ = cKDTree(np.column_stack([nx_, ny_])).query(np.column_stack([x, y]), distance_upper_bound=reach_m)
+        keep = np.isfinite(d)
+    cell = np.floor(np.column_stack([x, y]) / spacing_m).astype(np.int64)
+    idx = np.flatnonzero(keep)
+    _, first = np.unique(cell[idx], axis=0, return_index=True)
+    chosen = np.sort(idx[first])
+    return lon[chosen], lat[chosen]
+
+
+def suggest_from_run(
+    run_dir,
+    goal: str,
+    *,
+    k: int | None = None,
+    target_share: float | None = None,
+    service: str | None = None,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+    spacing_m: float = 200.0,
+    method: str = "greedy",
+    capacity: float | None = None,
+) -> Suggestions:
+    """Suggest new sites for a goal of a finished run, keeping existing facilities.
+
+    Parameters
+    ----------
+    run_dir
+        Folder written by ``accessibility run``.
+    goal
+        Goal id (e.g. ``"elderly_care_1km"``).
+    k, target_share
+        Number of sites, or the share of the goal's population to reach.
+    service
+        For goals with several services: the service to site (a resident
+        counts as newly covered only if the goal's other services already reach them).
+    candidates
+        (lon, lat) of candidate sites (WGS-84); default street nodes at most
+        one per ``spacing_m`` cell.
+    method, capacity
+        See :meth:`MaxCoverage.solve`.
+    """
+
+    import geopandas as gpd
+    import shapely
+
+    from ..core import columns
+    from ..network import distances
+    from ..stages import goals as goals_mod
+    from . import query
+
+    from ..run import folder as runfolder
+
+    rf = runfolder.open_run(run_dir)
+    graph, fac, index, manifest = query.load_run_network(rf)
+    g = _goal_from_manifest(manifest, goal)
+    if service is None:
+        if len(g.services) > 1:
+            raise errors.InputError(f"goal '{goal}' combines {list(g.services)}; choose one with service=... (--service)")
+        service = g.services[0]
+    if service not in g.services:
+        raise errors.InputError(f"service '{service}' is not part of goal '{goal}' ({list(g.services)})")
+    pts = rf.read_table("demand_points.parquet")
+    w = pts["older" if g.population == "older" else "pop"].to_numpy(np.float64)
+    lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
+    if g.area == "main_urban_area":
+        import pyogrio
+
+        gpkg = rf.file("results.gpkg")
+        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
+        if "main_urban_area" in layers:
+            mua = gpd.read_file(gpkg, layer="main_urban_area").geometry.union_all()
+            w = np.where(shapely.contains_xy(mua, lon, lat), w, 0.0)
+    speed = g.speed_m_s or graph.net.mode.speed_m_s
+    density = None
+    if g.density_rules:
+        hexes = rf.read_table("hexes.parquet", columns=["h3", "density_per_km2"]).set_index("h3")["density_per_km2"]
+        density = hexes.reindex(pts["h3"]).to_numpy()
+    radius = goals_mod.point_threshold_m(g, speed, density, len(pts))
+    ok = {}
+    for key, s, _ in goals_mod.required_sets(g):
+        ok[s] = pts[columns.name("dist_m", key)].to_numpy(np.float64) <= radius
+    others = [ok[s] for s in g.services if s != service]
+    if g.combine == "all":
+        eligible = np.logical_and.reduce(others) if others else np.ones(len(pts), bool)
+        covered = ok[service] & eligible
+    else:
+        eligible = np.ones(len(pts), bool)
+        covered = np.logical_or.reduce(list(ok.values()))
+    weights = np.where(eligible, w, 0.0)
+    uncovered = ~covered & (weights > 0)
+    if candidates is None:
+        c_lon, c_lat = node_candidates(graph.net, spacing_m=spacing_m, near=(lon[uncovered], lat[uncovered]), reach_m=float(radius.max()))
+    else:
+        c_lon, c_lat = (np.asarray(a, np.float64) for a in candidates)
+    if len(c_lon) == 0:
+        raise errors.InputError("no candidate site can reach an uncovered resident; everyone is covered or the candidates are too far")
+    c_snap = index.snap_points(c_lon, c_lat)
+    c_graph = distances.build_access_graph(graph.net, np.arange(len(c_lon)), c_snap, weight="length")
+    p_snap = index.snap_points(lon, lat)
+    pairs = distances.point_facility_costs(c_graph, p_snap, np.arange(len(c_lon)), limit=float(radius.max()))
+    model = MaxCoverage.from_pairs(
+        pairs["point"].to_numpy(), pairs["facility"].to_numpy(), pairs["cost"].to_numpy(),
+        n_points=len(pts), n_candidates=len(c_lon), weights=weights, service_radius=radius, covered=covered,
+    )
+    result = model.solve(k, target_share=target_share, method=method, capacity=capacity)
+    # shares are of the goal's whole eligible population (as in goals.json)
+    total = float(w.sum())
+    covered_after = result.covered_before + np.cumsum(result.gains)
+    sites = gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(result.sites) + 1),
+            "goal": goal,
+            "service": service,
+            "lon": c_lon[result.sites],
+            "lat": c_lat[result.sites],
+            "candidate": result.sites,
+            "marginal_gain": result.gains,
+            "covered_after": covered_after,
+            "share_after": covered_after / total if total > 0 else np.nan,
+            "snap_dist_m": c_snap.snap_dist_m[result.sites],
+        },
+        geometry=gpd.points_from_xy(c_lon[result.sites], c_lat[result.sites]),
+        crs="EPSG:4326",
+    )
+    curve = result.curve.assign(share=lambda d: d["covered"] / total if total > 0 else np.nan)
+    summary = {
+        "goal": goal,
+        "service": service,
+        "method": method,
+        "candidates": int(len(c_lon)),
+        "candidate_source": "user" if candidates is not None else f"street nodes, one per {spacing_m:g} m cell near uncovered residents",
+        "k": None if k is None else int(k),
+        "target_share": target_share,
+        "capacity": capacity,
+        "population": g.population,
+        "eligible_pop": total,
+        "covered_before": result.covered_before,
+        "covered_after": result.covered_after,
+        "share_before": result.covered_before / total if total > 0 else None,
+        "share_after": result.covered_after / total if total > 0 else None,
+        "greedy_objective": result.greedy_objective,
+        "exact_objective": result.exact_objective,
+        "gap": result.gap,
+        "notes": result.notes,
+    }
+    return Suggestions(goal=goal, service=service, sites=sites, curve=curve, result=result, summary=summary)
+
+
+def write_suggestions(s: Suggestions, run_dir) -> list:
+    """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically, recorded in its manifest)."""
+    from ..core import fileio
+    from ..run import outputs
+    from ..run import folder as runfolder
+
+    with runfolder.update(run_dir, command="suggest") as up:
+        stem = f"suggestions_{s.goal}"
+        with up.file(f"{stem}.gpkg") as tmp:
+            outputs.write_gpkg_layers(tmp, {"sites": s.sites})
+        with up.file(f"{stem}.csv") as tmp:
+            fileio.spreadsheet_safe(s.sites.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
+        up.write_json(f"{stem}.json", {**s.summary, "curve": s.curve.to_dict(orient="records")})
+    return [up.folder / f"{stem}{ext}" for ext in (".gpkg", ".csv", ".json")]
