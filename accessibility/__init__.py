@@ -62,7 +62,7 @@ _MOVED = {
     "snapping": "network.snapping", "distances": "network.distances", "cache": "network.cache",
     "facilities": "stages.facilities", "merging": "stages.merging", "population": "stages.population", "hexes": "stages.hexes",
     "goals": "stages.goals", "datum": "stages.datum",
-    "pipeline": "run.pipeline", "outputs": "run.outputs", "runfolder": "run.folder", "rundata": "run.rundata", "batch": "run.batch",
+    "pipeline": "run.pipeline", "outputs": "run.write", "runfolder": "run.folder", "rundata": "briefing.rundata", "batch": "run.batch",
     "query": "tools.query", "isochrones": "tools.isochrones", "isostreets": "tools.isostreets", "provision": "tools.provision", "siting": "tools.siting",
     "maps": "briefing.maps", "mapimage": "briefing.mapimage", "mapthemes": "briefing.mapthemes", "report": "briefing.report", "i18n": "briefing.i18n",
 }

@@ -139,12 +139,17 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, where: str, diffs: list[str
             diffs.append(f"{where}.{col}: {int((~same).sum())} rows differ (first row {i}: {x.iloc[i]!r} vs {y.iloc[i]!r})")
 
 
+def _plain_warnings(goal: dict) -> dict:
+    """Warnings as their messages (versions before 0.2 wrote strings, later ones structured records)."""
+    return {**goal, "warnings": [w["message"] if isinstance(w, dict) else w for w in goal.get("warnings", [])]}
+
+
 def compare(base: Path, new: Path, inputs: dict[str, Path]) -> tuple[list[str], list[str]]:
     diffs: list[str] = []
     extra: list[str] = []
     for name in _scenarios(inputs):
-        ga = json.loads((base / name / "goals.json").read_text(encoding="utf-8"))["goals"]
-        gb = json.loads((new / name / "goals.json").read_text(encoding="utf-8"))["goals"]
+        ga = [_plain_warnings(g) for g in json.loads((base / name / "goals.json").read_text(encoding="utf-8"))["goals"]]
+        gb = [_plain_warnings(g) for g in json.loads((new / name / "goals.json").read_text(encoding="utf-8"))["goals"]]
         compare_json({g["id"]: g for g in ga}, {g["id"]: g for g in gb}, f"{name}/goals", diffs, extra)
         for file in ("hexes.parquet", "nodes_walk.parquet"):
             compare_frames(pd.read_parquet(base / name / file), pd.read_parquet(new / name / file), f"{name}/{file}", diffs, extra)

@@ -102,3 +102,12 @@ def ogrinfo() -> str:
     if exe is None:
         missing("GDAL's ogrinfo command", "install the Debian package gdal-bin (.ci/run does)")
     return exe
+
+
+@pytest.fixture(scope="session")
+def small_data() -> Path:
+    """The small real test data committed in tests/data (a Hubin OSM clip, rasters, a GCJ-02 list; see its SOURCES.md).
+
+    Unlike ``shared_data`` it is part of the repository, so it is never skipped.
+    """
+    return Path(__file__).resolve().parent / "data"

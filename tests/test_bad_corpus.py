@@ -39,7 +39,7 @@ def test_bad_input_gets_a_message(corpus, name, capsys):
     if case.notes:
         out_dir = case.argv[case.argv.index("--out") + 1]
         with open(f"{out_dir}/goals.json", encoding="utf-8") as fh:
-            notes = " ".join(json.load(fh)["notes"])
+            notes = " ".join(n["message"] for n in json.load(fh)["notes"])
         for fragment in case.notes:
             assert fragment in notes, f"{name}: {fragment!r} not in the run's notes: {notes}"
 

@@ -64,7 +64,7 @@ def test_every_table_reader_detects_the_encoding(tmp_path, services, encoding, b
     path = tmp_path / "parks.csv"
     path.write_bytes(data.encode(encoding))
     # facility lists
-    imp = userdata.read_facilities(path, service="park", services=services)
+    imp = userdata.read_facilities(userdata.FacilityInput(path, service="park"), services=services)
     assert list(imp.facilities["name"]) == ["西湖公园", "湖滨花园"] and imp.rejects.empty
     # query points and candidate sites
     frame, lon, lat, status = query.read_points(path, what="candidate sites")
@@ -82,7 +82,7 @@ def test_every_table_reader_detects_the_encoding(tmp_path, services, encoding, b
 def test_a_wrong_declared_encoding_names_the_file_and_the_fix(tmp_path, services):
     path = write_text_table(tmp_path / "homes.csv", ROWS, encoding="utf-16")
     with pytest.raises(errors.InputError, match=r"homes\.csv: cannot decode as gbk .*pass the file's encoding"):
-        userdata.read_facilities(path, service="park", encoding="gbk", services=services)
+        userdata.read_facilities(userdata.FacilityInput(path, service="park", encoding="gbk"), services=services)
 
 
 # --------------------------------------------------------------------------- 2. empty, ragged, headerless, binary
@@ -132,7 +132,7 @@ def test_ragged_rows_are_flagged_in_the_query_status(tmp_path, monkeypatch):
 def test_ragged_facility_rows_are_rejected_or_fixed(tmp_path, services):
     path = tmp_path / "homes.csv"
     path.write_text("编号,名称,经度,纬度,床位\nE1,甲,120.15,30.25,10\nE2,西湖区,乙,120.16,30.26,20\nE3,丙,120.17,30.27\n", encoding="utf-8")
-    imp = userdata.read_facilities(path, service="elderly_care", services=services)
+    imp = userdata.read_facilities(userdata.FacilityInput(path, service="elderly_care"), services=services)
     by_row = imp.rejects.set_index("source_row")
     assert by_row.loc[3, "action"] == "rejected" and "line 3 has 6 fields but the header has 5" in by_row.loc[3, "reason"]
     assert by_row.loc[4, "action"] == "used_with_fix" and "line 4 has 4 of the header's 5 fields" in by_row.loc[4, "reason"]
@@ -172,7 +172,7 @@ def test_coordinate_text_forms_are_parsed_or_refused_with_the_reason(tmp_path, s
     frame, lon, lat, status = query.read_points(amap)
     np.testing.assert_allclose(lon, [120.15, 120.16, 120.17]) and np.testing.assert_allclose(lat, [30.25, 30.26, 30.27])
     assert any("coordinates read from the column '经纬度'" in n for n in frame.attrs["notes"])
-    imp = userdata.read_facilities(cand, service="park", services=services)
+    imp = userdata.read_facilities(userdata.FacilityInput(cand, service="park"), services=services)
     assert sorted(imp.facilities["source_row"]) == [2, 3, 4, 6]
     r = imp.rejects.set_index("source_row")
     assert r.loc[5, "action"] == "rejected" and "whole degrees only" in r.loc[5, "reason"] and "'东经120度'" in r.loc[5, "reason"]
@@ -202,7 +202,7 @@ def _workbook(path: Path) -> Path:
 def test_a_notes_sheet_first_lists_the_sheets_and_names_the_option(tmp_path, services):
     path = _workbook(tmp_path / "homes.xlsx")
     with pytest.raises(errors.InputError) as exc:
-        userdata.read_facilities(path, service="elderly_care", services=services)
+        userdata.read_facilities(userdata.FacilityInput(path, service="elderly_care"), services=services)
     msg = str(exc.value)
     assert str(path) in msg and "(read sheet '说明')" in msg
     assert "'说明' (2 rows; no lon/lat-like column" in msg and "'养老机构' (4 rows; lon/lat-like columns '经度', '纬度' in row 1)" in msg
@@ -211,14 +211,14 @@ def test_a_notes_sheet_first_lists_the_sheets_and_names_the_option(tmp_path, ser
     with pytest.raises(errors.InputError, match=r"'养老机构' \(4 rows; lon/lat-like.*sheet='养老机构' in Python"):
         query.read_points(path)
     with pytest.raises(errors.InputError, match=r"no worksheet '养老'; sheets are \['说明', '养老机构', '汇总'\]"):
-        userdata.read_facilities(path, service="elderly_care", sheet="养老", services=services)
+        userdata.read_facilities(userdata.FacilityInput(path, service="elderly_care", sheet="养老"), services=services)
     with pytest.raises(errors.InputError, match=r"no sheet number 7 \(0-based\)"):
         areas.read_table(path, sheet=7)
 
 
 def test_formulas_without_saved_values_are_named_by_cell(tmp_path, services):
     path = _workbook(tmp_path / "homes.xlsx")
-    imp = userdata.read_facilities(path, service="elderly_care", sheet="养老机构", services=services)
+    imp = userdata.read_facilities(userdata.FacilityInput(path, service="elderly_care", sheet="养老机构"), services=services)
     r = imp.rejects.set_index("source_row")
     assert r.loc[3, "action"] == "rejected"
     assert r.loc[3, "reason"] == "missing coordinates: cells C3, D3 hold formulas with no saved value; open and save the file in Excel/WPS, or paste values"
@@ -293,8 +293,8 @@ def test_broken_polygon_files_give_clear_errors_or_notes(tmp_path, services):
     gpd.GeoDataFrame({"name": ["a"]}, geometry=[box], crs=4326).to_file(gpkg, layer="边界")
     gpd.GeoDataFrame({"name": ["p"]}, geometry=[shapely.Point(120.15, 30.25)], crs=4326).to_file(gpkg, layer="设施")
     with pytest.raises(errors.InputError, match=r"layers\.gpkg: the file holds 2 layers: '边界' \(Polygon.*'设施' \(Point.*--facilities-sheet NAME"):
-        userdata.read_facilities(gpkg, service="park", services=services)
-    assert len(userdata.read_facilities(gpkg, service="park", sheet="设施", services=services).facilities) == 1
+        userdata.read_facilities(userdata.FacilityInput(gpkg, service="park"), services=services)
+    assert len(userdata.read_facilities(userdata.FacilityInput(gpkg, service="park", sheet="设施"), services=services).facilities) == 1
     with pytest.raises(errors.InputError, match=r"boundary file holds 2 layers.*ogr2ogr -f GPKG one\.gpkg layers\.gpkg 边界"):
         areas.area_from_file(gpkg)
     # only points and lines; empty geometries and NaN coordinates among good polygons
@@ -313,20 +313,20 @@ def test_broken_polygon_files_give_clear_errors_or_notes(tmp_path, services):
     assert "boundary mixed.geojson: 1 polygon with NaN or infinite coordinates ignored: feature 2 ('坏')" in notes
     # a column named like a longitude holding text: the real coordinate columns are used, and said
     pd.DataFrame({"x": ["东区", "西区"], "经度": [120.15, 120.16], "纬度": [30.25, 30.26]}).to_csv(tmp_path / "x.csv", index=False)
-    imp = userdata.read_facilities(tmp_path / "x.csv", service="park", services=services)
+    imp = userdata.read_facilities(userdata.FacilityInput(tmp_path / "x.csv", service="park"), services=services)
     assert len(imp.facilities) == 2
     pd.DataFrame({"x": ["东区", "西区"], "y": ["a", "b"]}).to_csv(tmp_path / "xy.csv", index=False)
     with pytest.raises(errors.EmptyLayerError, match=r"xy\.csv: none of its 2 rows can be used \(2 x coordinates are not numbers; row 2: coordinates are not numbers \(lon '东区', lat 'a'\): not a coordinate\); coordinates were read from 'x', 'y'; check the coordinate columns"):
-        userdata.read_facilities(tmp_path / "xy.csv", service="park", services=services)
+        userdata.read_facilities(userdata.FacilityInput(tmp_path / "xy.csv", service="park"), services=services)
 
 
 def test_a_rejects_file_read_back_keeps_its_columns(tmp_path, services):
     """Re-importing a fixed rejects_<service>.csv: its source_file/reason/action columns do not clash."""
     pd.DataFrame({"source_file": ["a.csv"], "source_row": [3], "reason": ["x"], "action": ["rejected"], "lon": [120.15], "lat": ["北纬30"]}).to_csv(tmp_path / "r.csv", index=False)
     with pytest.raises(errors.EmptyLayerError, match="whole degrees only"):
-        userdata.read_facilities(tmp_path / "r.csv", service="park", services=services)
+        userdata.read_facilities(userdata.FacilityInput(tmp_path / "r.csv", service="park"), services=services)
     pd.DataFrame({"source_file": ["a.csv"] * 2, "reason": ["x", "y"], "lon": [120.15, "abc"], "lat": [30.25, 30.2]}).to_csv(tmp_path / "r2.csv", index=False)
-    imp = userdata.read_facilities(tmp_path / "r2.csv", service="park", services=services)
+    imp = userdata.read_facilities(userdata.FacilityInput(tmp_path / "r2.csv", service="park"), services=services)
     assert list(imp.rejects.columns[:4]) == list(userdata.REJECT_COLUMNS) and "reason (in file)" in imp.rejects.columns
 
 
@@ -344,7 +344,7 @@ def _read_all(path: Path, services) -> None:
     for call in (
         lambda: areas.read_table(path),
         lambda: query.read_points(path),
-        lambda: userdata.read_facilities(path, service="park", services=services),
+        lambda: userdata.read_facilities(userdata.FacilityInput(path, service="park"), services=services),
     ):
         try:
             call()

@@ -22,6 +22,7 @@ from accessibility import cli, errors
 from accessibility.readers import areas
 from accessibility.run import batch
 from accessibility.run import pipeline
+from accessibility.run.inputs import AreaInput, RunOptions
 
 pytestmark = pytest.mark.shared
 
@@ -55,11 +56,7 @@ def first_batch(districts_file, hangzhou_pbf, tmp_path_factory):
         districts_file,
         hangzhou_pbf,
         out,
-        areas_crs="gcj02",
-        n_workers=2,
-        processes=True,  # real worker processes
-        retries=1,
-        cache_dir=cache_dir,
+        options=batch.BatchOptions(areas_crs="gcj02", workers=2, processes=True, retries=1, cache=cache_dir),  # real worker processes
     )
     return res, out, cache_dir
 
@@ -107,7 +104,7 @@ def test_batch_numbers_equal_single_area_runs(first_batch, districts_file, hangz
             continue
         one = tmp_path / f"{row.adcode}.geojson"
         gpd.GeoDataFrame({"name": [row.name]}, geometry=[row.geometry], crs=raw.crs).to_file(one, driver="GeoJSON")
-        single = pipeline.run(hangzhou_pbf, boundary=one, boundary_crs="gcj02", cache_dir=cache_dir)
+        single = pipeline.run(hangzhou_pbf, areas=AreaInput(boundary=one, crs="gcj02"), options=RunOptions(cache=cache_dir))
         got = res.table[res.table["area"] == row.name].set_index("goal")
         assert sorted(got.index) == sorted(g.id for g in single.goals)
         for g in single.goals:
@@ -129,7 +126,7 @@ def test_rerun_reuses_finished_areas(first_batch, districts_file, hangzhou_pbf):
     st = res.status.set_index("area")
     done = [a for a in st.index if a != FAR]
     stamps = {a: (Path(st.loc[a, "folder"]) / "run" / "manifest.json").stat().st_mtime_ns for a in done}
-    again = batch.run_batch(districts_file, hangzhou_pbf, out, areas_crs="gcj02", n_workers=1, processes=False, retries=0, cache_dir=cache_dir)
+    again = batch.run_batch(districts_file, hangzhou_pbf, out, options=batch.BatchOptions(areas_crs="gcj02", workers=1, processes=False, retries=0, cache=cache_dir))
     st2 = again.status.set_index("area")
     assert (st2.loc[done, "status"] == "reused").all()
     assert st2.loc[FAR, "status"] == "failed"  # not complete, so tried again

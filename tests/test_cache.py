@@ -29,6 +29,7 @@ from accessibility.readers import extract
 from accessibility.readers import opl
 from accessibility.readers import osm
 from accessibility.run import pipeline
+from accessibility.run.inputs import RunOptions
 
 
 def assert_way_tables_equal(a: osm.WayTable, b: osm.WayTable) -> None:
@@ -470,14 +471,14 @@ def test_feature_cache_equals_fresh_read(hangzhou_pbf, tmp_path):
 @pytest.mark.shared
 def test_pipeline_reuses_cached_network(hangzhou_pbf, tmp_path):
     d = tmp_path / "cache"
-    first = pipeline.run(hangzhou_pbf, cache_dir=d, only_goals=["park_10min"])
-    second = pipeline.run(hangzhou_pbf, cache_dir=d, only_goals=["park_10min"])
+    first = pipeline.run(hangzhou_pbf, options=RunOptions(cache=d), goals=["park_10min"])
+    second = pipeline.run(hangzhou_pbf, options=RunOptions(cache=d), goals=["park_10min"])
     assert first.manifest["modes"]["walk"]["cache"] == "stored"
     assert second.manifest["modes"]["walk"]["cache"] == "hit"
     assert list(d.glob("*/features-*/features.parquet"))  # the OSM features were cached too
     assert first.goal("park_10min").to_dict() == second.goal("park_10min").to_dict()
     assert_networks_equal(first.modes["walk"].net, second.modes["walk"].net)
-    off = pipeline.run(hangzhou_pbf, cache_dir=False, only_goals=["park_10min"])
+    off = pipeline.run(hangzhou_pbf, options=RunOptions(cache=False), goals=["park_10min"])
     assert off.manifest["modes"]["walk"]["cache"] == "off"
     assert off.goal("park_10min").share == first.goal("park_10min").share
 
@@ -488,7 +489,7 @@ def test_failed_background_cache_write_is_logged_not_raised(hangzhou_pbf, tmp_pa
 
     monkeypatch.setattr(cache, "_store_features", broken)
     with caplog.at_level("ERROR", logger="accessibility.network.cache"):
-        res = pipeline.run(hangzhou_pbf, cache_dir=tmp_path, only_goals=["park_10min"])
+        res = pipeline.run(hangzhou_pbf, options=RunOptions(cache=tmp_path), goals=["park_10min"])
     assert res.goal("park_10min").share is not None
     assert "writing the cache failed" in caplog.text and "disk on fire" in caplog.text
     assert res.manifest["modes"]["walk"]["cache"] == "stored"  # the network entry was still written
@@ -496,13 +497,13 @@ def test_failed_background_cache_write_is_logged_not_raised(hangzhou_pbf, tmp_pa
 
 
 def test_cli_cache_options():
-    parser = cli._parser()
+    parser = cli.parser()
     args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o", "--cache", "/tmp/c"])
-    assert cli._cache_arg(args) == "/tmp/c"
+    assert cli.commands.cache_arg(args) == "/tmp/c"
     args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o", "--no-cache"])
-    assert cli._cache_arg(args) is False
+    assert cli.commands.cache_arg(args) is False
     args = parser.parse_args(["run", "--osm", "x.osm.pbf", "--out", "o"])
-    assert cli._cache_arg(args) is None
+    assert cli.commands.cache_arg(args) is None
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "--osm", "x", "--out", "o", "--cache", "d", "--no-cache"])
 
@@ -542,5 +543,5 @@ def test_cold_run_reads_the_file_once_then_uses_the_cache(hangzhou_pbf, tmp_path
     # only the features missing: the streets are not parsed again
     cache.load_or_read(hangzhou_pbf, ["walk"], ("leisure",), cache_dir=tmp_path)
     assert calls[-1] == {"highways": False, "footprint_keys": ()}
-    pipeline.run(hangzhou_pbf, cache_dir=False)
+    pipeline.run(hangzhou_pbf, options=RunOptions(cache=False))
     assert calls[-1] == {"highways": True, "footprint_keys": ("building",)} and len(calls) == 3

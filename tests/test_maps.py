@@ -6,6 +6,8 @@ network host blocked (see browser_support.py).
 
 from __future__ import annotations
 
+import dataclasses
+
 import base64
 import json
 import math
@@ -27,7 +29,7 @@ from accessibility.coords import chinacoords
 from accessibility.core import columns
 from accessibility.briefing import maps
 from accessibility.briefing import mapthemes
-from accessibility.run import rundata
+from accessibility.briefing import rundata
 from accessibility.run import folder as runfolder
 from accessibility.stages import hexes as hexmod
 
@@ -255,7 +257,7 @@ def test_png_shows_the_default_view(hangzhou_run, tmp_path):
 def test_map_from_the_in_memory_result_matches_the_folder(hangzhou_run, tmp_path):
     result, run_dir = hangzhou_run
     shutil.copytree(run_dir, tmp_path / "run")
-    a = maps.write_map(tmp_path / "run", result=result, lang="en", basemap="none", out=tmp_path / "a.html", png=False)
+    a = maps.write_map(dataclasses.replace(result, folder=tmp_path / "run"), lang="en", basemap="none", out=tmp_path / "a.html", png=False)
     b = maps.write_map(tmp_path / "run", lang="en", basemap="none", out=tmp_path / "b.html", png=False)
     da, db = (page_data(f.html.read_text(encoding="utf-8")) for f in (a, b))
     assert da["hex"] == db["hex"] and da["themes"] == db["themes"]
@@ -363,8 +365,8 @@ def test_marker_pixel_in_the_browser_on_amap(browser, evil_run, tmp_path):  # no
         assert abs(got[probe][0] - ex[0]) < 0.25 and abs(got[probe][1] - ex[1]) < 0.25, (probe, got[probe], ex)
 
 
-def synthetic_run(out: Path, *, k: int = 182, n_fac: int = 300, seed: int = 0) -> int:
-    """A run folder of 3k(k+1)+1 H3 cells (k=182: 99,919, a large city) with random values."""
+def synthetic_run(out: Path, *, k: int = 182, n_fac: int = 300, seed: int = 0) -> rundata.RunData:
+    """The briefing view of a run of 3k(k+1)+1 H3 cells (k=182: 99,919, a large city) with random values."""
     rng = np.random.default_rng(seed)
     centre = h3.latlng_to_cell(30.27, 120.16, 9)
     cells = np.sort(np.array([h3.str_to_int(c) for c in h3.grid_disk(centre, k)], dtype=np.uint64))
@@ -392,19 +394,19 @@ def synthetic_run(out: Path, *, k: int = 182, n_fac: int = 300, seed: int = 0) -
     fac = gpd.GeoDataFrame({"facility_id": [f"f{i}" for i in range(n_fac)], "service": rng.choice(services, n_fac), "tier": "park",
                             "name": [f"facility {i}" for i in range(n_fac)], "source": "synthetic", "snap_dist_m": rng.random(n_fac) * 100, "status": "used"},
                            geometry=shapely.points(rng.uniform(w, e, n_fac), rng.uniform(s_, n_, n_fac)), crs="EPSG:4326")
-    with runfolder.prepare(out) as target:
-        frame.to_parquet(target.tmp / "hexes.parquet")
-        fac.to_parquet(target.tmp / "facilities.parquet")
-        (target.tmp / "goals.json").write_text(json.dumps({"population_source": "synthetic", "population_is_estimate": True, "notes": [], "goals": goals}), encoding="utf-8")
-        target.commit({"osm": "synthetic.osm.pbf", "services": services, "options": {"max_snap_m": 300.0}})
-    return n
+    meta = {"population_source": "synthetic", "population_is_estimate": True, "notes": []}
+    manifest = {"osm": "synthetic.osm.pbf", "services": services, "options": {"max_snap_m": 300.0}}
+    return rundata.RunData(out, frame, fac, goals, meta, manifest, None, service_ids=services)
 
 
 def test_a_city_of_100k_hexagons_opens_in_seconds(browser, tmp_path):  # noqa: F811
-    n = synthetic_run(tmp_path / "big")
+    data = synthetic_run(tmp_path / "big")
+    n = len(data.hexes)
     assert n == 99_919
     t0 = time.perf_counter()
-    files = maps.write_map(tmp_path / "big", lang="en", basemap="none", png=False)
+    html_path = tmp_path / "big.html"
+    html_path.write_text(maps.map_html(data, lang="en", basemap="none"), encoding="utf-8")
+    files = maps.MapFiles(html_path, None, None, html_path.stat().st_size, None, n, len(data.facilities), 0.0)
     build_s = time.perf_counter() - t0
     mb = files.html_bytes / 1e6
     assert mb < 12, f"{mb:.1f} MB for 100k hexagons"

@@ -21,10 +21,11 @@ from affine import Affine
 
 from accessibility import cli, config, errors
 from accessibility.stages import hexes
-from accessibility.run import outputs
+from accessibility.run import write as outputs
 from accessibility.run import pipeline
 from accessibility.tools import query
 from accessibility.run import folder as runfolder
+from accessibility.run.inputs import AreaInput, PopulationInput, RunOptions
 
 WUHAN_BOX = shapely.box(114.2, 30.5, 114.4, 30.65)
 PART_OF_HANGZHOU = shapely.box(120.13, 30.24, 120.17, 30.28)
@@ -183,7 +184,7 @@ def test_services_without_facilities_warn_not_silent(hangzhou_run):
     # written out, too
     data = json.loads((run_dir / "goals.json").read_text(encoding="utf-8"))
     by_id = {g["id"]: g for g in data["goals"]}
-    assert any("preschool" in w for w in by_id["service_circle_15min"]["warnings"])
+    assert any("preschool" in w["message"] for w in by_id["service_circle_15min"]["warnings"])
     assert by_id["elderly_care_1km"]["share"] == 0.0
     md = (run_dir / "goals.md").read_text(encoding="utf-8")
     assert "**Warning:** no usable 'preschool' facility" in md
@@ -199,7 +200,7 @@ def test_estimate_is_labelled(hangzhou_run):
     assert "estimate" in data["population_source"]
     for g in data["goals"]:
         assert g["population_is_estimate"] is True
-        assert any("ESTIMATE" in w for w in g["warnings"])
+        assert any("ESTIMATE" in w["message"] and w["code"] == "population.estimate" for w in g["warnings"])
 
 
 def test_run_notes_report_dropped_pieces_and_default_area(hangzhou_run):
@@ -208,7 +209,7 @@ def test_run_notes_report_dropped_pieces_and_default_area(hangzhou_run):
     assert any("convex hull" in n for n in result.notes)
     assert any("main urban area: not given" in w for w in result.goal("elderly_care_1km").warnings)
     data = json.loads((run_dir / "goals.json").read_text(encoding="utf-8"))
-    assert data["notes"] == result.notes
+    assert data["notes"] == result.notes.to_list()
 
 
 def test_node_table_written_and_plausible(hangzhou_run, hangzhou_walk):
@@ -285,7 +286,7 @@ def test_beijing_run_finds_its_kindergarten(beijing_bz2):
 
 def test_straight_line_comparison_is_never_below_network_share(hangzhou_pbf):
     goal = config.Goal(id="park_500m", name_zh="公园500米", name_en="Park 500 m", services=("park",), max_dist_m=500.0, straight_line=True)
-    result = pipeline.run(hangzhou_pbf, goals_file=[goal])
+    result = pipeline.run(hangzhou_pbf, goals=[goal])
     g = result.goal("park_500m")
     assert g.straight_line is not None
     assert g.straight_line["share"] >= g.share - 1e-3
@@ -297,22 +298,22 @@ def test_straight_line_comparison_is_never_below_network_share(hangzhou_pbf):
 
 def test_progress_reports_every_stage(hangzhou_pbf, tmp_path):
     seen = []
-    pipeline.run(hangzhou_pbf, only_goals=["park_10min"], out=tmp_path / "r", progress=lambda s, i, n: seen.append((s, i, n)))
+    pipeline.run(hangzhou_pbf, goals=["park_10min"], out=tmp_path / "r", progress=lambda s, i, n: seen.append((s, i, n)))
     assert [s for s, _, _ in seen] == list(pipeline.STAGES)
     assert all(n == len(pipeline.STAGES) for _, _, n in seen)
 
 
 def test_only_goals(hangzhou_pbf):
-    result = pipeline.run(hangzhou_pbf, only_goals=["park_10min"])
+    result = pipeline.run(hangzhou_pbf, goals=["park_10min"])
     assert [g.id for g in result.goals] == ["park_10min"]
     with pytest.raises(errors.ConfigError, match="no_such_goal"):
-        pipeline.run(hangzhou_pbf, only_goals=["no_such_goal"])
+        pipeline.run(hangzhou_pbf, goals=["no_such_goal"])
 
 
 def test_boundary_in_web_mercator_is_reprojected(hangzhou_pbf, hangzhou_run, tmp_path):
     full, _ = hangzhou_run
     path = write_boundary(tmp_path / "part_3857.geojson", PART_OF_HANGZHOU, "EPSG:3857")
-    result = pipeline.run(hangzhou_pbf, boundary=path, only_goals=["park_10min"])
+    result = pipeline.run(hangzhou_pbf, areas=path, goals=["park_10min"])
     assert any("reprojected" in n and "3857" in n for n in result.notes)
     # the study area is the box again, in WGS-84
     assert shapely.hausdorff_distance(result.study_area, PART_OF_HANGZHOU) < 1e-6
@@ -326,34 +327,34 @@ def test_boundary_in_web_mercator_is_reprojected(hangzhou_pbf, hangzhou_run, tmp
 def test_boundary_without_overlap(hangzhou_pbf, tmp_path):
     path = write_boundary(tmp_path / "wuhan.geojson", WUHAN_BOX)
     with pytest.raises(errors.NoOverlapError, match="wuhan.geojson"):
-        pipeline.run(hangzhou_pbf, boundary=path)
+        pipeline.run(hangzhou_pbf, areas=path)
 
 
 def test_boundary_errors(hangzhou_pbf, tmp_path):
     with pytest.raises(errors.InputFileNotFoundError, match="nowhere.geojson"):
-        pipeline.run(hangzhou_pbf, boundary=tmp_path / "nowhere.geojson")
+        pipeline.run(hangzhou_pbf, areas=tmp_path / "nowhere.geojson")
     no_crs = tmp_path / "nocrs.geojson"
     feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(PART_OF_HANGZHOU)}
     no_crs.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     # a GeoJSON without a crs member is WGS-84 by definition: accepted
-    result = pipeline.run(hangzhou_pbf, boundary=no_crs, only_goals=["park_10min"])
+    result = pipeline.run(hangzhou_pbf, areas=no_crs, goals=["park_10min"])
     assert result.demand.total > 0
     shp = tmp_path / "no_prj.shp"
     with pytest.warns(UserWarning, match="crs"):  # geopandas warns when writing without a CRS
         gpd.GeoDataFrame({"name": ["a"]}, geometry=[PART_OF_HANGZHOU], crs=None).to_file(shp)
     assert not shp.with_suffix(".prj").exists()
     with pytest.raises(errors.InputError, match="coordinate reference system"):
-        pipeline.run(hangzhou_pbf, boundary=shp)
+        pipeline.run(hangzhou_pbf, areas=shp)
     lines = tmp_path / "lines.geojson"
     gpd.GeoDataFrame(geometry=[shapely.LineString([(120.13, 30.24), (120.17, 30.28)])], crs="EPSG:4326").to_file(lines, driver="GeoJSON")
     with pytest.raises(errors.InputError, match="polygon"):
-        pipeline.run(hangzhou_pbf, boundary=lines)
+        pipeline.run(hangzhou_pbf, areas=lines)
 
 
 def test_main_urban_area_restricts_the_elderly_goal(hangzhou_pbf, tmp_path):
     mua = shapely.Polygon([(120.14, 30.25), (120.18, 30.25), (120.18, 30.29), (120.14, 30.27)])
     path = write_boundary(tmp_path / "mua.gpkg", mua)
-    result = pipeline.run(hangzhou_pbf, main_urban_area=path, only_goals=["elderly_care_1km", "park_10min"])
+    result = pipeline.run(hangzhou_pbf, areas=AreaInput(main_urban_area=path), goals=["elderly_care_1km", "park_10min"])
     d = result.demand
     inside = shapely.contains_xy(mua, d.lon, d.lat)
     assert 0 < inside.sum() < len(d)
@@ -363,9 +364,9 @@ def test_main_urban_area_restricts_the_elderly_goal(hangzhou_pbf, tmp_path):
 
 def test_wuhan_raster_does_not_overlap_hangzhou(hangzhou_pbf, wuhan_f, wuhan_m):
     with pytest.raises(errors.NoOverlapError, match="pop_65_f_wuhan.tif"):
-        pipeline.run(hangzhou_pbf, population_raster=wuhan_f)
+        pipeline.run(hangzhou_pbf, population=wuhan_f)
     with pytest.raises(errors.NoOverlapError):
-        pipeline.run(hangzhou_pbf, older_rasters=[wuhan_f, wuhan_m])
+        pipeline.run(hangzhou_pbf, population=PopulationInput(older=(wuhan_f, wuhan_m)))
 
 
 def test_run_with_a_population_raster(hangzhou_pbf, tmp_path):
@@ -380,7 +381,7 @@ def test_run_with_a_population_raster(hangzhou_pbf, tmp_path):
     with rasterio.open(path, "w", driver="GTiff", width=110, height=110, count=1, dtype="float32", crs=utm,
                        transform=Affine(100.0, 0.0, round(x0), 0.0, -100.0, round(y0)), nodata=-1.0) as dst:
         dst.write(data, 1)
-    result = pipeline.run(hangzhou_pbf, population_raster=path, only_goals=["park_10min"], out=tmp_path / "run")
+    result = pipeline.run(hangzhou_pbf, population=path, goals=["park_10min"], out=tmp_path / "run")
     assert not result.demand.is_estimate
     assert result.demand.source == "raster: pop_utm51.tif"
     # independent total: pixel centres (UTM) inside the study area (WGS-84)
@@ -403,7 +404,7 @@ def test_run_with_older_raster_only(hangzhou_pbf, tmp_path):
     with rasterio.open(path, "w", driver="GTiff", width=100, height=80, count=1, dtype="float32", crs="EPSG:4326",
                        transform=Affine(0.001, 0.0, 120.09, 0.0, -0.001, 30.31), nodata=-1.0) as dst:
         dst.write(data, 1)
-    result = pipeline.run(hangzhou_pbf, older_rasters=[path], only_goals=["elderly_care_1km", "park_10min"])
+    result = pipeline.run(hangzhou_pbf, population=PopulationInput(older=(path,)), goals=["elderly_care_1km", "park_10min"])
     d = result.demand
     assert d.is_estimate and "estimate" in d.source
     assert "older.tif" in d.older_source
@@ -420,7 +421,7 @@ def test_drive_time_goal_matches_networkx_oracle(hangzhou_pbf):
     from test_distances import oracle
 
     goal = config.Goal(id="health_drive_5min", name_zh="x", name_en="x", services=("public_health",), max_time_s=300.0, mode="drive")
-    result = pipeline.run(hangzhou_pbf, goals_file=[goal])
+    result = pipeline.run(hangzhou_pbf, goals=[goal])
     state = result.modes["drive"]
     assert state.net.info["mode"] == "drive" and state.net.mode.weight == "time"
     d = result.demand
@@ -483,11 +484,11 @@ def test_goals_file_naming_unknown_service(hangzhou_pbf, tmp_path):
         '[[goal]]\nid = "library_15min"\nservices = ["library"]\nmax_time_min = 15\n', encoding="utf-8"
     )
     with pytest.raises(errors.ConfigError, match="library") as exc:
-        pipeline.run(hangzhou_pbf, goals_file=goals_toml)
+        pipeline.run(hangzhou_pbf, goals=goals_toml)
     assert "goals.toml" in str(exc.value)
     goal = config.Goal(id="g", name_zh="g", name_en="g", services=("library",), max_dist_m=500.0)
     with pytest.raises(errors.ConfigError, match="library"):
-        pipeline.run(hangzhou_pbf, goals_file=[goal])
+        pipeline.run(hangzhou_pbf, goals=[goal])
 
 
 def test_custom_goal_objects(hangzhou_pbf, hangzhou_run):
@@ -495,7 +496,7 @@ def test_custom_goal_objects(hangzhou_pbf, hangzhou_run):
     near = config.Goal(id="park_300m", name_zh="公园300米", name_en="Park 300 m", services=("park",), max_dist_m=300.0)
     far = config.Goal(id="park_3km", name_zh="公园3公里", name_en="Park 3 km", services=("park",), max_dist_m=3000.0)
     either = config.Goal(id="park_or_health", name_zh="x", name_en="x", services=("park", "public_health"), combine="any", max_dist_m=300.0)
-    result = pipeline.run(hangzhou_pbf, goals_file=[near, far, either])
+    result = pipeline.run(hangzhou_pbf, goals=[near, far, either])
     s_near, s_far, s_any = (result.goal(i).share for i in ("park_300m", "park_3km", "park_or_health"))
     assert 0 < s_near < full.goal("park_10min").share < s_far <= 1.0
     assert s_any >= s_near
@@ -606,8 +607,8 @@ def test_query_needs_a_complete_run_folder(hangzhou_run, tmp_path):
         query.query_points(tmp_path / "no_run", [120.16], [30.26])
     partial = tmp_path / "partial"
     shutil.copytree(run_dir, partial)
-    (partial / "access_points.parquet").unlink()
-    with pytest.raises(errors.RunDirectoryError, match="access_points.parquet"):
+    (partial / "access_points_walk.parquet").unlink()
+    with pytest.raises(errors.RunDirectoryError, match="access_points_walk.parquet"):
         query.query_points(partial, [120.16], [30.26])
 
 
@@ -684,12 +685,12 @@ def test_run_leaves_the_garbage_collector_as_it_found_it(hangzhou_pbf, monkeypat
     frozen, unfrozen, real_freeze, real_unfreeze = [], [], gc.freeze, gc.unfreeze
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1) or real_freeze())
     monkeypatch.setattr(gc, "unfreeze", lambda: unfrozen.append(1) or real_unfreeze())
-    pipeline.run(hangzhou_pbf, cache_dir=False)
+    pipeline.run(hangzhou_pbf, options=RunOptions(cache=False))
     assert len(frozen) == len(unfrozen) == 1 and gc.get_freeze_count() == 0  # frozen during the run, released after it
     # a process that froze its own objects (before forking workers) keeps them frozen, untouched
     real_freeze()
     try:
-        pipeline.run(hangzhou_pbf, cache_dir=False)
+        pipeline.run(hangzhou_pbf, options=RunOptions(cache=False))
         assert len(frozen) == len(unfrozen) == 1 and gc.get_freeze_count() > 0
     finally:
         real_unfreeze()

@@ -28,7 +28,7 @@ def homes_gcj02(hangzhou_walk, tmp_path_factory):
 def test_gcj02_list_declared_wgs84_is_flagged(hangzhou_pbf, homes_gcj02):
     spec = userdata.FacilityInput(homes_gcj02, service="elderly_care", crs="wgs84")
     with pytest.warns(errors.DataQualityWarning, match="look like GCJ-02, not WGS-84") as caught:
-        result = pipeline.run(hangzhou_pbf, facility_files=[spec], only_goals=["elderly_care_1km"])
+        result = pipeline.run(hangzhou_pbf, facilities=[spec], goals=["elderly_care_1km"])
     message = next(str(w.message) for w in caught if "GCJ-02" in str(w.message))
     assert "homes.csv" in message and "--facilities-crs gcj02" in message
     assert message in result.notes
@@ -38,5 +38,5 @@ def test_gcj02_list_declared_gcj02_is_not_flagged(hangzhou_pbf, homes_gcj02):
     spec = userdata.FacilityInput(homes_gcj02, service="elderly_care", crs="gcj02")
     with warnings.catch_warnings():
         warnings.simplefilter("error", errors.DataQualityWarning)
-        result = pipeline.run(hangzhou_pbf, facility_files=[spec], only_goals=["elderly_care_1km"])
+        result = pipeline.run(hangzhou_pbf, facilities=[spec], goals=["elderly_care_1km"])
     assert not [n for n in result.notes if "look like" in n]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from accessibility import errors
 from accessibility.tools import provision
+from accessibility.run.inputs import AreaInput
 
 
 def _random_table(seed: int, n_points: int = 60, n_fac: int = 8):
@@ -122,7 +123,7 @@ def test_per_district_provision_adds_up(hangzhou_pbf, shared_data, tmp_path):
 
     districts = shared_data / "zhejiang_admin_boundaries_datav" / "330100_full.json"
     run_dir = tmp_path / "run"
-    pipeline.run(hangzhou_pbf, districts=districts_input(districts), out=run_dir)
+    pipeline.run(hangzhou_pbf, areas=AreaInput(districts=districts_input(districts)), out=run_dir)
     res = provision.provision_from_run(run_dir, "sports_area_per_person")
     rows = res.summary["by_district"]
     assert {r["district_name"] for r in rows} >= {"西湖区", "上城区"}

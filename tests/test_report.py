@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import shutil
@@ -16,7 +18,7 @@ from browser_support import browser  # noqa: F401  (fixture)
 from accessibility import cli, errors
 from accessibility.briefing import i18n
 from accessibility.briefing import report
-from accessibility.run import rundata
+from accessibility.briefing import rundata
 from accessibility.run import folder as runfolder
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -158,7 +160,7 @@ def test_report_from_the_in_memory_result_matches(hangzhou_run, tmp_path):
     result, run_dir = hangzhou_run
     out = tmp_path / "run"
     shutil.copytree(run_dir, out)
-    from_result = report.write_report(out, result=result, lang="en", out_dir=tmp_path / "a", map_png=False)
+    from_result = report.write_report(dataclasses.replace(result, folder=out), lang="en", out_dir=tmp_path / "a", map_png=False)
     from_folder = report.write_report(out, lang="en", out_dir=tmp_path / "b", map_png=False)
     a, b = (tables(f.html.read_text(encoding="utf-8"))[0] for f in (from_result, from_folder))
     assert a == b
@@ -169,7 +171,7 @@ def test_write_briefing_both_languages(hangzhou_run, tmp_path):
 
     result, run_dir = hangzhou_run
     shutil.copytree(run_dir, tmp_path / "run")
-    written = briefing.write_briefing(tmp_path / "run", result=result, langs=("zh", "en"), basemap="amap")
+    written = briefing.write_briefing(dataclasses.replace(result, folder=tmp_path / "run"), langs=("zh", "en"), basemap="amap")
     names = {p.name for p in (tmp_path / "run").iterdir()}
     assert {"map_zh.html", "map_en.html", "report_zh.html", "report_en.md", "map_zh.png", "map_en.png"} <= names
     assert len(written) == 4
@@ -203,7 +205,7 @@ def evil_report(hangzhou_run, tmp_path_factory):
     first = int(np.flatnonzero(fac["status"].to_numpy() == "used")[0])
     fac.loc[first, "name"] = XSS_IMG
     doc = json.loads((out / "goals.json").read_text(encoding="utf-8"))
-    doc["goals"][0]["warnings"].append("<script>alert('warning')</script>")
+    doc["goals"][0]["warnings"].append({"code": "test", "severity": "warning", "message": "<script>alert('warning')</script>", "message_zh": None, "context": {}})
     with runfolder.update(out, command="test") as up:
         with up.file("facilities.parquet") as tmp:
             fac.to_parquet(tmp)

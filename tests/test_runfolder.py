@@ -19,6 +19,7 @@ from accessibility.tools import query
 from accessibility.briefing import report
 from accessibility.run import folder as runfolder
 from accessibility.tools import siting
+from accessibility.run.inputs import RunOptions
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def grid(tmp_path_factory) -> Path:
 def two_runs(grid, tmp_path_factory):
     """Run A (one goal) and run B (every goal) of the same grid, each in its own folder."""
     base = tmp_path_factory.mktemp("runs")
-    pipeline.run(grid, out=base / "a", only_goals=["park_10min"])
+    pipeline.run(grid, out=base / "a", goals=["park_10min"])
     pipeline.run(grid, out=base / "b")
     return base / "a", base / "b"
 
@@ -52,7 +53,7 @@ def test_a_rerun_leaves_nothing_of_the_previous_run(grid, two_runs, tmp_path):
     s = siting.suggest_from_run(out, "park_10min", k=1)
     siting.write_suggestions(s, out)
     assert (out / "suggestions_park_10min.gpkg").is_file()
-    pipeline.run(grid, out=out, only_goals=["park_10min"])
+    pipeline.run(grid, out=out, goals=["park_10min"])
     assert not list(out.glob("suggestions_*")), "a stale file of the previous run survived the rerun"
     assert _run_id(out) == _run_id(two_runs[0])
     assert {p.name for p in out.iterdir()} == set(runfolder.open_run(out).files) | {"manifest.json"}
@@ -84,8 +85,8 @@ def test_briefing_files_are_identical_across_reruns(grid, tmp_path):
 def test_a_killed_run_leaves_the_previous_run_or_the_new_one(grid, two_runs, tmp_path, delay_s):
     a, b = two_runs
     out = tmp_path / "run"
-    pipeline.run(grid, out=out, only_goals=["park_10min"])  # the previous run: A
-    code = "import sys; from accessibility import pipeline; pipeline.run(sys.argv[1], out=sys.argv[2], cache_dir=False)"
+    pipeline.run(grid, out=out, goals=["park_10min"])  # the previous run: A
+    code = "import sys; from accessibility.run import pipeline, inputs; pipeline.run(sys.argv[1], out=sys.argv[2], options=inputs.RunOptions(cache=False))"
     proc = subprocess.Popen([sys.executable, "-c", code, str(grid), str(out)])
     time.sleep(delay_s)
     proc.send_signal(signal.SIGKILL)
@@ -98,7 +99,7 @@ def test_a_killed_run_leaves_the_previous_run_or_the_new_one(grid, two_runs, tmp
 def test_an_interrupted_two_rename_swap_is_undone(grid, two_runs, tmp_path, monkeypatch):
     """Where the atomic exchange is not available, a crash between the two renames restores the previous run."""
     out = tmp_path / "run"
-    pipeline.run(grid, out=out, only_goals=["park_10min"])
+    pipeline.run(grid, out=out, goals=["park_10min"])
     monkeypatch.setattr(runfolder, "_exchange", lambda a, b: False)
     real_rename = os.rename
     calls = []
@@ -120,8 +121,8 @@ def test_an_interrupted_two_rename_swap_is_undone(grid, two_runs, tmp_path, monk
 
 def test_a_failed_run_leaves_the_previous_run(grid, two_runs, tmp_path, monkeypatch):
     out = tmp_path / "run"
-    pipeline.run(grid, out=out, only_goals=["park_10min"])
-    from accessibility.run import outputs
+    pipeline.run(grid, out=out, goals=["park_10min"])
+    from accessibility.run import write as outputs
 
     def broken(*args, **kwargs):
         raise errors.InputError("disk trouble halfway through")
@@ -186,9 +187,9 @@ def test_a_mixed_folder_is_refused(two_runs, copy_of_b):
 
 
 def test_a_truncated_parquet_is_refused(copy_of_b):
-    p = copy_of_b / "network_edges.parquet"
+    p = copy_of_b / "network_walk_edges.parquet"
     p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
-    with pytest.raises(errors.RunDirectoryError, match="network_edges.parquet does not match"):
+    with pytest.raises(errors.RunDirectoryError, match="network_walk_edges.parquet does not match"):
         query.query_points(copy_of_b, [synthetic.LON0], [synthetic.LAT0])
 
 

@@ -100,7 +100,7 @@ def spreadsheet_run(request, hangzhou_pbf, hangzhou_walk, tmp_path_factory):
     path = tmp / f"homes.{request.param}"
     layout = (write_csv if request.param == "csv" else write_xlsx)(path, rows)
     spec = userdata.FacilityInput(path, service="elderly_care", crs="gcj02", sheet="养老机构" if request.param == "xlsx" else None)
-    result = pipeline.run(hangzhou_pbf, facility_files=[spec], out=tmp / "run")
+    result = pipeline.run(hangzhou_pbf, facilities=[spec], out=tmp / "run")
     return result, tmp / "run", rows, expected, layout
 
 
@@ -167,7 +167,7 @@ def test_run_summary_counts_used_and_rejected(spreadsheet_run):
     goals = json.loads((run_dir / "goals.json").read_text(encoding="utf-8"))
     imp = goals["facility_imports"][0]
     assert (imp["rows"], imp["used"], imp["rejected"], imp["fixed"], imp["values_left_empty"]) == (12, 7, 5, 1, 1)
-    assert any("7 used, 5 rejected" in n for n in goals["notes"])
+    assert any("7 used, 5 rejected" in n["message"] for n in goals["notes"])
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["facility_imports"][0]["used"] == 7
     assert "rejects_elderly_care.csv" in manifest["files"] and "merges.csv" in manifest["files"]
@@ -272,7 +272,7 @@ def test_baidu_poi_json_imports_with_exact_bd09_inverse(shared_data, stem, recor
     folder = shared_data / "xian_baidu_poi_2017"
     path = folder / f"{stem}.json.gz"
     records = json.loads(gzip.decompress(path.read_bytes()))
-    imp = userdata.read_facilities(path, service="sports_fitness" if "sports" in stem else "elderly_care", crs="bd09")
+    imp = userdata.read_facilities(userdata.FacilityInput(path, service="sports_fitness" if "sports" in stem else "elderly_care", crs="bd09"))
     f, rejects = imp.facilities, imp.rejects
     # every record is used or rejected (only as a repeated uid: the API tiles overlap)
     assert imp.summary["used"] + imp.summary["rejected"] == len(records)
@@ -361,11 +361,11 @@ def test_cli_pairs_each_facilities_file_with_its_options(tmp_path, monkeypatch):
         "--districts", "d.json", "--districts-crs", "gcj02", "--boundary-crs", "gcj02",
     ])
     assert rc == 2  # the stub stops the run
-    homes, kids = calls["facility_files"]
+    homes, kids = calls["facilities"]
     assert (homes.path, homes.service, homes.crs, homes.sheet, dict(homes.capacity_cols), homes.mode) == (
         "homes.xlsx", "elderly_care", "gcj02", "养老", {"beds": "核定床位"}, "complement")
     assert (kids.path, kids.service, kids.crs, kids.mode) == ("kids.csv", "preschool", "wgs84", "replace")
-    assert calls["districts"].crs == "gcj02" and calls["boundary_crs"] == "gcj02"
+    assert calls["areas"].districts.crs == "gcj02" and calls["areas"].crs == "gcj02"
     with pytest.raises(SystemExit):
         cli.main(["run", "--osm", "x", "--out", "y", "--service", "elderly_care", "--facilities", "a.csv"])
     assert cli.main(["-q", "run", "--osm", "x", "--out", "y", "--facilities", "a.csv"]) == 2  # no --service: an error naming the fix

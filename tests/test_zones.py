@@ -22,6 +22,7 @@ from accessibility.stages import population
 from accessibility.readers import zones
 from accessibility.readers import rasters
 from accessibility.stages import districts as districts_stage
+from accessibility.run.inputs import PopulationInput
 
 GEOD = pyproj.Geod(ellps="WGS84")
 WEST_LAKE_CENTRE = (120.14, 30.245)  # WGS-84
@@ -189,7 +190,7 @@ def test_zone_totals_are_conserved(zone_files, hangzhou_pbf, spread, tmp_path):
     tmp, polys = zone_files
     gpd.GeoDataFrame({"name": ["inner"]}, geometry=[INNER], crs=4326).to_file(tmp_path / "area.geojson")
     zi = zones.ZoneInput(tmp / "streets.geojson", crs="gcj02", table=tmp / "census.csv", spread=spread)
-    result = pipeline.run(hangzhou_pbf, boundary=tmp_path / "area.geojson", zone_input=zi, out=tmp_path / "run")
+    result = pipeline.run(hangzhou_pbf, areas=tmp_path / "area.geojson", population=PopulationInput(zones=zi), out=tmp_path / "run")
     zone_total = 12000 + 8000 + 15000 + 9000 + 20000
     assert result.demand.total == pytest.approx(zone_total, rel=1e-3)  # the 0.1%; in fact ~1e-12
     assert result.demand.total == pytest.approx(zone_total, rel=1e-9)
@@ -215,7 +216,7 @@ def test_zones_partly_outside_the_study_area_are_reported(zone_files, hangzhou_p
     half = shapely.box(120.12, 30.24, 120.145, 30.29)  # the western half of the zones
     gpd.GeoDataFrame({"name": ["half"]}, geometry=[half], crs=4326).to_file(tmp_path / "half.geojson")
     zi = zones.ZoneInput(tmp / "streets.geojson", crs="gcj02", table=tmp / "census.csv", table_key="统计用区划代码")
-    result = pipeline.run(hangzhou_pbf, boundary=tmp_path / "half.geojson", zone_input=zi, goals_file=None, only_goals=["park_10min"])
+    result = pipeline.run(hangzhou_pbf, areas=tmp_path / "half.geojson", population=PopulationInput(zones=zi), goals=["park_10min"])
     frame, _, _ = zones.zones_from_file(tmp / "streets.geojson", crs="gcj02", table=tmp / "census.csv")
     geoms = frame.geometry.to_numpy()  # shares of each zone's area (lon/lat, where the edges are straight)
     inside_share = shapely.area(shapely.intersection(geoms, half)) / shapely.area(geoms)
@@ -262,7 +263,7 @@ def test_wuhan_age_bands_summed_then_zones_conserve(wuhan_f, wuhan_m):
 def test_zones_and_rasters_are_exclusive(hangzhou_pbf, wuhan_f, zone_files):
     tmp, _ = zone_files
     with pytest.raises(errors.InputError, match="either as zones"):
-        pipeline.run(hangzhou_pbf, population_raster=wuhan_f, zone_input=zones.ZoneInput(tmp / "streets.geojson", table=tmp / "census.csv"))
+        PopulationInput(raster=wuhan_f, zones=zones.ZoneInput(tmp / "streets.geojson", table=tmp / "census.csv"))
 
 
 @pytest.mark.shared

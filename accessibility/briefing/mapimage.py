@@ -31,7 +31,7 @@ import shapely
 from ..core import fileio
 from . import i18n
 from . import mapthemes
-from ..run.rundata import RunData
+from .rundata import RunData
 
 __all__ = ["cjk_font", "write_coverage_png", "write_district_png", "write_map_png"]
 

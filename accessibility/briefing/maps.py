@@ -67,10 +67,10 @@ from .. import errors
 from . import i18n
 from . import mapthemes
 from ..run import folder as runfolder
-from ..run.rundata import RunData, load_run
+from .rundata import RunData, load_run
 
 if TYPE_CHECKING:
-    from ..run.pipeline import RunResult
+    from ..run.result import RunResult
 
 __all__ = ["BASEMAPS", "MapFiles", "basemap_crs", "build_map", "embed_snippet", "leaflet_assets", "map_html", "write_map"]
 
@@ -610,9 +610,8 @@ class MapFiles:
 
 
 def write_map(
-    run_dir: str | Path,
+    run: RunResult | str | Path,
     *,
-    result: RunResult | None = None,
     lang: str = "zh",
     basemap: str = "osm",
     tianditu_key: str | None = None,
@@ -624,10 +623,8 @@ def write_map(
 
     Parameters
     ----------
-    run_dir
-        Run folder written by ``accessibility run``.
-    result
-        The in-memory run (skips reading the folder); outputs still go to ``run_dir``.
+    run
+        A run written to a folder (in memory: nothing is re-read), or the folder.
     lang
         ``"zh"`` (default) or ``"en"``.
     basemap
@@ -635,7 +632,7 @@ def write_map(
     tianditu_key
         Tianditu browser key.
     out
-        HTML file (default ``RUN_DIR/map_<lang>.html``); the snippet and PNG go beside it.
+        HTML file (default ``<run folder>/map_<lang>.html``); the snippet and PNG go beside it.
     png, embed
         Also write ``<stem>.png`` and ``<stem>_embed.html``.
 
@@ -644,7 +641,7 @@ def write_map(
     MapFiles
     """
     t0 = time.perf_counter()
-    data = load_run(run_dir, result=result)
+    data = load_run(run)
     out = Path(out) if out is not None else data.run_dir / f"map_{lang}.html"
     parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
     text = _render(parts, lang)

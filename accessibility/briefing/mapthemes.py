@@ -32,7 +32,7 @@ import shapely
 from .. import errors
 from ..core import columns
 from . import i18n
-from ..run.rundata import RunData
+from .rundata import RunData
 
 __all__ = ["FACILITY_COLORS", "MINUTE_BREAKS", "MINUTE_COLORS", "Theme", "build_themes", "facility_color", "minute_classes", "minutes_q"]
 

@@ -41,11 +41,11 @@ from . import i18n
 from . import mapimage
 from . import mapthemes
 from ..run import folder as runfolder
-from ..run.rundata import RunData, load_run
+from .rundata import RunData, load_run, note_text
 from ..core.textsafe import md_escape
 
 if TYPE_CHECKING:
-    from ..run.pipeline import RunResult
+    from ..run.result import RunResult
 
 __all__ = ["ReportFiles", "coverage_curves", "report_blocks", "to_html", "to_markdown", "write_report"]
 
@@ -177,7 +177,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
             blocks.append(("table", [t("service"), t("share")], [[ctx.names.get(s, s), _share(v, lang)] for s, v in g["per_service_share"].items()]))
         if g.get("warnings"):
             blocks.append(("h3", t("warnings")))
-            blocks.append(("list", [str(w) for w in g["warnings"]]))
+            blocks.append(("list", [note_text(w, lang) for w in g["warnings"]]))
         if g.get("by_district"):
             blocks.append(("h3", t("by_district")))
             blocks.append(("table", [t("district"), t("share"), t("covered"), t("eligible"), t("uncovered")],
@@ -213,7 +213,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
     blocks.append(("list", _assumptions(data, lang)))
     if meta.get("notes"):
         blocks.append(("h3", t("notes")))
-        blocks.append(("list", [str(n) for n in meta["notes"]]))
+        blocks.append(("list", data.notes(lang)))
     blocks += _facility_blocks(ctx)
     return blocks
 
@@ -441,9 +441,8 @@ class ReportFiles:
 
 
 def write_report(
-    run_dir: str | Path,
+    run: RunResult | str | Path,
     *,
-    result: RunResult | None = None,
     lang: str = "zh",
     out_dir: str | Path | None = None,
     map_png: bool = True,
@@ -452,10 +451,8 @@ def write_report(
 
     Parameters
     ----------
-    run_dir
-        Run folder written by ``accessibility run``.
-    result
-        The in-memory run (skips reading the folder; demand points come from it).
+    run
+        A run written to a folder (in memory: nothing is re-read), or the folder.
     lang
         ``"zh"`` (default) or ``"en"``.
     out_dir
@@ -468,7 +465,7 @@ def write_report(
     ReportFiles
     """
     i18n.check_lang(lang)
-    data = load_run(run_dir, result=result)
+    data = load_run(run)
     out_dir = Path(out_dir) if out_dir is not None else data.run_dir
     services = list(dict.fromkeys([*data.services, *map(str, data.facilities["service"].unique())]))
     ctx = _Ctx(data, lang, i18n.service_names(services, lang))

@@ -43,6 +43,10 @@ __all__ = [
     "load_provisions",
     "GOAL_IDS",
     "ID_PATTERN",
+    "goal_to_dict",
+    "goal_from_dict",
+    "recipe_to_dict",
+    "recipe_from_dict",
     "check_id",
     "read_toml",
 ]
@@ -136,6 +140,16 @@ def _decode_toml(raw: bytes, path: Path) -> str:
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file planners may have edited on Windows (UTF-8, with or without BOM, UTF-16, GBK).
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+
+    Returns
+    -------
+    dict[str, Any]
+        The parsed document.
 
     Raises
     ------
@@ -286,6 +300,16 @@ def load_service(path: str | Path) -> ServiceLayer:
     ----------
     path
         A file such as ``layers/elderly_care.toml``.
+
+    Returns
+    -------
+    ServiceLayer
+        The service: id, names, tag rules and tiers.
+
+    Raises
+    ------
+    ConfigError
+        When an entry is missing or invalid, naming the file, the entry and the fix.
     """
     path = Path(path)
     data = _read_toml(path)
@@ -320,6 +344,16 @@ def load_services(directory: str | Path | None = None) -> dict[str, ServiceLayer
     """Load every service TOML in ``directory`` (default: the shipped ``layers/``).
 
     ``goals.toml`` is skipped; service ids must be unique.
+
+    Parameters
+    ----------
+    directory
+        Folder of ``<service>.toml`` files (default: :func:`default_layers_dir`).
+
+    Returns
+    -------
+    dict[str, ServiceLayer]
+        By service id, in file-name order.
     """
     directory = Path(directory) if directory is not None else default_layers_dir()
     services: dict[str, ServiceLayer] = {}
@@ -425,6 +459,11 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
         Goals file; ``[[goal]]`` tables as in the shipped default.
     services
         Known services; a goal naming another service is an error.
+
+    Returns
+    -------
+    tuple[Goal, ...]
+        The goals in file order.
     """
     path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
     data = _read_toml(path)
@@ -549,7 +588,20 @@ class Provision:
 
 
 def load_provisions(path: str | Path | None = None, *, services: Mapping[str, ServiceLayer] | None = None) -> tuple[Provision, ...]:
-    """Load the ``[[provision]]`` tables of a goals TOML (default: shipped ``layers/goals.toml``)."""
+    """Load the ``[[provision]]`` tables of a goals TOML (default: shipped ``layers/goals.toml``).
+
+    Parameters
+    ----------
+    path
+        Goals file.
+    services
+        Known services; an indicator naming another service is an error.
+
+    Returns
+    -------
+    tuple[Provision, ...]
+        The provision indicators in file order (empty when the file has none).
+    """
     path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
     data = _read_toml(path)
     out = []
@@ -622,7 +674,20 @@ class ModeRecipe:
 
 
 def load_mode(mode: str | Path, *, directory: str | Path | None = None) -> ModeRecipe:
-    """Load a network recipe by id (``"walk"``, ``"bike"``, ``"drive"``) or path."""
+    """Load a network recipe by id (``"walk"``, ``"bike"``, ``"drive"``) or path.
+
+    Parameters
+    ----------
+    mode
+        Mode id, or the path of a recipe TOML (ending in ``.toml``).
+    directory
+        Where to look up a mode id (default: :func:`default_networks_dir`).
+
+    Returns
+    -------
+    ModeRecipe
+        Which ways the mode may use, its speed and one-way rules.
+    """
     path = Path(mode)
     if path.suffix != ".toml":
         directory = Path(directory) if directory is not None else default_networks_dir()
@@ -660,3 +725,47 @@ def load_mode(mode: str | Path, *, directory: str | Path | None = None) -> ModeR
     )
     c.finish()
     return recipe
+
+
+# --------------------------------------------------------------------------- by value, for run folders
+
+
+def goal_to_dict(goal: Goal) -> dict[str, Any]:
+    """A goal as plain JSON data (the run folder keeps the goals it evaluated by value)."""
+    from dataclasses import asdict
+
+    return asdict(goal)
+
+
+def goal_from_dict(data: Mapping[str, Any]) -> Goal:
+    """The goal of :func:`goal_to_dict` (tuples restored)."""
+    d = dict(data)
+    d["services"] = tuple(d["services"])
+    d["tiers"] = tuple((s, tuple(t)) for s, t in d.get("tiers", ()))
+    d["density_rules"] = tuple(DensityRule(**r) for r in d.get("density_rules", ()))
+    d["targets"] = tuple(Target(**t) for t in d.get("targets", ()))
+    return Goal(**d)
+
+
+def recipe_to_dict(recipe: ModeRecipe) -> dict[str, Any]:
+    """A travel mode's recipe as plain JSON data (the run folder keeps it by value, not by path)."""
+    from dataclasses import asdict
+
+    out = asdict(recipe)
+    out["source"] = str(recipe.source) if recipe.source is not None else None
+    return out
+
+
+def recipe_from_dict(data: Mapping[str, Any]) -> ModeRecipe:
+    """The recipe of :func:`recipe_to_dict` (tuples restored)."""
+    d = dict(data)
+
+    def table(v: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((str(k), tuple(vals)) for k, vals in v)
+
+    return ModeRecipe(
+        id=d["id"], speed_m_s=float(d["speed_m_s"]), oneway=bool(d["oneway"]), include_highway=tuple(d["include_highway"]),
+        exclude_tags=table(d.get("exclude_tags", ())), allow_tags=table(d.get("allow_tags", ())), oneway_exempt_tags=table(d.get("oneway_exempt_tags", ())),
+        speeds_kmh=tuple((str(k), float(v)) for k, v in d.get("speeds_kmh", ())), weight=d.get("weight", "length"),
+        source=Path(d["source"]) if d.get("source") else None,
+    )

@@ -10,7 +10,7 @@ Chinese web maps do not publish WGS-84 coordinates:
   (0.77-0.98 km), so 0.7-1.5 km from WGS-84 in all.
 
 Both offsets are given by the widely published forward formulas
-(implemented in :mod:`accessibility.marsformula`). Their inverses have no
+(implemented in :mod:`accessibility.coords.marsformula`). Their inverses have no
 closed form; they are inverted by fixed-point iteration to better than
 ``1e-10`` degrees (about 0.01 mm), far below the precision of any map data.
 
@@ -19,13 +19,13 @@ Where the offset applies
 The offset is applied only to points in **mainland China**. Hong Kong, Macao,
 Taiwan (with Kinmen and Matsu) and all other countries are returned
 unchanged. Whether a point is in mainland China is decided by
-:func:`in_mainland_china` (from :mod:`accessibility.mainland`), a
+:func:`in_mainland_china` (from :mod:`accessibility.coords.mainland`), a
 point-in-polygon test against an embedded, simplified mainland outline
 derived from Natural Earth 1:10m, not the bounding box that most converters
 use. The outline is accurate to a few hundred metres along the Hong Kong
 border and ~0.5 km along other land borders, but counts parts of north-east
 Hengqin (Zhuhai) up to ~3 km from the Macao shore as Macao; see
-:mod:`accessibility.mainland` for details.
+:mod:`accessibility.coords.mainland` for details.
 
 For inverse conversions (GCJ-02 or BD-09 to WGS-84) the decision is made on
 the WGS-84 position being solved for: a point is converted if that position

@@ -1,6 +1,6 @@
 """Decide whether points lie in mainland China, where GCJ-02/BD-09 offsets apply.
 
-The Chinese web-map offsets converted by :mod:`accessibility.chinacoords`
+The Chinese web-map offsets converted by :mod:`accessibility.coords.chinacoords`
 are applied only to points in **mainland China**. Hong Kong, Macao, Taiwan
 (with Kinmen and Matsu) and all other countries are left unchanged. Whether a
 point is in mainland China is a point-in-polygon test against an embedded,
@@ -23,7 +23,7 @@ that close to a border may be classified wrongly.
 The outline is read from the package data on first use and cached; importing
 this module reads no file. Points outside :data:`ENVELOPE` skip the polygon
 test. The module also holds the longitude/latitude input validation
-(:func:`lonlat`) shared with :mod:`accessibility.chinacoords`.
+(:func:`lonlat`) shared with :mod:`accessibility.coords.chinacoords`.
 """
 
 from __future__ import annotations
@@ -72,8 +72,21 @@ def _as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
 def lonlat(lon: npt.ArrayLike, lat: npt.ArrayLike) -> LonLat:
     """Validate and convert to float64 arrays of equal shape.
 
-    Raises :class:`accessibility.errors.InputError` for non-numeric input,
-    unequal shapes, infinities or out-of-range degrees (NaN passes).
+    Parameters
+    ----------
+    lon, lat
+        Degrees: numbers, sequences or arrays of the same shape.
+
+    Returns
+    -------
+    lon, lat
+        float64 arrays (NaN passes, for missing points).
+
+    Raises
+    ------
+    InputError
+        For non-numeric input, unequal shapes, infinities or out-of-range
+        degrees (the message suggests swapped arguments for latitudes beyond 90).
     """
     lon_a = _as_float_array(lon, "lon")
     lat_a = _as_float_array(lat, "lat")

@@ -14,9 +14,9 @@ the default tolerance, far below the precision of any map data.
 
 The functions work on flat ``float64`` arrays of already validated degrees
 and apply the formulas to every point: deciding which points to convert
-(mainland China only, see :mod:`accessibility.mainland`), input validation,
+(mainland China only, see :mod:`accessibility.coords.mainland`), input validation,
 shapes and NaN handling are left to the public API in
-:mod:`accessibility.chinacoords`.
+:mod:`accessibility.coords.chinacoords`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "eligible_pop": "{}_eligible_pop",
     "share": "{}_share",
     "covered_straight_pop": "{}_covered_straight_pop",
+    "covered": "{}_covered",  # per demand point: whether the goal covers it
 }
 
 

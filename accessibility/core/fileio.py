@@ -131,8 +131,24 @@ def pid_alive(pid: int) -> bool:
 def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
     """Check, before any work, that ``path`` can be written as a file; returns it.
 
-    Raises :class:`~accessibility.errors.InputError` for a folder, a missing or
-    unwritable parent folder, or a name too long for the file system.
+    Parameters
+    ----------
+    path
+        The file to be written (a missing parent folder is not an error:
+        :func:`atomic_path` creates it).
+    what
+        What the file is, for the message.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        For a folder, a parent that is a file or cannot be written, or a name
+        too long for the file system.
     """
     from .. import errors
 

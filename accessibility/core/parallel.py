@@ -43,9 +43,22 @@ def thread_count() -> int:
 def map_chunks(fn: Callable[..., Any], *arrays: Sequence, min_chunk: int = 20_000) -> list[Any]:
     """Call ``fn`` on contiguous chunks of ``arrays`` (all the same length), one per thread.
 
-    Returns the results in chunk order; with one thread or a short input,
-    ``[fn(*arrays)]``. ``fn`` must release the GIL to gain anything (shapely
-    and numpy vectorised calls do).
+    ``fn`` must release the GIL to gain anything (shapely and numpy vectorised
+    calls do).
+
+    Parameters
+    ----------
+    fn
+        Called as ``fn(*chunks)`` with the same slice of every array.
+    *arrays
+        Sliceable sequences of equal length.
+    min_chunk
+        Fewest items per chunk: a short input is not split.
+
+    Returns
+    -------
+    list
+        The results in chunk order; with one thread or a short input, ``[fn(*arrays)]``.
     """
     n = len(arrays[0])
     k = min(thread_count(), max(1, n // min_chunk))

@@ -20,7 +20,7 @@ Entries are written to a temporary folder beside their final place and
 renamed into it, so a crash or a concurrent run never leaves a half-written
 entry that looks complete; an entry that fails to load is rebuilt.
 
-:func:`load_or_read_features` caches :func:`accessibility.osm.read_features`
+:func:`load_or_read_features` caches :func:`accessibility.readers.osm.read_features`
 the same way (``features-<key>/``: ``features.parquet``, ``footprints.parquet``
 and ``tags.json``, keyed by the file's content, the tag keys read and the
 footprint keys).
@@ -245,6 +245,20 @@ def load_or_build(
     """The network of one mode: from the cache when the same file and recipe were parsed before.
 
     >>> net = load_or_build("hangzhou.osm.pbf", "walk", cache_dir="networks/cache")  # doctest: +SKIP
+
+    Parameters
+    ----------
+    osm_path
+        The OSM extract.
+    mode
+        Mode id or recipe.
+    cache_dir, largest_component
+        As in :func:`load_or_build_many`.
+
+    Returns
+    -------
+    Network
+        ``info["cache"]`` says ``"hit"``, ``"stored"`` or ``"off"``.
     """
     recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
     try:
@@ -297,7 +311,7 @@ def load_or_read(
     """Networks of several modes and the OSM features with ``feature_keys``, each from the cache or the file.
 
     What is missing from the cache is read in one pass over the file
-    (:func:`accessibility.osm.read_osm`: node locations decoded once for the
+    (:func:`accessibility.readers.osm.read_osm`: node locations decoded once for the
     streets and the features), then stored.
 
     Parameters
@@ -310,7 +324,7 @@ def load_or_read(
         Tag keys of the features (see :func:`load_or_read_features`); ``None``: no features.
     footprint_keys
         Keys of features wanted only as building footprints (see
-        :func:`accessibility.osm.read_features`).
+        :func:`accessibility.readers.osm.read_features`).
     cache_dir
         As in :func:`load_or_build_many`.
     largest_component
@@ -412,13 +426,30 @@ def _store_network(cache: NetworkCache, key: str, net: network_mod.Network, part
 def load_or_read_features(
     osm_path: str | Path, keys: Iterable[str], *, footprint_keys: tuple[str, ...] = (), cache_dir: str | Path | None | bool = None
 ) -> osm.FeatureTable:
-    """:func:`accessibility.osm.read_features`, cached like networks (same file content and keys: loaded).
+    """:func:`accessibility.readers.osm.read_features`, cached like networks (same file content and keys: loaded).
 
     Reading every building of a province is the slowest step of a cold run;
     the cached table (``features.parquet``: osm_type, osm_id, WKB geometry;
     ``footprints.parquet``: osm_id, lon, lat, area_m2 of the plain building
     footprints; ``tags.json``: the distinct tag sets as one JSON array, which
     rows point to by their ``tag_set`` column) loads faster.
+
+    Parameters
+    ----------
+    osm_path
+        The OSM extract.
+    keys
+        Tag keys of the wanted features (e.g. ``amenity``, ``leisure``, ``building``).
+    footprint_keys
+        Keys of features wanted only as building footprints (see
+        :func:`accessibility.readers.osm.read_features`).
+    cache_dir
+        As in :func:`load_or_build_many`.
+
+    Returns
+    -------
+    FeatureTable
+        As :func:`accessibility.readers.osm.read_features` returns it.
     """
     _, features = load_or_read(osm_path, (), keys, footprint_keys=footprint_keys, cache_dir=cache_dir)
     return features

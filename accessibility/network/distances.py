@@ -1,7 +1,7 @@
 """Network distance and time from every node and resident to the nearest facility.
 
 Facilities join the network at access points on edges (see
-:mod:`~accessibility.snapping`). Every access point splits its edge at a new
+:mod:`~accessibility.network.snapping`). Every access point splits its edge at a new
 node, and a *stub* node hangs off it at the facility's straight-line walking
 distance. One CSR matrix of this augmented graph is built per travel mode;
 then each service (or tier subset) costs exactly one call of
@@ -93,6 +93,13 @@ def build_access_graph(
         ``"length"`` or ``"time"``; default the mode's.
     snap_speed_m_s
         Speed of the walk between a facility and its street, for time weights.
+
+    Returns
+    -------
+    AccessGraph
+        The network with every access point inserted as a split node on its
+        edge plus a stub node for the walk to its facility, as a reversed CSR
+        matrix ready for :func:`nearest_facilities`.
     """
     weight = weight or net.mode.weight
     n = net.n_nodes
@@ -179,6 +186,12 @@ def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = No
         Boolean mask over facility rows (``None``: all facilities).
     limit
         Stop searching beyond this cost (metres or seconds); farther nodes get ``inf``.
+
+    Returns
+    -------
+    NearestResult
+        Per node of ``graph``: the cost to the nearest selected facility and
+        that facility's row (``inf`` and ``-1`` when none is reachable).
     """
     n = graph.n_nodes
     if facility_mask is None:
@@ -208,6 +221,18 @@ def costs_at_points(
     Pass ``neighbours=point_neighbours(graph, snapped)`` when costing the
     same points for several services, to compute that part once.
 
+    Parameters
+    ----------
+    graph
+        The access graph the ``result`` was computed on.
+    result
+        Output of :func:`nearest_facilities`.
+    snapped
+        The points, snapped to the network's edges
+        (:meth:`~accessibility.network.snapping.EdgeIndex.snap_points`).
+    neighbours
+        Output of :func:`point_neighbours` for these points (computed when omitted).
+
     Returns
     -------
     cost, facility
@@ -224,7 +249,24 @@ def costs_at_points(
 
 
 def node_table(graph: AccessGraph, results: dict[str, NearestResult], facility_ids: np.ndarray) -> pd.DataFrame:
-    """pandana ``nearest_pois``-shaped table: one row per street node, per set cost and facility id."""
+    """pandana ``nearest_pois``-shaped table: one row per street node, per set cost and facility id.
+
+    Parameters
+    ----------
+    graph
+        The access graph the results were computed on.
+    results
+        Per facility set (usually a service id), the output of :func:`nearest_facilities`.
+    facility_ids
+        Facility id per facility row (the ``facility_id`` column of the facilities).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``osmid``, ``lon``, ``lat`` and per set ``<set>_dist_m`` (or ``<set>_time_s``
+        for time weights) and ``<set>_facility`` (``None`` where none is reached),
+        for the street nodes only (not the inserted access points).
+    """
     net = graph.net
     data = {"osmid": net.nodes["osmid"].to_numpy(), "lon": net.nodes["lon"].to_numpy(), "lat": net.nodes["lat"].to_numpy()}
     unit = "dist_m" if graph.weight == "length" else "time_s"
@@ -255,10 +297,21 @@ def _edge_key(graph: AccessGraph, e: np.ndarray, t: np.ndarray) -> np.ndarray:
 def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
     """Where a snapped point joins the graph.
 
-    Returns, per point: the neighbouring node towards ``u`` and the cost to
-    reach it along the edge, the same towards ``v`` (``inf`` where one-way
-    rules forbid), and the cost of the walk from the point to the street.
     Neighbours may be access points inserted on the same edge.
+
+    Parameters
+    ----------
+    graph
+        Output of :func:`build_access_graph`.
+    snapped
+        The points, snapped to the network's edges.
+
+    Returns
+    -------
+    left, to_left, right, to_right, snap
+        Per point: the neighbouring node towards ``u`` and the cost to reach it
+        along the edge, the same towards ``v`` (``inf`` where one-way rules
+        forbid), and the cost of the walk from the point to the street.
     """
     e, t = snapped.edge, snapped.t
     edges = graph.net.edges

@@ -124,6 +124,18 @@ def csr_from_arcs(src: np.ndarray, dst: np.ndarray, cost: np.ndarray, n: int) ->
     turn two parallel streets of 100 m into one of 200 m; so duplicates are
     removed first (sort by the (from, to) pair and keep the cheapest of each).
     Zero costs are kept as explicit entries, which csgraph treats as arcs.
+
+    Parameters
+    ----------
+    src, dst, cost
+        One entry per directed arc: from node, to node, cost.
+    n
+        Number of nodes (the matrix is ``n`` x ``n``).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``[src, dst]`` holds the cheapest cost of the arcs between the two nodes.
     """
     # one int64 key per (from, to) pair: a single argsort is ~4x faster than lexsort
     key = src.astype(np.int64) * np.int64(n) + dst.astype(np.int64)
@@ -180,11 +192,32 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
 
 
 def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk", largest_component: bool = True) -> Network:
-    """Build the simplified graph of one mode from a :class:`~accessibility.osm.WayTable`.
+    """Build the simplified graph of one mode from a :class:`~accessibility.readers.osm.WayTable`.
 
     Junctions are OSM nodes used by more than one way (or twice by one way)
     and way ends; everything between two junctions becomes one edge whose
     length is the sum of its segments' great-circle lengths.
+
+    Parameters
+    ----------
+    ways
+        Highway ways with their node references and locations
+        (:func:`~accessibility.readers.osm.read_highways`).
+    mode
+        Mode id (``"walk"``, ``"bike"``, ``"drive"``: ``networks/<mode>.toml``),
+        a recipe path, or a :class:`~accessibility.config.ModeRecipe`.
+    largest_component
+        Keep only the largest connected part (:func:`keep_largest_component`).
+
+    Returns
+    -------
+    Network
+        The mode's street graph.
+
+    Raises
+    ------
+    OSMDataError
+        When no way is usable for the mode.
     """
     recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
     use, fw_way, bw_way, way_highway, way_name = _way_rules(ways.tags, recipe)
@@ -305,6 +338,29 @@ def graph_from_arrays(
 
     Edges are straight lines between their nodes; ``length_m`` defaults to
     their great-circle length.
+
+    Parameters
+    ----------
+    lon, lat
+        Node coordinates (WGS-84), one per node.
+    u, v
+        Edge end nodes, as positions in ``lon``/``lat``.
+    length_m
+        Edge lengths in metres. Default: great-circle length between the ends.
+    forward, backward
+        Whether each edge may be travelled from ``u`` to ``v`` and back.
+        Default: both directions.
+    mode
+        Mode id, recipe path or :class:`~accessibility.config.ModeRecipe`
+        (its speed is every edge's speed).
+    largest_component
+        Keep only the largest connected part (default: keep everything).
+
+    Returns
+    -------
+    Network
+        Nodes numbered as given (``osmid`` = position), edges with empty
+        ``highway`` and ``name`` and ``osm_way_id`` -1.
     """
     recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
     lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
@@ -341,6 +397,18 @@ def keep_largest_component(net: Network) -> Network:
 
     Reports in ``net.info`` and the log how many nodes, edges and kilometres
     were dropped, so islands cut off by the extract's edge are visible.
+
+    Parameters
+    ----------
+    net
+        The network to trim; it is not changed.
+
+    Returns
+    -------
+    Network
+        A new network of the largest part, nodes renumbered; ``info`` gains
+        ``components``, ``component_connection``, ``nodes_dropped``,
+        ``edges_dropped``, ``km_dropped`` and ``share_length_dropped``.
     """
     n = net.n_nodes
     if n == 0:
@@ -395,6 +463,11 @@ def graph_from_file(path: str | Path, *, mode: str | config.ModeRecipe = "walk",
         ``"walk"`` (default), ``"bike"``, ``"drive"`` or a recipe path.
     largest_component
         Keep only the largest connected part (default).
+
+    Returns
+    -------
+    Network
+        The simplified street graph of the mode.
     """
     return graph_from_ways(osm.read_highways(path), mode=mode, largest_component=largest_component)
 

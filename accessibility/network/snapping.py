@@ -111,9 +111,22 @@ class EdgeIndex:
     def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
 
-        Returns one row per point. Where several edges are equally near (a
-        point on a junction) one of them is chosen; the trip cost is the same.
-        ``points``, if given, are the points already projected (:meth:`points` of ``lon``, ``lat``).
+        Where several edges are equally near (a point on a junction) one of
+        them is chosen; the trip cost is the same.
+
+        Parameters
+        ----------
+        lon, lat
+            The points (WGS-84).
+        points
+            The same points already projected (:meth:`points` of ``lon``, ``lat``),
+            to skip projecting them again.
+
+        Returns
+        -------
+        Snapped
+            One row per point: nearest edge, position along it (0-1) and the
+            straight distance to it in metres.
         """
         pts = self.points(lon, lat) if points is None else points
         if len(pts) == 0:
@@ -128,6 +141,13 @@ class EdgeIndex:
         A point gets one access point on its nearest edge. A line or polygon
         gets one on its nearest edge and one on every other edge within
         ``reach_m`` of it, each at the edge's point closest to the geometry.
+
+        Parameters
+        ----------
+        geoms
+            The geometries (WGS-84), e.g. facilities.
+        reach_m
+            Lines and polygons also join every edge within this many metres.
 
         Returns
         -------
@@ -158,9 +178,21 @@ class EdgeIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Straight-line distance (m) from points to the nearest of ``targets`` (WGS-84 geometries).
 
-        ``points``, if given, are the points already projected (:meth:`points`
-        of ``lon``, ``lat``): a million residents are projected once for all services.
-        Returns distance and the index of the nearest target (``-1`` when there is none).
+        Parameters
+        ----------
+        targets
+            The geometries to measure to (WGS-84).
+        lon, lat
+            The points (WGS-84).
+        points
+            The same points already projected (:meth:`points` of ``lon``, ``lat``):
+            a million residents are projected once for all services.
+
+        Returns
+        -------
+        distance, target
+            Per point: the distance in metres and the index of the nearest
+            target (``inf`` and ``-1`` when there is none).
         """
         if len(targets) == 0:
             return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)

@@ -13,16 +13,16 @@ say it), and Baidu's are **BD-09**. So every reader here takes a declared
     lon/lat as given (CGCS2000 differs from WGS-84 by under a metre);
 ``"gcj02"``, ``"bd09"``
     lon/lat in the Chinese web-map systems, converted exactly with
-    :mod:`accessibility.chinacoords` (mainland China only);
+    :mod:`accessibility.coords.chinacoords` (mainland China only);
 ``"EPSG:4547"``, ``4547``, a PROJ string or WKT
     any other system, reprojected with pyproj.
 
 Shapefile attribute tables written on Chinese Windows are usually GBK
-without a ``.cpg`` file; :func:`read_vector` (:mod:`accessibility.vectorfiles`)
+without a ``.cpg`` file; :func:`read_vector` (:mod:`accessibility.readers.vectorfiles`)
 decodes them as UTF-8 when that works and as GB18030 (a superset of GBK)
 otherwise, and says so. Tables (CSV/TXT in UTF-8, GBK or UTF-16, XLSX) are
-read by :mod:`accessibility.tablefiles`, text in them by
-:mod:`accessibility.tabletext`. Polygon layers lose nothing silently: features
+read by :mod:`accessibility.readers.tablefiles`, text in them by
+:mod:`accessibility.readers.tabletext`. Polygon layers lose nothing silently: features
 dropped (no geometry, not polygons, NaN coordinates) and polygons repaired
 (self-intersections) are named in the notes, with the area before and after.
 """
@@ -115,6 +115,12 @@ def parse_crs(crs: str | int | pyproj.CRS | DeclaredCRS) -> DeclaredCRS:
         ``_`` ignored), an EPSG code (``"EPSG:4547"`` or ``4547``), a PROJ
         string, WKT or a :class:`pyproj.CRS`.
 
+    Returns
+    -------
+    DeclaredCRS
+        EPSG:4326 reads as ``wgs84``, EPSG:4490 as ``cgcs2000``, any other
+        pyproj CRS as ``proj``.
+
     Raises
     ------
     InputError
@@ -148,7 +154,20 @@ def parse_crs(crs: str | int | pyproj.CRS | DeclaredCRS) -> DeclaredCRS:
 
 
 def lonlat_to_wgs84(x: np.ndarray, y: np.ndarray, crs: DeclaredCRS) -> tuple[np.ndarray, np.ndarray]:
-    """Convert coordinates in a declared system to WGS-84 lon/lat (vectorised; NaN stays NaN)."""
+    """Convert coordinates in a declared system to WGS-84 lon/lat (vectorised; NaN stays NaN).
+
+    Parameters
+    ----------
+    x, y
+        Longitude and latitude, or projected x and y in the CRS's units.
+    crs
+        Their coordinate system (:func:`parse_crs`).
+
+    Returns
+    -------
+    lon, lat
+        WGS-84; NaN where a point cannot be transformed.
+    """
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     if crs.kind == "proj":
@@ -211,7 +230,7 @@ def read_table(
         Excel sheet name (or 0-based index), or GeoPackage layer.
     encoding
         Text or attribute-table encoding (default: detected; see
-        :func:`accessibility.tabletext.decode`).
+        :func:`accessibility.readers.tabletext.decode`).
     header_row
         Row number of the header in a CSV/XLSX (default: among the first
         20 rows, the first naming every ``wanted`` column, else the first
@@ -241,7 +260,7 @@ def read_table_info(
     wanted: Sequence[str] = (),
     what: str = "file",
 ) -> tuple[pd.DataFrame, list[str], tablefiles.TableInfo]:
-    """:func:`read_table`, with a :class:`~accessibility.tablefiles.TableInfo`: rows with too many or too few fields, formula cells without values."""
+    """:func:`read_table`, with a :class:`~accessibility.readers.tablefiles.TableInfo`: rows with too many or too few fields, formula cells without values."""
     path = Path(path)
     if not path.is_file():
         raise errors.InputFileNotFoundError(f"{what} not found: {path}")
@@ -282,6 +301,26 @@ def frame_to_wgs84(frame: gpd.GeoDataFrame, *, crs: str | int | pyproj.CRS | Dec
     DataV and AMap files do). A declared WGS-84/CGCS2000 on a file in
     projected metres yields to the file's CRS. Any other declared CRS
     replaces the file's, with a note.
+
+    Parameters
+    ----------
+    frame
+        The layer as read, with the file's CRS (or none).
+    crs
+        The declared coordinate system, or ``None`` to use the file's.
+    path, what
+        The file and what it is, for notes and messages.
+
+    Returns
+    -------
+    frame, notes
+        The layer in WGS-84 (EPSG:4326), and notes on what was converted.
+
+    Raises
+    ------
+    InputError
+        When neither a declaration nor the file gives a coordinate system, or
+        GCJ-02/BD-09 is declared for a file in projected metres.
     """
     notes: list[str] = []
     file_crs = frame.crs
@@ -378,6 +417,19 @@ def polygons_from_file(
     (self-intersections) are repaired with ``make_valid`` and each repair is
     noted with the feature and its area before and after.
 
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile (or a zip of one).
+    crs
+        Declared coordinate system (see :func:`frame_to_wgs84`).
+    what
+        What the file is, for messages.
+    layer
+        The layer, in a file or zip holding several.
+    encoding
+        Attribute table encoding, when the file does not say (e.g. ``"gbk"``).
+
     Returns
     -------
     frame, notes
@@ -460,7 +512,18 @@ def area_from_file(
 
 
 def default_study_area(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
-    """The convex hull of the street network's nodes: the area the data covers."""
+    """The convex hull of the street network's nodes: the area the data covers.
+
+    Parameters
+    ----------
+    lon, lat
+        The nodes (WGS-84).
+
+    Returns
+    -------
+    shapely.Geometry
+        A polygon (a line or point when all nodes are in line).
+    """
     pts = np.column_stack([lon, lat]).astype(np.float64)
     if len(pts) >= 3:
         try:  # qhull: 1M street nodes in ~0.1 s, where GEOS takes >1 s
@@ -471,7 +534,22 @@ def default_study_area(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
 
 
 def check_overlap(area: shapely.Geometry, network_bounds: tuple[float, float, float, float], *, what: str, path: str | Path | None) -> None:
-    """Refuse a boundary that does not touch the network (wrong file or CRS)."""
+    """Refuse a boundary that does not touch the network (wrong file or CRS).
+
+    Parameters
+    ----------
+    area
+        The boundary or other polygon (WGS-84).
+    network_bounds
+        ``(min lon, min lat, max lon, max lat)`` of the street network.
+    what, path
+        What the polygon is and its file, for the message.
+
+    Raises
+    ------
+    NoOverlapError
+        When ``area`` does not intersect the network's bounding box.
+    """
     if not shapely.intersects(area, shapely.box(*network_bounds)):
         minx, miny, maxx, maxy = area.bounds
         raise errors.NoOverlapError(

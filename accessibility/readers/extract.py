@@ -1,6 +1,6 @@
 """Cut an OSM file to a lon/lat box (the batch stage's per-area inputs).
 
-Every pass over the file runs in libosmium (:func:`accessibility.osm` writes
+Every pass over the file runs in libosmium (:mod:`accessibility.readers.osm` writes
 OPL text, pyarrow parses it); the selection of nodes, ways and relations is
 vectorised numpy, like ``osmium extract --strategy smart``.
 """

@@ -1,16 +1,16 @@
-"""Planners' own facility lists: import and validation that loses nothing (merging with OSM: :mod:`accessibility.merging`).
+"""Planners' own facility lists: import and validation that loses nothing (merging with OSM: :mod:`accessibility.stages.merging`).
 
 OSM in China is incomplete, and planners keep their own lists: spreadsheets
 with coordinates picked on AMap/Gaode or Tencent (GCJ-02) or Baidu (BD-09),
 Baidu/AMap API dumps, GIS layers. :func:`layer_from_file` reads them into the
-facility table of :mod:`accessibility.facilities` (same columns, plus
+facility table of :mod:`accessibility.stages.facilities` (same columns, plus
 capacities), and every row of the file is either used or listed, with the
 reason, in a rejects table:
 
 * coordinates missing, not numbers, out of range, or in a system that
   cannot be transformed: **rejected** (coordinates written as text,
   ``东经120.15``, ``120°09′00″``, full-width digits, are read: see
-  :func:`accessibility.tabletext.parse_degrees`; an Excel formula with no
+  :func:`accessibility.readers.tabletext.parse_degrees`; an Excel formula with no
   saved value is named by its cell);
 * longitude and latitude swapped (detectable in China: latitudes are 18-54
   and longitudes 73-135, which do not overlap; or marked 北纬/东经 the other
@@ -33,8 +33,10 @@ the feature or record number (from 1) in a GIS layer or JSON file.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,7 @@ from . import footprints
 from . import tablefiles
 from . import tabletext
 from ..coords import geodesy
+from ..core.specs import number, option
 from .areas import read_table
 
 __all__ = [
@@ -108,50 +111,85 @@ _NUMBER = re.compile(r"^([+-]?\d[\d,]*(?:\.\d+)?)\s*(?:张|床|个|人|位|座|�
 
 @dataclass(frozen=True)
 class FacilityInput:
-    """One facility file for one service, as given on the command line or to :func:`~accessibility.pipeline.run`.
+    """One facility file for one service: how to read it, and how it joins the OSM facilities.
+
+    The same spec serves :func:`layer_from_file`, :func:`~accessibility.run.pipeline.run`
+    (``facilities=[...]``) and the command line, whose ``--facilities FILE`` starts
+    one and whose ``--service`` and ``--facilities-*`` options that follow fill it.
 
     Attributes
     ----------
-    path, service, crs
-        The file, the service id (``layers/<service>.toml``) and the declared
-        coordinate system (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000`` or an EPSG code).
+    path
+        The file: CSV/TXT, XLSX, JSON (Baidu/AMap API records), GeoJSON, GeoPackage,
+        Shapefile or a zip of one (see :func:`~accessibility.readers.areas.read_table`).
+    service
+        Service id, e.g. ``"elderly_care"`` (a ``layers/<service>.toml``).
+    crs
+        Coordinate system of the coordinates: ``"wgs84"`` (GPS, OSM),
+        ``"gcj02"`` (AMap/Gaode, Tencent), ``"bd09"`` (Baidu), ``"cgcs2000"``
+        (Tianditu) or any EPSG code (projected x/y in metres too). A GIS layer
+        in projected metres keeps its own CRS.
     mode
         ``"complement"`` (add to OSM, merging likely duplicates) or
         ``"replace"`` (drop the service's OSM facilities).
-    lon_col, lat_col, id_col, name_col, tier_col, tier, capacity_cols, sheet, encoding, header_row
-        See :func:`layer_from_file`.
+    lon_col, lat_col
+        Default: found by name (lon/lng/x/经度, lat/y/纬度), or one
+        经纬度/location column holding ``"lon,lat"``.
+    id_col, name_col, tier_col
+        Default: found by name (id/编号/uid, name/名称, type/类型/tier).
+    tier
+        Tier of rows without one. Default: from name keywords (日间照料 ->
+        ``day_care``; see :data:`TIER_WORDS`), else the service's first tier.
+    capacity_cols
+        ``{"beds": "核定床位"}``; default: found by name (床位/beds ->
+        ``beds``, 托位/places -> ``places``, 面积/area -> ``area_m2``,
+        建筑面积 -> ``floor_area_m2``; see :data:`CAPACITY_COLUMNS`).
+    sheet, encoding, header_row
+        Excel sheet (or GeoPackage layer), text encoding, header row (1-based).
+    tier_map
+        Extra tier words, e.g. ``{"养老院": "care_home"}`` (Python only).
     merge_dist_m
-        Duplicates must be this close (metres) to an OSM facility.
+        A user's facility this close to an OSM facility of the same service
+        with a similar name is the same facility (``complement`` mode).
+    area_margin_m
+        Rows more than this outside the study area are rejected.
     """
 
-    path: str | Path
-    service: str = ""
-    crs: str = "wgs84"
-    mode: str = "complement"
-    lon_col: str | None = None
-    lat_col: str | None = None
-    id_col: str | None = None
-    name_col: str | None = None
-    tier_col: str | None = None
-    tier: str | None = None
-    capacity_cols: Mapping[str, str] | None = None
-    sheet: str | int | None = None
-    encoding: str | None = None
-    header_row: int | None = None
-    merge_dist_m: float = 100.0
+    path: str | Path = option("--facilities", "facility list: CSV, XLSX, JSON (Baidu/AMap API), GeoJSON, GPKG, SHP (repeatable)",
+                              metavar="FILE", required=True)
+    service: str = option("--service", "its service, e.g. elderly_care (required per --facilities)", default="", metavar="ID")
+    crs: str = option("--facilities-crs", "wgs84 (default), gcj02 (AMap/Gaode, Tencent), bd09 (Baidu), cgcs2000, EPSG:XXXX",
+                      default="wgs84", metavar="CRS")
+    mode: str = option("--facilities-mode", "add to OSM merging duplicates (default), or replace OSM", default="complement",
+                       choices=("complement", "replace"))
+    lon_col: str | None = option("--facilities-lon-col", "longitude column (default: found by name, e.g. 经度/lng)", metavar="COLUMN")
+    lat_col: str | None = option("--facilities-lat-col", "latitude column (default: found by name, e.g. 纬度/lat)", metavar="COLUMN")
+    id_col: str | None = option("--facilities-id-col", "id column (default: found by name, e.g. 编号/id)", metavar="COLUMN")
+    name_col: str | None = option("--facilities-name-col", "name column (default: found by name, e.g. 名称/name)", metavar="COLUMN")
+    tier_col: str | None = option("--facilities-tier-col", "tier/type column (default: found by name, e.g. 类型/type)", metavar="COLUMN")
+    tier: str | None = option("--facilities-tier", "tier of rows without one (default: from name keywords, else the first tier)", metavar="TIER")
+    capacity_cols: Mapping[str, str] | None = option(
+        "--facilities-capacity-col", "e.g. beds=核定床位 (repeatable; kinds beds, places, area_m2, floor_area_m2)", metavar="KIND=COLUMN", pairs=True
+    )
+    sheet: str | int | None = option("--facilities-sheet", "Excel sheet or GeoPackage layer (default: the first)", metavar="SHEET")
+    encoding: str | None = option("--facilities-encoding", "text encoding (default: detected; UTF-8, GBK, UTF-16)", metavar="ENCODING")
+    header_row: int | None = option("--facilities-header-row", "row of the column names, 1-based (default: found)", metavar="ROW",
+                                    parse=number(1, 1000, "a row number", integer=True))
+    tier_map: Mapping[str, str] | None = None
+    merge_dist_m: float = option("--facilities-merge-m", "an OSM facility this close with a similar name is the same (default 100 m)",
+                                 default=100.0, metavar="M", parse=number(0, 5000, "metres"))
+    area_margin_m: float = option("--facilities-margin-m", "rows farther than this outside the study area are rejected (default 1000 m)",
+                                  default=1000.0, metavar="M", parse=number(0, 100_000, "metres"))
 
     def __post_init__(self) -> None:
         if not self.service:
             raise errors.InputError(f"facility file {self.path}: name its service (--service SERVICE after --facilities {self.path})")
         if self.mode not in ("complement", "replace"):
             raise errors.InputError(f"facility file {self.path}: mode must be 'complement' or 'replace', got {self.mode!r}")
-
-    def options(self) -> dict:
-        """Keyword arguments of :func:`read_facilities`."""
-        d = asdict(self)
-        for k in ("path", "mode", "merge_dist_m"):
-            d.pop(k)
-        return d
+        for name in ("merge_dist_m", "area_margin_m"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise errors.InputError(f"facility file {self.path}: {name} is a distance in metres (0 or more), got {v!r}")
 
 
 @dataclass
@@ -260,27 +298,30 @@ def _in_box(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float]
 
 
 def read_facilities(
-    path: str | Path,
+    spec: FacilityInput,
     *,
-    service: str,
-    crs: str = "wgs84",
-    lon_col: str | None = None,
-    lat_col: str | None = None,
-    id_col: str | None = None,
-    name_col: str | None = None,
-    tier_col: str | None = None,
-    tier: str | None = None,
-    tier_map: Mapping[str, str] | None = None,
-    capacity_cols: Mapping[str, str] | None = None,
-    sheet: str | int | None = None,
-    encoding: str | None = None,
-    header_row: int | None = None,
     area: shapely.Geometry | None = None,
-    area_margin_m: float = 1000.0,
     services: Mapping[str, config.ServiceLayer] | None = None,
 ) -> FacilityImport:
-    """Read and validate a facility file: :func:`layer_from_file` with the summary and notes (a :class:`FacilityImport`)."""
-    path = Path(path)
+    """Read and validate a facility file: :func:`layer_from_file` with the summary and notes.
+
+    Parameters
+    ----------
+    spec
+        The file and how to read it.
+    area
+        Study area (WGS-84); rows more than ``spec.area_margin_m`` outside it are rejected.
+    services
+        Service layers (default: the shipped ``layers/``).
+
+    Returns
+    -------
+    FacilityImport
+    """
+    path = Path(spec.path)
+    service, crs, tier, tier_map, capacity_cols = spec.service, spec.crs, spec.tier, spec.tier_map, spec.capacity_cols
+    lon_col, lat_col, id_col, name_col, tier_col = spec.lon_col, spec.lat_col, spec.id_col, spec.name_col, spec.tier_col
+    sheet, encoding, header_row, area_margin_m = spec.sheet, spec.encoding, spec.header_row, spec.area_margin_m
     services = services if services is not None else config.load_services()
     if service not in services:
         raise errors.ConfigError(f"{path}: unknown service {service!r}; services are {sorted(services)}")
@@ -531,70 +572,45 @@ def read_facilities(
 
 
 def layer_from_file(
-    path: str | Path,
+    source: str | Path | FacilityInput,
+    /,
     *,
-    service: str,
-    crs: str = "wgs84",
-    lon_col: str | None = None,
-    lat_col: str | None = None,
-    id_col: str | None = None,
-    name_col: str | None = None,
-    tier_col: str | None = None,
-    tier: str | None = None,
-    tier_map: Mapping[str, str] | None = None,
-    capacity_cols: Mapping[str, str] | None = None,
-    sheet: str | int | None = None,
-    encoding: str | None = None,
-    header_row: int | None = None,
     area: shapely.Geometry | None = None,
-    area_margin_m: float = 1000.0,
     services: Mapping[str, config.ServiceLayer] | None = None,
+    **fields: Any,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read a planners' facility list (CSV, XLSX, JSON, GeoJSON, GeoPackage, Shapefile).
 
+    >>> homes, rejects = layer_from_file("homes.xlsx", service="elderly_care", crs="gcj02")  # doctest: +SKIP
+
     Parameters
     ----------
-    path
-        The file (see :func:`~accessibility.areas.read_table` for formats and encodings).
-    service
-        Service id, e.g. ``"elderly_care"``.
-    crs
-        Coordinate system of the coordinates: ``"wgs84"`` (GPS, OSM),
-        ``"gcj02"`` (AMap/Gaode, Tencent), ``"bd09"`` (Baidu),
-        ``"cgcs2000"`` (Tianditu) or any EPSG code (projected x/y in metres
-        too). A GIS layer in projected metres keeps its own CRS.
-    lon_col, lat_col
-        Default: found by name (lon/lng/x/经度, lat/y/纬度), or one
-        经纬度/location column holding ``"lon,lat"``.
-    id_col, name_col, tier_col
-        Default: found by name (id/编号/uid, name/名称, type/类型/tier).
-    tier
-        Tier of rows without one. Default: from name keywords (日间照料 ->
-        ``day_care``; see :data:`TIER_WORDS`), else the service's first tier.
-    tier_map
-        Extra tier words, e.g. ``{"养老院": "care_home"}``.
-    capacity_cols
-        ``{"beds": "核定床位"}``; default: found by name (床位/beds ->
-        ``beds``, 托位/places -> ``places``, 面积/area -> ``area_m2``,
-        建筑面积 -> ``floor_area_m2``; see :data:`CAPACITY_COLUMNS`).
-    sheet, encoding, header_row
-        Excel sheet (or GeoPackage layer), text encoding, header row.
-    area, area_margin_m
+    source
+        The file, or a :class:`FacilityInput` (then ``fields`` must be empty).
+    area
         Study area (WGS-84); rows more than ``area_margin_m`` outside it are rejected.
     services
         Service layers (default: the shipped ``layers/``).
+    **fields
+        With a file: the :class:`FacilityInput` fields (``service`` is required;
+        ``crs``, ``lon_col``, ``capacity_cols``, ``sheet``...).
 
     Returns
     -------
     facilities, rejects
         ``facilities``: one row per used row, columns of
-        :data:`accessibility.facilities.FACILITY_COLUMNS` plus capacities,
+        :data:`accessibility.stages.facilities.FACILITY_COLUMNS` plus capacities,
         ``source_row``, ``osm_ref`` and ``import_note``; WGS-84.
         ``rejects``: every row not used or used with a change:
         ``source_file``, ``source_row``, ``reason``, ``action``
         (``rejected``, ``used_with_fix``, ``used_without_value``) and the
         row's original columns.
     """
-    options = {k: v for k, v in locals().items() if k != "path"}
-    result = read_facilities(path, **options)
+    if isinstance(source, FacilityInput):
+        if fields:
+            raise TypeError(f"layer_from_file: give a FacilityInput or a file with its fields, not both ({sorted(fields)})")
+        spec = source
+    else:
+        spec = FacilityInput(source, **fields)
+    result = read_facilities(spec, area=area, services=services)
     return result.facilities, result.rejects

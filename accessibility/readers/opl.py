@@ -3,8 +3,8 @@
 OPL ("object per line") is how this package moves OSM objects out of
 libosmium without a Python call per object: one pass of libosmium writes the
 wanted objects (ways with their node locations) as text, and pyarrow parses
-the text into arrays on all cores. :mod:`accessibility.osm` and
-:mod:`accessibility.extract` build on these helpers. :func:`sorted_copy`
+the text into arrays on all cores. :mod:`accessibility.readers.osm` and
+:mod:`accessibility.readers.extract` build on these helpers. :func:`sorted_copy`
 rewrites a file libosmium would read wrongly (ways before their nodes,
 negative ids, impossible coordinates) so that it reads like a clean extract.
 """

@@ -7,22 +7,22 @@ Python: a province has tens of millions of nodes and millions of buildings.
 
 libosmium writes the wanted objects, ways with the locations on their node
 references, as OPL text into a temporary file; pyarrow turns that text into
-arrays in bulk (on all cores; :mod:`accessibility.opl`) and shapely builds
+arrays in bulk (on all cores; :mod:`accessibility.readers.opl`) and shapely builds
 points, lines and polygons from coordinate arrays (plain buildings become
-areas and centres instead: :mod:`accessibility.footprints`). :func:`read_osm`
+areas and centres instead: :mod:`accessibility.readers.footprints`). :func:`read_osm`
 reads the streets (:func:`read_highways`) and the tagged features (:func:`read_features`:
 facilities, buildings) in one pass over the file. Only multipolygon
 relations go through libosmium's area assembler, from a small file of their
 member ways. The time grows linearly with the file (README, "Province
 scale"); `tests/osmref.py` holds the per-object reference readers
-the tests compare these with, and :mod:`accessibility.extract` cuts files
+the tests compare these with, and :mod:`accessibility.readers.extract` cuts files
 to a box the same way.
 
 Bad input never ends in a traceback: a file libosmium cannot read raises
 :class:`~accessibility.errors.OSMDataError` naming it and the fix
 (:func:`unreadable`), and a file libosmium reads wrongly (ways before their
 nodes, JOSM's negative ids, nodes with impossible coordinates) is read again
-from a sorted, repaired copy (:func:`accessibility.opl.sorted_copy`), with
+from a sorted, repaired copy (:func:`accessibility.readers.opl.sorted_copy`), with
 notes (``WayTable.notes``, ``FeatureTable.notes``) saying what was changed.
 """
 
@@ -57,7 +57,25 @@ OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml", "
 
 
 def check_osm_path(path: str | Path) -> Path:
-    """Validate an OSM file path; raise an error that says what is wrong."""
+    """Validate an OSM file path; raise an error that says what is wrong.
+
+    Parameters
+    ----------
+    path
+        The OSM file as given.
+
+    Returns
+    -------
+    Path
+        The path, when it is an existing file with an OSM suffix.
+
+    Raises
+    ------
+    InputFileNotFoundError
+        When the file does not exist.
+    OSMDataError
+        When it is a folder, has no OSM file suffix, or is empty.
+    """
     path = Path(path)
     if not path.exists():
         raise errors.InputFileNotFoundError(
@@ -149,7 +167,7 @@ def distinct_tags(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], np.
     """The distinct tag dicts of rows and each row's position among them.
 
     The readers give rows with the same tags one shared dict
-    (:func:`accessibility.opl.tag_dicts`), so dicts are told apart by
+    (:func:`accessibility.readers.opl.tag_dicts`), so dicts are told apart by
     identity: a per-row rule can be decided once per distinct dict.
     """
     position: dict[int, int] = {}
@@ -165,7 +183,7 @@ def read_highways(path: str | Path) -> WayTable:
     :func:`read_osm` without features: libosmium does all the per-node work
     in C++ and writes the highway ways, with the locations on their node
     references, as OPL text; pyarrow parses it in bulk (see
-    :func:`accessibility.opl.parse_ways`), so the only Python step left is
+    :func:`accessibility.readers.opl.parse_ways`), so the only Python step left is
     one tag dict per distinct tag set, and the time grows linearly with the
     file (README, "Province scale").
 
@@ -176,6 +194,11 @@ def read_highways(path: str | Path) -> WayTable:
     ----------
     path
         An OSM file in any format libosmium reads.
+
+    Returns
+    -------
+    WayTable
+        The highway ways: ids, tags, node references and their locations.
 
     Raises
     ------
@@ -277,7 +300,13 @@ def read_features(path: str | Path, keys: tuple[str, ...] | list[str], *, footpr
         Keys (e.g. ``("building",)``) whose closed ways are wanted only as
         footprints: a closed way whose keys among ``keys`` are all footprint
         keys goes to ``FeatureTable.footprints`` (area and centre, see
-        :mod:`accessibility.footprints`) instead of becoming a polygon.
+        :mod:`accessibility.readers.footprints`) instead of becoming a polygon.
+
+    Returns
+    -------
+    FeatureTable
+        ``frame`` (points, lines and polygons with their tags) and
+        ``footprints`` (the plain building footprints), with the reader's notes.
 
     Raises
     ------
@@ -330,6 +359,17 @@ def read_osm_deferred(
     polygons of a province take ~1 GB (build the street networks first),
     footprints without polygons (``footprint_keys``) far less than their raw
     coordinates (assemble the features first).
+
+    Parameters
+    ----------
+    path, keys, highways, footprint_keys
+        As in :func:`read_osm`.
+
+    Returns
+    -------
+    ways, build_features
+        ``ways`` as :func:`read_osm` returns them, and a function without
+        arguments that assembles and returns the :class:`FeatureTable`.
     """
     path = check_osm_path(path)
     keys = tuple(dict.fromkeys(keys))
@@ -382,7 +422,7 @@ def read_osm_deferred(
 
 
 def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, tuple, list[str]]:
-    """:func:`_one_pass`, again from a sorted, repaired copy when the file needs one (:func:`accessibility.opl.sorted_copy_reason`).
+    """:func:`_one_pass`, again from a sorted, repaired copy when the file needs one (:func:`accessibility.readers.opl.sorted_copy_reason`).
 
     Returns the pass's results and notes on what the copy changed.
     """
@@ -467,7 +507,7 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> t
 
 
 def _ways_subset(parsed: tuple, keep: np.ndarray) -> tuple:
-    """The parsed OPL ways (:func:`accessibility.opl.parse_ways`'s tuple) of the ways where ``keep``."""
+    """The parsed OPL ways (:func:`accessibility.readers.opl.parse_ways`'s tuple) of the ways where ``keep``."""
     way_id, tags, counts, refs, lon, lat = parsed
     take = np.repeat(keep, counts)
     return way_id[keep], [tags[i] for i in np.flatnonzero(keep).tolist()], counts[keep], refs[take], lon[take], lat[take]
@@ -503,7 +543,7 @@ def _way_features(way_id, tags, counts, refs, lon, lat, not_area, footprint_only
     """Lines and polygons from the parsed OPL ways, built by shapely from coordinate arrays.
 
     Ways where ``not_area`` (``area=no``) stay lines even when closed; closed
-    ways where ``footprint_only`` become :class:`~accessibility.footprints.Footprints` rows.
+    ways where ``footprint_only`` become :class:`~accessibility.readers.footprints.Footprints` rows.
     """
     n = len(way_id)
     way_of = np.repeat(np.arange(n), counts)

@@ -89,6 +89,19 @@ def raster_points(path: str | Path, area: shapely.Geometry) -> tuple[np.ndarray,
     and are reported in ``notes`` (counts per class, the negatives' range);
     negatives above :data:`NEGATIVE_NOISE` are float noise, read as 0 silently.
 
+    Parameters
+    ----------
+    path
+        A GeoTIFF (or other GDAL raster) of people per pixel, in any CRS.
+    area
+        The study area (WGS-84).
+
+    Returns
+    -------
+    lon, lat, counts, notes
+        Per pixel inside ``area`` with people: its centre and count; and the
+        notes on pixels read as zero.
+
     Raises
     ------
     InputError
@@ -143,7 +156,18 @@ def _check_population_grid(src: rasterio.DatasetReader, path: Path) -> None:
         raise errors.InputError(f"{path}: the raster has no coordinate reference system; set one (e.g. gdal_edit.py -a_srs EPSG:4326)")
 
 def read_raster(path: str | Path, area: shapely.Geometry) -> Pixels:
-    """:func:`raster_points` with each pixel's place in the raster (to compare rasters on one grid)."""
+    """:func:`raster_points` with each pixel's place in the raster (to compare rasters on one grid).
+
+    Parameters
+    ----------
+    path, area
+        As in :func:`raster_points`.
+
+    Returns
+    -------
+    Pixels
+        Centres, counts, flat pixel positions, the grid and the notes.
+    """
     path = Path(path)
     if not path.is_file():
         raise errors.InputFileNotFoundError(f"population raster not found: {path}")

@@ -1,7 +1,7 @@
 """Planners' CSV/TXT/XLSX tables read as they are, with what a reader must tell the user.
 
 :func:`read_rows_table` is the text-and-workbook half of
-:func:`accessibility.areas.read_table`: every cell as given, row numbers as a
+:func:`accessibility.readers.areas.read_table`: every cell as given, row numbers as a
 person sees them (CSV line, Excel row), the header found below any title
 rows. Besides the table it returns a :class:`TableInfo` with what the caller
 must report rather than lose:

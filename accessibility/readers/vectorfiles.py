@@ -1,6 +1,6 @@
 """Reading planners' vector files (GeoJSON, GeoPackage, Shapefile, a zip of one) as GDAL sees them.
 
-:func:`read_vector` is re-exported by :mod:`accessibility.areas`, which
+:func:`read_vector` is re-exported by :mod:`accessibility.readers.areas`, which
 brings the layers to WGS-84 and checks their polygons. Here: zips (one layer
 or the one named), Shapefiles without ``.shx`` (rebuilt in a temporary
 copy) or ``.dbf`` (noted), GBK attribute tables without ``.cpg``, files with

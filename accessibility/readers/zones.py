@@ -38,6 +38,7 @@ import shapely
 
 from . import areas
 from .. import errors
+from ..core.specs import number, option
 from . import footprints
 from . import facility_files as userdata
 
@@ -84,20 +85,41 @@ DISTRICTS_FIX = (
 
 @dataclass(frozen=True)
 class ZoneInput:
-    """Population zones for :func:`~accessibility.pipeline.run` (see :func:`zones_from_file` and :func:`demand_from_zones`)."""
+    """Population zones with counts (see :func:`zones_from_file` and
+    :func:`accessibility.stages.population.demand_from_zones`): the same spec serves
+    the Python API and the command line's ``--zones`` options.
 
-    path: str | Path
-    crs: str | None = None
-    pop_col: str | None = None
-    older_col: str | None = None
-    older_share_col: str | None = None
-    code_col: str | None = None
-    name_col: str | None = None
-    table: str | Path | None = None
-    table_key: str | None = None
-    spread: str = "area"
-    cell_m: float = 100.0
-    encoding: str | None = None
+    Attributes
+    ----------
+    path
+        Street or community polygons (any vector format), with counts or joined to ``table``.
+    crs
+        Declared coordinate system (``gcj02`` for AMap/DataV files); default the file's.
+    pop_col, older_col, older_share_col, code_col, name_col
+        Columns (default: found by name, e.g. 常住人口, 60岁及以上人口, 老龄化率, 区划代码, 名称).
+    table, table_key
+        A census table (CSV/XLSX) with the counts, and its join column (default: code, else name).
+    spread
+        ``"area"`` (a grid of ``cell_m`` clipped to each zone) or ``"buildings"``
+        (residential OSM floor area; zones without buildings fall back to area).
+    cell_m
+        Grid cell of the area spread, metres.
+    encoding
+        Text encoding of the files (default: detected).
+    """
+
+    path: str | Path = option("--zones", "population zones (street/community polygons) with counts, instead of rasters", metavar="FILE", required=True)
+    crs: str | None = option("--zones-crs", "declared CRS of --zones", metavar="CRS")
+    pop_col: str | None = option("--zone-pop-col", "population column (default: found by name, e.g. 常住人口)", metavar="COLUMN")
+    older_col: str | None = option("--zone-older-col", "older-population column (e.g. 60岁及以上人口)", metavar="COLUMN")
+    older_share_col: str | None = option("--zone-older-share-col", "older share column (fraction or percent, e.g. 老龄化率)", metavar="COLUMN")
+    code_col: str | None = option("--zones-code-col", "zone code column (default: found by name, e.g. 区划代码)", metavar="COLUMN")
+    name_col: str | None = option("--zones-name-col", "zone name column (default: found by name, e.g. 名称)", metavar="COLUMN")
+    table: str | Path | None = option("--zones-table", "census table (CSV/XLSX) with the counts, joined to the zones by code or name", metavar="FILE")
+    table_key: str | None = option("--zones-key", "join column of --zones-table (default: code, else name)", metavar="COLUMN")
+    spread: str = option("--zones-spread", "spread zone counts by area (default) or residential buildings", default="area", choices=("area", "buildings"))
+    cell_m: float = option("--zones-cell-m", "grid cell of the area spread (default 100 m)", default=100.0, metavar="M", parse=number(10, 5000, "metres"))
+    encoding: str | None = option("--zones-encoding", "text encoding of the zone files (default: detected)", metavar="ENCODING")
 
     def __post_init__(self) -> None:
         if self.spread not in ("area", "buildings"):
@@ -106,13 +128,25 @@ class ZoneInput:
 
 @dataclass(frozen=True)
 class DistrictInput:
-    """A district layer for per-district results (see :func:`districts_from_file`)."""
+    """A district layer for per-district results (see :func:`districts_from_file`).
 
-    path: str | Path
-    crs: str | None = None
-    name_col: str | None = None
-    code_col: str | None = None
-    encoding: str | None = None
+    Attributes
+    ----------
+    path
+        District polygons (any vector format, e.g. a DataV ``330100_full.json``).
+    crs
+        Declared coordinate system (DataV files: ``gcj02``); default the file's.
+    name_col, code_col
+        Name and code columns (default: found by name).
+    encoding
+        Text encoding (default: detected).
+    """
+
+    path: str | Path = option("--districts", "district polygons for per-district results (e.g. DataV 330100_full.json)", metavar="FILE", required=True)
+    crs: str | None = option("--districts-crs", "declared CRS of --districts (DataV files: gcj02)", metavar="CRS")
+    name_col: str | None = option("--districts-name-col", "district name column (default: found by name)", metavar="COLUMN")
+    code_col: str | None = option("--districts-code-col", "district code column (default: found by name)", metavar="COLUMN")
+    encoding: str | None = option("--districts-encoding", "text encoding of the district file (default: detected)", metavar="ENCODING")
 
 
 def _key(values: pd.Series) -> np.ndarray:

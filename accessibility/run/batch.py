@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -55,9 +56,11 @@ from ..readers import extract
 from ..core import fileio
 from ..readers import osm
 from ..core import parallel
+from ..core.specs import number, option
 from . import folder as runfolder
+from .inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
 
-__all__ = ["BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
+__all__ = ["BatchOptions", "BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +172,8 @@ def run_area(task: dict) -> dict:
     """Run one area (a Dask task; also callable directly). Returns its goal rows and facts.
 
     ``task`` keys: ``area``, ``folder``, ``geometry_wkt`` (WGS-84), ``osm``,
-    ``buffer_m``, ``clip``, ``cache_dir``, ``run_kwargs``.
+    ``buffer_m``, ``clip``, ``cache_dir``, ``run`` (the population raster and
+    goals of every area: ``population``, ``older``, ``goals``, ``layers_dir``, ``only``).
     Raises whatever the run raises (Dask retries it, then reports it).
     """
     from . import pipeline
@@ -203,8 +207,15 @@ def run_area(task: dict) -> dict:
                 "even with its buffer; check the areas file and its coordinate system (--areas-crs)"
             )
         osm_path = clipped
-    kwargs = dict(task.get("run_kwargs") or {})
-    result = pipeline.run(osm_path, boundary=area_file, out=folder / "run", cache_dir=task.get("cache_dir"), **kwargs)
+    spec = task.get("run") or {}
+    result = pipeline.run(
+        osm_path,
+        population=PopulationInput(raster=spec.get("population"), older=tuple(spec.get("older") or ())),
+        areas=AreaInput(boundary=area_file),
+        goals=GoalsInput(goals=spec.get("goals"), layers_dir=spec.get("layers_dir"), only=tuple(spec.get("only") or ())),
+        options=RunOptions(cache=task.get("cache_dir")),
+        out=folder / "run",
+    )
     rows = [
         {"area": area, "goal": g.id, "eligible": g.eligible_pop, "covered": g.covered_pop, "share": g.share, "passed": g.passed}
         for g in result.goals
@@ -236,24 +247,55 @@ def _client(scheduler: str | None, n_workers: int | None, processes: bool):
     return Client(cluster), cluster
 
 
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch runs its areas (the command line's ``accessibility batch`` options).
+
+    Attributes
+    ----------
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``); default a
+        LocalCluster on this machine.
+    workers, processes
+        LocalCluster size (default: cores, at most 4) and whether workers are processes (default) or threads.
+    name_field, areas_crs
+        See :func:`read_areas`.
+    buffer_m
+        The OSM data is cut to each area's bounding box grown by this much.
+    clip
+        ``False``: every area runs on the whole file (slower; for checks).
+    retries
+        Extra attempts of a failing area before it is reported as failed.
+    only
+        Run only these area names.
+    cache
+        Network cache (see :mod:`accessibility.network.cache`), shared by the workers.
+    """
+
+    scheduler: str | None = option("--scheduler", "running Dask scheduler (tcp://host:8786); default a local cluster", metavar="ADDRESS")
+    workers: int | None = option("--workers", "local cluster: worker processes (default: cores, at most 4)", metavar="N",
+                                 parse=number(1, 256, "worker processes", integer=True))
+    processes: bool = True
+    name_field: str | None = option("--name-field", "attribute naming each area (default: name/NAME/名称...)", metavar="NAME")
+    areas_crs: str | None = option("--areas-crs", "declared CRS of the areas file, e.g. gcj02 for DataV/AMap boundaries", metavar="CRS")
+    buffer_m: float = option("--buffer-m", "cut the OSM data to each area's box grown by this (default 2000 m)", default=2000.0, metavar="M",
+                             parse=number(0, 100_000, "metres"))
+    clip: bool = True
+    retries: int = option("--retries", "extra attempts of a failing area (default 2)", default=2, metavar="N", parse=number(0, 100, "attempts", integer=True))
+    only: tuple[str, ...] = option("--area", "run only this area (repeatable)", metavar="NAME", repeat=True)
+    cache: str | Path | bool | None = None
+
+
 def run_batch(
     areas_file: str | Path,
     osm_path: str | Path,
     out: str | Path,
     *,
-    scheduler: str | None = None,
-    name_field: str | None = None,
-    areas_crs: str | None = None,
-    buffer_m: float = 2000.0,
-    clip: bool = True,
-    retries: int = 2,
-    n_workers: int | None = None,
-    processes: bool = True,
-    cache_dir: str | Path | None | bool = None,
-    run_kwargs: dict | None = None,
-    only: Sequence[str] | None = None,
+    population: PopulationInput | str | Path | None = None,
+    goals: GoalsInput | str | Path | Sequence[str] | None = None,
+    options: BatchOptions | None = None,
     progress: Callable[[dict], None] | None = None,
-    client=None,
+    client: Any = None,
 ) -> BatchResult:
     """Run every area of ``areas_file`` as a Dask task and combine the results.
 
@@ -265,31 +307,38 @@ def run_batch(
         OSM extract covering them (e.g. the province).
     out
         Batch folder: ``areas/<area>/`` run folders and the combined outputs.
-    scheduler
-        Address of a running Dask scheduler (``tcp://host:8786``); default a
-        LocalCluster on this machine.
-    name_field, areas_crs
-        See :func:`read_areas`.
-    buffer_m
-        The OSM data is cut to each area's bounding box grown by this much.
-    clip
-        ``False``: every area runs on the whole file (slower; for checks).
-    retries
-        Extra attempts of a failing area before it is reported as failed.
-    n_workers, processes
-        LocalCluster size and whether workers are processes (default) or threads.
-    cache_dir
-        Network cache (see :mod:`accessibility.cache`), shared by the workers.
-    run_kwargs
-        More :func:`accessibility.pipeline.run` options (``population_raster``,
-        ``goals_file``, ``only_goals``, ``options``...), the same for every area.
-    only
-        Run only these area names.
+    population
+        A population raster (or :class:`~accessibility.run.inputs.PopulationInput` with
+        rasters) covering every area; default the estimate.
+    goals
+        The goals of every area (as for :func:`~accessibility.run.pipeline.run`).
+    options
+        :class:`BatchOptions`.
     progress
         Called with each finished area's record.
     client
         An existing ``distributed.Client`` to use instead.
+
+    Returns
+    -------
+    BatchResult
     """
+    opts = options or BatchOptions()
+    pop, goal_spec = PopulationInput.of(population), GoalsInput.of(goals)
+    if pop.zones is not None:
+        raise errors.InputError("a batch takes a population raster (or the estimate) for every area, not census zones; run each area with its zones")
+    if goal_spec.goals is not None and not isinstance(goal_spec.goals, (str, Path)):
+        raise errors.InputError("a batch takes its goals as a goals TOML file (or goal ids), so every worker reads the same")
+    scheduler, n_workers, processes, name_field, areas_crs = opts.scheduler, opts.workers, opts.processes, opts.name_field, opts.areas_crs
+    buffer_m, clip, retries, only, cache_dir = opts.buffer_m, opts.clip, opts.retries, opts.only, opts.cache
+
+    def resolved(p: str | Path | None) -> str | None:
+        return str(Path(p).resolve()) if p is not None else None
+
+    run_spec = {
+        "population": resolved(pop.raster), "older": [resolved(p) for p in pop.older], "goals": resolved(goal_spec.goals),  # type: ignore[arg-type]
+        "layers_dir": resolved(goal_spec.layers_dir), "only": list(goal_spec.only),
+    }
     from distributed import as_completed
 
     out = Path(out)
@@ -306,10 +355,6 @@ def run_batch(
         if unknown:
             raise errors.InputError(f"unknown area(s) {unknown}; areas are {frame['area'].tolist()}")
         frame = frame[frame["area"].isin(only)].reset_index(drop=True)
-    run_kwargs = dict(run_kwargs or {})
-    for k in ("population_raster", "goals_file", "layers_dir", "main_urban_area"):
-        if isinstance(run_kwargs.get(k), (str, Path)):
-            run_kwargs[k] = str(Path(run_kwargs[k]).resolve())
     tasks = []
     for row in frame.itertuples():
         tasks.append(
@@ -322,7 +367,7 @@ def run_batch(
                 "buffer_m": float(buffer_m),
                 "clip": bool(clip),
                 "cache_dir": str(Path(cache_dir).resolve()) if isinstance(cache_dir, (str, Path)) else cache_dir,
-                "run_kwargs": run_kwargs,
+                "run": run_spec,
             }
         )
     records: dict[str, dict] = {}

@@ -40,16 +40,64 @@ from typing import Any
 from .. import errors
 from ..core import fileio
 
-__all__ = ["FORMAT", "MANIFEST", "RunTarget", "RunFolder", "prepare", "open_run", "update", "writer", "is_run_folder", "check_name"]
+__all__ = ["FORMAT", "MANIFEST", "RunTarget", "RunFolder", "prepare", "open_run", "update", "writer", "is_run_folder", "check_name", "network_nodes", "network_edges", "access_points", "node_table", "rejects", "suggestions", "provision_files"]
 
 log = logging.getLogger(__name__)
 
 #: format of the run folder (``manifest.json`` key ``format``)
-FORMAT = "accessibility-run/2"
+FORMAT = "accessibility-run/3"
 MANIFEST = "manifest.json"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,150}")
 _PARTIAL = ".partial-"
 _OLD = ".old-"
+
+
+# --------------------------------------------------------------------------- the files of a run folder (one place names them)
+
+RESULTS_GPKG = "results.gpkg"  # layers hexes, facilities, facilities_rejected, study_area, main_urban_area, districts
+HEXES = "hexes.parquet"  # H3 hexagons: population, per-service distance and minutes, per-goal coverage
+FACILITIES = "facilities.parquet"  # every facility with its status, access and capacities
+GOALS_JSON = "goals.json"  # verdicts, notes, facility imports
+GOALS_MD = "goals.md"  # the verdicts for people
+DEMAND = "demand_points.parquet"  # per resident point: people, hexagon, every trip cost, nearest facility, coverage per goal
+MERGES = "merges.csv"  # OSM facilities merged with or replaced by planners' facilities
+REJECTS_ZONES = "rejects_zones.csv"  # census rows not used
+ISOCHRONES_GPKG = "isochrones.gpkg"  # written by `accessibility isochrones`
+
+
+def network_nodes(mode: str) -> str:
+    """Street nodes of a travel mode's network."""
+    return f"network_{mode}_nodes.parquet"
+
+
+def network_edges(mode: str) -> str:
+    """Street edges (geometry, length, direction) of a travel mode's network."""
+    return f"network_{mode}_edges.parquet"
+
+
+def access_points(mode: str) -> str:
+    """Where each facility joins a travel mode's network."""
+    return f"access_points_{mode}.parquet"
+
+
+def node_table(mode: str) -> str:
+    """Per street node: distance to and id of the nearest facility per service (pandana's ``nearest_pois`` shape)."""
+    return f"nodes_{mode}.parquet"
+
+
+def rejects(service: str) -> str:
+    """Rows of a planners' facility list not used or used with a change."""
+    return f"rejects_{service}.csv"
+
+
+def suggestions(goal: str, ext: str) -> str:
+    """Suggested sites of a goal (``.gpkg``, ``.csv``, ``.json``), written by `accessibility suggest`."""
+    return f"suggestions_{goal}{ext}"
+
+
+def provision_files(indicator: str) -> tuple[str, str, str]:
+    """Summary, per-hexagon table and per-facility table of a provision indicator (`accessibility provision`)."""
+    return f"provision_{indicator}.json", f"provision_{indicator}_hexes.parquet", f"provision_{indicator}_facilities.csv"
 
 
 def check_name(name: str) -> str:

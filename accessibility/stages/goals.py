@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core import columns
+from ..core.notes import Note, Notes
 from .. import config
 
-__all__ = ["GoalResult", "set_key", "required_sets", "evaluate_goal", "point_threshold_m"]
+__all__ = ["GoalResult", "set_key", "parse_set_key", "required_sets", "evaluate_goal", "point_threshold_m", "service_reach", "hex_goal_columns"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,14 @@ WORST_HEXES = 10
 def set_key(service: str, tiers: tuple[str, ...] | None) -> str:
     """Name of a facility set: the service, or the service restricted to tiers."""
     return service if not tiers else f"{service}[{'+'.join(tiers)}]"
+
+
+def parse_set_key(key: str) -> tuple[str, tuple[str, ...] | None]:
+    """The service and tiers of a set key (the inverse of :func:`set_key`)."""
+    if key.endswith("]") and "[" in key:
+        service, tiers = key[:-1].split("[", 1)
+        return service, tuple(tiers.split("+"))
+    return key, None
 
 
 def required_sets(goal: config.Goal) -> list[tuple[str, str, tuple[str, ...] | None]]:
@@ -57,14 +68,25 @@ class GoalResult:
     straight_line: dict | None = None
     density_rule: list[dict] = field(default_factory=list)
     worst_hexes: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
     population_is_estimate: bool = False
     speed_m_s: float | None = None
     threshold_m: float | None = None
     mode: str = "walk"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The verdict as written to ``goals.json`` (warnings as note records)."""
+        out = asdict(self)
+        out["warnings"] = [n.to_dict() for n in self.warnings]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GoalResult:
+        """A verdict from :meth:`to_dict` (``goals.json``); keys it does not know (``by_district``) are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: v for k, v in data.items() if k in known}
+        kw["warnings"] = [Note.from_dict(n) for n in data.get("warnings", [])]
+        return cls(**kw)
 
 
 def point_threshold_m(goal: config.Goal, speed_m_s: float, density_per_km2: np.ndarray | None, n: int) -> np.ndarray:
@@ -75,6 +97,24 @@ def point_threshold_m(goal: config.Goal, speed_m_s: float, density_per_km2: np.n
             dense = (density_per_km2 > rule.min_density_per_km2) & (base > rule.max_dist_m)
             base[dense] = rule.max_dist_m
     return base
+
+
+def goal_threshold(goal: config.Goal, speed_m_s: float, density_per_km2: np.ndarray | None, n: int, *, cost_unit: str = "length") -> np.ndarray:
+    """Per-point threshold of a goal: seconds on a time-weighted network, else metres (with density rules)."""
+    if cost_unit == "time":
+        return np.full(n, goal.max_time_s if goal.max_time_s is not None else np.inf)
+    return point_threshold_m(goal, speed_m_s, density_per_km2, n)
+
+
+def service_reach(goal: config.Goal, costs: Mapping[str, np.ndarray], threshold: np.ndarray) -> dict[str, np.ndarray]:
+    """Per service of the goal, which points reach its facility set within the threshold."""
+    return {service: costs[key] <= threshold for key, service, _ in required_sets(goal)}
+
+
+def combine_reach(goal: config.Goal, reach: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Whether each point is covered: it reaches every service (``combine = "all"``) or any (``"any"``)."""
+    masks = [reach[s] for s in goal.services]
+    return np.logical_and.reduce(masks) if goal.combine == "all" else np.logical_or.reduce(masks)
 
 
 def evaluate_goal(
@@ -91,7 +131,7 @@ def evaluate_goal(
     straight_m: Mapping[str, np.ndarray] | None = None,
     facility_counts: Mapping[str, int] | None = None,
     is_estimate: bool = False,
-    notes: list[str] | None = None,
+    notes: Notes | None = None,
 ) -> tuple[GoalResult, np.ndarray]:
     """Evaluate one goal over demand points.
 
@@ -119,6 +159,10 @@ def evaluate_goal(
         Per set key, straight-line distance of each point (goals with ``straight_line``).
     facility_counts
         Usable facilities per set key; a set with none gets a warning.
+    is_estimate
+        Whether the population is an estimate (recorded in the verdict).
+    notes
+        Caveats of the goal known before it is evaluated (an estimated population...).
 
     Returns
     -------
@@ -127,28 +171,25 @@ def evaluate_goal(
     """
     n = len(weights)
     w = np.where(in_area, weights, 0.0)
-    warnings_: list[str] = list(notes or [])
-    if cost_unit == "time":
-        threshold = np.full(n, goal.max_time_s if goal.max_time_s is not None else np.inf)
-    else:
-        threshold = point_threshold_m(goal, speed_m_s, density_per_km2, n)
+    warnings_ = Notes(notes or ())
+    threshold = goal_threshold(goal, speed_m_s, density_per_km2, n, cost_unit=cost_unit)
+    reach = service_reach(goal, costs, threshold)
     per_service = {}
-    reached = []
     for key, service, _ in required_sets(goal):
-        ok = costs[key] <= threshold
-        reached.append(ok)
-        per_service[service] = _share(w[ok].sum(), w.sum())
+        per_service[service] = _share(w[reach[service]].sum(), w.sum())
         if facility_counts is not None and facility_counts.get(key, 0) == 0:
-            warnings_.append(
+            warnings_.add(
                 f"no usable '{key}' facility in the input: nobody can be covered for this service. "
-                "This reflects missing data as much as missing facilities; add the planners' own list for this service."
+                "This reflects missing data as much as missing facilities; add the planners' own list for this service.",
+                code="facilities.none", severity="warning", goal=goal.id, service=service,
             )
-    covered = np.logical_and.reduce(reached) if goal.combine == "all" else np.logical_or.reduce(reached)
+    covered = combine_reach(goal, reach)
     eligible = float(w.sum())
     covered_pop = float(w[covered].sum())
     share = _share(covered_pop, eligible)
     if eligible == 0:
-        warnings_.append(f"no {goal.population} population inside the goal's area ({goal.area}); the share is undefined")
+        warnings_.add(f"no {goal.population} population inside the goal's area ({goal.area}); the share is undefined",
+                      code="population.none", severity="warning", goal=goal.id)
     targets = [{"label": t.label, "share": t.share, "met": None if share is None else bool(share >= t.share - 1e-12)} for t in goal.targets]
     straight = None
     if goal.straight_line and straight_m is not None:
@@ -182,7 +223,7 @@ def evaluate_goal(
         straight_line=straight,
         density_rule=[asdict(r) for r in goal.density_rules],
         worst_hexes=worst_hexes,
-        warnings=warnings_,
+        warnings=list(warnings_),
         population_is_estimate=is_estimate,
         speed_m_s=speed_m_s,
         threshold_m=goal.threshold_m(speed_m_s) if cost_unit == "length" else None,

@@ -29,6 +29,7 @@ from ..readers import footprints
 from ..readers import osm
 from ..core import parallel
 from ..coords import geodesy
+from ..core.specs import number, option
 from ..network import graph as network_mod
 from ..readers import rasters
 from ..readers import zones as zone_files
@@ -228,11 +229,26 @@ class EstimateAssumptions:
     plausible range, else :class:`~accessibility.errors.InputError`.
     """
 
-    floor_area_per_person_m2: float = 40.0  # China urban housing floor area per person, ~40 m² (NBS, 2020)
-    default_levels: float = 6.0  # typical walk-up residential block when building:levels is missing
-    street_people_per_km: float = 500.0  # along residential streets, when no buildings are mapped
+    # China urban housing floor area per person, ~40 m² (NBS, 2020)
+    floor_area_per_person_m2: float = option(
+        "--floor-area-per-person-m2", "estimate: m² of housing floor area per person (default 40, China urban 2020)",
+        default=40.0, metavar="M2", parse=number(5, 500, "m² per person"),
+    )
+    # typical walk-up residential block when building:levels is missing
+    default_levels: float = option(
+        "--default-levels", "estimate: floors of a building without building:levels (default 6)", default=6.0, metavar="N", parse=number(1, 200, "floors")
+    )
+    # along residential streets, when no buildings are mapped
+    street_people_per_km: float = option(
+        "--street-people-per-km", "estimate without buildings: residents per km of residential street (default 500)",
+        default=500.0, metavar="N", parse=number(0, 100_000, "people per km", lo_open=True),
+    )
     older_share: float = ZHEJIANG_OLDER_SHARE_2020
-    total: float | None = None  # scale the estimate to this total when known (census)
+    # scale the estimate to this total when known (census)
+    total: float | None = option(
+        "--population-total", "scale a building/street estimate to this total (e.g. from the census)", metavar="PEOPLE",
+        parse=number(0, 1.5e9, "people", lo_open=True),
+    )
 
     def __post_init__(self) -> None:
         pre = "population estimate:"

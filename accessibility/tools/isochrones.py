@@ -33,7 +33,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -46,8 +45,8 @@ from .. import errors
 from . import isostreets
 from ..network import snapping
 
-if TYPE_CHECKING:
-    from ..run.pipeline import RunResult
+from ..run.read import as_result
+from ..run.result import RunResult
 
 __all__ = ["BANDS", "DEFAULT_CUTOFFS_MIN", "HOW", "isochrones", "isochrones_from_run", "run_dir_isochrones", "write_isochrones"]
 
@@ -317,28 +316,18 @@ class _RunInputs:
     services: list[str]
     demand: pd.DataFrame | None
     walk_speed_m_s: float
+    result: RunResult
 
 
-def _load(result_or_run_dir: RunResult | str | Path) -> _RunInputs:
-    if isinstance(result_or_run_dir, (str, Path)):
-        from . import query
-
-        from ..run import folder as runfolder
-
-        rf = runfolder.open_run(result_or_run_dir)
-        graph, fac, index, manifest = query.load_run_network(rf)
-        demand = rf.read_table("demand_points.parquet", columns=["lon", "lat", "pop", "older"])
-        services = manifest.get("services") or list(dict.fromkeys(fac["service"]))
-    else:
-        state = result_or_run_dir.modes["walk"]
-        graph, index, fac = state.graphs["length"], state.index, result_or_run_dir.facilities
-        d = result_or_run_dir.demand
-        demand = pd.DataFrame({"lon": d.lon, "lat": d.lat, "pop": d.pop, "older": d.older})
-        services = result_or_run_dir.manifest.get("services") or list(dict.fromkeys(fac["service"]))
-    if demand is not None:  # snapped once, for every service and way of combining
-        snapped = index.snap_points(demand["lon"].to_numpy(np.float64), demand["lat"].to_numpy(np.float64))
-        demand = demand.assign(edge=snapped.edge, t=snapped.t, snap_dist_m=snapped.snap_dist_m)
-    return _RunInputs(graph, index, fac, list(services), demand, float(graph.net.mode.speed_m_s))
+def _load(run: RunResult | str | Path) -> _RunInputs:
+    result = as_result(run)
+    walk = result.modes["walk"]
+    d = result.demand
+    demand = pd.DataFrame({"lon": d.lon, "lat": d.lat, "pop": d.pop, "older": d.older})
+    # snapped once, for every service and way of combining
+    snapped = walk.index.snap_points(demand["lon"].to_numpy(np.float64), demand["lat"].to_numpy(np.float64))
+    demand = demand.assign(edge=snapped.edge, t=snapped.t, snap_dist_m=snapped.snap_dist_m)
+    return _RunInputs(walk.graphs["length"], walk.index, result.facilities, result.services, demand, walk.speed_m_s, result)
 
 
 def _from_inputs(inp: _RunInputs, service, cutoffs_min, cutoffs_m, how, bands, street_width_m, walk_speed_m_s) -> gpd.GeoDataFrame:
@@ -417,7 +406,7 @@ def write_isochrones(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path
     Every file is written to a temporary name and moved into place; in a run
     folder they are recorded in its manifest.
     """
-    from ..run import outputs
+    from ..run import write as outputs
     from ..run import folder as runfolder
 
     out_dir = Path(out_dir)
@@ -438,7 +427,7 @@ def write_isochrones(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path
 
 
 def run_dir_isochrones(
-    run_dir: str | Path,
+    run: RunResult | str | Path,
     *,
     services: Sequence[str] | None = None,
     hows: Sequence[str] = HOW,
@@ -448,21 +437,24 @@ def run_dir_isochrones(
     street_width_m: float = DEFAULT_STREET_WIDTH_M,
     walk_speed_m_s: float | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Isochrones of a run folder written back into it (``accessibility isochrones``).
+    """Isochrones of a run written into its folder (``accessibility isochrones``).
 
     One layer ``<service>_<how>`` per service and way of combining; services
-    default to every service with facilities on the network. Returns the layers.
+    default to every service with facilities on the network. ``run`` is a run
+    folder, or a run in memory that was written to one. Returns the layers.
     """
-    inp = _load(run_dir)
+    inp = _load(run)
+    if inp.result.folder is None:
+        raise errors.InputError("this run was not written to a folder (run it with out=...); isochrones_from_run() returns them without writing")
     fac = inp.facilities
     with_fac = set(fac.loc[fac["status"] == "used", "service"])
     chosen = list(services) if services else [s for s in inp.services if s in with_fac]
     if not chosen:
-        raise errors.EmptyLayerError(f"{run_dir}: no service has a facility on the network; no isochrones to draw")
+        raise errors.EmptyLayerError(f"{inp.result.folder}: no service has a facility on the network; no isochrones to draw")
     layers = {
         f"{s}_{h}": _from_inputs(inp, s, cutoffs_min, cutoffs_m, h, bands, street_width_m, walk_speed_m_s)
         for s in chosen
         for h in hows
     }
-    write_isochrones(layers, run_dir)
+    write_isochrones(layers, inp.result.folder)
     return layers

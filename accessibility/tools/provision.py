@@ -18,15 +18,17 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from .. import config
-from ..network import distances
-from .. import errors
+from .. import config, errors
 from ..core import fileio
-from . import query
+from ..network import distances
 from ..run import folder as runfolder
+from ..run.read import as_result
+from ..run.result import RunResult
 
 __all__ = ["two_step_fca", "step_weights", "ProvisionResult", "provision_from_run", "CLASSES"]
 
@@ -107,28 +109,32 @@ def _classify(access_per: np.ndarray, covered: np.ndarray, target: float) -> np.
     return out
 
 
-def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *, goals_file: str | Path | None = None) -> ProvisionResult:
-    """Compute a provision indicator (2SFCA and E2SFCA) from a run folder.
+def provision_from_run(run: RunResult | str | Path, provision: str | config.Provision, *, goals_file: str | Path | None = None) -> ProvisionResult:
+    """Compute a provision indicator (2SFCA and E2SFCA) of a finished run.
 
     Parameters
     ----------
-    run_dir
-        Folder written by ``accessibility run``.
+    run
+        A run, or the folder ``accessibility run`` wrote.
     provision
         Indicator id from the goals TOML (e.g. ``"elderly_beds_per_10k"``) or a
         :class:`~accessibility.config.Provision`.
     goals_file
         Goals TOML holding ``[[provision]]`` tables (default: the shipped one).
+
+    Returns
+    -------
+    ProvisionResult
     """
-    run_dir = Path(run_dir)
     if isinstance(provision, str):
         known = {p.id: p for p in config.load_provisions(goals_file)}
         if provision not in known:
             raise errors.ConfigError(f"unknown provision indicator '{provision}'; known: {sorted(known)}")
         provision = known[provision]
-    rf = runfolder.open_run(run_dir)
-    graph, fac, index, manifest = query.load_run_network(rf)
-    pts = rf.read_table("demand_points.parquet")
+    result = as_result(run)
+    walk = result.modes["walk"]
+    graph, fac, index, pts = walk.graphs["length"], result.facilities, walk.index, result.point_costs
+    run_dir = result.folder or "this run"
     demand = pts["older" if provision.population == "older" else "pop"].to_numpy(np.float64)
 
     rows = np.flatnonzero((fac["service"].to_numpy() == provision.service) & (fac["status"].to_numpy() == "used"))
@@ -147,7 +153,7 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
         raise errors.EmptyLayerError(
             f"{run_dir}: no usable {provision.service} facility has a '{provision.supply}' value; '{provision.id}' needs capacities"
         )
-    speed = provision.speed_m_s or graph.net.mode.speed_m_s
+    speed = provision.speed_m_s or walk.speed_m_s
     catchment = provision.catchment_m(speed)
     snapped = index.snap_points(pts["lon"].to_numpy(), pts["lat"].to_numpy())
     pairs = distances.point_facility_costs(graph, snapped, known, limit=catchment)
@@ -172,7 +178,7 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
         }
     )
     hexes = _hex_table(table)
-    by_district = _district_table(rf, pts, table, fac, known, supply)
+    by_district = _district_table(result.districts, pts, table, fac, known, supply)
     total_demand = float(demand.sum())
     summary = {
         "id": provision.id,
@@ -199,23 +205,14 @@ def provision_from_run(run_dir: str | Path, provision: str | config.Provision, *
     return ProvisionResult(provision=provision, points=table, facilities=fac_table, hexes=hexes, summary=summary)
 
 
-def _district_table(rf: runfolder.RunFolder, pts: pd.DataFrame, table: pd.DataFrame, fac, known: np.ndarray, supply: np.ndarray) -> list[dict]:
+def _district_table(districts: gpd.GeoDataFrame | None, pts: pd.DataFrame, table: pd.DataFrame, fac: gpd.GeoDataFrame, known: np.ndarray, supply: np.ndarray) -> list[dict]:
     """Per district (when the run had districts): people, mean access, class shares, supply located there."""
-    import geopandas as gpd
-    import pyogrio
-
     from ..stages import districts as districts_stage
 
-    gpkg = rf.file("results.gpkg")
-    if "districts" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
-        return []
-    districts = gpd.read_file(gpkg, layer="districts")
-    if districts.empty or "district_id" not in districts.columns:
+    if districts is None or districts.empty or "district_id" not in districts.columns:
         return []
     d_pt = districts_stage.district_of_points(districts, pts["lon"].to_numpy(), pts["lat"].to_numpy())
     cent = fac.geometry.to_numpy()[known]
-    import shapely
-
     rp = shapely.point_on_surface(cent)
     d_fac = districts_stage.district_of_points(districts, shapely.get_x(rp), shapely.get_y(rp))
     k = len(districts)
@@ -271,14 +268,21 @@ def _hex_table(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def write_provision(result: ProvisionResult, run_dir: str | Path) -> list[Path]:
+def write_provision(result: ProvisionResult, run: RunResult | str | Path) -> list[Path]:
     """Write ``provision_<id>.json``, ``_hexes.parquet`` and ``_facilities.csv`` into the run folder (recorded in its manifest)."""
-    pid = result.provision.id
-    names = [f"provision_{pid}.json", f"provision_{pid}_hexes.parquet", f"provision_{pid}_facilities.csv"]
-    with runfolder.update(run_dir, command="provision") as up:
+    names = runfolder.provision_files(result.provision.id)
+    with runfolder.update(_folder_of(run), command="provision") as up:
         up.write_json(names[0], result.summary)
         with up.file(names[1]) as tmp:
             result.hexes.to_parquet(tmp)
         with up.file(names[2]) as tmp:
             fileio.spreadsheet_safe(result.facilities).to_csv(tmp, index=False, encoding="utf-8-sig")
     return [up.folder / n for n in names]
+
+
+def _folder_of(run: RunResult | str | Path) -> Path:
+    if isinstance(run, RunResult):
+        if run.folder is None:
+            raise errors.InputError("this run was not written to a folder (run it with out=...); there is nowhere to write")
+        return run.folder
+    return Path(run)

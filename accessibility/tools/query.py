@@ -1,8 +1,9 @@
 """Point queries against a finished run: "how far is this community from the nearest care home?"
 
-The run folder holds the walking network and the facilities' access points,
-so a query snaps its points exactly as the run snapped residents and runs the
-same multi-source search; answers agree with the run's own numbers.
+A run (in memory, or read from its folder) holds the walking network and the
+facilities' access points, so a query snaps its points exactly as the run
+snapped residents and runs the same multi-source search; answers agree with
+the run's own numbers.
 """
 
 from __future__ import annotations
@@ -14,18 +15,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..core import columns
-from .. import config
-from ..network import distances
 from .. import errors
-from ..core import fileio
-from ..run import folder as runfolder
-from ..network import snapping
-from ..readers import tablefiles
-from ..readers import tabletext
-from ..network import graph as network_mod
+from ..core import columns, fileio
+from ..network import distances
+from ..readers import tablefiles, tabletext
+from ..run.read import as_result
+from ..run.result import RunResult
 
-__all__ = ["load_run_network", "query_points", "query_csv", "find_lon_lat_columns", "read_points"]
+__all__ = ["query_points", "query_csv", "find_lon_lat_columns", "read_points"]
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +33,8 @@ _LON_NAMES = tabletext.LON_NAMES  # lon/lng/longitude/x/经度..., compared afte
 _LAT_NAMES = tabletext.LAT_NAMES
 
 
-def load_run_network(run_dir: str | Path | runfolder.RunFolder) -> tuple[distances.AccessGraph, gpd.GeoDataFrame, snapping.EdgeIndex, dict]:
-    """Rebuild a run's walking network, access graph and facilities from its folder."""
-    rf = run_dir if isinstance(run_dir, runfolder.RunFolder) else runfolder.open_run(run_dir)
-    manifest = rf.manifest
-    nodes = rf.read_table("network_nodes.parquet")
-    edges = rf.read_table("network_edges.parquet", geo=True)
-    recipe_path = manifest.get("mode_recipes", {}).get("walk")
-    recipe = config.load_mode(recipe_path) if recipe_path and Path(recipe_path).is_file() else config.load_mode("walk")
-    net = network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=manifest.get("modes", {}).get("walk", {}))
-    fac = rf.read_table("facilities.parquet", geo=True)
-    ap = rf.read_table("access_points.parquet")
-    snapped = snapping.Snapped(ap["edge"].to_numpy(np.int64), ap["t"].to_numpy(float), ap["snap_dist_m"].to_numpy(float))
-    graph = distances.build_access_graph(net, ap["facility_row"].to_numpy(np.int64), snapped, weight="length")
-    return graph, fac, snapping.EdgeIndex(net), manifest
-
-
 def query_points(
-    run_dir: str | Path,
+    run: RunResult | str | Path,
     lon: np.ndarray,
     lat: np.ndarray,
     *,
@@ -64,14 +45,14 @@ def query_points(
 
     Parameters
     ----------
-    run_dir
-        Folder written by ``accessibility run``.
+    run
+        A run (:func:`accessibility.run`'s result) or the folder it wrote.
     lon, lat
         WGS-84 coordinates.
     services
         Services to report (default: every service of the run).
     walk_speed_m_s
-        Speed for the times (default: the walking recipe's, 1.0 m/s).
+        Speed for the times (default: the run's walking speed, its recipe's).
 
     Returns
     -------
@@ -79,9 +60,11 @@ def query_points(
         ``snap_dist_m`` and, per service, ``<service>_dist_m``,
         ``<service>_time_min`` and ``<service>_facility``.
     """
-    graph, fac, index, manifest = load_run_network(run_dir)
-    speed = walk_speed_m_s or graph.net.mode.speed_m_s
-    run_services = manifest.get("services") or list(dict.fromkeys(fac["service"]))
+    result = as_result(run)
+    walk = result.modes["walk"]
+    graph, index, fac = walk.graphs["length"], walk.index, result.facilities
+    speed = walk_speed_m_s or walk.speed_m_s
+    run_services = result.services
     services = services or run_services
     unknown = [s for s in services if s not in run_services]
     if unknown:
@@ -93,7 +76,7 @@ def query_points(
     ids = fac["facility_id"].to_numpy()
     nb = distances.point_neighbours(graph, snapped)
     for s in services:
-        res = distances.nearest_facilities(graph, used & (fac["service"].to_numpy() == s))
+        res = walk.nearest(s, used & (fac["service"].to_numpy() == s))
         cost, nearest = distances.costs_at_points(graph, res, snapped, neighbours=nb)
         cost = np.where(np.isfinite(cost), cost, np.nan)  # unreachable: empty, not "inf"
         out[columns.name("dist_m", s)] = cost
@@ -258,7 +241,7 @@ def read_points(
 
 
 def query_csv(
-    run_dir: str | Path,
+    run: RunResult | str | Path,
     points_csv: str | Path,
     out_csv: str | Path,
     *,
@@ -279,9 +262,10 @@ def query_csv(
     frame, lon, lat, status = read_points(points_csv, lon_col=lon_col, lat_col=lat_col, what="points")
     frame = frame.reset_index(drop=True)  # the output keeps the file's columns only; row numbers are in the messages
     good = np.isfinite(lon) & np.isfinite(lat)
-    answers = query_points(run_dir, lon[good], lat[good], services=services)
-    if max_snap_m is None:
-        max_snap_m = float(runfolder.open_run(run_dir).manifest["options"]["max_snap_m"])
+    if max_snap_m is None:  # the run's own limit: read the run once, for both
+        run = as_result(run)
+        max_snap_m = float(run.manifest["options"]["max_snap_m"])
+    answers = query_points(run, lon[good], lat[good], services=services)
     snap = answers["snap_dist_m"].to_numpy()
     far = snap > max_snap_m
     outside = snap > OUTSIDE_M

@@ -21,12 +21,17 @@ import heapq
 import logging
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from .. import errors
+from ..network import distances
+from ..run.read import as_result
+from ..run.result import CostKey, RunResult
+from ..stages import goals as goals_mod
 
 __all__ = ["MaxCoverage", "SitingResult"]
 
@@ -260,21 +265,6 @@ class Suggestions:
     summary: dict
 
 
-def _goal_from_manifest(manifest: dict, goal_id: str):
-    from .. import config
-
-    for g in manifest.get("goals", []):
-        if g["id"] == goal_id:
-            g = dict(g)
-            g["services"] = tuple(g["services"])
-            g["tiers"] = tuple((s, tuple(t)) for s, t in g.get("tiers", ()))
-            g["density_rules"] = tuple(config.DensityRule(**r) for r in g.get("density_rules", ()))
-            g["targets"] = tuple(config.Target(**t) for t in g.get("targets", ()))
-            return config.Goal(**g)
-    known = [g["id"] for g in manifest.get("goals", [])]
-    raise errors.ConfigError(f"goal '{goal_id}' was not evaluated in this run; its goals are {known}")
-
-
 def node_candidates(net, *, spacing_m: float, near: tuple[np.ndarray, np.ndarray] | None = None, reach_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Street nodes as candidate sites, at most one per ``spacing_m`` grid cell (metric CRS).
 
@@ -301,7 +291,7 @@ def node_candidates(net, *, spacing_m: float, near: tuple[np.ndarray, np.ndarray
 
 
 def suggest_from_run(
-    run_dir,
+    run: RunResult | str | Path,
     goal: str,
     *,
     k: int | None = None,
@@ -314,10 +304,15 @@ def suggest_from_run(
 ) -> Suggestions:
     """Suggest new sites for a goal of a finished run, keeping existing facilities.
 
+    Residents count as covered exactly as the goal's verdict counted them (the
+    run's per-resident coverage, on the goal's own travel mode, threshold,
+    speed and density rules); a new site covers the residents within the
+    goal's threshold of it on the same network.
+
     Parameters
     ----------
-    run_dir
-        Folder written by ``accessibility run``.
+    run
+        A run, or the folder ``accessibility run`` wrote.
     goal
         Goal id (e.g. ``"elderly_care_1km"``).
     k, target_share
@@ -328,93 +323,88 @@ def suggest_from_run(
     candidates
         (lon, lat) of candidate sites (WGS-84); default street nodes at most
         one per ``spacing_m`` cell.
+    spacing_m
+        Spacing of the street-node candidates.
     method, capacity
         See :meth:`MaxCoverage.solve`.
-    """
 
+    Returns
+    -------
+    Suggestions
+    """
     import geopandas as gpd
     import shapely
 
-    from ..core import columns
-    from ..network import distances
-    from ..stages import goals as goals_mod
-    from . import query
-
-    from ..run import folder as runfolder
-
-    rf = runfolder.open_run(run_dir)
-    graph, fac, index, manifest = query.load_run_network(rf)
-    g = _goal_from_manifest(manifest, goal)
+    result = as_result(run)
+    g = result.goal_spec(goal)
     if service is None:
         if len(g.services) > 1:
             raise errors.InputError(f"goal '{goal}' combines {list(g.services)}; choose one with service=... (--service)")
         service = g.services[0]
     if service not in g.services:
         raise errors.InputError(f"service '{service}' is not part of goal '{goal}' ({list(g.services)})")
-    pts = rf.read_table("demand_points.parquet")
+    state = result.modes[g.mode]
+    pts = result.point_costs
+    n = len(pts)
     w = pts["older" if g.population == "older" else "pop"].to_numpy(np.float64)
     lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
-    if g.area == "main_urban_area":
-        import pyogrio
-
-        gpkg = rf.file("results.gpkg")
-        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
-        if "main_urban_area" in layers:
-            mua = gpd.read_file(gpkg, layer="main_urban_area").geometry.union_all()
-            w = np.where(shapely.contains_xy(mua, lon, lat), w, 0.0)
-    speed = g.speed_m_s or graph.net.mode.speed_m_s
+    if g.area == "main_urban_area" and result.main_urban_area is not None:
+        w = np.where(shapely.contains_xy(result.main_urban_area, lon, lat), w, 0.0)
+    speed = result.goal_speed_m_s(g)
     density = None
     if g.density_rules:
-        hexes = rf.read_table("hexes.parquet", columns=["h3", "density_per_km2"]).set_index("h3")["density_per_km2"]
-        density = hexes.reindex(pts["h3"]).to_numpy()
-    radius = goals_mod.point_threshold_m(g, speed, density, len(pts))
-    ok = {}
-    for key, s, _ in goals_mod.required_sets(g):
-        ok[s] = pts[columns.name("dist_m", key)].to_numpy(np.float64) <= radius
-    others = [ok[s] for s in g.services if s != service]
-    if g.combine == "all":
-        eligible = np.logical_and.reduce(others) if others else np.ones(len(pts), bool)
-        covered = ok[service] & eligible
-    else:
-        eligible = np.ones(len(pts), bool)
-        covered = np.logical_or.reduce(list(ok.values()))
+        hexes = result.hexes.set_index("h3")["density_per_km2"]
+        density = hexes.reindex(pts["h3"].astype(str)).to_numpy()
+    weight = "time" if state.recipe.weight == "time" and g.max_time_s is not None else "length"
+    unit = "time_s" if weight == "time" else "dist_m"
+    costs = {key: result.cost(CostKey(g.mode, key, unit)) for key, _, _ in goals_mod.required_sets(g)}
+    threshold = goals_mod.goal_threshold(g, speed, density, n, cost_unit=weight)
+    reach = goals_mod.service_reach(g, costs, threshold)
+    covered = result.covered(goal)  # the verdict's own decision
+    others = [reach[s] for s in g.services if s != service]
+    eligible = np.logical_and.reduce(others) if g.combine == "all" and others else np.ones(n, bool)
     weights = np.where(eligible, w, 0.0)
     uncovered = ~covered & (weights > 0)
+    limit = float(threshold.max()) if n else 0.0
+    # straight-line reach of a candidate: the threshold in metres (a time at the mode's fastest speed)
+    reach_m = limit if weight == "length" else limit * max([state.speed_m_s, *(v / 3.6 for _, v in state.recipe.speeds_kmh)])
     if candidates is None:
-        c_lon, c_lat = node_candidates(graph.net, spacing_m=spacing_m, near=(lon[uncovered], lat[uncovered]), reach_m=float(radius.max()))
+        c_lon, c_lat = node_candidates(state.net, spacing_m=spacing_m, near=(lon[uncovered], lat[uncovered]), reach_m=reach_m)
     else:
         c_lon, c_lat = (np.asarray(a, np.float64) for a in candidates)
     if len(c_lon) == 0:
         raise errors.InputError("no candidate site can reach an uncovered resident; everyone is covered or the candidates are too far")
+    index = state.index
     c_snap = index.snap_points(c_lon, c_lat)
-    c_graph = distances.build_access_graph(graph.net, np.arange(len(c_lon)), c_snap, weight="length")
+    c_graph = distances.build_access_graph(state.net, np.arange(len(c_lon)), c_snap, weight=weight)
     p_snap = index.snap_points(lon, lat)
-    pairs = distances.point_facility_costs(c_graph, p_snap, np.arange(len(c_lon)), limit=float(radius.max()))
+    pairs = distances.point_facility_costs(c_graph, p_snap, np.arange(len(c_lon)), limit=limit)
+    radius = threshold
     model = MaxCoverage.from_pairs(
         pairs["point"].to_numpy(), pairs["facility"].to_numpy(), pairs["cost"].to_numpy(),
         n_points=len(pts), n_candidates=len(c_lon), weights=weights, service_radius=radius, covered=covered,
     )
-    result = model.solve(k, target_share=target_share, method=method, capacity=capacity)
+    solved = model.solve(k, target_share=target_share, method=method, capacity=capacity)
     # shares are of the goal's whole eligible population (as in goals.json)
     total = float(w.sum())
-    covered_after = result.covered_before + np.cumsum(result.gains)
+    covered_after = solved.covered_before + np.cumsum(solved.gains)
     sites = gpd.GeoDataFrame(
         {
-            "rank": np.arange(1, len(result.sites) + 1),
+            "rank": np.arange(1, len(solved.sites) + 1),
             "goal": goal,
             "service": service,
-            "lon": c_lon[result.sites],
-            "lat": c_lat[result.sites],
-            "candidate": result.sites,
-            "marginal_gain": result.gains,
+            "lon": c_lon[solved.sites],
+            "lat": c_lat[solved.sites],
+            "candidate": solved.sites,
+            "marginal_gain": solved.gains,
             "covered_after": covered_after,
             "share_after": covered_after / total if total > 0 else np.nan,
-            "snap_dist_m": c_snap.snap_dist_m[result.sites],
+            "snap_dist_m": c_snap.snap_dist_m[solved.sites],
         },
-        geometry=gpd.points_from_xy(c_lon[result.sites], c_lat[result.sites]),
+        geometry=gpd.points_from_xy(c_lon[solved.sites], c_lat[solved.sites]),
         crs="EPSG:4326",
     )
-    curve = result.curve.assign(share=lambda d: d["covered"] / total if total > 0 else np.nan)
+    curve = solved.curve.assign(share=lambda d: d["covered"] / total if total > 0 else np.nan)
     summary = {
         "goal": goal,
         "service": service,
@@ -426,29 +416,32 @@ def suggest_from_run(
         "capacity": capacity,
         "population": g.population,
         "eligible_pop": total,
-        "covered_before": result.covered_before,
-        "covered_after": result.covered_after,
-        "share_before": result.covered_before / total if total > 0 else None,
-        "share_after": result.covered_after / total if total > 0 else None,
-        "greedy_objective": result.greedy_objective,
-        "exact_objective": result.exact_objective,
-        "gap": result.gap,
-        "notes": result.notes,
+        "covered_before": solved.covered_before,
+        "covered_after": solved.covered_after,
+        "share_before": solved.covered_before / total if total > 0 else None,
+        "share_after": solved.covered_after / total if total > 0 else None,
+        "greedy_objective": solved.greedy_objective,
+        "exact_objective": solved.exact_objective,
+        "gap": solved.gap,
+        "notes": solved.notes,
     }
-    return Suggestions(goal=goal, service=service, sites=sites, curve=curve, result=result, summary=summary)
+    return Suggestions(goal=goal, service=service, sites=sites, curve=curve, result=solved, summary=summary)
 
 
-def write_suggestions(s: Suggestions, run_dir) -> list:
+def write_suggestions(s: Suggestions, run: RunResult | str | Path) -> list[Path]:
     """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically, recorded in its manifest)."""
     from ..core import fileio
-    from ..run import outputs
     from ..run import folder as runfolder
+    from ..run import write
 
-    with runfolder.update(run_dir, command="suggest") as up:
-        stem = f"suggestions_{s.goal}"
-        with up.file(f"{stem}.gpkg") as tmp:
-            outputs.write_gpkg_layers(tmp, {"sites": s.sites})
-        with up.file(f"{stem}.csv") as tmp:
+    target = run.folder if isinstance(run, RunResult) else Path(run)
+    if target is None:
+        raise errors.InputError("this run was not written to a folder (run it with out=...); there is nowhere to write")
+    names = [runfolder.suggestions(s.goal, ext) for ext in (".gpkg", ".csv", ".json")]
+    with runfolder.update(target, command="suggest") as up:
+        with up.file(names[0]) as tmp:
+            write.write_gpkg_layers(tmp, {"sites": s.sites})
+        with up.file(names[1]) as tmp:
             fileio.spreadsheet_safe(s.sites.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
-        up.write_json(f"{stem}.json", {**s.summary, "curve": s.curve.to_dict(orient="records")})
-    return [up.folder / f"{stem}{ext}" for ext in (".gpkg", ".csv", ".json")]
+        up.write_json(names[2], {**s.summary, "curve": s.curve.to_dict(orient="records")})
+    return [up.folder / n for n in names]

@@ -1,29 +1,34 @@
-"""Write a run folder: GeoPackage, GeoParquet, goal verdicts (JSON, Markdown), manifest.
+"""Write a run folder from a :class:`~accessibility.run.result.RunResult` (read back by :mod:`accessibility.run.read`).
 
 A run is written into a partial folder beside the target and swapped into
-place whole (:mod:`accessibility.runfolder`), so a crash never leaves a
-folder mixing two runs; ``manifest.json`` lists every file with its sha256.
+place whole (:mod:`accessibility.run.folder`, which also names every file), so
+a crash never leaves a folder mixing two runs; ``manifest.json`` lists every
+file with its sha256.
 
 Run folder contents
 -------------------
 ``results.gpkg``
     layers ``hexes``, ``facilities``, ``facilities_rejected``, ``study_area``
-    (and ``main_urban_area``); opens in QGIS.
+    (and ``main_urban_area``, ``districts``); opens in QGIS.
 ``hexes.parquet``, ``facilities.parquet``
     the same as GeoParquet.
 ``goals.json``, ``goals.md``
-    verdicts per goal.
-``network_nodes.parquet``, ``network_edges.parquet``, ``access_points.parquet``
-    the walking network and facility access points, for point queries.
+    verdicts per goal, with their warnings, and the run's notes (structured records).
+``network_<mode>_nodes.parquet``, ``network_<mode>_edges.parquet``, ``access_points_<mode>.parquet``
+    every travel mode's network and facility access points, for queries,
+    isochrones, provision and siting.
 ``nodes_walk.parquet``
     per street node, distance to and id of the nearest facility per service.
 ``demand_points.parquet``
     per demand point (raster pixel or estimated building): lon, lat, pop,
-    older, h3 and per-service walking distance and nearest facility.
+    older, h3, every trip cost and nearest facility (walking columns
+    ``<set>_dist_m``; other modes ``<set>_dist_m@bike``...) and per goal
+    whether it covers the point (``<goal>_covered``).
 ``manifest.json``
-    inputs with checksums, parameters, package versions, stage timings.
+    inputs with checksums, options, goals and mode recipes by value, speeds,
+    package versions, stage timings, and every file with its sha256.
 
-With planners' own data (see :mod:`accessibility.userdata`, :mod:`accessibility.zones`):
+With planners' own data (see :mod:`accessibility.readers.facility_files`, :mod:`accessibility.readers.zones`):
 
 ``rejects_<service>.csv``
     every row of a facility file that was not used, or used with a change:
@@ -33,44 +38,38 @@ With planners' own data (see :mod:`accessibility.userdata`, :mod:`accessibility.
     OSM facilities merged with (or replaced by) a user's facility.
 ``rejects_zones.csv``
     census rows that matched no zone, unusable counts, zones without a count.
-``results.gpkg`` layer ``districts``
-    per district: population and, per goal, eligible/covered population and share.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
-from ..core import meta
-from ..core import fileio
-from . import folder as runfolder
-from ..core import textsafe
+from ..core import fileio, meta, textsafe
 from ..core.fileio import atomic_path, write_json
-
-if TYPE_CHECKING:
-    from .pipeline import RunResult
+from ..core.notes import Note
+from . import folder as runfolder
+from .result import RunResult
 
 __all__ = ["write_run", "write_files", "run_manifest", "write_json", "goals_markdown", "atomic_path", "RUN_FILES"]
 
 log = logging.getLogger(__name__)
 
-#: files every run folder holds (besides ``manifest.json`` and the tables of planners' data)
+#: files every run folder holds (besides ``manifest.json``, the networks of other modes and the tables of planners' data)
 RUN_FILES = (
-    "results.gpkg",
-    "hexes.parquet",
-    "facilities.parquet",
-    "goals.json",
-    "goals.md",
-    "network_nodes.parquet",
-    "network_edges.parquet",
-    "access_points.parquet",
-    "nodes_walk.parquet",
-    "demand_points.parquet",
+    runfolder.RESULTS_GPKG,
+    runfolder.HEXES,
+    runfolder.FACILITIES,
+    runfolder.GOALS_JSON,
+    runfolder.GOALS_MD,
+    runfolder.network_nodes("walk"),
+    runfolder.network_edges("walk"),
+    runfolder.access_points("walk"),
+    runfolder.node_table("walk"),
+    runfolder.DEMAND,
 )
 
 #: GeoPackages record when each table changed; a fixed date keeps reruns byte-identical
@@ -101,59 +100,55 @@ def write_gpkg_layers(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
 def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
     """Write every file of a run except the manifest into ``folder`` (the partial folder of a run)."""
     out = Path(folder)
+    f = runfolder
     hexes = result.hexes
     fac = result.facilities
-    used = fac[fac["status"] == "used"]
-    rejected = fac[fac["status"] != "used"]
     layers = {
         "hexes": hexes,
-        "facilities": used,
-        "facilities_rejected": rejected,
+        "facilities": fac[fac["status"] == "used"],
+        "facilities_rejected": fac[fac["status"] != "used"],
         "study_area": gpd.GeoDataFrame({"name": ["study_area"]}, geometry=[result.study_area], crs="EPSG:4326"),
     }
     if result.districts is not None:
         layers["districts"] = result.districts
     if result.main_urban_area is not None:
         layers["main_urban_area"] = gpd.GeoDataFrame({"name": ["main_urban_area"]}, geometry=[result.main_urban_area], crs="EPSG:4326")
-    write_gpkg_layers(out / "results.gpkg", layers)
-    hexes.to_parquet(out / "hexes.parquet")
-    fac.to_parquet(out / "facilities.parquet")
-
-    walk = result.modes["walk"]
-    walk.net.nodes.to_parquet(out / "network_nodes.parquet")
-    walk.net.edges.to_parquet(out / "network_edges.parquet")
-    ap = pd.DataFrame(
-        {
-            "facility_row": walk.access.facility,
-            "facility_id": fac["facility_id"].to_numpy()[walk.access.facility],
-            "edge": walk.access.snapped.edge,
-            "t": walk.access.snapped.t,
-            "snap_dist_m": walk.access.snapped.snap_dist_m,
-        }
-    )
-    ap.to_parquet(out / "access_points.parquet")
-    result.node_table("walk").to_parquet(out / "nodes_walk.parquet")
-    result.point_costs.to_parquet(out / "demand_points.parquet")
-
+    write_gpkg_layers(out / f.RESULTS_GPKG, layers)
+    hexes.to_parquet(out / f.HEXES)
+    fac.to_parquet(out / f.FACILITIES)
+    for mode, state in result.modes.items():
+        state.net.nodes.to_parquet(out / f.network_nodes(mode))
+        state.net.edges.to_parquet(out / f.network_edges(mode))
+        a = state.access
+        pd.DataFrame(
+            {"facility_row": a.facility, "facility_id": fac["facility_id"].to_numpy()[a.facility], "edge": a.snapped.edge, "t": a.snapped.t,
+             "snap_dist_m": a.snapped.snap_dist_m}
+        ).to_parquet(out / f.access_points(mode))
+    result.node_table("walk").to_parquet(out / f.node_table("walk"))
+    result.point_costs.to_parquet(out / f.DEMAND)
     for name, table in result.tables.items():
-        fileio.spreadsheet_safe(table).to_csv(out / runfolder.check_name(name), index=False, encoding="utf-8-sig")
+        fileio.spreadsheet_safe(table).to_csv(out / f.check_name(name), index=False, encoding="utf-8-sig")
+    write_json(out / f.GOALS_JSON, goals_document(result))
+    fileio.write_text(out / f.GOALS_MD, goals_markdown(result))
+    result.manifest["inputs"] = {k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())}
+
+
+def goals_document(result: RunResult) -> dict:
+    """What ``goals.json`` holds: the population facts, the notes (records), the verdicts and the facility imports."""
     goals = [g.to_dict() for g in result.goals]
     for g in goals:
         if g["id"] in result.by_district:
             g["by_district"] = result.by_district[g["id"]]
-    summary = {
+    doc = {
         "population_source": result.demand.source,
         "older_population_source": result.demand.older_source,
         "population_is_estimate": result.demand.is_estimate,
-        "notes": result.notes,
+        "notes": result.notes.to_list(),
         "goals": goals,
     }
     if result.imports:
-        summary["facility_imports"] = result.imports
-    write_json(out / "goals.json", summary)
-    fileio.write_text(out / "goals.md", goals_markdown(result))
-    result.manifest["inputs"] = {k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())}
-    result.manifest["mode_recipes"] = {m: str(s.net.mode.source) for m, s in result.modes.items()}
+        doc["facility_imports"] = result.imports
+    return doc
 
 
 def run_manifest(result: RunResult) -> dict:
@@ -161,7 +156,7 @@ def run_manifest(result: RunResult) -> dict:
     return {**result.manifest, "versions": meta.versions()}
 
 
-def write_run(result: RunResult, out: str | Path | runfolder.RunTarget, *, inputs: dict) -> Path:
+def write_run(result: RunResult, out: str | Path | runfolder.RunTarget, *, inputs: dict | None = None) -> Path:
     """Write a whole run folder: into a partial folder beside ``out``, then swapped into place.
 
     Parameters
@@ -169,15 +164,21 @@ def write_run(result: RunResult, out: str | Path | runfolder.RunTarget, *, input
     result
         The run.
     out
-        Run folder (created, or replacing an earlier run), or a :class:`~accessibility.runfolder.RunTarget`
-        from :func:`~accessibility.runfolder.prepare`.
+        Run folder (created, or replacing an earlier run), or a :class:`~accessibility.run.folder.RunTarget`
+        from :func:`~accessibility.run.folder.prepare`.
     inputs
         Input files to record with their sha256 in the manifest.
+
+    Returns
+    -------
+    Path
+        The run folder.
     """
     target = out if isinstance(out, runfolder.RunTarget) else runfolder.prepare(out)
     with target:
-        write_files(result, target.tmp, inputs=inputs)
-        return target.commit(run_manifest(result))
+        write_files(result, target.tmp, inputs=inputs or {})
+        result.folder = target.commit(run_manifest(result))
+        return result.folder
 
 
 def _input_record(value):
@@ -247,8 +248,8 @@ def goals_markdown(result: RunResult) -> str:
             if empty:
                 lines.append(f"\n{empty} districts without eligible residents in the area are left out of this table (they are in goals.json).")
         for w in g.warnings:
-            lines.append(f"- **Warning:** {md(w)}")
+            lines.append(f"- **Warning:** {md(Note.from_dict(w).message if isinstance(w, dict) else w)}")
     if result.notes:
-        lines += ["", "## Notes", ""] + [f"- {md(n)}" for n in result.notes]
+        lines += ["", "## Notes", ""] + [f"- {'**Warning:** ' if n.severity == 'warning' else ''}{md(n.message)}" for n in result.notes]
     lines += ["", "Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(lines)

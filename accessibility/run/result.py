@@ -1,0 +1,273 @@
+"""What a run produced, as one typed object: made by the pipeline, or read back from a run folder.
+
+:class:`RunResult` is the contract between the pipeline and everything that works
+on a finished run (query, isochrones, provision, siting, map, report, batch): it
+holds the goals *by value*, each travel mode's recipe (by value), network and
+facility access points, the facilities, the residents with their trip costs
+(:class:`CostKey` names every cost column), the hexagons, the verdicts and the
+notes. :func:`accessibility.run.write.write_run` writes it into a folder and
+:func:`accessibility.run.read.read_run` reads it back equal.
+
+What can be recomputed from the stored parts (spatial indexes, access graphs,
+shortest-path trees) is built the first time a tool asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import config
+from ..core import columns
+from ..core.notes import Notes
+from ..network import distances, snapping
+from ..network.graph import Network
+from ..stages import goals as goals_mod
+from ..stages import population
+from ..stages.facilities import FacilityAccess
+
+__all__ = ["CostKey", "ModeState", "RunResult", "UNITS"]
+
+#: cost units of the point table: metres along the network, or seconds on a time-weighted network
+UNITS = ("dist_m", "time_s")
+_COLUMN = re.compile(r"^(?P<target>.+)_(?P<unit>dist_m|time_s)(?:@(?P<mode>[a-z][a-z0-9_]*))?$")
+
+
+@dataclass(frozen=True, order=True)
+class CostKey:
+    """Which trip cost a column of the point table holds.
+
+    Attributes
+    ----------
+    mode
+        Travel mode (``"walk"``, ``"bike"``, ``"drive"``).
+    target
+        Facility set: a service id, or ``"service[tier+tier]"`` for some tiers.
+    unit
+        ``"dist_m"`` (network metres) or ``"time_s"`` (seconds, time-weighted modes).
+    """
+
+    mode: str
+    target: str
+    unit: str = "dist_m"
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {self.unit!r}")
+
+    @property
+    def column(self) -> str:
+        """The point-table column: ``park_dist_m`` for walking, ``park_time_s@drive`` for other modes."""
+        name = columns.name(self.unit, self.target)
+        return name if self.mode == "walk" else f"{name}@{self.mode}"
+
+    @property
+    def facility_column(self) -> str:
+        """The column of the nearest facility's id."""
+        name = columns.name("facility", self.target)
+        return name if self.mode == "walk" else f"{name}@{self.mode}"
+
+    @classmethod
+    def from_column(cls, name: str) -> CostKey | None:
+        """The key of a cost column, or ``None`` for other columns."""
+        m = _COLUMN.match(name)
+        return cls(m.group("mode") or "walk", m.group("target"), m.group("unit")) if m else None
+
+
+class _Graphs(dict):
+    """Access graphs by weight, built the first time each is asked for."""
+
+    def __init__(self, build: Callable[[str], distances.AccessGraph], built: dict[str, distances.AccessGraph] | None = None) -> None:
+        super().__init__(built or {})
+        self._build = build
+
+    def __missing__(self, weight: str) -> distances.AccessGraph:
+        self[weight] = graph = self._build(weight)
+        return graph
+
+
+@dataclass
+class ModeState:
+    """One travel mode of a run: its network (with the recipe by value) and the facilities' access points.
+
+    The edge index, the access graphs (by weight: ``"length"``, ``"time"``) and the
+    shortest-path trees of each facility set (``results``) are filled by the
+    pipeline, and built on first use for a run read from a folder.
+    """
+
+    net: Network
+    access: FacilityAccess
+    _index: snapping.EdgeIndex | None = field(default=None, repr=False)
+    graphs: dict[str, distances.AccessGraph] = field(default_factory=dict, repr=False)
+    results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.graphs, _Graphs):
+            self.graphs = _Graphs(self._build_graph, self.graphs)
+
+    def _build_graph(self, weight: str) -> distances.AccessGraph:
+        return distances.build_access_graph(self.net, self.access.facility, self.access.snapped, weight=weight)
+
+    @property
+    def recipe(self) -> config.ModeRecipe:
+        """The mode's recipe (by value)."""
+        return self.net.mode
+
+    @property
+    def speed_m_s(self) -> float:
+        """The mode's speed, which turns its distances into times."""
+        return float(self.net.mode.speed_m_s)
+
+    @property
+    def weights(self) -> tuple[str, ...]:
+        """The graph weights a run uses: ``length``, and ``time`` for time-weighted modes."""
+        return ("length", "time") if self.net.mode.weight == "time" else ("length",)
+
+    @property
+    def index(self) -> snapping.EdgeIndex:
+        """The spatial index of the mode's streets (built on first use)."""
+        if self._index is None:
+            self._index = snapping.EdgeIndex(self.net)
+        return self._index
+
+    def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
+        """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), cached."""
+        res = self.results.get((weight, key))
+        if res is None:
+            res = self.results[(weight, key)] = distances.nearest_facilities(self.graphs[weight], mask)
+        return res
+
+
+@dataclass
+class RunResult:
+    """What a run produced (written to and read from a run folder by :mod:`accessibility.run.write` / :mod:`~accessibility.run.read`).
+
+    Attributes
+    ----------
+    goals
+        The verdicts, one per goal.
+    goal_specs
+        The goals as evaluated (by value).
+    hexes
+        H3 hexagons with population, per-service minutes and per-goal coverage.
+    facilities
+        Every facility with its ``status`` (``used`` or why not).
+    demand
+        The residents (demand points) with their source.
+    point_costs
+        Per demand point: lon, lat, pop, older, h3, the trip cost and nearest
+        facility per :class:`CostKey`, and each goal's coverage (``<goal>_covered``).
+    study_area, main_urban_area
+        WGS-84 polygons (the main urban area may be ``None``).
+    modes
+        :class:`ModeState` per travel mode.
+    manifest
+        Inputs, options, network facts, timings.
+    notes
+        Structured notes and warnings (:class:`~accessibility.core.notes.Notes`).
+    districts, by_district
+        District polygons with per-goal columns, and per goal its rows per district.
+    tables
+        Extra tables of the run folder (rejects, merges), by file name.
+    imports
+        Summaries of the planners' facility files.
+    folder
+        The run folder, once written or when read from one.
+    """
+
+    goals: list[goals_mod.GoalResult]
+    hexes: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    demand: population.Demand
+    study_area: shapely.Geometry
+    main_urban_area: shapely.Geometry | None
+    modes: dict[str, ModeState]
+    point_costs: pd.DataFrame
+    manifest: dict
+    notes: Notes
+    districts: gpd.GeoDataFrame | None = None
+    by_district: dict[str, list[dict]] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    imports: list[dict] = field(default_factory=list)
+    goal_specs: tuple[config.Goal, ...] = ()
+    folder: Path | None = None
+
+    def goal(self, goal_id: str) -> goals_mod.GoalResult:
+        """The verdict on ``goal_id``."""
+        for g in self.goals:
+            if g.id == goal_id:
+                return g
+        raise KeyError(f"no goal '{goal_id}' in this run; goals are {[g.id for g in self.goals]}")
+
+    def goal_spec(self, goal_id: str) -> config.Goal:
+        """The goal ``goal_id`` as evaluated (thresholds, services, speed...)."""
+        for g in self.goal_specs:
+            if g.id == goal_id:
+                return g
+        from .. import errors
+
+        raise errors.ConfigError(f"goal '{goal_id}' was not evaluated in this run; its goals are {[g.id for g in self.goal_specs]}")
+
+    @property
+    def services(self) -> list[str]:
+        """Service ids of the run."""
+        return list(self.manifest.get("services") or dict.fromkeys(self.facilities["service"]))
+
+    def speed_m_s(self, mode: str = "walk") -> float:
+        """The speed of ``mode`` (its recipe's): the one rule that turns the run's distances into minutes."""
+        return self.modes[mode].speed_m_s
+
+    def goal_speed_m_s(self, goal: config.Goal) -> float:
+        """The speed of a goal: its own ``walk_speed_m_s`` (e.g. 0.8 m/s for older people), else its mode's."""
+        return float(goal.speed_m_s or self.speed_m_s(goal.mode))
+
+    def facility_mask(self, service: str, tiers: tuple[str, ...] | None = None) -> np.ndarray:
+        """Usable facilities (rows of :attr:`facilities`) of a service, optionally of some tiers."""
+        fac = self.facilities
+        mask = (fac["status"].to_numpy() == "used") & (fac["service"].to_numpy() == service)
+        if tiers:
+            mask &= fac["tier"].isin(tiers).to_numpy()
+        return mask
+
+    def cost(self, key: CostKey) -> np.ndarray:
+        """Trip cost of every demand point for ``key`` (metres or seconds; ``inf`` where unreachable)."""
+        if key.column not in self.point_costs:
+            known = [c for c in self.point_costs.columns if CostKey.from_column(c)]
+            raise KeyError(f"the run has no cost {key.column!r}; it has {known}")
+        return self.point_costs[key.column].to_numpy(np.float64)
+
+    def node_table(self, mode: str = "walk") -> pd.DataFrame:
+        """pandana ``nearest_pois``-shaped table: per street node, distance to and id of the nearest facility per service."""
+        state = self.modes[mode]
+        sets = [s for s in self.services]
+        for g in self.goal_specs:
+            if g.mode == mode:
+                sets += [k for k, _, _ in goals_mod.required_sets(g) if k not in sets]
+        res = {}
+        for key in sets:
+            service, tiers = goals_mod.parse_set_key(key)
+            res[key] = state.nearest(key, self.facility_mask(service, tiers))
+        return distances.node_table(state.graphs["length"], res, self.facilities["facility_id"].to_numpy())
+
+    def covered(self, goal_id: str) -> np.ndarray:
+        """Per demand point, whether the goal covers it (as evaluated)."""
+        return self.point_costs[columns.name("covered", goal_id)].to_numpy(bool)
+
+    def describe(self) -> dict[str, Any]:
+        """Population facts of the run (what ``goals.json`` says about the population)."""
+        d = self.demand
+        return {
+            "population_source": d.source,
+            "older_population_source": d.older_source,
+            "population_is_estimate": d.is_estimate,
+            "population_total": d.total,
+            "older_population_total": d.total_older,
+        }

@@ -1,0 +1,456 @@
+"""The steps of a run, each a function with a small typed input and output.
+
+:func:`accessibility.run.pipeline.run` calls them in order::
+
+    read_sources -> read_areas -> gather_facilities -> locate_residents
+        -> snap -> trip_costs -> hexagons -> verdicts
+
+Long-running work that releases the GIL runs beside scipy's Dijkstra (which
+holds it): the edge indexes are built while facilities and residents are read,
+and the hexagons are prepared while the trip costs are computed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import config
+from ..core import columns
+from ..core.notes import Notes
+from ..network import cache as network_cache
+from ..network import distances, snapping
+from ..network.graph import Network
+from ..readers import areas, osm, zones
+from ..readers import facility_files as userdata
+from ..stages import districts as districts_stage
+from ..stages import facilities as facilities_mod
+from ..stages import goals as goals_mod
+from ..stages import hexes as hexes_mod
+from ..stages import merging, population
+from .inputs import AreaInput, PopulationInput, RunOptions
+from .result import CostKey, ModeState
+
+__all__ = [
+    "Sources",
+    "Areas",
+    "Facilities",
+    "Snaps",
+    "Costs",
+    "Verdicts",
+    "read_sources",
+    "read_areas",
+    "gather_facilities",
+    "locate_residents",
+    "snap",
+    "trip_costs",
+    "hexagons",
+    "verdicts",
+]
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- network and features
+
+
+@dataclass
+class Sources:
+    """The street networks of every mode, the OSM features read, and the edge indexes being built."""
+
+    nets: dict[str, Network]
+    features: osm.FeatureTable
+    index_futures: dict[str, Future[snapping.EdgeIndex]]
+
+
+def read_sources(
+    osm_path: Path, goal_list: Sequence[config.Goal], services: dict[str, config.ServiceLayer], pop: PopulationInput, options: RunOptions,
+    *, writer: Executor, background: Executor, notes: Notes,
+) -> Sources:
+    """Networks of every mode the goals use, and the OSM features of the services (and buildings when needed), in one pass or from the cache."""
+    modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
+    rule_keys = facilities_mod.rule_keys(services)
+    need_buildings = pop.needs_buildings
+    keys = rule_keys + (("building", "landuse") if need_buildings else ())
+    # buildings read only for the estimate are footprints (area and centre), not polygons
+    plain = ("building",) if need_buildings and "building" not in rule_keys else ()
+    nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
+    # what the OSM reader repaired or left out (out-of-range nodes, unsorted or JOSM files)
+    notes.extend(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])] + list(features.notes)), code="osm.repaired")
+    # the edge indexes (projected street geometries in an STRtree) are built while the
+    # facilities and the population are read: projecting releases the GIL
+    index_futures = {m: background.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
+    for m, net in nets.items():
+        i = net.info
+        if i.get("nodes_dropped"):
+            notes.add(
+                f"{m} network: kept the largest connected part; dropped {i['nodes_dropped']} nodes, "
+                f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces",
+                code="network.pieces_dropped", mode=m,
+            )
+    return Sources(nets, features, index_futures)
+
+
+# --------------------------------------------------------------------------- areas
+
+
+@dataclass(frozen=True)
+class DatumCheck:
+    """An input whose declared coordinate system is checked against the street network (:mod:`~accessibility.stages.datum`)."""
+
+    geoms: np.ndarray  # WGS-84, as converted from ``declared``
+    declared: str | None  # None: the file's own CRS, taken as WGS-84 longitude/latitude
+    what: str
+    what_zh: str
+    path: str | Path
+    option: str
+
+
+@dataclass
+class Areas:
+    """The study area, the main urban area, districts and population zones, with the inputs whose datum is checked."""
+
+    study: shapely.Geometry
+    main_urban: shapely.Geometry | None
+    districts: gpd.GeoDataFrame | None
+    zones: gpd.GeoDataFrame | None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    datum_checks: list[DatumCheck] = field(default_factory=list)
+
+
+def read_areas(spec: AreaInput, pop: PopulationInput, walk: Network, notes: Notes) -> Areas:
+    """Read the boundary, main urban area, districts and zones (each checked to overlap the streets)."""
+    checks: list[DatumCheck] = []
+    if spec.boundary is not None:
+        study, n_ = areas.area_from_file(spec.boundary, what="boundary", crs=spec.crs)
+        notes.extend(n_, code="input.boundary")
+        areas.check_overlap(study, walk.bounds(), what="boundary", path=spec.boundary)
+        checks.append(DatumCheck(np.array([study]), spec.crs, "boundary", "边界", spec.boundary, "--boundary-crs"))
+    else:
+        study = areas.default_study_area(walk.nodes["lon"].to_numpy(), walk.nodes["lat"].to_numpy())
+        notes.add("study area: convex hull of the street network (no --boundary given)", code="area.default")
+    mua = None
+    if spec.main_urban_area is not None:
+        mua, n_ = areas.area_from_file(spec.main_urban_area, what="main urban area", crs=spec.crs)
+        notes.extend(n_, code="input.main_urban_area")
+        areas.check_overlap(mua, walk.bounds(), what="main urban area", path=spec.main_urban_area)
+        checks.append(DatumCheck(np.array([mua]), spec.crs, "main urban area", "主城区", spec.main_urban_area, "--boundary-crs"))
+    district_frame = None
+    if spec.districts is not None:
+        d = spec.districts
+        district_frame, n_ = zones.districts_from_file(d.path, crs=d.crs, name_col=d.name_col, code_col=d.code_col, encoding=d.encoding)
+        notes.extend(n_, code="input.districts")
+        areas.check_overlap(shapely.union_all(district_frame.geometry.to_numpy()), walk.bounds(), what="districts", path=d.path)
+        checks.append(DatumCheck(district_frame.geometry.to_numpy(), d.crs, "districts", "行政区", d.path, "--districts-crs"))
+    zone_frame = None
+    tables: dict[str, pd.DataFrame] = {}
+    if pop.zones is not None:
+        z = pop.zones
+        zone_frame, zone_rejects, n_ = zones.zones_from_file(
+            z.path, crs=z.crs, pop_col=z.pop_col, older_col=z.older_col, older_share_col=z.older_share_col, code_col=z.code_col,
+            name_col=z.name_col, table=z.table, table_key=z.table_key, encoding=z.encoding,
+        )
+        notes.extend(n_, code="input.zones")
+        tables["rejects_zones.csv"] = zone_rejects
+        areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=z.path)
+        checks.append(DatumCheck(zone_frame.geometry.to_numpy(), z.crs, "zones", "人口分区", z.path, "--zones-crs"))
+    return Areas(study, mua, district_frame, zone_frame, tables, checks)
+
+
+def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex, notes: Notes) -> None:
+    """Warn of inputs that fit the streets far better in another Chinese coordinate system."""
+    if not checks:
+        return
+    from ..stages import datum  # scipy.stats, imported only when there is something to check
+
+    for c in checks:
+        geoms = c.geoms[~shapely.is_empty(c.geoms)] if len(c.geoms) else c.geoms
+        if not len(geoms):
+            continue
+        kw = dict(declared=c.declared or "wgs84", streets=index, what=c.what, what_zh=c.what_zh, source=Path(c.path).name, option=c.option)
+        if (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
+            f = datum.suspect_datum(shapely.get_x(geoms), shapely.get_y(geoms), **kw)
+        else:
+            f = datum.suspect_datum_of_polygons(geoms, **kw)
+        if f is not None:
+            notes.warn(f.message, code="datum.mismatch", zh=f.message_zh, stacklevel=4, file=Path(c.path).name, likely=f.likely)
+
+
+# --------------------------------------------------------------------------- facilities
+
+
+@dataclass
+class Facilities:
+    """The facilities of every service (OSM and planners'), with the import summaries and their tables."""
+
+    frame: gpd.GeoDataFrame
+    imports: list[dict]
+    tables: dict[str, pd.DataFrame]
+
+
+def gather_facilities(
+    features: osm.FeatureTable, services: dict[str, config.ServiceLayer], files: Sequence[userdata.FacilityInput], study: shapely.Geometry,
+    notes: Notes, datum_checks: list[DatumCheck],
+) -> Facilities:
+    """OSM facilities of every service, merged with (or replaced by) each planners' file."""
+    fac = facilities_mod.facilities_from_features(features, services)
+    imports: list[dict] = []
+    merges: list[pd.DataFrame] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for spec in files:
+        got = userdata.read_facilities(spec, area=study, services=services)
+        datum_checks.append(DatumCheck(got.facilities.geometry.to_numpy(), spec.crs, "facilities", "设施", spec.path, "--facilities-crs"))
+        fac, merged = merging.merge_layers(fac, got.facilities, service=spec.service, mode=spec.mode, max_dist_m=spec.merge_dist_m)
+        merges.append(merged)
+        name = f"rejects_{spec.service}.csv"
+        tables[name] = pd.concat([tables[name], got.rejects], ignore_index=True) if name in tables else got.rejects
+        s = dict(got.summary, mode=spec.mode, merged=int((merged["action"] == "merged").sum()), replaced_osm=int((merged["action"] == "replaced").sum()))
+        s["rejects_file"] = name
+        imports.append(s)
+        file = Path(spec.path).name
+        notes.extend((n if file in n else f"{file}: {n}" for n in got.notes), code="input.facilities", file=file, service=spec.service)
+        notes.add(
+            f"{spec.service}: {file} ({s['crs']}, {spec.mode}): {s['rows']} rows, {s['used']} used, {s['rejected']} rejected, "
+            f"{s['fixed']} fixed, {s['values_left_empty']} with a value left empty ({name}); "
+            + (f"{s['replaced_osm']} OSM facilities replaced" if spec.mode == "replace" else f"{s['merged']} merged with OSM facilities")
+            + " (merges.csv)",
+            code="input.facilities.summary", file=file, service=spec.service,
+        )
+    if files:
+        tables["merges.csv"] = pd.concat(merges, ignore_index=True) if merges else pd.DataFrame(columns=list(merging.MERGE_COLUMNS))
+    return Facilities(fac, imports, tables)
+
+
+# --------------------------------------------------------------------------- population
+
+
+def locate_residents(sources: Sources, pop: PopulationInput, area: Areas, options: RunOptions, notes: Notes) -> population.Demand:
+    """The residents: census zones, population rasters, or an estimate from buildings (else streets)."""
+    features, walk = sources.features, sources.nets["walk"]
+    if pop.zones is not None:
+        assert area.zones is not None
+        demand = population.demand_from_zones(
+            area.zones, area.study, spread=pop.zones.spread, features=features, cell_m=pop.zones.cell_m,
+            older_share=options.older_share, source=Path(pop.zones.table or pop.zones.path).name,
+        )
+    elif pop.kind == "raster":
+        demand = population.demand_from_rasters(area.study, population=pop.raster, older=list(pop.older), older_share=options.older_share)
+        if pop.raster is None:  # older rasters only: the total is estimated
+            est = population.demand_from_buildings(features, area.study, options.estimate) or population.demand_from_streets(walk, area.study, options.estimate)
+            est.older = np.zeros_like(est.older)
+            demand = population.Demand.concat([est, demand], source=est.source, older_source=demand.older_source, is_estimate=True)
+    else:
+        assumptions = options.estimate_assumptions()
+        demand = population.demand_from_buildings(features, area.study, assumptions) or population.demand_from_streets(walk, area.study, assumptions)
+    notes.extend(demand.notes, code="population")
+    return demand
+
+
+# --------------------------------------------------------------------------- snapping
+
+
+@dataclass
+class Snaps:
+    """Where the residents join each mode's streets, and their metric points (freed once used)."""
+
+    snapped: dict[str, snapping.Snapped]
+    points: dict[str, np.ndarray]
+
+
+def snap(
+    sources: Sources, fac: gpd.GeoDataFrame, demand: population.Demand, area: Areas, options: RunOptions, notes: Notes,
+) -> tuple[dict[str, ModeState], gpd.GeoDataFrame, Snaps]:
+    """Facilities' access points and residents' positions on every mode's network."""
+    states: dict[str, ModeState] = {}
+    for m, net in sources.nets.items():
+        index = sources.index_futures.pop(m).result()
+        if m == "walk":
+            check_datums(area.datum_checks, index, notes)
+        snapped_fac, access = facilities_mod.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
+        if m == "walk":
+            fac = snapped_fac
+        state = ModeState(net=net, access=access, _index=index)
+        for w in state.weights:
+            state.graphs[w]  # noqa: B018 - built now, inside the snapping stage's time
+        states[m] = state
+    n_far_fac = int((fac["status"] != "used").sum())
+    if n_far_fac:
+        notes.add(
+            f"{n_far_fac} facilities lie more than {options.max_snap_m:g} m from any street and were not used "
+            "(layer facilities_rejected in results.gpkg)",
+            code="facilities.far",
+        )
+    # residents in metric coordinates, once per CRS (for snapping and straight-line distances)
+    points = {m: s.index.points(demand.lon, demand.lat) for m, s in states.items()}
+    snapped = {m: s.index.snap_points(demand.lon, demand.lat, points=points[m]) for m, s in states.items()}
+    far = snapped["walk"].snap_dist_m > options.max_snap_m
+    if far.any():
+        people_far = float(demand.pop[far].sum())
+        notes.add(
+            f"{people_far:,.0f} residents ({people_far / max(demand.total, 1e-9):.2%}) live more than "
+            f"{options.max_snap_m:g} m from any mapped street; their walk to the street is counted, but the map may be missing paths there",
+            code="population.far_from_streets", severity="warning",
+        )
+    return states, fac, Snaps(snapped, points)
+
+
+# --------------------------------------------------------------------------- trip costs
+
+
+@dataclass
+class Costs:
+    """Trip cost and nearest facility of every resident per :class:`~accessibility.run.result.CostKey`, and usable facilities per set."""
+
+    cost: dict[CostKey, np.ndarray]
+    nearest: dict[CostKey, np.ndarray]  # facility row, -1 where none
+    set_masks: dict[str, np.ndarray]
+    facility_counts: dict[str, int]
+    layout: Future[hexes_mod.HexLayout]
+    straight: dict[str, Future[tuple[np.ndarray, np.ndarray]]]
+
+
+def facility_sets(goal_list: Sequence[config.Goal], services: Sequence[str]) -> dict[tuple[str, str], tuple[str, tuple[str, ...] | None]]:
+    """(mode, set key) -> (service, tiers): every facility set the goals use, and every service on foot (for maps and queries)."""
+    sets: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+    for g in goal_list:
+        for key, service, tiers in goals_mod.required_sets(g):
+            sets[(g.mode, key)] = (service, tiers)
+    for s in services:
+        sets.setdefault(("walk", s), (s, None))
+    return sets
+
+
+def trip_costs(
+    states: dict[str, ModeState], fac: gpd.GeoDataFrame, demand: population.Demand, snaps: Snaps, goal_list: Sequence[config.Goal],
+    services: Sequence[str], area: Areas, options: RunOptions, *, background: Executor,
+) -> Costs:
+    """One multi-source Dijkstra per (mode, facility set, weight); the hexagons are laid out meanwhile."""
+    used = fac["status"].to_numpy() == "used"
+    sets = facility_sets(goal_list, services)
+    set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
+    for (_, key), (service, tiers) in sets.items():
+        mask = used & (fac["service"].to_numpy() == service)
+        if tiers:
+            mask &= fac["tier"].isin(tiers).to_numpy()
+        set_masks[key] = mask
+    # scipy's Dijkstra holds the GIL and one core: the hexagons and the straight-line
+    # distances (shapely and h3, which release it) are prepared on the other meanwhile
+    walk = states["walk"]
+    layout = background.submit(
+        hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, area.study,
+        resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
+    )
+    straight = {
+        key: background.submit(
+            states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points[g.mode]
+        )
+        for g in goal_list if g.straight_line for key, _, _ in goals_mod.required_sets(g)
+    }
+    snaps.points.clear()  # a million shapely points: freed once those searches are done
+    # where each resident joins each graph does not depend on the service: once per graph
+    neighbours = {(m, w): distances.point_neighbours(st.graphs[w], snaps.snapped[m]) for m, st in states.items() for w in st.weights}
+    cost: dict[CostKey, np.ndarray] = {}
+    nearest: dict[CostKey, np.ndarray] = {}
+    for (m, key), _ in sets.items():
+        state = states[m]
+        for w in state.weights:
+            res = state.nearest(key, set_masks[key], weight=w)
+            c, near = distances.costs_at_points(state.graphs[w], res, snaps.snapped[m], neighbours=neighbours[(m, w)])
+            k = CostKey(m, key, "dist_m" if w == "length" else "time_s")
+            cost[k], nearest[k] = c, near
+    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)
+
+
+# --------------------------------------------------------------------------- hexagons
+
+
+def hexagons(costs: Costs, states: dict[str, ModeState], demand: population.Demand, services: Sequence[str]) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The hexagons (population, per-service walking distance and minutes) and each resident's hexagon."""
+    layout = costs.layout.result()
+    walk = states["walk"]
+    costs_m = {s: costs.cost[CostKey("walk", s)] for s in services}
+    results_m = {s: walk.results[("length", s)] for s in services}
+    frame = hexes_mod.hex_costs(layout, demand.pop, costs_m, results_m, graph=walk.graphs["length"], speed_m_s=walk.speed_m_s)
+    return frame, layout.pos
+
+
+# --------------------------------------------------------------------------- goals
+
+
+@dataclass
+class Verdicts:
+    """Every goal's verdict, its coverage of each resident, per-district rows and per-hexagon columns."""
+
+    results: list[goals_mod.GoalResult]
+    covered: dict[str, np.ndarray]
+    by_district: dict[str, list[dict]]
+    district_of_point: np.ndarray | None
+    hex_frame: gpd.GeoDataFrame
+
+
+def verdicts(
+    goal_list: Sequence[config.Goal], costs: Costs, states: dict[str, ModeState], demand: population.Demand, hex_frame: gpd.GeoDataFrame,
+    hex_of_point: np.ndarray, area: Areas,
+) -> Verdicts:
+    """Evaluate every goal per resident; sum per goal, district and hexagon."""
+    hex_labels = hex_frame["h3"].to_numpy()
+    density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
+    in_mua = shapely.contains_xy(area.main_urban, demand.lon, demand.lat) if area.main_urban is not None else np.ones(len(demand), bool)
+    district_of_point = districts_stage.district_of_points(area.districts, demand.lon, demand.lat) if area.districts is not None else None
+    results, covered_by_goal, by_district, hex_cols = [], {}, {}, []
+    for g in goal_list:
+        state = states[g.mode]
+        speed = g.speed_m_s or state.speed_m_s
+        time_weighted = state.recipe.weight == "time" and g.max_time_s is not None
+        unit, cost_unit = ("time_s", "time") if time_weighted else ("dist_m", "length")
+        goal_costs = {key: costs.cost[CostKey(g.mode, key, unit)] for key, _, _ in goals_mod.required_sets(g)}
+        straight = {key: costs.straight[key].result()[0] for key, _, _ in goals_mod.required_sets(g)} if g.straight_line else None
+        weights = demand.older if g.population == "older" else demand.pop
+        in_area = in_mua if g.area == "main_urban_area" else np.ones(len(demand), bool)
+        caveats = Notes()
+        if g.area == "main_urban_area" and area.main_urban is None:
+            caveats.add("main urban area: not given, the whole study area is used", code="area.main_urban_missing", goal=g.id)
+        if demand.is_estimate:
+            caveats.add(f"population is an ESTIMATE ({demand.source})", code="population.estimate", severity="warning", goal=g.id)
+        res, covered = goals_mod.evaluate_goal(
+            g, costs=goal_costs, weights=weights, in_area=in_area, hex_of_point=hex_of_point, hex_labels=hex_labels, speed_m_s=speed,
+            cost_unit=cost_unit, density_per_km2=density, straight_m=straight, facility_counts=costs.facility_counts,
+            is_estimate=demand.is_estimate, notes=caveats,
+        )
+        results.append(res)
+        covered_by_goal[g.id] = covered
+        eligible = np.where(in_area, weights, 0.0)
+        if district_of_point is not None:
+            by_district[g.id] = districts_stage.goal_by_district(district_of_point, area.districts, eligible, covered)
+        hex_cols.append(goals_mod.hex_goal_columns(g.id, pd.Index(hex_labels), hex_of_point, eligible, covered))
+    if hex_cols:
+        extra = pd.concat(hex_cols, axis=1)
+        hex_frame = gpd.GeoDataFrame(pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1), geometry="geometry", crs="EPSG:4326")
+    return Verdicts(results, covered_by_goal, by_district, district_of_point, hex_frame)
+
+
+def point_table(demand: population.Demand, hex_of_point: np.ndarray, hex_labels: np.ndarray, costs: Costs, fac_ids: np.ndarray, covered: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per resident: position, people, hexagon, every trip cost and nearest facility, and every goal's coverage."""
+    table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": id_column(hex_of_point, hex_labels)})
+    for key in sorted(costs.cost, key=lambda k: (k.mode != "walk", k.mode, k.unit != "dist_m")):
+        table[key.column] = costs.cost[key]
+        table[key.facility_column] = id_column(costs.nearest[key], fac_ids)
+    for goal_id, mask in covered.items():
+        table[columns.name("covered", goal_id)] = mask
+    return table
+
+
+def id_column(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical | np.ndarray:
+    """Per-point ids (``codes`` index ``ids``; -1 = none) as a categorical: a million residents
+    share a few thousand facility or hex ids, and strings per row cost ~1 s and ~100 MB."""
+    if pd.Index(ids).is_unique:
+        return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(ids, dtype=object))
+    return np.where(codes >= 0, ids[np.maximum(codes, 0)], None)
