@@ -305,9 +305,10 @@ def case_cache(args) -> dict:
 def case_e2e(args) -> dict:
     from accessibility.run import pipeline
 
-    cache_dir = False if args.cache == "off" else args.cache
+    from accessibility.run.inputs import RunOptions
+
     t = time.perf_counter()
-    res = pipeline.run(args.osm, cache_dir=cache_dir, population_raster=args.population)
+    res = pipeline.run(args.osm, options=RunOptions(cache=False if args.cache == "off" else args.cache), population=args.population)
     total = time.perf_counter() - t
     walk = res.modes["walk"].net
     return {
