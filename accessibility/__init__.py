@@ -38,19 +38,19 @@ from .tools.query import query_csv, query_points
 __version__ = _version()
 
 __all__ = [
-    "__version__",
-    "errors",
-    "run",
     "RunOptions",
     "RunResult",
+    "__version__",
+    "errors",
     "graph_from_file",
     "graph_from_pbf",
     "layer_from_osm",
     "load_goals",
     "load_mode",
     "load_services",
-    "query_points",
     "query_csv",
+    "query_points",
+    "run",
 ]
 
 #: modules of the flat layout before 0.2, and where they live now (``accessibility.snapping`` still works, with a warning)

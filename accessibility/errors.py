@@ -9,15 +9,15 @@ from __future__ import annotations
 
 __all__ = [
     "AccessibilityError",
+    "AccessibilityWarning",
+    "ConfigError",
+    "DataQualityWarning",
+    "EmptyLayerError",
     "InputError",
     "InputFileNotFoundError",
-    "OSMDataError",
-    "ConfigError",
     "NoOverlapError",
-    "EmptyLayerError",
+    "OSMDataError",
     "RunDirectoryError",
-    "AccessibilityWarning",
-    "DataQualityWarning",
 ]
 
 

@@ -51,8 +51,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from accessibility import network
-from accessibility.network import distances
-from accessibility.network import snapping
+from accessibility.network import distances, snapping
 
 DATA = Path(os.environ.get("ACCESSIBILITY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 EXTRACTS = {
@@ -100,7 +99,7 @@ class Timing:
     wall: float
     cpu: float
 
-    def __add__(self, other: "Timing") -> "Timing":
+    def __add__(self, other: Timing) -> Timing:
         return Timing(self.wall + other.wall, self.cpu + other.cpu)
 
 
@@ -133,7 +132,7 @@ class Table:
 
     def render(self) -> str:
         body = [r for r in self.rows if r[0] != "#"]
-        w = [max(len(r[i]) for r in body + [("step", "wall / value", "cpu", "")]) for i in range(3)]
+        w = [max(len(r[i]) for r in [*body, ("step", "wall / value", "cpu", "")]) for i in range(3)]
         lines = [f"  {'step':<{w[0]}}  {'wall / value':>{w[1]}}  {'cpu':>{w[2]}}  note"]
         for a, b, c, d in self.rows:
             if a == "#":
@@ -241,7 +240,7 @@ def tile_network(base: network.Network, k: int, *, links: int = 4, border_frac: 
 def service_counts(n_services: int, fmin: int, fmax: int) -> list[int]:
     if n_services == 1:
         return [fmax]
-    return [int(round(x)) for x in np.geomspace(fmin, fmax, n_services)]
+    return [round(float(x)) for x in np.geomspace(fmin, fmax, n_services)]
 
 
 def random_points(rng, bounds, n):
@@ -286,10 +285,9 @@ def networkx_check(net, counts, repeat, rng, table: Table, n_points: int = 20_00
         src, dst, w = net.directed_arrays(L)
         # reversed arcs (x -> y becomes y -> x): a search from the facilities
         # gives node -> facility costs, as ours does
-        for a, b, c in zip(dst.tolist(), src.tolist(), w.tolist()):
+        for a, b, c in zip(dst.tolist(), src.tolist(), w.tolist(), strict=True):
             if b in G._succ[a]:
-                if c < G._succ[a][b]["weight"]:
-                    G._succ[a][b]["weight"] = c
+                G._succ[a][b]["weight"] = min(G._succ[a][b]["weight"], c)
             else:
                 G.add_edge(a, b, weight=c)
         for i in range(len(e)):
@@ -392,7 +390,7 @@ def main(argv=None) -> int:
     t, base = best_of(lambda: network.graph_from_file(path), 1)
     table.add("extract", path.name, f"{base.n_nodes:,} nodes, {len(base.edges):,} edges after simplification")
     table.time("graph_from_file", t)
-    k = max(1, int(round(np.sqrt(args.nodes / base.n_nodes))))
+    k = max(1, round(float(np.sqrt(args.nodes / base.n_nodes))))
     t_tile, (net, facts) = best_of(lambda: tile_network(base, k, links=args.links, real_geometry=not args.straight_geometry), 1)
     ox_km, oy_km = facts["offset_km"]
     table.add("tiling", f"{facts['grid']}", f"{facts['copies']} copies offset by {ox_km:.1f} km x {oy_km:.1f} km")
@@ -425,7 +423,7 @@ def main(argv=None) -> int:
     table.section(f"2. Distance stage vs bare scipy ({S} services, facilities per service {counts})")
     t_build, graph = best_of(lambda: distances.build_access_graph(net, owner, snapped, weight="length"), R)
     table.time("build_access_graph", t_build, f"{graph.n_nodes:,} nodes, {graph.reverse_csr.nnz:,} arcs")
-    per = [best_of(lambda: distances.nearest_facilities(graph, m), R)[0].wall for m in masks]
+    per = [best_of(lambda m=m: distances.nearest_facilities(graph, m), R)[0].wall for m in masks]
     t_near, results = best_of(lambda: [distances.nearest_facilities(graph, m) for m in masks], R)
     table.time(f"nearest_facilities x{S}", t_near, "per service " + ", ".join(f"{x:.2f}" for x in per) + " s")
 
@@ -481,7 +479,7 @@ def main(argv=None) -> int:
 
     table.add("total benchmark wall time", f"{time.perf_counter() - t_start:.1f} s", f"load average at start {load0}, at end {loadavg()}")
 
-    print(f"bench_core.py  {dt.date.today().isoformat()}  {platform.node()}  "
+    print(f"bench_core.py  {dt.datetime.now().astimezone().date().isoformat()}  {platform.node()}  "
           f"{os.cpu_count()} cores  python {platform.python_version()}  numpy {np.__version__}  "
           f"scipy {scipy.__version__}  shapely {shapely.__version__}")
     print("command: python benchmarks/bench_core.py " + " ".join(sys.argv[1:] if argv is None else argv))

@@ -20,9 +20,8 @@ import pyproj
 import shapely
 
 from accessibility import network
-from accessibility.network import distances
+from accessibility.network import distances, snapping
 from accessibility.tools import isochrones
-from accessibility.network import snapping
 
 OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangzhou_westlake_osm2015" / "hangzhou_china.osm.pbf"
 
@@ -40,7 +39,7 @@ def tiled_network(tiles: int) -> network.Network:
     u = np.concatenate([base.edges["u"].to_numpy() + k * n for k in range(len(ij))])
     v = np.concatenate([base.edges["v"].to_numpy() + k * n for k in range(len(ij))])
     geoms = np.concatenate(
-        [shapely.transform(base.edges.geometry.to_numpy(), lambda xy, i=i, j=j: xy + [i * dlon, j * dlat]) for i, j in ij]
+        [shapely.transform(base.edges.geometry.to_numpy(), lambda xy, i=i, j=j: xy + np.array([i * dlon, j * dlat])) for i, j in ij]
     )
     east, west, north, south = (int(np.argmax(bl)), int(np.argmin(bl)), int(np.argmax(bt)), int(np.argmin(bt)))
     ju, jv = [], []

@@ -156,7 +156,7 @@ def tile_pbf(src: Path, k: int, out: Path, *, links: int = 4, seed: int = 0) -> 
                 if not ok:
                     continue
                 a, b = pairs[axis]
-                for ia, ib in zip(a, b):
+                for ia, ib in zip(a, b, strict=True):
                     w.add_way(mutable.Way(id=link_id, nodes=[new_id("n", int(osmid[ia]), c), new_id("n", int(osmid[ib]), nxt)], tags={"highway": "residential", "name": "tile link"}))
                     link_id += 1
                     n_links += 1
@@ -189,14 +189,13 @@ def population_raster(workdir: Path, osm_path: Path) -> Path:
     from rasterio.transform import from_origin
 
     from accessibility import config
-    from accessibility.stages import facilities
     from accessibility.readers import osm
-    from accessibility.stages import population
+    from accessibility.stages import facilities, population
 
     out = workdir / f"{osm_path.name.split('.')[0]}_pop_3arcsec.tif"
     if out.is_file():
         return out
-    keys = facilities.rule_keys(config.load_services(None)) + ("building", "landuse")
+    keys = (*facilities.rule_keys(config.load_services(None)), "building", "landuse")
     features = osm.read_features(osm_path, keys, footprint_keys=("building",))
     demand = population.demand_from_buildings(features, shapely.box(-180, -90, 180, 90), population.EstimateAssumptions())
     res = 1 / 1200  # WorldPop's 3 arc-seconds
@@ -221,7 +220,7 @@ def _services_radius():
 
     services = config.load_services(None)
     goals = config.load_goals(None, services=services)
-    radius = {s: 0.0 for s in services}
+    radius = dict.fromkeys(services, 0.0)
     for g in goals:
         if g.mode != "walk":
             continue
@@ -233,8 +232,8 @@ def _services_radius():
 
 def _network_and_facilities(osm_path: str, cache_dir: str):
     from accessibility.network import cache
-    from accessibility.stages import facilities
     from accessibility.readers import osm
+    from accessibility.stages import facilities
 
     t = time.perf_counter()
     net = cache.load_or_build(osm_path, "walk", cache_dir=cache_dir)
@@ -288,7 +287,7 @@ def case_parse(args) -> dict:
     t_read = time.perf_counter() - t
     net = network.graph_from_ways(ways, mode="walk")
     total = time.perf_counter() - t
-    return {"total_s": total, "read_s": t_read, "ways": len(ways), "way_nodes": int(len(ways.refs)), "nodes": net.n_nodes, "edges": len(net.edges), "peak_mb": peak_mb()}
+    return {"total_s": total, "read_s": t_read, "ways": len(ways), "way_nodes": len(ways.refs), "nodes": net.n_nodes, "edges": len(net.edges), "peak_mb": peak_mb()}
 
 
 def case_cache(args) -> dict:
@@ -304,7 +303,6 @@ def case_cache(args) -> dict:
 
 def case_e2e(args) -> dict:
     from accessibility.run import pipeline
-
     from accessibility.run.inputs import RunOptions
 
     t = time.perf_counter()
@@ -331,9 +329,8 @@ def case_dist(args) -> dict:
     gc.collect()
     base_mb = peak_mb()
     if engine == "ours":
-        from accessibility.network import distances
+        from accessibility.network import distances, snapping
         from accessibility.stages import facilities
-        from accessibility.network import snapping
 
         t = time.perf_counter()
         index = snapping.EdgeIndex(net)
@@ -376,7 +373,7 @@ def case_dist(args) -> dict:
         w = net.edges["length_m"].to_numpy()
         # undirected walking graph; parallel edges keep the shortest (sorted longest first)
         order = np.argsort(-w)
-        G.add_weighted_edges_from(zip(u[order].tolist(), v[order].tolist(), w[order].tolist()), weight="length")
+        G.add_weighted_edges_from(zip(u[order].tolist(), v[order].tolist(), w[order].tolist(), strict=True), weight="length")
         t_build = time.perf_counter() - t
         shares = {}
         if engine == "networkx":
@@ -409,8 +406,8 @@ def case_dist(args) -> dict:
             t_query = mean_call * total_calls
             out.update(ego_calls=total_calls, ego_sample_per_service=args.ego_sample, ego_s_per_call=mean_call, extrapolated=True)
     elif engine == "pandana":
-        import io
         import contextlib
+        import io
 
         import pandana
         import pandas as pd
@@ -578,7 +575,7 @@ def main(argv=None) -> int:
 
     # ---------------------------------------------------------------- files
     base_nodes = run_case("parse", HANGZHOU)["nodes"]
-    k_large = max(1, int(round(np.sqrt(args.nodes / base_nodes))))
+    k_large = max(1, round(float(np.sqrt(args.nodes / base_nodes))))
     scales = [int(x) for x in args.scales.split(",")]
     files = {k: tiled_file(workdir, k) for k in scales}
     if "large" not in skip:
@@ -702,7 +699,7 @@ def main(argv=None) -> int:
 
     cpu_end, cores_end = cpu_check(), cores_check()
     header = (
-        f"bench_peers.py  {dt.date.today().isoformat()}  {platform.node()}  {os.cpu_count()} cores  python {platform.python_version()}\n"
+        f"bench_peers.py  {dt.datetime.now().astimezone().date().isoformat()}  {platform.node()}  {os.cpu_count()} cores  python {platform.python_version()}\n"
         f"CPU check (10M-step Python loop; ~0.42 s on this machine when quiet): {cpu_start:.2f} s at the start, {cpu_end:.2f} s at the end\n"
         f"cores check (2 threads' time over 1 thread's, same work each; ~1.0 when both cores are free): {cores_start:.2f} at the start, {cores_end:.2f} at the end\n"
         f"command: python benchmarks/bench_peers.py {' '.join(argv)}\n"

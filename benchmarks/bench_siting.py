@@ -19,12 +19,11 @@ import numpy as np
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_core import tile_network  # noqa: E402
+from bench_core import tile_network
 
-from accessibility import network  # noqa: E402
-from accessibility.network import distances
+from accessibility import network
+from accessibility.network import distances, snapping
 from accessibility.tools import siting
-from accessibility.network import snapping
 
 HANGZHOU = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangzhou_westlake_osm2015" / "hangzhou_china.osm.pbf"
 
@@ -79,7 +78,7 @@ def main(argv=None) -> int:
         ),
     )
     result = timed(f"lazy greedy, k={args.k}", lambda: model.solve(args.k))
-    total = sum(t for label, t in rows if label not in ("tile network",))
+    total = sum(t for label, t in rows if label != "tile network")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"network: {net.n_nodes:,} nodes, {len(net.edges):,} edges; {args.points:,} demand points; "
           f"{len(clon):,} candidates; {len(pairs):,} (point, candidate) pairs within {args.radius_m:g} m")

@@ -53,7 +53,7 @@ print("RESULT " + json.dumps({"total_s": total, "peak_mb": peak, "stages": res.m
 
 def run_once(src: Path, osm: Path, cache: str, raster: Path | None) -> dict:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or "")], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or "")], capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])

@@ -66,15 +66,15 @@ def _scenarios(inputs: dict[str, Path]) -> dict[str, list[str]]:
     base = ["run", "--osm", str(osm), "--no-briefing", "--no-cache"]
     return {
         "plain": base,
-        "own_data": base + ["--facilities", str(inputs["homes"]), "--service", "elderly_care", "--facilities-crs", "gcj02",
-                            "--districts", str(districts), "--districts-crs", "gcj02"],
+        "own_data": [*base, "--facilities", str(inputs["homes"]), "--service", "elderly_care", "--facilities-crs", "gcj02",
+                     "--districts", str(districts), "--districts-crs", "gcj02"],
     }
 
 
 def _cli(src: Path, argv: list[str]) -> None:
     code = "import sys; sys.path.insert(0, sys.argv[1]); from accessibility.cli import main; sys.exit(main(sys.argv[2:]))"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, "-c", code, str(src), "-q", *argv], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, str(src), "-q", *argv], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{src}: accessibility {' '.join(argv)} failed:\n{done.stderr}")
 
@@ -108,7 +108,7 @@ def compare_json(a: object, b: object, where: str, diffs: list[str], extra: list
         if len(a) != len(b):
             diffs.append(f"{where}: {len(a)} vs {len(b)} items")
             return
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             key = x.get("id", x.get("district_id", i)) if isinstance(x, dict) else i
             compare_json(x, y, f"{where}[{key}]", diffs, extra)
     elif not _close(a, b):
@@ -128,7 +128,7 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, where: str, diffs: list[str
     for col in [c for c in a.columns if c in b.columns]:
         x, y = a[col], b[col]
         if col == "geometry":
-            same = np.array([p == q for p, q in zip(x.to_numpy(), y.to_numpy())])
+            same = np.array([p == q for p, q in zip(x.to_numpy(), y.to_numpy(), strict=True)])
         elif pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
             xv, yv = x.to_numpy(np.float64), y.to_numpy(np.float64)
             same = np.isclose(xv, yv, rtol=RTOL, atol=1e-9, equal_nan=True) | (np.isinf(xv) & (xv == yv))

@@ -57,7 +57,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_CONNECT = do_GET = do_HEAD = do_POST = do_PUT = do_OPTIONS = _refuse
+    do_CONNECT = do_GET = do_HEAD = do_POST = do_PUT = do_OPTIONS = _refuse  # noqa: N815 - BaseHTTPRequestHandler's method names
 
     def log_message(self, *args) -> None:  # quiet
         pass

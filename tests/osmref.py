@@ -23,7 +23,7 @@ from accessibility import errors
 from accessibility.readers.opl import osm_file
 from accessibility.readers.osm import FeatureTable, WayTable, check_osm_path, unreadable
 
-__all__ = ["read_highways_loop", "read_features_loop"]
+__all__ = ["read_features_loop", "read_highways_loop"]
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-
-import pytest
+from pathlib import Path
 
 import bad_corpus
+import pytest
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_bad_input_gets_a_message(corpus, name, capsys):
         assert fragment in text, f"{name}: {fragment!r} not in the message: {text}"
     if case.notes:
         out_dir = case.argv[case.argv.index("--out") + 1]
-        with open(f"{out_dir}/goals.json", encoding="utf-8") as fh:
+        with Path(out_dir, "goals.json").open(encoding="utf-8") as fh:
             notes = " ".join(n["message"] for n in json.load(fh)["notes"])
         for fragment in case.notes:
             assert fragment in notes, f"{name}: {fragment!r} not in the run's notes: {notes}"

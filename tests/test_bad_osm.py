@@ -10,6 +10,7 @@ so does the hypothesis property test over random small documents.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gc
 import json
 import subprocess
@@ -25,9 +26,7 @@ from hypothesis import strategies as st
 
 from accessibility import errors, network
 from accessibility.network import distances
-from accessibility.readers import extract
-from accessibility.readers import opl
-from accessibility.readers import osm
+from accessibility.readers import extract, opl, osm
 from accessibility.run import pipeline
 
 TESTS = Path(__file__).resolve().parent
@@ -63,7 +62,7 @@ STREET_WAYS = [(10, [1, 2, 3, 4, 5], HW), (11, [3, 6], {"highway": "footway"})]
 
 def edges_by_osm_id(net: network.Network) -> set[tuple[int, int]]:
     ids = net.nodes["osmid"].to_numpy()
-    return {tuple(sorted((int(ids[u]), int(ids[v])))) for u, v in zip(net.edges["u"], net.edges["v"])}
+    return {tuple(sorted((int(ids[u]), int(ids[v])))) for u, v in zip(net.edges["u"], net.edges["v"], strict=True)}
 
 
 def run_child(code: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -145,7 +144,7 @@ def test_one_node_ways_and_self_loops_are_skipped(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "ways, match",
+    ("ways", "match"),
     [
         ([(21, [6, 6], HW)], "two distinct nodes"),
         ([(21, [6, 6, 6], HW), (22, [1, 1], HW)], "two distinct nodes"),
@@ -256,7 +255,7 @@ def _xml_named_pbf(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "make, says",
+    ("make", "says"),
     [
         (_truncated_xml, "download it again"),
         (_truncated_bz2, "download it again"),
@@ -364,10 +363,8 @@ def check_random_documents(document: str) -> None:
             outcome = "network"
         except errors.AccessibilityError as exc:
             outcome = type(exc).__name__
-        try:
+        with contextlib.suppress(errors.AccessibilityError):
             osm.read_osm(path, ("amenity", "building"), footprint_keys=("building",))
-        except errors.AccessibilityError:
-            pass
     gc.collect()
     OUTCOMES.append(outcome)
 

@@ -8,8 +8,8 @@ silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -23,11 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accessibility import config, errors
-from accessibility.readers import areas
-from accessibility.tools import query
-from accessibility.readers import tabletext
+from accessibility.readers import areas, tabletext, zones
 from accessibility.readers import facility_files as userdata
-from accessibility.readers import zones
+from accessibility.tools import query
 
 HEADER = ["编号", "名称", "经度", "纬度", "床位"]
 ROWS = [["P1", "西湖公园", "120.15", "30.25", "10"], ["P2", "湖滨花园", "120.16", "30.26", ""]]
@@ -67,7 +65,7 @@ def test_every_table_reader_detects_the_encoding(tmp_path, services, encoding, b
     imp = userdata.read_facilities(userdata.FacilityInput(path, service="park"), services=services)
     assert list(imp.facilities["name"]) == ["西湖公园", "湖滨花园"] and imp.rejects.empty
     # query points and candidate sites
-    frame, lon, lat, status = query.read_points(path, what="candidate sites")
+    frame, lon, _lat, status = query.read_points(path, what="candidate sites")
     assert list(frame["名称"]) == ["西湖公园", "湖滨花园"] and list(status) == ["ok", "ok"]
     np.testing.assert_allclose(lon, [120.15, 120.16])
     # census tables and other users of read_table
@@ -157,7 +155,7 @@ def test_coordinate_text_forms_are_parsed_or_refused_with_the_reason(tmp_path, s
         "120 09 00": "not a coordinate", "#N/A": "Excel error", "东经120.15N": "two different hemisphere marks",
     }
     d = tabletext.parse_degrees(pd.Series(list(refused), dtype=object))
-    assert (d.status == 2).all() and all(why in r for why, r in zip(refused.values(), d.reason)), list(d.reason)
+    assert (d.status == 2).all() and all(why in r for why, r in zip(refused.values(), d.reason, strict=True)), list(d.reason)
     # candidates, facility lists and query points read them the same way
     cand = tmp_path / "candidates.csv"
     rows = [["C1", "东经120.15", "北纬30.25"], ["C2", "120°09′36″E", "30°15′36″N"], ["C3", "北纬30.26", "东经120.16"], ["C4", "东经120度", "北纬30度"], ["C5", "１２０．１７", "３０．２７"]]
@@ -270,16 +268,16 @@ def test_broken_polygon_files_give_clear_errors_or_notes(tmp_path, services):
         areas.area_from_file(tmp_path / "cut.geojson")
     # Shapefile without .dbf (a note), without .shp (an error naming what is there)
     gpd.GeoDataFrame({"name": ["a"]}, geometry=[box], crs=4326).to_file(tmp_path / "area.shp")
-    os.rename(tmp_path / "area.dbf", tmp_path / "area.dbf.bak")
+    (tmp_path / "area.dbf").rename(tmp_path / "area.dbf.bak")
     _, notes = areas.area_from_file(tmp_path / "area.shp")
     assert any("has no .dbf attribute table" in n for n in notes)
-    os.rename(tmp_path / "area.dbf.bak", tmp_path / "area.dbf")
-    os.rename(tmp_path / "area.shp", tmp_path / "area.shp.bak")
+    (tmp_path / "area.dbf.bak").rename(tmp_path / "area.dbf")
+    (tmp_path / "area.shp").rename(tmp_path / "area.shp.bak")
     with pytest.raises(errors.InputFileNotFoundError, match=r"area\.dbf, area\.shx, area\.prj are there, but a Shapefile needs its \.shp"):
         areas.area_from_file(tmp_path / "area.shp")
     with pytest.raises(errors.InputError, match=r"area\.dbf: the boundary holds no geometry, only a table"):
         areas.area_from_file(tmp_path / "area.dbf")
-    os.rename(tmp_path / "area.shp.bak", tmp_path / "area.shp")
+    (tmp_path / "area.shp.bak").rename(tmp_path / "area.shp")
     # a zipped Shapefile with two layers; a GeoPackage with several
     gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.Point(120.15, 30.25)], crs=4326).to_file(tmp_path / "pts.shp")
     with zipfile.ZipFile(tmp_path / "two.zip", "w") as zf:
@@ -346,10 +344,8 @@ def _read_all(path: Path, services) -> None:
         lambda: query.read_points(path),
         lambda: userdata.read_facilities(userdata.FacilityInput(path, service="park"), services=services),
     ):
-        try:
+        with contextlib.suppress(errors.AccessibilityError):
             call()
-        except errors.AccessibilityError:
-            pass
 
 
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -20,8 +20,7 @@ import shapely
 
 from accessibility import cli, errors
 from accessibility.readers import areas
-from accessibility.run import batch
-from accessibility.run import pipeline
+from accessibility.run import batch, pipeline
 from accessibility.run.inputs import AreaInput, RunOptions
 
 pytestmark = pytest.mark.shared

@@ -21,8 +21,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from accessibility.coords import chinacoords as cc
 from accessibility import errors
+from accessibility.coords import chinacoords as cc
 from accessibility.coords import mainland
 
 GEOD = Geod(ellps="WGS84")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import warnings
 from pathlib import Path
 
 import pytest
-
 import synthetic
+
 from accessibility import cli, config, errors
 from accessibility.run import pipeline
 
@@ -40,7 +41,7 @@ def test_an_unexpected_error_is_reported_with_a_log(grid, tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize(
-    "exc, fragment",
+    ("exc", "fragment"),
     [
         (OSError(errno.ENOSPC, "No space left on device", "/data/run/hexes.parquet"), "disk is full"),
         (PermissionError(errno.EACCES, "Permission denied", "/data/run"), "permission denied for /data/run"),
@@ -60,7 +61,7 @@ def test_system_errors_are_sentences(grid, tmp_path, monkeypatch, capsys, exc, f
 
 
 @pytest.mark.parametrize(
-    "option, value, fragment",
+    ("option", "value", "fragment"),
     [
         ("--max-snap-m", "nan", "metres"),
         ("--max-snap-m", "-5", "metres"),
@@ -144,7 +145,7 @@ from hypothesis import strategies as st  # noqa: E402
 _TOML_PIECES = st.sampled_from([
     "[[goal]]\n", "[[provision]]\n", "[[rules]]\n", 'id = "park_10min"\n', 'id = "a/../b"\n', 'services = ["park"]\n', "services = []\n",
     "max_time_min = 10\n", "max_time_min = -1\n", "max_time_min = nan\n", "max_dist_m = inf\n", "walk_speed_m_s = 70\n", 'population = "older"\n',
-    'name_zh = "{{7*7}}"\n', "targets = [{ share = 1.5 }]\n", "targets = [{ share = 1.0, label = \"x\" }]\n", "tiers = { park = [\"x\"] }\n",
+    'name_zh = "{{7*7}}"\n', "targets = [{ share = 1.5 }]\n", 'targets = [{ share = 1.0, label = "x" }]\n', 'tiers = { park = ["x"] }\n',
     'tags = { amenity = "x" }\n', 'name_en = "x"\n', "density_rule = [{ min_density_per_km2 = 3000, max_dist_m = 500 }]\n", "x = [[[[1]]]]\n",
     "\ufeff", "\x00", "= = =\n", '"\n',
 ])
@@ -162,7 +163,5 @@ def test_config_readers_never_fail_unexpectedly(tmp_path, pieces, encoding, raw)
     for content in (data, raw, data + raw):
         path.write_bytes(content)
         for load in (config.load_goals, config.load_provisions, config.load_service, config.load_mode):
-            try:
+            with contextlib.suppress(errors.AccessibilityError):
                 load(path)
-            except errors.AccessibilityError:
-                pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-GOOD_GOAL = '''
+GOOD_GOAL = """
 [[goal]]
 id = "park_5min"
 name_zh = "5分钟公园"
@@ -28,7 +29,7 @@ services = ["park"]
 max_time_min = 5
 walk_speed_m_s = 1.2
 targets = [{ share = 0.9, label = "90%" }]
-'''
+"""
 
 
 # --------------------------------------------------------------------------- shipped defaults
@@ -50,7 +51,7 @@ def test_default_goals_load_with_stable_ids():
     loaded = config.load_goals(services=services)
     ids = [g.id for g in loaded]
     stable = ("service_circle_15min", "elderly_care_1km", "fitness_10min", "park_10min")
-    assert config.GOAL_IDS == stable
+    assert stable == config.GOAL_IDS
     assert set(stable) <= set(ids) and len(set(ids)) == len(ids)
     by_id = {g.id: g for g in loaded}
     circle = by_id["service_circle_15min"]
@@ -130,7 +131,7 @@ def test_evaluate_goal_hand_computed():
 
 
 @pytest.mark.parametrize(
-    "text, fragment",
+    ("text", "fragment"),
     [
         ("[[goal]\nid = 'x'\n", "not valid TOML"),
         (GOOD_GOAL + "colour = 'red'\n", "colour"),
@@ -182,7 +183,7 @@ def test_goal_naming_unknown_service(tmp_path):
 
 
 def test_missing_goals_file(tmp_path):
-    with pytest.raises(errors.InputFileNotFoundError, match="absent.toml"):
+    with pytest.raises(errors.InputFileNotFoundError, match=re.escape("absent.toml")):
         config.load_goals(tmp_path / "absent.toml")
 
 
@@ -196,7 +197,7 @@ def _layers_copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "text, fragment",
+    ("text", "fragment"),
     [
         ('id = "library"\nname_zh = "图书馆"\nname_en = "Library"\ncolour = "red"\n[[rules]]\ntags = { amenity = "library" }\n', "colour"),
         ('id = "library"\nname_zh = "图书馆"\nname_en = "Library"\n[[rules]]\ntags = { amenity = "library" }\ntier = 3\n', "tier"),
@@ -228,7 +229,7 @@ def test_extra_service_layer_is_loaded(tmp_path):
 def test_duplicate_service_id(tmp_path):
     d = _layers_copy(tmp_path)
     shutil.copy(d / "park.toml", d / "park_copy.toml")
-    with pytest.raises(errors.ConfigError, match="park_copy.toml"):
+    with pytest.raises(errors.ConfigError, match=re.escape("park_copy.toml")):
         config.load_services(d)
 
 
@@ -243,10 +244,10 @@ def test_unknown_mode():
 
 
 @pytest.mark.parametrize(
-    "replace, fragment",
+    ("replace", "fragment"),
     [
         (("speed_m_s = 1.0", "speed_m_s = -1.0"), "speed_m_s"),
-        (("weight = \"length\"", "weight = \"fun\""), "weight"),
+        (('weight = "length"', 'weight = "fun"'), "weight"),
         (("oneway = false", "oneway = false\nwheels = 2"), "wheels"),
     ],
 )
@@ -268,17 +269,17 @@ def test_negative_speed_in_drive_speeds(tmp_path):
 
 @pytest.mark.shared
 def test_facility_matching_equals_every_rule_on_every_feature(hangzhou_pbf):
-    from accessibility.stages import facilities
     from accessibility.readers import osm
+    from accessibility.stages import facilities
 
     services = config.load_services(None)
     features = osm.read_features(hangzhou_pbf, facilities.rule_keys(services) + ("building",))
     got = facilities.facilities_from_features(features, services)
     expected = {
         (f"osm:{kind}/{osm_id}:{sid}", tier)
-        for kind, osm_id, tags in zip(features.frame["osm_type"], features.frame["osm_id"], features.frame["tags"])
+        for kind, osm_id, tags in zip(features.frame["osm_type"], features.frame["osm_id"], features.frame["tags"], strict=True)
         for sid, layer in services.items()
         if (tier := layer.match(tags)) is not None
     }
     assert len(expected) > 50
-    assert set(zip(got["facility_id"], got["tier"])) == expected
+    assert set(zip(got["facility_id"], got["tier"], strict=True)) == expected

@@ -13,12 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accessibility import errors
-from accessibility.readers import areas
-from accessibility.stages import datum
-from accessibility.stages import facilities
-from accessibility.readers import osm
-from accessibility.network import snapping
 from accessibility.coords import chinacoords as cc
+from accessibility.network import snapping
+from accessibility.readers import areas, osm
+from accessibility.stages import datum, facilities
 
 pytestmark = pytest.mark.shared
 

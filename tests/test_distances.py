@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 import networkx as nx
@@ -11,11 +12,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from accessibility import config, network
-from accessibility.network import distances
-from accessibility.stages import facilities
-from accessibility.stages import goals
-from accessibility.network import snapping
+from accessibility.network import distances, snapping
 from accessibility.network.snapping import Snapped
+from accessibility.stages import facilities, goals
 
 INF = np.inf
 
@@ -92,7 +91,7 @@ def test_facility_mask_selects_a_subset():
 
 def test_facility_at_a_node_with_zero_offset_is_distance_zero():
     net = line_net()
-    graph, res, cost, fac = solve(net, [0], snapped([1], [0.0], [0.0]), snapped([0, 2], [1.0, 0.5], [0.0, 2.0]))
+    _graph, res, cost, _fac = solve(net, [0], snapped([1], [0.0], [0.0]), snapped([0, 2], [1.0, 0.5], [0.0, 2.0]))
     np.testing.assert_allclose(res.cost[:4], [100.0, 0.0, 200.0, 500.0])
     np.testing.assert_allclose(cost, [0.0, 2.0 + 150.0 + 200.0])
 
@@ -264,9 +263,9 @@ def oracle(net, fac_rows, fac_snap, pt_snap, weight):
     fw = net.edges["forward"].to_numpy(bool)
     bw = net.edges["backward"].to_numpy(bool)
     inserts = defaultdict(list)
-    for i, (e, t) in enumerate(zip(fac_snap.edge, fac_snap.t)):
+    for i, (e, t) in enumerate(zip(fac_snap.edge, fac_snap.t, strict=True)):
         inserts[int(e)].append((float(t), ("f", i)))
-    for j, (e, t) in enumerate(zip(pt_snap.edge, pt_snap.t)):
+    for j, (e, t) in enumerate(zip(pt_snap.edge, pt_snap.t, strict=True)):
         inserts[int(e)].append((float(t), ("q", j)))
     g = nx.DiGraph()
     g.add_nodes_from(range(net.n_nodes))
@@ -281,7 +280,7 @@ def oracle(net, fac_rows, fac_snap, pt_snap, weight):
     for e in range(len(u)):
         pts = sorted(inserts.get(e, []), key=lambda p: p[0])
         chain = [(0.0, int(u[e]))] + pts + [(1.0, int(v[e]))]
-        for (t0, a), (t1, b) in zip(chain[:-1], chain[1:]):
+        for (t0, a), (t1, b) in itertools.pairwise(chain):
             w = (t1 - t0) * cost_e[e]
             # Two places at the same position on an edge are one place: moving 0 m is
             # allowed whatever the one-way rule (a facility at a junction serves it).
@@ -368,7 +367,7 @@ def test_oracle_hangzhou_drive_one_way(hangzhou_drive, weight):
     fac_snap = idx.snap_points(flon, flat)
     qlon, qlat = _random_points(net, 300, rng)
     q_snap = idx.snap_points(qlon, qlat)
-    res, cost = _check_against_oracle(net, np.arange(12), fac_snap, q_snap, weight)
+    res, _cost = _check_against_oracle(net, np.arange(12), fac_snap, q_snap, weight)
     assert np.isfinite(res.cost[: net.n_nodes]).all()  # strongly connected part kept
 
 
@@ -516,7 +515,7 @@ def test_property_goal_share_never_falls_as_threshold_grows(costs, data):
     shares = []
     for t in (t1, t2):
         goal = config.Goal(id="g", name_zh="g", name_en="g", services=("park",), max_dist_m=t)
-        res, covered = goals.evaluate_goal(
+        res, _covered = goals.evaluate_goal(
             goal, costs={"park": c}, weights=weights, in_area=np.ones(n, bool),
             hex_of_point=np.array(["h"] * n, dtype=object), speed_m_s=1.0,
         )

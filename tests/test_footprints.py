@@ -6,12 +6,11 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
-from scipy.spatial import cKDTree
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial import cKDTree
 
-from accessibility.readers import footprints
-from accessibility.readers import osm
+from accessibility.readers import footprints, osm
 from accessibility.stages import population
 
 
@@ -107,8 +106,8 @@ def test_reader_footprints_equal_polygons_of_the_same_ways(fixture, request):
     plain = split.footprints
     assert len(plain) > 400
     # nothing lost or doubled: the footprints plus the remaining rows are the features read as polygons
-    ids = set(zip(split.frame["osm_type"], split.frame["osm_id"])) | {("way", i) for i in plain.osm_id.tolist()}
-    assert len(split) == len(polygons) and ids == set(zip(polygons["osm_type"], polygons["osm_id"]))
+    ids = set(zip(split.frame["osm_type"], split.frame["osm_id"], strict=True)) | {("way", i) for i in plain.osm_id.tolist()}
+    assert len(split) == len(polygons) and ids == set(zip(polygons["osm_type"], polygons["osm_id"], strict=True))
     # every footprint is a plain building way (no amenity, no landuse); those with other keys stay polygons
     assert all("building" in t and "amenity" not in t and "landuse" not in t for t in plain.tags)
     assert split.frame["tags"].map(lambda t: "building" in t).any()

@@ -21,10 +21,8 @@ from hypothesis import strategies as st
 
 import accessibility as acc
 from accessibility import cli, errors, network
-from accessibility.network import distances
-from accessibility.tools import isochrones
-from accessibility.tools import isostreets
-from accessibility.network import snapping
+from accessibility.network import distances, snapping
+from accessibility.tools import isochrones, isostreets
 
 UTM = "EPSG:32651"
 _TO_WGS = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
@@ -145,7 +143,7 @@ def test_substrings_match_shapely_substring():
     lo = rng.uniform(0, 1, 200)
     hi = np.minimum(lo + rng.uniform(0.01, 1, 200), 1.0)
     got = isostreets.substrings(lines, line, lo, hi)
-    for g, li, a, b in zip(got, line, lo, hi):
+    for g, li, a, b in zip(got, line, lo, hi, strict=True):
         want = substring(lines[li], a, b, normalized=True)
         assert g.hausdorff_distance(want) < 1e-6
         assert abs(g.length - want.length) < 1e-6
@@ -158,7 +156,7 @@ def test_points_inside_are_within_street_width_of_reached_streets(toy_grid, how)
     geoms = toy_grid.metric(frame)
     rng = np.random.default_rng(0)
     xy_all, cost_all, fac_all = toy_grid.street_truth()
-    for row, poly in zip(frame.itertuples(), geoms):
+    for row, poly in zip(frame.itertuples(), geoms, strict=True):
         if poly is None:
             continue
         if how == "per_facility":
@@ -189,7 +187,7 @@ def test_real_isochrone_points_are_near_reached_streets(hangzhou):
     frame = isochrones.isochrones(graph, mask, [400.0, 800.0], index=index, street_width_m=width, bands="cumulative")
     res = distances.nearest_facilities(graph, mask)
     rng = np.random.default_rng(1)
-    for row, poly in zip(frame.itertuples(), frame.to_crs(index.crs).geometry):
+    for row, poly in zip(frame.itertuples(), frame.to_crs(index.crs).geometry, strict=True):
         pts = sample_inside(poly, 400, rng)
         lon, lat = pyproj.Transformer.from_crs(index.crs, "EPSG:4326", always_xy=True).transform(pts[:, 0], pts[:, 1])
         # the brief's check: snapped to the nearest street, the street point's own trip is within
@@ -297,7 +295,7 @@ def test_per_facility_contains_its_access_points_and_counts_own_trips(toy_grid):
     ap_xy = toy_grid.ap_xy()
     fac_xy = toy_grid.index.project(toy_grid.fac_geoms)
     snapped = toy_grid.index.snap_points(lon, lat)
-    for row, poly in zip(frame.itertuples(), geoms):
+    for row, poly in zip(frame.itertuples(), geoms, strict=True):
         assert poly.contains(ap_xy[row.facility_row]) and poly.contains(fac_xy[row.facility_row])
         mask = np.arange(3) == row.facility_row
         cost, _ = distances.costs_at_points(toy_grid.graph, distances.nearest_facilities(toy_grid.graph, mask), snapped)

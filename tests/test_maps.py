@@ -6,9 +6,8 @@ network host blocked (see browser_support.py).
 
 from __future__ import annotations
 
-import dataclasses
-
 import base64
+import dataclasses
 import json
 import math
 import re
@@ -25,11 +24,9 @@ from browser_support import browser, distinct_colours  # noqa: F401  (fixture)
 from PIL import Image
 
 from accessibility import cli, errors
+from accessibility.briefing import maps, mapthemes, rundata
 from accessibility.coords import chinacoords
 from accessibility.core import columns
-from accessibility.briefing import maps
-from accessibility.briefing import mapthemes
-from accessibility.briefing import rundata
 from accessibility.run import folder as runfolder
 from accessibility.stages import hexes as hexmod
 
@@ -140,7 +137,7 @@ def test_hexagons_round_trip_to_one_metre(hz_data):
     enc = maps.encode_hexagons(geoms)
     rings = decode_hexagons(enc)
     assert len(rings) == len(geoms) == enc["n"]
-    for ring, g in zip(rings, geoms):
+    for ring, g in zip(rings, geoms, strict=True):
         exact = np.asarray(g.exterior.coords)[:-1]
         assert ring.shape == exact.shape
         assert np.abs(ring - exact).max() <= 0.5e-5 + 1e-12  # rounded to 1e-5 degree
@@ -152,7 +149,7 @@ def test_hexagons_round_trip_to_one_metre(hz_data):
 def test_hexagons_shift_to_gcj02_on_amap(hz_data):
     geoms = hz_data.hexes.geometry.to_numpy()[:50]
     rings = decode_hexagons(maps.encode_hexagons(geoms, "gcj02"))
-    for ring, g in zip(rings, geoms):
+    for ring, g in zip(rings, geoms, strict=True):
         wgs = np.asarray(g.exterior.coords)[:-1]
         lon, lat = chinacoords.wgs84_to_gcj02(wgs[:, 0], wgs[:, 1])
         assert np.abs(ring - np.column_stack([lon, lat])).max() <= 0.5e-5 + 1e-12
@@ -430,10 +427,9 @@ def test_a_city_of_100k_hexagons_opens_in_seconds(browser, tmp_path):  # noqa: F
 
 def test_run_folder_layers_show_suggestions_and_isochrones(tmp_path, hangzhou_pbf):
     """Site suggestions and isochrones written into a run folder appear as layers of its map."""
-    from accessibility.tools import isochrones
     from accessibility.briefing import maps
     from accessibility.run import pipeline
-    from accessibility.tools import siting
+    from accessibility.tools import isochrones, siting
 
     run_dir = tmp_path / "run"
     pipeline.run(hangzhou_pbf, out=run_dir)

@@ -10,8 +10,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from accessibility import errors, network
-from accessibility.network import snapping
-from accessibility.network import haversine_m
+from accessibility.network import haversine_m, snapping
 
 # --------------------------------------------------------------------------- csr_from_arcs
 
@@ -83,7 +82,7 @@ def test_directed_arrays_respect_flags():
         mode="bike",
     )
     src, dst, w = net.directed_arrays(net.edge_weight("length"))
-    arcs = sorted(zip(src.tolist(), dst.tolist(), w.tolist()))
+    arcs = sorted(zip(src.tolist(), dst.tolist(), w.tolist(), strict=True))
     assert arcs == [(0, 1, 10.0), (2, 1, 20.0)]
 
 
@@ -219,7 +218,7 @@ def _hav(a, b):
     return float(haversine_m(np.array(lo1), np.array(la1), np.array(lo2), np.array(la2)))
 
 
-@pytest.fixture()
+@pytest.fixture
 def toy_osm(tmp_path):
     return write_osm_xml(tmp_path / "toy.osm")
 
@@ -368,7 +367,7 @@ def test_access_points_polygon_gets_every_edge_within_reach():
     # a point gets exactly one access point, on its nearest street
     assert s.edge[owner == 1].tolist() == [2]
     # with reach 0 the polygon gets only the nearest street
-    owner0, s0 = idx.access_points(np.array([park], dtype=object), reach_m=0.0)
+    _owner0, s0 = idx.access_points(np.array([park], dtype=object), reach_m=0.0)
     assert len(s0) == 1
 
 
@@ -387,7 +386,7 @@ def test_hangzhou_walk_network_facts(hangzhou_walk):
     assert 0 < info["share_length_dropped"] < 0.2
     # bbox of the extract: lon 120.100-120.185, lat 30.230-30.296
     minx, miny, maxx, maxy = net.bounds()
-    assert 120.09 <= minx and maxx <= 120.19 and 30.22 <= miny and maxy <= 30.30
+    assert minx >= 120.09 and maxx <= 120.19 and miny >= 30.22 and maxy <= 30.30
     # everything is walkable both ways
     assert net.edges["forward"].all() and net.edges["backward"].all()
     u, v = net.edges["u"].to_numpy(), net.edges["v"].to_numpy()

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
 import pytest
 import shapely
-import h3
 from affine import Affine
 
 from accessibility import cli, config, errors
-from accessibility.stages import hexes
-from accessibility.run import write as outputs
-from accessibility.run import pipeline
-from accessibility.tools import query
 from accessibility.run import folder as runfolder
+from accessibility.run import pipeline
+from accessibility.run import write as outputs
 from accessibility.run.inputs import AreaInput, PopulationInput, RunOptions
+from accessibility.stages import hexes
+from accessibility.tools import query
 
 WUHAN_BOX = shapely.box(114.2, 30.5, 114.4, 30.65)
 PART_OF_HANGZHOU = shapely.box(120.13, 30.24, 120.17, 30.28)
@@ -48,7 +49,7 @@ def write_boundary(path: Path, geom: shapely.Geometry, crs: str = "EPSG:4326") -
 
 
 def test_run_writes_every_run_file(hangzhou_run):
-    result, run_dir = hangzhou_run
+    _result, run_dir = hangzhou_run
     for name in outputs.RUN_FILES:
         path = run_dir / name
         assert path.is_file(), f"{name} missing from the run folder"
@@ -86,11 +87,11 @@ def test_results_gpkg_layers(hangzhou_run):
 def test_results_gpkg_opens_with_ogrinfo(hangzhou_run, ogrinfo):
     result, run_dir = hangzhou_run
     gpkg = str(run_dir / "results.gpkg")
-    listing = subprocess.run([ogrinfo, "-ro", "-q", gpkg], capture_output=True, text=True, timeout=60)
+    listing = subprocess.run([ogrinfo, "-ro", "-q", gpkg], capture_output=True, text=True, timeout=60, check=False)
     assert listing.returncode == 0, listing.stderr
     for layer in ("hexes", "facilities", "study_area"):
         assert layer in listing.stdout
-    summary = subprocess.run([ogrinfo, "-ro", "-so", gpkg, "hexes"], capture_output=True, text=True, timeout=60)
+    summary = subprocess.run([ogrinfo, "-ro", "-so", gpkg, "hexes"], capture_output=True, text=True, timeout=60, check=False)
     assert summary.returncode == 0, summary.stderr
     assert f"Feature Count: {len(result.hexes)}" in summary.stdout
 
@@ -230,7 +231,7 @@ def test_hexes_tile_the_study_area(hangzhou_run):
     # and each demand point lies in the hexagon it was counted in
     pc = result.point_costs.sample(n=300, random_state=2)
     geom = result.hexes.set_index("h3").geometry
-    assert all(shapely.intersects(geom[h], shapely.Point(x, y)) for h, x, y in zip(pc["h3"], pc["lon"], pc["lat"]))
+    assert all(shapely.intersects(geom[h], shapely.Point(x, y)) for h, x, y in zip(pc["h3"], pc["lon"], pc["lat"], strict=True))
 
 
 def test_hex_mean_distance_is_population_weighted(hangzhou_run):
@@ -264,7 +265,7 @@ def test_pbf_and_xml_runs_agree(hangzhou_bz2, hangzhou_run):
     other = pipeline.run(hangzhou_bz2)
     assert len(other.facilities) == len(full.facilities)
     assert other.demand.total == pytest.approx(full.demand.total, rel=1e-9)
-    for a, b in zip(other.goals, full.goals):
+    for a, b in zip(other.goals, full.goals, strict=True):
         assert a.id == b.id and a.share == pytest.approx(b.share, abs=1e-12)
 
 
@@ -326,12 +327,12 @@ def test_boundary_in_web_mercator_is_reprojected(hangzhou_pbf, hangzhou_run, tmp
 
 def test_boundary_without_overlap(hangzhou_pbf, tmp_path):
     path = write_boundary(tmp_path / "wuhan.geojson", WUHAN_BOX)
-    with pytest.raises(errors.NoOverlapError, match="wuhan.geojson"):
+    with pytest.raises(errors.NoOverlapError, match=re.escape("wuhan.geojson")):
         pipeline.run(hangzhou_pbf, areas=path)
 
 
 def test_boundary_errors(hangzhou_pbf, tmp_path):
-    with pytest.raises(errors.InputFileNotFoundError, match="nowhere.geojson"):
+    with pytest.raises(errors.InputFileNotFoundError, match=re.escape("nowhere.geojson")):
         pipeline.run(hangzhou_pbf, areas=tmp_path / "nowhere.geojson")
     no_crs = tmp_path / "nocrs.geojson"
     feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(PART_OF_HANGZHOU)}
@@ -363,7 +364,7 @@ def test_main_urban_area_restricts_the_elderly_goal(hangzhou_pbf, tmp_path):
 
 
 def test_wuhan_raster_does_not_overlap_hangzhou(hangzhou_pbf, wuhan_f, wuhan_m):
-    with pytest.raises(errors.NoOverlapError, match="pop_65_f_wuhan.tif"):
+    with pytest.raises(errors.NoOverlapError, match=re.escape("pop_65_f_wuhan.tif")):
         pipeline.run(hangzhou_pbf, population=wuhan_f)
     with pytest.raises(errors.NoOverlapError):
         pipeline.run(hangzhou_pbf, population=PopulationInput(older=(wuhan_f, wuhan_m)))
@@ -441,7 +442,7 @@ def test_drive_time_goal_matches_networkx_oracle(hangzhou_pbf):
 
 def test_missing_osm_file(tmp_path):
     missing = tmp_path / "no_such_city.osm.pbf"
-    with pytest.raises(errors.InputFileNotFoundError, match="no_such_city.osm.pbf") as exc:
+    with pytest.raises(errors.InputFileNotFoundError, match=re.escape("no_such_city.osm.pbf")) as exc:
         pipeline.run(missing)
     assert isinstance(exc.value, FileNotFoundError)
 
@@ -449,14 +450,14 @@ def test_missing_osm_file(tmp_path):
 def test_corrupt_osm_file(tmp_path):
     bad = tmp_path / "x.osm.pbf"
     bad.write_bytes(np.random.default_rng(0).bytes(4096))
-    with pytest.raises(errors.OSMDataError, match="x.osm.pbf"):
+    with pytest.raises(errors.OSMDataError, match=re.escape("x.osm.pbf")):
         pipeline.run(bad)
 
 
 def test_truncated_osm_file(tmp_path, hangzhou_pbf):
     cut = tmp_path / "cut.osm.pbf"
     cut.write_bytes(hangzhou_pbf.read_bytes()[:50_000])
-    with pytest.raises(errors.OSMDataError, match="cut.osm.pbf"):
+    with pytest.raises(errors.OSMDataError, match=re.escape("cut.osm.pbf")):
         pipeline.run(cut)
 
 
@@ -474,7 +475,7 @@ def test_osm_path_is_a_folder_or_wrong_type(tmp_path):
         pipeline.run(folder)
     csv = tmp_path / "roads.csv"
     csv.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(errors.OSMDataError, match="roads.csv"):
+    with pytest.raises(errors.OSMDataError, match=re.escape("roads.csv")):
         pipeline.run(csv)
 
 
@@ -540,7 +541,7 @@ def test_query_points_walk_speed_and_unknown_service(hangzhou_run):
 
 
 def test_query_csv_round_trip(hangzhou_run, tmp_path):
-    result, run_dir = hangzhou_run
+    _result, run_dir = hangzhou_run
     rows = pd.DataFrame(
         {
             "id": [1, 2, 3, 4, 5, 6, 7, 8],
@@ -608,7 +609,7 @@ def test_query_needs_a_complete_run_folder(hangzhou_run, tmp_path):
     partial = tmp_path / "partial"
     shutil.copytree(run_dir, partial)
     (partial / "access_points_walk.parquet").unlink()
-    with pytest.raises(errors.RunDirectoryError, match="access_points_walk.parquet"):
+    with pytest.raises(errors.RunDirectoryError, match=re.escape("access_points_walk.parquet")):
         query.query_points(partial, [120.16], [30.26])
 
 
@@ -675,7 +676,7 @@ def test_cli_runs_as_a_program(tmp_path):
     """The installed console script reports errors on stderr with exit code 2."""
     exe = shutil.which("accessibility", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     assert exe is not None, "the `accessibility` console script is not installed (pip install -e .)"
-    bad = subprocess.run([exe, "run", "--osm", str(tmp_path / "nope.osm.pbf"), "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run([exe, "run", "--osm", str(tmp_path / "nope.osm.pbf"), "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and "nope.osm.pbf" in bad.stderr
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from accessibility import errors
 from accessibility.coords import chinacoords
-from accessibility.run import pipeline
 from accessibility.readers import facility_files as userdata
+from accessibility.run import pipeline
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accessibility import errors
-from accessibility.tools import provision
 from accessibility.run.inputs import AreaInput
+from accessibility.tools import provision
 
 
 def _random_table(seed: int, n_points: int = 60, n_fac: int = 8):
@@ -33,10 +33,7 @@ def _pysal(pairs, demand, supply, max_cost, weight_fn=None, enhanced=False):
         demand_df=dem, demand_value="pop", supply_df=sup, supply_value="cap",
         cost_df=pairs, cost_origin="point", cost_dest="facility", cost_name="cost",
     )
-    if enhanced:
-        out = acc.enhanced_two_stage_fca(name="e2", max_cost=max_cost, weight_fn=weight_fn)
-    else:
-        out = acc.two_stage_fca(name="f2", max_cost=max_cost)
+    out = acc.enhanced_two_stage_fca(name="e2", max_cost=max_cost, weight_fn=weight_fn) if enhanced else acc.two_stage_fca(name="f2", max_cost=max_cost)
     return out.iloc[:, 0].reindex(np.arange(len(demand))).fillna(0.0).to_numpy()
 
 

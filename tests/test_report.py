@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,9 +16,7 @@ import pytest
 from browser_support import browser  # noqa: F401  (fixture)
 
 from accessibility import cli, errors
-from accessibility.briefing import i18n
-from accessibility.briefing import report
-from accessibility.briefing import rundata
+from accessibility.briefing import i18n, report, rundata
 from accessibility.run import folder as runfolder
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -80,7 +78,7 @@ def test_summary_numbers_equal_goals_json(hz_report, lang):
     header = [c[0] for c in summary[0]]
     col = {k: header.index(i18n.text(k, lang)) for k in ("share", "covered", "eligible", "uncovered", "verdict")}
     assert len(summary) - 1 == len(goals)
-    for row, g in zip(summary[1:], goals):
+    for row, g in zip(summary[1:], goals, strict=True):
         for key, fmt in (("share", lambda v: f"{v:.1%}"), ("covered", lambda v: f"{v:,.0f}"), ("eligible", lambda v: f"{v:,.0f}"), ("uncovered", lambda v: f"{v:,.0f}")):
             text, value = row[col[key]]
             field = "share" if key == "share" else f"{key}_pop"
@@ -181,7 +179,7 @@ def test_errors_name_the_fix(tmp_path):
     with pytest.raises(errors.RunDirectoryError, match="does not exist; run `accessibility run"):
         report.write_report(tmp_path / "missing")
     (tmp_path / "half").mkdir()
-    with pytest.raises(errors.RunDirectoryError, match="manifest.json is missing"):
+    with pytest.raises(errors.RunDirectoryError, match=re.escape("manifest.json is missing")):
         report.write_report(tmp_path / "half")
     assert cli.main(["report", str(tmp_path / "half")]) == 2
 
@@ -266,8 +264,7 @@ def test_notebooks_exist():
 
 def test_report_has_provision_and_suggestion_sections(hangzhou_run, tmp_path):
     """After `provision` and `suggest`, the report carries their numbers exactly."""
-    from accessibility.tools import provision
-    from accessibility.tools import siting
+    from accessibility.tools import provision, siting
 
     _, run_dir = hangzhou_run
     out = tmp_path / "run"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,15 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 import synthetic
+
 from accessibility import cli, errors
-from accessibility.run import pipeline
-from accessibility.tools import query
 from accessibility.briefing import report
 from accessibility.run import folder as runfolder
-from accessibility.tools import siting
-from accessibility.run.inputs import RunOptions
+from accessibility.run import pipeline
+from accessibility.tools import query, siting
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +99,7 @@ def test_an_interrupted_two_rename_swap_is_undone(grid, two_runs, tmp_path, monk
     """Where the atomic exchange is not available, a crash between the two renames restores the previous run."""
     out = tmp_path / "run"
     pipeline.run(grid, out=out, goals=["park_10min"])
-    monkeypatch.setattr(runfolder, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(runfolder, "_exchange", lambda _a, _b: False)
     real_rename = os.rename
     calls = []
 
@@ -153,7 +152,7 @@ def test_a_bad_out_fails_before_the_analysis(grid, tmp_path, case):
         out = tmp_path / ("x" * 300)
     stages: list[str] = []
     with pytest.raises(errors.RunDirectoryError):
-        pipeline.run(grid, out=out, progress=lambda stage, i, n: stages.append(stage))
+        pipeline.run(grid, out=out, progress=lambda stage, _i, _n: stages.append(stage))
     assert stages == [], "the analysis started before the output folder was checked"
     if case == "not_a_run":
         assert (out / "thesis.docx").read_text(encoding="utf-8") == "years of work"
@@ -182,14 +181,14 @@ def copy_of_b(two_runs, tmp_path):
 def test_a_mixed_folder_is_refused(two_runs, copy_of_b):
     a, _ = two_runs
     (copy_of_b / "goals.json").write_bytes((a / "goals.json").read_bytes())  # another run's verdicts
-    with pytest.raises(errors.RunDirectoryError, match="goals.json does not match"):
+    with pytest.raises(errors.RunDirectoryError, match=re.escape("goals.json does not match")):
         report.write_report(copy_of_b)
 
 
 def test_a_truncated_parquet_is_refused(copy_of_b):
     p = copy_of_b / "network_walk_edges.parquet"
     p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
-    with pytest.raises(errors.RunDirectoryError, match="network_walk_edges.parquet does not match"):
+    with pytest.raises(errors.RunDirectoryError, match=re.escape("network_walk_edges.parquet does not match")):
         query.query_points(copy_of_b, [synthetic.LON0], [synthetic.LAT0])
 
 
@@ -199,7 +198,7 @@ def test_a_same_size_edit_is_refused_when_read(copy_of_b):
     raw[len(raw) // 2] ^= 0xFF
     p.write_bytes(bytes(raw))
     runfolder.open_run(copy_of_b)  # sizes match: opening is cheap
-    with pytest.raises(errors.RunDirectoryError, match="facilities.parquet does not match"):
+    with pytest.raises(errors.RunDirectoryError, match=re.escape("facilities.parquet does not match")):
         query.query_points(copy_of_b, [synthetic.LON0], [synthetic.LAT0])
 
 
@@ -207,7 +206,7 @@ def test_a_damaged_manifest_or_an_old_format_is_refused(copy_of_b, capsys):
     m = copy_of_b / "manifest.json"
     doc = json.loads(m.read_text(encoding="utf-8"))
     m.write_text(m.read_text(encoding="utf-8")[:100], encoding="utf-8")
-    with pytest.raises(errors.RunDirectoryError, match="manifest.json is damaged"):
+    with pytest.raises(errors.RunDirectoryError, match=re.escape("manifest.json is damaged")):
         runfolder.open_run(copy_of_b)
     doc.pop("format")
     m.write_text(json.dumps(doc), encoding="utf-8")
@@ -222,7 +221,7 @@ def test_post_run_files_are_recorded_and_checked(copy_of_b):
     rf = runfolder.open_run(copy_of_b)
     assert rf.files["suggestions_park_10min.gpkg"]["written_by"] == "suggest"
     (copy_of_b / "suggestions_park_10min.csv").write_text("edited by hand", encoding="utf-8")
-    with pytest.raises(errors.RunDirectoryError, match="suggestions_park_10min.csv does not match.*accessibility suggest"):
+    with pytest.raises(errors.RunDirectoryError, match=r"suggestions_park_10min\.csv does not match.*accessibility suggest"):
         runfolder.open_run(copy_of_b)
 
 

@@ -17,12 +17,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-
 import synthetic
+
 from accessibility import cli, config, errors
 from accessibility.run import folder as runfolder
 from accessibility.tools import siting
-
 
 FORMULA = '=HYPERLINK("http://example.com/x","click")'
 

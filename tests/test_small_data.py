@@ -221,11 +221,11 @@ def test_spreadsheet_rows_are_used_fixed_or_rejected(raster_run):
     user = fac[fac["facility_id"].str.startswith("user:")]
     ids = {fid.rsplit(":", 1)[1] for fid in user["facility_id"]}
     assert ids == USED and set(user["service"]) == {"elderly_care"}
-    beds = dict(zip(user["facility_id"].str.rsplit(":", n=1).str[1], user["beds"]))
+    beds = dict(zip(user["facility_id"].str.rsplit(":", n=1).str[1], user["beds"], strict=True))
     assert math.isnan(beds.pop("HB-006"))
     assert beds == pytest.approx({k: float(v) for k, v in BEDS.items()})
     # names with 日间照料/居家养老 are day care, the rest care homes
-    tiers = dict(zip(user["name"], user["tier"]))
+    tiers = dict(zip(user["name"], user["tier"], strict=True))
     assert tiers["湖滨街道日间照料中心"] == "day_care" and tiers["平海路居家养老服务中心"] == "day_care"
     assert tiers["武林街道养老院"] == "care_home" and tiers["凤起路护理院"] == "care_home"
 

@@ -16,12 +16,11 @@ import pyproj
 import pytest
 import shapely
 
-from accessibility.coords import chinacoords as cc
 from accessibility import cli, errors
-from accessibility.stages import facilities
-from accessibility.stages import merging
-from accessibility.run import pipeline
+from accessibility.coords import chinacoords as cc
 from accessibility.readers import facility_files as userdata
+from accessibility.run import pipeline
+from accessibility.stages import facilities, merging
 
 GEOD = pyproj.Geod(ellps="WGS84")
 HANGZHOU = shapely.box(120.10, 30.23, 120.185, 30.296)  # the extract's street network
@@ -74,7 +73,7 @@ def spreadsheet_rows(net) -> tuple[list[list[object]], dict]:
 
 
 def write_csv(path: Path, rows) -> dict[str, int]:
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
         w.writerows(rows)
@@ -106,7 +105,7 @@ def spreadsheet_run(request, hangzhou_pbf, hangzhou_walk, tmp_path_factory):
 
 @pytest.mark.shared
 def test_rejects_file_names_every_bad_row_and_why(spreadsheet_run):
-    result, run_dir, rows, expected, layout = spreadsheet_run
+    _result, run_dir, rows, expected, layout = spreadsheet_run
     rejects = pd.read_csv(run_dir / "rejects_elderly_care.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert list(rejects.columns[:4]) == list(userdata.REJECT_COLUMNS)
     assert list(rejects.columns[4:]) == HEADER  # the row's original columns, as given
@@ -137,10 +136,10 @@ def test_rejects_file_names_every_bad_row_and_why(spreadsheet_run):
 
 @pytest.mark.shared
 def test_good_rows_are_all_used_with_capacities(spreadsheet_run):
-    result, run_dir, rows, expected, _ = spreadsheet_run
+    _result, run_dir, _rows, expected, _ = spreadsheet_run
     fac = gpd.read_file(run_dir / "results.gpkg", layer="facilities")
     user = fac[fac["source"].str.startswith("user:")]
-    ids = {fid.rsplit(":", 1)[1]: r for fid, r in zip(user["facility_id"], user.itertuples())}
+    ids = {fid.rsplit(":", 1)[1]: r for fid, r in zip(user["facility_id"], user.itertuples(), strict=True)}
     assert set(ids) == set(expected["used"])
     for sid, beds in expected["used"].items():
         got = ids[sid].beds
@@ -186,7 +185,7 @@ def test_column_detection_and_coordinate_systems(tmp_path):
     g_lon, g_lat = cc.wgs84_to_gcj02(lon, lat)
     b_lon, b_lat = cc.wgs84_to_bd09(lon, lat)
     # one "lon,lat" column (AMap style), GCJ-02
-    pd.DataFrame({"名称": ["a", "b"], "经纬度": [f"{x:.8f},{y:.8f}" for x, y in zip(g_lon, g_lat)]}).to_csv(tmp_path / "pair.csv", index=False)
+    pd.DataFrame({"名称": ["a", "b"], "经纬度": [f"{x:.8f},{y:.8f}" for x, y in zip(g_lon, g_lat, strict=True)]}).to_csv(tmp_path / "pair.csv", index=False)
     f, r = userdata.layer_from_file(tmp_path / "pair.csv", service="park", crs="gcj02")
     assert metres(f.geometry.x, f.geometry.y, lon, lat).max() < 0.01 and r.empty
     # GBK-encoded CSV with lng/lat, BD-09 (Baidu)
@@ -299,7 +298,7 @@ def test_baidu_poi_json_imports_with_exact_bd09_inverse(shared_data, stem, recor
 def test_baidu_elderly_care_tiers_from_names(shared_data):
     path = shared_data / "xian_baidu_poi_2017" / "poiXianOldTown" / "poi_16_government.json.gz"
     f, _ = userdata.layer_from_file(path, service="elderly_care", crs="bd09")
-    tier = dict(zip(f["name"], f["tier"]))
+    tier = dict(zip(f["name"], f["tier"], strict=True))
     assert tier["长乐宫居家养老服务中心"] == "day_care"
     assert tier["西安市阳光养老院"] == "care_home" and tier["西安福星老年公寓"] == "care_home"
     # Baidu's 'area' is a district name, not square metres: not taken as a capacity
@@ -321,7 +320,7 @@ def test_normalise_name():
 def test_complement_merges_likely_duplicates(hangzhou_pbf, tmp_path):
     osm = facilities.layer_from_osm(hangzhou_pbf)
     health = osm[osm["service"] == "public_health"]
-    by_name = {n: g for n, g in zip(health["name"], health.geometry) if n}
+    by_name = {n: g for n, g in zip(health["name"], health.geometry, strict=True) if n}
     prov, first = by_name["浙江省人民医院"].centroid, by_name["杭州市第一人民医院"].centroid
     rows = [
         ("H1", "浙江省人民医院（朝晖院区）有限公司", prov.x + 0.0003, prov.y),  # ~30 m away, same hospital
@@ -352,7 +351,7 @@ def test_complement_merges_likely_duplicates(hangzhou_pbf, tmp_path):
 
 def test_cli_pairs_each_facilities_file_with_its_options(tmp_path, monkeypatch):
     calls = {}
-    monkeypatch.setattr(pipeline, "run", lambda osm_path, **kw: calls.update(kw) or (_ for _ in ()).throw(errors.InputError("stop")))
+    monkeypatch.setattr(pipeline, "run", lambda _osm_path, **kw: calls.update(kw) or (_ for _ in ()).throw(errors.InputError("stop")))
     rc = cli.main([
         "-q", "run", "--osm", "x.osm.pbf", "--out", str(tmp_path),
         "--facilities", "homes.xlsx", "--service", "elderly_care", "--facilities-crs", "gcj02", "--facilities-sheet", "养老",

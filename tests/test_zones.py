@@ -14,15 +14,13 @@ import pytest
 import rasterio
 import shapely
 
-from accessibility.coords import chinacoords as cc
 from accessibility import cli, errors
-from accessibility.readers import osm
+from accessibility.coords import chinacoords as cc
+from accessibility.readers import osm, rasters, zones
 from accessibility.run import pipeline
-from accessibility.stages import population
-from accessibility.readers import zones
-from accessibility.readers import rasters
-from accessibility.stages import districts as districts_stage
 from accessibility.run.inputs import PopulationInput
+from accessibility.stages import districts as districts_stage
+from accessibility.stages import population
 
 GEOD = pyproj.Geod(ellps="WGS84")
 WEST_LAKE_CENTRE = (120.14, 30.245)  # WGS-84
@@ -131,7 +129,7 @@ def hangzhou_user_run(hangzhou_pbf, hangzhou_walk, hangzhou_districts, tmp_path_
 
 @pytest.mark.shared
 def test_elderly_care_goal_with_user_list_has_district_results(hangzhou_user_run):
-    out, wgs = hangzhou_user_run
+    out, _wgs = hangzhou_user_run
     goals = json.loads((out / "goals.json").read_text(encoding="utf-8"))
     by_id = {g["id"]: g for g in goals["goals"]}
     elderly = by_id["elderly_care_1km"]
@@ -212,7 +210,7 @@ def test_zone_totals_are_conserved(zone_files, hangzhou_pbf, spread, tmp_path):
 
 @pytest.mark.shared
 def test_zones_partly_outside_the_study_area_are_reported(zone_files, hangzhou_pbf, tmp_path):
-    tmp, polys = zone_files
+    tmp, _polys = zone_files
     half = shapely.box(120.12, 30.24, 120.145, 30.29)  # the western half of the zones
     gpd.GeoDataFrame({"name": ["half"]}, geometry=[half], crs=4326).to_file(tmp_path / "half.geojson")
     zi = zones.ZoneInput(tmp / "streets.geojson", crs="gcj02", table=tmp / "census.csv", table_key="统计用区划代码")

@@ -22,15 +22,14 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import shapely
 
 from ..core import fileio
-from . import i18n
-from . import mapthemes
+from . import i18n, mapthemes
 from .rundata import RunData
 
 __all__ = ["cjk_font", "write_coverage_png", "write_district_png", "write_map_png"]
@@ -67,7 +66,7 @@ def cjk_font() -> str | None:
 @contextlib.contextmanager
 def _style(lang: str) -> Iterator[str]:
     """matplotlib settings for ``lang``; yields the language the labels can use."""
-    import matplotlib
+    import matplotlib as mpl
 
     cjk = cjk_font()
     use = lang
@@ -75,7 +74,7 @@ def _style(lang: str) -> Iterator[str]:
         log.warning("no Chinese font found (install fonts-noto-cjk or fonts-wqy-microhei); the PNG labels are in English")
         use = "en"
     fams = ([cjk] if cjk and use == "zh" else []) + ["DejaVu Sans"] + ([cjk] if cjk and use != "zh" else [])
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none",
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none",
                                  # names from data are drawn as text: "$...$" in a district name is not math
                                  "text.parse_math": False}):
         with warnings.catch_warnings(record=True) as caught:
@@ -98,7 +97,7 @@ def _save(fig, path: Path, *, dpi: int) -> None:
     plt.close(fig)
 
 
-def _polys(geoms: np.ndarray) -> list[np.ndarray]:
+def _polys(geoms: Iterable[shapely.Geometry]) -> list[np.ndarray]:
     out = []
     for g in geoms:
         for part in shapely.get_parts(g):
@@ -126,7 +125,7 @@ class _Raster:
     def _finish(self, img):
         from PIL import Image
 
-        return np.asarray(img.resize((self.w // self.SS, self.h // self.SS), Image.LANCZOS))
+        return np.asarray(img.resize((self.w // self.SS, self.h // self.SS), Image.Resampling.LANCZOS))
 
     def polygons(self, rings: np.ndarray, classes: np.ndarray, colors: Sequence[str | None]) -> np.ndarray:
         from matplotlib.colors import to_rgba
@@ -208,9 +207,9 @@ def write_map_png(
     dpi
         Resolution (the figure is about 9 inches wide).
     """
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg", force=False)
+    mpl.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -242,16 +241,19 @@ def write_map_png(
         raster = _Raster(size, (x0, x1, y0, y1))
         handles: list = []
         if fill is not None:
+            assert fill.classes is not None  # every fill theme classes its hexagons
             rings = mapthemes.hexagon_rings(data.hexes.geometry.to_numpy())
             ax.imshow(raster.polygons(rings, fill.classes, fill.colors), extent=(x0, x1, y0, y1), origin="upper", alpha=0.8, zorder=2)
             handles.append(Patch(facecolor="none", edgecolor="none", label=fill.legend_title.replace("\n", "\n  ")))
             used = {int(c) for c in np.unique(fill.classes)}
-            handles += [Patch(facecolor=c, edgecolor="white", label=lab) for i, (c, lab) in enumerate(zip(fill.colors, fill.legend_labels)) if c and i in used]
+            handles += [Patch(facecolor=c, edgecolor="white", label=lab) for i, (c, lab) in enumerate(zip(fill.colors, fill.legend_labels, strict=True)) if c and i in used]
         if circles is not None and circles.uncovered is not None and len(circles.uncovered) and circles.uncovered.max() > 0:
+            circle_color = circles.colors[0]
+            assert circle_color is not None  # a circles theme has its one colour
             cen = shapely.centroid(data.hexes.geometry.to_numpy())
             u = circles.uncovered.astype(np.float64)
             r_px = (2.0 + 14.0 * np.sqrt(u / circles.vmax)) * dpi / 96.0
-            ax.imshow(raster.circles(shapely.get_x(cen), shapely.get_y(cen), np.where(u > 0, r_px, 0.0), circles.colors[0]),
+            ax.imshow(raster.circles(shapely.get_x(cen), shapely.get_y(cen), np.where(u > 0, r_px, 0.0), circle_color),
                       extent=(x0, x1, y0, y1), origin="upper", alpha=0.85, zorder=4)
             for v in circles.samples:
                 r = 2.0 + 14.0 * math.sqrt(v / circles.vmax)
@@ -290,9 +292,9 @@ def write_map_png(
 
 def write_coverage_png(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path, *, lang: str, labels: dict[str, str], speed: float, dpi: int = 130) -> Path:
     """Coverage curves: per service, share of residents within t minutes (``curves[s] = (t_min, share)``)."""
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg", force=False)
+    mpl.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
@@ -318,9 +320,9 @@ def write_coverage_png(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: s
 
 def write_district_png(goals: Sequence[dict], path: str | Path, *, lang: str, dpi: int = 130) -> Path | None:
     """Per goal, a bar of the covered share in each district, with the target line."""
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg", force=False)
+    mpl.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
@@ -331,7 +333,7 @@ def write_district_png(goals: Sequence[dict], path: str | Path, *, lang: str, dp
     with _style(lang) as use:
         rows = max(len(g["by_district"]) for g in with_d)
         fig, axes = plt.subplots(len(with_d), 1, figsize=(7.5, sum(0.9 + 0.28 * len(g["by_district"]) for g in with_d)), squeeze=False)
-        for ax, g in zip(axes[:, 0], with_d):
+        for ax, g in zip(axes[:, 0], with_d, strict=True):
             recs = g["by_district"]
             names = [i18n.text("outside_districts", use) if not r.get("district_id") and r.get("district_name", "").startswith("(") else str(r.get("district_name", "")) for r in recs]
             shares = [r.get("share") if r.get("share") is not None else 0.0 for r in recs]

@@ -51,22 +51,21 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 from folium.map import Layer
 from folium.template import Template as FoliumTemplate
 from jinja2 import Template
 
-from ..coords import chinacoords
 from .. import errors
-from . import i18n
-from . import mapthemes
+from ..coords import chinacoords
 from ..run import folder as runfolder
+from . import i18n, mapthemes
 from .rundata import RunData, load_run
 
 if TYPE_CHECKING:
@@ -301,20 +300,26 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     theme_specs = []
     for i, t in enumerate(themes):
         spec: dict[str, Any] = {"id": t.id, "kind": t.kind, "label": t.label, "legendTitle": t.legend_title, "popup": []}
+        # build_themes fills the arrays each kind of theme draws
         if t.kind == "circles":
+            assert t.uncovered is not None
             fu = f"u{i}"
             fields[fu] = _field(t.uncovered)
             spec.update(field=fu, color=t.colors[0], samples=t.samples, vmax=t.vmax, rmin=2.0, rmax=16.0)
         elif t.service is not None:
+            assert t.values is not None
             ft = f"t{i}"
             fields[ft] = _field(t.values, scale=10.0, missing=True)
             spec.update(field=ft, breaks=list(mapthemes.MINUTE_BREAKS), nanClass=len(mapthemes.MINUTE_BREAKS) + 1, colors=t.colors, legendLabels=t.legend_labels)
             spec["popup"] = [{"label": i18n.text("hex_minutes", lang, service=names.get(t.service, t.service)), "field": ft, "fmt": "min"}]
         else:
+            assert t.classes is not None
             fc = f"c{i}"
             fields[fc] = _field(t.classes)
             spec.update(field=fc, classField=fc, colors=t.colors, legendLabels=t.legend_labels)
         if t.goal is not None:
+            assert t.share_permille is not None
+            assert t.uncovered is not None
             fs, fu2 = f"s_{t.goal}", f"v_{t.goal}"
             fields.setdefault(fs, _field(t.share_permille, scale=1000.0, missing=True))
             fields.setdefault(fu2, _field(t.uncovered))
@@ -327,7 +332,7 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     hexes["fields"] = fields
     fac = data.facilities
     used_mask = (fac["status"] == "used").to_numpy() if "status" in fac else np.ones(len(fac), bool)
-    facility_specs = []
+    facility_specs: list[dict[str, Any]] = []
     for j, s in enumerate(services):
         sel = fac[used_mask & (fac["service"] == s).to_numpy()]
         if len(sel):
@@ -341,7 +346,7 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
             {"id": "_rejected", "label": i18n.text("layer_rejected", lang, m=f"{data.max_snap_m:g}"), "color": "#9e9e9e", "stroke": "#424242",
              "radius": 5, "items": _facility_items(rejected, lang, names, crs, rejected=True)}
         )
-    outline_specs = []
+    outline_specs: list[dict[str, Any]] = []
     if data.study_area is not None:
         outline_specs.append({"id": "study_area", "label": i18n.text("study_area", lang), "color": "#424242", "weight": 2, "dash": "6 4",
                               "items": [{"polys": _rings(data.study_area, crs, with_holes=True)}]})
@@ -352,7 +357,7 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         name_col = "district_name" if "district_name" in data.districts else None
         outline_specs.append({"id": "districts", "label": i18n.text("districts", lang), "color": "#1f4e79", "weight": 1.2, "dash": "2 3",
                               "items": [{"polys": _rings(g, crs, with_holes=False), "name": str(nm) if name_col else None}
-                                        for g, nm in zip(data.districts.geometry.to_numpy(), data.districts[name_col] if name_col else [None] * len(data.districts))]})
+                                        for g, nm in zip(data.districts.geometry.to_numpy(), data.districts[name_col] if name_col else [None] * len(data.districts), strict=True)]})
     facility_specs += _suggestion_specs(data.folder, lang, crs)
     outline_specs += _isochrone_specs(data.folder, lang, crs, names)
     labels = {
@@ -382,8 +387,8 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         layers.append(({"type": "outline", "index": i}, o["label"], True, o.get("show", True)))
     # names are HTML in Leaflet's layer control: escaped here, and never passed through a template
     payload["layers"] = [{"spec": spec, "name": html.escape(name), "overlay": overlay} for spec, name, overlay, _ in layers]
-    w, s, e, n = data.bounds()
-    corners = _to_crs(np.array([[w, s], [e, n]]), crs)
+    west, south, east, north = data.bounds()
+    corners = _to_crs(np.array([[west, south], [east, north]]), crs)
     bounds = [[float(corners[0, 1]), float(corners[0, 0])], [float(corners[1, 1]), float(corners[1, 0])]]
     osm_name = Path(str(data.manifest.get("osm", ""))).name
     title = i18n.text("map_title", lang) + (f" · {osm_name.split('.')[0]}" if osm_name else "")
@@ -432,9 +437,9 @@ def _isochrone_specs(run: runfolder.RunFolder | None, lang: str, crs: str, names
         layer = gpd.read_file(path, layer=name)
         layer = layer[layer["kind"] == "cumulative"] if "kind" in layer else layer
         for j, r in enumerate(layer.itertuples(index=False)):
-            minutes = getattr(r, "cutoff_min", None)
-            cut = f"{float(minutes):g} 分钟" if lang == "zh" and _num(minutes) is not None else (
-                f"{float(minutes):g} min" if _num(minutes) is not None else f"{float(r.cutoff_m):g} m"
+            minutes = _num(getattr(r, "cutoff_min", None))
+            cut = f"{minutes:g} 分钟" if lang == "zh" and minutes is not None else (
+                f"{minutes:g} min" if minutes is not None else f"{float(r.cutoff_m):g} m"
             )
             label = f"等时圈：{names.get(service, service)} {cut}" if lang == "zh" else f"Isochrone: {names.get(service, service)} {cut}"
             specs.append({"id": f"iso_{service}_{j}", "label": label, "color": colors[j % len(colors)], "weight": 2, "dash": None,
@@ -478,9 +483,10 @@ class _AccLayerControl(folium.LayerControl):
         """
     )
 
-    def render(self, **kwargs: Any) -> None:
-        self.layer_vars = [item.get_name() for item in self._parent._children.values() if isinstance(item, _AccLayer)]
-        super().render(**kwargs)
+    def render(self, **kwargs: Any) -> str:
+        assert self._parent is not None  # rendered as a child of the map
+        self.layer_vars = [item.get_name() for item in self._parent._children.values() if isinstance(item, _AccLayer)]  # noqa: SLF001 - branca has no public accessor for an element's children (folium's LayerControl reads it too)
+        return super().render(**kwargs)
 
 
 @functools.lru_cache(maxsize=1)
@@ -522,16 +528,16 @@ def build_map(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu
         Browser key for Tianditu (written into the page, as Tianditu expects).
     """
     parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
-    return _folium_map(parts, lang)
+    return _folium_map(parts)
 
 
-def _folium_map(parts: _MapParts, lang: str) -> folium.Map:
+def _folium_map(parts: _MapParts) -> folium.Map:
     (s, w), (n, e) = parts.bounds
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=13, tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=20)
     m.default_js = []  # no CDN: Leaflet is inlined below; jQuery, Bootstrap, Font Awesome are not used
     m.default_css = []
     css, js = leaflet_assets()
-    fig = m.get_root()
+    fig = cast("Figure", m.get_root())  # folium puts every Map into a branca Figure; the stubs say Element
     fig.header.add_child(_Raw(f"<title>{html.escape(parts.title)}</title>"), name="acc_title")
     fig.header.add_child(_Raw(f"<style>{css}</style>"), name="acc_css")
     fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{_script_json(parts.payload)}</script>'), name="acc_data")
@@ -567,9 +573,9 @@ def _fix_ids(root: Element) -> None:
     n = 0
     while stack:
         el = stack.pop()
-        el._id = f"{n:08d}"
+        el._id = f"{n:08d}"  # noqa: SLF001 - branca names elements from _id and has no public setter
         n += 1
-        stack.extend(reversed(list(el._children.values())))
+        stack.extend(reversed(list(el._children.values())))  # noqa: SLF001 - branca has no public accessor for an element's children
 
 
 def map_html(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None) -> str:
@@ -578,7 +584,7 @@ def map_html(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_
 
 
 def _render(parts: _MapParts, lang: str) -> str:
-    text = _folium_map(parts, lang).get_root().render()
+    text = _folium_map(parts).get_root().render()
     text = text.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
     external = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=", text)
     if external:  # an invariant of this module: every asset is inline

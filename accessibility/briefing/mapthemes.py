@@ -156,7 +156,7 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
         uppers = [target, *not_met_edges]
         lowers = [*not_met_edges, 0.0]
         labels = [i18n.text("legend_met", lang, target=_pct_label(target))]
-        labels += [f"{_pct_label(lo)}–{_pct_label(hi)}" if lo > 0 else f"< {_pct_label(hi)}" for lo, hi in zip(lowers, uppers)]
+        labels += [f"{_pct_label(lo)}–{_pct_label(hi)}" if lo > 0 else f"< {_pct_label(hi)}" for lo, hi in zip(lowers, uppers, strict=True)]
         colors: list[str | None] = [GOAL_MET_COLOR, *GOAL_NOT_MET_COLORS[-len(uppers):], None]
         labels.append("")
         uncovered = np.rint(np.maximum(elig - cov, 0.0)).astype(np.int64)

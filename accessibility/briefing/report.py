@@ -35,14 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import columns
 from .. import errors
-from . import i18n
-from . import mapimage
-from . import mapthemes
-from ..run import folder as runfolder
-from .rundata import RunData, load_run, note_text
+from ..core import columns
 from ..core.textsafe import md_escape
+from ..run import folder as runfolder
+from . import i18n, mapimage, mapthemes
+from .rundata import RunData, load_run, note_text
 
 if TYPE_CHECKING:
     from ..run.result import RunResult
@@ -101,7 +99,7 @@ def coverage_curves(data: RunData, *, speed_m_s: float, max_min: float = CURVE_M
 
 
 def _curve_speed(data: RunData) -> float:
-    speeds = [g.get("speed_m_s") for g in data.goals if g.get("population") == "total" and g.get("mode", "walk") == "walk" and g.get("speed_m_s")]
+    speeds = [s for g in data.goals if g.get("population") == "total" and g.get("mode", "walk") == "walk" and (s := g.get("speed_m_s"))]
     return float(Counter(speeds).most_common(1)[0][0]) if speeds else data.walk_speed_m_s
 
 
@@ -248,6 +246,9 @@ def _planning_blocks(ctx: _Ctx) -> list[Block]:
     def pt(key: str, **kw) -> str:
         return _PLAN_TEXT[key][0 if zh else 1].format(**kw)
 
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:,.2f}"
+
     run_dir = Path(ctx.data.run_dir)
     blocks: list[Block] = []
     prov = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(run_dir.glob("provision_*.json"))]
@@ -257,7 +258,6 @@ def _planning_blocks(ctx: _Ctx) -> list[Block]:
         for d in prov:
             cs = d.get("class_share") or {}
             name = d.get("name_zh") if zh else d.get("name_en")
-            fmt = (lambda v: "-" if v is None else f"{v:,.2f}")
             rows.append([str(name or d.get("id")), fmt(d.get("overall_ratio")), fmt(d.get("mean_access_2sfca")), fmt(d.get("mean_access_e2sfca")),
                          fmt(d.get("target")), _share(cs.get("adequate"), lang), _share(cs.get("over_subscribed"), lang), _share(cs.get("not_covered"), lang)])
         blocks.append(("table", [pt("indicator"), pt("overall"), pt("mean_2sfca"), pt("mean_e2sfca"), pt("target"), pt("adequate"), pt("over"), pt("not_covered")], rows))
@@ -275,7 +275,9 @@ def _planning_blocks(ctx: _Ctx) -> list[Block]:
 
 
 def _sources(data: RunData, lang: str) -> list[str]:
-    t = lambda key, **kw: i18n.text(key, lang, **kw)
+    def t(key: str, **kw: object) -> str:
+        return i18n.text(key, lang, **kw)
+
     inputs = data.manifest.get("inputs") or {}
     osm = inputs.get("osm") or {"path": data.manifest.get("osm", "")}
     osm_file = Path(str(osm.get("path", ""))).name
@@ -297,14 +299,17 @@ def _sources(data: RunData, lang: str) -> list[str]:
 
 
 def _assumptions(data: RunData, lang: str) -> list[str]:
-    t = lambda key, **kw: i18n.text(key, lang, **kw)
+    def t(key: str, **kw: object) -> str:
+        return i18n.text(key, lang, **kw)
+
     out = []
     for g in data.goals:
         dist = g.get("threshold_m")
         out.append(t("as_speed", goal=_goal_name(g, lang), threshold=g.get("threshold", ""), speed=f"{g.get('speed_m_s') or 0:g}",
                      dist=f"{dist:,.0f}" if dist else "-", group=_group(g, lang), area=_area(g, lang)))
-        for r in g.get("density_rule") or []:
-            out.append("  " + t("as_density", dist=f"{r.get('max_dist_m', 0):g}", density=f"{r.get('min_density_per_km2', 0):,.0f}"))
+        out.extend(
+            "  " + t("as_density", dist=f"{r.get('max_dist_m', 0):g}", density=f"{r.get('min_density_per_km2', 0):,.0f}") for r in g.get("density_rule") or []
+        )
     opts = data.manifest.get("options") or {}
     out.append(t("as_snap", m=f"{data.max_snap_m:g}"))
     res = opts.get("resolution")
@@ -321,7 +326,9 @@ def _assumptions(data: RunData, lang: str) -> list[str]:
 
 def _facility_blocks(ctx: _Ctx) -> list[Block]:
     data, lang = ctx.data, ctx.lang
-    t = lambda key, **kw: i18n.text(key, lang, **kw)
+    def t(key: str, **kw: object) -> str:
+        return i18n.text(key, lang, **kw)
+
     fac = data.facilities
     if not len(fac):
         return []
@@ -330,15 +337,15 @@ def _facility_blocks(ctx: _Ctx) -> list[Block]:
     counts = [[ctx.names.get(s, s), Num(float(n), f"{n:,}")] for s, n in fac[used]["service"].value_counts(sort=False).items()]
     blocks.append(("table", [t("service"), t("facilities_count")], counts))
     cap_cols = [c for c in ("beds", "places") if c in fac]
-    header = [t("field_name"), t("field_service"), t("field_tier")] + [t(f"field_{c}") for c in cap_cols] + [t("field_snap")]
+    header = [t("field_name"), t("field_service"), t("field_tier"), *(t(f"field_{c}") for c in cap_cols), t("field_snap")]
     rows = []
     for r in fac[used].head(FACILITY_ROWS).itertuples(index=False):
         d = r._asdict()
         name = d.get("name") if isinstance(d.get("name"), str) and d.get("name").strip() else t("unnamed")
         caps = [Num(v, f"{v:,.0f}") if (v := _finite(d.get(c))) is not None else "" for c in cap_cols]
         snap = _finite(d.get("snap_dist_m"))
-        rows.append([name, ctx.names.get(str(d.get("service")), str(d.get("service"))), i18n.tier_label(d.get("tier"), lang)] + caps
-                    + [Num(snap, f"{snap:,.0f}") if snap is not None else ""])
+        rows.append([name, ctx.names.get(str(d.get("service")), str(d.get("service"))), i18n.tier_label(d.get("tier"), lang), *caps,
+                     Num(snap, f"{snap:,.0f}") if snap is not None else ""])
     blocks.append(("table", header, rows))
     if int(used.sum()) > FACILITY_ROWS:
         blocks.append(("p", t("facilities_more", n=f"{int(used.sum()) - FACILITY_ROWS:,}")))

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"error: {_os_error(exc)}", file=sys.stderr)
             return 2
-        except Exception as exc:  # a bug: say so, keep the traceback for the report
+        except Exception as exc:  # noqa: BLE001 - a bug: say so, keep the traceback for the report
             where = _crash_log(exc, argv)
             print(
                 f"error: unexpected {type(exc).__name__}: {exc}\n"
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             return 3
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings' signature
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001 - the signature of warnings.showwarning
     """Warnings of this package as one line ('warning: ...'); others only in the log."""
     if issubclass(category, errors.AccessibilityWarning):
         print(f"warning: {message}", file=sys.stderr)
@@ -222,7 +222,8 @@ def _crash_log(exc: BaseException, argv: list[str] | None) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
             path.write_text(text, encoding="utf-8")
-            return path
         except OSError:
             continue
+        else:
+            return path
     return Path("(no writable log folder)")

@@ -16,7 +16,7 @@ from ..run.inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
 from ..stages.population import EstimateAssumptions
 from .options import spec_kwargs
 
-__all__ = ["cmd_run", "cmd_query", "cmd_suggest", "cmd_provision", "cmd_batch", "cmd_isochrones", "cmd_map", "cmd_report", "summary"]
+__all__ = ["cmd_batch", "cmd_isochrones", "cmd_map", "cmd_provision", "cmd_query", "cmd_report", "cmd_run", "cmd_suggest", "summary"]
 
 
 class Progress:
@@ -63,7 +63,7 @@ def run_specs(args: argparse.Namespace) -> dict:
     }
 
 
-def summary(result) -> str:  # noqa: ANN001 - a RunResult
+def summary(result) -> str:  # result: a RunResult
     """The console verdicts: population, then one line per goal."""
     d = result.demand
     lines = [f"population: ESTIMATE ({d.source}), {d.total:,.0f} people" if d.is_estimate else f"population: {d.source}, {d.total:,.0f} people"]
@@ -134,7 +134,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         for note in frame.attrs.get("notes", []):
             print(f"note: {note}")
         usable = np.isfinite(c_lon) & np.isfinite(c_lat)
-        for row, why in zip(frame.index[~usable], status[~usable]):
+        for row, why in zip(frame.index[~usable], status[~usable], strict=True):
             print(f"note: {args.candidates} row {row} not used: {why}")
         if not usable.any():
             raise errors.InputError(f"{args.candidates}: none of its {len(frame)} candidate sites is usable (row {frame.index[0]}: {status[0]})")

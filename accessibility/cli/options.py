@@ -16,7 +16,7 @@ from typing import Any
 from .. import errors
 from ..core.specs import CliOption, cli_fields
 
-__all__ = ["add_spec", "spec_kwargs", "add_facility_options", "FacilityGroups", "pairs"]
+__all__ = ["FacilityGroups", "add_facility_options", "add_spec", "pairs", "spec_kwargs"]
 
 
 def _kwargs(opt: CliOption) -> dict[str, Any]:

@@ -22,33 +22,34 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import EllipsisType
+from typing import Any, Literal, overload
 
 from .. import errors
 
 __all__ = [
-    "TagRule",
-    "ServiceLayer",
-    "Target",
+    "GOAL_IDS",
+    "ID_PATTERN",
     "DensityRule",
     "Goal",
     "ModeRecipe",
+    "Provision",
+    "ServiceLayer",
+    "TagRule",
+    "Target",
+    "check_id",
     "default_layers_dir",
     "default_networks_dir",
-    "load_service",
-    "load_services",
+    "goal_from_dict",
+    "goal_to_dict",
     "load_goals",
     "load_mode",
-    "Provision",
     "load_provisions",
-    "GOAL_IDS",
-    "ID_PATTERN",
-    "goal_to_dict",
-    "goal_from_dict",
-    "recipe_to_dict",
-    "recipe_from_dict",
-    "check_id",
+    "load_service",
+    "load_services",
     "read_toml",
+    "recipe_from_dict",
+    "recipe_to_dict",
 ]
 
 log = logging.getLogger(__name__)
@@ -197,11 +198,15 @@ class _Checker:
         value = self.data[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool) and kind in (int, float):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
             name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             raise self.fail(f"'{key}' must be {name}, got {value!r}")
         return value
 
+    @overload
+    def positive(self, key: str, default: float | EllipsisType = ..., *, allow_none: Literal[False] = False) -> float: ...
+    @overload
+    def positive(self, key: str, default: float | EllipsisType | None = ..., *, allow_none: bool = False) -> float | None: ...
     def positive(self, key: str, default: Any = ..., *, allow_none: bool = False) -> float | None:
         value = self.get(key, float, None if allow_none and default is ... else default)
         if value is None:

@@ -63,8 +63,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import errors
-from . import mainland
-from . import marsformula
+from . import mainland, marsformula
 
 __all__ = [
     "ACCEPTED_CRS",

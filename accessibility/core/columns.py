@@ -6,7 +6,7 @@ names inline; they call :func:`name`, so a rename happens here once.
 
 from __future__ import annotations
 
-__all__ = ["name", "KINDS"]
+__all__ = ["KINDS", "name"]
 
 #: kind -> format of the column name; ``{}`` is a service id, set name or goal id.
 KINDS: dict[str, str] = {

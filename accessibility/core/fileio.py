@@ -26,14 +26,14 @@ import numpy as np
 
 __all__ = [
     "atomic_path",
-    "write_text",
-    "write_json",
+    "check_output_file",
     "json_text",
-    "sha256_file",
     "pid_alive",
     "remove_stale_temporaries",
-    "check_output_file",
+    "sha256_file",
     "spreadsheet_safe",
+    "write_json",
+    "write_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = path.with_name(_tmp_name(path.name))
     try:
         yield tmp
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # noqa: PTH105 - atomic rename
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -109,7 +109,7 @@ def write_json(path: str | Path, data: Any) -> None:
 
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file's bytes (hashed in C, without holding the GIL)."""
-    with open(path, "rb") as fh:
+    with Path(path).open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -155,7 +155,7 @@ def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
     path = Path(path)
     if path.is_dir():
         raise errors.InputError(f"{what} {path} is a folder; give a file name, e.g. {path / 'answers.csv'}")
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent if str(path.parent) else Path()
     if len(os.fsencode(path.name)) > 255:
         raise errors.InputError(f"{what} {path}: the name is longer than file systems allow; choose a shorter one")
     if parent.exists() and not parent.is_dir():

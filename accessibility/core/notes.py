@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import errors
 
-__all__ = ["Note", "Notes", "SEVERITIES"]
+__all__ = ["SEVERITIES", "Note", "Notes"]
 
 #: ``info``: how the data was read or used; ``warning``: a number shown is less certain than it looks
 SEVERITIES = ("info", "warning")

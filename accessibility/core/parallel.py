@@ -12,6 +12,9 @@ workers that already fill every core).
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["thread_count", "map_chunks", "build_geometries", "release_free_memory"]
+__all__ = ["build_geometries", "map_chunks", "release_free_memory", "thread_count"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -40,7 +43,7 @@ def thread_count() -> int:
     return max(1, cores)
 
 
-def map_chunks(fn: Callable[..., Any], *arrays: Sequence, min_chunk: int = 20_000) -> list[Any]:
+def map_chunks(fn: Callable[..., Any], *arrays: Sequence[Any] | np.ndarray, min_chunk: int = 20_000) -> list[Any]:
     """Call ``fn`` on contiguous chunks of ``arrays`` (all the same length), one per thread.
 
     ``fn`` must release the GIL to gain anything (shapely and numpy vectorised
@@ -65,7 +68,7 @@ def map_chunks(fn: Callable[..., Any], *arrays: Sequence, min_chunk: int = 20_00
     if k <= 1:
         return [fn(*arrays)]
     bounds = np.linspace(0, n, k + 1).astype(np.int64)
-    parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
         return list(pool.map(lambda args: fn(*args), parts))
 
@@ -94,7 +97,15 @@ def build_geometries(kind: str, xy: np.ndarray, counts: np.ndarray) -> np.ndarra
     return np.concatenate(map_chunks(build, counts, np.arange(len(counts))))
 
 
-_LIBC = None
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """glibc with ``malloc_trim`` declared, loaded once; None where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def release_free_memory() -> None:
@@ -105,14 +116,6 @@ def release_free_memory() -> None:
     resident memory nobody used. ``malloc_trim`` returns it, so the next stage
     starts from what is really live. A no-op where glibc is not the allocator.
     """
-    global _LIBC
-    if _LIBC is None:
-        try:
-            import ctypes
-
-            _LIBC = ctypes.CDLL("libc.so.6")
-            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):
-            _LIBC = False
-    if _LIBC:
-        _LIBC.malloc_trim(0)
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

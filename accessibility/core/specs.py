@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CliOption", "option", "cli_fields", "number"]
+__all__ = ["CliOption", "cli_fields", "number", "option"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class CliOption:
 
 def option(
     flag: str,
-    help: str,
+    help: str,  # noqa: A002 - argparse's name for the option's description
     *,
     default: Any = None,
     metavar: str | None = None,

@@ -6,7 +6,19 @@ The graph API is re-exported here (``accessibility.network.graph_from_file``).
 
 from __future__ import annotations
 
-from .graph import Network, csr_from_arcs, demo_osm_path, graph_from_arrays, graph_from_file, graph_from_pbf, graph_from_place, graph_from_ways, haversine_m, keep_largest_component, utm_crs_for
+from .graph import (
+    Network,
+    csr_from_arcs,
+    demo_osm_path,
+    graph_from_arrays,
+    graph_from_file,
+    graph_from_pbf,
+    graph_from_place,
+    graph_from_ways,
+    haversine_m,
+    keep_largest_component,
+    utm_crs_for,
+)
 
 __all__ = [
     "Network",

@@ -51,15 +51,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
+from .. import config, errors
 from ..core import meta as package_meta
-from .. import config
-from .. import errors
-from ..readers import footprints
-from ..readers import osm
 from ..core import parallel
+from ..readers import footprints, osm
 from . import graph as network_mod
 
-__all__ = ["CACHE_ENV", "default_cache_dir", "file_sha256", "network_key", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "NetworkCache"]
+__all__ = ["CACHE_ENV", "NetworkCache", "default_cache_dir", "file_sha256", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "network_key"]
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +90,7 @@ def file_sha256(path: str | Path) -> str:
     if memo_key in _sha_memo:
         return _sha_memo[memo_key]
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
             h.update(chunk)
     _sha_memo[memo_key] = digest = h.hexdigest()
@@ -226,11 +224,11 @@ def _write_folder(folder: Path, write: Callable[[Path], None], *, done: str) -> 
     try:
         write(tmp / "entry")
         try:
-            os.rename(tmp / "entry", folder)
+            os.rename(tmp / "entry", folder)  # noqa: PTH104 - atomic rename
         except OSError:
             if not (folder / done).is_file():  # not a concurrent writer's finished entry
                 shutil.rmtree(folder, ignore_errors=True)
-                os.rename(tmp / "entry", folder)
+                os.rename(tmp / "entry", folder)  # noqa: PTH104 - atomic rename
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -239,7 +237,7 @@ def load_or_build(
     osm_path: str | Path,
     mode: str | config.ModeRecipe = "walk",
     *,
-    cache_dir: str | Path | None | bool = None,
+    cache_dir: str | Path | bool | None = None,
     largest_component: bool = True,
 ) -> network_mod.Network:
     """The network of one mode: from the cache when the same file and recipe were parsed before.
@@ -271,7 +269,7 @@ def load_or_build_many(
     osm_path: str | Path,
     modes: Iterable[str | config.ModeRecipe],
     *,
-    cache_dir: str | Path | None | bool = None,
+    cache_dir: str | Path | bool | None = None,
     largest_component: bool = True,
 ) -> dict[str, network_mod.Network]:
     """Networks of several modes from one OSM file, parsing the file at most once.
@@ -304,7 +302,7 @@ def load_or_read(
     feature_keys: Iterable[str] | None,
     *,
     footprint_keys: tuple[str, ...] = (),
-    cache_dir: str | Path | None | bool = None,
+    cache_dir: str | Path | bool | None = None,
     largest_component: bool = True,
     writer: Executor | None = None,
 ) -> tuple[dict[str, network_mod.Network], osm.FeatureTable | None]:
@@ -344,13 +342,14 @@ def load_or_read(
     modes = list(modes)
     recipes = [m if isinstance(m, config.ModeRecipe) else config.load_mode(m) for m in modes]
     out: dict[str, network_mod.Network] = {}
-    cache = None if cache_dir is False else NetworkCache(None if cache_dir in (None, True) else cache_dir)
+    cache = None if cache_dir is False else NetworkCache(None if cache_dir is None or cache_dir is True else cache_dir)
     todo: list[tuple[config.ModeRecipe, str | None, dict | None]] = []
     sha = file_sha256(osm_path) if cache is not None else None
     for recipe in recipes:
         if cache is None:
             todo.append((recipe, None, None))
             continue
+        assert sha is not None  # hashed whenever there is a cache
         parts = key_parts(sha, recipe, largest_component)
         key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
         t = time.perf_counter()
@@ -365,23 +364,24 @@ def load_or_read(
     features = None
     feature_entry = None
     if keys is not None:
-        feature_entry = _feature_entry(cache, sha, keys, footprint_keys) if cache is not None else None
+        feature_entry = _feature_entry(cache, sha, keys, footprint_keys) if cache is not None and sha is not None else None
         features = _load_features(feature_entry, osm_path) if feature_entry is not None else None
     need_features = keys is not None and features is None
     if todo or need_features:
-        ways, build_features = osm.read_osm_deferred(osm_path, keys if need_features else (), highways=bool(todo), footprint_keys=footprint_keys)
+        ways, build_features = osm.read_osm_deferred(osm_path, keys if need_features and keys is not None else (), highways=bool(todo), footprint_keys=footprint_keys)
         # features as footprints are compact: built first, their raw coordinates are freed before
         # the networks are built; polygons (~1 GB for a province's buildings) are built after
         features_first = need_features and bool(footprint_keys)
         if features_first:
             features = build_features()
             parallel.release_free_memory()
-        for recipe, key, parts in todo:
+        for recipe, entry_key, entry_parts in todo:
+            assert ways is not None  # highways=bool(todo): the streets were read
             net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
             if cache is None:
                 net.info["cache"] = "off"
             else:
-                _submit(writer, _store_network, cache, key, net, parts)
+                _submit(writer, _store_network, cache, entry_key, net, entry_parts)
             out[recipe.id] = net
         del ways  # the networks are built: free the street ways before the footprints are
         parallel.release_free_memory()
@@ -390,7 +390,7 @@ def load_or_read(
                 features = build_features()
             if feature_entry is not None:
                 _submit(writer, _store_features, features, feature_entry, osm_path, cache)
-    return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes)}, features
+    return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes, strict=True)}, features
 
 
 def _feature_key(osm_sha256: str, keys: tuple[str, ...], footprint_keys: tuple[str, ...]) -> tuple[str, dict]:
@@ -404,7 +404,7 @@ def _submit(writer: Executor | None, fn, *args) -> None:
     def guarded() -> None:
         try:
             fn(*args)
-        except Exception:  # noqa: BLE001 - a failed cache write must not fail the analysis
+        except Exception:  # a failed cache write must not fail the analysis
             log.exception("writing the cache failed; the next run will read the OSM file again")
 
     if writer is None:
@@ -424,7 +424,7 @@ def _store_network(cache: NetworkCache, key: str, net: network_mod.Network, part
 
 
 def load_or_read_features(
-    osm_path: str | Path, keys: Iterable[str], *, footprint_keys: tuple[str, ...] = (), cache_dir: str | Path | None | bool = None
+    osm_path: str | Path, keys: Iterable[str], *, footprint_keys: tuple[str, ...] = (), cache_dir: str | Path | bool | None = None
 ) -> osm.FeatureTable:
     """:func:`accessibility.readers.osm.read_features`, cached like networks (same file content and keys: loaded).
 
@@ -452,6 +452,7 @@ def load_or_read_features(
         As :func:`accessibility.readers.osm.read_features` returns it.
     """
     _, features = load_or_read(osm_path, (), keys, footprint_keys=footprint_keys, cache_dir=cache_dir)
+    assert features is not None  # keys given: the features are read or loaded
     return features
 
 

@@ -22,23 +22,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
 from ..core import columns
-from . import snapping
 from . import graph as network_mod
+from . import snapping
 
 __all__ = [
     "AccessGraph",
     "NearestResult",
     "build_access_graph",
-    "nearest_facilities",
     "costs_at_points",
-    "point_facility_costs",
-    "point_neighbours",
+    "nearest_facilities",
     "node_lonlat",
     "node_table",
+    "point_facility_costs",
+    "point_neighbours",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class AccessGraph:
     net: network_mod.Network
     weight: str
     n_base: int
-    reverse_csr: object  # scipy.sparse.csr_matrix
+    reverse_csr: sp.csr_matrix
     edge_cost: np.ndarray  # cost of each base edge, full length
     ap_key: np.ndarray  # sorted 2 * rank(edge) + t, to find a point's neighbours on its edge
     ap_edge: np.ndarray
@@ -194,10 +195,7 @@ def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = No
         that facility's row (``inf`` and ``-1`` when none is reachable).
     """
     n = graph.n_nodes
-    if facility_mask is None:
-        use = np.ones(len(graph.stub_node), dtype=bool)
-    else:
-        use = np.asarray(facility_mask, bool)[graph.ap_facility]
+    use = np.ones(len(graph.stub_node), dtype=bool) if facility_mask is None else np.asarray(facility_mask, bool)[graph.ap_facility]
     sources = graph.stub_node[use]
     if len(sources) == 0:
         return NearestResult(cost=np.full(n, np.inf), facility=np.full(n, -1, dtype=np.int64))
@@ -271,7 +269,7 @@ def node_table(graph: AccessGraph, results: dict[str, NearestResult], facility_i
     data = {"osmid": net.nodes["osmid"].to_numpy(), "lon": net.nodes["lon"].to_numpy(), "lat": net.nodes["lat"].to_numpy()}
     unit = "dist_m" if graph.weight == "length" else "time_s"
     # the ids with None appended: row -1 (no facility reached, or none at all) reads None
-    ids = np.append(np.asarray(facility_ids, dtype=object), None)
+    ids = np.append(np.asarray(facility_ids, dtype=object), np.array([None], dtype=object))
     for key, res in results.items():
         data[columns.name(unit, key)] = res.cost[: graph.n_base]
         fac = res.facility[: graph.n_base]

@@ -21,22 +21,21 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
-from .. import config
+from .. import config, errors
 from ..coords.geodesy import haversine_m, utm_crs_for
-from .. import errors
-from ..readers import osm
 from ..core import parallel
+from ..readers import osm
 
 __all__ = [
     "Network",
+    "demo_osm_path",
+    "graph_from_arrays",
     "graph_from_file",
     "graph_from_pbf",
-    "graph_from_ways",
-    "graph_from_arrays",
     "graph_from_place",
+    "graph_from_ways",
     "haversine_m",
     "utm_crs_for",
-    "demo_osm_path",
 ]
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ import numpy as np
 import pyproj
 import shapely
 
-from . import graph as network_mod
 from ..core import parallel
+from . import graph as network_mod
 
 __all__ = ["EdgeIndex", "Snapped"]
 
@@ -213,7 +213,7 @@ def _query_chunks(query, geoms: np.ndarray, *, min_chunk: int = 2_000) -> tuple[
         return (position[first], *rest)
 
     found = parallel.map_chunks(run, geoms, np.arange(len(geoms)), min_chunk=min_chunk)
-    return tuple(np.concatenate(parts) for parts in zip(*found))
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
 
 
 def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

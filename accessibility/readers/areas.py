@@ -44,27 +44,25 @@ import pyproj
 import shapely
 from scipy.spatial import ConvexHull, QhullError
 
-from ..coords import chinacoords
 from .. import errors
-from . import footprints
-from . import tablefiles
-from . import tabletext
+from ..coords import chinacoords
+from . import footprints, tablefiles, tabletext
 from .tabletext import normalise_column
 from .vectorfiles import read_vector
 
 __all__ = [
     "DeclaredCRS",
-    "parse_crs",
-    "lonlat_to_wgs84",
+    "area_from_file",
+    "check_overlap",
+    "default_study_area",
     "geometries_to_wgs84",
-    "read_vector",
+    "lonlat_to_wgs84",
+    "normalise_column",
+    "parse_crs",
+    "polygons_from_file",
     "read_table",
     "read_table_info",
-    "normalise_column",
-    "polygons_from_file",
-    "area_from_file",
-    "default_study_area",
-    "check_overlap",
+    "read_vector",
 ]
 
 log = logging.getLogger(__name__)
@@ -364,7 +362,7 @@ def _feature_labels(frame: pd.DataFrame) -> np.ndarray:
     norm = {normalise_column(c): c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)}
     col = next((norm[n] for n in _NAME_COLUMNS if n in norm), None)
     names = frame[col].astype(object).where(frame[col].notna(), "").astype(str).to_numpy() if col else np.full(len(frame), "")
-    return np.array([f"feature {i} ({n!r})" if n else f"feature {i}" for i, n in zip(range(1, len(frame) + 1), names)], dtype=object)
+    return np.array([f"feature {i} ({n!r})" if n else f"feature {i}" for i, n in zip(range(1, len(frame) + 1), names, strict=True)], dtype=object)
 
 
 def _count(k: int, noun: str) -> str:
@@ -387,7 +385,7 @@ def _repair(geoms: np.ndarray, labels: np.ndarray, name: str, what: str) -> tupl
     lat = shapely.bounds(bad)[:, [1, 3]].mean(axis=1)
     before, after = footprints.polygon_area_m2(bad, lat=lat) / 1e6, footprints.polygon_area_m2(fixed, lat=lat) / 1e6
     notes = []
-    for label, w, a0, a1 in list(zip(labels[invalid], why, before, after))[:10]:
+    for label, w, a0, a1 in list(zip(labels[invalid], why, before, after, strict=True))[:10]:
         d = (a1 - a0) * 1e6
         change = f"{d:+,.0f} m²" if abs(d) < 1e6 else f"{d / 1e6:+,.3f} km²"
         rel = f", {100 * (a1 - a0) / a0:+.2g}%" if a0 > 0 else ""

@@ -17,8 +17,7 @@ import osmium
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import opl
-from . import osm
+from . import opl, osm
 
 __all__ = ["extract_bbox"]
 
@@ -49,8 +48,8 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
     """
     path = osm.check_osm_path(path)
     out = Path(out)
-    with tempfile.TemporaryDirectory(prefix="accessibility-extract-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="accessibility-extract-") as tmp_name:
+        tmp = Path(tmp_name)
         source = path
         try:
             try:
@@ -79,8 +78,8 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
             opl.write(source, part, osmium.osm.ALL, *filters, format="pbf")
         except (RuntimeError, osmium.InvalidLocationError) as exc:  # libosmium's reader: a damaged file
             raise osm.unreadable(path, exc) from exc
-        os.replace(part, out)
-    return {"nodes": int(len(node_set)), "ways": int(len(way_set)), "relations": int(len(rel_set))}
+        os.replace(part, out)  # noqa: PTH105 - atomic rename: the finished extract appears whole or not at all
+    return {"nodes": len(node_set), "ways": len(way_set), "relations": len(rel_set)}
 
 
 def _select(path: Path, bbox: tuple[float, float, float, float], tmp: Path) -> tuple[np.ndarray, ...]:

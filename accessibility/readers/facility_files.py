@@ -36,35 +36,30 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas
-from ..coords import chinacoords
-from .. import config
-from .. import errors
-from . import footprints
-from . import tablefiles
-from . import tabletext
-from ..coords import geodesy
+from .. import config, errors
+from ..coords import chinacoords, geodesy
 from ..core.specs import number, option
+from . import areas, footprints, tablefiles, tabletext
 from .areas import read_table
 
 __all__ = [
-    "FacilityInput",
+    "CAPACITY_COLUMNS",
+    "REJECT_COLUMNS",
+    "TIER_WORDS",
     "FacilityImport",
+    "FacilityInput",
     "layer_from_file",
     "read_facilities",
     "read_table",
-    "CAPACITY_COLUMNS",
-    "TIER_WORDS",
-    "REJECT_COLUMNS",
 ]
 
 log = logging.getLogger(__name__)
@@ -205,7 +200,8 @@ class FacilityImport:
 # --------------------------------------------------------------------------- validation helpers
 
 
-def _pick(columns: Sequence[str], given: str | None, candidates: Sequence[str], *, what: str, path: Path, required: bool = False) -> str | None:
+def pick_column(columns: Sequence[str], given: str | None, candidates: Sequence[str], *, what: str, path: Path, required: bool = False) -> str | None:
+    """The column ``given`` (exactly, else by its normalised name), else the first named like one of ``candidates``; None if none is."""
     norm = {c: areas.normalise_column(c) for c in columns}
     if given is not None:
         hits = [c for c in columns if c == given] or [c for c in columns if norm[c] == areas.normalise_column(given)]
@@ -244,7 +240,7 @@ def _sheet_hint(path: Path, info: tablefiles.TableInfo | None) -> str:
 def _pick_coordinate(raw: pd.DataFrame, cols: Sequence[str], given: str | None, names: Sequence[str], what: str, path: Path, notes: list[str]) -> str | None:
     """A coordinate column: the one named, else the first named like one that holds a coordinate (columns such as 'x' may hold text)."""
     if given is not None:
-        return _pick(cols, given, names, what=what, path=path)
+        return pick_column(cols, given, names, what=what, path=path)
     norm = {c: areas.normalise_column(c) for c in cols}
     hits = [c for n in dict.fromkeys(areas.normalise_column(x) for x in names) for c in cols if norm[c] == n]
     for c in hits:
@@ -255,7 +251,7 @@ def _pick_coordinate(raw: pd.DataFrame, cols: Sequence[str], given: str | None, 
     return hits[0] if hits else None
 
 
-def _numbers(values: pd.Series, *, units: bool) -> tuple[np.ndarray, np.ndarray]:
+def parse_numbers(values: pd.Series, *, units: bool) -> tuple[np.ndarray, np.ndarray]:
     """Parse numbers; returns (value, status) with status 0 ok, 1 empty, 2 not a number."""
     text = _text(values).str.replace("°", "", regex=False)
     empty = (text == "").to_numpy()
@@ -344,7 +340,7 @@ def read_facilities(
     def flag(mask: np.ndarray, messages: Sequence[str] | str, target: list[list[str]] = reasons) -> None:
         idx = np.flatnonzero(mask)
         msgs = [messages] * len(idx) if isinstance(messages, str) else list(messages)
-        for i, m in zip(idx, msgs):
+        for i, m in zip(idx, msgs, strict=True):
             target[i].append(m)
 
     # ---- geometry: a GIS layer's own, else coordinate columns
@@ -368,7 +364,7 @@ def read_facilities(
     need = ~has_geom
     lon_c = _pick_coordinate(raw, cols, lon_col, LON_NAMES, "longitude", path, notes) if need.any() else None
     lat_c = _pick_coordinate(raw, cols, lat_col, LAT_NAMES, "latitude", path, notes) if need.any() else None
-    pair_c = _pick(cols, None, PAIR_NAMES, what="coordinates", path=path) if need.any() and (lon_c is None or lat_c is None) else None
+    pair_c = pick_column(cols, None, PAIR_NAMES, what="coordinates", path=path) if need.any() and (lon_c is None or lat_c is None) else None
     if vector and need.any() and pair_c is None and (lon_c is None or lat_c is None):
         flag(need, "no geometry")
         need[:] = False
@@ -383,10 +379,11 @@ def read_facilities(
         if pair_c is None:
             if lon_c is None or lat_c is None:
                 try:
-                    _pick(cols, None, (), what="longitude/latitude", path=path, required=True)
+                    pick_column(cols, None, (), what="longitude/latitude", path=path, required=True)
                 except errors.InputError as exc:
                     raise errors.InputError(f"{exc}{_sheet_hint(path, info)}") from exc
-            assert lon_c is not None and lat_c is not None
+            assert lon_c is not None
+            assert lat_c is not None
             coord_cols = [lon_c, lat_c]
             c = tabletext.coordinate_pairs(raw[lon_c], raw[lat_c])
         else:
@@ -398,7 +395,7 @@ def read_facilities(
         cells = [[info.formulas[(r, k)] for k in coord_cols if (r, k) in info.formulas] for r in rows[missing]]
         flag(missing, [f"missing coordinates: {tablefiles.formula_text(f)}; {tablefiles.FORMULA_FIX}" if f else "missing coordinates" for f in cells])
         bad = need & (c.status == 2)
-        flag(bad, [f"coordinates are not numbers (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad])])
+        flag(bad, [f"coordinates are not numbers (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad], strict=True)])
         ok = need & (c.status == 0)
         flag(ok & c.swapped, "longitude and latitude were marked the other way round (北纬/东经, N/E); swapped back", fixes)
         notes += [t for t in [c.text_note(ok, path.name)] if t]
@@ -411,7 +408,7 @@ def read_facilities(
             flag(swapped, "longitude and latitude were swapped; swapped back", fixes)
             with np.errstate(invalid="ignore"):
                 out_range = ok & ((np.abs(x) > 180) | (np.abs(y) > 90))
-            flag(out_range, [f"coordinates out of range (lon {a:g}, lat {b:g})" for a, b in zip(x[out_range], y[out_range])])
+            flag(out_range, [f"coordinates out of range (lon {a:g}, lat {b:g})" for a, b in zip(x[out_range], y[out_range], strict=True)])
             ok &= ~out_range
         lon = np.full(n, np.nan)
         lat = np.full(n, np.nan)
@@ -440,10 +437,10 @@ def read_facilities(
         flag(far, [f"outside the study area ({d / 1000:.1f} km beyond its edge, more than the {area_margin_m:g} m margin){hint}" for d in dist[far]])
 
     # ---- tier
-    tier_c = _pick(cols, tier_col, TIER_NAMES, what="tier", path=path)
+    tier_c = pick_column(cols, tier_col, TIER_NAMES, what="tier", path=path)
     if tier is not None and tier not in known:
         raise errors.ConfigError(f"{path}: tier {tier!r} is not a tier of {service}; tiers are {list(known)}")
-    name_c = _pick(cols, name_col, NAME_NAMES, what="name", path=path)
+    name_c = pick_column(cols, name_col, NAME_NAMES, what="name", path=path)
     names = _text(raw[name_c], nfkc=False).to_numpy(dtype=object) if name_c else np.full(n, "", dtype=object)
     default_tier = tier or known[0]
     if tier_c is not None:
@@ -464,7 +461,7 @@ def read_facilities(
         tier_note = f"tiers from name keywords for {inferred} rows, {default_tier} for the rest"
 
     # ---- ids and duplicates (among rows usable so far, earlier rows win)
-    id_c = _pick(cols, id_col, ID_NAMES, what="id", path=path)
+    id_c = pick_column(cols, id_col, ID_NAMES, what="id", path=path)
     ids = _text(raw[id_c]).to_numpy(dtype=object) if id_c else np.full(n, "", dtype=object)
     ids = np.where(ids == "", np.char.add("row", rows.astype(str)).astype(object), ids)
     usable = np.array([not r for r in reasons])
@@ -473,7 +470,7 @@ def read_facilities(
     first_row = pd.Series(rows[usable], index=key.index).groupby(key.to_numpy()).transform("first")
     dup_mask = np.zeros(n, bool)
     dup_mask[key.index[dup]] = True
-    flag(dup_mask, [f"duplicate id {i!r} (row {r} has it and is used)" for i, r in zip(ids[dup_mask], first_row[dup].to_numpy())])
+    flag(dup_mask, [f"duplicate id {i!r} (row {r} has it and is used)" for i, r in zip(ids[dup_mask], first_row[dup].to_numpy(), strict=True)])
     usable &= ~dup_mask
     as_text = pd.DataFrame(raw[cols]).astype(str).assign(_geom=shapely.to_wkb(geoms, hex=True))[usable]
     same = as_text.duplicated(keep="first")
@@ -488,10 +485,10 @@ def read_facilities(
     capacity: dict[str, np.ndarray] = {}
     given = dict(capacity_cols or {})
     for kind in list(CAPACITY_COLUMNS) + [k for k in given if k not in CAPACITY_COLUMNS]:
-        col = _pick(cols, given.get(kind), CAPACITY_COLUMNS.get(kind, ()), what=f"{kind} capacity", path=path)
+        col = pick_column(cols, given.get(kind), CAPACITY_COLUMNS.get(kind, ()), what=f"{kind} capacity", path=path)
         if col is None:
             continue
-        val, status = _numbers(raw[col], units=True)
+        val, status = parse_numbers(raw[col], units=True)
         if kind not in given and not (status == 0).any():
             notes.append(f"{path.name}: column {col!r} is named like a {kind} capacity but holds no numbers; ignored")
             continue
@@ -540,16 +537,16 @@ def read_facilities(
         fac[kind] = np.where(np.isfinite(val[used]), val[used], fac[kind].to_numpy() if kind in fac else np.nan)
     fac["source_row"] = rows[used]
     fac["osm_ref"] = ""
-    fac["import_note"] = ["; ".join(f + e) for f, e, u in zip(fixes, emptied, used) if u]
+    fac["import_note"] = ["; ".join(f + e) for f, e, u in zip(fixes, emptied, used, strict=True) if u]
     fac = fac[[c for c in fac.columns if c != "geometry"] + ["geometry"]]
 
-    listed = np.array([bool(r) or bool(f) or bool(e) for r, f, e in zip(reasons, fixes, emptied)])
+    listed = np.array([bool(r) or bool(f) or bool(e) for r, f, e in zip(reasons, fixes, emptied, strict=True)])
     original = pd.DataFrame(raw[cols]).copy()
     original.columns = [f"{c} (in file)" if c in (*REJECT_COLUMNS, "geometry_wkt") else c for c in original.columns]  # e.g. a rejects file read back
     if isinstance(raw, gpd.GeoDataFrame):
         original["geometry_wkt"] = shapely.to_wkt(raw.geometry.to_numpy(), rounding_precision=8)
     rejects = original[listed].reset_index()
-    reason = np.array(["; ".join(r + f + e) for r, f, e in zip(reasons, fixes, emptied)], dtype=object)[listed]
+    reason = np.array(["; ".join(r + f + e) for r, f, e in zip(reasons, fixes, emptied, strict=True)], dtype=object)[listed]
     action = np.where(~used, "rejected", np.where(np.array([bool(f) for f in fixes]), "used_with_fix", "used_without_value"))[listed]
     rejects.insert(0, "source_file", path.name)
     rejects.insert(2, "reason", reason)

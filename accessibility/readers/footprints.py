@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["Footprints", "ring_stats", "m2_per_square_degree", "polygon_area_m2"]
+__all__ = ["Footprints", "m2_per_square_degree", "polygon_area_m2", "ring_stats"]
 
 _A = 6_378_137.0  # WGS-84 semi-major axis (m)
 _E2 = 6.69437999014e-3  # WGS-84 first eccentricity squared

@@ -32,8 +32,24 @@ from .. import errors
 from ..core import parallel
 
 __all__ = [
-    "osm_file", "write", "parse_ways", "sections", "lines", "read_columns", "members", "coordinate", "tag_dicts", "section_starts",
-    "valid_location", "sorted_copy", "sorted_copy_reason", "SortedCopy", "OutOfOrderError", "InvalidLocationError", "AREA_RELATION", "NO_LOCATION",
+    "AREA_RELATION",
+    "NO_LOCATION",
+    "InvalidLocationError",
+    "OutOfOrderError",
+    "SortedCopy",
+    "coordinate",
+    "lines",
+    "members",
+    "osm_file",
+    "parse_ways",
+    "read_columns",
+    "section_starts",
+    "sections",
+    "sorted_copy",
+    "sorted_copy_reason",
+    "tag_dicts",
+    "valid_location",
+    "write",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -50,7 +66,7 @@ def osm_file(path: Path) -> osmium.io.File:
 
 _OPL_ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
 _BLOCK_BYTES = 16 << 20
-_NO_QUOTES = dict(quote_char=False, escape_char=False, double_quote=False, newlines_in_values=False)
+_NO_QUOTES = {"quote_char": False, "escape_char": False, "double_quote": False, "newlines_in_values": False}
 
 
 def _text_columns(names: list[str], delimiter: str) -> dict:
@@ -258,7 +274,7 @@ def _close(writer: osmium.SimpleWriter) -> Exception | None:
     return None
 
 
-def write(path: Path, opl: Path, entities, *handlers, locations: bool = False, format: str = "opl") -> None:
+def write(path: Path, opl: Path, entities, *handlers, locations: bool = False, format: str = "opl") -> None:  # noqa: A002 - public keyword, libosmium's name for the output format
     """One libosmium pass writing the objects that pass ``handlers`` as OPL (no Python per object).
 
     ``locations``: write ways with their nodes' locations. ``format``: another
@@ -373,12 +389,12 @@ def sections(opl: Path, *, by_line: bool = False) -> tuple[bytes, pa.NativeFile,
         del way_text
     else:
         ways, relations = section_starts(opl)
-        with open(opl, "rb") as f:
+        with opl.open("rb") as f:
             node_text = f.read(ways)
             f.seek(relations)
             relation_text = f.read()
-        for text, letter in ((node_text, b"n"), (relation_text, b"r")):
-            if text.count(b"\n") != (b"\n" + text).count(b"\n" + letter):
+        for section, letter in ((node_text, b"n"), (relation_text, b"r")):
+            if section.count(b"\n") != (b"\n" + section).count(b"\n" + letter):
                 raise OutOfOrderError(f"{opl}: a line not starting with {letter.decode()!r} among the {letter.decode()!r} lines")
         os.truncate(opl, relations)
     stream = pa.OSFile(str(opl))
@@ -394,7 +410,7 @@ def section_starts(opl: Path, *, block: int = 1 << 20) -> tuple[int, int]:
     tail only, ``block`` bytes at a time.
     """
     size = opl.stat().st_size
-    with open(opl, "rb") as f:
+    with opl.open("rb") as f:
         ways = _line_start(f, size, b"wr", start=0, block=block)
         last = _line_start(f, size, b"nw", start=size, block=block, backwards=True)
         relations = 0 if last < 0 else _line_start(f, size, b"r", start=last, block=block)
@@ -469,7 +485,7 @@ class SortedCopy:
         """What a user should know about the repair, naming ``source``, the nodes and the fix."""
         out = []
         if len(self.dropped_id):
-            shown = ", ".join(f"node {i} at lon {x:g}, lat {y:g}" for i, x, y in zip(self.dropped_id[:5].tolist(), self.dropped_lon[:5].tolist(), self.dropped_lat[:5].tolist()))
+            shown = ", ".join(f"node {i} at lon {x:g}, lat {y:g}" for i, x, y in zip(self.dropped_id[:5].tolist(), self.dropped_lon[:5].tolist(), self.dropped_lat[:5].tolist(), strict=True))
             more = f" and {len(self.dropped_id) - 5} more" if len(self.dropped_id) > 5 else ""
             out.append(
                 f"{source}: {len(self.dropped_id)} node(s) with a location outside lon -180..180 / lat -90..90 were left out "
@@ -576,10 +592,10 @@ def sorted_copy(path: Path, tmp: Path, *, source: Path | None = None) -> SortedC
         )
     drop_ids = np.concatenate([d[0] for d in dropped]) if dropped else np.zeros(0, np.int64)
     out_path = tmp / "sorted.opl"
-    with open(out_path, "wb") as out:
+    with out_path.open("wb") as out:
         for kind in _COLUMNS:
             if low == 0 and not (kind == "n" and len(drop_ids)):
-                with open(parts[kind], "rb") as f:
+                with parts[kind].open("rb") as f:
                     shutil.copyfileobj(f, out)
                 continue
             for block in _opl_blocks(parts[kind], kind):

@@ -31,9 +31,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import osmium
@@ -43,15 +44,27 @@ import pyarrow.compute as pc
 import shapely
 
 from .. import errors
-from . import opl
 from ..core import parallel
 from . import footprints as footprints_mod
+from . import opl
 
 __all__ = [
-    "WayTable", "FeatureTable", "distinct_tags", "read_highways", "read_features", "read_osm", "read_osm_deferred", "check_osm_path", "unreadable", "OSM_SUFFIXES",
+    "OSM_SUFFIXES",
+    "FeatureTable",
+    "WayTable",
+    "check_osm_path",
+    "distinct_tags",
+    "read_features",
+    "read_highways",
+    "read_osm",
+    "read_osm_deferred",
+    "unreadable",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
+
+# the parsed OPL ways (:func:`accessibility.readers.opl.parse_ways`): ids, tag dicts, node counts, node refs, lon, lat
+_ParsedWays = tuple[np.ndarray, list[dict[str, str]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml", ".xml")
 
@@ -101,7 +114,7 @@ _SIGNATURES = ((b"BZh", "bzip2-compressed data", ".osm.bz2"), (b"\x1f\x8b", "gzi
 def _content_hint(path: Path) -> str:
     """A sentence on what a file libosmium cannot read seems to hold, from its first bytes ("" if nothing stands out)."""
     try:
-        with open(path, "rb") as f:
+        with path.open("rb") as f:
             head = f.read(1024)
     except OSError:
         return ""
@@ -132,7 +145,7 @@ def unreadable(path: Path, exc: BaseException) -> errors.OSMDataError:
     if bad:
         return errors.OSMDataError(
             f"{path}: a node has the coordinate {bad.group(1)!r}, which is no longitude/latitude (-180..180 / -90..90); "
-            f"correct or delete that node (search the file for lon=\"{bad.group(1)}\" or lat=\"{bad.group(1)}\")"
+            f'correct or delete that node (search the file for lon="{bad.group(1)}" or lat="{bad.group(1)}")'
         )
     hint = _content_hint(path) or (
         "The file may be truncated (an interrupted download), damaged or not OSM data: download it again."
@@ -206,6 +219,7 @@ def read_highways(path: str | Path) -> WayTable:
         If the file cannot be parsed or holds no highway.
     """
     table, _ = read_osm(path, (), highways=True)
+    assert table is not None  # highways=True: the ways are always read
     return table
 
 
@@ -392,6 +406,9 @@ def read_osm_deferred(
         street_table = _way_table(path, *(_ways_subset(parsed, is_street) if keys else parsed), notes=tuple(notes))
     if not keys:
         return street_table, lambda: FeatureTable(frame=_feature_frame([], []), notes=tuple(notes))
+    # with feature keys, the pass reads the tagged nodes and the relation areas
+    assert nodes is not None
+    assert areas is not None
     if invalid := nodes.pop("invalid"):
         notes.append(f"{path}: {invalid} tagged node(s) with a location outside lon -180..180 / lat -90..90 left out; correct them in the file")
         log.warning("%s", notes[-1])
@@ -399,7 +416,7 @@ def read_osm_deferred(
     has_key = per_way(lambda t: not key_set.isdisjoint(t))
     # ways whose only wanted keys are footprint keys (plain buildings): footprints, not polygons
     other_keys = key_set - set(footprint_keys)
-    footprint_only = per_way(lambda t: other_keys.isdisjoint(t))[has_key] if footprint_keys else None
+    footprint_only = per_way(other_keys.isdisjoint)[has_key] if footprint_keys else None
     not_area = per_way(lambda t: t.get("area") == "no")[has_key]
     if not has_key.all():
         parsed = _ways_subset(parsed, has_key)
@@ -421,7 +438,7 @@ def read_osm_deferred(
     return street_table, build
 
 
-def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, tuple, list[str]]:
+def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, _ParsedWays, list[str]]:
     """:func:`_one_pass`, again from a sorted, repaired copy when the file needs one (:func:`accessibility.readers.opl.sorted_copy_reason`).
 
     Returns the pass's results and notes on what the copy changed.
@@ -462,7 +479,7 @@ def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple
     return nodes, areas, parsed, notes
 
 
-def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, tuple]:
+def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, _ParsedWays]:
     """One libosmium pass: the tagged nodes, relation areas and parsed keyed ways (see :func:`read_osm_deferred`).
 
     With feature keys, every way is written (pyosmium's filters cannot keep
@@ -472,8 +489,9 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> t
     """
     tag_cache: dict[str, dict[str, str]] = {}
     nodes = areas = None
-    with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
-        tmp = Path(tmp)
+    select: list[osmium.filter.KeyFilter | osmium.filter.EntityFilter]
+    with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp_name:
+        tmp = Path(tmp_name)
         # written in the order read (the file's: nodes, ways, relations) as one OPL file
         if keys:  # tagged nodes, every way (with its node locations) and tagged relations; the parser keeps the keyed ways
             tagged = osmium.filter.KeyFilter(*keys)
@@ -506,7 +524,7 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> t
     return nodes, areas, parsed
 
 
-def _ways_subset(parsed: tuple, keep: np.ndarray) -> tuple:
+def _ways_subset(parsed: _ParsedWays, keep: np.ndarray) -> _ParsedWays:
     """The parsed OPL ways (:func:`accessibility.readers.opl.parse_ways`'s tuple) of the ways where ``keep``."""
     way_id, tags, counts, refs, lon, lat = parsed
     take = np.repeat(keep, counts)
@@ -535,7 +553,7 @@ def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cach
         ok = opl.valid_location(lon, lat)
         nodes["invalid"] = int(np.count_nonzero(~ok & ~np.isnan(lon)))  # an impossible location, not just none
         tags = opl.tag_dicts(pc.list_element(parts, 1), tag_cache)
-        nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist()) if k], geometry=shapely.points(lon[ok], lat[ok]))
+        nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist(), strict=True) if k], geometry=shapely.points(lon[ok], lat[ok]))
     return nodes, opl.lines(relation_text)
 
 
@@ -589,7 +607,7 @@ def _way_features(way_id, tags, counts, refs, lon, lat, not_area, footprint_only
         "tags": [tags[i] for i in keep.tolist()],
         "geometry": geometry[keep],
         "skipped": int(n - len(keep) - len(plain_table)),
-        "repaired": int(len(bad)),
+        "repaired": len(bad),
         "footprints": plain_table,
     }
 
@@ -610,7 +628,7 @@ def _relation_areas(relations: pa.Array, member_lines: list[str], tmp: Path) -> 
     ``relations`` are the area relations' lines (:func:`_area_relations`),
     ``member_lines`` their member ways' lines with node locations.
     """
-    out = {"kind": "relation", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object), "skipped": 0}
+    out: dict[str, Any] = {"kind": "relation", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object), "skipped": 0}
     if len(relations) == 0:
         return out
     small = tmp / "relations.opl"
@@ -624,7 +642,8 @@ def _relation_areas(relations: pa.Array, member_lines: list[str], tmp: Path) -> 
     osmium.apply(osmium.io.Reader(osmium.io.File(str(small), "opl"), osmium.osm.RELATION), manager.first_pass_handler())
     assembled = osmium.BufferIterator()
     osmium.apply(osmium.io.Reader(osmium.io.File(str(small), "opl"), osmium.osm.WAY), manager.second_pass_to_buffer(assembled))
-    for obj in assembled:
+    # the area manager's buffer holds areas only (pyosmium types its iterator as any OSM object)
+    for obj in cast("Iterable[osmium.osm.Area]", assembled):
         if obj.from_way():  # a closed member way: read as a way feature already, if it has a key
             continue
         try:

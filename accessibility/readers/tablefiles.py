@@ -36,7 +36,7 @@ import pandas as pd
 from .. import errors
 from . import tabletext
 
-__all__ = ["TableInfo", "read_rows_table", "describe_sheets", "formula_text", "FORMULA_FIX"]
+__all__ = ["FORMULA_FIX", "TableInfo", "describe_sheets", "formula_text", "read_rows_table"]
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def _frame_from_rows(rows: list[list[object]], numbers: list[int], header_row: i
             name += "_dup"
         header.append(name)
     if info.kind == "csv":
-        for r, n in zip(rows[h + 1 :], numbers[h + 1 :]):
+        for r, n in zip(rows[h + 1 :], numbers[h + 1 :], strict=True):
             if len(r) > len(head) and any(v is not None and str(v).strip() for v in r[len(head) :]):
                 info.long_rows[n] = len(r)
             elif len(r) < info.header_width:
@@ -204,7 +204,7 @@ def _open_workbook(path: Path, *, data_only: bool) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions it drops; the cells are read
             return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
+    except Exception as exc:  # openpyxl raises many kinds; the error names the file and the fix
         head = path.read_bytes()[:8]
         why = " (an old .xls, or a password-protected workbook)" if head.startswith(b"\xd0\xcf\x11\xe0") else ""
         raise errors.InputError(f"{path}: cannot open as an Excel workbook{why} ({exc}); open it in Excel/WPS and save as .xlsx, without a password") from exc
@@ -247,8 +247,9 @@ def _read_xlsx(path: Path, sheet: str | int | None, info: TableInfo) -> tuple[li
             _, formulas = _sheet_rows(wb, info.sheet, path)
         finally:
             wb.close()
-        for i, (cached, formula) in enumerate(zip(values, formulas), start=1):
-            for j, (v, f) in enumerate(zip(cached, formula)):
+        # the same sheet read twice (cached values, then formulas): the same rows and cells
+        for i, (cached, formula) in enumerate(zip(values, formulas, strict=True), start=1):
+            for j, (v, f) in enumerate(zip(cached, formula, strict=True)):
                 if v is None and f is not None:
                     cells[(i, j)] = f"{get_column_letter(j + 1)}{i}"
     with_formula = {i for i, _ in cells}
@@ -338,9 +339,9 @@ def describe_sheets(path: str | Path, *, lon_names: Sequence[str] = tabletext.LO
             for i, r in rows[:20]:
                 cells = [str(v).strip() for v in r if v is not None and str(v).strip()]
                 norm = [tabletext.normalise_column(c) for c in cells]
-                lon = [c for c, n in zip(cells, norm) if n in lon_n]
-                lat = [c for c, n in zip(cells, norm) if n in lat_n]
-                pair = [c for c, n in zip(cells, norm) if n in pair_n]
+                lon = [c for c, n in zip(cells, norm, strict=True) if n in lon_n]
+                lat = [c for c, n in zip(cells, norm, strict=True) if n in lat_n]
+                pair = [c for c, n in zip(cells, norm, strict=True) if n in pair_n]
                 if (lon and lat) or pair:
                     found = (i, lon[:1] + lat[:1] if lon and lat else pair[:1])
                     break

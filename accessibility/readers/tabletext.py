@@ -29,17 +29,17 @@ import pandas as pd
 from .. import errors
 
 __all__ = [
-    "LON_NAMES",
     "LAT_NAMES",
+    "LON_NAMES",
     "PAIR_NAMES",
+    "Coordinates",
+    "Degrees",
+    "cell_text",
+    "coordinate_pairs",
     "decode",
     "normalise_column",
-    "cell_text",
     "parse_degrees",
-    "coordinate_pairs",
     "split_pair",
-    "Degrees",
-    "Coordinates",
 ]
 
 #: column names of longitude/latitude (compared after :func:`normalise_column`)

@@ -92,9 +92,8 @@ def _read_gdal(path: Path, source: Path, *, layer: str | None, encoding: str | N
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             frame = pyogrio.read_dataframe(source, **kwargs, **kw)
-        for w in caught:
-            if not (issubclass(w.category, RuntimeWarning) and "invalid value" in str(w.message)):  # NaN coordinates: checked by the callers
-                notes.append(f"{what} {path.name}: {w.message}")
+        # NaN coordinates ("invalid value") are checked by the callers
+        notes.extend(f"{what} {path.name}: {w.message}" for w in caught if not (issubclass(w.category, RuntimeWarning) and "invalid value" in str(w.message)))
         return frame
 
     try:

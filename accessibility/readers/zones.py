@@ -36,20 +36,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import areas
 from .. import errors
 from ..core.specs import number, option
-from . import footprints
+from . import areas, footprints, tabletext
 from . import facility_files as userdata
 
 __all__ = [
-    "ZoneInput",
-    "DistrictInput",
-    "zones_from_file",
-    "districts_from_file",
-    "disjoint",
-    "frame_labels",
     "OUTSIDE",
+    "DistrictInput",
+    "ZoneInput",
+    "disjoint",
+    "districts_from_file",
+    "frame_labels",
+    "zones_from_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -152,7 +151,7 @@ class DistrictInput:
 def _key(values: pd.Series) -> np.ndarray:
     """Join keys: NFKC text without spaces/punctuation; all-digit codes lose '.0' and padding zeros
     (9-digit street codes meet 12-digit statistical codes); names lose 办事处/居委会 suffixes."""
-    s = userdata._text(values).str.replace(r"\.0$", "", regex=True).str.replace(r"[\W_]+", "", regex=True)
+    s = tabletext.cell_text(values).str.replace(r"\.0$", "", regex=True).str.replace(r"[\W_]+", "", regex=True)
     digits = s.str.fullmatch(r"\d+").fillna(False)
     s = s.where(~digits, s.str.rstrip("0"))
     s = s.str.replace(r"(办事处|居民委员会|村民委员会|居委会|村委会)$", "", regex=True)
@@ -160,7 +159,7 @@ def _key(values: pd.Series) -> np.ndarray:
 
 
 def _pick(cols: list[str], given: str | None, names: tuple[str, ...], what: str, path: str | Path) -> str | None:
-    return userdata._pick(cols, given, names, what=what, path=Path(path))
+    return userdata.pick_column(cols, given, names, what=what, path=Path(path))
 
 
 def _m2(area: float) -> str:
@@ -228,7 +227,7 @@ def _labels(kind: str, ids: np.ndarray, names: np.ndarray, rows: np.ndarray, row
     """'zone 330106001 北山街道 (row 3)' for messages; the name once when it is the id."""
     ids, names = np.asarray(ids, dtype=str), np.asarray(names, dtype=str)
     text = np.where(ids == names, ids, np.char.add(np.char.add(ids, " "), names))
-    return np.array([f"{kind} {t} ({row_word} {r})" for t, r in zip(text, rows)], dtype=object)
+    return np.array([f"{kind} {t} ({row_word} {r})" for t, r in zip(text, rows, strict=True)], dtype=object)
 
 
 def zones_from_file(
@@ -285,8 +284,8 @@ def zones_from_file(
     cols = [c for c in poly.columns if c != poly.geometry.name]
     code_c = _pick(cols, code_col, CODE_NAMES, "zone code", path)
     name_c = _pick(cols, name_col, NAME_NAMES, "zone name", path)
-    ids = userdata._text(poly[code_c]).to_numpy(dtype=object) if code_c else np.char.add("zone", np.arange(1, len(poly) + 1).astype(str)).astype(object)
-    names = userdata._text(poly[name_c]).to_numpy(dtype=object) if name_c else ids
+    ids = tabletext.cell_text(poly[code_c]).to_numpy(dtype=object) if code_c else np.char.add("zone", np.arange(1, len(poly) + 1).astype(str)).astype(object)
+    names = tabletext.cell_text(poly[name_c]).to_numpy(dtype=object) if name_c else ids
     rejects: list[pd.DataFrame] = []
     if table is None:
         data, data_path = poly, path
@@ -298,7 +297,7 @@ def zones_from_file(
         tcols = list(data.columns)
         if table_key is not None:
             t_c = _pick(tcols, table_key, (), "join key", data_path)
-            coded = bool(userdata._text(data[t_c]).str.fullmatch(r"\d+(\.0)?").all())
+            coded = bool(tabletext.cell_text(data[t_c]).str.fullmatch(r"\d+(\.0)?").all())
             z_c = (code_c or name_c) if coded else (name_c or code_c)
         else:
             t_code, t_name = _pick(tcols, None, CODE_NAMES, "code", data_path), _pick(tcols, None, NAME_NAMES, "name", data_path)
@@ -315,7 +314,7 @@ def zones_from_file(
         if unmatched.any():
             bad = data[unmatched].reset_index()
             bad.insert(0, "source_file", data_path.name)
-            bad.insert(2, "reason", [f"no zone with {z_c} {v!r}" for v in userdata._text(data[t_c])[unmatched]])
+            bad.insert(2, "reason", [f"no zone with {z_c} {v!r}" for v in tabletext.cell_text(data[t_c])[unmatched]])
             bad.insert(3, "action", "rejected")
             rejects.append(bad)
         data, match = data[~unmatched], match[~unmatched].astype(np.int64)
@@ -324,14 +323,14 @@ def zones_from_file(
     p_c = _pick(dcols, pop_col, POP_NAMES, "population", data_path)
     if p_c is None:
         raise errors.InputError(f"{data_path}: no population column among {dcols}; name it (--zone-pop-col)")
-    pop, ps = userdata._numbers(data[p_c], units=True)
+    pop, ps = userdata.parse_numbers(data[p_c], units=True)
     o_c = _pick(dcols, older_col, OLDER_NAMES, "older population", data_path)
     s_c = _pick(dcols, older_share_col, SHARE_NAMES, "older share", data_path) if o_c is None else None
     older = np.full(len(data), np.nan)
     if o_c is not None:
-        older, os_ = userdata._numbers(data[o_c], units=True)
+        older, os_ = userdata.parse_numbers(data[o_c], units=True)
     elif s_c is not None:
-        share, os_ = userdata._numbers(userdata._text(data[s_c]).str.rstrip("%"), units=False)
+        share, os_ = userdata.parse_numbers(tabletext.cell_text(data[s_c]).str.rstrip("%"), units=False)
         older = pop * (share / 100.0 if np.nanmax(np.append(share, 0)) > 1 else share)
     else:
         os_ = np.ones(len(data), int)
@@ -340,7 +339,7 @@ def zones_from_file(
         b = data[bad].reset_index()
         b = b.drop(columns=[c for c in b.columns if c == "geometry"])
         b.insert(0, "source_file", data_path.name)
-        b.insert(2, "reason", [f"population {v!r} is not a non-negative number (or the older count exceeds it)" for v in userdata._text(data[p_c])[bad]])
+        b.insert(2, "reason", [f"population {v!r} is not a non-negative number (or the older count exceeds it)" for v in tabletext.cell_text(data[p_c])[bad]])
         b.insert(3, "action", "rejected")
         rejects.append(b)
     ok = ~bad
@@ -417,8 +416,8 @@ def districts_from_file(
     name_c = _pick(cols, name_col, NAME_NAMES, "district name", path)
     n = len(poly)
     numbers = pd.Series(np.arange(1, n + 1).astype(str))
-    ids = userdata._text(poly[code_c]).to_numpy(dtype=object) if code_c else None
-    names = userdata._text(poly[name_c]).to_numpy(dtype=object) if name_c else None
+    ids = tabletext.cell_text(poly[code_c]).to_numpy(dtype=object) if code_c else None
+    names = tabletext.cell_text(poly[name_c]).to_numpy(dtype=object) if name_c else None
     ids = ids if ids is not None else (names if names is not None else numbers.to_numpy(dtype=object))
     names = names if names is not None else ids
     out = gpd.GeoDataFrame(

@@ -50,17 +50,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..readers import areas
 from .. import errors
-from ..readers import extract
-from ..core import fileio
-from ..readers import osm
-from ..core import parallel
+from ..core import fileio, parallel
 from ..core.specs import number, option
+from ..readers import areas, extract, osm
 from . import folder as runfolder
 from .inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
 
-__all__ = ["BatchOptions", "BatchResult", "read_areas", "run_area", "run_batch", "RESULT_COLUMNS"]
+__all__ = ["RESULT_COLUMNS", "BatchOptions", "BatchResult", "read_areas", "run_area", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +115,11 @@ def read_areas(path: str | Path, *, name_field: str | None = None, crs: str | No
     for n in names:
         seen[n] = seen.get(n, 0) + 1
         unique.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {"area": unique, "folder": [f"{i:03d}_{_slug(n)}" for i, n in enumerate(unique)]},
         geometry=frame.geometry.to_numpy(),
         crs="EPSG:4326",
     )
-    return out
 
 
 def buffered_bbox(geom: shapely.Geometry, buffer_m: float) -> tuple[float, float, float, float]:
@@ -176,8 +172,8 @@ def run_area(task: dict) -> dict:
     goals of every area: ``population``, ``older``, ``goals``, ``layers_dir``, ``only``).
     Raises whatever the run raises (Dask retries it, then reports it).
     """
-    from . import pipeline
     from ..core.fileio import atomic_path
+    from . import pipeline
 
     folder = Path(task["folder"])
     area = task["area"]
@@ -336,7 +332,7 @@ def run_batch(
         return str(Path(p).resolve()) if p is not None else None
 
     run_spec = {
-        "population": resolved(pop.raster), "older": [resolved(p) for p in pop.older], "goals": resolved(goal_spec.goals),  # type: ignore[arg-type]
+        "population": resolved(pop.raster), "older": [resolved(p) for p in pop.older], "goals": resolved(goal_spec.goals),
         "layers_dir": resolved(goal_spec.layers_dir), "only": list(goal_spec.only),
     }
     from distributed import as_completed
@@ -355,21 +351,20 @@ def run_batch(
         if unknown:
             raise errors.InputError(f"unknown area(s) {unknown}; areas are {frame['area'].tolist()}")
         frame = frame[frame["area"].isin(only)].reset_index(drop=True)
-    tasks = []
-    for row in frame.itertuples():
-        tasks.append(
-            {
-                "area": row.area,
-                "folder": str((out / "areas" / row.folder).resolve()),
-                "geometry_wkt": shapely.to_wkt(row.geometry, rounding_precision=-1),
-                "osm": str(osm_path),
-                "osm_sha256": _sha(osm_path),
-                "buffer_m": float(buffer_m),
-                "clip": bool(clip),
-                "cache_dir": str(Path(cache_dir).resolve()) if isinstance(cache_dir, (str, Path)) else cache_dir,
-                "run": run_spec,
-            }
-        )
+    tasks = [
+        {
+            "area": row.area,
+            "folder": str((out / "areas" / row.folder).resolve()),
+            "geometry_wkt": shapely.to_wkt(row.geometry, rounding_precision=-1),
+            "osm": str(osm_path),
+            "osm_sha256": _sha(osm_path),
+            "buffer_m": float(buffer_m),
+            "clip": bool(clip),
+            "cache_dir": str(Path(cache_dir).resolve()) if isinstance(cache_dir, (str, Path)) else cache_dir,
+            "run": run_spec,
+        }
+        for row in frame.itertuples()
+    ]
     records: dict[str, dict] = {}
     todo = []
     for task in tasks:
@@ -394,13 +389,13 @@ def run_batch(
                 if fut.status == "finished":
                     rec = fut.result()
                 else:
-                    exc = fut.exception()
+                    error = fut.exception()
                     rec = {
                         "area": task["area"],
                         "status": "failed",
                         "rows": [],
                         "seconds": None,
-                        "error": f"{type(exc).__name__}: {exc}",
+                        "error": f"{type(error).__name__}: {error}",
                     }
                     err_file = Path(task["folder"]) / "error.txt"
                     err_file.parent.mkdir(parents=True, exist_ok=True)
@@ -484,8 +479,10 @@ def _report(table: pd.DataFrame, status: pd.DataFrame) -> str:
     lines = [
         "# Batch report",
         "",
-        f"- Areas: {n}; finished now: {counts.get('done', 0)}; reused from an earlier run: {counts.get('reused', 0)}; "
-        f"failed: {counts.get('failed', 0)}",
+        (
+            f"- Areas: {n}; finished now: {counts.get('done', 0)}; reused from an earlier run: {counts.get('reused', 0)}; "
+            f"failed: {counts.get('failed', 0)}"
+        ),
         "",
     ]
     if len(table):

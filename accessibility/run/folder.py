@@ -35,12 +35,12 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .. import errors
 from ..core import fileio
 
-__all__ = ["FORMAT", "MANIFEST", "RunTarget", "RunFolder", "prepare", "open_run", "update", "writer", "is_run_folder", "check_name", "network_nodes", "network_edges", "access_points", "node_table", "rejects", "suggestions", "provision_files"]
+__all__ = ["FORMAT", "MANIFEST", "RunFolder", "RunTarget", "access_points", "check_name", "is_run_folder", "network_edges", "network_nodes", "node_table", "open_run", "prepare", "provision_files", "rejects", "suggestions", "update", "writer"]
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def _recover(target: Path) -> None:
     olds = _siblings(target, _OLD)
     if not target.exists() and olds:
         newest = max(olds, key=lambda p: p.stat().st_mtime_ns)
-        os.rename(newest, target)
+        os.rename(newest, target)  # noqa: PTH104 - atomic rename
         log.warning("%s: restored the previous run (a run was interrupted while replacing it)", target)
         olds.remove(newest)
     for p in olds + [p for p in _siblings(target, _PARTIAL) if not fileio.pid_alive(_pid_of(p))]:
@@ -219,7 +219,7 @@ class RunTarget:
         if not self.committed:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def __enter__(self) -> RunTarget:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -228,14 +228,14 @@ class RunTarget:
 
 def _swap_into_place(tmp: Path, final: Path) -> None:
     if not final.exists():
-        os.rename(tmp, final)
+        os.rename(tmp, final)  # noqa: PTH104 - atomic rename
         return
     if _exchange(tmp, final):  # tmp now holds the previous run
         shutil.rmtree(tmp, ignore_errors=True)
         return
     old = final.with_name(f".{final.name[:60]}{_OLD}{os.getpid()}-{secrets.token_hex(4)}")
-    os.rename(final, old)
-    os.rename(tmp, final)  # a crash before this line is undone by _recover
+    os.rename(final, old)  # noqa: PTH104 - atomic rename
+    os.rename(tmp, final)  # noqa: PTH104 - atomic rename; a crash before this line is undone by _recover
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -28,7 +28,7 @@ from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import hexes, population
 
-__all__ = ["PopulationInput", "AreaInput", "GoalsInput", "RunOptions", "FacilityInput", "ZoneInput", "DistrictInput"]
+__all__ = ["AreaInput", "DistrictInput", "FacilityInput", "GoalsInput", "PopulationInput", "RunOptions", "ZoneInput"]
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class GoalsInput:
             return value
         if value is None or isinstance(value, (str, Path)):
             return cls(goals=value)
-        items = list(value)
+        items: list[Any] = list(value)  # goal ids or goals, told apart below
         if items and all(isinstance(v, str) for v in items):
             return cls(only=tuple(items))
         return cls(goals=tuple(items))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .. import config
 from ..core import parallel
@@ -31,7 +31,7 @@ from . import folder, steps, write
 from .inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
 from .result import ModeState, RunResult
 
-__all__ = ["RunOptions", "RunResult", "ModeState", "run", "STAGES"]
+__all__ = ["STAGES", "ModeState", "RunOptions", "RunResult", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,11 @@ def run(
             goals=v.results, hexes=v.hex_frame, facilities=facility_frame, demand=demand, study_area=area.study, main_urban_area=area.main_urban,
             modes=modes, point_costs=table, manifest={}, notes=notes, by_district=v.by_district, tables={**area.tables, **fac.tables},
             imports=fac.imports, goal_specs=goal_list,
-            districts=districts_stage.district_layer(area.districts, v.by_district, demand, v.district_of_point) if area.districts is not None else None,
+            districts=(
+                districts_stage.district_layer(area.districts, v.by_district, demand, v.district_of_point)
+                if area.districts is not None and v.district_of_point is not None
+                else None
+            ),
         )
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
         r.finish(result, inputs=_inputs(osm_path, pop, areas_in, goals_in, facility_specs))
@@ -221,7 +225,7 @@ class _Run:
         self._t = 0.0
         self._stack = contextlib.ExitStack()
 
-    def __enter__(self) -> _Run:
+    def __enter__(self) -> Self:
         s = self._stack
         # new cache entries are written by a background thread while the run goes on; the
         # run waits for them before it writes its outputs, returns or raises

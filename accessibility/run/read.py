@@ -29,7 +29,7 @@ from ..stages.population import Demand
 from . import folder
 from .result import ModeState, RunResult
 
-__all__ = ["read_run", "as_result"]
+__all__ = ["as_result", "read_run"]
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from ..stages import goals as goals_mod
 from ..stages import population
 from ..stages.facilities import FacilityAccess
 
-__all__ = ["CostKey", "ModeState", "RunResult", "UNITS"]
+__all__ = ["UNITS", "CostKey", "ModeState", "RunResult"]
 
 #: cost units of the point table: metres along the network, or seconds on a time-weighted network
 UNITS = ("dist_m", "time_s")
@@ -247,7 +247,7 @@ class RunResult:
     def node_table(self, mode: str = "walk") -> pd.DataFrame:
         """pandana ``nearest_pois``-shaped table: per street node, distance to and id of the nearest facility per service."""
         state = self.modes[mode]
-        sets = [s for s in self.services]
+        sets = list(self.services)
         for g in self.goal_specs:
             if g.mode == mode:
                 sets += [k for k, _, _ in goals_mod.required_sets(g) if k not in sets]

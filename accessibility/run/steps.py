@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -40,19 +41,19 @@ from .inputs import AreaInput, PopulationInput, RunOptions
 from .result import CostKey, ModeState
 
 __all__ = [
-    "Sources",
     "Areas",
+    "Costs",
     "Facilities",
     "Snaps",
-    "Costs",
+    "Sources",
     "Verdicts",
-    "read_sources",
-    "read_areas",
     "gather_facilities",
+    "hexagons",
     "locate_residents",
+    "read_areas",
+    "read_sources",
     "snap",
     "trip_costs",
-    "hexagons",
     "verdicts",
 ]
 
@@ -83,6 +84,7 @@ def read_sources(
     # buildings read only for the estimate are footprints (area and centre), not polygons
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
     nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
+    assert features is not None  # feature keys given: the features are read or loaded
     # what the OSM reader repaired or left out (out-of-range nodes, unsorted or JOSM files)
     notes.extend(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])] + list(features.notes)), code="osm.repaired")
     # the edge indexes (projected street geometries in an STRtree) are built while the
@@ -175,7 +177,7 @@ def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex, notes:
         geoms = c.geoms[~shapely.is_empty(c.geoms)] if len(c.geoms) else c.geoms
         if not len(geoms):
             continue
-        kw = dict(declared=c.declared or "wgs84", streets=index, what=c.what, what_zh=c.what_zh, source=Path(c.path).name, option=c.option)
+        kw: dict[str, Any] = {"declared": c.declared or "wgs84", "streets": index, "what": c.what, "what_zh": c.what_zh, "source": Path(c.path).name, "option": c.option}
         if (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
             f = datum.suspect_datum(shapely.get_x(geoms), shapely.get_y(geoms), **kw)
         else:
@@ -279,7 +281,7 @@ def snap(
             fac = snapped_fac
         state = ModeState(net=net, access=access, _index=index)
         for w in state.weights:
-            state.graphs[w]  # noqa: B018 - built now, inside the snapping stage's time
+            state.graphs[w]  # built now, inside the snapping stage's time
         states[m] = state
     n_far_fac = int((fac["status"] != "used").sum())
     if n_far_fac:
@@ -359,7 +361,7 @@ def trip_costs(
     neighbours = {(m, w): distances.point_neighbours(st.graphs[w], snaps.snapped[m]) for m, st in states.items() for w in st.weights}
     cost: dict[CostKey, np.ndarray] = {}
     nearest: dict[CostKey, np.ndarray] = {}
-    for (m, key), _ in sets.items():
+    for m, key in sets:
         state = states[m]
         for w in state.weights:
             res = state.nearest(key, set_masks[key], weight=w)

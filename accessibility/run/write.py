@@ -54,7 +54,7 @@ from ..core.notes import Note
 from . import folder as runfolder
 from .result import RunResult
 
-__all__ = ["write_run", "write_files", "run_manifest", "write_json", "goals_markdown", "atomic_path", "RUN_FILES"]
+__all__ = ["RUN_FILES", "atomic_path", "goals_markdown", "run_manifest", "write_files", "write_json", "write_run"]
 
 log = logging.getLogger(__name__)
 

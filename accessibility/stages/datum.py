@@ -67,11 +67,9 @@ import pyproj
 import shapely
 from scipy import stats
 
-from ..readers import areas
-from ..coords import chinacoords
 from .. import errors
-from ..coords import mainland
-from ..coords import geodesy
+from ..coords import chinacoords, geodesy, mainland
+from ..readers import areas
 
 __all__ = ["DatumFinding", "StreetIndex", "street_index", "suspect_datum", "suspect_datum_of_polygons"]
 

@@ -17,7 +17,7 @@ from ..core import columns
 from ..readers import zones
 from . import population
 
-__all__ = ["OUTSIDE", "district_of_points", "goal_by_district", "district_layer"]
+__all__ = ["OUTSIDE", "district_layer", "district_of_points", "goal_by_district"]
 
 OUTSIDE = zones.OUTSIDE
 
@@ -53,8 +53,8 @@ def goal_by_district(district: np.ndarray, districts: gpd.GeoDataFrame, weights:
     pos = np.where(district >= 0, district, k)
     eligible = np.bincount(pos, weights=weights, minlength=k + 1)
     cov = np.bincount(pos, weights=np.where(covered, weights, 0.0), minlength=k + 1)
-    ids = list(districts["district_id"]) + [OUTSIDE[0]]
-    names = list(districts["district_name"]) + [OUTSIDE[1]]
+    ids = [*districts["district_id"], OUTSIDE[0]]
+    names = [*districts["district_name"], OUTSIDE[1]]
     rows = []
     for i in range(k + 1):
         if i == k and eligible[k] <= 0:

@@ -21,11 +21,10 @@ import pandas as pd
 import shapely
 
 from .. import config
-from ..readers import footprints
-from ..readers import osm
 from ..network import snapping
+from ..readers import footprints, osm
 
-__all__ = ["FacilityAccess", "layer_from_osm", "facilities_from_features", "facility_access", "FACILITY_COLUMNS"]
+__all__ = ["FACILITY_COLUMNS", "FacilityAccess", "facilities_from_features", "facility_access", "layer_from_osm"]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def facilities_from_features(features: osm.FeatureTable, services: Mapping[str, 
     and the columns of :data:`FACILITY_COLUMNS` (snapping columns empty).
     """
     frame = features.frame
-    rows = []
+    rows: list[tuple[int, str, str]] = []
     # Most features (buildings read for the population estimate) carry none of
     # the rule keys: skip them with one set test instead of every rule.
     keys = frozenset(rule_keys(services))
@@ -84,7 +83,7 @@ def facilities_from_features(features: osm.FeatureTable, services: Mapping[str, 
     names = [t.get("name:zh") or t.get("name") or t.get("name:en") or "" for t in sub["tags"]]
     out = gpd.GeoDataFrame(
         {
-            "facility_id": [f"osm:{k}/{i}:{s}" for k, i, s in zip(sub["osm_type"], sub["osm_id"], (r[1] for r in rows))],
+            "facility_id": [f"osm:{k}/{i}:{s}" for k, i, s in zip(sub["osm_type"], sub["osm_id"], (r[1] for r in rows), strict=True)],
             "service": [r[1] for r in rows],
             "tier": [r[2] for r in rows],
             "name": names,

@@ -8,20 +8,20 @@ or the main urban area).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import config
 from ..core import columns
 from ..core.notes import Note, Notes
-from .. import config
 
-__all__ = ["GoalResult", "set_key", "parse_set_key", "required_sets", "evaluate_goal", "point_threshold_m", "service_reach", "hex_goal_columns"]
+__all__ = ["GoalResult", "evaluate_goal", "hex_goal_columns", "parse_set_key", "point_threshold_m", "required_sets", "service_reach", "set_key"]
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def evaluate_goal(
     if eligible == 0:
         warnings_.add(f"no {goal.population} population inside the goal's area ({goal.area}); the share is undefined",
                       code="population.none", severity="warning", goal=goal.id)
-    targets = [{"label": t.label, "share": t.share, "met": None if share is None else bool(share >= t.share - 1e-12)} for t in goal.targets]
+    targets: list[dict[str, Any]] = [{"label": t.label, "share": t.share, "met": None if share is None else bool(share >= t.share - 1e-12)} for t in goal.targets]
     straight = None
     if goal.straight_line and straight_m is not None:
         ok_s = np.logical_and.reduce([straight_m[k] <= threshold for k, _, _ in required_sets(goal)])
@@ -252,10 +252,7 @@ def hex_goal_columns(goal_id: str, hex_index: pd.Index, hex_of_point: np.ndarray
     positions into ``hex_index``.
     """
     hex_of_point = np.asarray(hex_of_point)
-    if np.issubdtype(hex_of_point.dtype, np.integer):
-        codes = hex_of_point
-    else:
-        codes = pd.Index(hex_index).get_indexer(hex_of_point)
+    codes = hex_of_point if np.issubdtype(hex_of_point.dtype, np.integer) else pd.Index(hex_index).get_indexer(hex_of_point)
     inside = codes >= 0
     n = len(hex_index)
     w = np.bincount(codes[inside], weights=np.asarray(weights, np.float64)[inside], minlength=n)

@@ -18,17 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import h3ronpy
 import numpy as np
 import shapely
-import h3ronpy
 from h3ronpy import ContainmentMode, vector
 
-from ..core import columns
-from ..network import distances
-from ..core import parallel
-from ..network import snapping
+from ..core import columns, parallel
+from ..network import distances, snapping
 
-__all__ = ["DEFAULT_RESOLUTION", "cells_of_points", "cells_covering", "cell_centres", "hexagons", "cell_str", "HexLayout", "hex_layout", "hex_costs"]
+__all__ = ["DEFAULT_RESOLUTION", "HexLayout", "cell_centres", "cell_str", "cells_covering", "cells_of_points", "hex_costs", "hex_layout", "hexagons"]
 
 DEFAULT_RESOLUTION = 9
 

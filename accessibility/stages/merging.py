@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from .. import errors
 from ..coords import geodesy
 
-__all__ = ["merge_layers", "normalise_name", "MERGE_COLUMNS"]
+__all__ = ["MERGE_COLUMNS", "merge_layers", "normalise_name"]
 
 MERGE_COLUMNS = ("service", "action", "user_facility_id", "user_name", "osm_facility_id", "osm_name", "distance_m", "name_similarity")
 _SUFFIXES = re.compile(r"(股份有限公司|有限责任公司|有限公司|分公司|公司|办事处|co\.?ltd|ltd|inc)$")

@@ -25,16 +25,14 @@ import pyproj
 import shapely
 
 from .. import errors
-from ..readers import footprints
-from ..readers import osm
-from ..core import parallel
 from ..coords import geodesy
+from ..core import parallel
 from ..core.specs import number, option
 from ..network import graph as network_mod
-from ..readers import rasters
+from ..readers import footprints, osm, rasters
 from ..readers import zones as zone_files
 
-__all__ = ["Demand", "EstimateAssumptions", "check_older_share", "demand_from_rasters", "demand_from_buildings", "demand_from_streets"]
+__all__ = ["Demand", "EstimateAssumptions", "check_older_share", "demand_from_buildings", "demand_from_rasters", "demand_from_streets"]
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +151,7 @@ def demand_from_rasters(
     if total is not None:
         v = total.counts
         parts.append(Demand(total.x, total.y, v, v * share if not olds else np.zeros_like(v), "", "", False, total.notes))
-    for o in olds:
-        parts.append(Demand(o.x, o.y, np.zeros_like(o.counts), o.counts, "", "", False, o.notes))
+    parts.extend(Demand(o.x, o.y, np.zeros_like(o.counts), o.counts, "", "", False, o.notes) for o in olds)
     if not parts:
         raise errors.InputError("demand_from_rasters needs a population raster or at least one older-age raster")
     src = f"raster: {Path(population).name}" if population is not None else ""
@@ -174,9 +171,9 @@ def _check_older_within_total(population: str | Path, total: rasters.Pixels, old
     sums = [float(o.counts.sum()) for o in olds]
     o_sum = sum(sums)
     names = [Path(p).name for p in older]
-    listing = " + ".join(f"{n} ({s:,.0f})" for n, s in zip(names, sums))
+    listing = " + ".join(f"{n} ({s:,.0f})" for n, s in zip(names, sums, strict=True))
     if o_sum > t_sum * (1 + OLDER_TOLERANCE):
-        alone = [n for n, s in zip(names, sums) if s > t_sum * (1 + OLDER_TOLERANCE)]
+        alone = [n for n, s in zip(names, sums, strict=True) if s > t_sum * (1 + OLDER_TOLERANCE)]
         if alone:
             hint = (
                 f"{alone[0]}{' alone' if len(olds) > 1 else ''} holds more people than the total, so the two were probably swapped "
@@ -218,7 +215,7 @@ def _check_older_within_total(population: str | Path, total: rasters.Pixels, old
             f"{what}: the rasters do not describe the same people (other years, products or age bands?); use a total-population "
             "raster and older-age bands of the same release (e.g. WorldPop people per pixel and age/sex structures of one year)"
         )
-    return notes + [f"{what}; kept as given (modelling noise of separately made rasters)"]
+    return [*notes, f"{what}; kept as given (modelling noise of separately made rasters)"]
 
 
 @dataclass(frozen=True)
@@ -479,7 +476,7 @@ def demand_from_zones(
     keep = p > 0
     total, inside_total = float(pop.sum()), float(pop_in.sum())
     how = f"by residential buildings ({n_buildings} buildings; {int((by_area & (frac > 0)).sum())} zones without any spread by area)" if spread == "buildings" else f"by area ({cell_m:g} m grid)"
-    notes = [f"population from {len(zones)} zones ({source}), {total:,.0f} people, spread {how}"] + overlap_notes
+    notes = [f"population from {len(zones)} zones ({source}), {total:,.0f} people, spread {how}", *overlap_notes]
     if total - inside_total > 1e-6 * max(total, 1):
         notes.append(f"zones: {total - inside_total:,.0f} people live in the parts of zones outside the study area (by area share) and are not counted")
     if no_older.any():

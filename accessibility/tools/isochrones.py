@@ -40,13 +40,11 @@ import pandas as pd
 import shapely
 from scipy.sparse import csgraph
 
-from ..network import distances
 from .. import errors
-from . import isostreets
-from ..network import snapping
-
+from ..network import distances, snapping
 from ..run.read import as_result
 from ..run.result import RunResult
+from . import isostreets
 
 __all__ = ["BANDS", "DEFAULT_CUTOFFS_MIN", "HOW", "isochrones", "isochrones_from_run", "run_dir_isochrones", "write_isochrones"]
 
@@ -106,7 +104,7 @@ def _band_sums(group: np.ndarray, cost: np.ndarray, weights: np.ndarray, cutoffs
 def isochrones(
     graph: distances.AccessGraph,
     facility_mask: np.ndarray | None,
-    cutoffs: Sequence[float],
+    cutoffs: Sequence[float] | np.ndarray,
     *,
     how: str = "dissolved",
     bands: str = "both",
@@ -406,8 +404,8 @@ def write_isochrones(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path
     Every file is written to a temporary name and moved into place; in a run
     folder they are recorded in its manifest.
     """
-    from ..run import write as outputs
     from ..run import folder as runfolder
+    from ..run import write as outputs
 
     out_dir = Path(out_dir)
     run = runfolder.open_run(out_dir) if runfolder.is_run_folder(out_dir) else None

@@ -22,12 +22,12 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 
-from ..network import distances
-from ..network import snapping
+from ..network import distances, snapping
 
 __all__ = ["Pieces", "band_intervals", "catchment_regions", "expand", "grouped", "incidence", "merge", "pieces", "polygonal", "substrings", "threaded"]
 
@@ -202,7 +202,7 @@ def substrings(lines: np.ndarray, line: np.ndarray, lo: np.ndarray, hi: np.ndarr
     return shapely.linestrings(coords, indices=np.repeat(np.arange(m), count))
 
 
-def threaded(fn: Callable[..., np.ndarray], *arrays: object, **kwargs: object) -> np.ndarray:
+def threaded(fn: Callable[..., np.ndarray], *arrays: Any, **kwargs: object) -> np.ndarray:
     """Element-wise shapely ``fn`` with the first axis split across threads (shapely releases the GIL)."""
     n = len(arrays[0])
     if _THREADS == 1 or n < 2 * _THREADS:

@@ -30,7 +30,7 @@ from ..run import folder as runfolder
 from ..run.read import as_result
 from ..run.result import RunResult
 
-__all__ = ["two_step_fca", "step_weights", "ProvisionResult", "provision_from_run", "CLASSES"]
+__all__ = ["CLASSES", "ProvisionResult", "provision_from_run", "step_weights", "two_step_fca"]
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         "target": provision.target,
         "target_label": provision.target_label,
         "catchment_m": catchment,
-        "facilities_with_supply": int(len(known)),
+        "facilities_with_supply": len(known),
         "facilities_without_supply": int(missing),
         "total_supply": float(supply[known].sum()),
         "total_population": total_demand,
@@ -222,8 +222,8 @@ def _district_table(districts: gpd.GeoDataFrame | None, pts: pd.DataFrame, table
     ae = np.bincount(pos, weights=table["people"].to_numpy() * table["access_e2sfca"].to_numpy(), minlength=k + 1)
     sup = np.bincount(np.where(d_fac >= 0, d_fac, k), weights=supply[known], minlength=k + 1)
     cls = {c: np.bincount(pos, weights=np.where(table["class"].to_numpy() == c, table["people"].to_numpy(), 0.0), minlength=k + 1) for c in CLASSES}
-    ids = list(districts["district_id"]) + ["outside"]
-    names = list(districts.get("district_name", districts["district_id"])) + ["(outside the districts)"]
+    ids = [*districts["district_id"], "outside"]
+    names = [*districts.get("district_name", districts["district_id"]), "(outside the districts)"]
     rows = []
     for i in range(k + 1):
         if i == k and people[k] <= 0 and sup[k] <= 0:

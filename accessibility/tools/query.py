@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -22,7 +21,7 @@ from ..readers import tablefiles, tabletext
 from ..run.read import as_result
 from ..run.result import RunResult
 
-__all__ = ["query_points", "query_csv", "find_lon_lat_columns", "read_points"]
+__all__ = ["find_lon_lat_columns", "query_csv", "query_points", "read_points"]
 
 log = logging.getLogger(__name__)
 
@@ -219,13 +218,13 @@ def read_points(
     formula = [[info.formulas[(r, k)] for k in dict.fromkeys((lon_c, lat_c)) if (r, k) in info.formulas] for r in rows[missing]]
     status[missing] = [
         f"invalid coordinates: missing (lon {a!r}, lat {b!r})" + (f"; {tablefiles.formula_text(f)}: {tablefiles.FORMULA_FIX}" if f else "")
-        for a, b, f in zip(c.lon_text[missing], c.lat_text[missing], formula)
+        for a, b, f in zip(c.lon_text[missing], c.lat_text[missing], formula, strict=True)
     ]
     bad = c.status == 2
-    status[bad] = [f"invalid coordinates (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad])]
+    status[bad] = [f"invalid coordinates (lon {a!r}, lat {b!r}): {w}" for a, b, w in zip(c.lon_text[bad], c.lat_text[bad], c.reason[bad], strict=True)]
     with np.errstate(invalid="ignore"):
         out = (c.status == 0) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    status[out] = [f"coordinates out of range (lon {a:g}, lat {b:g}; lon -180..180, lat -90..90); are lon and lat swapped?" for a, b in zip(lon[out], lat[out])]
+    status[out] = [f"coordinates out of range (lon {a:g}, lat {b:g}; lon -180..180, lat -90..90); are lon and lat swapped?" for a, b in zip(lon[out], lat[out], strict=True)]
     status[(status == "ok") & c.swapped] = "ok (longitude and latitude were marked the other way round, 北纬/东经 or N/E; swapped back)"
     for r_set, short in ((info.long_rows, False), (info.short_rows, True)):
         for i in np.flatnonzero(np.isin(rows, list(r_set))):

@@ -22,6 +22,7 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from ..network import distances
 from ..run.read import as_result
 from ..run.result import CostKey, RunResult
 from ..stages import goals as goals_mod
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["MaxCoverage", "SitingResult"]
 
@@ -150,7 +154,7 @@ class MaxCoverage:
         while heap and (k is None or len(chosen) < k):
             if target is not None and total > 0 and covered_now / total >= target - 1e-12:
                 break
-            neg, c = heapq.heappop(heap)
+            _neg, c = heapq.heappop(heap)
             fresh = self._gain(c, remaining, capacity)
             if heap and fresh < -heap[0][0] - 1e-9:  # stale bound: re-score lazily
                 heapq.heappush(heap, (-fresh, c))
@@ -259,7 +263,7 @@ class Suggestions:
 
     goal: str
     service: str
-    sites: object  # GeoDataFrame: rank, lon, lat, candidate, marginal_gain, covered_after, share_after
+    sites: gpd.GeoDataFrame  # rank, lon, lat, candidate, marginal_gain, covered_after, share_after
     curve: pd.DataFrame
     result: SitingResult
     summary: dict
@@ -409,7 +413,7 @@ def suggest_from_run(
         "goal": goal,
         "service": service,
         "method": method,
-        "candidates": int(len(c_lon)),
+        "candidates": len(c_lon),
         "candidate_source": "user" if candidates is not None else f"street nodes, one per {spacing_m:g} m cell near uncovered residents",
         "k": None if k is None else int(k),
         "target_share": target_share,

@@ -205,7 +205,7 @@ def write_facilities(run: Path, out: Path) -> None:
             lon_cell, lat_cell = glat, glon
         ws.append([fid, name, kind, lon_cell, lat_cell, beds])
         print(f"  {fid} node {int(nodes['osmid'].iloc[i])}: WGS-84 {wlon:.6f},{wlat:.6f} -> GCJ-02 {glon:.6f},{glat:.6f}" + (f" ({fault})" if fault else ""))
-    for col, width in zip("ABCDEF", (10, 26, 18, 13, 12, 8)):
+    for col, width in zip("ABCDEF", (10, 26, 18, 13, 12, 8), strict=True):
         ws.column_dimensions[col].width = width
     wb.properties.creator = "accessibility tests/data/make_small_data.py"
     buf = io.BytesIO()
