@@ -110,8 +110,8 @@ def test_evaluate_goal_hand_computed():
     costs = {"park": np.array([100.0, 600.0, np.inf, 400.0]), "public_health": np.array([500.0, 100.0, 100.0, 501.0])}
     w = np.array([1.0, 2.0, 3.0, 4.0])
     res, covered = goals.evaluate_goal(
-        g, costs=costs, weights=w, in_area=np.array([True, True, True, False]),
-        hex_of_point=np.array(["a", "a", "b", "b"], dtype=object), speed_m_s=1.0, facility_counts={"park": 3, "public_health": 2},
+        g, goals.GoalPoints(costs, w, np.array([True, True, True, False]), np.array(["a", "a", "b", "b"], dtype=object)),
+        speed_m_s=1.0, facility_counts={"park": 3, "public_health": 2},
     )
     # only point 0 reaches both within 500 m; point 3 is outside the area
     np.testing.assert_array_equal(covered, [True, False, False, False])
@@ -121,8 +121,8 @@ def test_evaluate_goal_hand_computed():
     assert res.warnings == []
     assert [h["h3"] for h in res.worst_hexes] == ["b", "a"]
     any_goal = config.Goal(id="g2", name_zh="g", name_en="g", services=("park", "public_health"), combine="any", max_dist_m=500.0)
-    res_any, _ = goals.evaluate_goal(any_goal, costs=costs, weights=w, in_area=np.ones(4, bool),
-                                     hex_of_point=np.array(["a"] * 4, dtype=object), speed_m_s=1.0, facility_counts={"park": 0})
+    res_any, _ = goals.evaluate_goal(any_goal, goals.GoalPoints(costs, w, np.ones(4, bool), np.array(["a"] * 4, dtype=object)),
+                                     speed_m_s=1.0, facility_counts={"park": 0})
     assert res_any.covered_pop == 1.0 + 2.0 + 3.0 + 4.0  # every point reaches one of the two
     assert any("'park'" in x for x in res_any.warnings)
 

@@ -516,8 +516,7 @@ def test_property_goal_share_never_falls_as_threshold_grows(costs, data):
     for t in (t1, t2):
         goal = config.Goal(id="g", name_zh="g", name_en="g", services=("park",), max_dist_m=t)
         res, _covered = goals.evaluate_goal(
-            goal, costs={"park": c}, weights=weights, in_area=np.ones(n, bool),
-            hex_of_point=np.array(["h"] * n, dtype=object), speed_m_s=1.0,
+            goal, goals.GoalPoints({"park": c}, weights, np.ones(n, bool), np.array(["h"] * n, dtype=object)), speed_m_s=1.0,
         )
         shares.append(res.share)
         # independent count of the covered population

@@ -50,7 +50,7 @@ class Toy:
 
     def iso(self, cutoffs, **kw):
         kw.setdefault("index", self.index)
-        kw.setdefault("facility_geoms", self.fac_geoms)
+        kw.setdefault("facilities", gpd.GeoDataFrame(geometry=self.fac_geoms, crs="EPSG:4326"))
         return isochrones.isochrones(self.graph, kw.pop("mask", None), cutoffs, **kw)
 
     def metric(self, frame):
@@ -183,7 +183,7 @@ def test_real_isochrone_points_are_near_reached_streets(hangzhou):
     state = result.modes["walk"]
     index, graph = state.index, state.graphs["length"]
     mask = (result.facilities["service"] == "park").to_numpy() & (result.facilities["status"] == "used").to_numpy()
-    # streets only (no facility_geoms: no walks from the parks to their streets)
+    # streets only (no facilities: no walks from the parks to their streets)
     frame = isochrones.isochrones(graph, mask, [400.0, 800.0], index=index, street_width_m=width, bands="cumulative")
     res = distances.nearest_facilities(graph, mask)
     rng = np.random.default_rng(1)
@@ -311,9 +311,10 @@ def test_one_facility_alone_gives_one_and_the_same_area(toy_grid):
     assert areas["per_facility"] == pytest.approx(areas["dissolved"]) and areas["catchments"] == pytest.approx(areas["dissolved"])
 
 
-def test_per_facility_chunks_do_not_change_the_answer(toy_grid):
+def test_per_facility_chunks_do_not_change_the_answer(toy_grid, monkeypatch):
     a = toy_grid.iso([300.0, 500.0], how="per_facility")
-    b = toy_grid.iso([300.0, 500.0], how="per_facility", chunk_cells=1)  # one facility per Dijkstra
+    monkeypatch.setattr(isochrones, "CHUNK_CELLS", 1)  # one facility per Dijkstra
+    b = toy_grid.iso([300.0, 500.0], how="per_facility")
     assert (a["facility_row"].to_numpy() == b["facility_row"].to_numpy()).all()
     np.testing.assert_allclose(a["area_km2"], b["area_km2"], rtol=1e-9)
     np.testing.assert_allclose(a["street_km"], b["street_km"], rtol=1e-9)

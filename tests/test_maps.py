@@ -24,7 +24,7 @@ from browser_support import browser, distinct_colours  # noqa: F401  (fixture)
 from PIL import Image
 
 from accessibility import cli, errors
-from accessibility.briefing import maps, mapthemes, rundata
+from accessibility.briefing import mapdata, maps, mapthemes, rundata
 from accessibility.coords import chinacoords
 from accessibility.core import columns
 from accessibility.run import folder as runfolder
@@ -127,14 +127,14 @@ def decode_hexagons(h: dict) -> list[np.ndarray]:
 def test_varints_round_trip():
     rng = np.random.default_rng(1)
     values = np.r_[0, 1, 127, 128, 16383, 16384, 2**31, 2**40, rng.integers(0, 2**35, 500)].astype(np.int64)
-    assert decode_varints(base64.b64encode(maps.leb128(values)).decode()) == values.tolist()
+    assert decode_varints(base64.b64encode(mapdata.leb128(values)).decode()) == values.tolist()
     signed = np.r_[0, -1, 1, -64, 64, -(2**33), rng.integers(-(2**30), 2**30, 500)]
-    assert [unzig(u) for u in maps.zigzag(signed).tolist()] == signed.tolist()
+    assert [unzig(u) for u in mapdata.zigzag(signed).tolist()] == signed.tolist()
 
 
 def test_hexagons_round_trip_to_one_metre(hz_data):
     geoms = hz_data.hexes.geometry.to_numpy()
-    enc = maps.encode_hexagons(geoms)
+    enc = mapdata.encode_hexagons(geoms)
     rings = decode_hexagons(enc)
     assert len(rings) == len(geoms) == enc["n"]
     for ring, g in zip(rings, geoms, strict=True):
@@ -148,7 +148,7 @@ def test_hexagons_round_trip_to_one_metre(hz_data):
 
 def test_hexagons_shift_to_gcj02_on_amap(hz_data):
     geoms = hz_data.hexes.geometry.to_numpy()[:50]
-    rings = decode_hexagons(maps.encode_hexagons(geoms, "gcj02"))
+    rings = decode_hexagons(mapdata.encode_hexagons(geoms, "gcj02"))
     for ring, g in zip(rings, geoms, strict=True):
         wgs = np.asarray(g.exterior.coords)[:-1]
         lon, lat = chinacoords.wgs84_to_gcj02(wgs[:, 0], wgs[:, 1])

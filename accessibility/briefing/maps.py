@@ -42,10 +42,8 @@ Untrusted text
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
-import json
 import logging
 import re
 import time
@@ -63,9 +61,8 @@ from folium.template import Template as FoliumTemplate
 from jinja2 import Template
 
 from .. import errors
-from ..coords import chinacoords
 from ..run import folder as runfolder
-from . import i18n, mapthemes
+from . import i18n, mapdata, mapthemes
 from .rundata import RunData, load_run
 
 if TYPE_CHECKING:
@@ -77,7 +74,6 @@ log = logging.getLogger(__name__)
 
 #: basemap choices
 BASEMAPS = ("osm", "tianditu", "amap", "none")
-HEX_SCALE = 100_000  # hexagon vertices: 1e-5 degree (~1 m)
 POINT_DECIMALS = 6  # facility markers (~0.1 m)
 LINE_DECIMALS = 5  # outlines and facility polygons (~1 m)
 SIMPLIFY_DEG = 5e-5  # ~5 m
@@ -117,101 +113,6 @@ def _basemap_tiles(basemap: str, *, lang: str, tianditu_key: str | None) -> list
     raise errors.InputError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
 
 
-# --------------------------------------------------------------------------- encoding
-
-
-def leb128(values: np.ndarray) -> bytes:
-    """Unsigned LEB128 varints of non-negative integers (vectorised)."""
-    u = np.asarray(values, dtype=np.uint64)
-    if len(u) == 0:
-        return b""
-    nbytes = np.ones(len(u), np.int64)
-    for shift in range(7, 64, 7):
-        nbytes += u >= np.uint64(1 << shift)
-    ends = np.cumsum(nbytes)
-    starts = ends - nbytes
-    out = np.zeros(int(ends[-1]), np.uint8)
-    for j in range(int(nbytes.max())):
-        sel = nbytes > j
-        byte = ((u[sel] >> np.uint64(7 * j)) & np.uint64(127)).astype(np.uint8)
-        byte[nbytes[sel] > j + 1] |= 128
-        out[starts[sel] + j] = byte
-    return out.tobytes()
-
-
-def zigzag(values: np.ndarray) -> np.ndarray:
-    """Signed integers to unsigned (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...)."""
-    v = np.asarray(values, dtype=np.int64)
-    return np.where(v >= 0, 2 * v, -2 * v - 1).astype(np.uint64)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _to_crs(xy: np.ndarray, crs: str) -> np.ndarray:
-    if crs == "wgs84" or len(xy) == 0:
-        return xy
-    lon, lat = chinacoords.wgs84_to_gcj02(xy[:, 0], xy[:, 1])
-    return np.column_stack([lon, lat])
-
-
-def encode_hexagons(geoms: np.ndarray, crs: str = "wgs84", scale: int = HEX_SCALE) -> dict[str, Any]:
-    """Hexagon outlines as one varint stream (decoded by ``briefing_map.js``).
-
-    Per hexagon: vertex count ``k``; the first vertex as a delta from the
-    previous hexagon's first vertex; the other ``k - 1`` vertices as offsets
-    from the first, themselves delta-coded against the previous hexagon's
-    offsets when it has as many vertices (neighbouring H3 cells have nearly
-    the same shape, so these are mostly 0). All zigzag-coded.
-    """
-    rings = mapthemes.hexagon_rings(geoms)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    counts = np.bincount(ring_of, minlength=len(rings)) - 1  # drop the closing vertex
-    first = np.cumsum(counts + 1) - (counts + 1)
-    keep = np.ones(len(coords), bool)
-    keep[first + counts] = False
-    xy = _to_crs(coords[keep], crs)
-    q = np.rint(xy * scale).astype(np.int64)
-    k = counts.astype(np.int64)
-    n = len(k)
-    start = np.cumsum(k) - k
-    anchors = q[start]
-    d_anchor = np.diff(anchors, axis=0, prepend=np.zeros((1, 2), np.int64))
-    rep = np.repeat(np.arange(n), k)
-    offs = q - anchors[rep]
-    same = np.r_[False, k[1:] == k[:-1]] if n else np.zeros(0, bool)
-    same_v = same[rep]
-    prev_k = np.r_[0, k[:-1]] if n else np.zeros(0, np.int64)
-    prev_idx = np.arange(len(q)) - prev_k[rep]
-    delta = offs.copy()
-    delta[same_v] = offs[same_v] - offs[prev_idx[same_v]]
-    local = np.arange(len(q)) - start[rep]
-    delta[local == 0] = d_anchor
-    ntok = 2 * k + 1
-    tstart = np.cumsum(ntok) - ntok
-    tokens = np.zeros(int(ntok.sum()), np.uint64)
-    tokens[tstart] = k.astype(np.uint64)
-    pos = tstart[rep] + 1 + 2 * local
-    tokens[pos] = zigzag(delta[:, 0])
-    tokens[pos + 1] = zigzag(delta[:, 1])
-    return {"n": int(n), "scale": scale, "vertices": len(q), "geomCount": len(tokens), "geom": _b64(leb128(tokens))}
-
-
-def _field(values: np.ndarray, *, scale: float = 1.0, missing: bool = False) -> dict[str, Any]:
-    v = np.asarray(values, np.int64)
-    u = np.where(v < 0, 0, v + 1) if missing else np.maximum(v, 0)
-    return {"b64": _b64(leb128(u)), "scale": scale, "missing": missing}
-
-
-def _script_json(obj: Any) -> str:
-    """JSON safe inside a ``<script>`` element whatever the strings hold."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(a, b)
-    return text
-
-
 # --------------------------------------------------------------------------- layers
 
 
@@ -223,7 +124,7 @@ def _rings(geom: shapely.Geometry, crs: str, *, with_holes: bool) -> list[list[l
         if not isinstance(part, shapely.Polygon) or part.is_empty:
             continue
         rings = [part.exterior] + (list(part.interiors) if with_holes else [])
-        out.append([np.round(_to_crs(np.asarray(r.coords), crs), LINE_DECIMALS).tolist() for r in rings])
+        out.append([np.round(mapdata.to_crs(np.asarray(r.coords), crs), LINE_DECIMALS).tolist() for r in rings])
     return out
 
 
@@ -240,7 +141,7 @@ def _facility_items(fac, lang: str, service_label: dict[str, str], crs: str, *, 
         return []
     geoms = fac.geometry.to_numpy()
     pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-    xy = np.round(_to_crs(shapely.get_coordinates(pts), crs), POINT_DECIMALS)
+    xy = np.round(mapdata.to_crs(shapely.get_coordinates(pts), crs), POINT_DECIMALS)
     cols = set(fac.columns)
     address_col = next((c for c in ("address", "addr", "地址") if c in cols), None)
     items = []
@@ -292,10 +193,10 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     services = list(dict.fromkeys([*data.services, *map(str, data.facilities["service"].unique())]))
     names = i18n.service_names(services, lang)
     themes = mapthemes.build_themes(data, lang, names)
-    hexes = encode_hexagons(data.hexes.geometry.to_numpy(), crs)
+    hexes = mapdata.encode_hexagons(data.hexes.geometry.to_numpy(), crs)
     fields: dict[str, Any] = {
-        "pop": _field(np.rint(np.nan_to_num(data.hexes["pop"].to_numpy(np.float64)))),
-        "older": _field(np.rint(np.nan_to_num(data.hexes["older_pop"].to_numpy(np.float64)))),
+        "pop": mapdata.field(np.rint(np.nan_to_num(data.hexes["pop"].to_numpy(np.float64)))),
+        "older": mapdata.field(np.rint(np.nan_to_num(data.hexes["older_pop"].to_numpy(np.float64)))),
     }
     theme_specs = []
     for i, t in enumerate(themes):
@@ -304,25 +205,25 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         if t.kind == "circles":
             assert t.uncovered is not None
             fu = f"u{i}"
-            fields[fu] = _field(t.uncovered)
+            fields[fu] = mapdata.field(t.uncovered)
             spec.update(field=fu, color=t.colors[0], samples=t.samples, vmax=t.vmax, rmin=2.0, rmax=16.0)
         elif t.service is not None:
             assert t.values is not None
             ft = f"t{i}"
-            fields[ft] = _field(t.values, scale=10.0, missing=True)
+            fields[ft] = mapdata.field(t.values, scale=10.0, missing=True)
             spec.update(field=ft, breaks=list(mapthemes.MINUTE_BREAKS), nanClass=len(mapthemes.MINUTE_BREAKS) + 1, colors=t.colors, legendLabels=t.legend_labels)
             spec["popup"] = [{"label": i18n.text("hex_minutes", lang, service=names.get(t.service, t.service)), "field": ft, "fmt": "min"}]
         else:
             assert t.classes is not None
             fc = f"c{i}"
-            fields[fc] = _field(t.classes)
+            fields[fc] = mapdata.field(t.classes)
             spec.update(field=fc, classField=fc, colors=t.colors, legendLabels=t.legend_labels)
         if t.goal is not None:
             assert t.share_permille is not None
             assert t.uncovered is not None
             fs, fu2 = f"s_{t.goal}", f"v_{t.goal}"
-            fields.setdefault(fs, _field(t.share_permille, scale=1000.0, missing=True))
-            fields.setdefault(fu2, _field(t.uncovered))
+            fields.setdefault(fs, mapdata.field(t.share_permille, scale=1000.0, missing=True))
+            fields.setdefault(fu2, mapdata.field(t.uncovered))
             gname = next((g["name_zh"] if lang == "zh" else g["name_en"]) for g in data.goals if g["id"] == t.goal)
             spec["popup"] = [
                 {"label": f"{gname}：{i18n.text('hex_share', lang)}" if lang == "zh" else f"{gname}: {i18n.text('hex_share', lang)}", "field": fs, "fmt": "pct"},
@@ -388,7 +289,7 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     # names are HTML in Leaflet's layer control: escaped here, and never passed through a template
     payload["layers"] = [{"spec": spec, "name": html.escape(name), "overlay": overlay} for spec, name, overlay, _ in layers]
     west, south, east, north = data.bounds()
-    corners = _to_crs(np.array([[west, south], [east, north]]), crs)
+    corners = mapdata.to_crs(np.array([[west, south], [east, north]]), crs)
     bounds = [[float(corners[0, 1]), float(corners[0, 0])], [float(corners[1, 1]), float(corners[1, 0])]]
     osm_name = Path(str(data.manifest.get("osm", ""))).name
     title = i18n.text("map_title", lang) + (f" · {osm_name.split('.')[0]}" if osm_name else "")
@@ -405,7 +306,7 @@ def _suggestion_specs(run: runfolder.RunFolder | None, lang: str, crs: str) -> l
         if sites.empty:
             continue
         goal = str(sites["goal"].iloc[0])
-        xy = np.round(_to_crs(shapely.get_coordinates(sites.geometry.to_numpy()), crs), POINT_DECIMALS)
+        xy = np.round(mapdata.to_crs(shapely.get_coordinates(sites.geometry.to_numpy()), crs), POINT_DECIMALS)
         zh = lang == "zh"
         items = []
         for i, r in enumerate(sites.itertuples(index=False)):
@@ -503,7 +404,7 @@ def leaflet_assets() -> tuple[str, str]:
 
     def data_uri(match: re.Match) -> str:
         path = base / match.group(1)
-        return f"url(data:image/png;base64,{_b64(path.read_bytes())})" if path.is_file() else "none"
+        return f"url(data:image/png;base64,{mapdata.b64(path.read_bytes())})" if path.is_file() else "none"
 
     css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
     js = (base / "leaflet.js").read_text(encoding="utf-8")
@@ -540,7 +441,7 @@ def _folium_map(parts: _MapParts) -> folium.Map:
     fig = cast("Figure", m.get_root())  # folium puts every Map into a branca Figure; the stubs say Element
     fig.header.add_child(_Raw(f"<title>{html.escape(parts.title)}</title>"), name="acc_title")
     fig.header.add_child(_Raw(f"<style>{css}</style>"), name="acc_css")
-    fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{_script_json(parts.payload)}</script>'), name="acc_data")
+    fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{mapdata.script_json(parts.payload)}</script>'), name="acc_data")
     fig.header.add_child(_Raw(f"<script>{js}</script>"), name="acc_js")
     fig.html.add_child(_Raw(f'<div class="acc-title">{html.escape(parts.title)}</div>'), name="acc_heading")
     for i, (_, _, overlay, show) in enumerate(parts.layers):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -230,38 +231,26 @@ def _labels(kind: str, ids: np.ndarray, names: np.ndarray, rows: np.ndarray, row
     return np.array([f"{kind} {t} ({row_word} {r})" for t, r in zip(text, rows, strict=True)], dtype=object)
 
 
-def zones_from_file(
-    path: str | Path,
-    *,
-    crs: str | None = None,
-    pop_col: str | None = None,
-    older_col: str | None = None,
-    older_share_col: str | None = None,
-    code_col: str | None = None,
-    name_col: str | None = None,
-    table: str | Path | None = None,
-    table_key: str | None = None,
-    encoding: str | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
+def zones_from_file(source: str | Path | ZoneInput, /, **fields: Any) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
     """Read population zones: polygons with counts, or polygons joined to a census table.
+
+    >>> zones, rejects, notes = zones_from_file("streets.gpkg", table="census.xlsx", crs="gcj02")  # doctest: +SKIP
 
     Parameters
     ----------
-    path
-        Zone polygons (GeoJSON, GeoPackage, Shapefile, zip), any CRS.
-    crs
-        Declared CRS of the polygons (``"gcj02"`` for DataV/AMap files).
-    pop_col, older_col, older_share_col
-        Population count, older count, older share (fraction, or percent when
-        any value exceeds 1). Default: found by name (人口/常住人口/pop,
-        60岁及以上人口/older, 老龄化率/older_share).
-    code_col, name_col
-        Zone code and name in the polygons (found by name: code/adcode/代码,
-        name/名称/街道/社区).
-    table
-        Census table (CSV/XLSX) holding the counts; joined to the zones by
-        ``table_key`` (default: the table's code column if both have codes,
-        else its name column) against the zones' code or name.
+    source
+        Zone polygons (GeoJSON, GeoPackage, Shapefile, zip), any CRS, or a :class:`ZoneInput`
+        (then ``fields`` must be empty).
+    **fields
+        With a file, the :class:`ZoneInput` fields: ``crs`` (declared CRS of the
+        polygons, ``"gcj02"`` for DataV/AMap files); ``pop_col``, ``older_col``,
+        ``older_share_col`` (population count, older count, older share as a
+        fraction, or percent when any value exceeds 1; default found by name:
+        人口/常住人口/pop, 60岁及以上人口/older, 老龄化率/older_share);
+        ``code_col``, ``name_col`` (zone code and name, found by name:
+        code/adcode/代码, name/名称/街道/社区); ``table`` and ``table_key`` (a
+        census table, CSV/XLSX, holding the counts, joined to the zones by its
+        code column when both have codes, else its name column); ``encoding``.
 
     Returns
     -------
@@ -278,7 +267,15 @@ def zones_from_file(
         If zones with people overlap by more than a sliver (see
         :data:`OVERLAP_MAX_SHARE`); slivers are noted and cut from the later zone.
     """
-    path = Path(path)
+    if isinstance(source, ZoneInput):
+        if fields:
+            raise TypeError(f"zones_from_file: give a ZoneInput or a file with its fields, not both ({sorted(fields)})")
+        spec = source
+    else:
+        spec = ZoneInput(source, **fields)
+    path = Path(spec.path)
+    crs, pop_col, older_col, older_share_col, code_col, name_col = spec.crs, spec.pop_col, spec.older_col, spec.older_share_col, spec.code_col, spec.name_col
+    table, table_key, encoding = spec.table, spec.table_key, spec.encoding
     poly, notes = areas.polygons_from_file(path, crs=crs, what="zones", encoding=encoding)
     poly.index = pd.RangeIndex(1, len(poly) + 1, name="source_row")
     cols = [c for c in poly.columns if c != poly.geometry.name]

@@ -156,10 +156,7 @@ def read_areas(spec: AreaInput, pop: PopulationInput, walk: Network, notes: Note
     tables: dict[str, pd.DataFrame] = {}
     if pop.zones is not None:
         z = pop.zones
-        zone_frame, zone_rejects, n_ = zones.zones_from_file(
-            z.path, crs=z.crs, pop_col=z.pop_col, older_col=z.older_col, older_share_col=z.older_share_col, code_col=z.code_col,
-            name_col=z.name_col, table=z.table, table_key=z.table_key, encoding=z.encoding,
-        )
+        zone_frame, zone_rejects, n_ = zones.zones_from_file(z)
         notes.extend(n_, code="input.zones")
         tables["rejects_zones.csv"] = zone_rejects
         areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=z.path)
@@ -422,10 +419,9 @@ def verdicts(
             caveats.add("main urban area: not given, the whole study area is used", code="area.main_urban_missing", goal=g.id)
         if demand.is_estimate:
             caveats.add(f"population is an ESTIMATE ({demand.source})", code="population.estimate", severity="warning", goal=g.id)
+        points = goals_mod.GoalPoints(goal_costs, weights, in_area, hex_of_point, hex_labels, density, straight)
         res, covered = goals_mod.evaluate_goal(
-            g, costs=goal_costs, weights=weights, in_area=in_area, hex_of_point=hex_of_point, hex_labels=hex_labels, speed_m_s=speed,
-            cost_unit=cost_unit, density_per_km2=density, straight_m=straight, facility_counts=costs.facility_counts,
-            is_estimate=demand.is_estimate, notes=caveats,
+            g, points, speed_m_s=speed, cost_unit=cost_unit, facility_counts=costs.facility_counts, is_estimate=demand.is_estimate, notes=caveats,
         )
         results.append(res)
         covered_by_goal[g.id] = covered

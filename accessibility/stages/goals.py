@@ -117,18 +117,44 @@ def combine_reach(goal: config.Goal, reach: Mapping[str, np.ndarray]) -> np.ndar
     return np.logical_and.reduce(masks) if goal.combine == "all" else np.logical_or.reduce(masks)
 
 
+@dataclass(frozen=True)
+class GoalPoints:
+    """What a goal is evaluated on, per demand point (resident location).
+
+    Attributes
+    ----------
+    costs
+        Per facility set key: trip cost of every demand point, metres or seconds.
+    weights
+        People at each demand point in the goal's population group.
+    in_area
+        Whether each point lies in the goal's area.
+    hex_of_point
+        Hex id (string) of each point, for the worst-hex list; or, with
+        ``hex_labels``, each point's integer position in ``hex_labels``.
+    hex_labels
+        Hex ids indexed by ``hex_of_point`` (saves factorising strings per goal).
+    density_per_km2
+        Population density around each point (for density rules).
+    straight_m
+        Per set key, straight-line distance of each point (goals with ``straight_line``).
+    """
+
+    costs: Mapping[str, np.ndarray]
+    weights: np.ndarray
+    in_area: np.ndarray
+    hex_of_point: np.ndarray
+    hex_labels: np.ndarray | None = None
+    density_per_km2: np.ndarray | None = None
+    straight_m: Mapping[str, np.ndarray] | None = None
+
+
 def evaluate_goal(
     goal: config.Goal,
+    points: GoalPoints,
     *,
-    costs: Mapping[str, np.ndarray],
-    weights: np.ndarray,
-    in_area: np.ndarray,
-    hex_of_point: np.ndarray,
     speed_m_s: float,
-    hex_labels: np.ndarray | None = None,
     cost_unit: str = "length",
-    density_per_km2: np.ndarray | None = None,
-    straight_m: Mapping[str, np.ndarray] | None = None,
     facility_counts: Mapping[str, int] | None = None,
     is_estimate: bool = False,
     notes: Notes | None = None,
@@ -139,24 +165,12 @@ def evaluate_goal(
     ----------
     goal
         The goal.
-    costs
-        Per facility set key: trip cost of every demand point, metres
-        (``cost_unit="length"``) or seconds (``"time"``).
-    weights
-        People at each demand point in the goal's population group.
-    in_area
-        Whether each point lies in the goal's area.
-    hex_of_point
-        Hex id (string) of each point, for the worst-hex list; or, with
-        ``hex_labels``, each point's integer position in ``hex_labels``.
-    hex_labels
-        Hex ids indexed by ``hex_of_point`` (saves factorising strings per goal).
+    points
+        Its demand points: costs, people, area, hexagons (:class:`GoalPoints`).
     speed_m_s
         Travel speed turning a time threshold into a distance.
-    density_per_km2
-        Population density around each point (for density rules).
-    straight_m
-        Per set key, straight-line distance of each point (goals with ``straight_line``).
+    cost_unit
+        ``"length"`` (costs in metres) or ``"time"`` (seconds, time-weighted networks).
     facility_counts
         Usable facilities per set key; a set with none gets a warning.
     is_estimate
@@ -169,6 +183,8 @@ def evaluate_goal(
     result, covered
         The verdict and the per-point coverage mask.
     """
+    costs, weights, in_area, hex_of_point = points.costs, points.weights, points.in_area, points.hex_of_point
+    hex_labels, density_per_km2, straight_m = points.hex_labels, points.density_per_km2, points.straight_m
     n = len(weights)
     w = np.where(in_area, weights, 0.0)
     warnings_ = Notes(notes or ())

@@ -57,7 +57,7 @@ DEFAULT_STREET_WIDTH_M = 50.0
 
 _QUAD_SEGS = 3  # arc segments per quarter circle of the street buffer: at most 1.7 m short at 50 m
 _SIMPLIFY_M = 0.5  # street lines are simplified this much before buffering
-_CHUNK_CELLS = 1 << 23  # per-facility search: Dijkstra rows x nodes held at once (64 MB of float64)
+CHUNK_CELLS = 1 << 23  # per-facility search: Dijkstra rows x nodes held at once (64 MB of float64)
 _SLIVER_M2 = 1.0  # polygon parts smaller than this (overlay noise) are dropped
 _SLIVER_DEG2 = 1e-10  # the same in square degrees (about 1 m² at 30°N)
 
@@ -111,9 +111,7 @@ def isochrones(
     street_width_m: float = DEFAULT_STREET_WIDTH_M,
     index: snapping.EdgeIndex | None = None,
     demand: pd.DataFrame | None = None,
-    facility_geoms: np.ndarray | None = None,
-    facility_ids: np.ndarray | None = None,
-    chunk_cells: int = _CHUNK_CELLS,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Isochrone polygons of a set of facilities, with the population inside.
 
@@ -138,13 +136,10 @@ def isochrones(
     demand
         Demand points: columns ``lon``, ``lat``, ``pop`` and optionally ``older``, and
         ``edge``, ``t``, ``snap_dist_m`` if already snapped to this network.
-    facility_geoms
-        WGS-84 geometry per facility row, to draw the walk from a facility to its street.
-    facility_ids
-        Id per facility row, for the ``facility_id`` column.
-    chunk_cells
-        Per-facility search: at most this many (facility access point x node)
-        distances are held at once.
+    facilities
+        The facilities, one row per facility row of the graph: their WGS-84
+        geometry draws the walk from a facility to its street, and their
+        ``facility_id`` column (if any) fills the output's.
 
     Returns
     -------
@@ -173,6 +168,8 @@ def isochrones(
     if not use_ap.any():
         raise errors.EmptyLayerError("no selected facility has an access point on the network; nothing to draw")
     index = index if index is not None else snapping.EdgeIndex(graph.net)
+    facility_geoms = facilities.geometry.to_numpy() if facilities is not None else None
+    facility_ids = facilities["facility_id"].to_numpy() if facilities is not None and "facility_id" in facilities else None
     pieces = isostreets.pieces(graph, index, mask, facility_geoms)
     dem = _demand(graph, index, demand) if demand is not None else None
     rows = np.unique(graph.ap_facility[use_ap])  # facility row of each group
@@ -180,7 +177,7 @@ def isochrones(
     compact[rows] = np.arange(len(rows))
     nb, cmax = len(cut), float(cut[-1])
     if how == "per_facility":
-        ivals, pop_band, older_band = _per_facility(graph, use_ap, compact, cut, pieces, dem, chunk_cells)
+        ivals, pop_band, older_band = _per_facility(graph, use_ap, compact, cut, pieces, dem, CHUNK_CELLS)
     else:
         res = distances.nearest_facilities(graph, mask, limit=cmax)
         s = np.flatnonzero((res.cost[pieces.a] <= cmax) | (res.cost[pieces.b] <= cmax))
@@ -345,7 +342,7 @@ def _from_inputs(inp: _RunInputs, service, cutoffs_min, cutoffs_m, how, bands, s
         raise errors.EmptyLayerError(f"service {service!r} has no facility on the network in this run; no isochrones to draw")
     frame = isochrones(
         inp.graph, mask, metres, how=how, bands=bands, street_width_m=street_width_m, index=inp.index,
-        demand=inp.demand, facility_geoms=fac.geometry.to_numpy(), facility_ids=fac["facility_id"].to_numpy(),
+        demand=inp.demand, facilities=fac,
     )
     frame.insert(0, "service", service)
     if timed:

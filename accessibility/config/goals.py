@@ -1,0 +1,285 @@
+"""Policy goals and provision ratios (``layers/goals.toml``): thresholds, speeds, populations, areas, targets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from .base import Checker, check_id, default_layers_dir, read_toml, tag_table, walk_speed
+from .services import ServiceLayer
+
+__all__ = ["DensityRule", "Goal", "Provision", "Target", "goal_from_dict", "goal_to_dict", "load_goals", "load_provisions"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A policy target share with its source (e.g. 100% by 2027, Changxing)."""
+
+    share: float
+    label: str
+
+@dataclass(frozen=True)
+class DensityRule:
+    """Tighter distance where population density exceeds a threshold (Hangzhou's 500 m rule)."""
+
+    min_density_per_km2: float
+    max_dist_m: float
+
+@dataclass(frozen=True)
+class Goal:
+    """One policy goal, evaluated per resident (demand point).
+
+    Exactly one of ``max_time_s`` and ``max_dist_m`` is set. Times use
+    ``walk_speed_m_s`` (or the mode's speed) for the whole trip including the
+    walk from the door to the street.
+    """
+
+    id: str
+    name_zh: str
+    name_en: str
+    services: tuple[str, ...]
+    population: str = "total"  # "total" or "older"
+    max_time_s: float | None = None
+    max_dist_m: float | None = None
+    mode: str = "walk"
+    speed_m_s: float | None = None
+    combine: str = "all"  # a resident is covered when "all"/"any" services are reached
+    tiers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    area: str = "study_area"  # or "main_urban_area"
+    straight_line: bool = False
+    density_rules: tuple[DensityRule, ...] = ()
+    targets: tuple[Target, ...] = ()
+    description: str = ""
+
+    def name(self, lang: str = "en") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def tiers_for(self, service: str) -> tuple[str, ...] | None:
+        """Facility tiers that count for ``service`` (``None``: all tiers)."""
+        for sid, tiers in self.tiers:
+            if sid == service:
+                return tiers
+        return None
+
+    def threshold_m(self, speed_m_s: float) -> float:
+        """The goal's threshold as a distance at the given constant speed."""
+        if self.max_dist_m is not None:
+            return self.max_dist_m
+        assert self.max_time_s is not None
+        return self.max_time_s * speed_m_s
+
+    @property
+    def threshold_label(self) -> str:
+        if self.max_dist_m is not None:
+            return f"{self.max_dist_m:g} m"
+        assert self.max_time_s is not None
+        return f"{self.max_time_s / 60:g} min"
+
+def load_goals(path: str | Path | None = None, *, services: Mapping[str, ServiceLayer] | None = None) -> tuple[Goal, ...]:
+    """Load the goals TOML (default: the shipped ``layers/goals.toml``).
+
+    Parameters
+    ----------
+    path
+        Goals file; ``[[goal]]`` tables as in the shipped default.
+    services
+        Known services; a goal naming another service is an error.
+
+    Returns
+    -------
+    tuple[Goal, ...]
+        The goals in file order.
+    """
+    path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
+    data = read_toml(path)
+    top = Checker(data, str(path))
+    raw_goals = top.get("goal", list, required=True)
+    top.get("provision", list, [])  # read by load_provisions
+    top.finish()
+    goals: list[Goal] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_goals):
+        c = Checker(raw, f"{path} [[goal]] #{i + 1}")
+        gid = check_id(c.get("id", str, required=True), what="goal id", where=c.where)
+        c.where = f"{path} goal '{gid}'"
+        if gid in seen:
+            raise c.fail("duplicate goal id")
+        seen.add(gid)
+        svc = c.str_list("services")
+        if not svc:
+            raise c.fail("'services' is empty")
+        if services is not None:
+            unknown = [s for s in svc if s not in services]
+            if unknown:
+                raise c.fail(
+                    f"unknown service(s) {unknown}; known services are {sorted(services)} "
+                    "(add a layers/<service>.toml or fix the name)"
+                )
+        minutes = c.positive("max_time_min", None)
+        dist = c.positive("max_dist_m", None)
+        if (minutes is None) == (dist is None):
+            raise c.fail("set exactly one of 'max_time_min' and 'max_dist_m'")
+        population = c.get("population", str, "total")
+        if population not in ("total", "older"):
+            raise c.fail(f"'population' must be \"total\" or \"older\", got {population!r}")
+        combine = c.get("combine", str, "all")
+        if combine not in ("all", "any"):
+            raise c.fail(f"'combine' must be \"all\" or \"any\", got {combine!r}")
+        area = c.get("area", str, "study_area")
+        if area not in ("study_area", "main_urban_area"):
+            raise c.fail(f"'area' must be \"study_area\" or \"main_urban_area\", got {area!r}")
+        tiers_raw = c.get("tiers", dict, {})
+        tiers = tag_table(tiers_raw, c.where, "tiers")
+        for sid, _ in tiers:
+            if sid not in svc:
+                raise c.fail(f"'tiers' names service '{sid}' which is not in 'services'")
+        if services is not None:
+            for sid, tier_values in tiers:
+                bad = [t for t in tier_values if t not in services[sid].tiers]
+                if bad:
+                    raise c.fail(f"unknown tier(s) {bad} for '{sid}'; its tiers are {list(services[sid].tiers)}")
+        rules = []
+        for j, rr in enumerate(c.get("density_rule", list, [])):
+            rc = Checker(rr, f"{c.where} density_rule #{j + 1}")
+            rules.append(DensityRule(rc.positive("min_density_per_km2"), rc.positive("max_dist_m")))
+            rc.finish()
+        if rules and dist is None:
+            raise c.fail("'density_rule' needs a distance goal ('max_dist_m')")
+        targets = []
+        for j, tr in enumerate(c.get("targets", list, [])):
+            tc = Checker(tr, f"{c.where} targets #{j + 1}")
+            share = tc.get("share", float, required=True)
+            if not 0 <= share <= 1:
+                raise tc.fail(f"'share' must be between 0 and 1 (a fraction), got {share}")
+            targets.append(Target(share=share, label=tc.get("label", str, f"{share:.0%}")))
+            tc.finish()
+        goals.append(
+            Goal(
+                id=gid,
+                name_zh=c.get("name_zh", str, gid),
+                name_en=c.get("name_en", str, gid),
+                services=svc,
+                population=population,
+                max_time_s=minutes * 60.0 if minutes is not None else None,
+                max_dist_m=dist,
+                mode=check_id(c.get("mode", str, "walk"), what="mode", where=c.where),
+                speed_m_s=walk_speed(c),
+                combine=combine,
+                tiers=tiers,
+                area=area,
+                straight_line=c.get("straight_line", bool, False),
+                density_rules=tuple(sorted(rules, key=lambda r: -r.min_density_per_km2)),
+                targets=tuple(targets),
+                description=c.get("description", str, ""),
+            )
+        )
+        c.finish()
+    if not goals:
+        raise errors.ConfigError(f"{path}: no [[goal]] tables")
+    return tuple(goals)
+
+@dataclass(frozen=True)
+class Provision:
+    """A provision ratio (POLICY.md §4) measured with floating catchments (2SFCA/E2SFCA).
+
+    ``supply`` is the facility column holding capacity (``beds``, ``places``,
+    ``area_m2``); the ratio is reported per ``per`` people of ``population``.
+    """
+
+    id: str
+    name_zh: str
+    name_en: str
+    service: str
+    supply: str
+    population: str
+    per: float
+    target: float
+    max_dist_m: float | None = None
+    max_time_s: float | None = None
+    speed_m_s: float | None = None
+    decay_steps: tuple[tuple[float, float], ...] = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
+    target_label: str = ""
+
+    def catchment_m(self, speed_m_s: float) -> float:
+        """Catchment size as a walking distance."""
+        if self.max_dist_m is not None:
+            return self.max_dist_m
+        assert self.max_time_s is not None
+        return self.max_time_s * speed_m_s
+
+def load_provisions(path: str | Path | None = None, *, services: Mapping[str, ServiceLayer] | None = None) -> tuple[Provision, ...]:
+    """Load the ``[[provision]]`` tables of a goals TOML (default: shipped ``layers/goals.toml``).
+
+    Parameters
+    ----------
+    path
+        Goals file.
+    services
+        Known services; an indicator naming another service is an error.
+
+    Returns
+    -------
+    tuple[Provision, ...]
+        The provision indicators in file order (empty when the file has none).
+    """
+    path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
+    data = read_toml(path)
+    out = []
+    for i, raw in enumerate(data.get("provision", [])):
+        c = Checker(raw, f"{path} [[provision]] #{i + 1}")
+        pid = check_id(c.get("id", str, required=True), what="provision id", where=c.where)
+        c.where = f"{path} provision '{pid}'"
+        service = c.get("service", str, required=True)
+        if services is not None and service not in services:
+            raise c.fail(f"unknown service '{service}'; known services are {sorted(services)}")
+        population = c.get("population", str, "total")
+        if population not in ("total", "older"):
+            raise c.fail(f"'population' must be \"total\" or \"older\", got {population!r}")
+        minutes = c.positive("max_time_min", None)
+        dist = c.positive("max_dist_m", None)
+        if (minutes is None) == (dist is None):
+            raise c.fail("set exactly one of 'max_time_min' and 'max_dist_m' (the catchment)")
+        steps = c.get("decay_steps", list, [[1 / 3, 1.0], [2 / 3, 0.68], [1.0, 0.22]])
+        try:
+            decay = tuple(sorted((float(a), float(b)) for a, b in steps))
+        except (TypeError, ValueError):
+            raise c.fail("'decay_steps' must be pairs [fraction of catchment, weight], e.g. [[0.33, 1.0], [1.0, 0.22]]") from None
+        if any(not 0 < a <= 1 or b < 0 for a, b in decay):
+            raise c.fail("'decay_steps' fractions must be in (0, 1] and weights non-negative")
+        out.append(
+            Provision(
+                id=pid,
+                name_zh=c.get("name_zh", str, pid),
+                name_en=c.get("name_en", str, pid),
+                service=service,
+                supply=c.get("supply", str, required=True),
+                population=population,
+                per=c.positive("per", 1.0),
+                target=c.positive("target"),
+                max_dist_m=dist,
+                max_time_s=minutes * 60.0 if minutes is not None else None,
+                speed_m_s=walk_speed(c),
+                decay_steps=decay,
+                target_label=c.get("target_label", str, ""),
+            )
+        )
+        c.finish()
+    return tuple(out)
+
+def goal_to_dict(goal: Goal) -> dict[str, Any]:
+    """A goal as plain JSON data (the run folder keeps the goals it evaluated by value)."""
+    from dataclasses import asdict
+
+    return asdict(goal)
+
+def goal_from_dict(data: Mapping[str, Any]) -> Goal:
+    """The goal of :func:`goal_to_dict` (tuples restored)."""
+    d = dict(data)
+    d["services"] = tuple(d["services"])
+    d["tiers"] = tuple((s, tuple(t)) for s, t in d.get("tiers", ()))
+    d["density_rules"] = tuple(DensityRule(**r) for r in d.get("density_rules", ()))
+    d["targets"] = tuple(Target(**t) for t in d.get("targets", ()))
+    return Goal(**d)
