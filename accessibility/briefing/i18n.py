@@ -81,6 +81,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "pass": ("达标", "PASS"),
     "fail": ("未达标", "FAIL"),
     "na": ("无法判断", "n/a"),
+    "incomplete_data": ("数据不全，不作判定", "INCOMPLETE DATA"),
     "met": ("达到", "met"),
     "not_met": ("未达到", "not met"),
     "pop_total": ("常住人口", "residents"),

@@ -119,6 +119,15 @@ def _nice_samples(vmax: float) -> list[int]:
     return [int(v) for v in (top, top / 10, top / 100) if v >= 1]
 
 
+def _caveat_suffix(goal: dict, lang: str, *, sep: str = " ") -> str:
+    """The verdict's main caveat (and INCOMPLETE DATA), to stand beside the goal's name."""
+    caveat = (goal.get("main_caveat") or {}).get(lang)
+    if goal.get("status") == "incomplete_data":
+        word = i18n.text("incomplete_data", lang)
+        return f"{sep}({word}: {caveat})" if caveat else f"{sep}({word})"
+    return f"{sep}({caveat})" if caveat else ""
+
+
 def _pct_label(x: float) -> str:
     return f"{x * 100:g}%"
 
@@ -165,8 +174,8 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
             Theme(
                 id=f"goal:{gid}",
                 kind="fill",
-                label=i18n.text("theme_goal", lang, goal=name),
-                legend_title=f"{name}\n{i18n.text('legend_goal', lang, target=_pct_label(target))}",
+                label=i18n.text("theme_goal", lang, goal=name) + _caveat_suffix(g, lang),
+                legend_title=f"{name}\n{i18n.text('legend_goal', lang, target=_pct_label(target))}{_caveat_suffix(g, lang, sep=chr(10))}",
                 colors=colors,
                 legend_labels=labels,
                 classes=cls,

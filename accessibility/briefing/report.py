@@ -107,8 +107,11 @@ def _goal_name(g: dict, lang: str) -> str:
     return g["name_zh"] if lang == "zh" else g["name_en"]
 
 
-def _verdict(passed: bool | None, lang: str) -> str:
-    return i18n.text("na" if passed is None else ("pass" if passed else "fail"), lang)
+def _verdict(g: dict, lang: str) -> str:
+    status = g.get("status") or ("undefined" if g.get("passed") is None else ("pass" if g["passed"] else "fail"))
+    word = i18n.text({"pass": "pass", "fail": "fail", "incomplete_data": "incomplete_data"}.get(status, "na"), lang)
+    caveat = (g.get("main_caveat") or {}).get(lang)
+    return f"{word} ({caveat})" if caveat else word
 
 
 def _group(g: dict, lang: str) -> str:
@@ -156,12 +159,12 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
     for g in data.goals:
         target = g["targets"][0]["share"] if g.get("targets") else None
         rows.append([_goal_name(g, lang), g.get("threshold", ""), _group(g, lang), _share(g.get("share"), lang), _share(target, lang) if target is not None else "-",
-                     _verdict(g.get("passed"), lang), _people(g.get("covered_pop")), _people(g.get("eligible_pop")), _people(g.get("uncovered_pop"))])
+                     _verdict(g, lang), _people(g.get("covered_pop")), _people(g.get("eligible_pop")), _people(g.get("uncovered_pop"))])
     blocks.append(("table", [t("goal"), t("threshold"), t("population_group"), t("share"), t("target"), t("verdict"), t("covered"), t("eligible"), t("uncovered")], rows))
     # ---- per goal
     for g in data.goals:
         blocks.append(("h2", f"{_goal_name(g, lang)} ({g['id']})"))
-        lead = f"{t('verdict')}：{_verdict(g.get('passed'), lang)}。" if lang == "zh" else f"{t('verdict')}: {_verdict(g.get('passed'), lang)}. "
+        lead = f"{t('verdict')}：{_verdict(g, lang)}。" if lang == "zh" else f"{t('verdict')}: {_verdict(g, lang)}. "
         blocks.append(("p", lead + t(
             "covered_sentence", covered=i18n.people(g.get("covered_pop")), eligible=i18n.people(g.get("eligible_pop")), group=_group(g, lang),
             share=i18n.pct(g.get("share"), lang), uncovered=i18n.people(g.get("uncovered_pop")))))

@@ -69,10 +69,16 @@ def summary(result) -> str:  # result: a RunResult
     lines = [f"population: ESTIMATE ({d.source}), {d.total:,.0f} people" if d.is_estimate else f"population: {d.source}, {d.total:,.0f} people"]
     for g in result.goals:
         share = "n/a" if g.share is None else f"{g.share:6.1%}"
-        verdict = "n/a " if g.passed is None else ("PASS" if g.passed else "FAIL")
         target = f"target {g.targets[0]['share']:.0%}" if g.targets else ""
-        lines.append(f"  {verdict}  {g.id:<22} {share} of {g.eligible_pop:>12,.0f} {g.population:<6} {target}")
+        caveat = g.main_caveat()
+        note = f"  ({caveat.caveat('en')})" if caveat is not None else ""
+        lines.append(f"  {VERDICT_LABELS[g.status]:<10} {g.id:<22} {share} of {g.eligible_pop:>12,.0f} {g.population:<6} {target}{note}")
+    lines.extend(f"warning: {n.message}" for n in result.notes.warnings())
     return "\n".join(lines)
+
+
+#: the console's verdict words
+VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "incomplete_data": "INCOMPLETE", "undefined": "n/a"}
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -17,10 +17,24 @@ from typing import Any
 
 from .. import errors
 
-__all__ = ["SEVERITIES", "Note", "Notes"]
+__all__ = ["CAVEATS", "SEVERITIES", "Note", "Notes", "main_caveat"]
 
 #: ``info``: how the data was read or used; ``warning``: a number shown is less certain than it looks
 SEVERITIES = ("info", "warning")
+
+#: The short form of the caveats that may stand beside a verdict (console line, report headline,
+#: map legend), by code, in priority order: the first one a goal has is its main caveat.
+#: ``{...}`` are filled from the note's context (``service_name`` from ``service_en``/``service_zh``,
+#: else ``service``; ``share_pct`` from ``share``).
+CAVEATS: dict[str, tuple[str, str]] = {
+    "data.partial": ("data covers {share_pct} of the area", "数据仅覆盖{share_pct}的区域"),
+    "facilities.none": ("no {service_name} facility in the data", "数据中没有{service_name}设施"),
+    "facilities.incomplete": ("{service_name}: likely incomplete data", "{service_name}：数据可能不全"),
+    "population.street_fallback": ("population estimated from street length", "人口按道路长度估算"),
+    "population.estimate": ("population estimated", "人口为估算"),
+    "population.none": ("no residents in the area", "区域内无居民"),
+    "datum.mismatch": ("coordinates may be in another system", "坐标系可能有误"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,20 @@ class Note:
     def text(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"zh"`` falls back to English where no Chinese is written)."""
         return self.message_zh if lang == "zh" and self.message_zh else self.message
+
+    def caveat(self, lang: str = "en") -> str:
+        """The short form of the note (:data:`CAVEATS`), for a verdict line; the message when it has none."""
+        pair = CAVEATS.get(self.code)
+        if pair is None:
+            return self.text(lang)
+        fields = dict(self.context)
+        fields["service_name"] = fields.get("service_zh" if lang == "zh" else "service_en") or fields.get("service", "")
+        share = fields.get("share")
+        fields["share_pct"] = f"{share:.0%}" if isinstance(share, (int, float)) else "?"
+        try:
+            return (pair[1] if lang == "zh" else pair[0]).format(**fields)
+        except (KeyError, IndexError, ValueError):
+            return self.text(lang)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as written to ``goals.json``."""
@@ -132,3 +160,14 @@ class Notes:
 
     def __repr__(self) -> str:
         return f"Notes({self._items!r})"
+
+
+def main_caveat(notes: Iterable[Note]) -> Note | None:
+    """The caveat that matters most among ``notes`` (the first code of :data:`CAVEATS` present), if any."""
+    by_code: dict[str, Note] = {}
+    for n in notes:
+        by_code.setdefault(n.code, n)
+    for code in CAVEATS:
+        if code in by_code:
+            return by_code[code]
+    return None

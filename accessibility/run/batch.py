@@ -51,7 +51,7 @@ import pandas as pd
 import shapely
 
 from .. import errors
-from ..core import fileio, parallel
+from ..core import fileio, parallel, textsafe
 from ..core.specs import number, option
 from ..readers import areas, extract, osm
 from . import folder as runfolder
@@ -61,7 +61,7 @@ __all__ = ["RESULT_COLUMNS", "BatchOptions", "BatchResult", "read_areas", "run_a
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ["area", "goal", "eligible", "covered", "share", "passed"]
+RESULT_COLUMNS = ["area", "goal", "eligible", "covered", "share", "passed", "status", "data_coverage", "caveat"]
 _NAME_FIELDS = ("name", "NAME", "Name", "名称", "district", "area", "county", "adcode")
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0
@@ -142,7 +142,8 @@ def _task_digest(task: dict) -> str:
 def _goal_rows(area: str, run_dir: Path) -> list[dict]:
     data = runfolder.open_run(run_dir).read_json("goals.json")
     return [
-        {"area": area, "goal": g["id"], "eligible": g["eligible_pop"], "covered": g["covered_pop"], "share": g["share"], "passed": g["passed"]}
+        {"area": area, "goal": g["id"], "eligible": g["eligible_pop"], "covered": g["covered_pop"], "share": g["share"], "passed": g["passed"],
+         "status": g.get("status"), "data_coverage": g.get("data_coverage"), "caveat": (g.get("main_caveat") or {}).get("en")}
         for g in data["goals"]
     ]
 
@@ -213,7 +214,8 @@ def run_area(task: dict) -> dict:
         out=folder / "run",
     )
     rows = [
-        {"area": area, "goal": g.id, "eligible": g.eligible_pop, "covered": g.covered_pop, "share": g.share, "passed": g.passed}
+        {"area": area, "goal": g.id, "eligible": g.eligible_pop, "covered": g.covered_pop, "share": g.share, "passed": g.passed,
+         "status": g.status, "data_coverage": g.data_coverage, "caveat": (c.caveat("en") if (c := g.main_caveat()) else None)}
         for g in result.goals
     ]
     seconds = round(time.perf_counter() - t0, 3)
@@ -428,7 +430,7 @@ def _combine(frame: gpd.GeoDataFrame, tasks: list[dict], records: dict[str, dict
     rows = [r for t in tasks for r in records.get(t["area"], {}).get("rows", [])]
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table["passed"] = table["passed"].astype("boolean")
-    for c in ("eligible", "covered", "share"):
+    for c in ("eligible", "covered", "share", "data_coverage"):
         table[c] = pd.to_numeric(table[c]).astype(np.float64)
     status = pd.DataFrame(
         [
@@ -447,7 +449,8 @@ def _combine(frame: gpd.GeoDataFrame, tasks: list[dict], records: dict[str, dict
     if len(table):
         wide_share = table.pivot(index="area", columns="goal", values="share").add_prefix("share_")
         wide_pass = table.pivot(index="area", columns="goal", values="passed").add_prefix("passed_")
-        layer = layer.merge(wide_share.join(wide_pass), left_on="area", right_index=True, how="left")
+        wide_status = table.pivot(index="area", columns="goal", values="status").add_prefix("status_")
+        layer = layer.merge(wide_share.join(wide_pass).join(wide_status), left_on="area", right_index=True, how="left")
     layer = gpd.GeoDataFrame(layer, geometry="geometry", crs="EPSG:4326")
     files = [out / "batch_results.csv", out / "batch_results.parquet", out / "batch_status.csv", out / "batch_report.md", out / "batch_areas.gpkg"]
     with atomic_path(files[0]) as tmp:
@@ -496,15 +499,20 @@ def _report(table: pd.DataFrame, status: pd.DataFrame) -> str:
                     cells.append("-")
                     continue
                 share, passed = by.at[g, "share"], by.at[g, "passed"]
-                mark = "" if passed is pd.NA or passed is None else (" PASS" if bool(passed) else " FAIL")
+                verdict = by.at[g, "status"] if "status" in by.columns else None
+                if verdict == "incomplete_data":
+                    cov = by.at[g, "data_coverage"]
+                    mark = f" INCOMPLETE DATA (data covers {_pct(cov)})"
+                else:
+                    mark = "" if passed is pd.NA or passed is None else (" PASS" if bool(passed) else " FAIL")
                 cells.append(_pct(share) + mark)
-            lines.append(f"| {area} | " + " | ".join(cells) + " |")
+            lines.append(f"| {textsafe.md_escape(area)} | " + " | ".join(cells) + " |")
         lines += ["", "Shares of the eligible population covered (the goal's population group, inside the area).", ""]
     failed = status[status["status"] == "failed"]
     if len(failed):
         lines += ["## Failed areas", ""]
         for r in failed.itertuples():
-            lines.append(f"- **{r.area}** (after {r.attempts or '?'} attempts): {r.error}  (details: `{Path(r.folder) / 'error.txt'}`)")
+            lines.append(f"- **{textsafe.md_escape(r.area)}** (after {r.attempts or '?'} attempts): {textsafe.md_escape(r.error)}  (details: `{Path(r.folder) / 'error.txt'}`)")
         lines.append("")
     lines += ["Per-area run folders: `areas/<area>/run/`. Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(lines)

@@ -116,7 +116,7 @@ def run(
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
         r.stage("goals")
-        v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area)
+        v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area, services)
         table = steps.point_table(demand, hex_of_point, hex_frame["h3"].to_numpy(), costs, facility_frame["facility_id"].to_numpy(), v.covered)
         result = RunResult(
             goals=v.results, hexes=v.hex_frame, facilities=facility_frame, demand=demand, study_area=area.study, main_urban_area=area.main_urban,

@@ -397,9 +397,10 @@ class Verdicts:
 
 def verdicts(
     goal_list: Sequence[config.Goal], costs: Costs, states: dict[str, ModeState], demand: population.Demand, hex_frame: gpd.GeoDataFrame,
-    hex_of_point: np.ndarray, area: Areas,
+    hex_of_point: np.ndarray, area: Areas, services: dict[str, config.ServiceLayer],
 ) -> Verdicts:
     """Evaluate every goal per resident; sum per goal, district and hexagon."""
+    names = {sid: (s.name_en, s.name_zh) for sid, s in services.items()}
     hex_labels = hex_frame["h3"].to_numpy()
     density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
     in_mua = shapely.contains_xy(area.main_urban, demand.lon, demand.lat) if area.main_urban is not None else np.ones(len(demand), bool)
@@ -422,6 +423,7 @@ def verdicts(
         points = goals_mod.GoalPoints(goal_costs, weights, in_area, hex_of_point, hex_labels, density, straight)
         res, covered = goals_mod.evaluate_goal(
             g, points, speed_m_s=speed, cost_unit=cost_unit, facility_counts=costs.facility_counts, is_estimate=demand.is_estimate, notes=caveats,
+            names=names,
         )
         results.append(res)
         covered_by_goal[g.id] = covered

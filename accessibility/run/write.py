@@ -188,6 +188,9 @@ def _input_record(value):
     return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": fileio.sha256_file(p)} if p.is_file() else {"path": str(value)}
 
 
+_VERDICT = {"pass": "PASS", "fail": "FAIL", "incomplete_data": "INCOMPLETE DATA", "undefined": "n/a"}
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
@@ -208,15 +211,15 @@ def goals_markdown(result: RunResult) -> str:
             for i in result.imports
         ),
         "",
-        "| goal | threshold | population | covered | share | target | verdict |",
-        "|---|---|---|---:|---:|---|---|",
+        "| goal | threshold | population | covered | share | target | verdict | main caveat |",
+        "|---|---|---|---:|---:|---|---|---|",
     ]
     for g in result.goals:
         t = g.targets[0] if g.targets else None
-        verdict = "n/a" if g.passed is None else ("PASS" if g.passed else "FAIL")
+        caveat = g.main_caveat()
         lines.append(
             f"| {md(g.name_en)} {md(g.name_zh)} ({md(g.id)}) | {md(g.threshold)} | {g.population} | {g.covered_pop:,.0f} of {g.eligible_pop:,.0f} "
-            f"| {_pct(g.share)} | {_pct(t['share']) if t else '-'} | {verdict} |"
+            f"| {_pct(g.share)} | {_pct(t['share']) if t else '-'} | {_VERDICT[g.status]} | {md(caveat.caveat('en')) if caveat else ''} |"
         )
     for g in result.goals:
         lines += ["", f"## {md(g.name_en)} {md(g.name_zh)} ({md(g.id)})", ""]

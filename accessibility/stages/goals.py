@@ -19,9 +19,9 @@ import pandas as pd
 
 from .. import config
 from ..core import columns
-from ..core.notes import Note, Notes
+from ..core.notes import Note, Notes, main_caveat
 
-__all__ = ["GoalResult", "evaluate_goal", "hex_goal_columns", "parse_set_key", "point_threshold_m", "required_sets", "service_reach", "set_key"]
+__all__ = ["COMPLETE_SHARE", "GoalResult", "evaluate_goal", "hex_goal_columns", "parse_set_key", "point_threshold_m", "required_sets", "service_reach", "set_key", "withhold"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,14 @@ def required_sets(goal: config.Goal) -> list[tuple[str, str, tuple[str, ...] | N
 
 @dataclass
 class GoalResult:
-    """The verdict on one goal (serialised to goals.json and goals.md)."""
+    """The verdict on one goal (serialised to goals.json and goals.md).
+
+    ``status`` is ``"pass"`` or ``"fail"`` against the first target,
+    ``"incomplete_data"`` when the data covers too little of the goal's area to
+    pass or fail it (:func:`withhold`; ``passed`` is then ``None``), or
+    ``"undefined"`` (no target, or nobody eligible). ``warnings`` are its
+    caveats; :meth:`main_caveat` is the one to show beside the verdict.
+    """
 
     id: str
     name_zh: str
@@ -73,11 +80,19 @@ class GoalResult:
     speed_m_s: float | None = None
     threshold_m: float | None = None
     mode: str = "walk"
+    status: str = "undefined"
+    data_coverage: float | None = None  # share of the goal's area the data covers
+
+    def main_caveat(self) -> Note | None:
+        """The caveat that matters most (:data:`~accessibility.core.notes.CAVEATS`), if any."""
+        return main_caveat(self.warnings)
 
     def to_dict(self) -> dict:
         """The verdict as written to ``goals.json`` (warnings as note records)."""
         out = asdict(self)
         out["warnings"] = [n.to_dict() for n in self.warnings]
+        caveat = self.main_caveat()
+        out["main_caveat"] = None if caveat is None else {"code": caveat.code, "en": caveat.caveat("en"), "zh": caveat.caveat("zh")}
         return out
 
     @classmethod
@@ -158,6 +173,7 @@ def evaluate_goal(
     facility_counts: Mapping[str, int] | None = None,
     is_estimate: bool = False,
     notes: Notes | None = None,
+    names: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[GoalResult, np.ndarray]:
     """Evaluate one goal over demand points.
 
@@ -177,6 +193,8 @@ def evaluate_goal(
         Whether the population is an estimate (recorded in the verdict).
     notes
         Caveats of the goal known before it is evaluated (an estimated population...).
+    names
+        Service names ``(en, zh)`` by id, for the caveats.
 
     Returns
     -------
@@ -198,6 +216,7 @@ def evaluate_goal(
                 f"no usable '{key}' facility in the input: nobody can be covered for this service. "
                 "This reflects missing data as much as missing facilities; add the planners' own list for this service.",
                 code="facilities.none", severity="warning", goal=goal.id, service=service,
+                service_en=(names or {}).get(service, (service, service))[0], service_zh=(names or {}).get(service, (service, service))[1],
             )
     covered = combine_reach(goal, reach)
     eligible = float(w.sum())
@@ -235,6 +254,7 @@ def evaluate_goal(
         share=share,
         targets=targets,
         passed=targets[0]["met"] if targets else None,
+        status="undefined" if not targets or targets[0]["met"] is None else ("pass" if targets[0]["met"] else "fail"),
         per_service_share=per_service,
         straight_line=straight,
         density_rule=[asdict(r) for r in goal.density_rules],
@@ -279,3 +299,49 @@ def hex_goal_columns(goal_id: str, hex_index: pd.Index, hex_of_point: np.ndarray
     with np.errstate(invalid="ignore", divide="ignore"):
         out[columns.name("share", goal_id)] = np.where(w > 0, c / w, np.nan)
     return out
+
+
+#: a goal is passed or failed only where the data covers at least this share of its area
+COMPLETE_SHARE = 0.95
+
+
+def withhold(result: GoalResult, coverage: float | None, *, threshold: float = COMPLETE_SHARE, what: str = "the goal's area") -> GoalResult:
+    """Record how much of the goal's area the data covers; below ``threshold`` the verdict is INCOMPLETE DATA.
+
+    The shares stay as measured (they describe the covered part), but no
+    target is said to be met or missed: ``passed`` and each target's ``met``
+    become ``None``, ``status`` ``"incomplete_data"``, and a warning with the
+    covered share is the goal's main caveat.
+
+    Parameters
+    ----------
+    result
+        The verdict (changed in place and returned).
+    coverage
+        Share of the goal's area (0..1) the data covers; ``None``: not known.
+    threshold
+        The share below which no verdict is given.
+    what
+        The area, for the message.
+
+    Returns
+    -------
+    GoalResult
+    """
+    result.data_coverage = coverage
+    if coverage is None or coverage >= threshold:
+        return result
+    result.passed = None
+    result.status = "incomplete_data"
+    for t in result.targets:
+        t["met"] = None
+    note = Note(
+        f"the data covers {coverage:.0%} of {what}: the share describes the covered part only, so no pass or fail is given "
+        f"(a verdict needs {threshold:.0%}); use an OSM extract and population data that cover the whole area",
+        code="data.partial", severity="warning",
+        message_zh=f"数据仅覆盖目标区域的{coverage:.0%}：覆盖率只描述已覆盖部分，因此不判定达标与否"
+        f"（需覆盖{threshold:.0%}以上）；请使用覆盖整个区域的OSM数据和人口数据",
+        context={"goal": result.id, "share": round(coverage, 4)},
+    )
+    result.warnings = [note, *(w for w in result.warnings if w.code != "data.partial")]
+    return result
