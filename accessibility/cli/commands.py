@@ -158,6 +158,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         print(f"greedy vs exact optimum: gap {sm['gap']:.2%}")
     for n in sm["notes"]:
         print(f"note: {n}")
+    for c in sm["caveats"]:
+        print(f"warning: {c['message']}")
     print("outputs: " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -185,6 +187,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
             f"adequate {sm['class_share']['adequate']:.1%}, over-subscribed {sm['class_share']['over_subscribed']:.1%}, "
             f"not covered {sm['class_share']['not_covered']:.1%}"
         )
+        for c in sm["caveats"]:
+            print(f"  warning: {c['message']}")
     return 0
 
 
@@ -229,6 +233,11 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
         top = frame[(frame["kind"] == "cumulative") | (args.bands == "rings")].groupby("cutoff_m", sort=True)
         reach = ", ".join(f"{c:g} m: {g['pop'].sum():,.0f} people" for c, g in top)
         print(f"{name}: {len(frame)} polygons" + (f"; reached {reach}" if name.endswith("_dissolved") else ""))
+    from ..run import folder
+
+    for n in folder.open_run(args.run_dir).read_json(folder.GOALS_JSON).get("notes", []):  # the populations inside carry the run's caveats
+        if n.get("severity") == "warning":
+            print(f"warning: {n['message']}")
     print(f"outputs: {Path(args.run_dir).resolve() / 'isochrones.gpkg'} and isochrones_<layer>.geojson")
     return 0
 

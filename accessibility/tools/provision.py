@@ -200,6 +200,8 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         "mean_access_e2sfca": _wmean(table["access_e2sfca"], demand),
         "class_share": {k: (float(demand[table["class"].to_numpy() == k].sum() / total_demand) if total_demand > 0 else None) for k in CLASSES},
         "notes": notes,
+        # the run's caveats that also hold for these ratios (an estimated population, partial data, missing facilities)
+        "caveats": [n.to_dict() for n in result.notes.warnings() if n.context.get("service") in (None, provision.service)],
         "by_district": by_district,
     }
     return ProvisionResult(provision=provision, points=table, facilities=fac_table, hexes=hexes, summary=summary)

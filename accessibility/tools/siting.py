@@ -428,6 +428,8 @@ def suggest_from_run(
         "exact_objective": solved.exact_objective,
         "gap": solved.gap,
         "notes": solved.notes,
+        # the goal's own caveats: sites chosen on estimated or partial data carry them
+        "caveats": [n.to_dict() for n in result.goal(goal).warnings if n.severity == "warning"],
     }
     return Suggestions(goal=goal, service=service, sites=sites, curve=curve, result=solved, summary=summary)
 
