@@ -12,7 +12,7 @@ import pytest
 from accessibility import config, errors
 from accessibility.stages import goals
 
-SERVICE_IDS = {"elderly_care", "park", "preschool", "public_health", "sports_fitness"}
+SERVICE_IDS = {"culture", "elderly_care", "park", "preschool", "public_health", "sports_fitness"}
 
 
 def write(path: Path, text: str) -> Path:

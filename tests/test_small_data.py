@@ -38,7 +38,7 @@ OLDER = "hangzhou_hubin_older_3arcsec.tif"
 XLSX = "hubin_elderly_care_gcj02.xlsx"
 POINTS = "hubin_points.csv"
 
-GOAL_IDS = {"service_circle_15min", "elderly_care_1km", "fitness_10min", "park_10min"}
+GOAL_IDS = {"service_circle_15min", "elderly_care_1km", "fitness_10min", "fitness_10min_1km", "park_10min", "culture_15min"}
 # the invented list: 10 rows; HB-006 beds '待定', HB-007 lon/lat swapped, HB-008 no coordinates
 BEDS = {"HB-001": 120, "HB-002": 80, "HB-003": 60, "HB-004": 20, "HB-005": 10, "HB-007": 90, "HB-009": 150, "HB-010": 25}
 USED = set(BEDS) | {"HB-006"}

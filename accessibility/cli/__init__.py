@@ -25,7 +25,7 @@ from ..core.specs import number
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..run.batch import BatchOptions
-from ..run.inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
+from ..run.inputs import AreaInput, CensusInput, GoalsInput, PopulationInput, RunOptions
 from ..stages.population import EstimateAssumptions
 from . import commands
 from .options import add_facility_options, add_spec
@@ -54,6 +54,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("planners' own data", "--facilities FILE starts a facility list; the --service and --facilities-* options after it apply to it")
     add_facility_options(g, FacilityInput)
     add_spec(g, DistrictInput, "districts")
+    add_spec(g, CensusInput, "census")
     add_spec(g, ZoneInput, "zones")
     _add_cache_options(p)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import errors
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
-from ..run.inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
+from ..run.inputs import AreaInput, CensusInput, GoalsInput, PopulationInput, RunOptions
 from ..stages.population import EstimateAssumptions
 from .options import spec_kwargs
 
@@ -54,8 +54,9 @@ def run_specs(args: argparse.Namespace) -> dict:
     zones = ZoneInput(**spec_kwargs(args, ZoneInput, "zones")) if getattr(args, "zones__path", None) else None
     districts = DistrictInput(**spec_kwargs(args, DistrictInput, "districts")) if getattr(args, "districts__path", None) else None
     estimate = EstimateAssumptions(**spec_kwargs(args, EstimateAssumptions, "estimate"))
+    census = CensusInput(**spec_kwargs(args, CensusInput, "census")) if getattr(args, "census__path", None) else None
     return {
-        "population": PopulationInput(**spec_kwargs(args, PopulationInput, "population"), zones=zones),
+        "population": PopulationInput(**spec_kwargs(args, PopulationInput, "population"), zones=zones, census=census),
         "areas": AreaInput(**spec_kwargs(args, AreaInput, "areas"), districts=districts),
         "goals": GoalsInput(**spec_kwargs(args, GoalsInput, "goals")),
         "facilities": [FacilityInput(**g) for g in args.facility_files],

@@ -27,8 +27,9 @@ from ..core.specs import number, option
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import hexes, population
+from ..stages.calibration import CensusInput
 
-__all__ = ["AreaInput", "DistrictInput", "FacilityInput", "GoalsInput", "PopulationInput", "RunOptions", "ZoneInput"]
+__all__ = ["AreaInput", "CensusInput", "DistrictInput", "FacilityInput", "GoalsInput", "PopulationInput", "RunOptions", "ZoneInput"]
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,24 @@ class PopulationInput:
         Older-age GeoTIFFs, summed (else the run's older share of the total).
     zones
         Census zones with counts (:class:`~accessibility.readers.zones.ZoneInput`), instead of rasters.
+    census
+        Census counts per district (:class:`~accessibility.stages.calibration.CensusInput`): the
+        residents of each district are scaled to its count (needs districts in the areas).
     """
 
     raster: str | Path | None = option("--population", "total-population GeoTIFF (WorldPop style, any CRS)", metavar="RASTER")
     older: tuple[str | Path, ...] = option("--older-population", "older-age GeoTIFF; repeat to sum age/sex bands", metavar="RASTER", repeat=True)
     zones: ZoneInput | None = None
+    census: CensusInput | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "older", tuple(self.older))
+        if isinstance(self.census, (str, Path)):
+            object.__setattr__(self, "census", CensusInput(self.census))
         if self.zones is not None and (self.raster is not None or self.older):
             raise errors.InputError("give the population either as zones (--zones) or as rasters (--population/--older-population), not both")
+        if self.zones is not None and self.census is not None:
+            raise errors.InputError("zones already carry census counts: give --zones or --district-population, not both")
 
     @property
     def kind(self) -> str:

@@ -183,6 +183,7 @@ def _inputs(osm_path: Path, pop: PopulationInput, area: AreaInput, goal: GoalsIn
         "osm": osm_path, "population": pop.raster, "older": list(pop.older), "boundary": area.boundary, "main_urban_area": area.main_urban_area,
         "facility_files": [str(f.path) for f in facility_specs], "zones": z.path if z else None, "zones_table": z.table if z else None,
         "districts": area.districts.path if area.districts is not None else None,
+        "census": pop.census.path if pop.census is not None else None,
         "goals": goal.goals if isinstance(goal.goals, (str, Path)) else None,
     }
 

@@ -79,7 +79,7 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
     )
     modes = {m: _mode(rf, m, recipe, manifest.get("modes", {}).get(m, {})) for m, recipe in recipes.items()}
     study, mua, districts = _areas(rf)
-    tables = {name: pd.read_csv(rf.file(name), encoding="utf-8-sig") for name in rf.names(r"rejects_[a-z][a-z0-9_]*\.csv|merges\.csv")}
+    tables = {name: pd.read_csv(rf.file(name), encoding="utf-8-sig") for name in rf.names(r"rejects_[a-z][a-z0-9_]*\.csv|merges\.csv|calibration_districts\.csv")}
     return RunResult(
         goals=goals, hexes=rf.read_table(folder.HEXES, geo=True), facilities=facilities, demand=demand, study_area=study, main_urban_area=mua,
         modes=modes, point_costs=points, manifest=manifest, notes=notes, districts=districts, by_district=by_district, tables=tables,

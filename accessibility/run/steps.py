@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import config
+from .. import config, errors
 from ..core import columns
 from ..core.notes import Notes
 from ..network import cache as network_cache
@@ -250,7 +250,28 @@ def locate_residents(sources: Sources, pop: PopulationInput, area: Areas, option
         assumptions = options.estimate_assumptions()
         demand = population.demand_from_buildings(features, area.study, assumptions) or population.demand_from_streets(walk, area.study, assumptions)
     notes.extend(demand.notes, code="population")
+    if pop.census is not None:
+        demand = _calibrate(demand, pop, area, options, notes)
     return demand
+
+
+def _calibrate(demand: population.Demand, pop: PopulationInput, area: Areas, options: RunOptions, notes: Notes) -> population.Demand:
+    """Scale each district's residents to its census count (``--district-population``)."""
+    from ..stages import calibration
+
+    if area.districts is None:
+        raise errors.InputError("--district-population scales the residents of each district: give the districts too (--districts FILE)")
+    assert pop.census is not None
+    district = districts_stage.district_of_points(area.districts, demand.lon, demand.lat)
+    shares = None
+    if not pop.older and options.older_share is None:  # older people from a share: the district's own, where known
+        shares = calibration.older_shares_for(area.districts["district_id"])["older_share"].to_numpy(np.float64)
+    cal = calibration.calibrate_demand(demand, district, area.districts, pop.census, study_area=area.study, older_shares=shares)
+    notes.extend(cal.notes, code="population.calibration")
+    area.tables["calibration_districts.csv"] = cal.factors
+    if len(cal.rejects):
+        area.tables["rejects_census.csv"] = cal.rejects
+    return cal.demand
 
 
 # --------------------------------------------------------------------------- snapping
