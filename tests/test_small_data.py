@@ -262,7 +262,7 @@ def test_building_estimate_run(estimate_run, small_data):
     # the OSM clip's own facilities: 5 hospitals, 2 parks (one far off any street, not used), 1 pitch
     fac = pd.read_parquet(run / "facilities.parquet")
     used = fac[fac["status"] == "used"]
-    assert used.groupby("service").size().to_dict() == {"park": 1, "public_health": 5, "sports_fitness": 1}
+    assert used.groupby("service").size().to_dict() == {"culture": 1, "park": 1, "public_health": 5, "sports_fitness": 1}
     assert (fac["status"] != "used").sum() == 1 and fac.loc[fac["status"] != "used", "service"].tolist() == ["park"]
     assert goals["elderly_care_1km"]["share"] == 0.0 and goals["elderly_care_1km"]["warnings"]
     assert not list(run.glob("rejects_*.csv"))

@@ -187,7 +187,7 @@ def test_column_detection_and_coordinate_systems(tmp_path):
     # one "lon,lat" column (AMap style), GCJ-02
     pd.DataFrame({"名称": ["a", "b"], "经纬度": [f"{x:.8f},{y:.8f}" for x, y in zip(g_lon, g_lat, strict=True)]}).to_csv(tmp_path / "pair.csv", index=False)
     f, r = userdata.layer_from_file(tmp_path / "pair.csv", service="park", crs="gcj02")
-    assert metres(f.geometry.x, f.geometry.y, lon, lat).max() < 0.01 and r.empty
+    assert metres(f.geometry.x, f.geometry.y, lon, lat).max() < 0.01 and set(r["action"]) <= {"used_unverified"}  # 'a', 'b': not park names
     # GBK-encoded CSV with lng/lat, BD-09 (Baidu)
     pd.DataFrame({"name": ["公园甲", "公园乙"], "lng": b_lon, "lat": b_lat}).to_csv(tmp_path / "gbk.csv", index=False, encoding="gbk")
     f, _ = userdata.layer_from_file(tmp_path / "gbk.csv", service="park", crs="BD-09")
@@ -248,7 +248,7 @@ def test_gbk_shapefile_without_cpg_or_shx(shared_data, tmp_path):
     pts.to_file(tmp_path / "pts.shp", encoding="gbk")
     (tmp_path / "pts.cpg").unlink(missing_ok=True)
     f, r = userdata.layer_from_file(tmp_path / "pts.shp", service="sports_fitness")
-    assert list(f["name"]) == list(named["name"]) and r.empty
+    assert list(f["name"]) == list(named["name"]) and set(r["action"]) <= {"used_unverified"}  # road names: not sports grounds
     expect = pts.to_crs(4326)
     assert metres(f.geometry.x, f.geometry.y, expect.geometry.x, expect.geometry.y).max() < 0.01
 
@@ -275,8 +275,8 @@ def test_baidu_poi_json_imports_with_exact_bd09_inverse(shared_data, stem, recor
     f, rejects = imp.facilities, imp.rejects
     # every record is used or rejected (only as a repeated uid: the API tiles overlap)
     assert imp.summary["used"] + imp.summary["rejected"] == len(records)
-    assert set(rejects["action"]) <= {"rejected"}
-    assert rejects["reason"].str.startswith("duplicate id").all()
+    assert set(rejects["action"]) <= {"rejected", "used_unverified"}  # names not of the service are used and listed
+    assert rejects.loc[rejects["action"] == "rejected", "reason"].str.startswith("duplicate id").all()
     assert imp.summary["used"] == len({r["uid"] for r in records})
     # the coordinates are the exact inverse of Baidu's BD-09
     src = pd.json_normalize(records).drop_duplicates("uid").set_index("uid")

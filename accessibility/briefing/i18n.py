@@ -154,6 +154,10 @@ _TIERS: dict[str, tuple[str, str]] = {
     "community": ("社区健身设施", "community sports"),
     "park": ("公园", "park"),
     "garden": ("游园/绿地", "garden"),
+    "library": ("图书馆", "library"),
+    "cultural_centre": ("文化馆/文化中心", "cultural centre"),
+    "community_culture": ("文化站/文化礼堂", "community cultural station"),
+    "museum": ("博物馆", "museum"),
     "default": ("一般", "default"),
 }
 

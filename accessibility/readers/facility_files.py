@@ -24,7 +24,13 @@ reason, in a rejects table:
   **rejected** (the reason names the earlier row);
 * a tier the service does not have: **rejected**;
 * a capacity (beds, places, area) that is not a non-negative number: the
-  row is used, the value left empty, action ``used_without_value``.
+  row is used, the value left empty, action ``used_without_value``;
+* a name that holds none of the service's ``keywords``, or one of its
+  ``exclude_keywords`` (``layers/<service>.toml``: a government-POI dump
+  given as care homes, 村民委员会 and all): the row is used and listed with
+  action ``used_unverified``, and a note counts them with examples; with
+  ``strict_names`` (``--facilities-strict-names``) it is **rejected**. Rows
+  without a name are not judged (see :func:`name_check`).
 
 Row numbers are those a person sees: the line in a CSV, the row in Excel,
 the feature or record number (from 1) in a GIS layer or JSON file.
@@ -47,9 +53,11 @@ import shapely
 
 from .. import config, errors
 from ..coords import chinacoords, geodesy
+from ..core.notes import Note
 from ..core.specs import number, option
 from . import areas, footprints, tablefiles, tabletext
 from .areas import read_table
+from .facility_names import NameCheck, keyword_pattern, name_check, name_warnings, yes_no
 
 __all__ = [
     "CAPACITY_COLUMNS",
@@ -57,7 +65,10 @@ __all__ = [
     "TIER_WORDS",
     "FacilityImport",
     "FacilityInput",
+    "NameCheck",
+    "keyword_pattern",
     "layer_from_file",
+    "name_check",
     "read_facilities",
     "read_table",
 ]
@@ -95,12 +106,20 @@ TIER_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "community": ("健身", "运动场", "球场", "步道", "fitness", "pitch", "community"),
     },
     "park": {"garden": ("游园", "花园", "小公园", "garden"), "park": ("公园", "绿地", "park")},
+    "culture": {
+        "community_culture": ("文化站", "文化礼堂", "文化家园", "文化驿站", "综合文化服务中心"),
+        "museum": ("博物馆", "纪念馆", "美术馆", "陈列馆", "museum", "gallery"),
+        "cultural_centre": ("文化馆", "文化中心", "文化宫", "群艺馆", "cultural centre", "arts centre"),
+        "library": ("图书馆", "书房", "分馆", "library"),
+    },
 }
 
 #: China: latitudes 18-54 N and longitudes 73-135 E do not overlap, so swaps are detectable.
 CHINA_BOX = (73.0, 18.0, 135.0, 54.0)
 REJECT_COLUMNS = ("source_file", "source_row", "reason", "action")
-_ACTIONS = ("rejected", "used_with_fix", "used_without_value")
+#: actions of the rejects table, the strongest first: a row listed for several problems takes the
+#: first (its reason names them all); ``used_unverified`` marks rows whose only doubt is their name
+_ACTIONS = ("rejected", "used_with_fix", "used_without_value", "used_unverified")
 _NUMBER = re.compile(r"^([+-]?\d[\d,]*(?:\.\d+)?)\s*(?:张|床|个|人|位|座|处|所|平方米|平米|㎡|m2|m²|sqm)?$")
 
 
@@ -148,6 +167,10 @@ class FacilityInput:
         with a similar name is the same facility (``complement`` mode).
     area_margin_m
         Rows more than this outside the study area are rejected.
+    strict_names
+        Reject rows whose name holds none of the service's ``keywords`` (or
+        one of its ``exclude_keywords``) instead of using them with action
+        ``used_unverified`` (default).
     """
 
     path: str | Path = option("--facilities", "facility list: CSV, XLSX, JSON (Baidu/AMap API), GeoJSON, GPKG, SHP (repeatable)",
@@ -175,6 +198,12 @@ class FacilityInput:
                                  default=100.0, metavar="M", parse=number(0, 5000, "metres"))
     area_margin_m: float = option("--facilities-margin-m", "rows farther than this outside the study area are rejected (default 1000 m)",
                                   default=1000.0, metavar="M", parse=number(0, 100_000, "metres"))
+    strict_names: bool = option(
+        "--facilities-strict-names",
+        "yes: reject rows whose name is not of the service (no keyword of its layer, or e.g. 村民委员会); "
+        "default no: used and listed as used_unverified",
+        default=False, metavar="yes|no", parse=yes_no,
+    )
 
     def __post_init__(self) -> None:
         if not self.service:
@@ -185,16 +214,24 @@ class FacilityInput:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise errors.InputError(f"facility file {self.path}: {name} is a distance in metres (0 or more), got {v!r}")
+        if not isinstance(self.strict_names, (bool, np.bool_)):
+            raise errors.InputError(f"facility file {self.path}: strict_names is True or False, got {self.strict_names!r}")
 
 
 @dataclass
 class FacilityImport:
-    """What :func:`read_facilities` made of a file."""
+    """What :func:`read_facilities` made of a file.
+
+    ``warnings`` holds the structured form of the notes that qualify a number
+    (``facilities.unverified_names``: rows whose names are not of the
+    service), with their Chinese text; their English text is also in ``notes``.
+    """
 
     facilities: gpd.GeoDataFrame
     rejects: pd.DataFrame
     summary: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -318,6 +355,7 @@ def read_facilities(
     service, crs, tier, tier_map, capacity_cols = spec.service, spec.crs, spec.tier, spec.tier_map, spec.capacity_cols
     lon_col, lat_col, id_col, name_col, tier_col = spec.lon_col, spec.lat_col, spec.id_col, spec.name_col, spec.tier_col
     sheet, encoding, header_row, area_margin_m = spec.sheet, spec.encoding, spec.header_row, spec.area_margin_m
+    strict_names = bool(spec.strict_names)
     services = services if services is not None else config.load_services()
     if service not in services:
         raise errors.ConfigError(f"{path}: unknown service {service!r}; services are {sorted(services)}")
@@ -460,6 +498,15 @@ def read_facilities(
         tiers[pd.isna(tiers)] = default_tier
         tier_note = f"tiers from name keywords for {inferred} rows, {default_tier} for the rest"
 
+    # ---- names: is each row of the service at all? (strict: rejected; else used, listed: used_unverified)
+    layer = services[service]
+    unverified: list[list[str]] = [[] for _ in range(n)]
+    check = name_check(pd.Series(names), layer, types=raw[tier_c] if tier_c is not None else None) if name_c else NameCheck.none(n)
+    if not name_c and layer.keywords:
+        notes.append(f"{path.name}: no name column, so the rows cannot be checked to be {layer.name_en.lower()}; name it with --facilities-name-col")
+    located_before_names = np.array([not r for r in reasons])
+    flag(check.unverified, [r + " (--facilities-strict-names)" * strict_names for r in check.reasons[check.unverified]], reasons if strict_names else unverified)
+
     # ---- ids and duplicates (among rows usable so far, earlier rows win)
     id_c = pick_column(cols, id_col, ID_NAMES, what="id", path=path)
     ids = _text(raw[id_c]).to_numpy(dtype=object) if id_c else np.full(n, "", dtype=object)
@@ -507,10 +554,14 @@ def read_facilities(
         counts = pd.Series([r[0].split(" (")[0] for r in reasons if r]).value_counts().head(4)
         read = f"; coordinates were read from {', '.join(repr(k) for k in coord_cols)}" if coord_cols else ""
         first = next(i for i, r in enumerate(reasons) if r)
+        if strict_names and (check.unverified & located_before_names).any():
+            fix = (f"{int((check.unverified & located_before_names).sum())} rows have names that are not of {service} (--facilities-strict-names): "
+                   f"check that this is a list of {layer.name_en.lower()} ({layer.name_zh}), or leave out --facilities-strict-names")
+        else:
+            fix = "check the coordinate columns (--facilities-lon-col/--facilities-lat-col) and the declared coordinate system"
         raise errors.EmptyLayerError(
             f"{path}: none of its {n} rows can be used ({'; '.join(f'{v} x {k}' for k, v in counts.items())}; row {rows[first]}: {reasons[first][0]}){read}; "
-            "check the coordinate columns (--facilities-lon-col/--facilities-lat-col) and the declared coordinate system"
-            f"{_sheet_hint(path, info) if not located.any() else ''}"
+            f"{fix}{_sheet_hint(path, info) if not located.any() else ''}"
         )
     geom_used = geoms[used]
     fac = gpd.GeoDataFrame(
@@ -537,17 +588,20 @@ def read_facilities(
         fac[kind] = np.where(np.isfinite(val[used]), val[used], fac[kind].to_numpy() if kind in fac else np.nan)
     fac["source_row"] = rows[used]
     fac["osm_ref"] = ""
-    fac["import_note"] = ["; ".join(f + e) for f, e, u in zip(fixes, emptied, used, strict=True) if u]
+    fac["import_note"] = ["; ".join(f + e + v) for f, e, v, u in zip(fixes, emptied, unverified, used, strict=True) if u]
     fac = fac[[c for c in fac.columns if c != "geometry"] + ["geometry"]]
 
-    listed = np.array([bool(r) or bool(f) or bool(e) for r, f, e in zip(reasons, fixes, emptied, strict=True)])
+    has_fix = np.array([bool(f) for f in fixes])
+    has_empty = np.array([bool(e) for e in emptied])
+    has_unverified = np.array([bool(v) for v in unverified])
+    listed = ~used | has_fix | has_empty | has_unverified
     original = pd.DataFrame(raw[cols]).copy()
     original.columns = [f"{c} (in file)" if c in (*REJECT_COLUMNS, "geometry_wkt") else c for c in original.columns]  # e.g. a rejects file read back
     if isinstance(raw, gpd.GeoDataFrame):
         original["geometry_wkt"] = shapely.to_wkt(raw.geometry.to_numpy(), rounding_precision=8)
     rejects = original[listed].reset_index()
-    reason = np.array(["; ".join(r + f + e) for r, f, e in zip(reasons, fixes, emptied, strict=True)], dtype=object)[listed]
-    action = np.where(~used, "rejected", np.where(np.array([bool(f) for f in fixes]), "used_with_fix", "used_without_value"))[listed]
+    reason = np.array(["; ".join(r + f + e + v) for r, f, e, v in zip(reasons, fixes, emptied, unverified, strict=True)], dtype=object)[listed]
+    action = np.select([~used, has_fix, has_empty], list(_ACTIONS[:3]), default=_ACTIONS[3])[listed]
     rejects.insert(0, "source_file", path.name)
     rejects.insert(2, "reason", reason)
     rejects.insert(3, "action", action)
@@ -558,14 +612,20 @@ def read_facilities(
         "rows": n,
         "used": int(used.sum()),
         "rejected": int((~used).sum()),
-        "fixed": int((action == "used_with_fix").sum()),
-        "values_left_empty": int((action == "used_without_value").sum()),
+        "fixed": int((used & has_fix).sum()),
+        "values_left_empty": int((used & ~has_fix & has_empty).sum()),
+        "names_checked": int(check.judged.sum()),
+        "names_unverified": int((used & has_unverified).sum()),
+        "names_rejected": int((check.unverified & located_before_names).sum()) if strict_names else 0,
+        "strict_names": strict_names,
         "capacities": sorted(capacity),
         "tiers": pd.Series(tiers[used]).value_counts().to_dict(),
     }
     notes.append(tier_note)
+    warnings = name_warnings(path, layer, check, located_before_names if strict_names else used, names, strict=strict_names)
+    notes += [w.message for w in warnings]
     log.info("%s: %d of %d rows used, %d rejected", path, summary["used"], n, summary["rejected"])
-    return FacilityImport(facilities=fac, rejects=rejects, summary=summary, notes=notes)
+    return FacilityImport(facilities=fac, rejects=rejects, summary=summary, notes=notes, warnings=warnings)
 
 
 def layer_from_file(
@@ -600,8 +660,9 @@ def layer_from_file(
         ``source_row``, ``osm_ref`` and ``import_note``; WGS-84.
         ``rejects``: every row not used or used with a change:
         ``source_file``, ``source_row``, ``reason``, ``action``
-        (``rejected``, ``used_with_fix``, ``used_without_value``) and the
-        row's original columns.
+        (``rejected``, ``used_with_fix``, ``used_without_value``,
+        ``used_unverified``: a name not of the service) and the row's
+        original columns.
     """
     if isinstance(source, FacilityInput):
         if fields:

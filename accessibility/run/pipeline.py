@@ -116,7 +116,8 @@ def run(
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
         r.stage("goals")
-        v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area, services)
+        checks = steps.judge_completeness(facility_frame[facility_frame["status"] == "used"], demand, area, services, goal_list, notes)
+        v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area, services, checks)
         table = steps.point_table(demand, hex_of_point, hex_frame["h3"].to_numpy(), costs, facility_frame["facility_id"].to_numpy(), v.covered)
         result = RunResult(
             goals=v.results, hexes=v.hex_frame, facilities=facility_frame, demand=demand, study_area=area.study, main_urban_area=area.main_urban,
@@ -129,6 +130,7 @@ def run(
             ),
         )
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
+        result.manifest["completeness"] = [c.to_dict() for c in checks]
         r.finish(result, inputs=_inputs(osm_path, pop, areas_in, goals_in, facility_specs))
     return result
 

@@ -215,6 +215,7 @@ def gather_facilities(
         s["rejects_file"] = name
         imports.append(s)
         file = Path(spec.path).name
+        notes.extend(got.warnings)  # structured, with Chinese text (names that are not of the service...)
         notes.extend((n if file in n else f"{file}: {n}" for n in got.notes), code="input.facilities", file=file, service=spec.service)
         notes.add(
             f"{spec.service}: {file} ({s['crs']}, {spec.mode}): {s['rows']} rows, {s['used']} used, {s['rejected']} rejected, "
@@ -272,6 +273,21 @@ def _calibrate(demand: population.Demand, pop: PopulationInput, area: Areas, opt
     if len(cal.rejects):
         area.tables["rejects_census.csv"] = cal.rejects
     return cal.demand
+
+
+def judge_completeness(
+    fac: gpd.GeoDataFrame, demand: population.Demand, area: Areas, services: dict[str, config.ServiceLayer], goal_list: Sequence[config.Goal], notes: Notes,
+) -> list:
+    """Per service the goals use: are there about as many facilities as the standards imply for the population?"""
+    from ..stages import completeness
+
+    used = sorted({s for g in goal_list for s in g.services})
+    found = completeness.counts_by_tier(fac, area=area.study)
+    checks, warnings = completeness.check_completeness(
+        services, found, demand.total, older_population=demand.total_older, only=used,
+    )
+    notes.extend(warnings)
+    return checks
 
 
 # --------------------------------------------------------------------------- snapping
@@ -418,10 +434,11 @@ class Verdicts:
 
 def verdicts(
     goal_list: Sequence[config.Goal], costs: Costs, states: dict[str, ModeState], demand: population.Demand, hex_frame: gpd.GeoDataFrame,
-    hex_of_point: np.ndarray, area: Areas, services: dict[str, config.ServiceLayer],
+    hex_of_point: np.ndarray, area: Areas, services: dict[str, config.ServiceLayer], completeness: Sequence = (),
 ) -> Verdicts:
     """Evaluate every goal per resident; sum per goal, district and hexagon."""
     names = {sid: (s.name_en, s.name_zh) for sid, s in services.items()}
+    incomplete = {c.service: c.note() for c in completeness if c.incomplete}
     hex_labels = hex_frame["h3"].to_numpy()
     density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
     in_mua = shapely.contains_xy(area.main_urban, demand.lon, demand.lat) if area.main_urban is not None else np.ones(len(demand), bool)
@@ -441,6 +458,9 @@ def verdicts(
             caveats.add("main urban area: not given, the whole study area is used", code="area.main_urban_missing", goal=g.id)
         if demand.is_estimate:
             caveats.add(f"population is an ESTIMATE ({demand.source})", code="population.estimate", severity="warning", goal=g.id)
+        for s in g.services:
+            if incomplete.get(s) is not None:
+                caveats.add(incomplete[s])
         points = goals_mod.GoalPoints(goal_costs, weights, in_area, hex_of_point, hex_labels, density, straight)
         res, covered = goals_mod.evaluate_goal(
             g, points, speed_m_s=speed, cost_unit=cost_unit, facility_counts=costs.facility_counts, is_estimate=demand.is_estimate, notes=caveats,

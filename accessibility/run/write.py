@@ -148,6 +148,8 @@ def goals_document(result: RunResult) -> dict:
     }
     if result.imports:
         doc["facility_imports"] = result.imports
+    if result.manifest.get("completeness"):
+        doc["completeness"] = result.manifest["completeness"]
     return doc
 
 
