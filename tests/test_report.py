@@ -84,7 +84,9 @@ def test_summary_numbers_equal_goals_json(hz_report, lang):
             field = "share" if key == "share" else f"{key}_pop"
             assert value is not None and float(value) == g[field], (g["id"], key)  # exact, not re-computed
             assert text == fmt(g[field])  # formatted one way
-        assert row[col["verdict"]][0] == i18n.text("pass" if g["passed"] else "fail", lang)
+        word = i18n.text("pass" if g["passed"] else "fail", lang)
+        caveat = (g.get("main_caveat") or {}).get(lang)
+        assert row[col["verdict"]][0] == (f"{word} ({caveat})" if caveat else word)  # the verdict with its main caveat
     md = files[lang].markdown.read_text(encoding="utf-8")
     for g in goals:
         name = g["name_zh"] if lang == "zh" else g["name_en"]

@@ -106,6 +106,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "by_district": ("分区结果", "By district"),
     "district": ("分区", "District"),
     "outside_districts": ("（分区范围以外）", "(outside the districts)"),
+    "data_scope": ("数据", "Data"),
+    "scope_complete": ("完整", "complete"),
+    "scope_partial": ("部分数据（{share}）", "partial data ({share})"),
+    "scope_outside": ("不在数据范围内", "outside the data"),
+    "coverage_warning": ("数据不完整：{message}；该区域的目标不判定达标与否。", "INCOMPLETE DATA: {message}; no goal on it is passed or failed."),
     "coverage_curve": ("覆盖曲线", "Coverage curves"),
     "coverage_curve_caption": (
         "t 分钟步行范围内可到达最近设施的人口比例（全部常住人口，步速 {speed} 米/秒，按路网距离）。",

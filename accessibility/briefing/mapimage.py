@@ -74,7 +74,9 @@ def _style(lang: str) -> Iterator[str]:
         log.warning("no Chinese font found (install fonts-noto-cjk or fonts-wqy-microhei); the PNG labels are in English")
         use = "en"
     fams = ([cjk] if cjk and use == "zh" else []) + ["DejaVu Sans"] + ([cjk] if cjk and use != "zh" else [])
-    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none",
+    # the families by name, not "sans-serif": matplotlib falls back from glyph to glyph only along a list of
+    # named families (a generic family resolves to its first font), so Chinese names stay legible in English PNGs
+    with mpl.rc_context({"font.family": fams, "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none",
                                  # names from data are drawn as text: "$...$" in a district name is not math
                                  "text.parse_math": False}):
         with warnings.catch_warnings(record=True) as caught:
@@ -318,6 +320,29 @@ def write_coverage_png(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: s
     return path
 
 
+def _chart_rows(recs: list[dict]) -> list[dict]:
+    """The districts with residents in the goal's area (all of them when none has)."""
+    with_people = [r for r in recs if (r.get("eligible_pop") or 0) > 0]
+    return with_people or recs
+
+
+def _district_tick(r: dict, lang: str) -> str:
+    """A district's name, with "partial data (11%)" or "outside the data" where the data does not cover it all."""
+    if not r.get("district_id") and str(r.get("district_name", "")).startswith("("):
+        return i18n.text("outside_districts", lang)
+    name, scope = str(r.get("district_name", "")), r.get("scope")
+    if scope in ("partial", "outside"):
+        return f"{name} · {i18n.text(f'scope_{scope}', lang, share=i18n.pct(r.get('data_coverage'), lang))}"
+    return name
+
+
+def _district_colour(r: dict, target: float | None) -> str:
+    """Green where the target is met, red where not, grey where the data covers the district only in part (no verdict)."""
+    if r.get("scope") in ("partial", "outside"):
+        return "#9e9e9e"
+    return "#1a9850" if target is not None and r.get("share") is not None and r["share"] >= target - 1e-12 else "#f03b20"
+
+
 def write_district_png(goals: Sequence[dict], path: str | Path, *, lang: str, dpi: int = 130) -> Path | None:
     """Per goal, a bar of the covered share in each district, with the target line."""
     import matplotlib as mpl
@@ -331,14 +356,14 @@ def write_district_png(goals: Sequence[dict], path: str | Path, *, lang: str, dp
         return None
     path = Path(path)
     with _style(lang) as use:
-        rows = max(len(g["by_district"]) for g in with_d)
-        fig, axes = plt.subplots(len(with_d), 1, figsize=(7.5, sum(0.9 + 0.28 * len(g["by_district"]) for g in with_d)), squeeze=False)
+        rows = max(len(_chart_rows(g["by_district"])) for g in with_d)
+        fig, axes = plt.subplots(len(with_d), 1, figsize=(7.5, sum(0.9 + 0.28 * len(_chart_rows(g["by_district"])) for g in with_d)), squeeze=False)
         for ax, g in zip(axes[:, 0], with_d, strict=True):
-            recs = g["by_district"]
-            names = [i18n.text("outside_districts", use) if not r.get("district_id") and r.get("district_name", "").startswith("(") else str(r.get("district_name", "")) for r in recs]
+            recs = _chart_rows(g["by_district"])
+            names = [_district_tick(r, use) for r in recs]
             shares = [r.get("share") if r.get("share") is not None else 0.0 for r in recs]
             target = g["targets"][0]["share"] if g.get("targets") else None
-            colors = ["#1a9850" if target is not None and r.get("share") is not None and r["share"] >= target - 1e-12 else "#f03b20" for r in recs]
+            colors = [_district_colour(r, target) for r in recs]
             y = np.arange(len(recs))[::-1]
             ax.barh(y, shares, color=colors, height=0.7)
             ax.set_yticks(y, names, fontsize=8)

@@ -257,8 +257,8 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     if data.districts is not None and len(data.districts):
         name_col = "district_name" if "district_name" in data.districts else None
         outline_specs.append({"id": "districts", "label": i18n.text("districts", lang), "color": "#1f4e79", "weight": 1.2, "dash": "2 3",
-                              "items": [{"polys": _rings(g, crs, with_holes=False), "name": str(nm) if name_col else None}
-                                        for g, nm in zip(data.districts.geometry.to_numpy(), data.districts[name_col] if name_col else [None] * len(data.districts), strict=True)]})
+                              "items": [{"polys": _rings(g, crs, with_holes=False), "name": _district_label(row, name_col, lang)}
+                                        for g, (_, row) in zip(data.districts.geometry.to_numpy(), data.districts.iterrows(), strict=True)]})
     facility_specs += _suggestion_specs(data.folder, lang, crs)
     outline_specs += _isochrone_specs(data.folder, lang, crs, names)
     labels = {
@@ -294,6 +294,17 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     osm_name = Path(str(data.manifest.get("osm", ""))).name
     title = i18n.text("map_title", lang) + (f" · {osm_name.split('.')[0]}" if osm_name else "")
     return _MapParts(payload, layers, bounds, title, themes)
+
+
+def _district_label(row: Any, name_col: str | None, lang: str) -> str | None:
+    """A district's name, with how much of it the data covers where that is not all of it (``data_scope`` of the districts layer)."""
+    name = str(row[name_col]) if name_col else None
+    scope = row.get("data_scope")
+    if not isinstance(scope, str) or scope == "complete":
+        return name
+    cover = row.get("data_coverage")
+    note = i18n.text(f"scope_{scope}", lang, share=i18n.pct(None if cover is None or not np.isfinite(cover) else float(cover), lang))
+    return f"{name or ''} · {note}" if name else note
 
 
 def _suggestion_specs(run: runfolder.RunFolder | None, lang: str, crs: str) -> list[dict]:

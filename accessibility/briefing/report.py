@@ -132,6 +132,25 @@ def _district_name(r: dict, lang: str) -> str:
     return str(r.get("district_name", r.get("district_id", "")))
 
 
+def _scope(r: dict, lang: str) -> str:
+    """How much of a district the data covers: complete, partial data (share), or outside the data."""
+    scope = r.get("scope")
+    if scope is None:  # outside the districts, or a run from before cover was measured
+        return ""
+    return i18n.text(f"scope_{scope}", lang, share=i18n.pct(r.get("data_coverage"), lang))
+
+
+def _partial_cover(cover: dict | None, lang: str) -> list[str]:
+    """The sentences on the study area and main urban area where the data covers too little of them for a verdict."""
+    out = []
+    for key in ("study_area", "main_urban_area"):
+        c = (cover or {}).get(key)
+        hull = key == "study_area" and not (cover or {}).get("study_area_given") and c is not None and c.get("people_share") is None
+        if c is not None and c.get("scope") != "complete" and not hull:
+            out.append(str((c.get("message") or {}).get(lang, c.get("name"))))
+    return out
+
+
 @dataclass
 class _Ctx:
     data: RunData
@@ -153,6 +172,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
     blocks.append(("p", t("generated", version=str((data.manifest.get("versions") or {}).get("accessibility", "")))))
     if meta.get("population_is_estimate"):
         blocks.append(("warn", t("estimate_warning", source=meta.get("population_source", ""))))
+    blocks += [("warn", t("coverage_warning", message=m)) for m in _partial_cover(meta.get("coverage"), lang)]
     # ---- summary
     blocks.append(("h2", t("summary")))
     rows = []
@@ -181,8 +201,9 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
             blocks.append(("list", [note_text(w, lang) for w in g["warnings"]]))
         if g.get("by_district"):
             blocks.append(("h3", t("by_district")))
-            blocks.append(("table", [t("district"), t("share"), t("covered"), t("eligible"), t("uncovered")],
-                           [[_district_name(r, lang), _share(r.get("share"), lang), _people(r.get("covered_pop")), _people(r.get("eligible_pop")), _people(r.get("uncovered_pop"))]
+            blocks.append(("table", [t("district"), t("share"), t("covered"), t("eligible"), t("uncovered"), t("data_scope")],
+                           [[_district_name(r, lang), _share(r.get("share"), lang), _people(r.get("covered_pop")), _people(r.get("eligible_pop")), _people(r.get("uncovered_pop")),
+                             _scope(r, lang)]
                             for r in g["by_district"]]))
         if g.get("worst_hexes"):
             blocks.append(("h3", t("worst_hexes")))

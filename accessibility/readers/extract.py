@@ -8,6 +8,7 @@ vectorised numpy, like ``osmium extract --strategy smart``.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -16,10 +17,11 @@ import numpy as np
 import osmium
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from . import opl, osm
 
-__all__ = ["extract_bbox"]
+__all__ = ["extract_bbox", "osm_bounds"]
 
 log = logging.getLogger(__name__)
 
@@ -122,3 +124,31 @@ def _select(path: Path, bbox: tuple[float, float, float, float], tmp: Path) -> t
             way_set = way_id[keep_way]
             node_set = np.union1d(node_set, refs[more[way_of]])
     return node_set.astype(np.int64), way_set, rel_set, refs, lon
+
+
+def osm_bounds(path: str | Path) -> shapely.Polygon | None:
+    """The bounding box an OSM file declares in its header, without reading its data.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (header ``bbox``), ``.osm``/``.osm.bz2``/``.osm.gz`` (``<bounds>``).
+
+    Returns
+    -------
+    shapely.Polygon or None
+        The box (WGS-84); ``None`` when the file declares none, declares an
+        invalid or empty one, or cannot be opened (its reader reports that).
+    """
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            box = reader.header().box()
+        finally:
+            reader.close()
+    except (RuntimeError, OSError, ValueError) as exc:  # pyosmium raises RuntimeError for unreadable or damaged files
+        log.debug("no OSM header bounds for %s: %s", path, exc)
+        return None
+    x0, y0, x1, y1 = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat) if box.valid() else (0.0, 0.0, 0.0, 0.0)
+    ok = x1 > x0 and y1 > y0 and all(map(math.isfinite, (x0, y0, x1, y1)))
+    return shapely.box(max(x0, -180.0), max(y0, -90.0), min(x1, 180.0), min(y1, 90.0)) if ok else None

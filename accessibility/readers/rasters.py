@@ -39,7 +39,7 @@ try:  # GDAL errors raised at read time (truncated strips, corrupt LZW) come as 
 except ImportError:  # pragma: no cover - private module; RasterioError still catches what rasterio wraps
     CPLE_BaseError = rasterio.errors.RasterioError
 
-__all__ = ["Pixels", "raster_points", "read_raster"]
+__all__ = ["Pixels", "raster_footprint", "raster_points", "read_raster"]
 
 log = logging.getLogger(__name__)
 
@@ -335,3 +335,29 @@ def _pixel_range(t, bounds: tuple[float, float, float, float], width: int, heigh
     row0 = int(np.clip(np.floor(rows.min()), 0, height))
     row1 = int(np.clip(np.ceil(rows.max()), 0, height))
     return col0, row0, col1, row1
+
+
+def raster_footprint(path: str | Path, *, densify: int = 21) -> shapely.Polygon:
+    """The outline of a raster in WGS-84 (read from its metadata only).
+
+    Parameters
+    ----------
+    path
+        A GeoTIFF or other GDAL raster with a CRS.
+    densify
+        Points per edge, so a projected raster's outline follows its curved edges in longitude/latitude.
+
+    Returns
+    -------
+    shapely.Polygon
+        The area the raster's pixels cover. Nodata pixels inside it count as
+        covered: a constrained WorldPop grid leaves unsettled land nodata.
+    """
+    with rasterio.open(path) as src:
+        left, bottom, right, top = src.bounds
+        crs = src.crs
+    outline = shapely.segmentize(shapely.box(left, bottom, right, top), max(right - left, top - bottom) / densify)
+    if crs is not None and crs.to_epsg() != 4326:
+        tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        outline = shapely.transform(outline, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return shapely.make_valid(outline)

@@ -104,6 +104,7 @@ def run(
         # collector from walking them again at every full collection (~0.6 s of a province run)
         r.freeze_heap()
         area = steps.read_areas(areas_in, pop, sources.nets["walk"], notes)
+        extent = steps.start_extent(osm_path, sources, pop, area, r.background)
         r.stage("facilities")
         fac = steps.gather_facilities(sources.features, services, facility_specs, area.study, notes, area.datum_checks)
         r.stage("population")
@@ -117,20 +118,22 @@ def run(
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
         r.stage("goals")
         checks = steps.judge_completeness(facility_frame[facility_frame["status"] == "used"], demand, area, services, goal_list, notes)
-        v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area, services, checks)
+        cover = steps.judge_coverage(extent, area, demand, notes)
+        v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area, services, steps.DataChecks(checks, cover))
         table = steps.point_table(demand, hex_of_point, hex_frame["h3"].to_numpy(), costs, facility_frame["facility_id"].to_numpy(), v.covered)
         result = RunResult(
             goals=v.results, hexes=v.hex_frame, facilities=facility_frame, demand=demand, study_area=area.study, main_urban_area=area.main_urban,
             modes=modes, point_costs=table, manifest={}, notes=notes, by_district=v.by_district, tables={**area.tables, **fac.tables},
             imports=fac.imports, goal_specs=goal_list,
             districts=(
-                districts_stage.district_layer(area.districts, v.by_district, demand, v.district_of_point)
+                districts_stage.district_layer(area.districts, v.by_district, demand, v.district_of_point, cover.districts)
                 if area.districts is not None and v.district_of_point is not None
                 else None
             ),
         )
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
         result.manifest["completeness"] = [c.to_dict() for c in checks]
+        result.manifest["coverage"] = cover.to_dict()
         r.finish(result, inputs=_inputs(osm_path, pop, areas_in, goals_in, facility_specs))
     return result
 

@@ -43,16 +43,20 @@ from .result import CostKey, ModeState
 __all__ = [
     "Areas",
     "Costs",
+    "DataChecks",
+    "DataCoverage",
     "Facilities",
     "Snaps",
     "Sources",
     "Verdicts",
     "gather_facilities",
     "hexagons",
+    "judge_coverage",
     "locate_residents",
     "read_areas",
     "read_sources",
     "snap",
+    "start_extent",
     "trip_costs",
     "verdicts",
 ]
@@ -126,6 +130,7 @@ class Areas:
     zones: gpd.GeoDataFrame | None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     datum_checks: list[DatumCheck] = field(default_factory=list)
+    study_given: bool = False  # the study area is a boundary file, not the network's hull
 
 
 def read_areas(spec: AreaInput, pop: PopulationInput, walk: Network, notes: Notes) -> Areas:
@@ -161,7 +166,7 @@ def read_areas(spec: AreaInput, pop: PopulationInput, walk: Network, notes: Note
         tables["rejects_zones.csv"] = zone_rejects
         areas.check_overlap(shapely.union_all(zone_frame.geometry.to_numpy()), walk.bounds(), what="zones", path=z.path)
         checks.append(DatumCheck(zone_frame.geometry.to_numpy(), z.crs, "zones", "人口分区", z.path, "--zones-crs"))
-    return Areas(study, mua, district_frame, zone_frame, tables, checks)
+    return Areas(study, mua, district_frame, zone_frame, tables, checks, study_given=spec.boundary is not None)
 
 
 def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex, notes: Notes) -> None:
@@ -288,6 +293,106 @@ def judge_completeness(
     )
     notes.extend(warnings)
     return checks
+
+
+# --------------------------------------------------------------------------- data coverage
+
+
+def start_extent(osm_path: Path, sources: Sources, pop: PopulationInput, area: Areas, background: Executor) -> Future:
+    """The extent of the data (streets, OSM bounds, population footprint), measured in the background."""
+    from ..readers import extract
+
+    bounds = extract.osm_bounds(osm_path)
+    zone_footprint = shapely.union_all(area.zones.geometry.to_numpy()) if area.zones is not None else None
+    return background.submit(_extent, sources.nets["walk"], bounds, pop.raster if pop.zones is None else None, zone_footprint)
+
+
+def _extent(walk: Network, bounds: shapely.Geometry | None, raster: str | Path | None, zone_footprint: shapely.Geometry | None) -> Any:
+    from ..readers import rasters
+    from ..stages import coverage
+
+    footprint = rasters.raster_footprint(raster) if raster is not None else zone_footprint
+    return coverage.data_extent(walk, osm_bounds=bounds, population=footprint)
+
+
+@dataclass
+class DataCoverage:
+    """How much of the study area, the main urban area and each district the data covers (:mod:`~accessibility.stages.coverage`)."""
+
+    study: Any  # coverage.AreaCoverage
+    main_urban: Any | None
+    districts: pd.DataFrame | None
+    study_given: bool  # a boundary file, not the network's hull
+
+    def for_goal(self, goal: config.Goal) -> tuple[Any, bool]:
+        """The cover of the goal's area, and whether it decides the verdict.
+
+        A given area decides; the network's hull decides only on the share of
+        the people, where a raster or zones place them independently of OSM
+        (the hull is drawn around the streets, so its lakes and ragged edge
+        are no missing data).
+        """
+        if goal.area == "main_urban_area" and self.main_urban is not None:
+            return self.main_urban, True
+        return self.study, self.study_given or self.study.people_share is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """For goals.json and the manifest."""
+        from ..stages import coverage
+
+        def one(c: Any) -> dict[str, Any]:
+            return {
+                "name": c.name, "area_km2": round(c.area_km2, 3), "covered_km2": round(c.covered_km2, 3), "share": round(c.share, 4),
+                "people_share": None if c.people_share is None else round(c.people_share, 4), "limited_by": list(c.limited_by),
+                "scope": coverage.scope(c.decisive_share), "message": dict(zip(("en", "zh"), c.message(), strict=True)),
+            }
+
+        out: dict[str, Any] = {"study_area": one(self.study), "study_area_given": self.study_given}
+        if self.main_urban is not None:
+            out["main_urban_area"] = one(self.main_urban)
+        if self.districts is not None:
+            d = self.districts
+            out["districts"] = [
+                {"district_id": str(r.district_id), "district_name": str(r.district_name), "share": round(float(r.share), 4),
+                 "people_share": None if np.isnan(r.people_share) else round(float(r.people_share), 4), "scope": r.scope,
+                 "limited_by": [x for x in str(r.limited_by).split(",") if x]}
+                for r in d.itertuples()
+            ]
+        return out
+
+
+def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes: Notes) -> DataCoverage:
+    """The data's cover of each area a verdict is given on; a note for every area the data covers only in part."""
+    from ..stages import coverage
+
+    ext = extent.result()
+    people = None if demand.is_estimate else (demand.lon, demand.lat, demand.pop)
+    study = coverage.area_coverage(ext, area.study, people=people)
+    mua = coverage.area_coverage(ext, area.main_urban, name="the main urban area", name_zh="主城区", people=people) if area.main_urban is not None else None
+    table = None
+    if area.districts is not None:
+        table = coverage.district_coverage(ext, area.districts, people=people)
+        decisive = table["people_share"].where(table["people_share"].notna(), table["share"])
+        table["scope"] = [coverage.scope(float(v)) for v in decisive]
+        table["data_coverage"] = decisive.to_numpy(np.float64)
+        partial = table[table["scope"] != "complete"]
+        if len(partial):
+            shown = ", ".join(f"{r.district_name} {r.data_coverage:.0%}" for r in partial.head(8).itertuples())
+            more = f" and {len(partial) - 8} more" if len(partial) > 8 else ""
+            notes.add(
+                f"the data covers only part of {len(partial)} of {len(table)} districts ({shown}{more}): their rows describe the covered part only",
+                code="data.partial_districts", severity="warning",
+                zh=f"数据仅覆盖{len(table)}个行政区中{len(partial)}个的部分区域（{shown}{more}）：这些行只描述已覆盖部分",
+            )
+    cover = DataCoverage(study, mua, table, area.study_given)
+    for c in (study, mua):
+        if c is not None and not c.is_complete():
+            en, zh = c.message()
+            decides = c is mua or cover.study_given or c.people_share is not None
+            tail = ("" if decides else "; the study area is the network's convex hull and the population comes from OSM, so nobody is missing",
+                    "" if decides else "；研究区域为路网凸包，人口来自OSM数据，因此没有遗漏人口")
+            notes.add(en + tail[0], code="data.partial" if decides else "data.hull", severity="warning" if decides else "info", zh=zh + tail[1])
+    return cover
 
 
 # --------------------------------------------------------------------------- snapping
@@ -422,6 +527,14 @@ def hexagons(costs: Costs, states: dict[str, ModeState], demand: population.Dema
 
 
 @dataclass
+class DataChecks:
+    """What the data can support: each service's completeness (:func:`judge_completeness`) and the areas' cover (:func:`judge_coverage`)."""
+
+    completeness: Sequence = ()
+    cover: DataCoverage | None = None
+
+
+@dataclass
 class Verdicts:
     """Every goal's verdict, its coverage of each resident, per-district rows and per-hexagon columns."""
 
@@ -434,11 +547,13 @@ class Verdicts:
 
 def verdicts(
     goal_list: Sequence[config.Goal], costs: Costs, states: dict[str, ModeState], demand: population.Demand, hex_frame: gpd.GeoDataFrame,
-    hex_of_point: np.ndarray, area: Areas, services: dict[str, config.ServiceLayer], completeness: Sequence = (),
+    hex_of_point: np.ndarray, area: Areas, services: dict[str, config.ServiceLayer], checks: DataChecks | None = None,
 ) -> Verdicts:
     """Evaluate every goal per resident; sum per goal, district and hexagon."""
     names = {sid: (s.name_en, s.name_zh) for sid, s in services.items()}
-    incomplete = {c.service: c.note() for c in completeness if c.incomplete}
+    checks = checks or DataChecks()
+    cover = checks.cover
+    incomplete = {c.service: c.note() for c in checks.completeness if c.incomplete}
     hex_labels = hex_frame["h3"].to_numpy()
     density = hex_frame["density_per_km2"].to_numpy()[hex_of_point]
     in_mua = shapely.contains_xy(area.main_urban, demand.lon, demand.lat) if area.main_urban is not None else np.ones(len(demand), bool)
@@ -466,16 +581,27 @@ def verdicts(
             g, points, speed_m_s=speed, cost_unit=cost_unit, facility_counts=costs.facility_counts, is_estimate=demand.is_estimate, notes=caveats,
             names=names,
         )
+        if cover is not None:
+            _judge_cover(res, *cover.for_goal(g))
         results.append(res)
         covered_by_goal[g.id] = covered
         eligible = np.where(in_area, weights, 0.0)
         if district_of_point is not None:
             by_district[g.id] = districts_stage.goal_by_district(district_of_point, area.districts, eligible, covered)
+            if cover is not None and cover.districts is not None:
+                for row, share, scope in zip(by_district[g.id], cover.districts["data_coverage"], cover.districts["scope"], strict=False):
+                    row.update(data_coverage=round(float(share), 4), scope=scope)
         hex_cols.append(goals_mod.hex_goal_columns(g.id, pd.Index(hex_labels), hex_of_point, eligible, covered))
     if hex_cols:
         extra = pd.concat(hex_cols, axis=1)
         hex_frame = gpd.GeoDataFrame(pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1), geometry="geometry", crs="EPSG:4326")
     return Verdicts(results, covered_by_goal, by_district, district_of_point, hex_frame)
+
+
+def _judge_cover(res: goals_mod.GoalResult, cover: Any, decides: bool) -> None:
+    """No pass or fail on an area the data covers only in part (:func:`~accessibility.stages.goals.withhold`)."""
+    if decides:
+        goals_mod.withhold(res, cover.decisive_share, what=cover.name, detail=cover.message())
 
 
 def point_table(demand: population.Demand, hex_of_point: np.ndarray, hex_labels: np.ndarray, costs: Costs, fac_ids: np.ndarray, covered: dict[str, np.ndarray]) -> pd.DataFrame:

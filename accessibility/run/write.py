@@ -150,6 +150,8 @@ def goals_document(result: RunResult) -> dict:
         doc["facility_imports"] = result.imports
     if result.manifest.get("completeness"):
         doc["completeness"] = result.manifest["completeness"]
+    if result.manifest.get("coverage"):
+        doc["coverage"] = result.manifest["coverage"]
     return doc
 
 
@@ -193,6 +195,40 @@ def _input_record(value):
 _VERDICT = {"pass": "PASS", "fail": "FAIL", "incomplete_data": "INCOMPLETE DATA", "undefined": "n/a"}
 
 
+_SCOPE = {"complete": "", "partial": "partial data ({:.0%})", "outside": "outside the data"}
+
+
+def _coverage_lines(cover: dict | None) -> list[str]:
+    """A warning line where the data covers too little of the study area or the main urban area to pass or fail a goal."""
+    md = textsafe.md_escape
+    lines = []
+    for key in ("study_area", "main_urban_area"):
+        c = (cover or {}).get(key)
+        if c is None or c["scope"] == "complete" or (key == "study_area" and not cover.get("study_area_given") and c["people_share"] is None):  # type: ignore[union-attr]
+            continue
+        lines += [f"> **INCOMPLETE DATA:** {md(c['message']['en'])}: no goal on it is passed or failed.", ""]
+    return lines
+
+
+def _district_lines(rows: list[dict]) -> list[str]:
+    """The per-district table of one goal; districts the data covers in part or not at all say so."""
+    md = textsafe.md_escape
+    lines = ["", "By district:", "", "| district | covered | eligible | uncovered | share | data |", "|---|---:|---:|---:|---:|---|"]
+    lines += [
+        f"| {md(r['district_name'])} | {r['covered_pop']:,.0f} | {r['eligible_pop']:,.0f} | {r['uncovered_pop']:,.0f} | {_pct(r['share'])} "
+        f"| {_SCOPE[r.get('scope', 'complete')].format(r.get('data_coverage') or 0.0)} |"
+        for r in rows
+        if r["eligible_pop"] > 0
+    ]
+    outside = [md(r["district_name"]) for r in rows if r["eligible_pop"] <= 0 and r.get("scope") == "outside"]
+    empty = sum(r["eligible_pop"] <= 0 and r.get("scope") != "outside" for r in rows)
+    if outside:
+        lines.append(f"\nOutside the data (no verdict): {', '.join(outside)}.")
+    if empty:
+        lines.append(f"\n{empty} districts without eligible residents in the area are left out of this table (they are in goals.json).")
+    return lines
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
@@ -204,6 +240,7 @@ def goals_markdown(result: RunResult) -> str:
     lines = ["# Goal verdicts", ""]
     if d.is_estimate:
         lines += [f"> **Population is an estimate** ({md(d.source)}); treat shares as indicative.", ""]
+    lines += _coverage_lines(result.manifest.get("coverage"))
     lines += [
         f"- Population: {d.total:,.0f} ({md(d.source)}); older population: {d.total_older:,.0f} ({md(d.older_source)})",
         f"- Facilities used: {int((result.facilities['status'] == 'used').sum())} of {len(result.facilities)}",
@@ -242,16 +279,7 @@ def goals_markdown(result: RunResult) -> str:
             lines += ["", "Worst hexagons (most uncovered people):", "", "| h3 | uncovered | eligible | share |", "|---|---:|---:|---:|"]
             lines += [f"| {h['h3']} | {h['uncovered_pop']:,.0f} | {h['eligible_pop']:,.0f} | {_pct(h['share'])} |" for h in g.worst_hexes]
         if g.id in result.by_district:
-            lines += ["", "By district:", "", "| district | covered | eligible | uncovered | share |", "|---|---:|---:|---:|---:|"]
-            rows = result.by_district[g.id]
-            lines += [
-                f"| {md(r['district_name'])} | {r['covered_pop']:,.0f} | {r['eligible_pop']:,.0f} | {r['uncovered_pop']:,.0f} | {_pct(r['share'])} |"
-                for r in rows
-                if r["eligible_pop"] > 0
-            ]
-            empty = sum(r["eligible_pop"] <= 0 for r in rows)
-            if empty:
-                lines.append(f"\n{empty} districts without eligible residents in the area are left out of this table (they are in goals.json).")
+            lines += _district_lines(result.by_district[g.id])
         for w in g.warnings:
             lines.append(f"- **Warning:** {md(Note.from_dict(w).message if isinstance(w, dict) else w)}")
     if result.notes:

@@ -71,13 +71,25 @@ def goal_by_district(district: np.ndarray, districts: gpd.GeoDataFrame, weights:
         )
     return rows
 
-def district_layer(districts: gpd.GeoDataFrame, by_goal: dict[str, list[dict]], demand: population.Demand, district: np.ndarray) -> gpd.GeoDataFrame:
-    """District polygons with population and, per goal, eligible/covered population and share."""
+
+def district_layer(
+    districts: gpd.GeoDataFrame, by_goal: dict[str, list[dict]], demand: population.Demand, district: np.ndarray, cover: pd.DataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """District polygons with population and, per goal, eligible/covered population and share.
+
+    ``cover`` (:func:`accessibility.stages.coverage.district_coverage` with
+    ``data_coverage`` and ``scope``) adds the share of each district the data
+    covers and whether its numbers describe all of it (``complete``), part of
+    it (``partial``) or none (``outside``).
+    """
     k = len(districts)
     pos = np.where(district >= 0, district, k)
     out = districts.copy()
     out["pop"] = np.bincount(pos, weights=demand.pop, minlength=k + 1)[:k]
     out["older_pop"] = np.bincount(pos, weights=demand.older, minlength=k + 1)[:k]
+    if cover is not None:
+        out["data_coverage"] = cover["data_coverage"].to_numpy(np.float64)
+        out["data_scope"] = cover["scope"].to_numpy(object)
     for goal_id, rows in by_goal.items():
         table = pd.DataFrame(rows)
         table = table[table["district_id"] != OUTSIDE[0]].set_index("district_id").reindex(out["district_id"])

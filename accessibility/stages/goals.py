@@ -305,7 +305,9 @@ def hex_goal_columns(goal_id: str, hex_index: pd.Index, hex_of_point: np.ndarray
 COMPLETE_SHARE = 0.95
 
 
-def withhold(result: GoalResult, coverage: float | None, *, threshold: float = COMPLETE_SHARE, what: str = "the goal's area") -> GoalResult:
+def withhold(
+    result: GoalResult, coverage: float | None, *, threshold: float = COMPLETE_SHARE, what: str = "the goal's area", detail: tuple[str, str] | None = None
+) -> GoalResult:
     """Record how much of the goal's area the data covers; below ``threshold`` the verdict is INCOMPLETE DATA.
 
     The shares stay as measured (they describe the covered part), but no
@@ -323,6 +325,8 @@ def withhold(result: GoalResult, coverage: float | None, *, threshold: float = C
         The share below which no verdict is given.
     what
         The area, for the message.
+    detail
+        The cover in a sentence, in English and Chinese (e.g. :meth:`accessibility.stages.coverage.AreaCoverage.message`), to open the message.
 
     Returns
     -------
@@ -335,11 +339,12 @@ def withhold(result: GoalResult, coverage: float | None, *, threshold: float = C
     result.status = "incomplete_data"
     for t in result.targets:
         t["met"] = None
+    en, zh = detail or (f"the data covers {coverage:.0%} of {what}", f"数据仅覆盖目标区域的{coverage:.0%}")
     note = Note(
-        f"the data covers {coverage:.0%} of {what}: the share describes the covered part only, so no pass or fail is given "
+        f"{en}: the share describes the covered part only, so no pass or fail is given "
         f"(a verdict needs {threshold:.0%}); use an OSM extract and population data that cover the whole area",
         code="data.partial", severity="warning",
-        message_zh=f"数据仅覆盖目标区域的{coverage:.0%}：覆盖率只描述已覆盖部分，因此不判定达标与否"
+        message_zh=f"{zh}：覆盖率只描述已覆盖部分，因此不判定达标与否"
         f"（需覆盖{threshold:.0%}以上）；请使用覆盖整个区域的OSM数据和人口数据",
         context={"goal": result.id, "share": round(coverage, 4)},
     )
