@@ -19,11 +19,12 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from test_small_data import ok
 
+from accessibility import errors
 from accessibility.briefing import i18n
 from accessibility.run import pipeline
-from accessibility.run.inputs import AreaInput, PopulationInput
-from test_small_data import ok
+from accessibility.run.inputs import AreaInput, PopulationInput, RunOptions
 
 DATAV = "zhejiang_admin_boundaries_datav/330100_full.json"
 
@@ -71,7 +72,7 @@ def test_a_district_the_extract_cuts_gets_no_verdict_in_any_output(xihu_run):
     lines = [ln for ln in res.out.splitlines() if any(ln.split()[1:2] == [g["id"]] for g in doc["goals"] if len(ln.split()) > 1)]
     assert len(lines) == len(doc["goals"])
     assert all(ln.split()[0] == "INCOMPLETE" and "data covers 11% of the area" in ln for ln in lines)
-    assert not re.search(r"^\s*(PASS|FAIL)\b", res.out, re.M)
+    assert not re.search(r"^\s*(PASS|FAIL)\b", res.out, re.MULTILINE)
     assert "the data covers 10.6% of the study area" in res.out
     # goals.md
     md = (out / "goals.md").read_text(encoding="utf-8")
@@ -145,3 +146,21 @@ def test_a_main_urban_area_half_beyond_the_data_withholds_only_its_goals(small_d
     assert by_id["park_10min"].status != "incomplete_data"  # on the study area (the hull): nothing withheld
     assert res.manifest["coverage"]["main_urban_area"]["scope"] == "partial"
 
+
+
+def test_a_boundary_inside_the_data_gets_its_verdicts_and_the_threshold_is_the_runs(hangzhou_pbf: Path, hangzhou_run, xihu: Path, tmp_path: Path):
+    result, _ = hangzhou_run
+    c = shapely.centroid(result.study_area)
+    inner = tmp_path / "inner.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(c.x - 0.01, c.y - 0.01, c.x + 0.01, c.y + 0.01)], crs="EPSG:4326").to_file(inner, driver="GeoJSON")
+    res = pipeline.run(hangzhou_pbf, areas=AreaInput(boundary=inner), goals=["park_10min", "fitness_10min"])
+    assert res.manifest["coverage"]["study_area"]["scope"] == "complete"
+    for g in res.goals:
+        assert g.status in ("pass", "fail") and g.data_coverage is not None and g.data_coverage >= 0.95
+        assert not [w for w in g.warnings if w.code == "data.partial"]
+    # the run's threshold: 10% of 西湖区 is enough when the user says so, and the record says which threshold was used
+    lax = pipeline.run(hangzhou_pbf, areas=AreaInput(boundary=xihu, crs="gcj02"), goals=["park_10min"], options=RunOptions(complete_share=0.10))
+    assert lax.goals[0].status in ("pass", "fail") and lax.manifest["coverage"]["threshold"] == 0.10
+    assert lax.manifest["options"]["complete_share"] == 0.10
+    with pytest.raises(errors.InputError, match="complete_share"):
+        RunOptions(complete_share=1.5)

@@ -273,12 +273,19 @@ def test_property_hex_totals_conserve_population(pts, res):
 
 
 def test_street_estimate_on_a_toy_network():
-    # one street of ~963 m along 30 N; 500 people per km by default
+    # one street of ~963 m along 30 N; 8,000 people per km of residential street by default
     net = network.graph_from_arrays([120.0, 120.01], [30.0, 30.0], [0], [1])
     area = shapely.box(119.99, 29.99, 120.02, 30.01)
+    net.edges["highway"] = "residential"
     d = population.demand_from_streets(net, area, population.EstimateAssumptions())
-    assert d.is_estimate and "estimate" in d.source
-    assert d.total == pytest.approx(net.edges["length_m"].iloc[0] / 1000 * 500, rel=5e-3)
+    assert d.is_estimate and "estimate" in d.source and "±50%" in d.source and d.quality == "street_fallback"
+    assert d.total == pytest.approx(net.edges["length_m"].iloc[0] / 1000 * 8000, rel=5e-3)
+    assert [f.code for f in d.flags] == ["population.street_fallback"]
+    # no residential street: every street counts, at a quarter of the rate, and the note says how rough that is
+    net.edges["highway"] = "primary"
+    rough = population.demand_from_streets(net, area, population.EstimateAssumptions())
+    assert rough.total == pytest.approx(d.total / 4, rel=1e-6) and "within a factor of 5" in rough.source
+    net.edges["highway"] = "residential"
     assert d.total_older == pytest.approx(d.total * population.ZHEJIANG_OLDER_SHARE_2020)
     # only the part of the street inside the area counts
     half = population.demand_from_streets(net, shapely.box(119.99, 29.99, 120.005, 30.01), population.EstimateAssumptions())

@@ -62,6 +62,9 @@ GOALS_MD = "goals.md"  # the verdicts for people
 DEMAND = "demand_points.parquet"  # per resident point: people, hexagon, every trip cost, nearest facility, coverage per goal
 MERGES = "merges.csv"  # OSM facilities merged with or replaced by planners' facilities
 REJECTS_ZONES = "rejects_zones.csv"  # census rows not used
+CALIBRATION = "calibration_districts.csv"  # per district: estimated and census people, the factor applied (--district-population)
+REJECTS_CENSUS = "rejects_census.csv"  # census rows not joined to a district
+DENSITY_OUTLIERS = "density_outliers.csv"  # the densest hexagons, those denser than people live flagged, with the OSM features behind them
 ISOCHRONES_GPKG = "isochrones.gpkg"  # written by `accessibility isochrones`
 
 

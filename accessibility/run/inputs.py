@@ -26,6 +26,7 @@ from .. import config, errors
 from ..core.specs import number, option
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
+from ..stages import goals as goals_mod
 from ..stages import hexes, population
 from ..stages.calibration import CensusInput
 
@@ -190,6 +191,10 @@ class RunOptions:
         Older people as a share of the total when no older-age raster is given.
     estimate
         Assumptions of the population estimate when no raster is given.
+    complete_share
+        Least share of an area (of its people, where a raster or zones place
+        them) the data must cover for a goal on it to pass or fail
+        (:mod:`~accessibility.stages.coverage`); below it, INCOMPLETE DATA.
     cache
         Cache of parsed networks and OSM features (:mod:`~accessibility.network.cache`):
         ``None`` the default folder (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
@@ -204,6 +209,10 @@ class RunOptions:
                             metavar="M", parse=number(0, 1000, "metres"))
     older_share: float | None = option("--older-share", "older people as a share of the total when no older raster (default 0.187, Zhejiang 2020 60+)",
                                        metavar="SHARE", parse=number(0, 1, "a fraction, e.g. 0.187 for 18.7%"))
+    complete_share: float = option(
+        "--complete-share", "least share of an area (of its people, where a raster or zones place them) the data must cover for a pass or fail (default 0.95)",
+        default=goals_mod.COMPLETE_SHARE, metavar="SHARE", parse=number(0, 1, "a fraction, e.g. 0.95 for 95%", lo_open=True),
+    )
     estimate: population.EstimateAssumptions = field(default_factory=population.EstimateAssumptions)
     cache: str | Path | bool | None = None
 
@@ -215,6 +224,9 @@ class RunOptions:
                 raise errors.InputError(f"{name} is a distance in metres, more than {lo:g} and at most {hi:g}; got {value!r}")
         if self.older_share is not None:
             population.check_older_share(self.older_share)
+        c = self.complete_share
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.number)) or not 0.0 < c <= 1.0:
+            raise errors.InputError(f"complete_share is the least share of an area the data must cover for a verdict, in (0, 1] (e.g. 0.95); got {c!r}")
         if self.cache is True:
             object.__setattr__(self, "cache", None)
 

@@ -116,9 +116,10 @@ def run(
         costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), area, options, background=r.background)
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
+        implausible = steps.check_density(hex_frame, hex_of_point, demand, area, notes)
         r.stage("goals")
         checks = steps.judge_completeness(facility_frame[facility_frame["status"] == "used"], demand, area, services, goal_list, notes)
-        cover = steps.judge_coverage(extent, area, demand, notes)
+        cover = steps.judge_coverage(extent, area, demand, notes, threshold=options.complete_share)
         v = steps.verdicts(goal_list, costs, modes, demand, hex_frame, hex_of_point, area, services, steps.DataChecks(checks, cover))
         table = steps.point_table(demand, hex_of_point, hex_frame["h3"].to_numpy(), costs, facility_frame["facility_id"].to_numpy(), v.covered)
         result = RunResult(
@@ -134,6 +135,7 @@ def run(
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
         result.manifest["completeness"] = [c.to_dict() for c in checks]
         result.manifest["coverage"] = cover.to_dict()
+        result.manifest["population"].update(quality=demand.quality, implausible_hexes=implausible)
         r.finish(result, inputs=_inputs(osm_path, pop, areas_in, goals_in, facility_specs))
     return result
 

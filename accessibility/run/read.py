@@ -76,10 +76,11 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
         points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64), points["pop"].to_numpy(np.float64), points["older"].to_numpy(np.float64),
         source=str(doc.get("population_source", pop_facts.get("source", ""))), older_source=str(doc.get("older_population_source", pop_facts.get("older_source", ""))),
         is_estimate=bool(doc.get("population_is_estimate", pop_facts.get("is_estimate", False))),
+        source_id=points["osm_source_id"].to_numpy(np.int64) if "osm_source_id" in points else None, quality=str(pop_facts.get("quality", "given")),
     )
     modes = {m: _mode(rf, m, recipe, manifest.get("modes", {}).get(m, {})) for m, recipe in recipes.items()}
     study, mua, districts = _areas(rf)
-    tables = {name: pd.read_csv(rf.file(name), encoding="utf-8-sig") for name in rf.names(r"rejects_[a-z][a-z0-9_]*\.csv|merges\.csv|calibration_districts\.csv")}
+    tables = {name: pd.read_csv(rf.file(name), encoding="utf-8-sig") for name in rf.names(r"rejects_[a-z][a-z0-9_]*\.csv|merges\.csv|calibration_districts\.csv|density_outliers\.csv")}
     return RunResult(
         goals=goals, hexes=rf.read_table(folder.HEXES, geo=True), facilities=facilities, demand=demand, study_area=study, main_urban_area=mua,
         modes=modes, point_costs=points, manifest=manifest, notes=notes, districts=districts, by_district=by_district, tables=tables,

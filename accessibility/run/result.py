@@ -268,6 +268,7 @@ class RunResult:
             "population_source": d.source,
             "older_population_source": d.older_source,
             "population_is_estimate": d.is_estimate,
+            "population_quality": d.quality,
             "population_total": d.total,
             "older_population_total": d.total_older,
         }

@@ -26,7 +26,7 @@ import shapely
 
 from .. import config, errors
 from ..core import columns
-from ..core.notes import Notes
+from ..core.notes import Note, Notes
 from ..network import cache as network_cache
 from ..network import distances, snapping
 from ..network.graph import Network
@@ -37,6 +37,7 @@ from ..stages import facilities as facilities_mod
 from ..stages import goals as goals_mod
 from ..stages import hexes as hexes_mod
 from ..stages import merging, population
+from . import folder
 from .inputs import AreaInput, PopulationInput, RunOptions
 from .result import CostKey, ModeState
 
@@ -49,6 +50,7 @@ __all__ = [
     "Snaps",
     "Sources",
     "Verdicts",
+    "check_density",
     "gather_facilities",
     "hexagons",
     "judge_coverage",
@@ -255,6 +257,7 @@ def locate_residents(sources: Sources, pop: PopulationInput, area: Areas, option
     else:
         assumptions = options.estimate_assumptions()
         demand = population.demand_from_buildings(features, area.study, assumptions) or population.demand_from_streets(walk, area.study, assumptions)
+    notes.extend(demand.flags)  # the coded notes (street fallback, compounds, sites) first: a repeated message is kept once
     notes.extend(demand.notes, code="population")
     if pop.census is not None:
         demand = _calibrate(demand, pop, area, options, notes)
@@ -274,9 +277,9 @@ def _calibrate(demand: population.Demand, pop: PopulationInput, area: Areas, opt
         shares = calibration.older_shares_for(area.districts["district_id"])["older_share"].to_numpy(np.float64)
     cal = calibration.calibrate_demand(demand, district, area.districts, pop.census, study_area=area.study, older_shares=shares)
     notes.extend(cal.notes, code="population.calibration")
-    area.tables["calibration_districts.csv"] = cal.factors
+    area.tables[folder.CALIBRATION] = cal.factors
     if len(cal.rejects):
-        area.tables["rejects_census.csv"] = cal.rejects
+        area.tables[folder.REJECTS_CENSUS] = cal.rejects
     return cal.demand
 
 
@@ -299,7 +302,12 @@ def judge_completeness(
 
 
 def start_extent(osm_path: Path, sources: Sources, pop: PopulationInput, area: Areas, background: Executor) -> Future:
-    """The extent of the data (streets, OSM bounds, population footprint), measured in the background."""
+    """The extent of the data (streets, OSM bounds, population footprint), measured in the background.
+
+    The street mask is built in the background (numpy and scipy, which release the GIL); it is traced
+    into polygons when the extent is used (:func:`judge_coverage`), in the calling thread: rasterio's
+    tracing silences a warning with :func:`warnings.catch_warnings`, which is not thread-safe.
+    """
     from ..readers import extract
 
     bounds = extract.osm_bounds(osm_path)
@@ -312,7 +320,7 @@ def _extent(walk: Network, bounds: shapely.Geometry | None, raster: str | Path |
     from ..stages import coverage
 
     footprint = rasters.raster_footprint(raster) if raster is not None else zone_footprint
-    return coverage.data_extent(walk, osm_bounds=bounds, population=footprint)
+    return coverage.street_mask(walk), bounds, footprint
 
 
 @dataclass
@@ -323,6 +331,7 @@ class DataCoverage:
     main_urban: Any | None
     districts: pd.DataFrame | None
     study_given: bool  # a boundary file, not the network's hull
+    threshold: float = goals_mod.COMPLETE_SHARE  # the least share for a pass or fail
 
     def for_goal(self, goal: config.Goal) -> tuple[Any, bool]:
         """The cover of the goal's area, and whether it decides the verdict.
@@ -344,10 +353,10 @@ class DataCoverage:
             return {
                 "name": c.name, "area_km2": round(c.area_km2, 3), "covered_km2": round(c.covered_km2, 3), "share": round(c.share, 4),
                 "people_share": None if c.people_share is None else round(c.people_share, 4), "limited_by": list(c.limited_by),
-                "scope": coverage.scope(c.decisive_share), "message": dict(zip(("en", "zh"), c.message(), strict=True)),
+                "scope": coverage.scope(c.decisive_share, self.threshold), "message": dict(zip(("en", "zh"), c.message(), strict=True)),
             }
 
-        out: dict[str, Any] = {"study_area": one(self.study), "study_area_given": self.study_given}
+        out: dict[str, Any] = {"threshold": self.threshold, "study_area": one(self.study), "study_area_given": self.study_given}
         if self.main_urban is not None:
             out["main_urban_area"] = one(self.main_urban)
         if self.districts is not None:
@@ -361,19 +370,20 @@ class DataCoverage:
         return out
 
 
-def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes: Notes) -> DataCoverage:
+def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes: Notes, *, threshold: float = goals_mod.COMPLETE_SHARE) -> DataCoverage:
     """The data's cover of each area a verdict is given on; a note for every area the data covers only in part."""
     from ..stages import coverage
 
-    ext = extent.result()
+    mask, bounds, footprint = extent.result()
+    ext = coverage.data_extent(mask, osm_bounds=bounds, population=footprint)
     people = None if demand.is_estimate else (demand.lon, demand.lat, demand.pop)
     study = coverage.area_coverage(ext, area.study, people=people)
     mua = coverage.area_coverage(ext, area.main_urban, name="the main urban area", name_zh="主城区", people=people) if area.main_urban is not None else None
     table = None
     if area.districts is not None:
-        table = coverage.district_coverage(ext, area.districts, people=people)
+        table = coverage.district_coverage(ext, area.districts, people=people, threshold=threshold)
         decisive = table["people_share"].where(table["people_share"].notna(), table["share"])
-        table["scope"] = [coverage.scope(float(v)) for v in decisive]
+        table["scope"] = [coverage.scope(float(v), threshold) for v in decisive]
         table["data_coverage"] = decisive.to_numpy(np.float64)
         partial = table[table["scope"] != "complete"]
         if len(partial):
@@ -384,9 +394,9 @@ def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes
                 code="data.partial_districts", severity="warning",
                 zh=f"数据仅覆盖{len(table)}个行政区中{len(partial)}个的部分区域（{shown}{more}）：这些行只描述已覆盖部分",
             )
-    cover = DataCoverage(study, mua, table, area.study_given)
+    cover = DataCoverage(study, mua, table, area.study_given, threshold)
     for c in (study, mua):
-        if c is not None and not c.is_complete():
+        if c is not None and not c.is_complete(threshold):
             en, zh = c.message()
             decides = c is mua or cover.study_given or c.people_share is not None
             tail = ("" if decides else "; the study area is the network's convex hull and the population comes from OSM, so nobody is missing",
@@ -523,6 +533,16 @@ def hexagons(costs: Costs, states: dict[str, ModeState], demand: population.Dema
     return frame, layout.pos
 
 
+def check_density(hex_frame: gpd.GeoDataFrame, hex_of_point: np.ndarray, demand: population.Demand, area: Areas, notes: Notes) -> int:
+    """List the densest hexagons with the OSM features behind their people; warn of those denser than people live."""
+    from ..stages import plausibility
+
+    found = plausibility.density_outliers(hex_frame, hex_of_point, demand.pop, demand.source_id)
+    notes.extend(found.notes)
+    area.tables[folder.DENSITY_OUTLIERS] = found.table
+    return len(found.implausible)
+
+
 # --------------------------------------------------------------------------- goals
 
 
@@ -571,7 +591,10 @@ def verdicts(
         caveats = Notes()
         if g.area == "main_urban_area" and area.main_urban is None:
             caveats.add("main urban area: not given, the whole study area is used", code="area.main_urban_missing", goal=g.id)
-        if demand.is_estimate:
+        if demand.quality == "street_fallback":
+            caveats.add(next((f for f in demand.flags if f.code == "population.street_fallback"), None)
+                        or Note(f"population is a rough ESTIMATE from street length ({demand.source})", code="population.street_fallback", severity="warning"))
+        elif demand.is_estimate:
             caveats.add(f"population is an ESTIMATE ({demand.source})", code="population.estimate", severity="warning", goal=g.id)
         for s in g.services:
             if incomplete.get(s) is not None:
@@ -582,7 +605,7 @@ def verdicts(
             names=names,
         )
         if cover is not None:
-            _judge_cover(res, *cover.for_goal(g))
+            _judge_cover(res, *cover.for_goal(g), threshold=cover.threshold)
         results.append(res)
         covered_by_goal[g.id] = covered
         eligible = np.where(in_area, weights, 0.0)
@@ -598,15 +621,17 @@ def verdicts(
     return Verdicts(results, covered_by_goal, by_district, district_of_point, hex_frame)
 
 
-def _judge_cover(res: goals_mod.GoalResult, cover: Any, decides: bool) -> None:
+def _judge_cover(res: goals_mod.GoalResult, cover: Any, decides: bool, *, threshold: float) -> None:
     """No pass or fail on an area the data covers only in part (:func:`~accessibility.stages.goals.withhold`)."""
     if decides:
-        goals_mod.withhold(res, cover.decisive_share, what=cover.name, detail=cover.message())
+        goals_mod.withhold(res, cover.decisive_share, threshold=threshold, what=cover.name, detail=cover.message())
 
 
 def point_table(demand: population.Demand, hex_of_point: np.ndarray, hex_labels: np.ndarray, costs: Costs, fac_ids: np.ndarray, covered: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per resident: position, people, hexagon, every trip cost and nearest facility, and every goal's coverage."""
     table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": id_column(hex_of_point, hex_labels)})
+    if demand.source_id is not None:  # the OSM building behind each estimated point: way id, relation id negated, 0 none
+        table["osm_source_id"] = np.asarray(demand.source_id, np.int64)
     for key in sorted(costs.cost, key=lambda k: (k.mode != "walk", k.mode, k.unit != "dist_m")):
         table[key.column] = costs.cost[key]
         table[key.facility_column] = id_column(costs.nearest[key], fac_ids)

@@ -70,6 +70,7 @@ RUN_FILES = (
     runfolder.access_points("walk"),
     runfolder.node_table("walk"),
     runfolder.DEMAND,
+    runfolder.DENSITY_OUTLIERS,
 )
 
 #: GeoPackages record when each table changed; a fixed date keeps reruns byte-identical
@@ -143,6 +144,7 @@ def goals_document(result: RunResult) -> dict:
         "population_source": result.demand.source,
         "older_population_source": result.demand.older_source,
         "population_is_estimate": result.demand.is_estimate,
+        "population_quality": result.demand.quality,
         "notes": result.notes.to_list(),
         "goals": goals,
     }

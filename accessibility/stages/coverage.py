@@ -76,6 +76,7 @@ __all__ = [
     "REACH_M",
     "AreaCoverage",
     "DataExtent",
+    "StreetMask",
     "area_coverage",
     "area_km2",
     "data_extent",
@@ -83,6 +84,7 @@ __all__ = [
     "is_complete",
     "people_shares",
     "scope",
+    "street_mask",
 ]
 
 log = logging.getLogger(__name__)
@@ -284,7 +286,7 @@ class DataExtent:
 
 
 def data_extent(
-    streets: Network | gpd.GeoSeries | np.ndarray | Sequence[shapely.Geometry],
+    streets: StreetMask | Network | gpd.GeoSeries | np.ndarray | Sequence[shapely.Geometry],
     *,
     osm_bounds: shapely.Geometry | None = None,
     population: shapely.Geometry | None = None,
@@ -295,7 +297,7 @@ def data_extent(
     Parameters
     ----------
     streets
-        The street network (its edges' WGS-84 geometries), or line geometries.
+        The street network (its edges' WGS-84 geometries), line geometries, or their :func:`street_mask`.
     osm_bounds
         The bounds the OSM file declares (:func:`accessibility.readers.extract.osm_bounds`), if any.
     population
@@ -303,20 +305,50 @@ def data_extent(
         raster's outline (:func:`raster_footprint`) or the union of census
         zones; ``None`` for the estimate from buildings or streets.
     reach_m
-        How far from a street the data counts as covering a place, metres.
+        How far from a street the data counts as covering a place, metres (a :class:`StreetMask` keeps its own).
 
     Returns
     -------
     DataExtent
     """
+    mask = streets if isinstance(streets, StreetMask) else street_mask(streets, reach_m=reach_m)
+    grid = mask.grid
+    traced = grid.polygons() if grid is not None else shapely.Polygon()
+    pop = None if population is None or shapely.is_empty(population) else shapely.make_valid(population)
+    return DataExtent(streets=traced, osm_bounds=osm_bounds, population=pop, reach_m=mask.reach_m, _grid=grid)
+
+
+@dataclass(frozen=True)
+class StreetMask:
+    """The places within reach of a street, on the grid (:func:`street_mask`), before they are traced into polygons."""
+
+    grid: _Grid | None  # None: no streets
+    reach_m: float
+
+
+def street_mask(streets: Network | gpd.GeoSeries | np.ndarray | Sequence[shapely.Geometry], *, reach_m: float = REACH_M) -> StreetMask:
+    """The street part of :func:`data_extent`: numpy and scipy only, so it can run in a background thread.
+
+    Parameters
+    ----------
+    streets
+        The street network, or line geometries (WGS-84).
+    reach_m
+        How far from a street the data counts as covering a place, metres.
+
+    Returns
+    -------
+    StreetMask
+        For :func:`data_extent` (which traces it into polygons with rasterio:
+        call that in one thread only, as rasterio silences a warning with the
+        thread-unsafe :func:`warnings.catch_warnings`).
+    """
     if not (math.isfinite(reach_m) and reach_m > 0):
         raise ValueError(f"reach_m must be a positive number of metres, got {reach_m!r}")
     t0 = time.perf_counter()
     grid = _street_grid(_line_geometries(streets), float(reach_m))
-    traced = grid.polygons() if grid is not None else shapely.Polygon()
-    log.debug("street extent: %s pixels of %.0f m in %.2f s", None if grid is None else grid.mask.shape, _M_PER_DEG / (grid.scale if grid else 1 / PIXEL_DEG), time.perf_counter() - t0)
-    pop = None if population is None or shapely.is_empty(population) else shapely.make_valid(population)
-    return DataExtent(streets=traced, osm_bounds=osm_bounds, population=pop, reach_m=float(reach_m), _grid=grid)
+    log.debug("street mask: %s pixels of %.0f m in %.2f s", None if grid is None else grid.mask.shape, _M_PER_DEG / (grid.scale if grid else 1 / PIXEL_DEG), time.perf_counter() - t0)
+    return StreetMask(grid, float(reach_m))
 
 
 

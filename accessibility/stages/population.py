@@ -27,10 +27,12 @@ import shapely
 from .. import errors
 from ..coords import geodesy
 from ..core import parallel
+from ..core.notes import Note
 from ..core.specs import number, option
 from ..network import graph as network_mod
 from ..readers import footprints, osm, rasters
 from ..readers import zones as zone_files
+from . import compounds, plausibility
 
 __all__ = ["Demand", "EstimateAssumptions", "check_older_share", "demand_from_buildings", "demand_from_rasters", "demand_from_streets"]
 
@@ -48,9 +50,38 @@ OLDER_EXCESS_MAX_SHARE = 0.05
 
 
 
+#: ``Demand.quality`` values, from the most to the least certain.
+QUALITIES = ("given", "estimate", "street_fallback")
+
+
 @dataclass
 class Demand:
-    """Demand points: residents (``pop``) and older residents (``older``) at WGS-84 points."""
+    """Demand points: residents (``pop``) and older residents (``older``) at WGS-84 points.
+
+    Attributes
+    ----------
+    lon, lat, pop, older
+        Position and people of every point.
+    source, older_source
+        Where the people and the older people come from, for the reader.
+    is_estimate
+        Whether the population is an estimate (no raster or zones).
+    notes
+        What was done, for the run's notes.
+    source_id
+        OSM id of the building behind each point (ways positive, relations
+        negated, 0 none; see :func:`accessibility.stages.plausibility.osm_ref`),
+        ``None`` when no point comes from a building (rasters, zones, streets).
+    quality
+        ``"given"`` (a raster or census zones), ``"estimate"`` (from
+        buildings) or ``"street_fallback"`` (from street length: rough,
+        :data:`~accessibility.stages.plausibility.STREET_UNCERTAINTY`);
+        outputs can mark the numbers built on it.
+    flags
+        The notes of ``notes`` that have their own code (``population.street_fallback``,
+        ``population.compounds``, ``population.sites``), as structured notes
+        with context (OSM ids); add them to the run's notes before ``notes``.
+    """
 
     lon: np.ndarray
     lat: np.ndarray
@@ -60,6 +91,9 @@ class Demand:
     older_source: str
     is_estimate: bool
     notes: list[str] = field(default_factory=list)
+    source_id: np.ndarray | None = None
+    quality: str = "given"
+    flags: list[Note] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -74,6 +108,8 @@ class Demand:
 
     @staticmethod
     def concat(parts: list[Demand], *, source: str, older_source: str, is_estimate: bool) -> Demand:
+        """The points of every part, in order; the least certain part's ``quality``."""
+        ids = [p.source_id if p.source_id is not None else np.zeros(len(p), np.int64) for p in parts]
         return Demand(
             lon=np.concatenate([p.lon for p in parts]),
             lat=np.concatenate([p.lat for p in parts]),
@@ -83,6 +119,9 @@ class Demand:
             older_source=older_source,
             is_estimate=is_estimate,
             notes=[n for p in parts for n in p.notes],
+            source_id=np.concatenate(ids) if any(p.source_id is not None for p in parts) else None,
+            quality=max((p.quality for p in parts), key=QUALITIES.index, default="given"),
+            flags=[f for p in parts for f in p.flags],
         )
 
 
@@ -235,10 +274,18 @@ class EstimateAssumptions:
     default_levels: float = option(
         "--default-levels", "estimate: floors of a building without building:levels (default 6)", default=6.0, metavar="N", parse=number(1, 200, "floors")
     )
-    # along residential streets, when no buildings are mapped
+    # along residential streets, when no buildings are mapped: measured 3,200-11,600 (plausibility.STREET_CALIBRATION)
     street_people_per_km: float = option(
-        "--street-people-per-km", "estimate without buildings: residents per km of residential street (default 500)",
-        default=500.0, metavar="N", parse=number(0, 100_000, "people per km", lo_open=True),
+        "--street-people-per-km",
+        "estimate without buildings: residents per km of residential street (default 8000; measured 3200-11600 in Xi'an, Hangzhou, Beijing)",
+        default=plausibility.STREET_PEOPLE_PER_KM, metavar="N", parse=number(0, 100_000, "people per km", lo_open=True),
+    )
+    # a compound drawn as one building outline holds site x coverage x floors of floor area
+    compound_site_coverage: float = option(
+        "--compound-site-coverage",
+        "estimate: share of a residential compound's site covered by buildings, when OSM draws the compound as one building "
+        "(default 0.25: plot ratio 1.5 at 6 floors)",
+        default=compounds.DEFAULT_SITE_COVERAGE, metavar="SHARE", parse=number(0.05, 1, "share of the site covered by buildings (0.25 for 25%)"),
     )
     older_share: float = ZHEJIANG_OLDER_SHARE_2020
     # scale the estimate to this total when known (census)
@@ -251,7 +298,8 @@ class EstimateAssumptions:
         pre = "population estimate:"
         _number(self.floor_area_per_person_m2, f"{pre} floor_area_per_person_m2", "m² of housing floor area per person (China: ~40)", 5, 500)
         _number(self.default_levels, f"{pre} default_levels", "floors of a residential building without building:levels (e.g. 6)", 1, 200)
-        _number(self.street_people_per_km, f"{pre} street_people_per_km", "residents per km of residential street (e.g. 500)", 0, 100_000, lo_open=True)
+        _number(self.street_people_per_km, f"{pre} street_people_per_km", "residents per km of residential street (e.g. 8000)", 0, 100_000, lo_open=True)
+        _number(self.compound_site_coverage, f"{pre} compound_site_coverage", "share of a compound's site covered by buildings (e.g. 0.25)", 0.05, 1)
         check_older_share(self.older_share, f"{pre} older_share")
         if self.total is not None:
             _number(
@@ -262,19 +310,46 @@ class EstimateAssumptions:
 
 _RESIDENTIAL_BUILDINGS = {"residential", "apartments", "house", "detached", "semidetached_house", "terrace", "dormitory", "bungalow"}
 _NON_RESIDENTIAL_LANDUSE = {"commercial", "industrial", "retail", "military", "railway", "religious", "education", "construction"}
-_NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "leisure", "craft", "public_transport", "man_made")
-
-
+_NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "leisure", "craft", "public_transport", "man_made", "railway", "aeroway", "healthcare", "sport")
 def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, assumptions: EstimateAssumptions) -> Demand | None:
     """Estimate residents from residential building footprints.
 
-    A building counts as residential when tagged so, or when it is
-    ``building=yes`` without a non-residential use (shop, amenity, office...)
-    and not inside commercial/industrial/... land use. Residents = footprint
-    x levels / floor area per person. Residents are placed at the point on
-    the surface of a building polygon, or at the area centroid of a plain
-    footprint (``features.footprints``, see :mod:`accessibility.footprints`).
-    Returns ``None`` if no building qualifies.
+    Parameters
+    ----------
+    features
+        OSM features with ``building`` and ``landuse`` (and the facilities'
+        keys): polygons in ``frame``, plain building footprints in
+        ``footprints``.
+    area
+        Study area (WGS-84).
+    assumptions
+        Floor area per person, floors, compound site coverage, total.
+
+    Returns
+    -------
+    Demand or None
+        One point per home building inside ``area`` (and several per
+        compound), each with the OSM id of its building; ``None`` if no
+        building qualifies.
+
+    Notes
+    -----
+    A building counts as a home when tagged so (``residential``,
+    ``apartments``, ``house``, ``dormitory``...), or when it is
+    ``building=yes`` without a non-residential use on it (shop, amenity,
+    office, railway...), not inside commercial/industrial/... land use, and
+    not on the grounds of a hospital, school, campus, stadium, park... unless
+    those are also ``landuse=residential``. Residents = footprint x levels /
+    floor area per person, at the point on the surface of a building polygon
+    or the area centroid of a plain footprint
+    (:mod:`accessibility.readers.footprints`); the area centroid decides what
+    a building is inside, for both.
+
+    A footprint that is a compound, not a building (1 ha or more, or the
+    area of the ``landuse=residential`` polygon around it; see
+    :mod:`~accessibility.stages.plausibility`) holds a plot ratio's floor
+    area (site coverage x floors, at most 3.0) less what the homes mapped
+    inside it hold, spread over its site; the homes inside keep their own.
     """
     frame = features.frame
     plain = features.footprints
@@ -283,13 +358,17 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     geoms = frame["geometry"].to_numpy()
     tags = frame["tags"].tolist()
     polygonal = shapely.get_type_id(geoms) >= shapely.GeometryType.POLYGON
-    # hash look-ups (pandas isin), not numpy's sort-based isin over a million objects
-    landuse = pd.Series([t.get("landuse", "") for t in tags], dtype=object)
-    non_res_areas = geoms[polygonal & landuse.isin(_NON_RESIDENTIAL_LANDUSE).to_numpy()]
-    building = np.array([t.get("building", "") for t in tags], dtype=object)
-    b_idx = np.flatnonzero(polygonal & (building != "") & (building != "no"))
+    # rows with the same tags share one dict (osm.distinct_tags): every rule below runs once per tag set
+    f_sets, f_set = osm.distinct_tags(tags)
+
+    def per_row(rule: list[bool]) -> np.ndarray:
+        return np.array(rule, dtype=bool)[f_set] if len(f_sets) else np.zeros(len(frame), bool)
+
+    non_res_areas = geoms[polygonal & per_row([t.get("landuse", "") in _NON_RESIDENTIAL_LANDUSE for t in f_sets])]
+    site_areas = geoms[polygonal & per_row([compounds.is_site(t) for t in f_sets])]
+    res_areas = geoms[polygonal & per_row([t.get("landuse", "") == "residential" for t in f_sets])]
+    b_idx = np.flatnonzero(polygonal & per_row([t.get("building", "") not in ("", "no") for t in f_sets]))
     # buildings with polygons (multipolygons, buildings also tagged as facilities), then plain footprints
-    # rows with the same tags share one dict (osm.distinct_tags): the rules below run once per tag set
     tag_sets, tag_set = osm.distinct_tags([tags[i] for i in b_idx.tolist()] + plain.tags)
     b_value = np.array([t.get("building", "") for t in tag_sets], dtype=object)[tag_set]
     b_geoms = geoms[b_idx]
@@ -297,29 +376,76 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     lon = np.concatenate([shapely.get_x(centre), plain.lon])
     lat = np.concatenate([shapely.get_y(centre), plain.lat])
     footprint = np.concatenate([footprints.polygon_area_m2(b_geoms, lat=lat[: len(b_idx)]), plain.area_m2])
+    # area centroids, as plain footprints have: what a building is inside is decided alike for both
+    centroid = shapely.get_coordinates(shapely.centroid(b_geoms)) if len(b_geoms) else np.zeros((0, 2))
+    cx, cy = np.concatenate([centroid[:, 0], plain.lon]), np.concatenate([centroid[:, 1], plain.lat])
+    b_ids = frame["osm_id"].to_numpy(np.int64)[b_idx]
+    source_id = np.concatenate([np.where(frame["osm_type"].to_numpy()[b_idx] == "relation", -b_ids, b_ids), np.asarray(plain.osm_id, np.int64)])
     use = (b_value != "") & (b_value != "no")
     if not use.any():
         return None
     explicit = pd.Series(b_value, dtype=object).isin(_RESIDENTIAL_BUILDINGS).to_numpy()
     non_res_keys = frozenset(_NON_RESIDENTIAL_KEYS)
     other_use = np.array([not non_res_keys.isdisjoint(t) for t in tag_sets], dtype=bool)[tag_set]
-    in_non_res = np.zeros(len(b_value), dtype=bool)
-    if len(non_res_areas):
-        tree = shapely.STRtree(non_res_areas)
-        hit, _ = tree.query(shapely.points(lon, lat), predicate="within")
-        in_non_res[hit] = True
-    residential = use & (explicit | ((b_value == "yes") & ~other_use & ~in_non_res))
-    residential &= shapely.contains_xy(area, lon, lat)
-    if not residential.any():
+    maybe_home = use & (explicit | ((b_value == "yes") & ~other_use))
+    levels = _levels_array([t.get("building:levels") for t in tag_sets], assumptions.default_levels)[tag_set]
+    sites = compounds.compound_sites(cx, cy, footprint, maybe_home, res_areas)
+    # one spatial query for the grounds and the compounds' sites: bounding boxes, then exact tests on those pairs only
+    grounds = [non_res_areas, site_areas, sites.outline]
+    start = np.cumsum([0] + [len(g) for g in grounds])
+    inside = [np.zeros(len(b_value), dtype=bool) for _ in range(3)]
+    hit_p, hit_s = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    everything = np.concatenate(grounds)
+    cand = np.flatnonzero(maybe_home & compounds.near_any(cx, cy, everything))
+    if len(cand):
+        pi, ti = shapely.STRtree(everything).query(shapely.points(cx[cand], cy[cand]))
+        pi = cand[pi]
+        ok = shapely.contains_xy(everything[ti], cx[pi], cy[pi])
+        pi, ti = pi[ok], ti[ok]
+        for k in range(2):
+            inside[k][pi[(ti >= start[k]) & (ti < start[k + 1])]] = True
+        last = ti >= start[2]
+        hit_p, hit_s = pi[last], ti[last] - start[2]
+    in_non_res, in_site, in_res_area = inside
+    # grounds of a hospital, campus... that are also residential land use keep their homes
+    on_grounds = np.flatnonzero(in_site & ~explicit)
+    if len(on_grounds) and len(res_areas):
+        pi, ti = shapely.STRtree(res_areas).query(shapely.points(cx[on_grounds], cy[on_grounds]))
+        in_res_area[on_grounds[pi[shapely.contains_xy(res_areas[ti], cx[on_grounds[pi]], cy[on_grounds[pi]])]]] = True
+    on_site = ~explicit & in_site & ~in_res_area & ~in_non_res
+    residential = maybe_home & (explicit | ~(in_non_res | on_site))
+    in_area = shapely.contains_xy(area, lon, lat)
+    # compounds: a plot ratio's floor area, less what the homes mapped inside hold
+    compound = residential[sites.index]
+    compound_row = np.zeros(len(b_value), dtype=bool)
+    compound_row[sites.index[compound]] = True
+    site_floor = sites.site_m2 * compounds.plot_ratio(levels[sites.index], assumptions.compound_site_coverage)
+    floor = footprint * levels
+    floor[sites.index] = site_floor
+    keep = compound[hit_s]
+    inner_p, inner_s = compounds.inner_buildings(sites, hit_p[keep], hit_s[keep], footprint, residential)
+    left = np.maximum(site_floor - np.bincount(inner_s, weights=floor[inner_p], minlength=len(sites)), 0.0)
+    fapp = assumptions.floor_area_per_person_m2
+    spread = np.flatnonzero(compound & (left > 0))
+    s_lon, s_lat, s_pop, s_of = compounds.spread_over_sites(sites.outline[spread], left[spread] / fapp, area)
+    single = np.flatnonzero(residential & ~compound_row & in_area)
+    if not len(single) and not len(s_pop):
         return None
-    sel = np.flatnonzero(residential)
-    levels = _levels_array([t.get("building:levels") for t in tag_sets], assumptions.default_levels)[tag_set[sel]]
-    pop = footprint[sel] * levels / assumptions.floor_area_per_person_m2
     note = (
-        f"population ESTIMATED from {len(sel)} residential building footprints x levels "
-        f"(default {assumptions.default_levels:g} when untagged) / {assumptions.floor_area_per_person_m2:g} m² per person"
+        f"population ESTIMATED from {len(single)} residential building footprints x levels "
+        f"(default {assumptions.default_levels:g} when untagged) / {fapp:g} m² per person"
+        + (f", and {int(compound.sum())} residential compounds drawn as one outline (plot ratio, spread over their sites)" if compound.any() else "")
     )
-    return _finish_estimate(lon[sel], lat[sel], pop, "estimate: residential buildings", note, assumptions)
+    as_building = footprint * levels / fapp
+    names = np.array([t.get("name", "") for t in tag_sets], dtype=object)[tag_set[sites.index]]
+    inside_sites = compound & in_area[sites.index]
+    flags = compounds.compound_notes(sites, inside_sites, names, source_id, as_building, len(inner_p), float(s_pop.sum()), len(s_pop), assumptions.compound_site_coverage)
+    flags += compounds.site_notes(np.flatnonzero(maybe_home & on_site & in_area), source_id, as_building)
+    return _finish_estimate(
+        np.concatenate([lon[single], s_lon]), np.concatenate([lat[single], s_lat]), np.concatenate([floor[single] / fapp, s_pop]),
+        "estimate: residential buildings", note, assumptions,
+        source_id=np.concatenate([source_id[single], source_id[sites.index[spread]][s_of]]), flags=flags,
+    )
 
 
 def _levels_array(values: list[str | None], default: float) -> np.ndarray:
@@ -337,14 +463,35 @@ def _levels_array(values: list[str | None], default: float) -> np.ndarray:
 def demand_from_streets(net: network_mod.Network, area: shapely.Geometry, assumptions: EstimateAssumptions, *, spacing_m: float = 50.0) -> Demand:
     """Estimate residents along residential streets (fallback when no buildings are mapped).
 
-    Points every ``spacing_m`` along ``residential``/``living_street`` edges
-    (all walkable edges if there are none), each carrying its share of
-    ``street_people_per_km``.
+    Parameters
+    ----------
+    net
+        The walk network.
+    area
+        Study area (WGS-84).
+    assumptions
+        ``street_people_per_km`` (default 8,000: measured 3,200-11,600, see
+        :data:`~accessibility.stages.plausibility.STREET_CALIBRATION`) and the total.
+    spacing_m
+        Spacing of the points along the streets.
+
+    Returns
+    -------
+    Demand
+        Points every ``spacing_m`` along ``residential``/``living_street``
+        edges, each with its share of ``street_people_per_km``; without any,
+        along every walkable edge at
+        :data:`~accessibility.stages.plausibility.ALL_STREETS_SHARE` of the
+        rate. ``quality`` is ``"street_fallback"``, and the source, the notes
+        and a ``population.street_fallback`` flag say how rough it is.
     """
     edges = net.edges
     res = edges["highway"].isin(["residential", "living_street"]).to_numpy()
-    if not res.any():
+    per_km = assumptions.street_people_per_km
+    all_streets = not res.any()
+    if all_streets:
         res = np.ones(len(edges), dtype=bool)
+        per_km *= plausibility.ALL_STREETS_SHARE
     crs = net.metric_crs
     metric = edges.geometry[res].to_crs(crs).to_numpy()
     dense = shapely.segmentize(metric, spacing_m)
@@ -357,16 +504,19 @@ def demand_from_streets(net: network_mod.Network, area: shapely.Geometry, assump
     lon, lat = to_wgs.transform(mid[:, 0], mid[:, 1])
     lon, lat = np.asarray(lon), np.asarray(lat)
     inside = shapely.contains_xy(area, lon, lat)
-    pop = seg_len[inside] / 1000 * assumptions.street_people_per_km
-    note = (
-        f"population ESTIMATED along residential streets at {assumptions.street_people_per_km:g} people per km "
-        "(no raster and no mapped residential buildings)"
-    )
-    return _finish_estimate(lon[inside], lat[inside], pop, "estimate: residential streets", note, assumptions)
+    pop = seg_len[inside] / 1000 * per_km
+    flag = plausibility.street_fallback_note(per_km, all_streets=all_streets)
+    source = f"estimate: residential street length ({flag.context['uncertainty_text']})"
+    return _finish_estimate(lon[inside], lat[inside], pop, source, flag.message, assumptions, quality="street_fallback", flags=[flag])
 
 
-def _finish_estimate(lon: np.ndarray, lat: np.ndarray, pop: np.ndarray, source: str, note: str, a: EstimateAssumptions) -> Demand:
-    notes = [note]
+def _finish_estimate(
+    lon: np.ndarray, lat: np.ndarray, pop: np.ndarray, source: str, note: str, a: EstimateAssumptions,
+    *, source_id: np.ndarray | None = None, quality: str = "estimate", flags: list[Note] | None = None,
+) -> Demand:
+    """The estimate as :class:`Demand`: scaled to ``a.total`` when given; ``flags`` also join the notes."""
+    flags = list(flags or [])
+    notes = [note, *(f.message for f in flags if f.message != note)]
     if a.total is not None and pop.sum() > 0:
         pop = pop * (a.total / pop.sum())
         notes.append(f"estimate scaled to the given total of {a.total:,.0f} people")
@@ -379,6 +529,9 @@ def _finish_estimate(lon: np.ndarray, lat: np.ndarray, pop: np.ndarray, source: 
         older_source=f"{a.older_share:.1%} of the estimated total",
         is_estimate=True,
         notes=notes,
+        source_id=None if source_id is None else np.asarray(source_id, np.int64),
+        quality=quality,
+        flags=flags,
     )
 
 

@@ -33,6 +33,7 @@ from ..network import distances
 from ..run.read import as_result
 from ..run.result import CostKey, RunResult
 from ..stages import goals as goals_mod
+from ..stages import plausibility
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -368,6 +369,8 @@ def suggest_from_run(
     others = [reach[s] for s in g.services if s != service]
     eligible = np.logical_and.reduce(others) if g.combine == "all" and others else np.ones(n, bool)
     weights = np.where(eligible, w, 0.0)
+    # hexagons denser than people live (a mis-tagged outline) count at the plausible maximum: they do not steer the sites
+    capped = plausibility.siting_weights(result.hexes, pts["h3"])
     uncovered = ~covered & (weights > 0)
     limit = float(threshold.max()) if n else 0.0
     # straight-line reach of a candidate: the threshold in metres (a time at the mode's fastest speed)
@@ -386,12 +389,13 @@ def suggest_from_run(
     radius = threshold
     model = MaxCoverage.from_pairs(
         pairs["point"].to_numpy(), pairs["facility"].to_numpy(), pairs["cost"].to_numpy(),
-        n_points=len(pts), n_candidates=len(c_lon), weights=weights, service_radius=radius, covered=covered,
+        n_points=len(pts), n_candidates=len(c_lon), weights=weights * capped.factor, service_radius=radius, covered=covered,
     )
     solved = model.solve(k, target_share=target_share, method=method, capacity=capacity)
-    # shares are of the goal's whole eligible population (as in goals.json)
+    # shares are of the goal's whole eligible population (as in goals.json), gains in its people (not the capped weights)
     total = float(w.sum())
-    covered_after = solved.covered_before + np.cumsum(solved.gains)
+    before, gains = (solved.covered_before, solved.gains) if capped.note is None else _people_gains(pairs, radius, covered, weights, solved.sites)
+    covered_after = before + np.cumsum(gains)
     sites = gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(solved.sites) + 1),
@@ -400,7 +404,7 @@ def suggest_from_run(
             "lon": c_lon[solved.sites],
             "lat": c_lat[solved.sites],
             "candidate": solved.sites,
-            "marginal_gain": solved.gains,
+            "marginal_gain": gains,
             "covered_after": covered_after,
             "share_after": covered_after / total if total > 0 else np.nan,
             "snap_dist_m": c_snap.snap_dist_m[solved.sites],
@@ -420,18 +424,34 @@ def suggest_from_run(
         "capacity": capacity,
         "population": g.population,
         "eligible_pop": total,
-        "covered_before": solved.covered_before,
-        "covered_after": solved.covered_after,
-        "share_before": solved.covered_before / total if total > 0 else None,
-        "share_after": solved.covered_after / total if total > 0 else None,
+        "covered_before": before,
+        "covered_after": float(covered_after[-1]) if len(covered_after) else before,
+        "share_before": before / total if total > 0 else None,
+        "share_after": (float(covered_after[-1]) if len(covered_after) else before) / total if total > 0 else None,
         "greedy_objective": solved.greedy_objective,
         "exact_objective": solved.exact_objective,
         "gap": solved.gap,
         "notes": solved.notes,
         # the goal's own caveats: sites chosen on estimated or partial data carry them
-        "caveats": [n.to_dict() for n in result.goal(goal).warnings if n.severity == "warning"],
+        "caveats": [n.to_dict() for n in [*result.goal(goal).warnings, *([capped.note] if capped.note else [])] if n.severity == "warning"],
     }
     return Suggestions(goal=goal, service=service, sites=sites, curve=curve, result=solved, summary=summary)
+
+
+def _people_gains(pairs: pd.DataFrame, radius: np.ndarray, covered: np.ndarray, people: np.ndarray, sites: np.ndarray) -> tuple[float, np.ndarray]:
+    """People covered before, and newly covered by each site in turn (when the sites were chosen on capped weights)."""
+    limit = np.broadcast_to(np.asarray(radius, np.float64), (len(people),))
+    within = pairs[pairs["cost"].to_numpy() <= limit[pairs["point"].to_numpy()]]
+    by_site = dict(tuple(within.groupby("facility")["point"]))
+    done = np.asarray(covered, bool).copy()
+    gains = np.zeros(len(sites))
+    for i, site in enumerate(np.asarray(sites).tolist()):  # one step per chosen site (tens), not per resident
+        pts = by_site.get(site)
+        if pts is not None:
+            new = pts.to_numpy()[~done[pts.to_numpy()]]
+            gains[i] = float(people[new].sum())
+            done[new] = True
+    return float(people[np.asarray(covered, bool)].sum()), gains
 
 
 def write_suggestions(s: Suggestions, run: RunResult | str | Path) -> list[Path]:
