@@ -81,6 +81,11 @@ def test_batch_runs_every_district_and_reports_the_broken_one(first_batch, distr
     assert "## Failed areas" in report and FAR in report and "NoOverlapError" in report
     for n in ok:
         assert f"| {n} |" in report
+    # the extract covers a corner of each district: no district passes or fails, each says how much is covered
+    assert (table["status"] == "incomplete_data").all() and table["passed"].isna().all()
+    cover = table.groupby("area")["data_coverage"].first()
+    assert cover.loc["西湖区"] == pytest.approx(0.106, abs=0.01) and (cover < 0.95).all()
+    assert table["caveat"].str.startswith("data covers").all()
     layer = gpd.read_file(out / "batch_areas.gpkg", layer="areas")
     assert len(layer) == len(names) and layer.crs.to_epsg() == 4326
     assert {f"share_{g}" for g in table["goal"]} <= set(layer.columns)

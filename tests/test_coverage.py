@@ -263,3 +263,9 @@ def test_the_hubin_clip_with_its_default_study_area(small_data: Path):
     lon, lat, people, _ = rasters.raster_points(raster, hull)
     with_raster = coverage.area_coverage(coverage.data_extent(net, population=rasters.raster_footprint(raster)), hull, people=(lon, lat, people))
     assert with_raster.share == pytest.approx(plain.share) and with_raster.people_share == pytest.approx(1.0) and with_raster.is_complete()
+
+
+def test_an_extract_declares_its_box_within_the_sources_bounds(hangzhou_pbf: Path, tmp_path: Path):
+    cut = tmp_path / "cut.osm.pbf"
+    extract.extract_bbox(hangzhou_pbf, (120.12, 30.24, 120.5, 30.27), cut)  # east beyond the source's own bounds
+    assert extract.osm_bounds(cut).bounds == pytest.approx((120.12, 30.24, 120.1851, 30.27), abs=1e-6)

@@ -46,7 +46,9 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
     Returns
     -------
     dict
-        Counts of kept nodes, ways and relations.
+        Counts of kept nodes, ways and relations. The extract declares the
+        box (within the source file's own bounds) in its header, so a run on
+        it knows where its data stops (:mod:`accessibility.stages.coverage`).
     """
     path = osm.check_osm_path(path)
     out = Path(out)
@@ -77,11 +79,21 @@ def extract_bbox(path: str | Path, bbox: tuple[float, float, float, float], out:
                 f = osmium.filter.IdFilter(ids.tolist())
                 f.enable_for(kind)
                 filters.append(f)
-            opl.write(source, part, osmium.osm.ALL, *filters, format="pbf")
+            opl.write(source, part, osmium.osm.ALL, *filters, format="pbf", bounds=_declared(path, bbox))
         except (RuntimeError, osmium.InvalidLocationError) as exc:  # libosmium's reader: a damaged file
             raise osm.unreadable(path, exc) from exc
         os.replace(part, out)  # noqa: PTH105 - atomic rename: the finished extract appears whole or not at all
     return {"nodes": len(node_set), "ways": len(way_set), "relations": len(rel_set)}
+
+
+def _declared(path: Path, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The box an extract declares: the cut, within the source file's own bounds (what data it can hold)."""
+    own = osm_bounds(path)
+    if own is None:
+        return bbox
+    x0, y0, x1, y1 = own.bounds
+    box = (max(bbox[0], x0), max(bbox[1], y0), min(bbox[2], x1), min(bbox[3], y1))
+    return box if box[0] < box[2] and box[1] < box[3] else bbox
 
 
 def _select(path: Path, bbox: tuple[float, float, float, float], tmp: Path) -> tuple[np.ndarray, ...]:

@@ -274,11 +274,15 @@ def _close(writer: osmium.SimpleWriter) -> Exception | None:
     return None
 
 
-def write(path: Path, opl: Path, entities, *handlers, locations: bool = False, format: str = "opl") -> None:  # noqa: A002 - public keyword, libosmium's name for the output format
+def write(
+    path: Path, opl: Path, entities, *handlers, locations: bool = False, format: str = "opl",  # noqa: A002 - public keyword, libosmium's name for the output format
+    bounds: tuple[float, float, float, float] | None = None,
+) -> None:
     """One libosmium pass writing the objects that pass ``handlers`` as OPL (no Python per object).
 
     ``locations``: write ways with their nodes' locations. ``format``: another
     libosmium output format instead (e.g. ``"pbf"``, with metadata).
+    ``bounds``: ``(min_lon, min_lat, max_lon, max_lat)`` declared in the header (an extract's box).
 
     Raises
     ------
@@ -292,7 +296,10 @@ def write(path: Path, opl: Path, entities, *handlers, locations: bool = False, f
     The process never aborts: a failed writer is kept alive (:func:`_close`).
     """
     spec = "opl,add_metadata=false" if format == "opl" else format
-    writer = osmium.SimpleWriter(osmium.io.File(str(opl), spec + (",locations_on_ways=true" if locations else "")))
+    header = osmium.io.Header()
+    if bounds is not None:
+        header.add_box(osmium.osm.Box(osmium.osm.Location(bounds[0], bounds[1]), osmium.osm.Location(bounds[2], bounds[3])))
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), spec + (",locations_on_ways=true" if locations else "")), header=header)
     chain = list(handlers)
     if locations:
         loc = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
