@@ -121,3 +121,29 @@ def test_multi_service_goal_needs_a_service(hangzhou_run):
     _, run_dir = hangzhou_run
     with pytest.raises(errors.InputError, match="service"):
         siting.suggest_from_run(run_dir, "service_circle_15min", k=1)
+
+
+def test_an_implausibly_dense_hexagon_does_not_steer_sites_and_gains_stay_in_people(small_data):
+    import copy
+
+    from accessibility.run import pipeline
+
+    result = pipeline.run(small_data / "hangzhou_hubin.osm.pbf", goals=["park_10min"])
+    plain = siting.suggest_from_run(result, "park_10min", k=1)
+    assert not [c for c in plain.summary["caveats"] if c["code"] == "siting.density_capped"]
+    # pretend the hexagon of the first suggested site's largest uncovered group is a mis-tagged compound
+    pts = result.point_costs
+    uncovered = ~result.covered("park_10min")
+    by_hex = pts[uncovered].groupby("h3", observed=True)["pop"].sum()
+    worst = str(by_hex.idxmax())
+    dense = copy.copy(result)
+    dense.hexes = result.hexes.copy()
+    dense.hexes.loc[dense.hexes["h3"] == worst, "density_per_km2"] = 500_000.0
+    capped = siting.suggest_from_run(dense, "park_10min", k=2)
+    assert any(c["code"] == "siting.density_capped" and worst in c["message"] for c in capped.summary["caveats"])
+    # the gains are the people newly covered, not the capped weights: the same sites, scored uncapped, gain the same
+    sites = capped.sites
+    truth = siting.suggest_from_run(result, "park_10min", k=len(sites), candidates=(sites["lon"].to_numpy(), sites["lat"].to_numpy()))
+    assert capped.sites["marginal_gain"].sum() == pytest.approx(truth.sites["marginal_gain"].sum())  # in any order, the same people
+    assert capped.summary["covered_before"] == pytest.approx(plain.summary["covered_before"])
+    assert capped.summary["covered_after"] == pytest.approx(capped.summary["covered_before"] + capped.sites["marginal_gain"].sum())
