@@ -58,6 +58,9 @@ POP_NAMES = zones.POP_NAMES
 OLDER_NAMES = (*zones.OLDER_NAMES, "60岁及以上人口数", "60岁以上人口数", "60周岁及以上人口", "60周岁以上人口")
 SHARE_NAMES = (*zones.SHARE_NAMES, "60岁及以上人口占比", "60岁及以上比重", "60岁及以上人口比重", "老龄化程度")
 #: names of rows that sum the others (合计, 全市...): skipped, not matched
+# An estimate below a millionth of a person in a district is nobody: scaling it to a census total
+# would divide by a subnormal number and overflow.
+_NOBODY = 1e-6
 TOTAL_WORDS = ("合计", "总计", "小计", "全市", "全省", "全区", "全县", "全国", "total", "sum", "all")
 
 _SUFFIX = re.compile(r"(畲族自治县|自治县|街道办事处|街道|办事处|镇|乡|区|县|市)$")
@@ -560,11 +563,11 @@ def calibrate_demand(
         raise ValueError(f"calibrate_demand: 'older_shares' must hold one share per district ({k})")
     target_older = np.where(np.isfinite(census_older), census_older * inside, target_pop * default)
     has = n_rows > 0
-    scaled = has & (inside > 0) & (est_pop[:k] > 0)
+    scaled = has & (inside > 0) & (est_pop[:k] > _NOBODY)
     factor = np.append(np.divide(target_pop, est_pop[:k], out=np.ones(k), where=scaled), 1.0)
     with_older = scaled & np.isfinite(target_older)
-    spread = with_older & (est_older[:k] <= 0)  # no older people in the estimate there: spread like everyone
-    o_factor = np.append(np.where(with_older & ~spread, np.divide(target_older, est_older[:k], out=np.ones(k), where=est_older[:k] > 0), factor[:k]), 1.0)
+    spread = with_older & (est_older[:k] <= _NOBODY)  # no older people in the estimate there: spread like everyone
+    o_factor = np.append(np.where(with_older & ~spread, np.divide(target_older, est_older[:k], out=np.ones(k), where=est_older[:k] > _NOBODY), factor[:k]), 1.0)
     o_share = np.append(np.divide(target_older, target_pop, out=np.zeros(k), where=spread & (target_pop > 0)), 0.0)
     new_pop = demand.pop * factor[pos]
     new_older = np.where(np.append(spread, False)[pos], new_pop * o_share[pos], demand.older * o_factor[pos])
