@@ -88,6 +88,8 @@ def main() -> int:
             cases = [c for c in args.cases.split(",") if c]
             results: dict[tuple[str, str], list[dict]] = {}
             for v, src in versions.items():  # fill each version's own cache once (its code digest keys it)
+                if all(c.startswith("cold") for c in cases):
+                    break
                 run_once(src, osm, str(caches[v]), None)
                 run_once(src, osm, str(caches[v]), raster)
             for i in range(args.repeat):
@@ -110,6 +112,11 @@ def main() -> int:
             rs = results[(case, v)]
             ts = [r["total_s"] for r in rs]
             print(f"{case:<12} {v:<8} {min(ts):7.2f} {statistics.median(ts):9.2f} {max(r['peak_mb'] for r in rs):8,.0f}")
+        stages = {s for v in ("base", "new") for r in results[(case, v)] for s in r["stages"]}
+        for s in sorted(stages):  # median seconds per stage, to find where a change costs time
+            m = {v: statistics.median(r["stages"].get(s, 0.0) for r in results[(case, v)]) for v in ("base", "new")}
+            if max(m.values()) >= 0.2:
+                print(f"    {s:<28} {m['base']:6.2f} {m['new']:6.2f} ({m['new'] - m['base']:+.2f})")
         a, b = results[(case, "base")][0]["shares"], results[(case, "new")][0]["shares"]
         same &= all(a[g] == b[g] for g in a)
     print("\ngoal shares identical in both versions" if same else "\nGOAL SHARES DIFFER between the versions")
