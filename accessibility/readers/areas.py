@@ -46,7 +46,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from .. import errors
 from ..coords import chinacoords
-from . import footprints, tablefiles, tabletext
+from . import footprints, sources, tablefiles, tabletext
 from .tabletext import normalise_column
 from .vectorfiles import read_vector
 
@@ -205,7 +205,7 @@ def _json_records(path: Path) -> object:
 
 
 def read_table(
-    path: str | Path,
+    path: sources.Source,
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
@@ -250,7 +250,7 @@ def read_table(
 
 
 def read_table_info(
-    path: str | Path,
+    path: sources.Source,
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
@@ -259,6 +259,8 @@ def read_table_info(
     what: str = "file",
 ) -> tuple[pd.DataFrame, list[str], tablefiles.TableInfo]:
     """:func:`read_table`, with a :class:`~accessibility.readers.tablefiles.TableInfo`: rows with too many or too few fields, formula cells without values."""
+    if sources.is_frame(path):
+        return sources.as_frame(path, what), [], tablefiles.TableInfo(kind="frame")
     path = Path(path)
     if not path.is_file():
         raise errors.InputFileNotFoundError(f"{what} not found: {path}")
@@ -400,7 +402,7 @@ def _repair(geoms: np.ndarray, labels: np.ndarray, name: str, what: str) -> tupl
 
 
 def polygons_from_file(
-    path: str | Path,
+    path: sources.Source,
     *,
     crs: str | int | pyproj.CRS | DeclaredCRS | None = None,
     what: str = "boundary",
@@ -433,8 +435,8 @@ def polygons_from_file(
     frame, notes
         ``frame`` keeps the file's attribute columns and row order.
     """
-    path = Path(path)
-    frame, notes = read_vector(path, layer=layer, encoding=encoding, what=what)
+    source, path = path, sources.label(path, what)
+    frame, notes = read_vector(source, layer=layer, encoding=encoding, what=what)
     if frame.empty:
         raise errors.InputError(f"{path}: the {what} layer has no features")
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -482,7 +484,7 @@ def polygons_from_file(
 
 
 def area_from_file(
-    path: str | Path, *, what: str = "boundary", crs: str | int | pyproj.CRS | None = None, layer: str | None = None
+    path: sources.Source, *, what: str = "boundary", crs: str | int | pyproj.CRS | None = None, layer: str | None = None
 ) -> tuple[shapely.Geometry, list[str]]:
     """Read a polygon layer and dissolve it into one WGS-84 (multi)polygon.
 
@@ -531,7 +533,7 @@ def default_study_area(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
     return shapely.convex_hull(shapely.multipoints(pts))
 
 
-def check_overlap(area: shapely.Geometry, network_bounds: tuple[float, float, float, float], *, what: str, path: str | Path | None) -> None:
+def check_overlap(area: shapely.Geometry, network_bounds: tuple[float, float, float, float], *, what: str, path: sources.Source | None) -> None:
     """Refuse a boundary that does not touch the network (wrong file or CRS).
 
     Parameters
@@ -551,7 +553,7 @@ def check_overlap(area: shapely.Geometry, network_bounds: tuple[float, float, fl
     if not shapely.intersects(area, shapely.box(*network_bounds)):
         minx, miny, maxx, maxy = area.bounds
         raise errors.NoOverlapError(
-            f"{path or what}: the {what} (lon {minx:.3f}-{maxx:.3f}, lat {miny:.3f}-{maxy:.3f}) does not overlap the "
+            f"{what if path is None else sources.label(path, what)}: the {what} (lon {minx:.3f}-{maxx:.3f}, lat {miny:.3f}-{maxy:.3f}) does not overlap the "
             f"street network (lon {network_bounds[0]:.3f}-{network_bounds[2]:.3f}, lat {network_bounds[1]:.3f}-{network_bounds[3]:.3f}); "
             "check the file and its coordinate system"
         )

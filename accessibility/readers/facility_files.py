@@ -55,7 +55,7 @@ from .. import config, errors
 from ..coords import chinacoords, geodesy
 from ..core.notes import Note
 from ..core.specs import number, option
-from . import areas, footprints, tablefiles, tabletext
+from . import areas, footprints, sources, tablefiles, tabletext
 from .areas import read_table
 from .facility_names import NameCheck, keyword_pattern, name_check, name_warnings, yes_no
 
@@ -173,7 +173,7 @@ class FacilityInput:
         ``used_unverified`` (default).
     """
 
-    path: str | Path = option("--facilities", "facility list: CSV, XLSX, JSON (Baidu/AMap API), GeoJSON, GPKG, SHP (repeatable)",
+    path: sources.Source = option("--facilities", "facility list: CSV, XLSX, JSON (Baidu/AMap API), GeoJSON, GPKG, SHP (repeatable)",
                               metavar="FILE", required=True)
     service: str = option("--service", "its service, e.g. elderly_care (required per --facilities)", default="", metavar="ID")
     crs: str = option("--facilities-crs", "wgs84 (default), gcj02 (AMap/Gaode, Tencent), bd09 (Baidu), cgcs2000, EPSG:XXXX",
@@ -206,16 +206,17 @@ class FacilityInput:
     )
 
     def __post_init__(self) -> None:
+        file = sources.label(self.path, "facilities")
         if not self.service:
-            raise errors.InputError(f"facility file {self.path}: name its service (--service SERVICE after --facilities {self.path})")
+            raise errors.InputError(f"facility file {file}: name its service (--service SERVICE after --facilities {file})")
         if self.mode not in ("complement", "replace"):
-            raise errors.InputError(f"facility file {self.path}: mode must be 'complement' or 'replace', got {self.mode!r}")
+            raise errors.InputError(f"facility file {file}: mode must be 'complement' or 'replace', got {self.mode!r}")
         for name in ("merge_dist_m", "area_margin_m"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise errors.InputError(f"facility file {self.path}: {name} is a distance in metres (0 or more), got {v!r}")
+                raise errors.InputError(f"facility file {file}: {name} is a distance in metres (0 or more), got {v!r}")
         if not isinstance(self.strict_names, (bool, np.bool_)):
-            raise errors.InputError(f"facility file {self.path}: strict_names is True or False, got {self.strict_names!r}")
+            raise errors.InputError(f"facility file {file}: strict_names is True or False, got {self.strict_names!r}")
 
 
 @dataclass
@@ -351,7 +352,7 @@ def read_facilities(
     -------
     FacilityImport
     """
-    path = Path(spec.path)
+    path = sources.label(spec.path, "facilities")
     service, crs, tier, tier_map, capacity_cols = spec.service, spec.crs, spec.tier, spec.tier_map, spec.capacity_cols
     lon_col, lat_col, id_col, name_col, tier_col = spec.lon_col, spec.lat_col, spec.id_col, spec.name_col, spec.tier_col
     sheet, encoding, header_row, area_margin_m = spec.sheet, spec.encoding, spec.header_row, spec.area_margin_m
@@ -363,7 +364,7 @@ def read_facilities(
     declared = areas.parse_crs(crs)
     wanted = [c for c in (lon_col, lat_col, id_col, name_col, tier_col, *(capacity_cols or {}).values()) if c]
     try:
-        raw, notes, info = areas.read_table_info(path, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted)
+        raw, notes, info = areas.read_table_info(spec.path, sheet=sheet, encoding=encoding, header_row=header_row, wanted=wanted)
     except errors.EmptyLayerError as exc:
         raise errors.EmptyLayerError(f"{exc}{_sheet_hint(path, None)}") from exc
     n = len(raw)

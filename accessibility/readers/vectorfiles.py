@@ -24,7 +24,7 @@ import geopandas as gpd
 import pyogrio
 
 from .. import errors
-from . import tabletext
+from . import sources, tabletext
 
 __all__ = ["read_vector", "read_vector_source"]
 
@@ -150,7 +150,7 @@ def _zip_layer(path: Path, tmp: Path, layer: str | None, what: str) -> tuple[Pat
     return found[0], None
 
 
-def read_vector(path: str | Path, *, layer: str | None = None, encoding: str | None = None, what: str = "layer") -> tuple[gpd.GeoDataFrame, list[str]]:
+def read_vector(path: sources.Source, *, layer: str | None = None, encoding: str | None = None, what: str = "layer") -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a vector file with its attributes, as GDAL sees it (no reprojection).
 
     Handles zipped Shapefiles/GeoPackages (extracted to a temporary folder),
@@ -178,6 +178,8 @@ def read_vector(path: str | Path, *, layer: str | None = None, encoding: str | N
         ``frame`` is a plain DataFrame when the file has no geometry (a
         ``.dbf`` alone).
     """
+    if sources.is_frame(path):
+        return sources.as_frame(path, what), []
     path = Path(path)
     if not path.exists():
         there = [p.name for p in (_sidecar(path, s) for s in (".dbf", ".shx", ".prj")) if p is not None] if path.suffix.lower() == ".shp" else []

@@ -39,7 +39,7 @@ import shapely
 
 from .. import errors
 from ..core.specs import number, option
-from . import areas, footprints, tabletext
+from . import areas, footprints, sources, tabletext
 from . import facility_files as userdata
 
 __all__ = [
@@ -108,14 +108,14 @@ class ZoneInput:
         Text encoding of the files (default: detected).
     """
 
-    path: str | Path = option("--zones", "population zones (street/community polygons) with counts, instead of rasters", metavar="FILE", required=True)
+    path: sources.Source = option("--zones", "population zones (street/community polygons) with counts, instead of rasters", metavar="FILE", required=True)
     crs: str | None = option("--zones-crs", "declared CRS of --zones", metavar="CRS")
     pop_col: str | None = option("--zone-pop-col", "population column (default: found by name, e.g. 常住人口)", metavar="COLUMN")
     older_col: str | None = option("--zone-older-col", "older-population column (e.g. 60岁及以上人口)", metavar="COLUMN")
     older_share_col: str | None = option("--zone-older-share-col", "older share column (fraction or percent, e.g. 老龄化率)", metavar="COLUMN")
     code_col: str | None = option("--zones-code-col", "zone code column (default: found by name, e.g. 区划代码)", metavar="COLUMN")
     name_col: str | None = option("--zones-name-col", "zone name column (default: found by name, e.g. 名称)", metavar="COLUMN")
-    table: str | Path | None = option("--zones-table", "census table (CSV/XLSX) with the counts, joined to the zones by code or name", metavar="FILE")
+    table: sources.Source | None = option("--zones-table", "census table (CSV/XLSX) with the counts, joined to the zones by code or name", metavar="FILE")
     table_key: str | None = option("--zones-key", "join column of --zones-table (default: code, else name)", metavar="COLUMN")
     spread: str = option("--zones-spread", "spread zone counts by area (default) or residential buildings", default="area", choices=("area", "buildings"))
     cell_m: float = option("--zones-cell-m", "grid cell of the area spread (default 100 m)", default=100.0, metavar="M", parse=number(10, 5000, "metres"))
@@ -123,7 +123,7 @@ class ZoneInput:
 
     def __post_init__(self) -> None:
         if self.spread not in ("area", "buildings"):
-            raise errors.InputError(f"zones {self.path}: spread must be 'area' or 'buildings', got {self.spread!r}")
+            raise errors.InputError(f"zones {sources.label(self.path, 'zones')}: spread must be 'area' or 'buildings', got {self.spread!r}")
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class DistrictInput:
         Text encoding (default: detected).
     """
 
-    path: str | Path = option("--districts", "district polygons for per-district results (e.g. DataV 330100_full.json)", metavar="FILE", required=True)
+    path: sources.Source = option("--districts", "district polygons for per-district results (e.g. DataV 330100_full.json)", metavar="FILE", required=True)
     crs: str | None = option("--districts-crs", "declared CRS of --districts (DataV files: gcj02)", metavar="CRS")
     name_col: str | None = option("--districts-name-col", "district name column (default: found by name)", metavar="COLUMN")
     code_col: str | None = option("--districts-code-col", "district code column (default: found by name)", metavar="COLUMN")
@@ -231,7 +231,7 @@ def _labels(kind: str, ids: np.ndarray, names: np.ndarray, rows: np.ndarray, row
     return np.array([f"{kind} {t} ({row_word} {r})" for t, r in zip(text, rows, strict=True)], dtype=object)
 
 
-def zones_from_file(source: str | Path | ZoneInput, /, **fields: Any) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
+def zones_from_file(source: sources.Source | ZoneInput, /, **fields: Any) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
     """Read population zones: polygons with counts, or polygons joined to a census table.
 
     >>> zones, rejects, notes = zones_from_file("streets.gpkg", table="census.xlsx", crs="gcj02")  # doctest: +SKIP
@@ -273,10 +273,10 @@ def zones_from_file(source: str | Path | ZoneInput, /, **fields: Any) -> tuple[g
         spec = source
     else:
         spec = ZoneInput(source, **fields)
-    path = Path(spec.path)
+    path = sources.label(spec.path, "zones")
     crs, pop_col, older_col, older_share_col, code_col, name_col = spec.crs, spec.pop_col, spec.older_col, spec.older_share_col, spec.code_col, spec.name_col
     table, table_key, encoding = spec.table, spec.table_key, spec.encoding
-    poly, notes = areas.polygons_from_file(path, crs=crs, what="zones", encoding=encoding)
+    poly, notes = areas.polygons_from_file(spec.path, crs=crs, what="zones", encoding=encoding)
     poly.index = pd.RangeIndex(1, len(poly) + 1, name="source_row")
     cols = [c for c in poly.columns if c != poly.geometry.name]
     code_c = _pick(cols, code_col, CODE_NAMES, "zone code", path)
@@ -288,8 +288,8 @@ def zones_from_file(source: str | Path | ZoneInput, /, **fields: Any) -> tuple[g
         data, data_path = poly, path
         match = np.arange(len(poly))
     else:
-        data_path = Path(table)
-        data, n2 = userdata.read_table(data_path, encoding=encoding, wanted=[c for c in (pop_col, table_key) if c])
+        data_path = sources.label(table, "zones table")
+        data, n2 = userdata.read_table(table, encoding=encoding, wanted=[c for c in (pop_col, table_key) if c])
         notes += n2
         tcols = list(data.columns)
         if table_key is not None:
@@ -375,7 +375,7 @@ def zones_from_file(source: str | Path | ZoneInput, /, **fields: Any) -> tuple[g
 
 
 def districts_from_file(
-    path: str | Path,
+    path: sources.Source,
     *,
     crs: str | None = None,
     name_col: str | None = None,
@@ -406,8 +406,8 @@ def districts_from_file(
     InputError
         If districts overlap by more than a sliver (e.g. a city and its districts mixed).
     """
-    path = Path(path)
-    poly, notes = areas.polygons_from_file(path, crs=crs, what="districts", encoding=encoding)
+    source, path = path, sources.label(path, "districts")
+    poly, notes = areas.polygons_from_file(source, crs=crs, what="districts", encoding=encoding)
     cols = [c for c in poly.columns if c != poly.geometry.name]
     code_c = _pick(cols, code_col, CODE_NAMES, "district code", path)
     name_c = _pick(cols, name_col, NAME_NAMES, "district name", path)

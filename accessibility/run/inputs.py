@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import config, errors
 from ..core.specs import number, option
+from ..readers import sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import goals as goals_mod
@@ -57,7 +58,7 @@ class PopulationInput:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "older", tuple(self.older))
-        if isinstance(self.census, (str, Path)):
+        if self.census is not None and not isinstance(self.census, CensusInput):  # a file or a DataFrame
             object.__setattr__(self, "census", CensusInput(self.census))
         if self.zones is not None and (self.raster is not None or self.older):
             raise errors.InputError("give the population either as zones (--zones) or as rasters (--population/--older-population), not both")
@@ -91,8 +92,8 @@ class AreaInput:
     Attributes
     ----------
     boundary
-        Study-area polygons (any vector format and CRS). Default: the convex hull
-        of the street network.
+        Study-area polygons (any vector format and CRS, or a GeoDataFrame or
+        shapely polygon in WGS-84). Default: the convex hull of the street network.
     main_urban_area
         Main urban area (主城区) polygons, for goals with ``area = "main_urban_area"``.
     crs
@@ -103,18 +104,18 @@ class AreaInput:
         :class:`~accessibility.readers.zones.DistrictInput`).
     """
 
-    boundary: str | Path | None = option("--boundary", "study-area polygons (GeoJSON/GPKG/SHP, any CRS); default: the network's hull", metavar="FILE")
-    main_urban_area: str | Path | None = option("--main-urban-area", "main urban area (主城区) polygons for the elderly-care goal", metavar="FILE")
+    boundary: sources.Source | None = option("--boundary", "study-area polygons (GeoJSON/GPKG/SHP, any CRS); default: the network's hull", metavar="FILE")
+    main_urban_area: sources.Source | None = option("--main-urban-area", "main urban area (主城区) polygons for the elderly-care goal", metavar="FILE")
     crs: str | None = option("--boundary-crs", "declared CRS of --boundary and --main-urban-area (gcj02 for DataV/AMap files)", metavar="CRS")
     districts: DistrictInput | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.districts, (str, Path)):
+        if self.districts is not None and not isinstance(self.districts, DistrictInput):  # a file or a GeoDataFrame
             object.__setattr__(self, "districts", DistrictInput(self.districts))
 
     @classmethod
-    def of(cls, value: AreaInput | str | Path | None) -> AreaInput:
-        """A spec from a spec, a boundary file, or ``None`` (the network's hull)."""
+    def of(cls, value: AreaInput | sources.Source | None) -> AreaInput:
+        """A spec from a spec, a boundary (file, GeoDataFrame or polygon), or ``None`` (the network's hull)."""
         if isinstance(value, AreaInput):
             return value
         return cls() if value is None else cls(boundary=value)

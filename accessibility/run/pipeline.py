@@ -23,7 +23,7 @@ from typing import Any, Self
 from .. import config
 from ..core import parallel
 from ..core.notes import Notes
-from ..readers import osm
+from ..readers import osm, sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import districts as districts_stage
@@ -188,7 +188,7 @@ def _inputs(osm_path: Path, pop: PopulationInput, area: AreaInput, goal: GoalsIn
     z: ZoneInput | None = pop.zones
     return {
         "osm": osm_path, "population": pop.raster, "older": list(pop.older), "boundary": area.boundary, "main_urban_area": area.main_urban_area,
-        "facility_files": [str(f.path) for f in facility_specs], "zones": z.path if z else None, "zones_table": z.table if z else None,
+        "facility_files": [f.path if sources.is_frame(f.path) else str(f.path) for f in facility_specs], "zones": z.path if z else None, "zones_table": z.table if z else None,
         "districts": area.districts.path if area.districts is not None else None,
         "census": pop.census.path if pop.census is not None else None,
         "goals": goal.goals if isinstance(goal.goals, (str, Path)) else None,

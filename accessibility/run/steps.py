@@ -32,6 +32,7 @@ from ..network import distances, snapping
 from ..network.graph import Network
 from ..readers import areas, osm, zones
 from ..readers import facility_files as userdata
+from ..readers.sources import label as source_label
 from ..stages import districts as districts_stage
 from ..stages import facilities as facilities_mod
 from ..stages import goals as goals_mod
@@ -118,7 +119,7 @@ class DatumCheck:
     declared: str | None  # None: the file's own CRS, taken as WGS-84 longitude/latitude
     what: str
     what_zh: str
-    path: str | Path
+    path: Any  # a file, or the data itself (readers.sources)
     option: str
 
 
@@ -181,13 +182,13 @@ def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex, notes:
         geoms = c.geoms[~shapely.is_empty(c.geoms)] if len(c.geoms) else c.geoms
         if not len(geoms):
             continue
-        kw: dict[str, Any] = {"declared": c.declared or "wgs84", "streets": index, "what": c.what, "what_zh": c.what_zh, "source": Path(c.path).name, "option": c.option}
+        kw: dict[str, Any] = {"declared": c.declared or "wgs84", "streets": index, "what": c.what, "what_zh": c.what_zh, "source": source_label(c.path, c.what).name, "option": c.option}
         if (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
             f = datum.suspect_datum(shapely.get_x(geoms), shapely.get_y(geoms), **kw)
         else:
             f = datum.suspect_datum_of_polygons(geoms, **kw)
         if f is not None:
-            notes.warn(f.message, code="datum.mismatch", zh=f.message_zh, stacklevel=4, file=Path(c.path).name, likely=f.likely)
+            notes.warn(f.message, code="datum.mismatch", zh=f.message_zh, stacklevel=4, file=source_label(c.path, c.what).name, likely=f.likely)
 
 
 # --------------------------------------------------------------------------- facilities
@@ -221,7 +222,7 @@ def gather_facilities(
         s = dict(got.summary, mode=spec.mode, merged=int((merged["action"] == "merged").sum()), replaced_osm=int((merged["action"] == "replaced").sum()))
         s["rejects_file"] = name
         imports.append(s)
-        file = Path(spec.path).name
+        file = source_label(spec.path, "facilities").name
         notes.extend(got.warnings)  # structured, with Chinese text (names that are not of the service...)
         notes.extend((n if file in n else f"{file}: {n}" for n in got.notes), code="input.facilities", file=file, service=spec.service)
         notes.add(
@@ -246,7 +247,7 @@ def locate_residents(sources: Sources, pop: PopulationInput, area: Areas, option
         assert area.zones is not None
         demand = population.demand_from_zones(
             area.zones, area.study, spread=pop.zones.spread, features=features, cell_m=pop.zones.cell_m,
-            older_share=options.older_share, source=Path(pop.zones.table or pop.zones.path).name,
+            older_share=options.older_share, source=source_label(pop.zones.path if pop.zones.table is None else pop.zones.table, "zones").name,
         )
     elif pop.kind == "raster":
         demand = population.demand_from_rasters(area.study, population=pop.raster, older=list(pop.older), older_share=options.older_share)

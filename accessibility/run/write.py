@@ -51,6 +51,7 @@ import pandas as pd
 from ..core import fileio, meta, textsafe
 from ..core.fileio import atomic_path, write_json
 from ..core.notes import Note
+from ..readers import sources
 from . import folder as runfolder
 from .result import RunResult
 
@@ -131,7 +132,9 @@ def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
         fileio.spreadsheet_safe(table).to_csv(out / f.check_name(name), index=False, encoding="utf-8-sig")
     write_json(out / f.GOALS_JSON, goals_document(result))
     fileio.write_text(out / f.GOALS_MD, goals_markdown(result))
-    result.manifest["inputs"] = {k: _input_record(v) for k, v in inputs.items() if v not in (None, [], ())}
+    result.manifest["inputs"] = {
+        k: _input_record(v, _WHAT.get(k, k.replace("_", " "))) for k, v in inputs.items() if sources.is_frame(v) or v not in (None, [], ())
+    }
 
 
 def goals_document(result: RunResult) -> dict:
@@ -187,9 +190,15 @@ def write_run(result: RunResult, out: str | Path | runfolder.RunTarget, *, input
         return result.folder
 
 
-def _input_record(value):
+#: an input's name in messages, where it is not its key with spaces (as the readers name it)
+_WHAT = {"facility_files": "facilities", "census": "census table"}
+
+
+def _input_record(value, what: str = "input"):
     if isinstance(value, (list, tuple)):
-        return [_input_record(v) for v in value]
+        return [_input_record(v, what) for v in value]
+    if sources.is_frame(value):
+        return sources.record(value, what)
     p = Path(value)
     return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": fileio.sha256_file(p)} if p.is_file() else {"path": str(value)}
 

@@ -30,7 +30,7 @@ import shapely
 
 from .. import errors
 from ..core.specs import option
-from ..readers import areas, tabletext, zones
+from ..readers import areas, sources, tabletext, zones
 from ..readers import facility_files as userdata
 from .population import Demand
 
@@ -92,7 +92,7 @@ class CensusInput:
         Excel sheet (default: the first holding a header).
     """
 
-    path: str | Path = option(
+    path: sources.Source = option(
         "--district-population", "census counts per district or street (CSV/XLSX, e.g. the 7th census): each district's residents are scaled to its count "
         "(needs --districts)", metavar="FILE", required=True,
     )
@@ -281,9 +281,9 @@ def read_census(source: str | Path | CensusInput, /, **fields: Any) -> CensusTab
         spec = source
     else:
         spec = CensusInput(source, **fields)
-    path = Path(spec.path)
+    path = sources.label(spec.path, "census table")
     wanted = [c for c in (spec.pop_col, spec.code_col, spec.name_col) if c]
-    raw, notes = areas.read_table(path, sheet=spec.sheet, encoding=spec.encoding, wanted=wanted, what="census table")
+    raw, notes = areas.read_table(spec.path, sheet=spec.sheet, encoding=spec.encoding, wanted=wanted, what="census table")
     raw = pd.DataFrame(raw.drop(columns=[c for c in raw.columns if c == "geometry"]))
     cols = [str(c) for c in raw.columns]
     code_c = userdata.pick_column(cols, spec.code_col, zones.CODE_NAMES, what="census code", path=path)
