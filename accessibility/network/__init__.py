@@ -1,7 +1,9 @@
 """Street networks: graphs from OSM (:mod:`.graph`), snapping to edges (:mod:`.snapping`),
-shortest paths to facilities (:mod:`.distances`) and the cache of parsed networks (:mod:`.cache`).
+shortest paths to facilities (:mod:`.distances`), the cache of parsed networks (:mod:`.cache`)
+and networkx/osmnx graphs in and out (:mod:`.nxgraph`).
 
-The graph API is re-exported here (``accessibility.network.graph_from_file``).
+The graph API is re-exported here (``accessibility.network.graph_from_file``), with
+networks from road line layers (:mod:`.lines`: ``graph_from_lines``).
 """
 
 from __future__ import annotations
@@ -13,23 +15,28 @@ from .graph import (
     graph_from_arrays,
     graph_from_file,
     graph_from_pbf,
-    graph_from_place,
     graph_from_ways,
     haversine_m,
     keep_largest_component,
     utm_crs_for,
 )
+from .lines import RoadLayerInput, graph_from_lines
+from .nxgraph import graph_from_networkx, graph_from_place, to_networkx
 
 __all__ = [
     "Network",
+    "RoadLayerInput",
     "csr_from_arcs",
     "demo_osm_path",
     "graph_from_arrays",
     "graph_from_file",
+    "graph_from_lines",
+    "graph_from_networkx",
     "graph_from_pbf",
     "graph_from_place",
     "graph_from_ways",
     "haversine_m",
     "keep_largest_component",
+    "to_networkx",
     "utm_crs_for",
 ]

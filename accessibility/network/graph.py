@@ -32,7 +32,6 @@ __all__ = [
     "graph_from_arrays",
     "graph_from_file",
     "graph_from_pbf",
-    "graph_from_place",
     "graph_from_ways",
     "haversine_m",
     "utm_crs_for",
@@ -473,23 +472,3 @@ def graph_from_file(path: str | Path, *, mode: str | config.ModeRecipe = "walk",
 
 #: osmnx-style alias; any OSM format is accepted.
 graph_from_pbf = graph_from_file
-
-
-def graph_from_place(query: str, *, mode: str = "walk") -> Network:  # pragma: no cover - needs network access
-    """Download a place's network through osmnx (needs internet and ``pip install accessibility[online]``)."""
-    try:
-        import osmnx as ox
-    except ImportError as exc:
-        raise errors.AccessibilityError("graph_from_place needs osmnx: pip install 'accessibility[online]'") from exc
-    recipe = config.load_mode(mode)
-    g = ox.graph_from_place(query, network_type={"walk": "walk", "bike": "bike", "drive": "drive"}[recipe.id], simplify=True)
-    gn, ge = ox.graph_to_gdfs(g)
-    ge = ge.reset_index()
-    node_pos = pd.Series(np.arange(len(gn)), index=gn.index)
-    u = node_pos[ge["u"].to_numpy()].to_numpy()
-    v = node_pos[ge["v"].to_numpy()].to_numpy()
-    net = graph_from_arrays(gn["x"].to_numpy(), gn["y"].to_numpy(), u, v, ge["length"].to_numpy(), mode=recipe)
-    net.edges["backward"] = False  # osmnx graphs are directed, both directions listed
-    net.edges = net.edges.set_geometry(ge.geometry.to_numpy())
-    net.nodes["osmid"] = gn.index.to_numpy()
-    return keep_largest_component(net)
