@@ -375,7 +375,7 @@ def test_cli_writes_layers_into_the_run_folder(hangzhou, capsys):
     assert code == 0
     assert "park_dissolved" in capsys.readouterr().out
     layers = dict(pyogrio.list_layers(out / "isochrones.gpkg"))
-    assert layers == {"park_dissolved": "MultiPolygon", "park_catchments": "MultiPolygon"}
+    assert layers == {"park_dissolved": "MultiPolygon", "park_catchments": "MultiPolygon", "layer_styles": None}  # with their QGIS styles
     disk = gpd.read_file(out / "isochrones.gpkg", layer="park_dissolved")
     api = isochrones.isochrones_from_run(result, service="park", cutoffs_m=[300, 500, 1000])
     np.testing.assert_allclose(disk["pop"], api["pop"], rtol=1e-9)  # population from demand_points.parquet
@@ -383,7 +383,7 @@ def test_cli_writes_layers_into_the_run_folder(hangzhou, capsys):
     # a second service adds its layer and keeps the others
     assert cli.main(["isochrones", str(out), "--service", "sports_fitness", "--how", "per_facility", "--bands", "rings"]) == 0
     layers = dict(pyogrio.list_layers(out / "isochrones.gpkg"))
-    assert set(layers) == {"park_dissolved", "park_catchments", "sports_fitness_per_facility"}
+    assert set(layers) == {"park_dissolved", "park_catchments", "sports_fitness_per_facility", "layer_styles"}
     rings = gpd.read_file(out / "isochrones.gpkg", layer="sports_fitness_per_facility")
     assert set(rings["kind"]) == {"ring"} and set(rings["cutoff_min"]) == {5.0, 10.0, 15.0}
     assert not list(out.glob(".isochrones*"))  # no temporary files left

@@ -72,13 +72,13 @@ def test_results_gpkg_layers(hangzhou_run):
     result, run_dir = hangzhou_run
     gpkg = run_dir / "results.gpkg"
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
-    assert {"hexes", "facilities", "study_area"} <= layers
+    assert {"hexes", "facilities_points", "facilities_areas", "study_area"} <= layers
     hexes = gpd.read_file(gpkg, layer="hexes")
     assert len(hexes) == len(result.hexes)
     assert hexes.crs.to_epsg() == 4326
     assert hexes["pop"].sum() == pytest.approx(result.hexes["pop"].sum(), rel=1e-9)
-    fac = gpd.read_file(gpkg, layer="facilities")
-    assert len(fac) == int((result.facilities["status"] == "used").sum())
+    fac = [gpd.read_file(gpkg, layer=f"facilities_{k}") for k in ("points", "areas")]
+    assert sum(map(len, fac)) == int((result.facilities["status"] == "used").sum())
     study = gpd.read_file(gpkg, layer="study_area")
     assert len(study) == 1
     assert study.geometry.iloc[0].equals_exact(result.study_area, 1e-9)
@@ -215,7 +215,7 @@ def test_run_notes_report_dropped_pieces_and_default_area(hangzhou_run):
 
 def test_node_table_written_and_plausible(hangzhou_run, hangzhou_walk):
     result, run_dir = hangzhou_run
-    nodes = pd.read_parquet(run_dir / "nodes_walk.parquet")
+    nodes = pd.read_parquet(run_dir / "nodes_walk.parquet").drop(columns="geometry")  # GeoParquet: the nodes' points
     pd.testing.assert_frame_equal(nodes, result.node_table("walk"), check_dtype=False)
     assert len(nodes) == hangzhou_walk.n_nodes
     assert np.isinf(nodes["preschool_dist_m"]).all() and nodes["preschool_facility"].isna().all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -147,3 +148,128 @@ def test_an_implausibly_dense_hexagon_does_not_steer_sites_and_gains_stay_in_peo
     assert capped.sites["marginal_gain"].sum() == pytest.approx(truth.sites["marginal_gain"].sum())  # in any order, the same people
     assert capped.summary["covered_before"] == pytest.approx(plain.summary["covered_before"])
     assert capped.summary["covered_after"] == pytest.approx(capped.summary["covered_before"] + capped.sites["marginal_gain"].sum())
+
+
+# --------------------------------------------------------------------------- suggestions a planner can take back
+
+
+def _cli(*argv):
+    import contextlib
+    import io
+
+    from accessibility import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bd09_run(small_data, tmp_path_factory):
+    """A Baidu (BD-09) planner's run: the committed care homes converted to BD-09, in a GBK CSV."""
+    import pandas as pd
+
+    from accessibility.coords import chinacoords
+
+    tmp = tmp_path_factory.mktemp("bd09_planner")
+    homes = pd.read_excel(small_data / "hubin_elderly_care_gcj02.xlsx", header=1)
+    homes = homes[pd.to_numeric(homes["经度"], errors="coerce").between(73, 135)]  # the swapped and the empty rows left out
+    x, y = chinacoords.gcj02_to_bd09(homes["经度"].to_numpy(float), homes["纬度"].to_numpy(float))
+    homes.assign(经度=np.round(x, 7), 纬度=np.round(y, 7)).to_csv(tmp / "homes_bd09.csv", index=False, encoding="gbk")
+    out = tmp / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ACCESSIBILITY_LOG_DIR", str(tmp / "logs"))
+        mp.setenv("ACCESSIBILITY_CACHE", str(tmp / "cache"))
+        code, _, err = _cli("-q", "run", "--osm", small_data / "hangzhou_hubin.osm.pbf", "--population", small_data / "hangzhou_hubin_pop_3arcsec.tif",
+                            "--facilities", tmp / "homes_bd09.csv", "--service", "elderly_care", "--facilities-crs", "bd09",
+                            "--goal", "elderly_care_1km", "--goal", "park_10min", "--no-briefing", "--out", out)
+        assert code == 0, err
+        yield out
+
+
+def _read(path):
+    import pandas as pd
+
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={"lon": str, "lat": str, "lon_bd09": str, "lat_bd09": str})
+
+
+def test_a_bd09_planner_gets_bd09_coordinates_back(bd09_run):
+    from accessibility.coords import chinacoords, geodesy
+    from accessibility.run.read import read_run
+
+    code, out, err = _cli("suggest", bd09_run, "--goal", "elderly_care_1km", "--k", "2")
+    assert code == 0, err
+    sites = _read(bd09_run / "suggestions_elderly_care_1km.csv")
+    assert len(sites) == 2 and "lon_gcj02" not in sites  # the planner declared BD-09 only
+    assert all(len(v.split(".")[1]) <= 6 for c in ("lon", "lat", "lon_bd09", "lat_bd09") for v in sites[c])  # 6 decimals, ~0.1 m
+    lon, lat = chinacoords.bd09_to_wgs84(sites["lon_bd09"].astype(float).to_numpy(), sites["lat_bd09"].astype(float).to_numpy())
+    assert geodesy.haversine_m(lon, lat, sites["lon"].astype(float).to_numpy(), sites["lat"].astype(float).to_numpy()).max() < 1.0
+    assert f"(bd09: {float(sites['lon_bd09'][0]):.6f}, {float(sites['lat_bd09'][0]):.6f})" in out
+    # the numbers a planner reads: whole people adding up, whole metres, the streets by name
+    s = json.loads((bd09_run / "suggestions_elderly_care_1km.json").read_text(encoding="utf-8"))
+    assert sites["marginal_gain"].dtype.kind == "i" and sites["snap_dist_m"].dtype.kind == "i" and sites["covered_after"].dtype.kind == "i"
+    assert sites["marginal_gain"].sum() == s["covered_after"] - s["covered_before"] and s["coordinate_systems"] == ["wgs84", "bd09"]
+    names = set(read_run(bd09_run).modes["walk"].net.edges["name"])
+    assert all(part in names for street in sites["street"] for part in street.split(" / ")) and sites["street"].str.len().gt(0).all()
+
+
+def test_candidates_from_a_gbk_file_in_bd09(bd09_run, tmp_path):
+    import hashlib
+
+    import pandas as pd
+
+    from accessibility.coords import chinacoords
+
+    wgs = np.array([[120.1600, 30.2600], [120.1650, 30.2700], [120.1580, 30.2750]])
+    bx, by = chinacoords.wgs84_to_bd09(wgs[:, 0], wgs[:, 1])
+    rows = [f"地块{c},{x:.7f},{y:.7f}" for c, x, y in zip("甲乙丙", bx, by, strict=True)] + ["地块丁,,"]
+    (tmp_path / "cand.csv").write_bytes(("名称,经度,纬度\n" + "\n".join(rows) + "\n").encode("gbk"))
+    code, out, err = _cli("suggest", bd09_run, "--goal", "park_10min", "--k", "1", "--candidates", tmp_path / "cand.csv", "--candidates-crs", "bd09")
+    assert code == 0, err
+    assert "GBK" in out and "row 5: missing coordinates" in out  # the empty row is named, not silently dropped
+    first = bd09_run / "suggestions_park_10min.csv"
+    site = _read(first).iloc[0]
+    k = "甲乙丙".index(site["candidate_name"][-1])
+    assert (float(site["lon"]), float(site["lat"])) == pytest.approx(tuple(wgs[k]), abs=2e-6)  # read as BD-09, not as WGS-84
+    assert (float(site["lon_bd09"]), float(site["lat_bd09"])) == pytest.approx((bx[k], by[k]), abs=2e-6)
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    code, out, err = _cli("suggest", bd09_run, "--goal", "park_10min", "--k", "1")
+    assert code == 0, err
+    assert hashlib.sha256(first.read_bytes()).hexdigest() == digest  # the earlier suggestion is kept
+    assert "earlier suggestions for park_10min are kept" in out and (bd09_run / "suggestions_park_10min-2.csv").is_file()
+    assert len(pd.read_csv(bd09_run / "suggestions_park_10min-2.csv", encoding="utf-8-sig")) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"a,b\n1,2\n", "--lon-col"),
+        ("名称,经度,纬度\n地块,东经,北纬\n".encode("gbk"), "none of its 1 rows can be used"),
+        (b"\x00\x01\x02\xff\xfe" * 50, "cand.csv"),
+    ],
+    ids=["no-lon-lat-columns", "no-usable-row", "binary"],
+)
+def test_bad_candidates_files_are_refused_with_a_sentence(bd09_run, tmp_path, content, fragment):
+    (tmp_path / "cand.csv").write_bytes(content)
+    code, _, err = _cli("suggest", bd09_run, "--goal", "park_10min", "--k", "1", "--candidates", tmp_path / "cand.csv")
+    assert code == 2 and fragment in err and "cand.csv" in err and "Traceback" not in err
+
+
+def test_street_names_next_to_a_site(tmp_path):
+    import synthetic
+
+    from accessibility.network import snapping
+    from accessibility.run import pipeline
+    from accessibility.run.inputs import RunOptions
+    from accessibility.tools import sitefiles
+
+    run = pipeline.run(synthetic.grid_osm(tmp_path / "grid.osm", n=4, spacing_m=100.0), goals=["park_10min"], options=RunOptions(cache=False))
+    dlon, dlat = synthetic._deg_lon(synthetic.LAT0), synthetic.DEG_LAT  # degrees per metre
+
+    def at(x_m, y_m):
+        return synthetic.LON0 + x_m * dlon, synthetic.LAT0 + y_m * dlat
+
+    pts = np.array([at(250, 105), at(204, 103), at(-150, 150), at(-400, 0)])  # by Row 1; by Row 1 and Column 2; 150 m west; 400 m west
+    names = sitefiles.street_names(snapping.EdgeIndex(run.modes["walk"].net), pts[:, 0], pts[:, 1])
+    assert names.tolist() == ["Row 1", "Row 1 / Column 2", "Column 0", ""]

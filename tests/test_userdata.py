@@ -137,7 +137,7 @@ def test_rejects_file_names_every_bad_row_and_why(spreadsheet_run):
 @pytest.mark.shared
 def test_good_rows_are_all_used_with_capacities(spreadsheet_run):
     _result, run_dir, _rows, expected, _ = spreadsheet_run
-    fac = gpd.read_file(run_dir / "results.gpkg", layer="facilities")
+    fac = gpd.read_file(run_dir / "results.gpkg", layer="facilities_points")
     user = fac[fac["source"].str.startswith("user:")]
     ids = {fid.rsplit(":", 1)[1]: r for fid, r in zip(user["facility_id"], user.itertuples(), strict=True)}
     assert set(ids) == set(expected["used"])

@@ -147,7 +147,7 @@ def test_elderly_care_goal_with_user_list_has_district_results(hangzhou_user_run
     )
     md = (out / "goals.md").read_text(encoding="utf-8")
     assert "By district:" in md and "西湖区" in md
-    fac = gpd.read_file(out / "results.gpkg", layer="facilities")
+    fac = gpd.read_file(out / "results.gpkg", layer="facilities_points")
     user = fac[fac["source"] == "user:homes.csv"]
     assert len(user) == 5 and sorted(user["beds"]) == [50, 60, 80, 100, 120]
     assert (out / "rejects_elderly_care.csv").is_file()

@@ -31,34 +31,11 @@ import shapely
 
 from .. import errors
 from ..core import columns
+from ..core.palette import FACILITY_COLORS, GOAL_MET_COLOR, GOAL_NOT_MET_COLORS, MINUTE_BREAKS, MINUTE_COLORS, UNCOVERED_COLOR, facility_color
 from . import i18n
 from .rundata import RunData
 
 __all__ = ["FACILITY_COLORS", "MINUTE_BREAKS", "MINUTE_COLORS", "Theme", "build_themes", "facility_color", "minute_classes", "minutes_q"]
-
-#: right-closed class edges of the walking-minute themes (15 = the 15-minute circle)
-MINUTE_BREAKS = (5.0, 10.0, 15.0, 20.0, 30.0)
-#: green (near) to red (far), ColorBrewer RdYlGn; last: not reachable
-MINUTE_COLORS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027", "#7f7f7f")
-#: goal status: met, then not met from nearly to hardly (ColorBrewer YlOrRd)
-GOAL_MET_COLOR = "#1a9850"
-GOAL_NOT_MET_COLORS = ("#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-UNCOVERED_COLOR = "#b2182b"
-#: facility marker colours by service (others cycle through SPARE)
-FACILITY_COLORS = {
-    "elderly_care": "#762a83",
-    "preschool": "#e7298a",
-    "public_health": "#2166ac",
-    "sports_fitness": "#e66101",
-    "park": "#1b7837",
-}
-_SPARE = ("#35978f", "#8c510a", "#542788", "#01665e", "#c51b7d", "#4d4d4d")
-
-
-def facility_color(service: str, index: int) -> str:
-    """Marker colour of a service's facilities."""
-    return FACILITY_COLORS.get(service, _SPARE[index % len(_SPARE)])
-
 
 def minutes_q(minutes: np.ndarray) -> np.ndarray:
     """Minutes rounded up to 0.1 min, as integer tenths (-1 where not finite)."""

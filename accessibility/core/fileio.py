@@ -178,13 +178,14 @@ def spreadsheet_safe(frame: Any) -> Any:
     """
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype != object and str(out[col].dtype) != "string":
+        if out[col].dtype != object and str(out[col].dtype) not in ("string", "str"):  # pandas 3 infers text columns as "str"
             continue
-        values = out[col]
-        text = values.map(lambda v: isinstance(v, str))
-        risky = text & values.astype(str).str.match(_FORMULA) & ~values.astype(str).str.strip().str.match(_NUMBER)
+        values = out[col].astype(object)  # pandas 3 text columns ("str") hold the same text; masks as plain numpy booleans
+        text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        as_text = values.astype(str)
+        risky = text & as_text.str.match(_FORMULA).to_numpy(dtype=bool) & ~as_text.str.strip().str.match(_NUMBER).to_numpy(dtype=bool)
         if risky.any():
-            out[col] = values.where(~risky, "'" + values.astype(str))
+            out[col] = values.where(~risky, "'" + as_text)
     return out
 
 

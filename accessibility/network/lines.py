@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,11 @@ import geopandas as gpd
 import pyproj
 
 from .. import config, errors
-from ..readers import roads
+from ..readers import osm, roads
 from ..readers.roads import RoadLayerInput
 from . import graph
 
-__all__ = ["RoadLayerInput", "graph_from_lines"]
+__all__ = ["RoadLayerInput", "graph_from_lines", "graphs_from_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,25 @@ def graph_from_lines(
     """
     spec = _spec(source, crs, options)
     ways, facts = roads.read_roads_report(spec)
+    return _build(ways, facts, mode=mode, largest_component=largest_component)
+
+
+def graphs_from_lines(
+    source: str | Path | gpd.GeoDataFrame | RoadLayerInput, *, modes: Sequence[str | config.ModeRecipe], largest_component: bool = True
+) -> dict[str, graph.Network]:
+    """:func:`graph_from_lines` for several modes, reading the layer once.
+
+    Returns
+    -------
+    dict
+        Mode id -> network.
+    """
+    ways, facts = roads.read_roads_report(_spec(source, None, {}))
+    recipes = [m if isinstance(m, config.ModeRecipe) else config.load_mode(m) for m in modes]
+    return {r.id: _build(ways, facts, mode=r, largest_component=largest_component) for r in recipes}
+
+
+def _build(ways: osm.WayTable, facts: dict[str, Any], *, mode: str | config.ModeRecipe, largest_component: bool) -> graph.Network:
     try:
         net = graph.graph_from_ways(ways, mode=mode, largest_component=largest_component)
     except errors.OSMDataError as exc:

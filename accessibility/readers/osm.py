@@ -54,6 +54,7 @@ __all__ = [
     "WayTable",
     "check_osm_path",
     "distinct_tags",
+    "empty_features",
     "read_features",
     "read_highways",
     "read_osm",
@@ -285,6 +286,11 @@ class FeatureTable:
 
     def __len__(self) -> int:
         return len(self.frame) + len(self.footprints)
+
+
+def empty_features() -> FeatureTable:
+    """No OSM features: a run whose streets come from a road layer and that is given no OSM file."""
+    return FeatureTable(frame=_feature_frame([], []))
 
 
 def read_features(path: str | Path, keys: tuple[str, ...] | list[str], *, footprint_keys: tuple[str, ...] = ()) -> FeatureTable:

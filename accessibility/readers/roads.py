@@ -112,7 +112,7 @@ class RoadLayerInput:
     unmapped_class: str | None = option("--network-unmapped-class", "highway of classes not in the map (default unclassified; none: left out)",
                                         default="unclassified", metavar="HIGHWAY")
     oneway_column: str | None = option("--network-oneway-col", "one-way column (default: oneway, 单行...; Geofabrik B/F/T)", metavar="COLUMN")
-    speed_column: str | None = option("--network-speed-col", "speed limit column in km/h (default: maxspeed, 限速...)", metavar="COLUMN")
+    speed_column: str | None = option("--network-speed-col", "speed limit column in km/h, kept as maxspeed (default: maxspeed, 限速...; speeds come from the class, as for OSM)", metavar="COLUMN")
     bridge_column: str | None = option("--network-bridge-col", "bridge column (default: bridge, 桥梁)", metavar="COLUMN")
     tunnel_column: str | None = option("--network-tunnel-col", "tunnel column (default: tunnel, 隧道)", metavar="COLUMN")
     layer_column: str | None = option("--network-level-col", "vertical layer column (default: layer)", metavar="COLUMN")

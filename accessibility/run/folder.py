@@ -40,7 +40,7 @@ from typing import Any, Self
 from .. import errors
 from ..core import fileio
 
-__all__ = ["FORMAT", "MANIFEST", "RunFolder", "RunTarget", "access_points", "check_name", "is_run_folder", "network_edges", "network_nodes", "node_table", "open_run", "prepare", "provision_files", "rejects", "suggestions", "update", "writer"]
+__all__ = ["FORMAT", "MANIFEST", "RESULTS_GPKG", "RESULTS_XLSX", "RunFolder", "RunTarget", "access_points", "check_name", "is_run_folder", "network_edges", "network_nodes", "node_table", "open_run", "prepare", "provision_files", "rejects", "scenario", "suggestions", "update", "writer"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ _OLD = ".old-"
 
 # --------------------------------------------------------------------------- the files of a run folder (one place names them)
 
-RESULTS_GPKG = "results.gpkg"  # layers hexes, facilities, facilities_rejected, study_area, main_urban_area, districts
+RESULTS_GPKG = "results.gpkg"  # layers hexes, facilities_points/_areas (_lines), facilities_rejected_points/_areas, study_area, main_urban_area, districts; QGIS styles
+RESULTS_XLSX = "results.xlsx"  # the workbook: verdicts, notes, districts, worst hexagons, facilities, rejects, suggestions, provision
 HEXES = "hexes.parquet"  # H3 hexagons: population, per-service distance and minutes, per-goal coverage
 FACILITIES = "facilities.parquet"  # every facility with its status, access and capacities
 GOALS_JSON = "goals.json"  # verdicts, notes, facility imports
@@ -66,6 +67,9 @@ CALIBRATION = "calibration_districts.csv"  # per district: estimated and census 
 REJECTS_CENSUS = "rejects_census.csv"  # census rows not joined to a district
 DENSITY_OUTLIERS = "density_outliers.csv"  # the densest hexagons, those denser than people live flagged, with the OSM features behind them
 ISOCHRONES_GPKG = "isochrones.gpkg"  # written by `accessibility isochrones`
+COMPARE_JSON = "compare.json"  # written by `accessibility compare` (and `suggest --apply`): coverage before and after, per goal and district
+COMPARE_MD = "compare.md"  # the same comparison for people
+COMPARE_GPKG = "compare.gpkg"  # layer hexes_changed: the hexagons whose coverage changed, per goal
 
 
 def network_nodes(mode: str) -> str:
@@ -93,9 +97,19 @@ def rejects(service: str) -> str:
     return f"rejects_{service}.csv"
 
 
-def suggestions(goal: str, ext: str) -> str:
-    """Suggested sites of a goal (``.gpkg``, ``.csv``, ``.json``), written by `accessibility suggest`."""
-    return f"suggestions_{goal}{ext}"
+def suggestions(goal: str, ext: str, number: int = 1) -> str:
+    """Suggested sites of a goal (``.gpkg``, ``.csv``, ``.json``), written by `accessibility suggest`.
+
+    Later suggestions for the same goal are numbered (``suggestions_<goal>-2.csv``...):
+    an earlier file is never written over.
+    """
+    return f"suggestions_{goal}{ext}" if number <= 1 else f"suggestions_{goal}-{number}{ext}"
+
+
+def scenario(run_dir: str | Path, goal: str) -> Path:
+    """Default folder of the scenario run of `accessibility suggest --apply`: ``<RUN>_scenario_<goal>`` beside the run."""
+    path = Path(run_dir)
+    return path.with_name(f"{path.name}_scenario_{goal}")
 
 
 def provision_files(indicator: str) -> tuple[str, str, str]:

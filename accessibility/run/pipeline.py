@@ -20,14 +20,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
 
-from .. import config
+from .. import config, errors
 from ..core import parallel
 from ..core.notes import Notes
 from ..readers import osm, sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import districts as districts_stage
-from . import folder, steps, write
+from . import folder, specs, steps, write
 from .inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
 from .result import ModeState, RunResult
 
@@ -42,8 +42,9 @@ Progress = Callable[[str, int, int], None]
 
 
 def run(
-    osm_path: str | Path,
+    osm_path: str | Path | None = None,
     *,
+    network: Any = None,
     population: PopulationInput | str | Path | None = None,
     facilities: Sequence[FacilityInput] = (),
     areas: AreaInput | str | Path | None = None,
@@ -60,7 +61,15 @@ def run(
     Parameters
     ----------
     osm_path
-        OSM extract (.osm.pbf, .osm, .osm.bz2, .osm.gz); read offline.
+        OSM extract (.osm.pbf, .osm, .osm.bz2, .osm.gz); read offline. It gives the
+        streets, the OSM facilities and the buildings of the estimate; with
+        ``network`` only the facilities and buildings (it may be left out then:
+        facilities from planners' lists, people from a raster or zones).
+    network
+        The streets, instead of the OSM file's: a road line layer (a file, a
+        GeoDataFrame or a :class:`~accessibility.readers.roads.RoadLayerInput`
+        naming its CRS and columns), an osmnx/networkx graph, or a
+        :class:`~accessibility.network.graph.Network` (one mode).
     population
         A :class:`~accessibility.run.inputs.PopulationInput` (a raster with
         older-age rasters, or census zones), or a raster file. Default: an
@@ -95,11 +104,13 @@ def run(
     if deprecated:
         raise TypeError(f"run() got unexpected keyword arguments {sorted(deprecated)}")
     services, goal_list = goals_in.load()
-    osm_path = osm.check_osm_path(osm_path)
+    if osm_path is None and network is None:
+        raise errors.InputError("give the streets: an OSM extract (--osm) or a road layer (--network)")
+    osm_path = osm.check_osm_path(osm_path) if osm_path is not None else None
     with _Run(progress, out) as r:
         notes = Notes()
         r.stage("network")
-        sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes)
+        sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes, network=network)
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         r.freeze_heap()
@@ -133,10 +144,11 @@ def run(
             ),
         )
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
+        result.manifest[specs.SPECS_KEY] = specs.record(population=pop, areas=areas_in, goals=goals_in, facilities=facility_specs, options=options, network=network)
         result.manifest["completeness"] = [c.to_dict() for c in checks]
         result.manifest["coverage"] = cover.to_dict()
         result.manifest["population"].update(quality=demand.quality, implausible_hexes=implausible)
-        r.finish(result, inputs=_inputs(osm_path, pop, areas_in, goals_in, facility_specs))
+        r.finish(result, inputs=_inputs(osm_path, network, pop, areas_in, goals_in, facility_specs))
     return result
 
 
@@ -183,11 +195,11 @@ def _specs(population: Any, areas: Any, goals: Any, options: RunOptions | None, 
     return pop, area, goal, opts
 
 
-def _inputs(osm_path: Path, pop: PopulationInput, area: AreaInput, goal: GoalsInput, facility_specs: list[FacilityInput]) -> dict[str, Any]:
+def _inputs(osm_path: Path | None, network: Any, pop: PopulationInput, area: AreaInput, goal: GoalsInput, facility_specs: list[FacilityInput]) -> dict[str, Any]:
     """The input files of the run, for the manifest (recorded with their sha256)."""
     z: ZoneInput | None = pop.zones
     return {
-        "osm": osm_path, "population": pop.raster, "older": list(pop.older), "boundary": area.boundary, "main_urban_area": area.main_urban_area,
+        "osm": osm_path, "network": _network_source(network), "population": pop.raster, "older": list(pop.older), "boundary": area.boundary, "main_urban_area": area.main_urban_area,
         "facility_files": [f.path if sources.is_frame(f.path) else str(f.path) for f in facility_specs], "zones": z.path if z else None, "zones_table": z.table if z else None,
         "districts": area.districts.path if area.districts is not None else None,
         "census": pop.census.path if pop.census is not None else None,
@@ -195,10 +207,20 @@ def _inputs(osm_path: Path, pop: PopulationInput, area: AreaInput, goal: GoalsIn
     }
 
 
-def _manifest(result: RunResult, osm_path: Path, services: dict, facility_counts: dict[str, int], area: steps.Areas, pop: PopulationInput, options: RunOptions) -> dict:
+def _network_source(network: Any) -> Any:
+    """The road layer's file or frame, for the manifest's inputs (graphs and networks are described in ``modes``)."""
+    from ..readers.roads import RoadLayerInput
+
+    if isinstance(network, RoadLayerInput):
+        return network.path
+    return network if isinstance(network, (str, Path)) or sources.is_frame(network) else None
+
+
+def _manifest(result: RunResult, osm_path: Path | None, services: dict, facility_counts: dict[str, int], area: steps.Areas, pop: PopulationInput, options: RunOptions) -> dict:
     d, fac = result.demand, result.facilities
     manifest: dict[str, Any] = {
-        "osm": str(osm_path),
+        "osm": None if osm_path is None else str(osm_path),
+        "streets": result.modes["walk"].net.info.get("source", "osm"),
         "options": options.record(),
         "modes": {m: s.net.info for m, s in result.modes.items()},
         "mode_recipes": {m: config.recipe_to_dict(s.recipe) for m, s in result.modes.items()},

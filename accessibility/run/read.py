@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 import shapely
 
@@ -26,7 +27,7 @@ from ..network.snapping import Snapped
 from ..stages.facilities import FacilityAccess
 from ..stages.goals import GoalResult
 from ..stages.population import Demand
-from . import folder
+from . import folder, geoparquet
 from .result import ModeState, RunResult
 
 __all__ = ["as_result", "read_run"]
@@ -70,7 +71,7 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
     except (KeyError, TypeError, ValueError) as exc:
         raise errors.RunDirectoryError(f"{rf.path}: goals.json or manifest.json does not hold what this version writes ({exc!r}); run `accessibility run` again") from None
     facilities = rf.read_table(folder.FACILITIES, geo=True)
-    points = rf.read_table(folder.DEMAND)
+    points = _attributes(rf, folder.DEMAND)
     pop_facts = manifest.get("population", {})
     demand = Demand(
         points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64), points["pop"].to_numpy(np.float64), points["older"].to_numpy(np.float64),
@@ -88,10 +89,21 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
     )
 
 
+def _attributes(rf: folder.RunFolder, name: str) -> pd.DataFrame:
+    """A recorded table without the geometry it carries as GeoParquet (points repeating its lon/lat columns)."""
+    path = rf.file(name)
+    try:
+        geo = set(geoparquet.geometry_columns(path))
+        names = pq.read_schema(path).names
+    except (OSError, ValueError) as exc:
+        raise errors.RunDirectoryError(f"{path}: cannot be read ({exc}); run `accessibility run` again") from None
+    return rf.read_table(name, columns=[c for c in names if c not in geo and not c.startswith("__index_level_")]) if geo else rf.read_table(name)
+
+
 def _mode(rf: folder.RunFolder, mode: str, recipe: config.ModeRecipe, info: dict) -> ModeState:
-    nodes = rf.read_table(folder.network_nodes(mode))
+    nodes = _attributes(rf, folder.network_nodes(mode))
     edges = rf.read_table(folder.network_edges(mode), geo=True)
-    ap = rf.read_table(folder.access_points(mode))
+    ap = rf.read_table(folder.access_points(mode), columns=["facility_row", "edge", "t", "snap_dist_m"])
     snapped = Snapped(ap["edge"].to_numpy(np.int64), ap["t"].to_numpy(np.float64), ap["snap_dist_m"].to_numpy(np.float64))
     access = FacilityAccess(facility=ap["facility_row"].to_numpy(np.int64), snapped=snapped)
     return ModeState(net=Network(nodes=nodes, edges=edges, mode=recipe, info=json.loads(json.dumps(info))), access=access)

@@ -28,7 +28,7 @@ from .. import config, errors
 from ..core import columns
 from ..core.notes import Note, Notes
 from ..network import cache as network_cache
-from ..network import distances, snapping
+from ..network import distances, snapping, streets
 from ..network.graph import Network
 from ..readers import areas, osm, zones
 from ..readers import facility_files as userdata
@@ -80,20 +80,35 @@ class Sources:
 
 
 def read_sources(
-    osm_path: Path, goal_list: Sequence[config.Goal], services: dict[str, config.ServiceLayer], pop: PopulationInput, options: RunOptions,
-    *, writer: Executor, background: Executor, notes: Notes,
+    osm_path: Path | None, goal_list: Sequence[config.Goal], services: dict[str, config.ServiceLayer], pop: PopulationInput, options: RunOptions,
+    *, writer: Executor, background: Executor, notes: Notes, network: Any = None,
 ) -> Sources:
-    """Networks of every mode the goals use, and the OSM features of the services (and buildings when needed), in one pass or from the cache."""
+    """Networks of every mode the goals use, and the OSM features of the services (and buildings when needed), in one pass or from the cache.
+
+    ``network`` (a road line layer, a networkx graph or a :class:`Network`;
+    :func:`~accessibility.network.streets.networks_from`) gives the streets instead of the OSM file, which
+    then gives only the features (none without an OSM file).
+    """
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     rule_keys = facilities_mod.rule_keys(services)
     need_buildings = pop.needs_buildings
     keys = rule_keys + (("building", "landuse") if need_buildings else ())
     # buildings read only for the estimate are footprints (area and centre), not polygons
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
-    nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
+    features: osm.FeatureTable | None
+    if network is None:
+        assert osm_path is not None  # the pipeline asks for one of them
+        nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
+    else:
+        nets = streets.networks_from(network, modes)
+        features = (
+            network_cache.load_or_read(osm_path, (), keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)[1] if osm_path is not None else osm.empty_features()
+        )
     assert features is not None  # feature keys given: the features are read or loaded
-    # what the OSM reader repaired or left out (out-of-range nodes, unsorted or JOSM files)
-    notes.extend(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])] + list(features.notes)), code="osm.repaired")
+    # what the OSM reader repaired or left out (out-of-range nodes, unsorted or JOSM files), or the road layer's reader
+    code = "osm.repaired" if network is None else "network.lines"
+    notes.extend(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])]), code=code)
+    notes.extend(dict.fromkeys(features.notes), code="osm.repaired")
     # the edge indexes (projected street geometries in an STRtree) are built while the
     # facilities and the population are read: projecting releases the GIL
     index_futures = {m: background.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
@@ -106,6 +121,7 @@ def read_sources(
                 code="network.pieces_dropped", mode=m,
             )
     return Sources(nets, features, index_futures)
+
 
 
 # --------------------------------------------------------------------------- areas
@@ -302,7 +318,7 @@ def judge_completeness(
 # --------------------------------------------------------------------------- data coverage
 
 
-def start_extent(osm_path: Path, sources: Sources, pop: PopulationInput, area: Areas, background: Executor) -> Future:
+def start_extent(osm_path: Path | None, sources: Sources, pop: PopulationInput, area: Areas, background: Executor) -> Future:
     """The extent of the data (streets, OSM bounds, population footprint), measured in the background.
 
     The street mask is built in the background (numpy and scipy, which release the GIL); it is traced
@@ -311,7 +327,7 @@ def start_extent(osm_path: Path, sources: Sources, pop: PopulationInput, area: A
     """
     from ..readers import extract
 
-    bounds = extract.osm_bounds(osm_path)
+    bounds = extract.osm_bounds(osm_path) if osm_path is not None else None  # facilities from OSM stop there too
     zone_footprint = shapely.union_all(area.zones.geometry.to_numpy()) if area.zones is not None else None
     return background.submit(_extent, sources.nets["walk"], bounds, pop.raster if pop.zones is None else None, zone_footprint)
 

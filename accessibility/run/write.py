@@ -8,8 +8,15 @@ file with its sha256.
 Run folder contents
 -------------------
 ``results.gpkg``
-    layers ``hexes``, ``facilities``, ``facilities_rejected``, ``study_area``
-    (and ``main_urban_area``, ``districts``); opens in QGIS.
+    layers ``hexes``, ``facilities_points``, ``facilities_areas``,
+    ``facilities_rejected_points``, ``facilities_rejected_areas`` (and
+    ``facilities_lines``... where facilities are lines), ``study_area`` (and
+    ``main_urban_area``, ``districts``), one geometry type each; opens in QGIS
+    styled as the briefing map (:mod:`accessibility.run.gpkgstyle`).
+``results.xlsx``
+    the workbook: verdicts, notes, districts, worst hexagons, facilities,
+    rejects (:mod:`accessibility.run.workbook`); ``suggest`` and ``provision``
+    add their sheets.
 ``hexes.parquet``, ``facilities.parquet``
     the same as GeoParquet.
 ``goals.json``, ``goals.md``
@@ -27,6 +34,10 @@ Run folder contents
 ``manifest.json``
     inputs with checksums, options, goals and mode recipes by value, speeds,
     package versions, stage timings, and every file with its sha256.
+
+Every Parquet file is GeoParquet (WGS-84 ``geometry``: nodes and demand
+points at their lon/lat, access points where they join their edge; see
+:mod:`accessibility.run.geoparquet`).
 
 With planners' own data (see :mod:`accessibility.readers.facility_files`, :mod:`accessibility.readers.zones`):
 
@@ -46,22 +57,27 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from .. import errors
 from ..core import fileio, meta, textsafe
 from ..core.fileio import atomic_path, write_json
 from ..core.notes import Note
 from ..readers import sources
 from . import folder as runfolder
+from . import geoparquet, gpkgstyle, workbook
 from .result import RunResult
 
-__all__ = ["RUN_FILES", "atomic_path", "goals_markdown", "run_manifest", "write_files", "write_json", "write_run"]
+__all__ = ["RUN_FILES", "atomic_path", "facility_layers", "goals_markdown", "run_manifest", "write_files", "write_gpkg_layers", "write_json", "write_run"]
 
 log = logging.getLogger(__name__)
 
 #: files every run folder holds (besides ``manifest.json``, the networks of other modes and the tables of planners' data)
 RUN_FILES = (
     runfolder.RESULTS_GPKG,
+    runfolder.RESULTS_XLSX,
     runfolder.HEXES,
     runfolder.FACILITIES,
     runfolder.GOALS_JSON,
@@ -87,51 +103,130 @@ def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def write_gpkg_layers(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write GeoDataFrames as the layers of one new GeoPackage ``path`` (text columns as strings, fixed dates)."""
+#: geometry families: shapely's dimension of a geometry -> layer suffix, and the type an empty layer of it declares
+_FAMILIES = {0: ("points", "Point"), 1: ("lines", "MultiLineString"), 2: ("areas", "MultiPolygon")}
+_KIND_OF_TYPE = {"Point": 0, "MultiPoint": 0, "LineString": 1, "MultiLineString": 1, "Polygon": 2, "MultiPolygon": 2}
+
+
+def _geometry_family(frame: gpd.GeoDataFrame, name: str, path: Path) -> int | None:
+    """The one geometry family of a layer (0 points, 1 lines, 2 areas; ``None`` when it has no geometry), else an error naming the types."""
+    types = {str(t) for t in frame.geometry.geom_type.dropna().unique()}
+    kinds = {_KIND_OF_TYPE.get(t, -1) for t in types}
+    if len(kinds) > 1 or -1 in kinds:
+        raise errors.InputError(
+            f"{path.name}: layer {name!r} would mix geometry types {sorted(types)}; QGIS and GIS tools expect one per layer "
+            "(check the input file the layer comes from, e.g. a districts file with points among its polygons)"
+        )
+    return next(iter(kinds), None)
+
+
+def write_gpkg_layers(
+    path: Path, layers: dict[str, gpd.GeoDataFrame], *, styles: dict[str, gpkgstyle.Style] | None = None, empty_types: dict[str, str] | None = None
+) -> None:
+    """Write GeoDataFrames as the layers of one GeoPackage ``path`` (text columns as strings, fixed dates), with their QGIS styles.
+
+    Every layer holds one geometry type (Polygon and MultiPolygon mixed are
+    written as MultiPolygon; points mixed with polygons are refused). An empty
+    layer declares its type from ``empty_types`` (by layer name). Layers
+    without a style in ``styles`` get the one :func:`~accessibility.run.gpkgstyle.style_for`
+    recognises (isochrones, suggested sites), if any; the styles are written
+    into the ``layer_styles`` table QGIS reads.
+    """
     import pyogrio
 
+    chosen: dict[str, gpkgstyle.Style] = {}
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
     try:
         for name, frame in layers.items():
-            _gpkg_safe(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            kind = _geometry_family(frame, name, Path(path))
+            declared = (empty_types or {}).get(name) if kind is None else None
+            _gpkg_safe(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio", **({"geometry_type": declared} if declared else {}))
+            style = (styles or {}).get(name) or gpkgstyle.style_for(name, frame)
+            if style is not None:
+                chosen[name] = style
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    gpkgstyle.write_styles(path, chosen)
+
+
+def facility_layers(fac: gpd.GeoDataFrame, prefix: str) -> dict[str, gpd.GeoDataFrame]:
+    """``fac`` split by geometry into ``<prefix>_points`` and ``<prefix>_areas`` (always) and ``<prefix>_lines`` (when any).
+
+    A facility without a geometry goes with the points. Geometry collections
+    keep their parts of the highest dimension (a multipolygon for an area).
+    """
+    geoms = fac.geometry.to_numpy()
+    dims = shapely.get_dimensions(geoms)
+    dims = np.where(dims < 0, 0, dims)
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
+    if len(mixed):  # rare (a few relations): one geometry at a time
+        geoms = geoms.copy()
+        for i in mixed.tolist():
+            parts = shapely.get_parts(geoms[i])
+            top = parts[shapely.get_dimensions(parts) == dims[i]]
+            geoms[i] = (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)[dims[i]](top)
+        fac = fac.set_geometry(geoms, crs=fac.crs)
+    out = {}
+    for dim, (suffix, _) in _FAMILIES.items():
+        part = fac[dims == dim]
+        if len(part) or dim != 1:
+            out[f"{prefix}_{suffix}"] = part
+    return out
+
+
+def _results_layers(result: RunResult) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, gpkgstyle.Style], dict[str, str]]:
+    """The layers of ``results.gpkg``, their styles and the geometry type each declares when empty."""
+    fac = result.facilities
+    used = (fac["status"] == "used").to_numpy()
+    layers: dict[str, gpd.GeoDataFrame] = {"hexes": result.hexes, **facility_layers(fac[used], "facilities"), **facility_layers(fac[~used], "facilities_rejected")}
+    layers["study_area"] = gpd.GeoDataFrame({"name": ["study_area"]}, geometry=[result.study_area], crs="EPSG:4326")
+    if result.districts is not None:
+        layers["districts"] = result.districts
+    if result.main_urban_area is not None:
+        layers["main_urban_area"] = gpd.GeoDataFrame({"name": ["main_urban_area"]}, geometry=[result.main_urban_area], crs="EPSG:4326")
+    first = result.goals[0].to_dict() if result.goals else None
+    services, present = result.services, [str(s) for s in fac["service"].unique()]
+    styles = {
+        "hexes": gpkgstyle.hexes_style(first, list(result.hexes.columns)),
+        "study_area": gpkgstyle.boundary_style("#424242", dashed=True),
+        "main_urban_area": gpkgstyle.boundary_style("#6a3d9a"),
+    }
+    if result.districts is not None:
+        styles["districts"] = gpkgstyle.districts_style(list(result.districts.columns))
+    empty_types = {}
+    for name in layers:
+        if name.startswith("facilities"):
+            geometry = name.rsplit("_", 1)[1]
+            styles[name] = gpkgstyle.facilities_style(geometry, services, present, rejected=name.startswith("facilities_rejected"))
+            empty_types[name] = next(t for s, t in _FAMILIES.values() if s == geometry)
+    return layers, styles, empty_types
 
 
 def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
     """Write every file of a run except the manifest into ``folder`` (the partial folder of a run)."""
     out = Path(folder)
     f = runfolder
-    hexes = result.hexes
     fac = result.facilities
-    layers = {
-        "hexes": hexes,
-        "facilities": fac[fac["status"] == "used"],
-        "facilities_rejected": fac[fac["status"] != "used"],
-        "study_area": gpd.GeoDataFrame({"name": ["study_area"]}, geometry=[result.study_area], crs="EPSG:4326"),
-    }
-    if result.districts is not None:
-        layers["districts"] = result.districts
-    if result.main_urban_area is not None:
-        layers["main_urban_area"] = gpd.GeoDataFrame({"name": ["main_urban_area"]}, geometry=[result.main_urban_area], crs="EPSG:4326")
-    write_gpkg_layers(out / f.RESULTS_GPKG, layers)
-    hexes.to_parquet(out / f.HEXES)
+    layers, styles, empty_types = _results_layers(result)
+    write_gpkg_layers(out / f.RESULTS_GPKG, layers, styles=styles, empty_types=empty_types)
+    result.hexes.to_parquet(out / f.HEXES)
     fac.to_parquet(out / f.FACILITIES)
     for mode, state in result.modes.items():
-        state.net.nodes.to_parquet(out / f.network_nodes(mode))
+        geoparquet.write(geoparquet.point_table(state.net.nodes), out / f.network_nodes(mode))
         state.net.edges.to_parquet(out / f.network_edges(mode))
         a = state.access
-        pd.DataFrame(
+        table = pd.DataFrame(
             {"facility_row": a.facility, "facility_id": fac["facility_id"].to_numpy()[a.facility], "edge": a.snapped.edge, "t": a.snapped.t,
              "snap_dist_m": a.snapped.snap_dist_m}
-        ).to_parquet(out / f.access_points(mode))
-    result.node_table("walk").to_parquet(out / f.node_table("walk"))
-    result.point_costs.to_parquet(out / f.DEMAND)
+        )
+        geoparquet.write(geoparquet.access_points_table(table, state.net, a.snapped), out / f.access_points(mode))
+    geoparquet.write(geoparquet.point_table(result.node_table("walk")), out / f.node_table("walk"))
+    geoparquet.write(geoparquet.point_table(result.point_costs), out / f.DEMAND)
     for name, table in result.tables.items():
         fileio.spreadsheet_safe(table).to_csv(out / f.check_name(name), index=False, encoding="utf-8-sig")
     write_json(out / f.GOALS_JSON, goals_document(result))
     fileio.write_text(out / f.GOALS_MD, goals_markdown(result))
+    workbook.write_workbook({p.name: p for p in sorted(out.iterdir()) if p.is_file()}, out / f.RESULTS_XLSX)
     result.manifest["inputs"] = {
         k: _input_record(v, _WHAT.get(k, k.replace("_", " "))) for k, v in inputs.items() if sources.is_frame(v) or v not in (None, [], ())
     }

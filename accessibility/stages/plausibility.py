@@ -208,12 +208,17 @@ def density_outliers(
         cells = "; ".join(
             f"{h} {d:,.0f}/km²" + (f" ({s})" if s else "") for h, d, s in zip(bad["h3"].head(5), bad["density_per_km2"].head(5), bad["sources"].head(5), strict=True)
         )
+        ids = [s for s in bad["top_source"].tolist() if s]
+        if ids:  # OSM buildings behind them
+            fix, fix_zh = "check these features' tags (a compound drawn as one building?)", "请检查这些要素的标签（是否把整个小区画成一栋楼？）"
+        else:  # a street estimate or a raster
+            fix = "give a population raster (--population) or census counts per district (--district-population); a raster's pixels must count people, not people per km²"
+            fix_zh = "请提供人口栅格（--population）或分区普查人口（--district-population）；栅格像元应为人数而非每平方公里人数"
         msg = (
             f"{len(bad)} hexagons hold more than {threshold_per_km2:,.0f} people/km², beyond what any mainland city reaches in an H3 cell "
-            f"({float(bad['excess_pop'].sum()):,.0f} people above that): {cells}; check these features' tags (a compound drawn as one building?)"
+            f"({float(bad['excess_pop'].sum()):,.0f} people above that): {cells}; {fix}"
         )
-        zh = f"{len(bad)}个六边形人口密度超过每平方公里{threshold_per_km2:,.0f}人，超出城市实际可能：{cells}；请检查这些要素的标签（是否把整个小区画成一栋楼？）"
-        ids = [s for s in bad["top_source"].tolist() if s]
+        zh = f"{len(bad)}个六边形人口密度超过每平方公里{threshold_per_km2:,.0f}人，超出城市实际可能：{cells}；{fix_zh}"
         notes.append(Note(msg, code="population.implausible_density", severity="warning", message_zh=zh, context={"hexes": bad["h3"].tolist(), "osm": ids}))
     return DensityOutliers(table.reset_index(drop=True), float(threshold_per_km2), notes)
 

@@ -27,6 +27,7 @@ from .. import config, errors
 from ..core import fileio
 from ..network import distances
 from ..run import folder as runfolder
+from ..run import geoparquet, workbook
 from ..run.read import as_result
 from ..run.result import RunResult
 
@@ -271,14 +272,16 @@ def _hex_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_provision(result: ProvisionResult, run: RunResult | str | Path) -> list[Path]:
-    """Write ``provision_<id>.json``, ``_hexes.parquet`` and ``_facilities.csv`` into the run folder (recorded in its manifest)."""
+    """Write ``provision_<id>.json``, ``_hexes.parquet`` (GeoParquet: the hexagons) and ``_facilities.csv`` into the run folder
+    (recorded in its manifest), and refresh the run's workbook (``results.xlsx``)."""
     names = runfolder.provision_files(result.provision.id)
     with runfolder.update(_folder_of(run), command="provision") as up:
         up.write_json(names[0], result.summary)
         with up.file(names[1]) as tmp:
-            result.hexes.to_parquet(tmp)
+            geoparquet.write(geoparquet.hexagon_table(result.hexes), tmp)
         with up.file(names[2]) as tmp:
             fileio.spreadsheet_safe(result.facilities).to_csv(tmp, index=False, encoding="utf-8-sig")
+    workbook.refresh_workbook(up.folder, command="provision")
     return [up.folder / n for n in names]
 
 

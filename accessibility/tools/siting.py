@@ -34,6 +34,8 @@ from ..run.read import as_result
 from ..run.result import CostKey, RunResult
 from ..stages import goals as goals_mod
 from ..stages import plausibility
+from . import sitefiles
+from .matrix import PointFile
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -264,7 +266,7 @@ class Suggestions:
 
     goal: str
     service: str
-    sites: gpd.GeoDataFrame  # rank, lon, lat, candidate, marginal_gain, covered_after, share_after
+    sites: gpd.GeoDataFrame  # rank, goal, service, lon, lat (+ lon_gcj02...), street, candidate, candidate_name, marginal_gain, covered_after, share_after, snap_dist_m
     curve: pd.DataFrame
     result: SitingResult
     summary: dict
@@ -302,7 +304,7 @@ def suggest_from_run(
     k: int | None = None,
     target_share: float | None = None,
     service: str | None = None,
-    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+    candidates: tuple[np.ndarray, np.ndarray] | str | Path | PointFile | None = None,
     spacing_m: float = 200.0,
     method: str = "greedy",
     capacity: float | None = None,
@@ -326,8 +328,10 @@ def suggest_from_run(
         For goals with several services: the service to site (a resident
         counts as newly covered only if the goal's other services already reach them).
     candidates
-        (lon, lat) of candidate sites (WGS-84); default street nodes at most
-        one per ``spacing_m`` cell.
+        (lon, lat) of candidate sites (WGS-84), or a file of them read as
+        facility lists are (any encoding; its coordinate system declared with
+        a :class:`~accessibility.tools.matrix.PointFile`); default street
+        nodes at most one per ``spacing_m`` cell.
     spacing_m
         Spacing of the street-node candidates.
     method, capacity
@@ -336,6 +340,10 @@ def suggest_from_run(
     Returns
     -------
     Suggestions
+        The sites carry the names of the streets next to them (``street``),
+        the candidates' names from a file (``candidate_name``) and, where the
+        run's inputs or the candidates were declared in GCJ-02 or BD-09, their
+        coordinates in that system (``lon_gcj02``/``lat_gcj02``, ``lon_bd09``/``lat_bd09``).
     """
     import geopandas as gpd
     import shapely
@@ -375,10 +383,19 @@ def suggest_from_run(
     limit = float(threshold.max()) if n else 0.0
     # straight-line reach of a candidate: the threshold in metres (a time at the mode's fastest speed)
     reach_m = limit if weight == "length" else limit * max([state.speed_m_s, *(v / 3.6 for _, v in state.recipe.speeds_kmh)])
-    if candidates is None:
+    from_file: sitefiles.Candidates | None = None
+    if isinstance(candidates, (str, Path, PointFile)):
+        from_file = sitefiles.read_candidates(candidates, service=service, area=result.study_area)
+        c_lon, c_lat, c_names = from_file.lon, from_file.lat, from_file.names
+        source = str(candidates.path if isinstance(candidates, PointFile) else candidates)
+    elif candidates is None:
         c_lon, c_lat = node_candidates(state.net, spacing_m=spacing_m, near=(lon[uncovered], lat[uncovered]), reach_m=reach_m)
+        c_names = np.full(len(c_lon), "", dtype=object)
+        source = f"street nodes, one per {spacing_m:g} m cell near uncovered residents"
     else:
         c_lon, c_lat = (np.asarray(a, np.float64) for a in candidates)
+        c_names = np.full(len(c_lon), "", dtype=object)
+        source = "user"
     if len(c_lon) == 0:
         raise errors.InputError("no candidate site can reach an uncovered resident; everyone is covered or the candidates are too far")
     index = state.index
@@ -403,7 +420,9 @@ def suggest_from_run(
             "service": service,
             "lon": c_lon[solved.sites],
             "lat": c_lat[solved.sites],
+            "street": sitefiles.street_names(index, c_lon[solved.sites], c_lat[solved.sites]),
             "candidate": solved.sites,
+            "candidate_name": c_names[solved.sites],
             "marginal_gain": gains,
             "covered_after": covered_after,
             "share_after": covered_after / total if total > 0 else np.nan,
@@ -412,13 +431,17 @@ def suggest_from_run(
         geometry=gpd.points_from_xy(c_lon[solved.sites], c_lat[solved.sites]),
         crs="EPSG:4326",
     )
+    systems = sitefiles.planner_crs(result.manifest, declared=[from_file.crs] if from_file is not None else [])
+    sites = sitefiles.with_planner_coordinates(sites, systems)
     curve = solved.curve.assign(share=lambda d: d["covered"] / total if total > 0 else np.nan)
     summary = {
         "goal": goal,
         "service": service,
         "method": method,
         "candidates": len(c_lon),
-        "candidate_source": "user" if candidates is not None else f"street nodes, one per {spacing_m:g} m cell near uncovered residents",
+        "candidate_source": source,
+        "candidate_notes": [*from_file.notes, *from_file.skipped] if from_file is not None else [],
+        "coordinate_systems": ["wgs84", *systems],
         "k": None if k is None else int(k),
         "target_share": target_share,
         "capacity": capacity,
@@ -455,7 +478,14 @@ def _people_gains(pairs: pd.DataFrame, radius: np.ndarray, covered: np.ndarray, 
 
 
 def write_suggestions(s: Suggestions, run: RunResult | str | Path) -> list[Path]:
-    """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically, recorded in its manifest)."""
+    """Write ``suggestions_<goal>.gpkg/.csv/.json`` into the run folder (atomically, recorded in its manifest).
+
+    An earlier suggestion for the goal is kept: these files are then numbered
+    (``suggestions_<goal>-2.csv``...). What a planner reads is rounded
+    (coordinates 6 decimals, people whole, metres whole; see
+    :mod:`~accessibility.tools.sitefiles`); the returned paths are the .gpkg,
+    .csv and .json, in that order.
+    """
     from ..core import fileio
     from ..run import folder as runfolder
     from ..run import write
@@ -463,11 +493,19 @@ def write_suggestions(s: Suggestions, run: RunResult | str | Path) -> list[Path]
     target = run.folder if isinstance(run, RunResult) else Path(run)
     if target is None:
         raise errors.InputError("this run was not written to a folder (run it with out=...); there is nowhere to write")
-    names = [runfolder.suggestions(s.goal, ext) for ext in (".gpkg", ".csv", ".json")]
+    number = sitefiles.next_number(Path(target), s.goal)
+    names = [runfolder.suggestions(s.goal, ext, number) for ext in (".gpkg", ".csv", ".json")]
+    if number > 1:
+        log.info("earlier suggestions for %s are kept; these are written as %s", s.goal, names[1])
+    table = sitefiles.planner_table(s.sites, float(s.summary["covered_before"]))
     with runfolder.update(target, command="suggest") as up:
         with up.file(names[0]) as tmp:
-            write.write_gpkg_layers(tmp, {"sites": s.sites})
+            write.write_gpkg_layers(tmp, {"sites": table})
         with up.file(names[1]) as tmp:
-            fileio.spreadsheet_safe(s.sites.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
-        up.write_json(names[2], {**s.summary, "curve": s.curve.to_dict(orient="records")})
-    return [up.folder / n for n in names]
+            fileio.spreadsheet_safe(table.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
+        up.write_json(names[2], {**sitefiles.planner_summary(s.summary, s.curve), "files": names})
+    written = [up.folder / n for n in names]
+    from ..run.workbook import refresh_workbook  # results.xlsx gains the suggestions sheet
+
+    refresh_workbook(target, command="suggest")
+    return written
