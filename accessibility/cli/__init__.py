@@ -81,9 +81,10 @@ def parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--out", default="runs/demo", metavar="DIR", help="run folder (default runs/demo)")
     p_demo.set_defaults(func=commands.cmd_run, isochrones=True)
 
-    p_q = sub.add_parser("query", help="distances from your own points (CSV/XLSX, WGS-84) using a finished run")
+    p_q = sub.add_parser("query", help="distances from your own points (CSV/XLSX) using a finished run")
     p_q.add_argument("run_dir", metavar="RUN_DIR")
-    p_q.add_argument("--points", required=True, metavar="FILE.csv", help="CSV or XLSX with lon/lat columns (WGS-84)")
+    p_q.add_argument("--points", required=True, metavar="FILE.csv", help="CSV or XLSX with lon/lat columns (any encoding)")
+    p_q.add_argument("--points-crs", default="wgs84", metavar="CRS", help="coordinate system of --points: wgs84 (default), gcj02 (AMap/Gaode), bd09 (Baidu), cgcs2000")
     p_q.add_argument("--out", required=True, metavar="FILE.csv")
     p_q.add_argument("--lon-col", help="longitude column (default: found by name)")
     p_q.add_argument("--lat-col", help="latitude column (default: found by name)")

@@ -27,7 +27,7 @@ from .. import config, errors
 from ..core import fileio
 from ..network import distances
 from ..run import folder as runfolder
-from ..run import geoparquet, workbook
+from ..run import geoparquet, plannercrs, workbook
 from ..run.read import as_result
 from ..run.result import RunResult
 
@@ -170,14 +170,20 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         {"h3": pts["h3"].to_numpy(), "people": demand, "access_2sfca": a2 * per, "access_e2sfca": ae * per, "covered": covered}
     )
     table["class"] = _classify(table["access_2sfca"].to_numpy(), covered, provision.target)
+    at = shapely.point_on_surface(fac.geometry.to_numpy()[known])  # where a planner finds it: a point of a park, not its centroid
     fac_table = pd.DataFrame(
         {
             "facility_id": fac["facility_id"].to_numpy()[known],
+            "name": fac["name"].to_numpy()[known] if "name" in fac.columns else None,
+            "lon": np.round(shapely.get_x(at), 6),
+            "lat": np.round(shapely.get_y(at), 6),
             "supply": supply[known],
             "ratio_2sfca": r2[known] * per,
             "ratio_e2sfca": re[known] * per,
         }
     )
+    # the coordinates of the web maps the run's inputs were declared in (GCJ-02, BD-09), beside WGS-84
+    fac_table = plannercrs.with_planner_coordinates(fac_table, plannercrs.planner_crs(result.manifest))
     hexes = _hex_table(table)
     by_district = _district_table(result.districts, pts, table, fac, known, supply)
     total_demand = float(demand.sum())

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from .. import errors
+from ..coords import chinacoords
 from ..core import columns, fileio
 from ..network import distances
-from ..readers import tablefiles, tabletext
+from ..readers import areas, sources, tablefiles, tabletext
 from ..run.read import as_result
 from ..run.result import RunResult
 
@@ -128,7 +130,7 @@ def _no_columns(exc: errors.InputError, frame: pd.DataFrame, info: tablefiles.Ta
 
 
 def read_points(
-    path: str | Path,
+    path: sources.Source,
     *,
     lon_col: str | None = None,
     lat_col: str | None = None,
@@ -147,7 +149,8 @@ def read_points(
     Parameters
     ----------
     path
-        The table.
+        The table, or a DataFrame (lon/lat columns) or GeoDataFrame (any CRS;
+        polygons by a point on their surface).
     lon_col, lat_col
         Default: found by name (lon/lng/x/经度, lat/y/纬度), else one
         经纬度/location column holding ``"lon,lat"`` (as AMap copies them).
@@ -175,6 +178,10 @@ def read_points(
         rows, no lon/lat column, or a lon/lat column holding no coordinate
         at all; each message names the file and the fix.
     """
+    if sources.is_frame(path):
+        frame, lon_col, lat_col = _frame_points(path, what, lon_col, lat_col)
+        notes: list[str] = []
+        return _points_of(frame, notes, tablefiles.TableInfo(kind="frame"), sources.label(path, what), what, lon_col, lat_col)
     path = Path(path)
     if not path.is_file():
         raise errors.InputFileNotFoundError(f"{what} file not found: {path}")
@@ -193,6 +200,45 @@ def read_points(
         if (tabletext.parse_degrees(pd.Series(list(frame.columns), dtype=object)).status == 0).sum() >= 2:
             raise errors.InputError(f"{path}: the {what} file has one line ({', '.join(map(str, frame.columns))}) and no header; add a first line naming the columns, e.g. lon,lat")
         raise errors.InputError(f"{path}: the {what} file has a header ({', '.join(map(str, frame.columns))}) but no rows")
+    return _points_of(frame, notes, info, path, what, lon_col, lat_col)
+
+
+def _placed_at(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, *, wgs84: bool, systems: list[str]) -> pd.DataFrame:
+    """``frame`` with where each point was placed, in WGS-84 (when the table is not) and in each planner's system."""
+    out = frame.copy()
+    names = [c for c in ("lon", "lat") if c in out.columns]
+    if wgs84:
+        out["lon_wgs84" if names else "lon"], out["lat_wgs84" if names else "lat"] = np.round(lon, 7), np.round(lat, 7)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    for kind in systems:
+        x, y = np.full(len(lon), np.nan), np.full(len(lat), np.nan)
+        x[ok], y[ok] = chinacoords.wgs84_to_gcj02(lon[ok], lat[ok]) if kind == "gcj02" else chinacoords.wgs84_to_bd09(lon[ok], lat[ok])
+        out[f"lon_{kind}"], out[f"lat_{kind}"] = np.round(x, 7), np.round(y, 7)
+    return out
+
+
+def _frame_points(data: object, what: str, lon_col: str | None, lat_col: str | None) -> tuple[pd.DataFrame, str | None, str | None]:
+    """A DataFrame's rows as a table read from a file; a GeoDataFrame's geometry as WGS-84 ``lon``/``lat`` columns."""
+    import geopandas as gpd
+
+    frame = sources.as_frame(data, what)
+    if isinstance(frame, gpd.GeoDataFrame):
+        if frame.crs is None:
+            raise errors.InputError(f"{sources.label(data, what)}: the GeoDataFrame has no CRS; set one (gdf.set_crs(...)) or pass a DataFrame with lon/lat columns")
+        geoms = frame.to_crs("EPSG:4326").geometry.to_numpy()
+        pts = shapely.point_on_surface(geoms)  # a point keeps its place; missing and empty geometries give NaN
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        frame["lon"], frame["lat"] = shapely.get_x(pts), shapely.get_y(pts)
+        lon_col, lat_col = "lon", "lat"
+    if frame.empty:
+        raise errors.InputError(f"{sources.label(data, what)}: the {what} table has no rows")
+    return frame.astype(object), lon_col, lat_col
+
+
+def _points_of(
+    frame: pd.DataFrame, notes: list[str], info: tablefiles.TableInfo, path: Path, what: str, lon_col: str | None, lat_col: str | None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`read_points` once the table is read: the coordinates and each row's status."""
     pairs = {tabletext.normalise_column(x) for x in tabletext.PAIR_NAMES}
     pair_c = next((k for k in frame.columns if tabletext.normalise_column(k) in pairs), None) if lon_col is None and lat_col is None else None
     try:
@@ -241,28 +287,57 @@ def read_points(
 
 def query_csv(
     run: RunResult | str | Path,
-    points_csv: str | Path,
+    points_csv: sources.Source,
     out_csv: str | Path,
     *,
     lon_col: str | None = None,
     lat_col: str | None = None,
+    crs: str = "wgs84",
     services: list[str] | None = None,
     max_snap_m: float | None = None,
 ) -> pd.DataFrame:
-    """Answer a CSV of WGS-84 points; keep its columns and add the per-service answers.
+    """Answer a table of points; keep its columns and add the per-service answers.
 
     Rows whose coordinates are missing or invalid stay in the output with an
     empty answer and the reason in ``query_status``; points farther than
-    ``max_snap_m`` from a street are answered and flagged.
+    ``max_snap_m`` from a street are answered and flagged. Each answered row
+    also says where it was placed: ``lon``/``lat`` in WGS-84 (when the table
+    is in another system) and in every Chinese web-map system the run's
+    inputs were declared in (``lon_gcj02``/``lat_gcj02``, ``lon_bd09``/``lat_bd09``).
+
+    Parameters
+    ----------
+    run
+        A run or its folder.
+    points_csv
+        CSV/TXT/XLSX with lon/lat columns, or a (Geo)DataFrame (see :func:`read_points`).
+    out_csv
+        The answers (CSV, UTF-8 with BOM for Excel/WPS).
+    lon_col, lat_col
+        Coordinate columns (default: found by name).
+    crs
+        Coordinate system of the table's lon/lat: ``wgs84`` (default),
+        ``gcj02`` (AMap/Gaode, Tencent), ``bd09`` (Baidu), ``cgcs2000``.
+    services
+        Services to answer (default: all of the run's).
+    max_snap_m
+        Farther from a street: answered and flagged (default: the run's limit).
     """
     from ..core.fileio import atomic_path
+    from ..run import plannercrs
 
-    points_csv = Path(points_csv)
     frame, lon, lat, status = read_points(points_csv, lon_col=lon_col, lat_col=lat_col, what="points")
     frame = frame.reset_index(drop=True)  # the output keeps the file's columns only; row numbers are in the messages
+    declared = areas.parse_crs(crs)
+    if declared.kind not in ("wgs84", "cgcs2000"):
+        if not declared.is_lonlat:
+            raise errors.InputError(f"--points-crs {crs}: query points are longitude/latitude; give wgs84, gcj02, bd09 or cgcs2000")
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        lon[ok], lat[ok] = areas.lonlat_to_wgs84(lon[ok], lat[ok], declared)
+        frame.attrs.setdefault("notes", []).append(f"{sources.label(points_csv, 'points').name}: coordinates converted from {declared.label} to WGS-84")
     good = np.isfinite(lon) & np.isfinite(lat)
-    if max_snap_m is None:  # the run's own limit: read the run once, for both
-        run = as_result(run)
+    run = as_result(run)
+    if max_snap_m is None:  # the run's own limit
         max_snap_m = float(run.manifest["options"]["max_snap_m"])
     answers = query_points(run, lon[good], lat[good], services=services)
     snap = answers["snap_dist_m"].to_numpy()
@@ -283,9 +358,11 @@ def query_csv(
         values = np.full(len(frame), np.nan if numeric else None, dtype=float if numeric else object)
         values[good_idx] = answers[col].to_numpy()
         result[col] = values
+    systems = [k for k in plannercrs.planner_crs(run.manifest, declared=[crs]) if k != declared.kind]
+    result = _placed_at(result, lon, lat, wgs84=declared.kind not in ("wgs84", "cgcs2000"), systems=systems)
     result["query_status"] = status
     if (~good).any():
-        log.warning("%s: %d rows could not be answered (see query_status)", points_csv, int((~good).sum()))
+        log.warning("%s: %d rows could not be answered (see query_status)", sources.label(points_csv, "points"), int((~good).sum()))
     with atomic_path(out_csv) as tmp:
         fileio.spreadsheet_safe(result).to_csv(tmp, index=False, encoding="utf-8-sig")
     return result

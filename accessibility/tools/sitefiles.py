@@ -31,10 +31,10 @@ import pandas as pd
 import shapely
 
 from .. import config, errors
-from ..coords import chinacoords
 from ..network import snapping
 from ..readers import areas, facility_files
 from ..run import folder as runfolder
+from ..run.plannercrs import planner_crs, with_planner_coordinates
 from .matrix import PointFile
 
 __all__ = ["Candidates", "next_number", "planner_crs", "planner_table", "read_candidates", "street_names", "with_planner_coordinates"]
@@ -42,7 +42,6 @@ __all__ = ["Candidates", "next_number", "planner_crs", "planner_table", "read_ca
 log = logging.getLogger(__name__)
 
 #: planners' coordinate systems that get their own columns: kind -> column suffix
-PLANNER_SYSTEMS = ("gcj02", "bd09")
 #: streets this close to a site are named (nearest first, at most two names)
 STREET_WITHIN_M = 30.0
 #: else the nearest named street up to this far
@@ -134,37 +133,6 @@ def street_names(index: snapping.EdgeIndex, lon: np.ndarray, lat: np.ndarray, *,
     take = (rank == 0) | ((rank == 1) & (near["d"].to_numpy() <= within_m))
     joined = near[take].groupby("p")["name"].agg(" / ".join)
     out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
-    return out
-
-
-def planner_crs(manifest: Mapping[str, Any], *, declared: Iterable[str] = ()) -> list[str]:
-    """The Chinese web-map systems (``gcj02``, ``bd09``) the planner works in: declared for the run's inputs or given."""
-    labels = [str(d) for d in declared]
-    labels += [str(i.get("crs", "")) for i in manifest.get("facility_imports") or []]
-    specs = manifest.get("specs") or {}
-    area = specs.get("areas") or {}
-    labels += [str(area.get("crs") or ""), str((area.get("districts") or {}).get("crs") or ""), str(((specs.get("population") or {}).get("zones") or {}).get("crs") or "")]
-    kinds = []
-    for label in labels:
-        try:
-            kind = areas.parse_crs(label).kind if label else ""
-        except errors.InputError:
-            continue
-        if kind in PLANNER_SYSTEMS and kind not in kinds:
-            kinds.append(kind)
-    return sorted(kinds, key=PLANNER_SYSTEMS.index)
-
-
-def with_planner_coordinates(sites: gpd.GeoDataFrame, systems: Iterable[str]) -> gpd.GeoDataFrame:
-    """``sites`` with ``lon_<system>``/``lat_<system>`` beside WGS-84 ``lon``/``lat`` for each planner's system."""
-    out = sites.copy()
-    lon, lat = out["lon"].to_numpy(np.float64), out["lat"].to_numpy(np.float64)
-    at = out.columns.get_loc("lat") + 1
-    for kind in systems:
-        x, y = chinacoords.wgs84_to_gcj02(lon, lat) if kind == "gcj02" else chinacoords.wgs84_to_bd09(lon, lat)
-        out.insert(at, f"lat_{kind}", np.asarray(y, np.float64))
-        out.insert(at, f"lon_{kind}", np.asarray(x, np.float64))
-        at += 2
     return out
 
 
