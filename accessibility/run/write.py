@@ -212,7 +212,7 @@ def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
     result.hexes.to_parquet(out / f.HEXES)
     fac.to_parquet(out / f.FACILITIES)
     for mode, state in result.modes.items():
-        geoparquet.write(geoparquet.point_table(state.net.nodes), out / f.network_nodes(mode))
+        geoparquet.write_points(state.net.nodes, out / f.network_nodes(mode))
         state.net.edges.to_parquet(out / f.network_edges(mode))
         a = state.access
         table = pd.DataFrame(
@@ -220,8 +220,8 @@ def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
              "snap_dist_m": a.snapped.snap_dist_m}
         )
         geoparquet.write(geoparquet.access_points_table(table, state.net, a.snapped), out / f.access_points(mode))
-    geoparquet.write(geoparquet.point_table(result.node_table("walk")), out / f.node_table("walk"))
-    geoparquet.write(geoparquet.point_table(result.point_costs), out / f.DEMAND)
+    geoparquet.write_points(result.node_table("walk"), out / f.node_table("walk"))
+    geoparquet.write_points(result.point_costs, out / f.DEMAND)
     for name, table in result.tables.items():
         fileio.spreadsheet_safe(table).to_csv(out / f.check_name(name), index=False, encoding="utf-8-sig")
     write_json(out / f.GOALS_JSON, goals_document(result))
