@@ -70,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser("run", help="check the goals on an OSM extract (or your own road layer)")
     p_run.add_argument("--osm", metavar="FILE", help="OSM extract: .osm.pbf, .osm, .osm.bz2, .osm.gz (streets, facilities, buildings)")
+    p_run.add_argument("--place", metavar="NAME", help="instead of a file: download a place ('西湖区, 杭州市') through osmnx (needs accessibility[online] and the internet)")
     _add_run_options(p_run)
     roads = p_run.add_argument_group(
         "your own road layer", "--network FILE gives the streets instead of --osm's (which then gives only facilities and buildings, and may be left out)"

@@ -100,8 +100,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         kwargs = run_specs(args)
         if getattr(args, "network__path", None):
             kwargs["network"] = RoadLayerInput(**spec_kwargs(args, RoadLayerInput, "network"))
+        elif getattr(args, "place", None):
+            kwargs["place"] = args.place
         elif osm_path is None:
-            raise errors.InputError("give the streets: --osm FILE (an OSM extract) or --network FILE (a road layer: SHP, GPKG, GeoJSON)")
+            raise errors.InputError("give the streets: --osm FILE (an OSM extract), --network FILE (a road layer: SHP, GPKG, GeoJSON) or --place NAME (downloaded)")
     result = pipeline.run(osm_path, out=args.out, progress=progress, **kwargs)
     progress.finish()
     print(summary(result))

@@ -10,6 +10,7 @@ run folder written as one unit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import time
@@ -45,6 +46,7 @@ def run(
     osm_path: str | Path | None = None,
     *,
     network: Any = None,
+    place: str | None = None,
     population: PopulationInput | str | Path | None = None,
     facilities: Sequence[FacilityInput] = (),
     areas: AreaInput | str | Path | None = None,
@@ -70,6 +72,10 @@ def run(
         GeoDataFrame or a :class:`~accessibility.readers.roads.RoadLayerInput`
         naming its CRS and columns), an osmnx/networkx graph, or a
         :class:`~accessibility.network.graph.Network` (one mode).
+    place
+        A place name (``"西湖区, 杭州市"``): its streets, facilities, buildings and
+        boundary downloaded through osmnx (needs ``accessibility[online]`` and
+        the internet; :mod:`~accessibility.network.online`), instead of a file.
     population
         A :class:`~accessibility.run.inputs.PopulationInput` (a raster with
         older-age rasters, or census zones), or a raster file. Default: an
@@ -104,16 +110,21 @@ def run(
     if deprecated:
         raise TypeError(f"run() got unexpected keyword arguments {sorted(deprecated)}")
     services, goal_list = goals_in.load()
-    if osm_path is None and network is None:
-        raise errors.InputError("give the streets: an OSM extract (--osm) or a road layer (--network)")
+    if place is not None and (osm_path is not None or network is not None):
+        raise errors.InputError("--place downloads the streets and the facilities: give it without --osm and --network")
+    if osm_path is None and network is None and place is None:
+        raise errors.InputError("give the streets: an OSM extract (--osm), a road layer (--network) or a place to download (--place)")
     osm_path = osm.check_osm_path(osm_path) if osm_path is not None else None
     with _Run(progress, out) as r:
         notes = Notes()
         r.stage("network")
-        sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes, network=network)
+        sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes, network=network, place=place)
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         r.freeze_heap()
+        areas_given = areas_in  # as given (recorded): a place's boundary is downloaded again by a rerun
+        if sources.place_boundary is not None and areas_in.boundary is None:  # the place downloaded is the study area
+            areas_in = dataclasses.replace(areas_in, boundary=sources.place_boundary)
         area = steps.read_areas(areas_in, pop, sources.nets["walk"], notes)
         extent = steps.start_extent(osm_path, sources, pop, area, r.background)
         r.stage("facilities")
@@ -144,7 +155,8 @@ def run(
             ),
         )
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
-        result.manifest[specs.SPECS_KEY] = specs.record(population=pop, areas=areas_in, goals=goals_in, facilities=facility_specs, options=options, network=network)
+        result.manifest[specs.SPECS_KEY] = specs.record(population=pop, areas=areas_given, goals=goals_in, facilities=facility_specs, options=options, network=network)
+        result.manifest["place"] = place
         result.manifest["completeness"] = [c.to_dict() for c in checks]
         result.manifest["coverage"] = cover.to_dict()
         result.manifest["population"].update(quality=demand.quality, implausible_hexes=implausible)

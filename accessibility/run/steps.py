@@ -77,17 +77,20 @@ class Sources:
     nets: dict[str, Network]
     features: osm.FeatureTable
     index_futures: dict[str, Future[snapping.EdgeIndex]]
+    place_boundary: gpd.GeoDataFrame | None = None  # the boundary of a place downloaded through osmnx (run --place)
 
 
 def read_sources(
     osm_path: Path | None, goal_list: Sequence[config.Goal], services: dict[str, config.ServiceLayer], pop: PopulationInput, options: RunOptions,
-    *, writer: Executor, background: Executor, notes: Notes, network: Any = None,
+    *, writer: Executor, background: Executor, notes: Notes, network: Any = None, place: str | None = None,
 ) -> Sources:
     """Networks of every mode the goals use, and the OSM features of the services (and buildings when needed), in one pass or from the cache.
 
     ``network`` (a road line layer, a networkx graph or a :class:`Network`;
     :func:`~accessibility.network.streets.networks_from`) gives the streets instead of the OSM file, which
-    then gives only the features (none without an OSM file).
+    then gives only the features (none without an OSM file). ``place`` downloads
+    the streets, the features and the place's boundary through osmnx
+    (:mod:`~accessibility.network.online`).
     """
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     rule_keys = facilities_mod.rule_keys(services)
@@ -96,7 +99,13 @@ def read_sources(
     # buildings read only for the estimate are footprints (area and centre), not polygons
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
     features: osm.FeatureTable | None
-    if network is None:
+    boundary = None
+    if place is not None:
+        from ..network import online
+
+        got = online.place_sources(place, modes=modes, feature_keys=keys)
+        nets, features, boundary = got.nets, got.features, got.boundary
+    elif network is None:
         assert osm_path is not None  # the pipeline asks for one of them
         nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
     else:
@@ -120,7 +129,7 @@ def read_sources(
                 f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces",
                 code="network.pieces_dropped", mode=m,
             )
-    return Sources(nets, features, index_futures)
+    return Sources(nets, features, index_futures, boundary)
 
 
 
