@@ -107,6 +107,8 @@ def split_readme(text: str) -> tuple[str, dict[str, tuple[str, str]]]:
         body = []
         for line, code in _lines_with_fences("\n".join(lines)):
             m = None if code else _HEADING.match(line)
+            if not m and not code:  # the README links docs/img/x.png from the repository root; a guide page sits in docs/guide/
+                line = line.replace("](docs/", "](../")
             body.append(f"{'#' * max(1, len(m.group(1)) - shift)} {m.group(2)}" if m else line)
         key = slug(heading)
         if key in pages:

@@ -187,7 +187,8 @@ def test_known_facility_lands_on_the_basemap_pixel(evil_run, basemap, which):
             assert math.hypot(got[0] - wgs[0], got[1] - wgs[1]) > 800
 
 
-def test_basemap_choices_and_errors(hz_data):
+def test_basemap_choices_and_errors(hz_data, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
     with pytest.raises(errors.InputError, match="Tianditu basemap needs a key"):
         maps.map_html(hz_data, basemap="tianditu")
     with pytest.raises(errors.InputError, match="not a key"):

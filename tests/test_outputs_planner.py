@@ -279,7 +279,7 @@ def test_the_templates_are_qml_and_ship_in_the_wheel():
         root = ET.parse(path).getroot()
         assert root.tag == "qgis" and root.find("renderer-v2/symbols/symbol/layer") is not None, path.name
     wheel = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]["targets"]["wheel"]
-    assert "maps/qgis" in wheel["only-include"] and wheel["sources"]["maps/qgis"] == "accessibility/_maps/qgis"
+    assert "maps" in wheel["only-include"] and wheel["sources"]["maps"] == "accessibility/_maps"
 
 
 # --------------------------------------------------------------------------------------- workbook

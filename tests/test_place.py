@@ -16,6 +16,7 @@ import shapely
 
 import accessibility as acc
 from accessibility import cli, errors
+from accessibility.network import Place
 from accessibility.run.inputs import AreaInput, RunOptions
 
 ox = pytest.importorskip("osmnx")
@@ -62,7 +63,7 @@ def offline_osmnx(monkeypatch: pytest.MonkeyPatch, hubin_xml: Path) -> list[str]
 
 
 def test_place_run_agrees_with_the_same_data_as_a_file(offline_osmnx: list[str], tmp_path: Path) -> None:
-    placed = acc.run(place="湖滨街道, 杭州市", population=POP, goals=GOALS, options=RunOptions(cache=False), out=tmp_path / "place")
+    placed = acc.run(network=Place("湖滨街道, 杭州市"), population=POP, goals=GOALS, options=RunOptions(cache=False), out=tmp_path / "place")
     filed = acc.run(PBF, population=POP, goals=GOALS, areas=AreaInput(boundary=PLACE), options=RunOptions(cache=False))
     assert offline_osmnx[0] == "geocode 湖滨街道, 杭州市" and "graph walk" in offline_osmnx
     assert any(c.startswith("features ") and "leisure" in c for c in offline_osmnx)
@@ -93,7 +94,7 @@ def test_place_errors_are_clear(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ox, "geocode_to_gdf", fails)
     with pytest.raises(errors.AccessibilityError, match=r"--place 'nowhere'.*Nominatim could not geocode"):
-        acc.run(place="nowhere", population=POP, goals=GOALS, options=RunOptions(cache=False))
+        acc.run(network=Place("nowhere"), population=POP, goals=GOALS, options=RunOptions(cache=False))
     monkeypatch.setitem(sys.modules, "osmnx", None)  # not installed
     with pytest.raises(errors.AccessibilityError, match=r"accessibility\[online\]"):
-        acc.run(place="湖滨街道", population=POP, goals=GOALS, options=RunOptions(cache=False))
+        acc.run(network=Place("湖滨街道"), population=POP, goals=GOALS, options=RunOptions(cache=False))

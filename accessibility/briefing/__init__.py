@@ -22,7 +22,7 @@ def write_briefing(
     run: RunResult | str | Path,
     *,
     langs: tuple[str, ...] = ("zh",),
-    basemap: str = "osm",
+    basemap: str = "none",
     tianditu_key: str | None = None,
 ) -> list[MapFiles | ReportFiles]:
     """Write the map and the report of a run in each language of ``langs``, into its folder.

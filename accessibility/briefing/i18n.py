@@ -9,11 +9,12 @@ is here, so a wording change happens once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 from .. import errors
 
-__all__ = ["LANGS", "check_lang", "pct", "people", "service_names", "text", "tier_label"]
+__all__ = ["LANGS", "check_lang", "input_kind", "pct", "people", "service_names", "source", "target_label", "text", "threshold", "tier_label"]
 
 #: supported languages
 LANGS = ("zh", "en")
@@ -105,6 +106,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "worst_hexes": ("未覆盖人口最多的网格", "Hexagons with the most uncovered people"),
     "by_district": ("分区结果", "By district"),
     "district": ("分区", "District"),
+    "no_residents": ("无居民、未列入图表：{names}", "No residents, not charted: {names}"),
     "outside_districts": ("（分区范围以外）", "(outside the districts)"),
     "data_scope": ("数据", "Data"),
     "scope_complete": ("完整", "complete"),
@@ -146,7 +148,37 @@ _TEXT: dict[str, tuple[str, str]] = {
     "as_network": ("步行路网：OpenStreetMap 道路，保留最大连通部分", "Walking network: OpenStreetMap streets, largest connected part"),
     "as_older_share": ("无老年人口栅格时，老年人口按总人口的 {share} 计", "Without an older-age raster, older people are {share} of the total"),
     "no_facility": ("数据中无该类设施", "no facility in the data"),
+    # report headline
+    "hl_data_date": ("数据日期：{date}", "Data as of {date}"),
+    "hl_run_date": ("分析日期：{date}", "Analysed on {date}"),
+    "hl_sources": ("数据来源：{sources}", "Data sources: {sources}"),
+    "hl_osm": ("OpenStreetMap（© OpenStreetMap 贡献者，ODbL）", "OpenStreetMap (© OpenStreetMap contributors, ODbL)"),
+    "hl_population": ("人口：{source}", "population: {source}"),
+    "hl_share": ("覆盖率 {share}", "{share} covered"),
+    "hl_target": ("目标 {target}", "target {target}"),
+    "hl_no_target": ("无目标值", "no target"),
+    "hl_status": ("结论", "Status"),
+    "hl_caveat": ("主要说明", "Main caveat"),
+    "hl_page": ("第 {page} 页 / 共 {total} 页", "Page {page} of {total}"),
+    # (the badge words badge_<status> are shared with the map's headline, below)
 }
+
+# map headline: the map's title panel, verdict badges and suggested-site layers (accessibility.briefing.maps)
+_TEXT.update({
+    "badge_pass": ("达标", "PASS"),
+    "badge_fail": ("未达标", "FAIL"),
+    "badge_incomplete_data": ("数据不全", "INCOMPLETE DATA"),
+    "badge_undefined": ("无法判定", "n/a"),
+    "headline_date": ("日期：{date}", "Date: {date}"),
+    "headline_share": ("{share}（目标 {target}）", "{share} (target {target})"),
+    "headline_no_target": ("{share}", "{share}"),
+    "suggested_layer": ("建议新址（{goal}）", "Suggested sites ({goal})"),
+    "suggested_layer_set": ("建议新址（{goal}，第 {n} 组）", "Suggested sites ({goal}, set {n})"),
+    "suggested_site": ("建议新址 #{rank}", "Suggested site #{rank}"),
+    "suggested_goal": ("目标", "Goal"),
+    "suggested_gain": ("新增覆盖人口", "Newly covered people"),
+    "suggested_after": ("建成后覆盖率", "Share after"),
+})
 
 _TIERS: dict[str, tuple[str, str]] = {
     "care_home": ("养老机构", "care home"),
@@ -165,6 +197,49 @@ _TIERS: dict[str, tuple[str, str]] = {
     "museum": ("博物馆", "museum"),
     "default": ("一般", "default"),
 }
+
+
+_INPUT_KINDS: dict[str, tuple[str, str]] = {
+    "boundary": ("研究范围边界", "boundary"),
+    "districts": ("行政区", "districts"),
+    "zones": ("人口分区", "zones"),
+    "main_urban_area": ("主城区", "main urban area"),
+    "facilities": ("设施清单", "facilities"),
+    "facility_files": ("设施清单", "facility files"),
+    "older_population": ("老年人口", "older population"),
+    "district_population": ("分区人口", "district population"),
+    "network": ("道路图层", "road layer"),
+    "census": ("普查数据", "census"),
+}
+
+
+def input_kind(key: str, lang: str) -> str:
+    """What an input file of the manifest is (``"districts"`` -> 行政区 / districts)."""
+    pair = _INPUT_KINDS.get(key)
+    return (pair[0] if lang == "zh" else pair[1]) if pair else key.replace("_", " ")
+
+
+def source(text_: str, lang: str) -> str:
+    """A population source as the run records it (English) in ``lang`` (:func:`~accessibility.core.notetext.source_zh`)."""
+    from ..core import notetext
+
+    return notetext.source_zh(text_) if lang == "zh" else text_
+
+
+def threshold(value: object, lang: str) -> str:
+    """A goal's threshold as ``goals.json`` writes it (``"15 min"``, ``"1000 m"``) in ``lang`` (15分钟, 1000米)."""
+    text_ = str(value or "")
+    if lang != "zh":
+        return text_
+    return re.sub(r"^([\d.,]+) (min|m|km)$", lambda m: m.group(1) + {"min": "分钟", "m": "米", "km": "公里"}[m.group(2)], text_)
+
+
+def target_label(target: Mapping[str, object], lang: str) -> str:
+    """A target record of ``goals.json`` labelled in ``lang`` (the share alone where no Chinese label is written)."""
+    if lang != "zh":
+        return str(target.get("label") or "")
+    share = target.get("share")
+    return str(target.get("label_zh") or (f"{share:.0%}" if isinstance(share, (int, float)) else ""))
 
 
 def check_lang(lang: str) -> str:

@@ -32,7 +32,7 @@ from ..core import fileio
 from . import i18n, mapthemes
 from .rundata import RunData
 
-__all__ = ["cjk_font", "write_coverage_png", "write_district_png", "write_map_png"]
+__all__ = ["cjk_font", "font_families", "no_resident_districts", "write_coverage_png", "write_district_png", "write_map_png"]
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,37 @@ def cjk_font() -> str | None:
     return found
 
 
+_warned: set[str] = set()  # what was said once per process (no CJK font): one warning, not one per figure or glyph
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message, *args)
+
+
+def font_families(lang: str) -> tuple[list[str], str]:
+    """The named font families of a figure in ``lang``, and the language its labels can use.
+
+    Every figure, English ones included, lists the detected CJK font (:func:`cjk_font`): Chinese
+    names in an English chart are drawn, not boxes. Chinese figures put it first (its Latin glyphs
+    match its Chinese ones); without a CJK font a Chinese figure falls back to English labels.
+    """
+    cjk = cjk_font()
+    use = "en" if lang == "zh" and cjk is None else lang
+    if cjk is None:
+        return ["DejaVu Sans"], use
+    return ([cjk, "DejaVu Sans"] if use == "zh" else ["DejaVu Sans", cjk]), use
+
+
 @contextlib.contextmanager
 def _style(lang: str) -> Iterator[str]:
     """matplotlib settings for ``lang``; yields the language the labels can use."""
     import matplotlib as mpl
 
-    cjk = cjk_font()
-    use = lang
-    if lang == "zh" and cjk is None:
-        log.warning("no Chinese font found (install fonts-noto-cjk or fonts-wqy-microhei); the PNG labels are in English")
-        use = "en"
-    fams = ([cjk] if cjk and use == "zh" else []) + ["DejaVu Sans"] + ([cjk] if cjk and use != "zh" else [])
+    fams, use = font_families(lang)
+    if cjk_font() is None:
+        _warn_once("no_cjk", "no Chinese font found (install fonts-noto-cjk or fonts-wqy-microhei): Chinese labels are drawn in English, Chinese names as boxes")
     # the families by name, not "sans-serif": matplotlib falls back from glyph to glyph only along a list of
     # named families (a generic family resolves to its first font), so Chinese names stay legible in English PNGs
     with mpl.rc_context({"font.family": fams, "font.sans-serif": fams, "axes.unicode_minus": False, "svg.fonttype": "none",
@@ -82,8 +102,12 @@ def _style(lang: str) -> Iterator[str]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield use
-        for w in caught:  # e.g. a district name in a script no installed font has
-            log.warning("PNG: %s", w.message)
+        glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message) and "missing" in str(w.message)]
+        if glyphs and cjk_font() is not None:  # a name in a script no installed font has: one line per figure
+            log.warning("PNG: %d characters have no glyph in %s (e.g. %s)", len(glyphs), ", ".join(fams), glyphs[0])
+        for w in caught:
+            if str(w.message) not in glyphs:
+                log.warning("PNG: %s", w.message)
 
 
 def _merc(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -321,9 +345,14 @@ def write_coverage_png(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: s
 
 
 def _chart_rows(recs: list[dict]) -> list[dict]:
-    """The districts with residents in the goal's area (all of them when none has)."""
-    with_people = [r for r in recs if (r.get("eligible_pop") or 0) > 0]
-    return with_people or recs
+    """The districts with residents in the goal's area: a district without any has no share, and a bar would read 0%."""
+    return [r for r in recs if (r.get("eligible_pop") or 0) > 0]
+
+
+def no_resident_districts(goal: dict, lang: str) -> list[str]:
+    """Names of the goal's districts with no residents of its group in its area (left out of the district chart)."""
+    return [i18n.text("outside_districts", lang) if not r.get("district_id") and str(r.get("district_name", "")).startswith("(") else str(r.get("district_name", ""))
+            for r in goal.get("by_district") or [] if not (r.get("eligible_pop") or 0) > 0]
 
 
 def _district_tick(r: dict, lang: str) -> str:
@@ -344,20 +373,26 @@ def _district_colour(r: dict, target: float | None) -> str:
 
 
 def write_district_png(goals: Sequence[dict], path: str | Path, *, lang: str, dpi: int = 130) -> Path | None:
-    """Per goal, a bar of the covered share in each district, with the target line."""
+    """Per goal, a bar of the covered share in each district with residents, with the target line.
+
+    Districts with no residents of the goal's group are left out (a bar would read 0%) and named
+    under the goal's bars; a goal with no district with residents gets no chart. ``None`` when no
+    goal has one.
+    """
     import matplotlib as mpl
 
     mpl.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
-    with_d = [g for g in goals if g.get("by_district")]
+    with_d = [g for g in goals if _chart_rows(g.get("by_district") or [])]
     if not with_d:
         return None
     path = Path(path)
     with _style(lang) as use:
         rows = max(len(_chart_rows(g["by_district"])) for g in with_d)
-        fig, axes = plt.subplots(len(with_d), 1, figsize=(7.5, sum(0.9 + 0.28 * len(_chart_rows(g["by_district"])) for g in with_d)), squeeze=False)
+        heights = [0.9 + 0.28 * len(_chart_rows(g["by_district"])) + (0.3 if no_resident_districts(g, use) else 0.0) for g in with_d]
+        fig, axes = plt.subplots(len(with_d), 1, figsize=(7.5, sum(heights)), squeeze=False, height_ratios=heights)
         for ax, g in zip(axes[:, 0], with_d, strict=True):
             recs = _chart_rows(g["by_district"])
             names = [_district_tick(r, use) for r in recs]
@@ -373,6 +408,9 @@ def write_district_png(goals: Sequence[dict], path: str | Path, *, lang: str, dp
                 ax.axvline(target, color="black", lw=1, ls="--")
             ax.set_title(g["name_zh"] if use == "zh" else g["name_en"], loc="left", fontsize=10)
             ax.set_ylim(-0.7, max(rows, len(recs)) - 0.3)
+            empty = no_resident_districts(g, use)
+            if empty:
+                ax.set_xlabel(i18n.text("no_residents", use, names=("、" if use == "zh" else ", ").join(empty)), fontsize=8, loc="left", color="#555555")
         fig.tight_layout()
         _save(fig, path, dpi=dpi)
     return path

@@ -21,11 +21,24 @@ service with popups (name, tier, capacity, distance to the street network);
 facilities not used; study-area, main-urban-area and district outlines. A
 layer control and a legend with units; labels in Chinese or English.
 
+Headline
+    The place (``title``, the run's title or place, its one district, the
+    boundary's or the input file's name), the date and one line per goal with
+    a coloured PASS / FAIL / INCOMPLETE DATA badge and its main caveat
+    (:mod:`.mapheadline`), in a panel of the page.
+
 Basemaps and coordinates
-    ``osm`` (OpenStreetMap, WGS-84), ``tianditu`` (天地图, CGCS2000 ≈ WGS-84,
-    needs a key), ``amap`` (高德, GCJ-02) and ``none``. On AMap every overlay
-    is shifted to GCJ-02 with :func:`accessibility.chinacoords.wgs84_to_gcj02`
-    (≈ 520 m in Hangzhou) so it lands on the basemap's streets.
+    ``none`` by default (no tiles: no network, no unapproved basemap), or one
+    of ``maps/basemaps.toml`` (:mod:`.basemaps`): ``tianditu`` (天地图,
+    CGCS2000 ≈ WGS-84, needs a key), ``amap`` (高德, GCJ-02), ``osm``. On a
+    GCJ-02 basemap every overlay is shifted with
+    :func:`accessibility.chinacoords.wgs84_to_gcj02` (≈ 520 m in Hangzhou) so
+    it lands on the basemap's streets. No Leaflet flag in the attribution, a
+    metric scale only.
+
+Print
+    ``@media print`` (A4 landscape): zoom and layer controls hidden, headline
+    and legend inside the page.
 
 Size
     Hexagon geometry and values travel as base64 varint streams (delta-coded
@@ -61,56 +74,28 @@ from folium.template import Template as FoliumTemplate
 from jinja2 import Template
 
 from .. import errors
+from ..core import palette
 from ..run import folder as runfolder
-from . import i18n, mapdata, mapthemes
+from . import basemaps, i18n, mapdata, mapheadline, mapthemes
 from .rundata import RunData, load_run
 
 if TYPE_CHECKING:
     from ..run.result import RunResult
 
-__all__ = ["BASEMAPS", "MapFiles", "basemap_crs", "build_map", "embed_snippet", "leaflet_assets", "map_html", "write_map"]
+__all__ = ["MapFiles", "basemap_crs", "build_map", "embed_snippet", "leaflet_assets", "map_html", "write_map"]
 
 log = logging.getLogger(__name__)
 
-#: basemap choices
-BASEMAPS = ("osm", "tianditu", "amap", "none")
 POINT_DECIMALS = 6  # facility markers (~0.1 m)
 LINE_DECIMALS = 5  # outlines and facility polygons (~1 m)
 SIMPLIFY_DEG = 5e-5  # ~5 m
 _DATA_DIR = Path(__file__).with_name("assets")
-_OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 
 def basemap_crs(basemap: str) -> str:
-    """Coordinate system the overlays are drawn in for ``basemap`` (``"wgs84"`` or ``"gcj02"``)."""
-    return "gcj02" if basemap == "amap" else "wgs84"
-
-
-def _basemap_tiles(basemap: str, *, lang: str, tianditu_key: str | None) -> list[dict]:
-    if basemap == "osm":
-        return [{"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "options": {"maxNativeZoom": 19, "maxZoom": 20, "attribution": _OSM_ATTR}}]
-    if basemap == "amap":
-        amap_lang = "zh_cn" if lang == "zh" else "en"
-        url = f"https://webrd0{{s}}.is.autonavi.com/appmaptile?lang={amap_lang}&size=1&scale=1&style=8&x={{x}}&y={{y}}&z={{z}}"
-        return [{"url": url, "options": {"subdomains": "1234", "maxNativeZoom": 18, "maxZoom": 20, "attribution": "&copy; 高德地图 AutoNavi"}}]
-    if basemap == "tianditu":
-        if not tianditu_key:
-            raise errors.InputError(
-                "the Tianditu basemap needs a key: register at the Tianditu developer site (天地图开发者), "
-                "create a browser key and pass --tianditu-key KEY (or set TIANDITU_KEY)"
-            )
-        if not re.fullmatch(r"[A-Za-z0-9]{8,64}", tianditu_key):
-            raise errors.InputError(f"Tianditu key {tianditu_key!r} is not a key (expected 8-64 letters and digits)")
-        label = "cva" if lang == "zh" else "eva"
-        tiles = []
-        for layer in ("vec", label):
-            url = (
-                f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
-                f"&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tianditu_key}"
-            )
-            tiles.append({"url": url, "options": {"subdomains": "01234567", "maxNativeZoom": 18, "maxZoom": 20, "attribution": "&copy; 天地图 Tianditu"}})
-        return tiles
-    raise errors.InputError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
+    """Coordinate system the overlays are drawn in for ``basemap`` (``"wgs84"`` or ``"gcj02"``; ``maps/basemaps.toml``)."""
+    bm = basemaps.load_basemaps().get(basemap)
+    return bm.crs if bm is not None else "wgs84"
 
 
 # --------------------------------------------------------------------------- layers
@@ -182,14 +167,12 @@ class _MapParts:
     bounds: list[list[float]]
     title: str
     themes: list[mapthemes.Theme]
+    headline: str = ""
 
 
-def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) -> _MapParts:
+def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None, title: str | None = None) -> _MapParts:
     i18n.check_lang(lang)
-    if basemap not in BASEMAPS:
-        raise errors.InputError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
-    crs = basemap_crs(basemap)
-    tiles = _basemap_tiles(basemap, lang=lang, tianditu_key=tianditu_key) if basemap != "none" else []
+    tiles, crs = basemaps.tile_specs(basemap, lang=lang, key=tianditu_key)
     services = list(dict.fromkeys([*data.services, *map(str, data.facilities["service"].unique())]))
     names = i18n.service_names(services, lang)
     themes = mapthemes.build_themes(data, lang, names)
@@ -211,7 +194,8 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
             assert t.values is not None
             ft = f"t{i}"
             fields[ft] = mapdata.field(t.values, scale=10.0, missing=True)
-            spec.update(field=ft, breaks=list(mapthemes.MINUTE_BREAKS), nanClass=len(mapthemes.MINUTE_BREAKS) + 1, colors=t.colors, legendLabels=t.legend_labels)
+            breaks = mapthemes.minute_breaks()
+            spec.update(field=ft, breaks=list(breaks), nanClass=len(breaks) + 1, colors=t.colors, legendLabels=t.legend_labels)
             spec["popup"] = [{"label": i18n.text("hex_minutes", lang, service=names.get(t.service, t.service)), "field": ft, "fmt": "min"}]
         else:
             assert t.classes is not None
@@ -273,7 +257,7 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     }
     layers: list[tuple[dict, str, bool, bool]] = []
     if tiles:
-        layers.append(({"type": "basemap", "tiles": tiles}, i18n.text(f"basemap_{basemap}", lang), False, True))
+        layers.append(({"type": "basemap", "tiles": tiles}, basemaps.load_basemaps()[basemap].name(lang), False, True))
     layers.append(({"type": "none"}, i18n.text("basemap_none", lang), False, not tiles))
     first_goal = next((i for i, t in enumerate(themes) if t.kind == "fill"), None)
     first_unc = next((i for i, t in enumerate(themes) if t.kind == "circles"), None)
@@ -281,7 +265,7 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
         layers.append(({"type": "theme", "index": i}, t.label, True, i in (first_goal, first_unc)))
     for i, f in enumerate(facility_specs):
         name = f["label"] if f["id"] == "_rejected" else i18n.text("layer_facilities", lang, service=f["label"])
-        if f["id"].startswith("_suggested"):
+        if f.get("symbol") == "star":
             name = f["label"]
         layers.append(({"type": "facilities", "index": i}, name, True, f["id"] != "_rejected"))
     for i, o in enumerate(outline_specs):
@@ -291,9 +275,10 @@ def _parts(data: RunData, *, lang: str, basemap: str, tianditu_key: str | None) 
     west, south, east, north = data.bounds()
     corners = mapdata.to_crs(np.array([[west, south], [east, north]]), crs)
     bounds = [[float(corners[0, 1]), float(corners[0, 0])], [float(corners[1, 1]), float(corners[1, 0])]]
-    osm_name = Path(str(data.manifest.get("osm", ""))).name
-    title = i18n.text("map_title", lang) + (f" · {osm_name.split('.')[0]}" if osm_name else "")
-    return _MapParts(payload, layers, bounds, title, themes)
+    head = mapheadline.headline(data, lang=lang, title=title)
+    # what a refresh after `suggest` needs to write the same map again (the key is in the tile URLs anyway)
+    payload["settings"] = {"basemap": basemap, "title": title, "key": tianditu_key if tiles and basemaps.load_basemaps()[basemap].key_env else None}
+    return _MapParts(payload, layers, bounds, f"{head.title} · {i18n.text('map_title', lang)}", themes, mapheadline.headline_html(head, lang))
 
 
 def _district_label(row: Any, name_col: str | None, lang: str) -> str | None:
@@ -307,29 +292,34 @@ def _district_label(row: Any, name_col: str | None, lang: str) -> str | None:
     return f"{name or ''} · {note}" if name else note
 
 
+_SUGGESTION_FILE = re.compile(r"suggestions_(?P<goal>[a-z][a-z0-9_]*?)(?:-(?P<n>\d+))?\.gpkg")
+
+
 def _suggestion_specs(run: runfolder.RunFolder | None, lang: str, crs: str) -> list[dict]:
-    """Marker layers of site suggestions (``suggestions_<goal>.gpkg`` written by ``accessibility suggest``)."""
+    """Star-marker layers of site suggestions, one per file (``suggestions_<goal>.gpkg``, ``suggestions_<goal>-2.gpkg`` ...)."""
     specs: list[dict] = []
     if run is None:
         return specs
-    for name in run.names(r"suggestions_.+\.gpkg"):
+    files = sorted((m["goal"], int(m["n"] or 1), name) for name in run.names(r"suggestions_.+\.gpkg") if (m := _SUGGESTION_FILE.fullmatch(name)))
+    pal = palette.load()
+    for goal_id, n, name in files:
         sites = gpd.read_file(run.file(name), layer="sites")
         if sites.empty:
             continue
-        goal = str(sites["goal"].iloc[0])
+        goal = str(sites["goal"].iloc[0]) if "goal" in sites else goal_id
         xy = np.round(mapdata.to_crs(shapely.get_coordinates(sites.geometry.to_numpy()), crs), POINT_DECIMALS)
-        zh = lang == "zh"
         items = []
         for i, r in enumerate(sites.itertuples(index=False)):
-            title = f"建议新址 #{int(r.rank)}" if zh else f"Suggested site #{int(r.rank)}"
             rows = [
-                ["目标" if zh else "Goal", goal],
-                ["新增覆盖人口" if zh else "Newly covered people", f"{float(r.marginal_gain):,.0f}"],
-                ["建成后覆盖率" if zh else "Share after", f"{float(r.share_after):.1%}"],
+                [i18n.text("suggested_goal", lang), goal],
+                [i18n.text("suggested_gain", lang), f"{float(r.marginal_gain):,.0f}"],
+                [i18n.text("suggested_after", lang), f"{float(r.share_after):.1%}"],
             ]
-            items.append({"id": f"{goal}-{int(r.rank)}", "lon": float(xy[i, 0]), "lat": float(xy[i, 1]), "title": title, "rows": rows})
-        label = f"建议新址（{goal}）" if zh else f"Suggested sites ({goal})"
-        specs.append({"id": f"_suggested_{goal}", "label": label, "color": "#d81b60", "stroke": "#000000", "radius": 8, "items": items})
+            items.append({"id": f"{goal}-{n}-{int(r.rank)}", "lon": float(xy[i, 0]), "lat": float(xy[i, 1]), "rank": int(r.rank),
+                          "title": i18n.text("suggested_site", lang, rank=int(r.rank)), "rows": rows})
+        label = i18n.text("suggested_layer", lang, goal=goal) if n == 1 else i18n.text("suggested_layer_set", lang, goal=goal, n=n)
+        specs.append({"id": f"_suggested_{goal}" + (f"-{n}" if n > 1 else ""), "label": label, "color": pal.suggestion_color(n), "stroke": "#ffffff",
+                      "radius": 11, "symbol": "star", "items": items})
     return specs
 
 
@@ -425,7 +415,7 @@ def leaflet_assets() -> tuple[str, str]:
     return css, js
 
 
-def build_map(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None) -> folium.Map:
+def build_map(data: RunData, *, lang: str = "zh", basemap: str = "none", tianditu_key: str | None = None, title: str | None = None) -> folium.Map:
     """The Folium map of a run (self-contained: no CDN asset; see the module doc).
 
     Parameters
@@ -435,17 +425,22 @@ def build_map(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu
     lang
         ``"zh"`` or ``"en"``.
     basemap
-        ``"osm"``, ``"tianditu"``, ``"amap"`` or ``"none"``.
+        ``"none"`` (default: no tiles) or a basemap of ``maps/basemaps.toml``
+        (``"tianditu"``, ``"amap"``, ``"osm"``).
     tianditu_key
-        Browser key for Tianditu (written into the page, as Tianditu expects).
+        Access key of a basemap that needs one (Tianditu's browser key, written
+        into the page as Tianditu expects; default: its ``key_env`` variable).
+    title
+        The headline's title (default: the run's place, see :func:`.mapheadline.map_title`).
     """
-    parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key, title=title)
     return _folium_map(parts)
 
 
 def _folium_map(parts: _MapParts) -> folium.Map:
     (s, w), (n, e) = parts.bounds
-    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=13, tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=20)
+    # no folium scale (feet and miles too): briefing_map.js adds a metric one and drops Leaflet's flag prefix
+    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=13, tiles=None, control_scale=False, zoom_snap=0.25, maxZoom=20)
     m.default_js = []  # no CDN: Leaflet is inlined below; jQuery, Bootstrap, Font Awesome are not used
     m.default_css = []
     css, js = leaflet_assets()
@@ -454,7 +449,7 @@ def _folium_map(parts: _MapParts) -> folium.Map:
     fig.header.add_child(_Raw(f"<style>{css}</style>"), name="acc_css")
     fig.header.add_child(_Raw(f'<script type="application/json" id="acc-map-data">{mapdata.script_json(parts.payload)}</script>'), name="acc_data")
     fig.header.add_child(_Raw(f"<script>{js}</script>"), name="acc_js")
-    fig.html.add_child(_Raw(f'<div class="acc-title">{html.escape(parts.title)}</div>'), name="acc_heading")
+    fig.html.add_child(_Raw(parts.headline), name="acc_heading")  # built with every text escaped (mapheadline)
     for i, (_, _, overlay, show) in enumerate(parts.layers):
         _AccLayer(i, overlay=overlay, show=show).add_to(m)
     m.fit_bounds(parts.bounds)
@@ -490,9 +485,9 @@ def _fix_ids(root: Element) -> None:
         stack.extend(reversed(list(el._children.values())))  # noqa: SLF001 - branca has no public accessor for an element's children
 
 
-def map_html(data: RunData, *, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None) -> str:
+def map_html(data: RunData, *, lang: str = "zh", basemap: str = "none", tianditu_key: str | None = None, title: str | None = None) -> str:
     """The map as one HTML document (see :func:`build_map`)."""
-    return _render(_parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key), lang)
+    return _render(_parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key, title=title), lang)
 
 
 def _render(parts: _MapParts, lang: str) -> str:
@@ -531,8 +526,9 @@ def write_map(
     run: RunResult | str | Path,
     *,
     lang: str = "zh",
-    basemap: str = "osm",
+    basemap: str = "none",
     tianditu_key: str | None = None,
+    title: str | None = None,
     out: str | Path | None = None,
     png: bool = True,
     embed: bool = True,
@@ -546,9 +542,11 @@ def write_map(
     lang
         ``"zh"`` (default) or ``"en"``.
     basemap
-        ``"osm"`` (default), ``"tianditu"`` (needs ``tianditu_key``), ``"amap"`` or ``"none"``.
+        ``"none"`` (default: no tiles), ``"tianditu"`` (needs a key), ``"amap"`` or ``"osm"`` (``maps/basemaps.toml``).
     tianditu_key
-        Tianditu browser key.
+        Tianditu browser key (default: env ``TIANDITU_KEY``).
+    title
+        The headline's title (default: the run's place).
     out
         HTML file (default ``<run folder>/map_<lang>.html``); the snippet and PNG go beside it.
     png, embed
@@ -561,7 +559,7 @@ def write_map(
     t0 = time.perf_counter()
     data = load_run(run)
     out = Path(out) if out is not None else data.run_dir / f"map_{lang}.html"
-    parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    parts = _parts(data, lang=lang, basemap=basemap, tianditu_key=tianditu_key, title=title)
     text = _render(parts, lang)
     embed_path = png_path = None
     png_bytes = None

@@ -23,6 +23,7 @@ Themes
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -30,12 +31,23 @@ import numpy as np
 import shapely
 
 from .. import errors
-from ..core import columns
-from ..core.palette import FACILITY_COLORS, GOAL_MET_COLOR, GOAL_NOT_MET_COLORS, MINUTE_BREAKS, MINUTE_COLORS, UNCOVERED_COLOR, facility_color
+from ..core import columns, palette
+from ..core.palette import facility_color
 from . import i18n
 from .rundata import RunData
 
-__all__ = ["FACILITY_COLORS", "MINUTE_BREAKS", "MINUTE_COLORS", "Theme", "build_themes", "facility_color", "minute_classes", "minutes_q"]
+__all__ = ["Theme", "build_themes", "facility_color", "minute_breaks", "minute_classes", "minutes_q"]
+
+
+def minute_breaks() -> tuple[float, ...]:
+    """Class edges of the minute themes (``maps/themes.toml``)."""
+    return palette.load().minute_breaks
+
+
+def __getattr__(name: str) -> object:
+    """``MINUTE_BREAKS``, ``MINUTE_COLORS`` ... of earlier versions, from ``maps/themes.toml`` (:mod:`accessibility.core.palette`)."""
+    return getattr(palette, name)
+
 
 def minutes_q(minutes: np.ndarray) -> np.ndarray:
     """Minutes rounded up to 0.1 min, as integer tenths (-1 where not finite)."""
@@ -47,10 +59,11 @@ def minutes_q(minutes: np.ndarray) -> np.ndarray:
 
 
 def minute_classes(tenths: np.ndarray) -> np.ndarray:
-    """Class index of rounded minutes (``len(MINUTE_BREAKS) + 1`` = not reachable)."""
+    """Class index of rounded minutes (``len(minute_breaks()) + 1`` = not reachable)."""
     t = np.asarray(tenths, np.int64)
-    cls = np.searchsorted(np.array(MINUTE_BREAKS) * 10.0, t, side="left")
-    return np.where(t < 0, len(MINUTE_BREAKS) + 1, cls).astype(np.int64)
+    breaks = minute_breaks()
+    cls = np.searchsorted(np.array(breaks) * 10.0, t, side="left")
+    return np.where(t < 0, len(breaks) + 1, cls).astype(np.int64)
 
 
 @dataclass
@@ -115,7 +128,9 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
     themes: list[Theme] = []
     unit = i18n.text("unit_min", lang)
     speed = f"{data.walk_speed_m_s:g}"
-    minute_labels = [f"≤ 5 {unit}", f"5–10 {unit}", f"10–15 {unit}", f"15–20 {unit}", f"20–30 {unit}", f"> 30 {unit}", i18n.text("legend_unreachable", lang)]
+    pal = palette.load()
+    mb = [f"{b:g}" for b in pal.minute_breaks]
+    minute_labels = [f"≤ {mb[0]} {unit}", *(f"{a}–{b} {unit}" for a, b in itertools.pairwise(mb)), f"> {mb[-1]} {unit}", i18n.text("legend_unreachable", lang)]
     for g in data.goals:
         gid = g["id"]
         name = g["name_zh"] if lang == "zh" else g["name_en"]
@@ -127,7 +142,7 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
         target = float(g["targets"][0]["share"]) if g.get("targets") else 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(elig > 0, cov / np.where(elig > 0, elig, 1.0), np.nan)
-        edges = [x for x in (0.25, 0.5, 0.75) if x < target]
+        edges = [x for x in pal.goal_share_breaks if x < target]
         # classes: 0 met, 1.. not met from the highest bin down, last: nobody eligible
         not_met_edges = sorted(edges, reverse=True)  # e.g. 0.75, 0.5, 0.25
         cls = np.full(len(share), 1 + len(not_met_edges) + 1, np.int64)  # nobody eligible
@@ -143,7 +158,7 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
         lowers = [*not_met_edges, 0.0]
         labels = [i18n.text("legend_met", lang, target=_pct_label(target))]
         labels += [f"{_pct_label(lo)}–{_pct_label(hi)}" if lo > 0 else f"< {_pct_label(hi)}" for lo, hi in zip(lowers, uppers, strict=True)]
-        colors: list[str | None] = [GOAL_MET_COLOR, *GOAL_NOT_MET_COLORS[-len(uppers):], None]
+        colors: list[str | None] = [pal.goal_met_color, *pal.goal_not_met_colors[-len(uppers):], None]
         labels.append("")
         uncovered = np.rint(np.maximum(elig - cov, 0.0)).astype(np.int64)
         permille = np.where(has, np.floor(np.nan_to_num(share) * 1000.0 + 1e-9), -1).astype(np.int64)
@@ -168,7 +183,7 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
                 kind="circles",
                 label=i18n.text("theme_uncovered", lang, goal=name),
                 legend_title=f"{name}\n{i18n.text('legend_uncovered', lang)}",
-                colors=[UNCOVERED_COLOR],
+                colors=[pal.uncovered_color],
                 share_permille=permille,
                 uncovered=uncovered,
                 samples=_nice_samples(vmax),
@@ -185,7 +200,7 @@ def build_themes(data: RunData, lang: str, service_names: dict[str, str]) -> lis
                 kind="fill",
                 label=i18n.text("theme_minutes", lang, service=sname),
                 legend_title=f"{sname}\n{i18n.text('legend_minutes', lang, speed=speed)}",
-                colors=list(MINUTE_COLORS),
+                colors=list(pal.minute_colors),
                 legend_labels=minute_labels,
                 classes=minute_classes(tenths),
                 values=tenths,

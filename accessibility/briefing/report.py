@@ -39,7 +39,8 @@ from .. import errors
 from ..core import columns
 from ..core.textsafe import md_escape
 from ..run import folder as runfolder
-from . import i18n, mapimage, mapthemes
+from . import headline as hl
+from . import i18n, mapimage, mapthemes, printing, wordreport
 from .rundata import RunData, load_run, note_text
 
 if TYPE_CHECKING:
@@ -160,25 +161,28 @@ class _Ctx:
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     speed: float = 1.0
     map_theme: str = ""
+    title: str | None = None
 
 
 def report_blocks(ctx: _Ctx) -> list[Block]:
     """The report as a list of blocks (rendered by :func:`to_html` and :func:`to_markdown`)."""
     data, lang, t = ctx.data, ctx.lang, (lambda key, **kw: i18n.text(key, ctx.lang, **kw))
     meta = data.meta
-    osm_name = Path(str(data.manifest.get("osm", ""))).name
-    blocks: list[Block] = [("h1", t("report_title") + (f" · {osm_name.split('.')[0]}" if osm_name else ""))]
-    # no clock time here: the same run gives the same report (the run's timings are in manifest.json)
-    blocks.append(("p", t("generated", version=str((data.manifest.get("versions") or {}).get("accessibility", "")))))
+    # ---- first page: place, dates, sources, one line per goal with its badge, warnings, the map picture
+    # (no clock time here: the same run gives the same report; the run's timings are in manifest.json)
+    blocks: list[Block] = [("headline", hl.make_headline(data, lang, title=ctx.title))]
     if meta.get("population_is_estimate"):
-        blocks.append(("warn", t("estimate_warning", source=meta.get("population_source", ""))))
+        blocks.append(("warn", t("estimate_warning", source=i18n.source(meta.get("population_source", ""), lang))))
     blocks += [("warn", t("coverage_warning", message=m)) for m in _partial_cover(meta.get("coverage"), lang)]
+    if "map" in ctx.images:
+        blocks.append(("figure", "map", t("map_section"), t("map_caption", theme=ctx.map_theme, html=f"map_{lang}.html")))
+    blocks.append(("pagebreak",))
     # ---- summary
     blocks.append(("h2", t("summary")))
     rows = []
     for g in data.goals:
         target = g["targets"][0]["share"] if g.get("targets") else None
-        rows.append([_goal_name(g, lang), g.get("threshold", ""), _group(g, lang), _share(g.get("share"), lang), _share(target, lang) if target is not None else "-",
+        rows.append([_goal_name(g, lang), i18n.threshold(g.get("threshold"), lang), _group(g, lang), _share(g.get("share"), lang), _share(target, lang) if target is not None else "-",
                      _verdict(g, lang), _people(g.get("covered_pop")), _people(g.get("eligible_pop")), _people(g.get("uncovered_pop"))])
     blocks.append(("table", [t("goal"), t("threshold"), t("population_group"), t("share"), t("target"), t("verdict"), t("covered"), t("eligible"), t("uncovered")], rows))
     # ---- per goal
@@ -188,7 +192,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
         blocks.append(("p", lead + t(
             "covered_sentence", covered=i18n.people(g.get("covered_pop")), eligible=i18n.people(g.get("eligible_pop")), group=_group(g, lang),
             share=i18n.pct(g.get("share"), lang), uncovered=i18n.people(g.get("uncovered_pop")))))
-        items = [t("target_line", share=i18n.pct(tg.get("share"), lang), label=tg.get("label", ""), met=t("na" if tg.get("met") is None else ("met" if tg["met"] else "not_met")))
+        items = [t("target_line", share=i18n.pct(tg.get("share"), lang), label=i18n.target_label(tg, lang), met=t("na" if tg.get("met") is None else ("met" if tg["met"] else "not_met")))
                  for tg in g.get("targets", [])]
         if g.get("straight_line"):
             items.append(t("straight_line", share=i18n.pct(g["straight_line"].get("share"), lang)))
@@ -205,6 +209,9 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
                            [[_district_name(r, lang), _share(r.get("share"), lang), _people(r.get("covered_pop")), _people(r.get("eligible_pop")), _people(r.get("uncovered_pop")),
                              _scope(r, lang)]
                             for r in g["by_district"]]))
+            empty = mapimage.no_resident_districts(g, lang)
+            if empty:  # left out of the district chart (a bar would read 0%): named here
+                blocks.append(("p", t("no_residents", names=("、" if lang == "zh" else ", ").join(empty))))
         if g.get("worst_hexes"):
             blocks.append(("h3", t("worst_hexes")))
             blocks.append(("table", ["H3", t("uncovered"), t("eligible"), t("share")],
@@ -222,11 +229,6 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
         for s, (tt, share) in ctx.curves.items():
             rows.append([ctx.names.get(s, s)] + [_share(float(share[np.searchsorted(tt, m)]), lang) for m in marks])
         blocks.append(("table", [t("service")] + [t("within", t=m) for m in marks], rows))
-    # ---- map
-    if "map" in ctx.images:
-        blocks.append(("h2", t("map_section")))
-        blocks.append(("img", "map", t("map_section")))
-        blocks.append(("p", t("map_caption", theme=ctx.map_theme, html=f"map_{lang}.html")))
     blocks += _planning_blocks(ctx)
     # ---- sources and assumptions
     blocks.append(("h2", t("sources")))
@@ -308,8 +310,8 @@ def _sources(data: RunData, lang: str) -> list[str]:
     if osm.get("sha256"):
         osm_file += f" (sha256 {osm['sha256'][:12]}…)"
     out = [t("src_osm", file=osm_file)]
-    out.append(t("src_population", source=data.meta.get("population_source", data.manifest.get("population", {}).get("source", ""))))
-    out.append(t("src_older", source=data.meta.get("older_population_source", "")))
+    out.append(t("src_population", source=i18n.source(data.meta.get("population_source", data.manifest.get("population", {}).get("source", "")), lang)))
+    out.append(t("src_older", source=i18n.source(data.meta.get("older_population_source", ""), lang)))
     pop = inputs.get("population")
     if pop:
         out.append(t("src_worldpop", file=Path(str(pop.get("path", pop))).name if isinstance(pop, dict) else str(pop)))
@@ -318,7 +320,7 @@ def _sources(data: RunData, lang: str) -> list[str]:
             continue
         for v in value if isinstance(value, list) else [value]:
             name = Path(str(v.get("path", v))).name if isinstance(v, dict) else Path(str(v)).name
-            out.append(t("src_file", what=key, file=name))
+            out.append(t("src_file", what=i18n.input_kind(key, lang), file=name))
     return out
 
 
@@ -329,7 +331,7 @@ def _assumptions(data: RunData, lang: str) -> list[str]:
     out = []
     for g in data.goals:
         dist = g.get("threshold_m")
-        out.append(t("as_speed", goal=_goal_name(g, lang), threshold=g.get("threshold", ""), speed=f"{g.get('speed_m_s') or 0:g}",
+        out.append(t("as_speed", goal=_goal_name(g, lang), threshold=i18n.threshold(g.get("threshold"), lang), speed=f"{g.get('speed_m_s') or 0:g}",
                      dist=f"{dist:,.0f}" if dist else "-", group=_group(g, lang), area=_area(g, lang)))
         out.extend(
             "  " + t("as_density", dist=f"{r.get('max_dist_m', 0):g}", density=f"{r.get('min_density_per_km2', 0):,.0f}") for r in g.get("density_rule") or []
@@ -398,8 +400,11 @@ h1{font-size:1.6em;border-bottom:2px solid #444;padding-bottom:.2em}h2{font-size
 h3{font-size:1.05em;margin-top:1.1em}table{border-collapse:collapse;margin:.5em 0;font-size:.92em}
 th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top;word-break:break-word}th{background:#f2f2f2;text-align:left}
 td.num{text-align:right;white-space:nowrap}.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em}
-img{max-width:100%;height:auto;border:1px solid #ddd}@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}img{page-break-inside:avoid}}
-"""
+img{max-width:100%;height:auto;border:1px solid #ddd}
+""" + printing.PRINT_CSS
+
+#: tables with at most this many rows are kept on one printed page
+KEEP_ROWS = 20
 
 
 def _cell_html(c: Any) -> str:
@@ -411,17 +416,26 @@ def _cell_html(c: Any) -> str:
 
 def to_html(blocks: list[Block], *, lang: str, images: dict[str, Path]) -> str:
     """Render blocks as one HTML document (images embedded as data URIs, scripts forbidden)."""
-    title = next((b[1] for b in blocks if b[0] == "h1"), "")
+    head = next((b[1] for b in blocks if b[0] == "headline"), None)
+    title = (f"{head.place} · {head.kicker}" if head.place else head.kicker) if head is not None else ""
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}{hl.headline_css()}</style></head><body>",
     ]
     for b in blocks:
         kind = b[0]
-        if kind in ("h1", "h2", "h3", "p"):
+        if kind == "headline":
+            out.append(hl.headline_html(b[1]))
+        elif kind == "pagebreak":
+            out.append('<div class="page-break"></div>')
+        elif kind == "figure":
+            raw = images[b[1]].read_bytes()
+            out.append(f'<figure class="hl-map"><img alt="{html.escape(b[2], quote=True)}" src="data:image/png;base64,{base64.b64encode(raw).decode("ascii")}">'
+                       f"<figcaption>{html.escape(b[3])}</figcaption></figure>")
+        elif kind in ("h1", "h2", "h3", "p"):
             out.append(f"<{kind}>{html.escape(b[1])}</{kind}>")
         elif kind == "warn":
             out.append(f'<p class="warn">{html.escape(b[1])}</p>')
@@ -430,7 +444,8 @@ def to_html(blocks: list[Block], *, lang: str, images: dict[str, Path]) -> str:
         elif kind == "table":
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b[1])
             body = "".join("<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in b[2])
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            keep = ' class="keep"' if len(b[2]) <= KEEP_ROWS else ""
+            out.append(f"<table{keep}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif kind == "img":
             raw = images[b[1]].read_bytes()
             out.append(f'<p><img alt="{html.escape(b[2], quote=True)}" src="data:image/png;base64,{base64.b64encode(raw).decode("ascii")}"></p>')
@@ -444,7 +459,11 @@ def to_markdown(blocks: list[Block], *, images: dict[str, Path]) -> str:
     marks = {"h1": "# ", "h2": "## ", "h3": "### "}
     for b in blocks:
         kind = b[0]
-        if kind in marks:
+        if kind == "headline":
+            out += hl.headline_markdown(b[1])
+        elif kind == "figure":
+            out += [f"![{md_escape(b[2])}]({images[b[1]].name})", "", f"*{md_escape(b[3])}*", ""]
+        elif kind in marks:
             out += [marks[kind] + md_escape(b[1]), ""]
         elif kind == "p":
             out += [md_escape(b[1]), ""]
@@ -469,6 +488,8 @@ class ReportFiles:
     html: Path
     markdown: Path
     images: dict[str, Path]
+    docx: Path | None = None
+    pdf: Path | None = None
 
 
 def write_report(
@@ -477,8 +498,11 @@ def write_report(
     lang: str = "zh",
     out_dir: str | Path | None = None,
     map_png: bool = True,
+    title: str | None = None,
+    docx: bool = True,
+    pdf: bool = False,
 ) -> ReportFiles:
-    """Write the briefing report (HTML and Markdown) of a run.
+    """Write the briefing report (HTML, Markdown and Word; PDF on request) of a run.
 
     Parameters
     ----------
@@ -490,16 +514,29 @@ def write_report(
         Where to write (default: the run folder).
     map_png
         Draw the map picture (``map_<lang>.png``) into the report.
+    title
+        The place named on the first page (default: the run's place, its
+        single district, its boundary or OSM file name; see
+        :func:`accessibility.briefing.headline.place_name`).
+    docx
+        Also write ``report_<lang>.docx`` (:mod:`.wordreport`).
+    pdf
+        Also print ``report_<lang>.pdf`` with headless Chromium
+        (:func:`accessibility.briefing.printing.write_pdf`); an
+        :class:`~accessibility.errors.InputError` naming the packages to
+        install when Chromium is missing, before anything is written.
 
     Returns
     -------
     ReportFiles
     """
     i18n.check_lang(lang)
+    if pdf:
+        printing.find_chromium()
     data = load_run(run)
     out_dir = Path(out_dir) if out_dir is not None else data.run_dir
     services = list(dict.fromkeys([*data.services, *map(str, data.facilities["service"].unique())]))
-    ctx = _Ctx(data, lang, i18n.service_names(services, lang))
+    ctx = _Ctx(data, lang, i18n.service_names(services, lang), title=title)
     themes = mapthemes.build_themes(data, lang, ctx.names)
     fill = next((th for th in themes if th.kind == "fill"), None)
     ctx.map_theme = fill.label if fill else ""
@@ -524,6 +561,16 @@ def write_report(
         blocks = report_blocks(ctx)
         html_path = up.write_text(f"report_{lang}.html", to_html(blocks, lang=lang, images=ctx.images))
         md_path = up.write_text(f"report_{lang}.md", to_markdown(blocks, images=ctx.images))
+        files = ReportFiles(html_path, md_path, dict(ctx.images))
+        if docx:
+            head = blocks[0][1]
+            with up.file(f"report_{lang}.docx") as tmp:
+                wordreport.to_docx(blocks, lang=lang, images=ctx.images, out=tmp, doc_date=head.run_date or head.data_date)
+            files.docx = out_dir / f"report_{lang}.docx"
+        if pdf:
+            with up.file(f"report_{lang}.pdf") as tmp:
+                printing.write_pdf(html_path, tmp, lang=lang)
+            files.pdf = out_dir / f"report_{lang}.pdf"
     log.info("report %s (%d KB), %s", html_path, html_path.stat().st_size // 1024, md_path)
-    return ReportFiles(html_path, md_path, dict(ctx.images))
+    return files
 

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def note_text(note: Note | dict | str, lang: str) -> str:
     """The text of a note (a record of ``goals.json``, a :class:`~accessibility.core.notes.Note` or a plain message) in ``lang``."""
     if isinstance(note, str):
-        return note
+        return Note(note).text(lang)
     return (note if isinstance(note, Note) else Note.from_dict(note)).text(lang)
 
 

@@ -167,17 +167,22 @@ def parser() -> argparse.ArgumentParser:
     p_m = sub.add_parser("map", help="interactive map of a run: one self-contained HTML file, embed snippet and PNG")
     p_m.add_argument("run_dir", metavar="RUN_DIR")
     p_m.add_argument("--lang", choices=["zh", "en"], default="zh", help="labels in Chinese (default) or English")
-    p_m.add_argument("--basemap", choices=["osm", "tianditu", "amap", "none"], default="osm",
-                     help="OpenStreetMap (default), Tianditu (needs a key), AMap/Gaode (overlays shifted to GCJ-02) or none")
+    p_m.add_argument("--basemap", metavar="none|tianditu|amap|osm", default=None,
+                     help="no tiles (default; tianditu when --tianditu-key is given), Tianditu (key: --tianditu-key or env TIANDITU_KEY), "
+                          "AMap/Gaode (overlays shifted to GCJ-02), OpenStreetMap, or another basemap of maps/basemaps.toml")
     p_m.add_argument("--tianditu-key", metavar="KEY", default=None, help="Tianditu browser key (default: env TIANDITU_KEY)")
+    p_m.add_argument("--title", metavar="TEXT", default=None, help="the map's title (default: the run's place, district or input file name)")
     p_m.add_argument("--out", metavar="FILE.html", help="output file (default RUN_DIR/map_<lang>.html)")
     p_m.add_argument("--no-png", action="store_true", help="skip the static PNG")
     p_m.set_defaults(func=commands.cmd_map)
 
-    p_r = sub.add_parser("report", help="briefing report of a run (HTML and Markdown, with charts and the map picture)")
+    p_r = sub.add_parser("report", help="briefing report of a run (HTML, Markdown and Word, PDF with --pdf; charts and the map picture)")
     p_r.add_argument("run_dir", metavar="RUN_DIR")
     p_r.add_argument("--lang", choices=["zh", "en"], default="zh", help="Chinese (default) or English")
     p_r.add_argument("--out-dir", metavar="DIR", help="output folder (default RUN_DIR)")
+    p_r.add_argument("--title", metavar="TEXT", help="the place named on the first page (default: the run's place, district, boundary or OSM file name)")
+    p_r.add_argument("--pdf", action="store_true", help="also print report_<lang>.pdf (A4) with headless Chromium (Debian packages chromium, chromium-driver)")
+    p_r.add_argument("--no-docx", action="store_true", help="skip the Word file report_<lang>.docx (written by default)")
     p_r.set_defaults(func=commands.cmd_report)
     return top
 

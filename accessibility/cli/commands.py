@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -101,7 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, "network__path", None):
             kwargs["network"] = RoadLayerInput(**spec_kwargs(args, RoadLayerInput, "network"))
         elif getattr(args, "place", None):
-            kwargs["place"] = args.place
+            from ..network import online
+
+            kwargs["network"] = online.Place(args.place)
         elif osm_path is None:
             raise errors.InputError("give the streets: --osm FILE (an OSM extract), --network FILE (a road layer: SHP, GPKG, GeoJSON) or --place NAME (downloaded)")
     result = pipeline.run(osm_path, out=args.out, progress=progress, **kwargs)
@@ -175,6 +176,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     for c in sm["caveats"]:
         print(f"warning: {c['message']}")
     print("outputs: " + ", ".join(str(p) for p in paths))
+    _refresh_briefing(args.run_dir)
     if args.apply:
         _apply(args, run, s, paths[1], recorded)
     return 0
@@ -264,6 +266,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         )
         for c in sm["caveats"]:
             print(f"  warning: {c['message']}")
+    _refresh_briefing(args.run_dir)
     return 0
 
 
@@ -322,17 +325,25 @@ def cmd_map(args: argparse.Namespace) -> int:
     from ..briefing.maps import write_map
     from ..core.fileio import check_output_file
 
-    key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
+    basemap = args.basemap or ("tianditu" if args.tianditu_key else "none")  # China default: no tiles unless asked
     if args.out:
         check_output_file(args.out, what="--out")
-    files = write_map(args.run_dir, lang=args.lang, basemap=args.basemap, tianditu_key=key, out=args.out, png=not args.no_png)
+    files = write_map(args.run_dir, lang=args.lang, basemap=basemap, tianditu_key=args.tianditu_key, title=args.title, out=args.out, png=not args.no_png)
     print(f"map: {files.html} ({files.html_bytes / 1e6:.2f} MB, {files.hexagons:,} hexagons, {files.facilities:,} facilities, {files.seconds:.1f} s)")
     for extra in (files.embed, files.png):
         if extra is not None:
             print(f"     {extra}")
-    if args.basemap == "tianditu":
+    if basemap == "tianditu":
         print("note: the Tianditu key is written into the HTML (Tianditu keys are browser keys)", file=sys.stderr)
     return 0
+
+
+def _refresh_briefing(run_dir: str | Path) -> None:
+    """Re-write the map and report files already in ``run_dir``, so what ``suggest``/``provision`` wrote shows in them."""
+    from ..briefing.refresh import refresh_briefing
+
+    for path in refresh_briefing(run_dir):
+        print(f"refreshed: {path}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -341,8 +352,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise errors.InputError(f"--out-dir {args.out_dir} is a file; give a folder")
-    files = write_report(args.run_dir, lang=args.lang, out_dir=args.out_dir)
+    files = write_report(args.run_dir, lang=args.lang, out_dir=args.out_dir, title=args.title, docx=not args.no_docx, pdf=args.pdf)
     print(f"report: {files.html}\n        {files.markdown}")
+    for doc in (files.docx, files.pdf):
+        if doc is not None:
+            print(f"        {doc}")
     for p in files.images.values():
         print(f"        {p}")
     return 0

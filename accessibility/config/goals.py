@@ -16,10 +16,17 @@ __all__ = ["DensityRule", "Goal", "Provision", "Target", "goal_from_dict", "goal
 
 @dataclass(frozen=True)
 class Target:
-    """A policy target share with its source (e.g. 100% by 2027, Changxing)."""
+    """A policy target share with its source (e.g. 100% by 2027, Changxing), in English and Chinese."""
 
     share: float
     label: str
+    label_zh: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        """The label in ``lang`` (the Chinese one, else the share as a percentage: never the English in a Chinese page)."""
+        if lang != "zh":
+            return self.label
+        return self.label_zh or f"{self.share:.0%}"
 
 @dataclass(frozen=True)
 class DensityRule:
@@ -154,7 +161,7 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
             share = tc.get("share", float, required=True)
             if not 0 <= share <= 1:
                 raise tc.fail(f"'share' must be between 0 and 1 (a fraction), got {share}")
-            targets.append(Target(share=share, label=tc.get("label", str, f"{share:.0%}")))
+            targets.append(Target(share=share, label=tc.get("label", str, f"{share:.0%}"), label_zh=tc.get("label_zh", str, "")))
             tc.finish()
         goals.append(
             Goal(
@@ -202,6 +209,7 @@ class Provision:
     speed_m_s: float | None = None
     decay_steps: tuple[tuple[float, float], ...] = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
     target_label: str = ""
+    target_label_zh: str = ""
 
     def catchment_m(self, speed_m_s: float) -> float:
         """Catchment size as a walking distance."""
@@ -264,6 +272,7 @@ def load_provisions(path: str | Path | None = None, *, services: Mapping[str, Se
                 speed_m_s=walk_speed(c),
                 decay_steps=decay,
                 target_label=c.get("target_label", str, ""),
+                target_label_zh=c.get("target_label_zh", str, ""),
             )
         )
         c.finish()

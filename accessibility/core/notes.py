@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
+from . import notetext
 
 __all__ = ["CAVEATS", "SEVERITIES", "Note", "Notes", "main_caveat"]
 
@@ -25,10 +26,10 @@ SEVERITIES = ("info", "warning")
 #: The short form of the caveats that may stand beside a verdict (console line, report headline,
 #: map legend), by code, in priority order: the first one a goal has is its main caveat.
 #: ``{...}`` are filled from the note's context (``service_name`` from ``service_en``/``service_zh``,
-#: else ``service``; ``share_pct`` from ``share``).
+#: else ``service``; ``service_facility``: “name”设施 unless the name says 设施/机构; ``share_pct`` from ``share``).
 CAVEATS: dict[str, tuple[str, str]] = {
     "data.partial": ("data covers {share_pct} of the area", "数据仅覆盖{share_pct}的区域"),
-    "facilities.none": ("no {service_name} facility in the data", "数据中没有{service_name}设施"),
+    "facilities.none": ("no {service_name} facility in the data", "数据中没有{service_facility}"),
     "facilities.incomplete": ("{service_name}: likely incomplete data", "{service_name}：数据可能不全"),
     "population.street_fallback": ("population estimated from street length", "人口按道路长度估算"),
     "population.estimate": ("population estimated", "人口为估算"),
@@ -51,7 +52,8 @@ class Note:
     severity
         ``"info"`` or ``"warning"``.
     message_zh
-        The note in Chinese, where one is written (else the English is shown).
+        The note in Chinese, where one is written where the note is made (else
+        :func:`~accessibility.core.notetext.zh_text` gives it from the code).
     context
         What it is about: ``service``, ``goal``, ``district``, ``file``, ``row``...
     """
@@ -74,8 +76,10 @@ class Note:
         return text in self.message
 
     def text(self, lang: str = "en") -> str:
-        """The message in ``lang`` (``"zh"`` falls back to English where no Chinese is written)."""
-        return self.message_zh if lang == "zh" and self.message_zh else self.message
+        """The message in ``lang``; in Chinese, the note's own ``message_zh``, else the catalogue's (:mod:`.notetext`)."""
+        if lang != "zh":
+            return self.message
+        return self.message_zh or notetext.zh_text(self.message, self.code, self.context)
 
     def caveat(self, lang: str = "en") -> str:
         """The short form of the note (:data:`CAVEATS`), for a verdict line; the message when it has none."""
@@ -84,6 +88,7 @@ class Note:
             return self.text(lang)
         fields = dict(self.context)
         fields["service_name"] = fields.get("service_zh" if lang == "zh" else "service_en") or fields.get("service", "")
+        fields["service_facility"] = notetext.facility_zh(str(fields["service_name"]), quote=False)  # 文化设施, not 文化设施设施
         share = fields.get("share")
         fields["share_pct"] = f"{share:.0%}" if isinstance(share, (int, float)) else "?"
         try:

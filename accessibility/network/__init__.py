@@ -22,9 +22,11 @@ from .graph import (
 )
 from .lines import RoadLayerInput, graph_from_lines
 from .nxgraph import graph_from_networkx, graph_from_place, to_networkx
+from .online import Place
 
 __all__ = [
     "Network",
+    "Place",
     "RoadLayerInput",
     "csr_from_arcs",
     "demo_osm_path",

@@ -30,9 +30,16 @@ from ..readers import osm
 from . import nxgraph
 from .graph import Network
 
-__all__ = ["PlaceData", "features_from_osmnx", "place_sources"]
+__all__ = ["Place", "PlaceData", "features_from_osmnx", "place_sources"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place to download instead of reading files (``run --place``): a name osmnx geocodes."""
+
+    query: str
 
 
 @dataclass(frozen=True)

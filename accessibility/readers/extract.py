@@ -21,7 +21,7 @@ import shapely
 
 from . import opl, osm
 
-__all__ = ["extract_bbox", "osm_bounds"]
+__all__ = ["extract_bbox", "osm_bounds", "osm_timestamp"]
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +164,31 @@ def osm_bounds(path: str | Path) -> shapely.Polygon | None:
     x0, y0, x1, y1 = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat) if box.valid() else (0.0, 0.0, 0.0, 0.0)
     ok = x1 > x0 and y1 > y0 and all(map(math.isfinite, (x0, y0, x1, y1)))
     return shapely.box(max(x0, -180.0), max(y0, -90.0), min(x1, 180.0), min(y1, 90.0)) if ok else None
+
+
+def osm_timestamp(path: str | Path) -> str | None:
+    """The time an OSM file's header says its data is from (replication or writing timestamp), without reading its data.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` / ``.osm`` / ``.osm.bz2`` / ``.osm.gz``.
+
+    Returns
+    -------
+    str or None
+        The header's ``osmosis_replication_timestamp`` else ``timestamp``
+        (ISO 8601, e.g. ``2017-03-01T21:42:02Z``); ``None`` when it declares
+        neither or cannot be opened.
+    """
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            header = reader.header()
+            stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp")
+        finally:
+            reader.close()
+    except (RuntimeError, OSError, ValueError) as exc:
+        log.debug("no OSM header timestamp for %s: %s", path, exc)
+        return None
+    return str(stamp) if stamp else None

@@ -24,6 +24,7 @@ from typing import Any, Self
 from .. import config, errors
 from ..core import parallel
 from ..core.notes import Notes
+from ..network import online
 from ..readers import osm, sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
@@ -46,7 +47,6 @@ def run(
     osm_path: str | Path | None = None,
     *,
     network: Any = None,
-    place: str | None = None,
     population: PopulationInput | str | Path | None = None,
     facilities: Sequence[FacilityInput] = (),
     areas: AreaInput | str | Path | None = None,
@@ -71,11 +71,10 @@ def run(
         The streets, instead of the OSM file's: a road line layer (a file, a
         GeoDataFrame or a :class:`~accessibility.readers.roads.RoadLayerInput`
         naming its CRS and columns), an osmnx/networkx graph, or a
-        :class:`~accessibility.network.graph.Network` (one mode).
-    place
-        A place name (``"西湖区, 杭州市"``): its streets, facilities, buildings and
-        boundary downloaded through osmnx (needs ``accessibility[online]`` and
-        the internet; :mod:`~accessibility.network.online`), instead of a file.
+        :class:`~accessibility.network.graph.Network` (one mode); or a
+        :class:`~accessibility.network.online.Place` (``Place("西湖区, 杭州市")``):
+        its streets, facilities, buildings and boundary downloaded through
+        osmnx (needs ``accessibility[online]`` and the internet), instead of files.
     population
         A :class:`~accessibility.run.inputs.PopulationInput` (a raster with
         older-age rasters, or census zones), or a raster file. Default: an
@@ -110,7 +109,8 @@ def run(
     if deprecated:
         raise TypeError(f"run() got unexpected keyword arguments {sorted(deprecated)}")
     services, goal_list = goals_in.load()
-    if place is not None and (osm_path is not None or network is not None):
+    place = network.query if isinstance(network, online.Place) else None
+    if place is not None and osm_path is not None:
         raise errors.InputError("--place downloads the streets and the facilities: give it without --osm and --network")
     if osm_path is None and network is None and place is None:
         raise errors.InputError("give the streets: an OSM extract (--osm), a road layer (--network) or a place to download (--place)")
@@ -118,7 +118,7 @@ def run(
     with _Run(progress, out) as r:
         notes = Notes()
         r.stage("network")
-        sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes, network=network, place=place)
+        sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes, network=network)
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         r.freeze_heap()

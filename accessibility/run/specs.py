@@ -117,7 +117,10 @@ def load(manifest: Mapping[str, Any], *, run_dir: str | Path) -> dict[str, Any]:
     goals = GoalsInput(goals=goal_specs, layers_dir=(specs.get("goals") or {}).get("layers_dir"))
     out = {"osm_path": Path(str(osm)) if osm else None, "population": pop, "areas": areas, "goals": goals, "facilities": facilities, "options": options}
     if manifest.get("place"):  # downloaded through osmnx (run --place): downloaded again
-        out["place"] = manifest["place"]
+        from ..network import online
+
+        out["network"] = online.Place(str(manifest["place"]))
+        return out
     network = _network(specs.get("network"), run_dir)
     if network is not None:  # only then: pipeline.run takes network= since road layers came in
         out["network"] = network

@@ -28,7 +28,7 @@ from .. import config, errors
 from ..core import columns
 from ..core.notes import Note, Notes
 from ..network import cache as network_cache
-from ..network import distances, snapping, streets
+from ..network import distances, online, snapping, streets
 from ..network.graph import Network
 from ..readers import areas, osm, zones
 from ..readers import facility_files as userdata
@@ -82,15 +82,15 @@ class Sources:
 
 def read_sources(
     osm_path: Path | None, goal_list: Sequence[config.Goal], services: dict[str, config.ServiceLayer], pop: PopulationInput, options: RunOptions,
-    *, writer: Executor, background: Executor, notes: Notes, network: Any = None, place: str | None = None,
+    *, writer: Executor, background: Executor, notes: Notes, network: Any = None,
 ) -> Sources:
     """Networks of every mode the goals use, and the OSM features of the services (and buildings when needed), in one pass or from the cache.
 
     ``network`` (a road line layer, a networkx graph or a :class:`Network`;
     :func:`~accessibility.network.streets.networks_from`) gives the streets instead of the OSM file, which
-    then gives only the features (none without an OSM file). ``place`` downloads
-    the streets, the features and the place's boundary through osmnx
-    (:mod:`~accessibility.network.online`).
+    then gives only the features (none without an OSM file). A
+    :class:`~accessibility.network.online.Place` downloads the streets, the
+    features and the place's boundary through osmnx.
     """
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     rule_keys = facilities_mod.rule_keys(services)
@@ -100,10 +100,8 @@ def read_sources(
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
     features: osm.FeatureTable | None
     boundary = None
-    if place is not None:
-        from ..network import online
-
-        got = online.place_sources(place, modes=modes, feature_keys=keys)
+    if isinstance(network, online.Place):
+        got = online.place_sources(network.query, modes=modes, feature_keys=keys)
         nets, features, boundary = got.nets, got.features, got.boundary
     elif network is None:
         assert osm_path is not None  # the pipeline asks for one of them

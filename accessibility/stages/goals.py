@@ -225,7 +225,7 @@ def evaluate_goal(
     if eligible == 0:
         warnings_.add(f"no {goal.population} population inside the goal's area ({goal.area}); the share is undefined",
                       code="population.none", severity="warning", goal=goal.id)
-    targets: list[dict[str, Any]] = [{"label": t.label, "share": t.share, "met": None if share is None else bool(share >= t.share - 1e-12)} for t in goal.targets]
+    targets: list[dict[str, Any]] = [{"label": t.label, "label_zh": t.text("zh"), "share": t.share, "met": None if share is None else bool(share >= t.share - 1e-12)} for t in goal.targets]
     straight = None
     if goal.straight_line and straight_m is not None:
         ok_s = np.logical_and.reduce([straight_m[k] <= threshold for k, _, _ in required_sets(goal)])

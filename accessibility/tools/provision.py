@@ -197,6 +197,7 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         "per": per,
         "target": provision.target,
         "target_label": provision.target_label,
+        "target_label_zh": provision.target_label_zh,
         "catchment_m": catchment,
         "facilities_with_supply": len(known),
         "facilities_without_supply": int(missing),

@@ -8,6 +8,7 @@ the run's own numbers.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -203,6 +204,14 @@ def read_points(
     return _points_of(frame, notes, info, path, what, lon_col, lat_col)
 
 
+def _manifest_of(run: RunResult | str | Path) -> dict:
+    """A run's manifest, without reading the whole run folder (empty when it has none)."""
+    if isinstance(run, RunResult):
+        return run.manifest
+    path = Path(run) / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def _placed_at(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, *, wgs84: bool, systems: list[str]) -> pd.DataFrame:
     """``frame`` with where each point was placed, in WGS-84 (when the table is not) and in each planner's system."""
     out = frame.copy()
@@ -336,8 +345,8 @@ def query_csv(
         lon[ok], lat[ok] = areas.lonlat_to_wgs84(lon[ok], lat[ok], declared)
         frame.attrs.setdefault("notes", []).append(f"{sources.label(points_csv, 'points').name}: coordinates converted from {declared.label} to WGS-84")
     good = np.isfinite(lon) & np.isfinite(lat)
-    run = as_result(run)
-    if max_snap_m is None:  # the run's own limit
+    if max_snap_m is None:  # the run's own limit: read the run once, for both
+        run = as_result(run)
         max_snap_m = float(run.manifest["options"]["max_snap_m"])
     answers = query_points(run, lon[good], lat[good], services=services)
     snap = answers["snap_dist_m"].to_numpy()
@@ -358,7 +367,7 @@ def query_csv(
         values = np.full(len(frame), np.nan if numeric else None, dtype=float if numeric else object)
         values[good_idx] = answers[col].to_numpy()
         result[col] = values
-    systems = [k for k in plannercrs.planner_crs(run.manifest, declared=[crs]) if k != declared.kind]
+    systems = [k for k in plannercrs.planner_crs(_manifest_of(run), declared=[crs]) if k != declared.kind]
     result = _placed_at(result, lon, lat, wgs84=declared.kind not in ("wgs84", "cgcs2000"), systems=systems)
     result["query_status"] = status
     if (~good).any():

@@ -359,8 +359,40 @@
     return box;
   }
 
+  // a five-pointed star with the site's rank: suggested sites are told from the round markers and circles at a glance
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  function starIcon(spec, rank) {
+    var size = 2 * spec.radius + 4, svg = document.createElementNS(SVG_NS, "svg"), pts = [];
+    for (var k = 0; k < 10; k++) {
+      var r = (k % 2 ? 0.45 : 1) * (size / 2 - 1), a = Math.PI * k / 5 - Math.PI / 2;
+      pts.push((size / 2 + r * Math.cos(a)).toFixed(2) + "," + (size / 2 + r * Math.sin(a) + 1).toFixed(2));
+    }
+    svg.setAttribute("width", size); svg.setAttribute("height", size); svg.setAttribute("viewBox", "0 0 " + size + " " + size);
+    var star = document.createElementNS(SVG_NS, "polygon");
+    star.setAttribute("points", pts.join(" "));
+    star.setAttribute("fill", spec.color); star.setAttribute("stroke", spec.stroke); star.setAttribute("stroke-width", "1.5");
+    svg.appendChild(star);
+    if (rank !== undefined && rank !== null) {
+      var t = document.createElementNS(SVG_NS, "text");
+      t.setAttribute("x", size / 2); t.setAttribute("y", size / 2 + 4.5); t.setAttribute("text-anchor", "middle");
+      t.setAttribute("class", "acc-star-rank");
+      t.textContent = String(rank);
+      svg.appendChild(t);
+    }
+    var box = el("div", "acc-star");
+    box.appendChild(svg);
+    return L.divIcon({html: box, className: "acc-star-icon", iconSize: [size, size], iconAnchor: [size / 2, size / 2], popupAnchor: [0, -size / 2]});
+  }
+
   function facilityLayer(spec) {
     var group = L.featureGroup();
+    if (spec.symbol === "star") {
+      spec.items.forEach(function (it) {
+        L.marker([it.lat, it.lon], {icon: starIcon(spec, it.rank), accId: it.id, zIndexOffset: 1000, keyboard: false, bubblingMouseEvents: false})
+          .bindPopup(facilityPopup(it)).addTo(group);
+      });
+      return group;
+    }
     var style = {color: spec.color, weight: 1.5, fillColor: spec.color, fillOpacity: 0.25, bubblingMouseEvents: false};
     spec.items.forEach(function (it) {
       var popup = facilityPopup(it);
@@ -454,13 +486,24 @@
       box.appendChild(sec);
       any = true;
     });
-    var fac = el("div", "acc-legend-section"), nfac = 0;
+    var fac = el("div", "acc-legend-section"), nfac = 0, sites = [];
     fac.appendChild(el("div", "acc-legend-title", DATA.labels.facilities));
     var out = el("div", "acc-legend-section"), nout = 0;
     out.appendChild(el("div", "acc-legend-title", DATA.labels.outlines));
     map.eachLayer(function (l) {
-      if (l._accFacility) { legendRow(fac, l._accFacility.color, l._accFacility.label, "dot"); nfac++; }
+      if (l._accFacility) {
+        if (l._accFacility.symbol === "star") sites.push(l._accFacility);
+        else legendRow(fac, l._accFacility.color, l._accFacility.label, "dot");
+        nfac++;
+      }
       if (l._accOutline) { legendRow(out, l._accOutline.color, l._accOutline.label, "line"); nout++; }
+    });
+    sites.forEach(function (f) {
+      var row = el("div", "acc-legend-row"), icon = starIcon({radius: 6, color: f.color, stroke: f.stroke}).options.html;
+      icon.className = "acc-swatch-star";
+      row.appendChild(icon);
+      row.appendChild(el("span", null, f.label));
+      fac.appendChild(row);
     });
     if (nfac) { box.appendChild(fac); any = true; }
     if (nout) { box.appendChild(out); any = true; }
@@ -493,7 +536,20 @@
     map.on("layeradd layerremove", update);
     map.whenReady(update);
     map.on("click", onMapClick);
-    map.attributionControl.addAttribution(DATA.labels.dataAttribution);
+    // a map for Chinese officials: no Leaflet flag before the attribution, a metric scale only
+    if (map.attributionControl) {
+      map.attributionControl.setPrefix(false);
+      map.attributionControl.addAttribution(DATA.labels.dataAttribution);
+    }
+    L.control.scale({imperial: false, metric: true, position: "bottomright"}).addTo(map);
+    // print: the page's size changes (A4, see briefing_map.css); redraw for it and back after
+    var resize = function () { map.invalidateSize({animate: false}); };
+    window.addEventListener("beforeprint", resize);
+    window.addEventListener("afterprint", resize);
+    if (window.matchMedia) {
+      var mq = window.matchMedia("print");
+      if (mq.addEventListener) mq.addEventListener("change", resize);
+    }
   }
 
   // ------------------------------------------------------------------ entry point
@@ -526,6 +582,8 @@
   /** The layer control: `layers` in the order of the data block's layers, named from it (names are escaped HTML). */
   AccMap.control = function (layers, map, options) {
     var d = data(), base = {}, overlays = {};
+    // in a narrow frame (a 600 px iframe) the layer list folds into its button, leaving room for headline and legend
+    if (map.getSize().x < 760) options = L.extend({}, options, {collapsed: true});
     layers.forEach(function (layer, i) {
       var meta = d.layers[i];
       (meta.overlay ? overlays : base)[meta.name] = layer;
@@ -536,7 +594,7 @@
   /** Marker positions of a facility layer (for tests and scripts): [[id, lat, lng], ...]. */
   AccMap.markers = function (layer) {
     var out = [];
-    layer.eachLayer(function (m) { if (m instanceof L.CircleMarker) { var p = m.getLatLng(); out.push([m.options.accId, p.lat, p.lng]); } });
+    layer.eachLayer(function (m) { if (m instanceof L.CircleMarker || m instanceof L.Marker) { var p = m.getLatLng(); out.push([m.options.accId, p.lat, p.lng]); } });
     return out;
   };
 
