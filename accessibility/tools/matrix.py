@@ -27,7 +27,6 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 from scipy.sparse import csgraph
 
 from .. import errors
@@ -218,16 +217,11 @@ def _read(source: Any, *, what: str, notes: list[str]) -> _Points:
 
 def _from_geoframe(frame: Any, what: str) -> _Points:
     """Points of a GeoDataFrame (any CRS; polygons by a point on their surface)."""
-    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    geoms = frame.geometry.to_numpy()
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    pts = shapely.point_on_surface(geoms)  # a point keeps its place; missing and empty geometries give NaN
-    lon, lat = np.where(empty, np.nan, shapely.get_x(pts)), np.where(empty, np.nan, shapely.get_y(pts))
+    lon, lat, empty = query.geometry_lonlat(frame)
     ids, names = _ids_names(pd.DataFrame(frame.drop(columns=frame.geometry.name)), None, None, Path(f"<{what} GeoDataFrame>"), default=frame.index.to_numpy())
     status = _range_status(lon, lat)
     status[empty] = "no geometry"
-    return _Points(ids, names, lon.astype(np.float64), lat.astype(np.float64), status)
+    return _Points(ids, names, lon, lat, status)
 
 
 def _range_status(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

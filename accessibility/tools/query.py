@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from ..readers import areas, sources, tablefiles, tabletext
 from ..run.read import as_result
 from ..run.result import RunResult
 
-__all__ = ["find_lon_lat_columns", "query_csv", "query_points", "read_points"]
+__all__ = ["find_lon_lat_columns", "geometry_lonlat", "query_csv", "query_points", "read_points"]
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +227,21 @@ def _placed_at(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, *, wgs84: 
     return out
 
 
+def geometry_lonlat(frame: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WGS-84 lon/lat of a GeoDataFrame's features (polygons by a point on their surface), and which have no geometry (NaN there).
+
+    A GeoDataFrame without CRS is taken as WGS-84; callers that must refuse one check first.
+    """
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    geoms = frame.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    pts = shapely.point_on_surface(geoms)  # a point keeps its place; missing and empty geometries give NaN
+    lon = np.where(empty, np.nan, shapely.get_x(pts)).astype(np.float64)
+    lat = np.where(empty, np.nan, shapely.get_y(pts)).astype(np.float64)
+    return lon, lat, empty
+
+
 def _frame_points(data: object, what: str, lon_col: str | None, lat_col: str | None) -> tuple[pd.DataFrame, str | None, str | None]:
     """A DataFrame's rows as a table read from a file; a GeoDataFrame's geometry as WGS-84 ``lon``/``lat`` columns."""
     import geopandas as gpd
@@ -234,10 +250,9 @@ def _frame_points(data: object, what: str, lon_col: str | None, lat_col: str | N
     if isinstance(frame, gpd.GeoDataFrame):
         if frame.crs is None:
             raise errors.InputError(f"{sources.label(data, what)}: the GeoDataFrame has no CRS; set one (gdf.set_crs(...)) or pass a DataFrame with lon/lat columns")
-        geoms = frame.to_crs("EPSG:4326").geometry.to_numpy()
-        pts = shapely.point_on_surface(geoms)  # a point keeps its place; missing and empty geometries give NaN
+        lon, lat, _ = geometry_lonlat(frame)
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        frame["lon"], frame["lat"] = shapely.get_x(pts), shapely.get_y(pts)
+        frame["lon"], frame["lat"] = lon, lat
         lon_col, lat_col = "lon", "lat"
     if frame.empty:
         raise errors.InputError(f"{sources.label(data, what)}: the {what} table has no rows")
