@@ -14,10 +14,12 @@ import pyogrio
 import pytest
 
 from accessibility import cli, errors
+from accessibility.core.textsafe import md_escape
 from accessibility.readers.facility_files import FacilityInput
 from accessibility.run import folder as runfolder
 from accessibility.run import pipeline, specs
 from accessibility.run.inputs import AreaInput, DistrictInput, PopulationInput, RunOptions
+from accessibility.run.read import read_run
 from accessibility.tools import compare
 
 GOALS = ("elderly_care_1km", "park_10min")
@@ -118,6 +120,13 @@ def test_comparison_by_district_and_hexagon(applied):
     files = runfolder.open_run(scenario).files  # recorded in the scenario's manifest, and the folder still opens
     assert {files[n]["written_by"] for n in ("compare.json", "compare.md", "compare.gpkg")} == {"compare"}
     assert "| elderly_care_1km" in (scenario / "compare.md").read_text(encoding="utf-8")
+    # every share carries its run's main caveat (estimate, partial data, missing facilities) in the JSON, the Markdown and the console table
+    text = (scenario / "compare.md").read_text(encoding="utf-8")
+    expected = {g.id: (g.main_caveat().caveat("en") if g.main_caveat() is not None else "") for g in read_run(scenario).goals}
+    assert any(expected.values())
+    for g in doc["goals"]:
+        assert g["caveat_after"] == expected[g["goal"]]
+        assert md_escape(g["caveat_after"]) in text
 
 
 def test_compare_command_writes_elsewhere(before, applied, tmp_path):

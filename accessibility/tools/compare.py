@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from ..core import columns
+from ..core.textsafe import md_escape
 from ..run import folder as runfolder
 from ..run.read import as_result
 from ..run.result import RunResult
@@ -91,7 +92,7 @@ class Comparison:
         """A plain-text table of the goals (for the console)."""
         lines = [f"{'goal':<24} {'before':>8} {'after':>8} {'change':>8} {'gained':>10} {'lost':>10}"]
         lines += [f"{r.goal:<24} {_pct(r.share_before):>8} {_pct(r.share_after):>8} {_pts(r.change):>8} {r.gained:>10,.0f} {r.lost:>10,.0f}"
-                  for r in self.goals.itertuples(index=False)]
+                  + (f"  ({r.caveat_after})" if r.caveat_after else "") for r in self.goals.itertuples(index=False)]
         return "\n".join(lines)
 
     def markdown(self) -> str:
@@ -99,19 +100,20 @@ class Comparison:
         out = ["# Comparison of two runs", "", f"- before: `{self.before.get('folder')}` (run {self.before.get('run_id')})",
                f"- after: `{self.after.get('folder')}` (run {self.after.get('run_id')})",
                f"- gained and lost people counted per {'resident' if self.matched == 'residents' else 'hexagon (net change)'}", ""]
-        out += ["## Goals", "", "| goal | share before | share after | change | covered before | covered after | gained | lost |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        out += ["## Goals", "", "| goal | share before | share after | change | covered before | covered after | gained | lost | caveat (after) |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in self.goals.itertuples(index=False):
-            out.append(f"| {r.goal} ({r.name_en}) | {_pct(r.share_before)} | {_pct(r.share_after)} | {_pts(r.change)} | {r.covered_before:,.0f} | "
-                       f"{r.covered_after:,.0f} | {r.gained:,.0f} | {r.lost:,.0f} |")
+            out.append(f"| {r.goal} ({md_escape(r.name_en)}) | {_pct(r.share_before)} | {_pct(r.share_after)} | {_pts(r.change)} | {r.covered_before:,.0f} | "
+                       f"{r.covered_after:,.0f} | {r.gained:,.0f} | {r.lost:,.0f} | {md_escape(r.caveat_after)} |")
         if self.districts is not None and len(self.districts):
             out += ["", "## Districts", "", "| goal | district | share before | share after | change |", "|---|---|---:|---:|---:|"]
             for d in self.districts.itertuples(index=False):
-                out.append(f"| {d.goal} | {d.district_name} | {_pct(d.share_before)} | {_pct(d.share_after)} | {_pts(d.change)} |")
+                out.append(f"| {d.goal} | {md_escape(d.district_name)} | {_pct(d.share_before)} | {_pct(d.share_after)} | {_pts(d.change)} |")
         counts = self.to_dict()["hexes_changed"]
         out += ["", "## Hexagons whose coverage changed", ""]
         out += [f"- {g}: {n}" for g, n in counts.items()] or ["- none"]
         if self.notes:
-            out += ["", "## Notes", "", *[f"- {n}" for n in self.notes]]
+            out += ["", "## Notes", "", *[f"- {md_escape(n)}" for n in self.notes]]
         return "\n".join(out) + "\n"
 
 
@@ -153,14 +155,22 @@ def compare_runs(before: RunResult | str | Path, after: RunResult | str | Path) 
             "goal": g, "name_zh": rb.name_zh, "name_en": rb.name_en, "population": rb.population, "status_before": ra.status, "status_after": rb.status,
             "eligible_before": ra.eligible_pop, "eligible_after": rb.eligible_pop, "covered_before": ra.covered_pop, "covered_after": rb.covered_pop,
             "share_before": ra.share, "share_after": rb.share, "change": _diff(rb.share, ra.share), "gained": gained, "lost": lost,
+            "caveat_before": _caveat(ra), "caveat_after": _caveat(rb),
         })
         hexes.append(changed[changed["changed"]].assign(goal=g))
     if _resolution(a) != _resolution(b):
         notes.append(f"the runs' hexagons differ in resolution ({_resolution(a)} and {_resolution(b)}); no hexagon is compared")
     hex_frame = _hex_frame(hexes, a, b)
     goals = pd.DataFrame(rows, columns=["goal", "name_zh", "name_en", "population", "status_before", "status_after", "eligible_before", "eligible_after",
-                                        "covered_before", "covered_after", "share_before", "share_after", "change", "gained", "lost"])
+                                        "covered_before", "covered_after", "share_before", "share_after", "change", "gained", "lost",
+                                        "caveat_before", "caveat_after"])
     return Comparison(goals, _districts(a, b, common, notes), hex_frame, "residents" if same else "hexagons", notes, _who(a), _who(b))
+
+
+def _caveat(goal: Any) -> str:
+    """The goal's main caveat (estimate, partial data, missing facilities), in English; '' when none."""
+    note = goal.main_caveat()
+    return "" if note is None else note.caveat("en")
 
 
 def write_comparison(comparison: Comparison, out_dir: str | Path | None = None, *, after: RunResult | str | Path | None = None) -> list[Path]:
