@@ -254,6 +254,13 @@ def test_polygon_facility_reached_at_its_nearest_access_point():
 def oracle(net, fac_rows, fac_snap, pt_snap, weight):
     """Independent answer: split edges at facility and query points, Dijkstra in networkx.
 
+    The graph is *explicitly layered* (issue 18): every place exists in three
+    layers, ``s`` (a trip's start: private ways), ``p`` (public ways) and ``e``
+    (a trip's end: private ways), with free moves s → p → e and s → e at
+    every place. Trips start in ``s`` on a private way and in ``p`` otherwise,
+    and reach a facility from ``e`` or ``p``, so a path is private* public*
+    private*, built here with networkx rather than the package's role arrays.
+
     Returns (node cost, point cost, per-facility point cost function).
     """
     cost_e = net.edge_weight(weight)
@@ -262,13 +269,14 @@ def oracle(net, fac_rows, fac_snap, pt_snap, weight):
     v = net.edges["v"].to_numpy()
     fw = net.edges["forward"].to_numpy(bool)
     bw = net.edges["backward"].to_numpy(bool)
+    private = net.edges["private"].to_numpy(bool) if "private" in net.edges.columns else np.zeros(len(u), bool)
     inserts = defaultdict(list)
     for i, (e, t) in enumerate(zip(fac_snap.edge, fac_snap.t, strict=True)):
         inserts[int(e)].append((float(t), ("f", i)))
     for j, (e, t) in enumerate(zip(pt_snap.edge, pt_snap.t, strict=True)):
         inserts[int(e)].append((float(t), ("q", j)))
     g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_nodes))
+    places = set(range(net.n_nodes))
 
     def add(a, b, w):
         # DiGraph.add_edge would overwrite a parallel arc: keep the cheapest
@@ -280,26 +288,34 @@ def oracle(net, fac_rows, fac_snap, pt_snap, weight):
     for e in range(len(u)):
         pts = sorted(inserts.get(e, []), key=lambda p: p[0])
         chain = [(0.0, int(u[e]))] + pts + [(1.0, int(v[e]))]
+        layers = ("s", "e") if private[e] else ("p",)
         for (t0, a), (t1, b) in itertools.pairwise(chain):
+            places.update((a, b))
             w = (t1 - t0) * cost_e[e]
-            # Two places at the same position on an edge are one place: moving 0 m is
-            # allowed whatever the one-way rule (a facility at a junction serves it).
-            if fw[e] or t1 == t0:
-                add(a, b, w)
-            if bw[e] or t1 == t0:
-                add(b, a, w)
+            for layer in layers:
+                # Two places at the same position on an edge are one place: moving 0 m is
+                # allowed whatever the one-way rule (a facility at a junction serves it).
+                if fw[e] or t1 == t0:
+                    add((layer, a), (layer, b), w)
+                if bw[e] or t1 == t0:
+                    add((layer, b), (layer, a), w)
+    for x in places:
+        add(("s", x), ("p", x), 0.0)
+        add(("p", x), ("e", x), 0.0)
+        add(("s", x), ("e", x), 0.0)
     for i, d in enumerate(fac_snap.snap_dist_m):
-        add(("f", i), ("F", i), float(d) / snap_div)
-        add(("F", i), ("f", i), float(d) / snap_div)
+        add(("e", ("f", i)), ("F", i), float(d) / snap_div)
     rev = g.reverse(copy=True)
 
     def from_facilities(rows):
         srcs = {("F", i) for i in range(len(fac_rows)) if fac_rows[i] in rows}
         return nx.multi_source_dijkstra_path_length(rev, srcs, weight="w") if srcs else {}
 
+    q_layer = ["s" if private[e] else "p" for e in pt_snap.edge]
+
     def answer(dist):
-        node = np.array([dist.get(n, INF) for n in range(net.n_nodes)])
-        pt = np.array([pt_snap.snap_dist_m[j] / snap_div + dist.get(("q", j), INF) for j in range(len(pt_snap))])
+        node = np.array([dist.get(("s", n), INF) for n in range(net.n_nodes)])
+        pt = np.array([pt_snap.snap_dist_m[j] / snap_div + dist.get((q_layer[j], ("q", j)), INF) for j in range(len(pt_snap))])
         return node, pt
 
     all_rows = set(np.unique(fac_rows).tolist())

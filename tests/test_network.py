@@ -226,7 +226,10 @@ def toy_osm(tmp_path):
 def test_walk_network_from_osm_xml(toy_osm):
     net = network.graph_from_file(toy_osm, mode="walk", largest_component=False)
     edges = _edge_table(net)
-    assert set(edges) == {(1, 2), (2, 3), (2, 4), (3, 5), (4, 5), (3, 6), (6, 9)}
+    assert set(edges) == {(1, 2), (2, 3), (2, 4), (3, 5), (4, 5), (3, 6), (6, 9), (5, 7)}
+    # the access=private way is walkable, as a private way (only at a trip's start or end)
+    private = dict(zip(net.edges["osm_way_id"], net.edges["private"], strict=True))
+    assert private[104] and not any(flag for way, flag in private.items() if way != 104)
     # walking ignores one-way rules
     assert all(fw and bw for fw, bw, _, _ in edges.values())
     # interior vertex 8 is not a node; the edge's length follows the way through it
@@ -237,9 +240,8 @@ def test_walk_network_from_osm_xml(toy_osm):
     # geometry keeps the interior vertex
     e12 = net.edges[net.edges["osm_way_id"] == 100].sort_values("length_m").iloc[-1]
     assert len(e12.geometry.coords) == 3
-    # the private way and the unknown highway value are not walkable
-    assert 7 not in set(net.nodes["osmid"])
-    assert set(net.nodes["osmid"]) == {1, 2, 3, 4, 5, 6, 9}
+    # the unknown highway value is not walkable
+    assert set(net.nodes["osmid"]) == {1, 2, 3, 4, 5, 6, 7, 9}
     # node coordinates come from the file
     row = net.nodes.set_index("osmid").loc[4]
     assert (row["lon"], row["lat"]) == pytest.approx(_NODES[4])

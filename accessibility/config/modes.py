@@ -24,6 +24,8 @@ class ModeRecipe:
     exclude_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
     allow_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
     oneway_exempt_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: ways a trip may use only at its start or end (private grounds, driveways): see :mod:`accessibility.network.private`
+    private_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
     speeds_kmh: tuple[tuple[str, float], ...] = ()
     weight: str = "length"  # "length" (constant speed) or "time" (per-edge speed)
     source: Path | None = field(default=None, compare=False)
@@ -81,6 +83,7 @@ def load_mode(mode: str | Path, *, directory: str | Path | None = None) -> ModeR
         exclude_tags=tag_table(c.get("exclude_tags", dict, {}), str(path), "exclude_tags"),
         allow_tags=tag_table(c.get("allow_tags", dict, {}), str(path), "allow_tags"),
         oneway_exempt_tags=tag_table(c.get("oneway_exempt_tags", dict, {}), str(path), "oneway_exempt_tags"),
+        private_tags=tag_table(c.get("private_tags", dict, {}), str(path), "private_tags"),
         speeds_kmh=tuple((str(k), float(v)) for k, v in speeds.items()),
         weight=weight,
         source=path,
@@ -106,6 +109,7 @@ def recipe_from_dict(data: Mapping[str, Any]) -> ModeRecipe:
     return ModeRecipe(
         id=d["id"], speed_m_s=float(d["speed_m_s"]), oneway=bool(d["oneway"]), include_highway=tuple(d["include_highway"]),
         exclude_tags=table(d.get("exclude_tags", ())), allow_tags=table(d.get("allow_tags", ())), oneway_exempt_tags=table(d.get("oneway_exempt_tags", ())),
+        private_tags=table(d.get("private_tags", ())),
         speeds_kmh=tuple((str(k), float(v)) for k, v in d.get("speeds_kmh", ())), weight=d.get("weight", "length"),
         source=Path(d["source"]) if d.get("source") else None,
     )

@@ -28,7 +28,7 @@ from scipy.sparse import csgraph
 
 from ..core import columns
 from . import graph as network_mod
-from . import snapping
+from . import private, snapping
 
 __all__ = [
     "AccessGraph",
@@ -45,12 +45,23 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Arcs:
+    src: np.ndarray
+    dst: np.ndarray
+    cost: np.ndarray
+    private: np.ndarray
+
+
 @dataclass
 class AccessGraph:
     """A network with facility access points inserted as nodes.
 
     Nodes ``0 .. n_base-1`` are the network's; then come one split node per
-    access point, then one stub node per access point.
+    access point, then one stub node per access point; then, when the
+    network has private ways, the public-layer and end-layer copies of the
+    nodes on them (:mod:`~accessibility.network.private`). A node's own id is
+    its trip-start role: its cost is that of a trip starting there.
     """
 
     net: network_mod.Network
@@ -66,6 +77,21 @@ class AccessGraph:
     stub_node: np.ndarray  # per access point, in the caller's order
     ap_facility: np.ndarray  # per access point: the facility (row) it belongs to
     snap_speed_m_s: float
+    layers: private.Layers  # the copies of nodes on private ways (trip start / public / trip end)
+    edge_private: np.ndarray  # per base edge: a private way
+
+    def role_nodes(self, nodes: np.ndarray, edge: np.ndarray, role: str) -> np.ndarray:
+        """The graph nodes standing for street ``nodes`` reached along ``edge`` at a trip's ``"start"`` or ``"end"``.
+
+        A point on a private way starts in the trip's first layer (it may walk out through
+        its compound) and ends in the last; a point on a public street is in the public layer.
+        """
+        on_private = self.edge_private[edge]
+        if role == "start":
+            return np.where(on_private, nodes, self.layers.public[nodes])
+        if role == "end":
+            return np.where(on_private, self.layers.end[nodes], self.layers.public[nodes])
+        raise ValueError(f"role must be 'start' or 'end', got {role!r}")
 
     @property
     def n_nodes(self) -> int:
@@ -140,14 +166,26 @@ def build_access_graph(
     zero = sub_cost <= 0
     a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
     a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
+    edge_private = network_mod.edge_private(net)
+    a_private = np.concatenate([edge_private[untouched], edge_private[sub_edge]])
 
     stub_cost = snapped.snap_dist_m[order] / (snap_speed_m_s if weight == "time" else 1.0)
+    arcs = _Arcs(
+        np.concatenate([a_from[a_fw], a_to[a_bw]]),
+        np.concatenate([a_to[a_fw], a_from[a_bw]]),
+        np.concatenate([a_cost[a_fw], a_cost[a_bw]]),
+        np.concatenate([a_private[a_fw], a_private[a_bw]]),
+    )
+    layers = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k)
+    src, dst, cost = layers.arcs(arcs.cost)
+    # the walk between a facility and its street: arriving at the end of a trip
+    # (a facility on a compound's way is reached through the compound), leaving at its start
+    src = np.concatenate([src, layers.end[split], stub_sorted])
+    dst = np.concatenate([dst, stub_sorted, split])
+    cost = np.concatenate([cost, stub_cost, stub_cost])
     # Reversed graph: an arc a -> b of the street network becomes b -> a, so a
     # search from the facilities yields each node's cost *to* a facility.
-    src = np.concatenate([a_to[a_fw], a_from[a_bw], stub_sorted, split])
-    dst = np.concatenate([a_from[a_fw], a_to[a_bw], split, stub_sorted])
-    cost = np.concatenate([a_cost[a_fw], a_cost[a_bw], stub_cost, stub_cost])
-    rev = network_mod.csr_from_arcs(src, dst, cost, n + 2 * k)
+    rev = network_mod.csr_from_arcs(dst, src, cost, layers.n_nodes)
 
     stub_node = np.empty(k, dtype=np.int64)
     stub_node[order] = stub_sorted
@@ -165,6 +203,8 @@ def build_access_graph(
         stub_node=stub_node,
         ap_facility=np.asarray(facility, dtype=np.int64),
         snap_speed_m_s=snap_speed_m_s,
+        layers=layers,
+        edge_private=edge_private,
     )
 
 
@@ -292,7 +332,7 @@ def _edge_key(graph: AccessGraph, e: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(found, rank * 2.0 + t, rank * 2.0 - 0.5)
 
 
-def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.ndarray, ...]:
+def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped, *, role: str = "start") -> tuple[np.ndarray, ...]:
     """Where a snapped point joins the graph.
 
     Neighbours may be access points inserted on the same edge.
@@ -303,6 +343,11 @@ def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.
         Output of :func:`build_access_graph`.
     snapped
         The points, snapped to the network's edges.
+    role
+        ``"start"``: the points are where trips start (residents, origins);
+        ``"end"``: where they end (destinations); ``"street"``: the street
+        nodes themselves, before the roles of private ways
+        (:mod:`~accessibility.network.private`) are applied.
 
     Returns
     -------
@@ -336,6 +381,8 @@ def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped) -> tuple[np.
     to_left = np.where(bw | (d_left <= 0), d_left * ecost, np.inf)
     to_right = np.where(fw | (d_right <= 0), d_right * ecost, np.inf)
     snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
+    if role != "street":
+        left, right = graph.role_nodes(left, e, role), graph.role_nodes(right, e, role)
     return left, to_left, right, to_right, snap
 
 
@@ -435,7 +482,9 @@ def node_lonlat(graph: AccessGraph) -> tuple[np.ndarray, np.ndarray]:
     # sorted access-point order; a stub sits where its access point joins the street
     lon = np.concatenate([net.nodes["lon"].to_numpy(np.float64), ax, ax])
     lat = np.concatenate([net.nodes["lat"].to_numpy(np.float64), ay, ay])
-    return lon, lat
+    # the copies of nodes on private ways sit where their node does
+    copies = graph.layers.copies
+    return np.concatenate([lon, lon[copies]]), np.concatenate([lat, lat[copies]])
 
 
 def _reach_degrees(graph: AccessGraph, limit: float, lat0: float) -> tuple[float, float]:

@@ -29,6 +29,7 @@ from ..readers import osm
 __all__ = [
     "Network",
     "demo_osm_path",
+    "edge_private",
     "graph_from_arrays",
     "graph_from_file",
     "graph_from_pbf",
@@ -64,7 +65,9 @@ class Network:
     edges
         GeoDataFrame, one row per street piece: ``u``, ``v`` (node positions),
         ``length_m``, ``forward``, ``backward``, ``highway``, ``name``,
-        ``osm_way_id``, ``speed_m_s`` and a WGS-84 LineString geometry.
+        ``osm_way_id``, ``speed_m_s``, ``private`` (a way walked only at a
+        trip's start or end, :mod:`~accessibility.network.private`) and a
+        WGS-84 LineString geometry.
     mode
         The :class:`~accessibility.config.ModeRecipe` used.
     info
@@ -163,7 +166,7 @@ def _matches_any(tags: dict[str, str], table: tuple[tuple[str, tuple[str, ...]],
 
 
 def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.ndarray, ...]:
-    """Per way: usable by the mode, forward allowed, backward allowed, highway class, name."""
+    """Per way: usable by the mode, forward allowed, backward allowed, highway class, name, private."""
     include = set(mode.include_highway)
     # ways share tag dicts (osm.distinct_tags): the rules run once per distinct tag set
     tag_sets, tag_set = osm.distinct_tags(tags)
@@ -171,12 +174,15 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
     use = np.zeros(n, dtype=bool)
     fw = np.ones(n, dtype=bool)
     bw = np.ones(n, dtype=bool)
+    private = np.zeros(n, dtype=bool)
     for i, t in enumerate(tag_sets):
         if t.get("highway") not in include:
             continue
-        if _matches_any(t, mode.exclude_tags) and not _matches_any(t, mode.allow_tags):
+        allowed = _matches_any(t, mode.allow_tags)
+        if _matches_any(t, mode.exclude_tags) and not allowed:
             continue
         use[i] = True
+        private[i] = not allowed and _matches_any(t, mode.private_tags)
         if not mode.oneway or _matches_any(t, mode.oneway_exempt_tags):
             continue
         ow = t.get("oneway", "")
@@ -186,7 +192,17 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
             fw[i] = False
     highway = np.array([t.get("highway", "") for t in tag_sets], dtype=object)
     name = np.array([t.get("name", "") for t in tag_sets], dtype=object)
-    return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set]
+    return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set], private[tag_set]
+
+
+def edge_private(net: Network) -> np.ndarray:
+    """Per edge: a private way (walked only at a trip's start or end; :mod:`accessibility.network.private`).
+
+    Networks from road layers or graphs without the column have none.
+    """
+    if "private" not in net.edges.columns:
+        return np.zeros(len(net.edges), dtype=bool)
+    return net.edges["private"].to_numpy(bool)
 
 
 def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk", largest_component: bool = True) -> Network:
@@ -218,7 +234,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
         When no way is usable for the mode.
     """
     recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
-    use, fw_way, bw_way, way_highway, way_name = _way_rules(ways.tags, recipe)
+    use, fw_way, bw_way, way_highway, way_name, way_private = _way_rules(ways.tags, recipe)
     if not use.any():
         raise errors.OSMDataError(
             f"{ways.source}: none of its {len(ways)} highway ways is usable for mode '{recipe.id}' "
@@ -291,6 +307,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
             "name": name,
             "osm_way_id": ways.way_id[way_idx],
             "speed_m_s": speed,
+            "private": way_private[way_idx],
         },
         geometry=geoms,
         crs="EPSG:4326",
@@ -329,6 +346,7 @@ def graph_from_arrays(
     *,
     forward: np.ndarray | None = None,
     backward: np.ndarray | None = None,
+    private: np.ndarray | None = None,
     mode: str | config.ModeRecipe = "walk",
     largest_component: bool = False,
 ) -> Network:
@@ -348,6 +366,9 @@ def graph_from_arrays(
     forward, backward
         Whether each edge may be travelled from ``u`` to ``v`` and back.
         Default: both directions.
+    private
+        Whether each edge is a private way, walked only at a trip's start or
+        end (:mod:`~accessibility.network.private`). Default: none.
     mode
         Mode id, recipe path or :class:`~accessibility.config.ModeRecipe`
         (its speed is every edge's speed).
@@ -381,6 +402,7 @@ def graph_from_arrays(
             "name": "",
             "osm_way_id": -1,
             "speed_m_s": recipe.speed_m_s,
+            "private": np.zeros(len(u), dtype=bool) if private is None else np.asarray(private, bool),
         },
         geometry=geoms,
         crs="EPSG:4326",

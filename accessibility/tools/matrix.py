@@ -309,9 +309,9 @@ def _edge_ends(graph: distances.AccessGraph, snapped: snapping.Snapped, *, leavi
     point -> node; arriving at a point runs the edge the other way, so its
     one-way rules swap.
     """
-    left, to_left, right, to_right, snap = distances.point_neighbours(graph, snapped)
     if leaving:
-        return left, to_left, right, to_right, snap
+        return distances.point_neighbours(graph, snapped, role="start")
+    left, _, right, _, snap = distances.point_neighbours(graph, snapped, role="street")
     edges = graph.net.edges
     e, t = snapped.edge, snapped.t
     fw, bw = edges["forward"].to_numpy(bool)[e], edges["backward"].to_numpy(bool)[e]
@@ -322,7 +322,7 @@ def _edge_ends(graph: distances.AccessGraph, snapped: snapping.Snapped, *, leavi
     ecost = graph.edge_cost[e]
     from_left = np.where(fw | (d_left <= 0), d_left * ecost, np.inf)
     from_right = np.where(bw | (d_right <= 0), d_right * ecost, np.inf)
-    return left, from_left, right, from_right, snap
+    return graph.role_nodes(left, e, "end"), from_left, graph.role_nodes(right, e, "end"), from_right, snap
 
 
 def _facility_ends(graph: distances.AccessGraph, result: RunResult, dst: _Points) -> _Ends:
