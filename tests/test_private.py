@@ -34,11 +34,18 @@ PRIVATE = [False, False, False, True, True, True]
 E_70, E_01, E_16, E_04, E_45, E_51 = range(6)
 
 
+def arrays_net(lon, lat, u, v, length, *, private=None):
+    net = network.graph_from_arrays(lon, lat, u, v, length)
+    if private is not None:
+        net.edges["private"] = np.asarray(private, bool)
+    return net
+
+
 def compound(private=PRIVATE):
     lon, lat = list(LON), list(LAT)
     lon[2] = lon[3] = 120.02  # unused nodes, kept out of the way
     lat[2], lat[3] = 30.01, 30.011
-    return network.graph_from_arrays(lon, lat, U, V, LENGTH, private=private)
+    return arrays_net(lon, lat, U, V, LENGTH, private=private)
 
 
 def at(edge, t, d=0.0):
@@ -84,7 +91,7 @@ def test_from_one_compound_to_another_through_the_street():
     lon, lat = list(LON), list(LAT)
     lon[2], lat[2] = 120.0105, 29.9999
     lon[3], lat[3] = 120.03, 30.01
-    net = network.graph_from_arrays(lon, lat, [*U, 6], [*V, 2], [*LENGTH, 40.0], private=[*PRIVATE, True])
+    net = arrays_net(lon, lat, [*U, 6], [*V, 2], [*LENGTH, 40.0], private=[*PRIVATE, True])
     _, _, cost = trip(net, at(6, 0.5), at(E_45, 0.5))
     assert cost[0] == pytest.approx(50 + 10 + 50 + 20)  # private, public, private: allowed
 
@@ -152,9 +159,9 @@ def test_trips_between_public_places_never_use_private_ways(case):
     So adding private ways never shortens such a trip, and no trip goes public → private → public.
     """
     _n, lon, lat, u, v, length, private, (fe, ft), (pe, pt) = case
-    with_private = network.graph_from_arrays(lon, lat, u, v, length, private=private)
+    with_private = arrays_net(lon, lat, u, v, length, private=private)
     keep = ~np.asarray(private)
-    public_only = network.graph_from_arrays(lon, lat, np.asarray(u)[keep], np.asarray(v)[keep], np.asarray(length)[keep])
+    public_only = arrays_net(lon, lat, np.asarray(u)[keep], np.asarray(v)[keep], np.asarray(length)[keep])
     new_id = np.cumsum(keep) - 1  # edges renumbered in the public-only network
     _, _, a = trip(with_private, at(fe, ft), at(pe, pt))
     _, _, b = trip(public_only, at(new_id[fe], ft), at(new_id[pe], pt))
@@ -174,8 +181,8 @@ def test_adding_a_private_way_never_lengthens_a_trip(case, pick):
     new_id = np.cumsum(keep) - 1
     others = priv[priv != drop]
     pts_e, pts_t = np.r_[pe, others], np.r_[pt, np.full(len(others), 0.5)]  # points on public and private ways
-    _, _, with_way = trip(network.graph_from_arrays(lon, lat, u, v, length, private=private), at(fe, ft), at(pts_e, pts_t))
-    without = network.graph_from_arrays(
+    _, _, with_way = trip(arrays_net(lon, lat, u, v, length, private=private), at(fe, ft), at(pts_e, pts_t))
+    without = arrays_net(
         lon, lat, np.asarray(u)[keep], np.asarray(v)[keep], np.asarray(length)[keep], private=np.asarray(private)[keep]
     )
     _, _, without_way = trip(without, at(new_id[fe], ft), at(new_id[pts_e], pts_t))

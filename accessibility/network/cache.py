@@ -66,7 +66,7 @@ CACHE_ENV = "ACCESSIBILITY_CACHE"
 #: Bumped when the on-disk layout changes.
 FORMAT_VERSION = 4  # 2: feature tags in one tags.json; 3: plain building footprints as numbers; 4: distinct tag sets
 
-_EDGE_COLUMNS = ("u", "v", "length_m", "forward", "backward", "highway", "name", "osm_way_id", "speed_m_s", "private")
+_EDGE_COLUMNS = ("u", "v", "length_m", "forward", "backward", "highway", "name", "osm_way_id", "speed_m_s", "private", "sidewalk")
 _sha_memo: dict[tuple[str, int, int], str] = {}
 
 

@@ -72,12 +72,17 @@ class Network:
         The :class:`~accessibility.config.ModeRecipe` used.
     info
         Build facts (ways read, component kept, share dropped...).
+    barriers
+        Lines a walk to the street may not cross (walls, water, rail; WGS-84,
+        column ``kind``), from :func:`~accessibility.network.barriers.apply_barriers`;
+        ``None``: none known.
     """
 
     nodes: pd.DataFrame
     edges: gpd.GeoDataFrame
     mode: config.ModeRecipe
     info: dict = field(default_factory=dict)
+    barriers: gpd.GeoDataFrame | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -192,7 +197,20 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
             fw[i] = False
     highway = np.array([t.get("highway", "") for t in tag_sets], dtype=object)
     name = np.array([t.get("name", "") for t in tag_sets], dtype=object)
-    return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set], private[tag_set]
+    sidewalk = np.array([_sidewalk_code(t) for t in tag_sets], dtype=np.int8)
+    return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set], private[tag_set], sidewalk[tag_set]
+
+
+SIDEWALK_SEPARATE, SIDEWALK_WAY = 1, 2
+
+
+def _sidewalk_code(tags: dict[str, str]) -> int:
+    """:data:`SIDEWALK_SEPARATE` for a street whose sidewalks are mapped as their own ways, :data:`SIDEWALK_WAY` for such a way, else 0."""
+    if tags.get("footway") == "sidewalk":
+        return SIDEWALK_WAY
+    if any(tags.get(k) == "separate" for k in ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")):
+        return SIDEWALK_SEPARATE
+    return 0
 
 
 def edge_private(net: Network) -> np.ndarray:
@@ -234,7 +252,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
         When no way is usable for the mode.
     """
     recipe = mode if isinstance(mode, config.ModeRecipe) else config.load_mode(mode)
-    use, fw_way, bw_way, way_highway, way_name, way_private = _way_rules(ways.tags, recipe)
+    use, fw_way, bw_way, way_highway, way_name, way_private, way_sidewalk = _way_rules(ways.tags, recipe)
     if not use.any():
         raise errors.OSMDataError(
             f"{ways.source}: none of its {len(ways)} highway ways is usable for mode '{recipe.id}' "
@@ -308,6 +326,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
             "osm_way_id": ways.way_id[way_idx],
             "speed_m_s": speed,
             "private": way_private[way_idx],
+            "sidewalk": way_sidewalk[way_idx],
         },
         geometry=geoms,
         crs="EPSG:4326",
@@ -346,7 +365,6 @@ def graph_from_arrays(
     *,
     forward: np.ndarray | None = None,
     backward: np.ndarray | None = None,
-    private: np.ndarray | None = None,
     mode: str | config.ModeRecipe = "walk",
     largest_component: bool = False,
 ) -> Network:
@@ -366,9 +384,6 @@ def graph_from_arrays(
     forward, backward
         Whether each edge may be travelled from ``u`` to ``v`` and back.
         Default: both directions.
-    private
-        Whether each edge is a private way, walked only at a trip's start or
-        end (:mod:`~accessibility.network.private`). Default: none.
     mode
         Mode id, recipe path or :class:`~accessibility.config.ModeRecipe`
         (its speed is every edge's speed).
@@ -402,7 +417,7 @@ def graph_from_arrays(
             "name": "",
             "osm_way_id": -1,
             "speed_m_s": recipe.speed_m_s,
-            "private": np.zeros(len(u), dtype=bool) if private is None else np.asarray(private, bool),
+            "private": np.zeros(len(u), dtype=bool),  # set the column for private ways (:mod:`~accessibility.network.private`)
         },
         geometry=geoms,
         crs="EPSG:4326",
@@ -469,7 +484,7 @@ def keep_largest_component(net: Network) -> Network:
             total_km,
             n_comp,
         )
-    return Network(nodes=nodes, edges=edges.reset_index(drop=True), mode=net.mode, info=info)
+    return Network(nodes=nodes, edges=edges.reset_index(drop=True), mode=net.mode, info=info, barriers=net.barriers)
 
 
 def graph_from_file(path: str | Path, *, mode: str | config.ModeRecipe = "walk", largest_component: bool = True) -> Network:

@@ -25,9 +25,15 @@ import shapely
 from ..core import parallel
 from . import graph as network_mod
 
-__all__ = ["EdgeIndex", "Snapped"]
+__all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "Snapped"]
 
 log = logging.getLogger(__name__)
+
+#: how far a point behind a barrier looks for a street it can reach without crossing
+#: (the run sets its ``max_snap_m`` in ``Network.info["barrier_search_m"]``)
+BARRIER_SEARCH_M = 300.0
+_CANDIDATES = 16  # streets tested per point behind a barrier, nearest first
+DIRECT, AROUND, ACROSS = 0, 1, 2  # Snapped.barrier
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ class Snapped:
     edge: np.ndarray
     t: np.ndarray
     snap_dist_m: np.ndarray
+    #: per point, where barriers are known (:meth:`EdgeIndex.snap_points`): :data:`DIRECT` (its
+    #: nearest street), :data:`AROUND` (a farther street, the nearest across a wall, water or
+    #: rail) or :data:`ACROSS` (every street within the limit lies across one: the nearest is kept)
+    barrier: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -62,6 +72,9 @@ class EdgeIndex:
         self.geom_len = shapely.length(self.geoms)
         # small nodes make nearest-neighbour searches prune better (measured 1.3x)
         self.tree = shapely.STRtree(self.geoms, node_capacity=4)
+        barriers = net.barriers
+        self.barrier_tree = shapely.STRtree(self._segments(barriers.geometry.to_numpy())) if barriers is not None and len(barriers) else None
+        self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
 
     def project(self, geoms: np.ndarray) -> np.ndarray:
         """WGS-84 shapely geometries to the index's metric CRS (vectorised, one chunk per core)."""
@@ -133,7 +146,72 @@ class EdgeIndex:
             empty = np.array([], dtype=np.int64)
             return Snapped(empty, np.array([], float), np.array([], float))
         edge, dist = _nearest(self.tree, pts)
-        return Snapped(edge=edge, t=self._fraction(edge, pts), snap_dist_m=dist)
+        t = self._fraction(edge, pts)
+        if self.barrier_tree is None:
+            return Snapped(edge=edge, t=t, snap_dist_m=dist)
+        return self._around_barriers(pts, Snapped(edge=edge, t=t, snap_dist_m=dist))
+
+    def _segments(self, lines: np.ndarray) -> np.ndarray:
+        """WGS-84 lines as their straight metric segments.
+
+        A lake's outline is one line whose box covers the lake: as segments,
+        the tree's boxes pass only the links that may cross it (measured on
+        Hangzhou: 200,000 points joined in 1.4 s instead of 12 s).
+        """
+        parts = shapely.get_parts(np.asarray(lines, dtype=object))
+        xy, line = shapely.get_coordinates(parts, return_index=True)
+        xy = self._metric_xy(xy[:, 0], xy[:, 1])
+        same = line[1:] == line[:-1]
+        start = np.flatnonzero(same)
+        return shapely.linestrings(np.stack([xy[start], xy[start + 1]], axis=1))
+
+    def _crossing(self, links: np.ndarray) -> np.ndarray:
+        """Per link (metric line): it crosses a barrier line."""
+        assert self.barrier_tree is not None
+        hit = np.zeros(len(links), dtype=bool)
+        li, _ = self.barrier_tree.query(links, predicate="crosses")
+        hit[li] = True
+        return hit
+
+    def _around_barriers(self, pts: np.ndarray, nearest: Snapped) -> Snapped:
+        """Points whose walk to their nearest street crosses a barrier join the nearest street they can reach without crossing.
+
+        Candidates are searched in growing rings (30 m, 100 m, then the
+        snapping limit), the nearest :data:`_CANDIDATES` streets of each ring,
+        so the few points behind a wall or a canal do not each test every
+        street within the limit. Where those streets all lie across a barrier,
+        the nearest is kept and the point is flagged (:data:`ACROSS`) for
+        the run to report.
+        """
+        assert self.barrier_tree is not None
+        edge, t, dist = nearest.edge.copy(), nearest.t.copy(), nearest.snap_dist_m.copy()
+        # only a point nearer a barrier than its street can cross one on the way: building the
+        # links of those few, not of a million residents, keeps this under a tenth of the snapping
+        near = np.unique(self.barrier_tree.query(pts, predicate="dwithin", distance=dist)[0])
+        on_street = shapely.line_interpolate_point(self.geoms[edge[near]], t[near], normalized=True)
+        todo = blocked = near[self._crossing(shapely.shortest_line(pts[near], on_street))]
+        for radius in sorted({min(r, self.barrier_search_m) for r in (30.0, 100.0, self.barrier_search_m)}):
+            if not len(todo):
+                break
+            pi, ei = self.tree.query(pts[todo], predicate="dwithin", distance=radius)
+            # the nearest few streets of each point are tested, not every street within the limit
+            gap = shapely.distance(pts[todo][pi], self.geoms[ei])
+            order = np.lexsort((gap, pi))
+            rank = np.arange(len(order)) - np.searchsorted(pi[order], pi[order])
+            pi, ei = pi[order][rank < _CANDIDATES], ei[order][rank < _CANDIDATES]
+            links = shapely.shortest_line(pts[todo][pi], self.geoms[ei])
+            d = np.where(self._crossing(links), np.inf, shapely.length(links))
+            order = np.lexsort((d, pi))
+            first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]] if len(order) else order
+            found = first[np.isfinite(d[first])]
+            rows = todo[pi[found]]
+            edge[rows], dist[rows] = ei[found], d[found]
+            t[rows] = self._fraction(ei[found], shapely.get_point(links[found], 1))
+            todo = np.setdiff1d(todo, rows)
+        status = np.zeros(len(pts), dtype=np.int8)
+        status[blocked] = AROUND
+        status[todo] = ACROSS
+        return Snapped(edge=edge, t=t, snap_dist_m=dist, barrier=status)
 
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0) -> tuple[np.ndarray, Snapped]:
         """Access points of WGS-84 geometries (points, lines, polygons).
@@ -170,8 +248,19 @@ class EdgeIndex:
         # shortest_line(edge, geometry) starts on the edge at its closest point
         lines = shapely.shortest_line(self.geoms[ei], metric[gi])
         start = shapely.get_point(lines, 0)
-        dist = shapely.length(lines)
-        return gi, Snapped(edge=ei, t=self._fraction(ei, start), snap_dist_m=np.asarray(dist, np.float64))
+        dist = np.asarray(shapely.length(lines), np.float64)
+        t = self._fraction(ei, start)
+        point_rows = np.flatnonzero(~extended[gi])
+        if self.barrier_tree is not None and len(point_rows):
+            # a point facility joins the nearest street it can reach without crossing a wall, water or rail, as residents do
+            moved = self._around_barriers(metric[gi[point_rows]], Snapped(ei[point_rows], t[point_rows], dist[point_rows]))
+            ei, t, dist = ei.copy(), t.copy(), dist.copy()
+            ei[point_rows], t[point_rows], dist[point_rows] = moved.edge, moved.t, moved.snap_dist_m
+            status = np.zeros(len(ei), dtype=np.int8)
+            assert moved.barrier is not None  # barriers are known
+            status[point_rows] = moved.barrier
+            return gi, Snapped(edge=ei, t=t, snap_dist_m=dist, barrier=status)
+        return gi, Snapped(edge=ei, t=t, snap_dist_m=dist)
 
     def nearest_geometry_distance(
         self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None

@@ -40,7 +40,7 @@ from typing import Any, Self
 from .. import errors
 from ..core import fileio
 
-__all__ = ["FORMAT", "MANIFEST", "RESULTS_GPKG", "RESULTS_XLSX", "RunFolder", "RunTarget", "access_points", "check_name", "is_run_folder", "network_edges", "network_nodes", "node_table", "open_run", "prepare", "provision_files", "rejects", "scenario", "suggestions", "update", "writer"]
+__all__ = ["FORMAT", "MANIFEST", "RESULTS_GPKG", "RESULTS_XLSX", "RunFolder", "RunTarget", "access_points", "barriers", "check_name", "is_run_folder", "network_edges", "network_nodes", "node_table", "open_run", "prepare", "provision_files", "rejects", "scenario", "suggestions", "update", "writer"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ def network_nodes(mode: str) -> str:
 def network_edges(mode: str) -> str:
     """Street edges (geometry, length, direction) of a travel mode's network."""
     return f"network_{mode}_edges.parquet"
+
+
+def barriers(mode: str) -> str:
+    """Walls, water and rail lines a walk to a travel mode's streets may not cross (written when known)."""
+    return f"barriers_{mode}.parquet"
 
 
 def access_points(mode: str) -> str:

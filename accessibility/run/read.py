@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -106,7 +107,8 @@ def _mode(rf: folder.RunFolder, mode: str, recipe: config.ModeRecipe, info: dict
     ap = rf.read_table(folder.access_points(mode), columns=["facility_row", "edge", "t", "snap_dist_m"])
     snapped = Snapped(ap["edge"].to_numpy(np.int64), ap["t"].to_numpy(np.float64), ap["snap_dist_m"].to_numpy(np.float64))
     access = FacilityAccess(facility=ap["facility_row"].to_numpy(np.int64), snapped=snapped)
-    return ModeState(net=Network(nodes=nodes, edges=edges, mode=recipe, info=json.loads(json.dumps(info))), access=access)
+    lines = rf.read_table(folder.barriers(mode), geo=True) if rf.names(re.escape(folder.barriers(mode))) else None
+    return ModeState(net=Network(nodes=nodes, edges=edges, mode=recipe, info=json.loads(json.dumps(info)), barriers=lines), access=access)
 
 
 def _areas(rf: folder.RunFolder) -> tuple[shapely.Geometry, shapely.Geometry | None, gpd.GeoDataFrame | None]:

@@ -27,8 +27,8 @@ import shapely
 from .. import config, errors
 from ..core import columns
 from ..core.notes import Note, Notes
+from ..network import barriers, distances, online, snapping, streets
 from ..network import cache as network_cache
-from ..network import distances, online, snapping, streets
 from ..network.graph import Network
 from ..readers import areas, osm, zones
 from ..readers import facility_files as userdata
@@ -95,7 +95,7 @@ def read_sources(
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     rule_keys = facilities_mod.rule_keys(services)
     need_buildings = pop.needs_buildings
-    keys = rule_keys + (("building", "landuse") if need_buildings else ())
+    keys = tuple(dict.fromkeys(rule_keys + (("building", "landuse") if need_buildings else ()) + barriers.BARRIER_KEYS))
     # buildings read only for the estimate are footprints (area and centre), not polygons
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
     features: osm.FeatureTable | None
@@ -116,6 +116,9 @@ def read_sources(
     code = "osm.repaired" if network is None else "network.lines"
     notes.extend(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])]), code=code)
     notes.extend(dict.fromkeys(features.notes), code="osm.repaired")
+    # walled compounds' ways are private, locked gates cut, and walls, water and rail kept for snapping
+    nets["walk"] = barriers.apply_barriers(nets["walk"], features.frame)
+    nets["walk"].info["barrier_search_m"] = options.max_snap_m
     # the edge indexes (projected street geometries in an STRtree) are built while the
     # facilities and the population are read: projecting releases the GIL
     index_futures = {m: background.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
@@ -466,6 +469,7 @@ def snap(
     # residents in metric coordinates, once per CRS (for snapping and straight-line distances)
     points = {m: s.index.points(demand.lon, demand.lat) for m, s in states.items()}
     snapped = {m: s.index.snap_points(demand.lon, demand.lat, points=points[m]) for m, s in states.items()}
+    _barrier_notes(snapped["walk"], states["walk"], demand, notes)
     far = snapped["walk"].snap_dist_m > options.max_snap_m
     if far.any():
         people_far = float(demand.pop[far].sum())
@@ -475,6 +479,32 @@ def snap(
             code="population.far_from_streets", severity="warning",
         )
     return states, fac, Snaps(snapped, points)
+
+
+def _barrier_notes(residents: snapping.Snapped, walk: ModeState, demand: population.Demand, notes: Notes) -> None:
+    """What walls, water and rail did to where residents and facilities join the streets, for the notes and the network quality report."""
+    quality = walk.net.info.setdefault("quality", {})
+    for what, snapped, pop in (("residents", residents, demand.pop), ("facility_access_points", walk.access.snapped, None)):
+        status = snapped.barrier if snapped.barrier is not None else np.zeros(len(snapped), np.int8)
+        for code, label in ((snapping.AROUND, "around_barrier"), (snapping.ACROSS, "across_barrier")):
+            hit = status == code
+            quality[f"{what}_{label}"] = int(hit.sum())
+            if pop is not None:
+                quality[f"people_{label}"] = round(float(pop[hit].sum()), 1)
+    if quality.get("residents_around_barrier"):
+        notes.add(
+            f"{quality['people_around_barrier']:,.0f} residents live nearer a street across a wall, water or a railway than one they can walk to; "
+            "they join the nearest street reachable without crossing (network quality in manifest.json)",
+            code="network.barrier_snap",
+            zh=f"{quality['people_around_barrier']:,.0f} 名居民离墙、水体或铁路对面的道路更近；按不跨越障碍可到达的最近道路接入路网（路网质量见 manifest.json）",
+        )
+    if quality.get("residents_across_barrier"):
+        notes.add(
+            f"{quality['people_across_barrier']:,.0f} residents can reach a street only across a wall, water or a railway within the snapping limit; "
+            "they join the nearest street anyway, so their trips may be too short: check for missing paths or gates there",
+            code="network.across_barrier", severity="warning",
+            zh=f"{quality['people_across_barrier']:,.0f} 名居民在接入距离内只能跨越墙、水体或铁路到达道路；仍按最近道路接入，出行距离可能偏短，请检查该处是否缺少道路或出入口",
+        )
 
 
 # --------------------------------------------------------------------------- trip costs

@@ -84,6 +84,7 @@ RUN_FILES = (
     runfolder.GOALS_MD,
     runfolder.network_nodes("walk"),
     runfolder.network_edges("walk"),
+    runfolder.barriers("walk"),
     runfolder.access_points("walk"),
     runfolder.node_table("walk"),
     runfolder.DEMAND,
@@ -214,6 +215,8 @@ def write_files(result: RunResult, folder: str | Path, *, inputs: dict) -> None:
     for mode, state in result.modes.items():
         geoparquet.write_points(state.net.nodes, out / f.network_nodes(mode))
         state.net.edges.to_parquet(out / f.network_edges(mode))
+        if state.net.barriers is not None:
+            state.net.barriers.to_parquet(out / f.barriers(mode))
         a = state.access
         table = pd.DataFrame(
             {"facility_row": a.facility, "facility_id": fac["facility_id"].to_numpy()[a.facility], "edge": a.snapped.edge, "t": a.snapped.t,

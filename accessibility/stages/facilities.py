@@ -167,6 +167,8 @@ def facility_access(
         )
     access = FacilityAccess(
         facility=owner[keep_ap],
-        snapped=snapping.Snapped(snapped.edge[keep_ap], snapped.t[keep_ap], snapped.snap_dist_m[keep_ap]),
+        snapped=snapping.Snapped(
+            snapped.edge[keep_ap], snapped.t[keep_ap], snapped.snap_dist_m[keep_ap], barrier=None if snapped.barrier is None else snapped.barrier[keep_ap]
+        ),
     )
     return facilities, access

@@ -1,0 +1,238 @@
+"""Walls, water and rail: what a walk to the street cannot cross, and the compounds walls enclose.
+
+Three rules of issue 18 read the same OSM features:
+
+* **No joining across a barrier.** The straight walk from a resident, a
+  facility or a query point to its street must not cross a wall, fence,
+  hedge, retaining or city wall (``barrier=*``), water (``natural=water``
+  and river areas, ``waterway=river|canal|riverbank``) or a railway
+  (``railway=rail`` not on a bridge or in a tunnel). The points whose
+  nearest street lies across one join the nearest street they can reach
+  without crossing, within the run's snapping limit
+  (:meth:`~accessibility.network.snapping.EdgeIndex.snap_points`).
+* **Walled compounds.** A ``landuse=residential`` area or an amenity's
+  grounds (school, hospital, campus...) whose outline runs along walls or
+  fences for at least :data:`WALLED_SHARE` of its length, or which is itself
+  tagged ``barrier=wall|fence``, is a compound: its internal minor ways become
+  private (walked only at a trip's start or end, :mod:`.private`).
+* **Locked gates.** A gate (``barrier=gate|lift_gate|entrance|...``)
+  tagged ``access=no|private`` is not passable: the street piece through it
+  is cut.
+
+Everything is shapely 2 vectorised work on STRtrees in the network's metric
+CRS; the result is a new :class:`~accessibility.network.graph.Network`
+carrying its barrier lines (``Network.barriers``) and facts for the network
+quality report (``Network.info["quality"]``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from . import graph as network_mod
+
+__all__ = [
+    "BARRIER_KEYS",
+    "GATE_VALUES",
+    "WALLED_SHARE",
+    "WALL_VALUES",
+    "apply_barriers",
+    "barrier_lines",
+    "walled_compounds",
+]
+
+log = logging.getLogger(__name__)
+
+#: OSM keys whose features the rules read (added to the run's feature keys).
+BARRIER_KEYS = ("barrier", "entrance", "natural", "waterway", "railway", "landuse", "amenity")
+WALL_VALUES = ("wall", "fence", "hedge", "retaining_wall", "city_wall")
+GATE_VALUES = ("gate", "lift_gate", "entrance", "swing_gate", "sliding_gate", "turnstile", "kissing_gate")
+_WATERWAYS = ("river", "canal", "riverbank")
+_MAJOR = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link")
+#: share of an outline running along walls or fences that makes an area a walled compound.
+#: Mapped walls follow the outline with gaps at gates and where a building forms the wall;
+#: half the length separates a walled compound from a landuse area with a fence on one side.
+WALLED_SHARE = 0.5
+_ALONG_M = 3.0  # a wall within this distance of an outline runs along it
+_ON_STREET_M = 1.0  # a gate within this distance of a street is on it
+_SIDEWALK_M = 25.0  # a street tagged sidewalk=separate whose sidewalk ways lie this near has them mapped
+
+
+def _kind(tags: dict[str, str]) -> str | None:
+    """The barrier kind of a feature's tags, or ``None``."""
+    if tags.get("barrier") in WALL_VALUES:
+        return "wall"
+    if tags.get("tunnel") not in (None, "no") or tags.get("bridge") not in (None, "no"):
+        return None  # water in a culvert, a railway on a viaduct: walked over or under
+    if tags.get("natural") == "water" or tags.get("waterway") in _WATERWAYS:
+        return "water"
+    if tags.get("railway") == "rail":
+        return "rail"
+    return None
+
+
+def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The lines a walk to the street cannot cross (WGS-84): walls, water outlines and rivers, railways.
+
+    Parameters
+    ----------
+    features
+        OSM features (``FeatureTable.frame``: ``osm_type``, ``osm_id``, ``tags``, ``geometry``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``kind`` (``wall``, ``water``, ``rail``), ``osm_type``, ``osm_id`` and a line geometry;
+        areas give their outlines.
+    """
+    kinds = np.array([_kind(t) for t in features["tags"]], dtype=object) if len(features) else np.array([], dtype=object)
+    keep = np.flatnonzero(kinds != None)  # noqa: E711 (elementwise)
+    geoms = np.asarray(features["geometry"].to_numpy()[keep], dtype=object)
+    areas = np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    geoms = np.where(areas, shapely.boundary(geoms), geoms)
+    lines = np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING, shapely.GeometryType.LINEARRING])
+    keep, geoms = keep[lines], geoms[lines]
+    return gpd.GeoDataFrame(
+        {"kind": kinds[keep].astype(str), "osm_type": features["osm_type"].to_numpy()[keep], "osm_id": features["osm_id"].to_numpy(np.int64)[keep]},
+        geometry=geoms, crs="EPSG:4326",
+    )
+
+
+def walled_compounds(features: pd.DataFrame, walls_metric: np.ndarray, to_metric: pyproj.Transformer) -> tuple[np.ndarray, np.ndarray]:
+    """Residential areas and amenity grounds enclosed by walls or fences, as metric polygons.
+
+    Returns the polygons and their rows in ``features``.
+    """
+    tags = features["tags"]
+    candidate = np.array(
+        [t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no") for t in tags], dtype=bool
+    ) if len(features) else np.zeros(0, bool)
+    geoms = features["geometry"].to_numpy()
+    rows = np.flatnonzero(candidate & np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]))
+    if not len(rows):
+        return np.array([], dtype=object), rows
+    polys = shapely.transform(np.asarray(geoms[rows], dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    self_walled = np.array([tags.iloc[r].get("barrier") in ("wall", "fence") for r in rows], dtype=bool)
+    outline = shapely.boundary(polys)
+    perimeter = shapely.length(outline)
+    covered: np.ndarray = np.zeros(len(rows))
+    if len(walls_metric):
+        pi, wi = shapely.STRtree(walls_metric).query(outline, predicate="dwithin", distance=_ALONG_M)
+        along = shapely.length(shapely.intersection(walls_metric[wi], shapely.buffer(outline[pi], _ALONG_M)))
+        covered = np.bincount(pi, weights=along, minlength=len(rows))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        walled = self_walled | (covered / np.maximum(perimeter, 1e-9) >= WALLED_SHARE)
+    return polys[walled], rows[walled]
+
+
+def _gates(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Gate nodes (points, WGS-84) and whether each is locked (``access=no|private``)."""
+    if not len(features):
+        return np.array([], dtype=object), np.zeros(0, bool)
+    is_node = features["osm_type"].to_numpy() == "node"
+    tags = features["tags"].to_numpy()
+    gate = is_node & np.array([t.get("barrier") in GATE_VALUES or "entrance" in t for t in tags], dtype=bool)
+    locked = np.array([t.get("access") in ("no", "private") for t in tags[gate]], dtype=bool)
+    return features["geometry"].to_numpy()[gate], locked
+
+
+def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_mod.Network:
+    """The walking network with walled compounds' ways private, locked gates cut and barrier lines attached.
+
+    Parameters
+    ----------
+    net
+        A walking network (its private ways from tags are kept private).
+    features
+        OSM features read with :data:`BARRIER_KEYS` among their keys.
+
+    Returns
+    -------
+    Network
+        A new network: ``edges["private"]`` also true on the minor ways inside
+        walled compounds, the edges through locked gates removed (and the
+        pieces this detaches dropped, as :func:`~accessibility.network.graph.keep_largest_component`
+        does), ``barriers`` the barrier lines, and ``info["quality"]`` the facts
+        of the network quality report.
+    """
+    to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
+    lines = barrier_lines(features)
+    wall_geoms = lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"]
+    walls_m = shapely.transform(np.asarray(wall_geoms, dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    _, compound_rows = walled_compounds(features, walls_m, to_metric)
+    edges = net.edges.copy()
+    # the tests below run in longitude/latitude on the edges as they are: projecting a
+    # million street lines again (the edge index does it) would cost seconds
+    geoms = edges.geometry.to_numpy()
+    private = network_mod.edge_private(net).copy()
+    tagged_private = int(private.sum())
+    inside = np.zeros(len(edges), dtype=bool)
+    if len(compound_rows):
+        mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+        ei, _ = shapely.STRtree(features["geometry"].to_numpy()[compound_rows]).query(mid, predicate="within")
+        inside[ei] = True
+        inside &= ~np.isin(edges["highway"].to_numpy(), _MAJOR)
+    private |= inside
+    edges["private"] = private
+    gates, locked = _gates(features)
+    on_street = np.zeros(len(gates), dtype=bool)
+    cut = np.zeros(len(edges), dtype=bool)
+    if len(gates):
+        lat0 = float(np.nanmedian(net.nodes["lat"].to_numpy())) if net.n_nodes else 0.0
+        near_deg = _ON_STREET_M / (111_320.0 * max(np.cos(np.radians(lat0)), 0.1))
+        ei, gi = shapely.STRtree(gates).query(geoms, predicate="dwithin", distance=near_deg)
+        on_street[gi] = True
+        cut[ei[locked[gi]]] = True
+    quality = _street_facts(net, edges, geoms)
+    quality |= {
+        "private_ways_tagged_km": round(float(edges["length_m"].to_numpy()[network_mod.edge_private(net)].sum()) / 1000, 3),
+        "walled_compounds": len(compound_rows),
+        "compound_ways_made_private": int((inside & ~network_mod.edge_private(net)).sum()),
+        "private_share_of_length": round(float(edges["length_m"].to_numpy()[private].sum() / max(edges["length_m"].sum(), 1e-9)), 4),
+        "gates_on_streets": int(on_street.sum()),
+        "gates_on_private_ways": int(np.unique(gi[private[ei]]).size) if len(gates) else 0,
+        "gates_locked": int((on_street & locked).sum()),
+        "edges_cut_at_locked_gates": int(cut.sum()),
+        "barrier_lines": {k: int(v) for k, v in lines["kind"].value_counts().sort_index().items()},
+    }
+    log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", tagged_private, len(compound_rows), quality["gates_locked"])
+    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True), mode=net.mode, info=dict(net.info))
+    if cut.any():
+        before = out.n_nodes
+        out = network_mod.keep_largest_component(out)
+        quality["nodes_detached_by_locked_gates"] = before - out.n_nodes
+        out.info = dict(net.info)  # the build's own facts (pieces dropped) stay the network's
+    out.info["quality"] = quality
+    out.barriers = lines
+    return out
+
+
+def _street_facts(net: network_mod.Network, edges: gpd.GeoDataFrame, geoms: np.ndarray) -> dict:
+    """Dead ends, pieces dropped and streets whose separately mapped sidewalks are missing."""
+    u, v = edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)
+    degree = np.bincount(np.r_[u, v], minlength=net.n_nodes)
+    facts: dict = {
+        "dead_ends": int((degree == 1).sum()),
+        "dead_end_share": round(float((degree == 1).sum() / max(net.n_nodes, 1)), 4),
+        "pieces_dropped": max(int(net.info.get("components", 1)) - 1, 0),
+        "km_dropped": float(net.info.get("km_dropped", 0.0)),
+    }
+    code = edges["sidewalk"].to_numpy(np.int8) if "sidewalk" in edges.columns else np.zeros(len(edges), np.int8)
+    separate = np.flatnonzero(code == network_mod.SIDEWALK_SEPARATE)
+    missing = separate
+    sidewalks = geoms[code == network_mod.SIDEWALK_WAY]
+    if len(separate) and len(sidewalks):
+        lat0 = float(np.nanmedian(net.nodes["lat"].to_numpy()))
+        near_deg = _SIDEWALK_M / (111_320.0 * max(np.cos(np.radians(lat0)), 0.1))
+        found, _ = shapely.STRtree(sidewalks).query(geoms[separate], predicate="dwithin", distance=near_deg)
+        missing = np.setdiff1d(separate, separate[found])
+    facts["sidewalk_separate_streets"] = len(separate)
+    facts["sidewalk_separate_unmapped"] = len(missing)
+    facts["sidewalk_separate_unmapped_km"] = round(float(edges["length_m"].to_numpy()[missing].sum()) / 1000, 3)
+    return facts
