@@ -189,3 +189,41 @@ def test_hangzhou_barriers_move_few_residents_and_keep_the_run_fast(hangzhou_pbf
     links = shapely.shortest_line(index.points(lon, lat), shapely.line_interpolate_point(index.geoms[s.edge], s.t, normalized=True))
     crossing = index._crossing(links)
     assert not crossing[s.barrier != snapping.ACROSS].any()
+
+
+# ---------------------------------------------------------------- entrances (part 3)
+
+
+def campus_streets():
+    """A 100 m square campus between a street 10 m north of it (edge 0) and one 10 m south (edge 1), and a path into it from the south (edge 2)."""
+    lon = [LON0 - 100 * M, LON0 + 200 * M, LON0 - 100 * M, LON0 + 200 * M, LON0 + 80 * M, LON0 + 80 * M]
+    lat = [LAT0 + 110 * M, LAT0 + 110 * M, LAT0 - 10 * M, LAT0 - 10 * M, LAT0 - 10 * M, LAT0 + 30 * M]
+    return network.graph_from_arrays(lon, lat, [0, 2, 4, 4], [1, 4, 5, 3])
+
+
+CAMPUS = shapely.box(LON0, LAT0, LON0 + 100 * M, LAT0 + 100 * M)
+
+
+def test_an_area_with_entrances_is_entered_only_there_and_where_paths_cross_its_outline():
+    net = campus_streets()
+    idx = snapping.EdgeIndex(net)
+    owner, s = idx.access_points(np.array([CAMPUS], dtype=object), reach_m=30.0)
+    assert set(s.edge.tolist()) >= {0, 1}  # without entrances: along both streets
+    gate = np.array([shapely.Point(LON0 + 30 * M, LAT0)], dtype=object)  # on the south side
+    owner, s = idx.access_points(np.array([CAMPUS], dtype=object), reach_m=30.0, entrances=gate)
+    assert 0 not in s.edge.tolist()  # never from the north street, beyond the wall of the campus
+    at_gate = s.edge == 1
+    assert at_gate.sum() == 1 and s.snap_dist_m[at_gate][0] == pytest.approx(10, abs=0.5)
+    on_path = s.edge == 2  # the path crossing the outline: entered where it crosses, with no walk
+    assert on_path.sum() == 1 and s.snap_dist_m[on_path][0] == 0.0
+
+
+def test_run_entrances_are_the_passable_gates():
+    rows = [
+        ("node", 1, {"barrier": "gate"}, shapely.Point(0, 0)),
+        ("node", 2, {"barrier": "gate", "access": "private"}, shapely.Point(1, 1)),
+        ("node", 3, {"entrance": "main"}, shapely.Point(2, 2)),
+        ("way", 4, {"barrier": "gate"}, shapely.LineString([(0, 0), (1, 0)])),
+    ]
+    pts = barriers.entrance_points(feature_frame(rows))
+    assert [(p.x, p.y) for p in pts] == [(0, 0), (2, 2)]

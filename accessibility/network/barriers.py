@@ -44,6 +44,7 @@ __all__ = [
     "WALL_VALUES",
     "apply_barriers",
     "barrier_lines",
+    "entrance_points",
     "walled_compounds",
 ]
 
@@ -140,6 +141,12 @@ def _gates(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     gate = is_node & np.array([t.get("barrier") in GATE_VALUES or "entrance" in t for t in tags], dtype=bool)
     locked = np.array([t.get("access") in ("no", "private") for t in tags[gate]], dtype=bool)
     return features["geometry"].to_numpy()[gate], locked
+
+
+def entrance_points(features: pd.DataFrame) -> np.ndarray:
+    """Passable gates and ``entrance=*`` nodes (WGS-84 points): where areas are entered (:mod:`.entrances`)."""
+    gates, locked = _gates(features)
+    return np.asarray(gates[~locked], dtype=object)
 
 
 def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_mod.Network:

@@ -23,6 +23,7 @@ import pyproj
 import shapely
 
 from ..core import parallel
+from . import entrances as entrances_mod
 from . import graph as network_mod
 
 __all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "Snapped"]
@@ -115,7 +116,8 @@ class EdgeIndex:
         x, y = self.project_xy(lon, lat)
         return np.concatenate(parallel.map_chunks(shapely.points, x, y)) if len(x) else shapely.points(x, y)
 
-    def _fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
+    def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """Position (0-1 from ``u``) along ``edge`` of the metric ``points``' closest points on it."""
         along = np.concatenate(parallel.map_chunks(shapely.line_locate_point, self.geoms[edge], points)) if len(edge) else np.zeros(0)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = np.where(self.geom_len[edge] > 0, along / self.geom_len[edge], 0.0)
@@ -141,15 +143,7 @@ class EdgeIndex:
             One row per point: nearest edge, position along it (0-1) and the
             straight distance to it in metres.
         """
-        pts = self.points(lon, lat) if points is None else points
-        if len(pts) == 0:
-            empty = np.array([], dtype=np.int64)
-            return Snapped(empty, np.array([], float), np.array([], float))
-        edge, dist = _nearest(self.tree, pts)
-        t = self._fraction(edge, pts)
-        if self.barrier_tree is None:
-            return Snapped(edge=edge, t=t, snap_dist_m=dist)
-        return self._around_barriers(pts, Snapped(edge=edge, t=t, snap_dist_m=dist))
+        return self.snap_metric(self.points(lon, lat) if points is None else points)
 
     def _segments(self, lines: np.ndarray) -> np.ndarray:
         """WGS-84 lines as their straight metric segments.
@@ -206,61 +200,69 @@ class EdgeIndex:
             found = first[np.isfinite(d[first])]
             rows = todo[pi[found]]
             edge[rows], dist[rows] = ei[found], d[found]
-            t[rows] = self._fraction(ei[found], shapely.get_point(links[found], 1))
+            t[rows] = self.fraction(ei[found], shapely.get_point(links[found], 1))
             todo = np.setdiff1d(todo, rows)
         status = np.zeros(len(pts), dtype=np.int8)
         status[blocked] = AROUND
         status[todo] = ACROSS
         return Snapped(edge=edge, t=t, snap_dist_m=dist, barrier=status)
 
-    def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0) -> tuple[np.ndarray, Snapped]:
+    def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, Snapped]:
         """Access points of WGS-84 geometries (points, lines, polygons).
 
-        A point gets one access point on its nearest edge. A line or polygon
-        gets one on its nearest edge and one on every other edge within
-        ``reach_m`` of it, each at the edge's point closest to the geometry.
+        A point gets one access point on its nearest edge (the nearest it can
+        reach without crossing a barrier, as residents). A line or polygon is
+        entered at its tagged entrances and where streets cross its outline
+        when it has entrances, else along every stretch of street within
+        ``reach_m`` (:mod:`~accessibility.network.entrances`).
 
         Parameters
         ----------
         geoms
             The geometries (WGS-84), e.g. facilities.
         reach_m
-            Lines and polygons also join every edge within this many metres.
+            Lines and polygons without entrances join every edge within this many metres.
+        entrances
+            Entrance points (WGS-84): gates and ``entrance=*`` nodes.
 
         Returns
         -------
         owner, snapped
-            ``owner[i]`` is the geometry the ``i``-th access point belongs to.
+            ``owner[i]`` is the geometry the ``i``-th access point belongs to;
+            access points are sorted by owner, edge and position.
         """
         metric = self.project(np.asarray(geoms, dtype=object))
-        n = len(metric)
-        if n == 0:
+        if len(metric) == 0:
             return np.array([], np.int64), Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
-        gi, ei = _query_chunks(lambda part: self.tree.query_nearest(part, return_distance=True, all_matches=False)[0], metric)
         extended = shapely.get_type_id(metric) != shapely.GeometryType.POINT
-        if extended.any() and reach_m > 0:
-            ext_idx = np.flatnonzero(extended)
-            gj, ej = _query_chunks(lambda part: self.tree.query(part, predicate="dwithin", distance=reach_m), metric[ext_idx])
-            gi = np.concatenate([gi, ext_idx[gj]])
-            ei = np.concatenate([ei, ej])
-        pairs = np.unique(np.column_stack([gi, ei]).astype(np.int64), axis=0)
-        gi, ei = pairs[:, 0], pairs[:, 1]
-        # shortest_line(edge, geometry) starts on the edge at its closest point
-        lines = shapely.shortest_line(self.geoms[ei], metric[gi])
-        start = shapely.get_point(lines, 0)
-        dist = np.asarray(shapely.length(lines), np.float64)
-        t = self._fraction(ei, start)
-        point_rows = np.flatnonzero(~extended[gi])
-        if self.barrier_tree is not None and len(point_rows):
-            # a point facility joins the nearest street it can reach without crossing a wall, water or rail, as residents do
-            moved = self._around_barriers(metric[gi[point_rows]], Snapped(ei[point_rows], t[point_rows], dist[point_rows]))
-            ei, t, dist = ei.copy(), t.copy(), dist.copy()
-            ei[point_rows], t[point_rows], dist[point_rows] = moved.edge, moved.t, moved.snap_dist_m
-            status = np.zeros(len(ei), dtype=np.int8)
-            assert moved.barrier is not None  # barriers are known
-            status[point_rows] = moved.barrier
-            return gi, Snapped(edge=ei, t=t, snap_dist_m=dist, barrier=status)
-        return gi, Snapped(edge=ei, t=t, snap_dist_m=dist)
+        parts, status = [], []
+        point_rows = np.flatnonzero(~extended)
+        if len(point_rows):
+            s = self.snap_metric(metric[point_rows])
+            parts.append((point_rows, s.edge, s.t, s.snap_dist_m))
+            status.append(s.barrier if s.barrier is not None else np.zeros(len(s), np.int8))
+        area_rows = np.flatnonzero(extended)
+        if len(area_rows):
+            gates = self.project(np.asarray(entrances, dtype=object)) if entrances is not None and len(entrances) else None
+            owner, edge, t, dist = entrances_mod.area_access(self, metric[area_rows], gates, reach_m=reach_m)
+            parts.append((area_rows[owner], edge, t, dist))
+            status.append(np.zeros(len(owner), np.int8))
+        owner, edge, t, dist = (np.concatenate(c) for c in zip(*parts, strict=True))
+        barrier = np.concatenate(status)
+        # one access point per place: sorted, and repeats (a stretch's end at a street's closest point) kept once
+        order = np.lexsort((dist, t, edge, owner))
+        owner, edge, t, dist, barrier = owner[order], edge[order], t[order], dist[order], barrier[order]
+        first = np.r_[True, (owner[1:] != owner[:-1]) | (edge[1:] != edge[:-1]) | (np.abs(t[1:] - t[:-1]) > 1e-9)]
+        snapped = Snapped(edge=edge[first], t=t[first], snap_dist_m=dist[first], barrier=barrier[first] if self.barrier_tree is not None else None)
+        return owner[first], snapped
+
+    def snap_metric(self, pts: np.ndarray) -> Snapped:
+        """:meth:`snap_points` of points already in the metric CRS."""
+        if len(pts) == 0:
+            return Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+        edge, dist = _nearest(self.tree, pts)
+        nearest = Snapped(edge=edge, t=self.fraction(edge, pts), snap_dist_m=dist)
+        return nearest if self.barrier_tree is None else self._around_barriers(pts, nearest)
 
     def nearest_geometry_distance(
         self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None

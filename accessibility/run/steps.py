@@ -78,6 +78,7 @@ class Sources:
     features: osm.FeatureTable
     index_futures: dict[str, Future[snapping.EdgeIndex]]
     place_boundary: gpd.GeoDataFrame | None = None  # the boundary of a place downloaded through osmnx (run --place)
+    entrances: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # gates and entrance nodes, where areas are entered
 
 
 def read_sources(
@@ -130,7 +131,7 @@ def read_sources(
                 f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces",
                 code="network.pieces_dropped", mode=m,
             )
-    return Sources(nets, features, index_futures, boundary)
+    return Sources(nets, features, index_futures, boundary, barriers.entrance_points(features.frame))
 
 
 
@@ -452,7 +453,9 @@ def snap(
         index = sources.index_futures.pop(m).result()
         if m == "walk":
             check_datums(area.datum_checks, index, notes)
-        snapped_fac, access = facilities_mod.facility_access(fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m)
+        snapped_fac, access = facilities_mod.facility_access(
+            fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m, entrances=sources.entrances
+        )
         if m == "walk":
             fac = snapped_fac
         state = ModeState(net=net, access=access, _index=index)

@@ -143,14 +143,17 @@ def facility_access(
     *,
     max_snap_m: float = 300.0,
     reach_m: float = 30.0,
+    entrances: np.ndarray | None = None,
 ) -> tuple[gpd.GeoDataFrame, FacilityAccess]:
     """Snap facilities to the network and mark those too far from it.
 
     Sets ``snap_dist_m``, ``access_points`` and ``status`` (``"used"`` or
-    ``"too_far_from_network"``) on a copy of ``facilities``.
+    ``"too_far_from_network"``) on a copy of ``facilities``. Areas with
+    ``entrances`` (WGS-84 gate points) near their outline are entered there
+    (:mod:`~accessibility.network.entrances`).
     """
     facilities = facilities.copy()
-    owner, snapped = index.access_points(facilities.geometry.to_numpy(), reach_m=reach_m)
+    owner, snapped = index.access_points(facilities.geometry.to_numpy(), reach_m=reach_m, entrances=entrances)
     nearest = np.full(len(facilities), np.inf)
     np.minimum.at(nearest, owner, snapped.snap_dist_m)
     keep_ap = snapped.snap_dist_m <= max_snap_m

@@ -1,0 +1,117 @@
+"""Where people enter an area: its tagged entrances, or every stretch of street along it.
+
+A park, a school, a hospital or a campus is entered at its gates. When the
+area has tagged entrances (``entrance=*`` or gate nodes within
+:data:`ENTRANCE_M` of its outline), it is entered there and where a street
+or path crosses its outline, and nowhere else: a walled campus beside an
+avenue is not entered from the avenue's nearest point. Without entrances it
+is entered along every stretch of street within ``reach_m`` of its outline,
+at points :data:`SPACING_M` apart (plus each street's closest point), not at
+one point per street: a 150 m pitch beside a street gets access points along
+its whole side, so people coming from either end are not sent to its middle
+(up to ~75 m each way, measured in the tests).
+
+Used by :meth:`accessibility.network.snapping.EdgeIndex.access_points`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+
+if TYPE_CHECKING:
+    from .snapping import EdgeIndex
+
+__all__ = ["ENTRANCE_M", "SPACING_M", "area_access"]
+
+#: an entrance node this near an area's outline is one of its entrances
+ENTRANCE_M = 5.0
+#: access points along a street beside an area without entrances are this far apart
+SPACING_M = 25.0
+
+
+def area_access(
+    index: EdgeIndex, areas: np.ndarray, entrances: np.ndarray | None, *, reach_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Access points of metric lines and polygons.
+
+    Parameters
+    ----------
+    index
+        The street index (its metric CRS is the areas').
+    areas
+        Metric lines or polygons.
+    entrances
+        Metric entrance points (gates, ``entrance=*`` nodes), or ``None``.
+    reach_m
+        Streets within this distance of an area without entrances give it access points.
+
+    Returns
+    -------
+    owner, edge, t, dist
+        Per access point: the area (position in ``areas``), the edge and the
+        position along it, and the straight walk between the area and the street.
+    """
+    n = len(areas)
+    with_entrances = np.zeros(n, dtype=bool)
+    parts = []
+    if entrances is not None and len(entrances):
+        outline = shapely.boundary(areas)
+        ai, gi = shapely.STRtree(entrances).query(np.where(shapely.is_empty(outline), areas, outline), predicate="dwithin", distance=ENTRANCE_M)
+        with_entrances[ai] = True
+        if len(ai):
+            snapped = index.snap_metric(entrances[gi])
+            parts.append((ai, snapped.edge, snapped.t, snapped.snap_dist_m))
+            parts.append(_crossings(index, areas, np.flatnonzero(with_entrances)))
+    rest = np.flatnonzero(~with_entrances)
+    if len(rest):
+        parts.append(_nearest(index, areas, rest))
+        if reach_m > 0:
+            parts.append(_stretches(index, areas, rest, reach_m))
+    owner, edge, t, dist = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return owner.astype(np.int64), edge.astype(np.int64), t, dist
+
+
+def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each area's nearest street at its point closest to the area."""
+    _, ei = index.tree.query_nearest(areas[rows], all_matches=False)
+    return _closest(index, areas, rows, ei)
+
+
+def _closest(index: EdgeIndex, areas: np.ndarray, owner: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, ...]:
+    # shortest_line(edge, area) starts on the edge at its closest point
+    lines = shapely.shortest_line(index.geoms[edge], areas[owner])
+    t = index.fraction(edge, shapely.get_point(lines, 0))
+    return owner, edge, t, np.asarray(shapely.length(lines), np.float64)
+
+
+def _crossings(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where streets and paths cross the outlines of areas ``rows``: access points with no walk."""
+    outline = shapely.boundary(areas[rows])
+    oi, ei = index.tree.query(outline, predicate="intersects")
+    hits, which = shapely.get_parts(shapely.intersection(index.geoms[ei], outline[oi]), return_index=True)
+    pts = shapely.get_point(hits, 0)  # a street running along the outline: where it meets it first
+    pts = np.where(shapely.get_type_id(hits) == shapely.GeometryType.POINT, hits, pts)
+    keep = ~shapely.is_empty(pts) & ~shapely.is_missing(pts)
+    edge = ei[which][keep]
+    return rows[oi[which][keep]], edge, index.fraction(edge, pts[keep]), np.zeros(int(keep.sum()))
+
+
+def _stretches(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, reach_m: float) -> tuple[np.ndarray, ...]:
+    """Access points every :data:`SPACING_M` along each street's stretch within ``reach_m`` of an area, and its closest point."""
+    ai, ei = index.tree.query(areas[rows], predicate="dwithin", distance=reach_m)
+    owner = rows[ai]
+    closest = _closest(index, areas, owner, ei)
+    clipped, which = shapely.get_parts(shapely.intersection(index.geoms[ei], shapely.buffer(areas[owner], reach_m)), return_index=True)
+    clipped_len = shapely.length(clipped)
+    count = np.where(clipped_len > 0, np.ceil(clipped_len / SPACING_M).astype(np.int64) + 1, 0)
+    piece = np.repeat(np.arange(len(clipped)), count)
+    step = np.arange(len(piece)) - np.repeat(np.cumsum(count) - count, count)
+    frac = step / np.maximum(np.repeat(count, count) - 1, 1)
+    pts = shapely.line_interpolate_point(clipped[piece], frac, normalized=True)
+    edge = ei[which][piece]
+    own = owner[which][piece]
+    along = (own, edge, index.fraction(edge, pts), np.asarray(shapely.distance(pts, areas[own]), np.float64))
+    return tuple(np.concatenate([a, b]) for a, b in zip(closest, along, strict=True))
