@@ -207,10 +207,10 @@ CAMPUS = shapely.box(LON0, LAT0, LON0 + 100 * M, LAT0 + 100 * M)
 def test_an_area_with_entrances_is_entered_only_there_and_where_paths_cross_its_outline():
     net = campus_streets()
     idx = snapping.EdgeIndex(net)
-    owner, s = idx.access_points(np.array([CAMPUS], dtype=object), reach_m=30.0)
+    _, s = idx.access_points(np.array([CAMPUS], dtype=object), reach_m=30.0)
     assert set(s.edge.tolist()) >= {0, 1}  # without entrances: along both streets
     gate = np.array([shapely.Point(LON0 + 30 * M, LAT0)], dtype=object)  # on the south side
-    owner, s = idx.access_points(np.array([CAMPUS], dtype=object), reach_m=30.0, entrances=gate)
+    _, s = idx.access_points(np.array([CAMPUS], dtype=object), reach_m=30.0, entrances=gate)
     assert 0 not in s.edge.tolist()  # never from the north street, beyond the wall of the campus
     at_gate = s.edge == 1
     assert at_gate.sum() == 1 and s.snap_dist_m[at_gate][0] == pytest.approx(10, abs=0.5)

@@ -56,7 +56,7 @@ def area_access(
     """
     n = len(areas)
     with_entrances = np.zeros(n, dtype=bool)
-    parts = []
+    parts: list[tuple[np.ndarray, ...]] = []
     if entrances is not None and len(entrances):
         outline = shapely.boundary(areas)
         ai, gi = shapely.STRtree(entrances).query(np.where(shapely.is_empty(outline), areas, outline), predicate="dwithin", distance=ENTRANCE_M)
