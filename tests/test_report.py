@@ -128,6 +128,18 @@ def test_report_lists_sources_assumptions_and_pictures(hz_report):
     assert "![Map](map_en.png)" in md and "report_en_coverage.png" in md
 
 
+@pytest.mark.parametrize(("lang", "heading", "gates"), [("en", "Walking network quality", "Gates on streets"), ("zh", "步行路网质量", "道路上的出入口（门）")])
+def test_report_states_the_network_quality(hz_report, lang, heading, gates):
+    """Issue 18: the walking network's quality facts, from the manifest, in the report's language."""
+    run_dir, files = hz_report
+    quality = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["modes"]["walk"]["quality"]
+    found = [{row[0][0]: row[1][0] for row in t if len(row) == 2} for t in tables(files[lang].html.read_text(encoding="utf-8"))]
+    facts = next(f for f in found if gates in f)
+    assert facts[gates] == f"{quality['gates_on_streets']:,}" and quality["gates_on_streets"] > 5
+    assert heading in files[lang].html.read_text(encoding="utf-8")
+    assert heading in files[lang].markdown.read_text(encoding="utf-8")
+
+
 def test_by_district_table_and_chart(hangzhou_run, tmp_path):
     _, run_dir = hangzhou_run
     out = tmp_path / "run"

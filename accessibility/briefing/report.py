@@ -40,7 +40,7 @@ from ..core import columns
 from ..core.textsafe import md_escape
 from ..run import folder as runfolder
 from . import headline as hl
-from . import i18n, mapimage, mapthemes, printing, wordreport
+from . import i18n, mapimage, mapthemes, netquality, printing, wordreport
 from .rundata import RunData, load_run, note_text
 
 if TYPE_CHECKING:
@@ -238,6 +238,7 @@ def report_blocks(ctx: _Ctx) -> list[Block]:
     if meta.get("notes"):
         blocks.append(("h3", t("notes")))
         blocks.append(("list", data.notes(lang)))
+    blocks += netquality.quality_blocks(data.manifest, lang)
     blocks += _facility_blocks(ctx)
     return blocks
 
