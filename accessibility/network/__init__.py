@@ -1,5 +1,7 @@
 """Street networks: graphs from OSM (:mod:`.graph`), snapping to edges (:mod:`.snapping`),
-shortest paths to facilities (:mod:`.distances`), the cache of parsed networks (:mod:`.cache`)
+shortest paths to facilities (:mod:`.distances`) on a graph layered for private ways
+(:mod:`.private`), walls, water and rail that a walk to the street cannot cross (:mod:`.barriers`),
+entrances of areas (:mod:`.entrances`), the cache of parsed networks (:mod:`.cache`)
 and networkx/osmnx graphs in and out (:mod:`.nxgraph`).
 
 The graph API is re-exported here (``accessibility.network.graph_from_file``), with
@@ -12,6 +14,7 @@ from .graph import (
     Network,
     csr_from_arcs,
     demo_osm_path,
+    edge_private,
     graph_from_arrays,
     graph_from_file,
     graph_from_pbf,
@@ -30,6 +33,7 @@ __all__ = [
     "RoadLayerInput",
     "csr_from_arcs",
     "demo_osm_path",
+    "edge_private",
     "graph_from_arrays",
     "graph_from_file",
     "graph_from_lines",
