@@ -227,3 +227,30 @@ def test_run_entrances_are_the_passable_gates():
     ]
     pts = barriers.entrance_points(feature_frame(rows))
     assert [(p.x, p.y) for p in pts] == [(0, 0), (2, 2)]
+
+
+# ---------------------------------------------------------------- roads pedestrians may not use
+
+
+def _osm_xml(path, motorway_tags):
+    """Street A (way 1) 20 m north of the origin, an expressway (way 3) 10 m north, street B (way 2) 40 m south."""
+    nodes = {1: (LON0 - 100 * M, LAT0 + 20 * M), 2: (LON0 + 100 * M, LAT0 + 20 * M), 3: (LON0 - 100 * M, LAT0 - 40 * M),
+             4: (LON0 + 100 * M, LAT0 - 40 * M), 5: (LON0 - 150 * M, LAT0 + 10 * M), 6: (LON0 + 150 * M, LAT0 + 10 * M)}
+    ways = {1: ([1, 2], {"highway": "residential"}), 2: ([3, 4], {"highway": "residential"}), 4: ([2, 4], {"highway": "residential"}),
+            3: ([5, 6], {"highway": "motorway", **motorway_tags})}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    lines += [f'<node id="{i}" version="1" lat="{la:.9f}" lon="{lo:.9f}"/>' for i, (lo, la) in nodes.items()]
+    for i, (refs, tags) in ways.items():
+        lines.append(f'<way id="{i}" version="1">' + "".join(f'<nd ref="{r}"/>' for r in refs) + "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items()) + "</way>")
+    path.write_text("\n".join([*lines, "</osm>"]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("tags", "blocked"), [({}, True), ({"bridge": "yes", "layer": "1"}, False)])
+def test_a_ground_level_expressway_is_a_barrier(tmp_path, tags, blocked):
+    net = network.graph_from_file(_osm_xml(tmp_path / "x.osm", tags))
+    assert (net.barriers["kind"] == "road").sum() == int(blocked)
+    out = barriers.apply_barriers(net, feature_frame([]))
+    s = snapping.EdgeIndex(out).snap_points(np.array([LON0]), np.array([LAT0]))
+    street = out.edges["osm_way_id"].to_numpy()[s.edge[0]]
+    assert street == (2 if blocked else 1)

@@ -345,6 +345,10 @@ def assert_networks_equal(a: network.Network, b: network.Network) -> None:
     assert a.edges.crs == b.edges.crs
     assert shapely.equals_exact(a.edges.geometry.to_numpy(), b.edges.geometry.to_numpy(), tolerance=0).all()
     assert a.mode == b.mode
+    assert (a.barriers is None) == (b.barriers is None)
+    if a.barriers is not None:
+        pd.testing.assert_frame_equal(pd.DataFrame(a.barriers.drop(columns="geometry")), pd.DataFrame(b.barriers.drop(columns="geometry")))
+        assert shapely.equals_exact(a.barriers.geometry.to_numpy(), b.barriers.geometry.to_numpy(), tolerance=0).all()
 
 
 @pytest.mark.shared
@@ -359,7 +363,8 @@ def test_cache_round_trip_equals_fresh_build(hangzhou_pbf, tmp_path, mode):
     info = {k: v for k, v in warm.info.items() if not k.startswith("cache")}
     assert info == fresh.info
     entry = Path(warm.info["cache_entry"])
-    assert sorted(p.name for p in entry.iterdir()) == ["edge_coords.npy", "edge_offsets.npy", "edges.parquet", "meta.json", "nodes.parquet"]
+    walls = ["barriers.parquet"] if mode == "walk" else []  # roads a pedestrian may not use, for the walk network
+    assert sorted(p.name for p in entry.iterdir()) == [*walls, "edge_coords.npy", "edge_offsets.npy", "edges.parquet", "meta.json", "nodes.parquet"]
     meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
     assert meta["parts"]["osm_sha256"] == cache.file_sha256(hangzhou_pbf)
     assert meta["parts"]["recipe"]["id"] == mode and meta["parts"]["largest_component"] is True

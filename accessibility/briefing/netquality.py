@@ -41,7 +41,7 @@ def quality_rows(manifest: dict[str, Any], lang: str) -> list[list[str]]:
             rows.append([zh if lang == "zh" else en, fmt.format(value)])
     lines = quality.get("barrier_lines") or {}
     if lines:
-        names = {"wall": ("墙、围栏", "walls and fences"), "water": ("水体", "water"), "rail": ("铁路", "railways")}
+        names = {"wall": ("墙、围栏", "walls and fences"), "water": ("水体", "water"), "rail": ("铁路", "railways"), "road": ("禁止步行的道路", "roads closed to pedestrians")}
         text = ("、" if lang == "zh" else ", ").join(f"{names.get(k, (k, k))[0 if lang == 'zh' else 1]} {v:,}" for k, v in sorted(lines.items()))
         rows.append(["阻隔步行接入的线（条）" if lang == "zh" else "Lines a walk to the street may not cross", text])
     return rows

@@ -6,7 +6,9 @@ Three rules of issue 18 read the same OSM features:
   facility or a query point to its street must not cross a wall, fence,
   hedge, retaining or city wall (``barrier=*``), water (``natural=water``
   and river areas, ``waterway=river|canal|riverbank``) or a railway
-  (``railway=rail`` not on a bridge or in a tunnel). The points whose
+  (``railway=rail`` not on a bridge or in a tunnel) or a road pedestrians may
+  not use (a ground-level motorway or ``foot=no`` way, from the network's
+  build: :func:`~accessibility.network.graph.graph_from_ways`). The points whose
   nearest street lies across one join the nearest street they can reach
   without crossing, within the run's snapping limit
   (:meth:`~accessibility.network.snapping.EdgeIndex.snap_points`).
@@ -166,10 +168,12 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         walled compounds, the edges through locked gates removed (and the
         pieces this detaches dropped, as :func:`~accessibility.network.graph.keep_largest_component`
         does), ``barriers`` the barrier lines, and ``info["quality"]`` the facts
-        of the network quality report.
+        of the network quality report (``info`` is the input network's own dict).
     """
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
     lines = barrier_lines(features)
+    if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
+        lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")
     wall_geoms = lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"]
     walls_m = shapely.transform(np.asarray(wall_geoms, dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
     _, compound_rows = walled_compounds(features, walls_m, to_metric)
@@ -209,12 +213,13 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         "barrier_lines": {k: int(v) for k, v in lines["kind"].value_counts().sort_index().items()},
     }
     log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", tagged_private, len(compound_rows), quality["gates_locked"])
-    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True), mode=net.mode, info=dict(net.info))
+    # the same info dict: the cache's background writer records its outcome there after this returns
+    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True), mode=net.mode, info=net.info)
     if cut.any():
         before = out.n_nodes
         out = network_mod.keep_largest_component(out)
         quality["nodes_detached_by_locked_gates"] = before - out.n_nodes
-        out.info = dict(net.info)  # the build's own facts (pieces dropped) stay the network's
+        out.info = net.info  # the build's own facts (pieces dropped) stay the network's
     out.info["quality"] = quality
     out.barriers = lines
     return out

@@ -162,6 +162,8 @@ def _write_entry(net: network_mod.Network, folder: Path, meta: dict) -> None:
     np.cumsum(np.bincount(index, minlength=len(e)), out=offsets[1:])
     np.save(folder / "edge_coords.npy", coords)
     np.save(folder / "edge_offsets.npy", offsets)
+    if net.barriers is not None:
+        net.barriers.to_parquet(folder / "barriers.parquet")
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
 
 
@@ -181,7 +183,8 @@ def _read_entry(folder: Path, recipe: config.ModeRecipe) -> network_mod.Network:
         col = et.column(c)
         data[c] = col.to_numpy(zero_copy_only=False)
     edges = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
-    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]))
+    lines = gpd.read_parquet(folder / "barriers.parquet") if (folder / "barriers.parquet").is_file() else None
+    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]), barriers=lines)
 
 
 class NetworkCache:

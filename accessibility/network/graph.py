@@ -201,16 +201,42 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
     return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set], private[tag_set], sidewalk[tag_set]
 
 
-SIDEWALK_SEPARATE, SIDEWALK_WAY = 1, 2
+SIDEWALK_SEPARATE, SIDEWALK_WAY, CROSSING_WAY = 1, 2, 3
 
 
 def _sidewalk_code(tags: dict[str, str]) -> int:
-    """:data:`SIDEWALK_SEPARATE` for a street whose sidewalks are mapped as their own ways, :data:`SIDEWALK_WAY` for such a way, else 0."""
+    """:data:`SIDEWALK_SEPARATE` for a street whose sidewalks are mapped as their own ways, :data:`SIDEWALK_WAY` for such a way,
+    :data:`CROSSING_WAY` for a crossing way (``footway=crossing``, or a footway, path or cycleway with ``crossing=*``), else 0."""
     if tags.get("footway") == "sidewalk":
         return SIDEWALK_WAY
+    if tags.get("footway") == "crossing" or (tags.get("highway") in ("footway", "path", "cycleway") and "crossing" in tags):
+        return CROSSING_WAY
     if any(tags.get(k) == "separate" for k in ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")):
         return SIDEWALK_SEPARATE
     return 0
+
+
+#: ground-level roads a pedestrian may not use or cross (expressways, ``foot=no``): barriers to the walk to a street
+_NOT_WALKED = ("motorway", "motorway_link")
+
+
+def _roads_not_walked(ways: osm.WayTable, walkable: np.ndarray) -> gpd.GeoDataFrame:
+    """The lines of roads a pedestrian may not use, at ground level (not on a bridge or in a tunnel), as barriers.
+
+    A resident beside an expressway does not join it (it is not walkable) and must
+    not join the street beyond it either (:mod:`~accessibility.network.barriers`).
+    """
+    tag_sets, tag_set = osm.distinct_tags(ways.tags)
+    ground = np.array([t.get("bridge") in (None, "no") and t.get("tunnel") in (None, "no") and t.get("layer", "0") in ("0", "") for t in tag_sets], bool)
+    blocked = np.array([t.get("highway") in _NOT_WALKED or t.get("foot") == "no" for t in tag_sets], bool)
+    keep = np.flatnonzero((ground & blocked)[tag_set] & ~walkable)
+    counts = np.diff(ways.offsets)[keep]
+    take = np.concatenate([np.arange(ways.offsets[i], ways.offsets[i + 1]) for i in keep]) if len(keep) else np.array([], np.int64)
+    geoms = shapely.linestrings(np.column_stack([ways.lon[take], ways.lat[take]]), indices=np.repeat(np.arange(len(keep)), counts)) if len(keep) else np.array([], dtype=object)
+    return gpd.GeoDataFrame(
+        {"kind": np.full(len(keep), "road", dtype=object), "osm_type": np.full(len(keep), "way", dtype=object), "osm_id": ways.way_id[keep]},
+        geometry=geoms, crs="EPSG:4326",
+    )
 
 
 def edge_private(net: Network) -> np.ndarray:
@@ -260,6 +286,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
         )
     counts = np.diff(ways.offsets)
     way_of_ref = np.repeat(np.arange(len(ways)), counts)
+    no_walk = _roads_not_walked(ways, use) if recipe.id == "walk" else None
     sel = use[way_of_ref]
     refs, lon, lat, wref = ways.refs[sel], ways.lon[sel], ways.lat[sel], way_of_ref[sel]
     # drop consecutive duplicate references (zero-length segments)
@@ -347,7 +374,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     }
     if ways.notes:
         info["notes"] = list(ways.notes)
-    net = Network(nodes=nodes, edges=edges, mode=recipe, info=info)
+    net = Network(nodes=nodes, edges=edges, mode=recipe, info=info, barriers=no_walk)
     if largest_component:
         net = keep_largest_component(net)
     log.info(
