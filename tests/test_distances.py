@@ -281,7 +281,7 @@ def test_a_long_pitch_is_entered_along_its_whole_side():
 # --------------------------------------------------------------------------- the networkx oracle
 
 
-def oracle(net, fac_rows, fac_snap, pt_snap, weight):
+def oracle(net, fac_rows, fac_snap, pt_snap, weight, costs=None):
     """Independent answer: split edges at facility and query points, Dijkstra in networkx.
 
     The graph is *explicitly layered* (issue 18): every place exists in three
@@ -291,9 +291,11 @@ def oracle(net, fac_rows, fac_snap, pt_snap, weight):
     and reach a facility from ``e`` or ``p``, so a path is private* public*
     private*, built here with networkx rather than the package's role arrays.
 
+    ``costs``: per-direction edge costs (forward u→v, backward v→u), as a walker's.
+
     Returns (node cost, point cost, per-facility point cost function).
     """
-    cost_e = net.edge_weight(weight)
+    cost_e, cost_b = (net.edge_weight(weight),) * 2 if costs is None else costs
     snap_div = 1.0  # the walk to the street is at 1 m/s for time weights, metres otherwise
     u = net.edges["u"].to_numpy()
     v = net.edges["v"].to_numpy()
@@ -321,14 +323,14 @@ def oracle(net, fac_rows, fac_snap, pt_snap, weight):
         layers = ("s", "e") if private[e] else ("p",)
         for (t0, a), (t1, b) in itertools.pairwise(chain):
             places.update((a, b))
-            w = (t1 - t0) * cost_e[e]
+            w, w_back = (t1 - t0) * cost_e[e], (t1 - t0) * cost_b[e]
             for layer in layers:
                 # Two places at the same position on an edge are one place: moving 0 m is
                 # allowed whatever the one-way rule (a facility at a junction serves it).
                 if fw[e] or t1 == t0:
                     add((layer, a), (layer, b), w)
                 if bw[e] or t1 == t0:
-                    add((layer, b), (layer, a), w)
+                    add((layer, b), (layer, a), w_back)
     for x in places:
         add(("s", x), ("p", x), 0.0)
         add(("p", x), ("e", x), 0.0)
@@ -358,11 +360,11 @@ def _random_points(net, n, rng, pad=0.002):
     return rng.uniform(minx + pad, maxx - pad, n), rng.uniform(miny + pad, maxy - pad, n)
 
 
-def _check_against_oracle(net, fac_rows, fac_snap, q_snap, weight):
-    graph = distances.build_access_graph(net, fac_rows, fac_snap, weight=weight)
+def _check_against_oracle(net, fac_rows, fac_snap, q_snap, weight, costs=None):
+    graph = distances.build_access_graph(net, fac_rows, fac_snap, weight=weight, costs=costs)
     res = distances.nearest_facilities(graph)
     cost, fac = distances.costs_at_points(graph, res, q_snap)
-    o_node, o_pt, per_fac = oracle(net, fac_rows, fac_snap, q_snap, weight)
+    o_node, o_pt, per_fac = oracle(net, fac_rows, fac_snap, q_snap, weight, costs=costs)
     np.testing.assert_allclose(res.cost[: net.n_nodes], o_node, rtol=0, atol=1e-6)
     np.testing.assert_allclose(cost, o_pt, rtol=0, atol=1e-6)
     # the reported facility is one at that cost
@@ -387,6 +389,40 @@ def test_oracle_hangzhou_walk_random_point_facilities(hangzhou_walk):
     assert np.isfinite(res.cost[: net.n_nodes]).all()  # one connected walking network
     # a point's trip is never shorter than its walk to the street
     assert (cost >= q_snap.snap_dist_m - 1e-9).all()
+
+
+def test_oracle_hangzhou_walk_direction_dependent_costs(hangzhou_walk):
+    """Per-direction costs (a walker on slopes): each edge dearer one way than the other, at random."""
+    net = hangzhou_walk
+    rng = np.random.default_rng(18)
+    length = net.edges["length_m"].to_numpy(np.float64)
+    costs = (length * rng.uniform(0.85, 3.0, len(length)), length * rng.uniform(0.85, 3.0, len(length)))
+    idx = snapping.EdgeIndex(net)
+    flon, flat = _random_points(net, 20, rng)
+    fac_snap = idx.snap_points(flon, flat)
+    qlon, qlat = _random_points(net, 300, rng)
+    q_snap = idx.snap_points(qlon, qlat)
+    _, cost = _check_against_oracle(net, np.arange(20), fac_snap, q_snap, "walker:test", costs=costs)
+    # the direction matters: the same search on the costs swapped gives other answers
+    swapped = distances.build_access_graph(net, np.arange(20), fac_snap, weight="walker:test", costs=costs[::-1])
+    other, _ = distances.costs_at_points(swapped, distances.nearest_facilities(swapped), q_snap)
+    assert np.abs(other - cost).max() > 1.0
+
+
+def test_direction_dependent_costs_on_a_line_by_hand():
+    """0 --100-- 1: forward costs 300, backward 50; facility at node 0, a point at the middle, another facility at 1."""
+    net = line_net()
+    costs = (np.array([300.0, 200.0, 300.0]), np.array([50.0, 200.0, 300.0]))
+    graph = distances.build_access_graph(net, np.array([0]), snapped([0], [0.0], [0.0]), weight="walker:x", costs=costs)
+    res = distances.nearest_facilities(graph)
+    assert res.cost[1] == pytest.approx(50.0)  # node 1 walks edge 0 backward to the facility
+    cost, _ = distances.costs_at_points(graph, res, snapped([0], [0.5], [2.0]))
+    assert cost[0] == pytest.approx(2.0 + 25.0)  # toward u is backward: half of 50
+    # a facility at node 1: the point walks forward, half of 300
+    graph = distances.build_access_graph(net, np.array([0]), snapped([0], [1.0], [0.0]), weight="walker:x", costs=costs)
+    cost, _ = distances.costs_at_points(graph, distances.nearest_facilities(graph), snapped([0], [0.5], [2.0]))
+    assert cost[0] == pytest.approx(2.0 + 150.0)
+    assert graph.edge_cost_back is not None and graph.edge_cost_back[0] == 50.0
 
 
 def test_oracle_hangzhou_walk_real_polygon_facilities(hangzhou_walk, hangzhou_pbf):
@@ -519,6 +555,16 @@ CO_LOCATED = {"n": 2, "edges": [(0, 1, 100.0, True, False)], "facilities": [(0, 
 def test_property_matches_oracle_on_random_graphs(problem):
     net, facs, _, pts = _unpack(problem)
     _check_against_oracle(net, np.arange(len(facs)), _sn(facs), _sn(pts), "length")
+
+
+@PROPS
+@given(toy_problem(), st.lists(st.floats(0.5, 4.0), min_size=24, max_size=24))
+def test_property_direction_dependent_costs_match_oracle(problem, factors):
+    net, facs, _, pts = _unpack(problem)
+    length = net.edges["length_m"].to_numpy(np.float64)
+    m = len(length)
+    costs = (length * np.array(factors[:m]), length * np.array(factors[12 : 12 + m]))
+    _check_against_oracle(net, np.arange(len(facs)), _sn(facs), _sn(pts), "walker:test", costs=costs)
 
 
 @PROPS

@@ -337,6 +337,9 @@ def _assumptions(data: RunData, lang: str) -> list[str]:
         out.extend(
             "  " + t("as_density", dist=f"{r.get('max_dist_m', 0):g}", density=f"{r.get('min_density_per_km2', 0):,.0f}") for r in g.get("density_rule") or []
         )
+        walker = _walker_text(data, g, lang)
+        if walker:
+            out.append("  " + walker)
     opts = data.manifest.get("options") or {}
     out.append(t("as_snap", m=f"{data.max_snap_m:g}"))
     res = opts.get("resolution")
@@ -349,6 +352,27 @@ def _assumptions(data: RunData, lang: str) -> list[str]:
     out.append(t("as_coverage"))
     out.append(t("as_network"))
     return out
+
+
+def _walker_text(data: RunData, goal: dict, lang: str) -> str | None:
+    """The walker profile a goal was evaluated with: speed, slope (and the DEM), steps, crossings, source; ``None`` without one."""
+    spec = next((s for s in data.manifest.get("goals") or [] if s.get("id") == goal.get("id")), None)
+    w = (spec or {}).get("walker")
+    if not w:
+        return None
+    zh = lang == "zh"
+    if spec is not None and spec.get("max_time_s") is None:
+        slope = i18n.text("as_walker_metric", lang)
+    elif not w.get("slope", True):
+        slope = i18n.text("as_walker_no_slope", lang)
+    else:
+        dem = (((data.manifest.get("modes") or {}).get("walk") or {}).get("elevation") or {}).get("dem")
+        slope = i18n.text("as_walker_dem", lang, dem=dem) if dem else i18n.text("as_walker_flat", lang)
+    source = (w.get("source_zh") if zh else w.get("source")) or i18n.text("as_walker_source_file", lang)
+    return i18n.text(
+        "as_walker", lang, goal=_goal_name(goal, lang), name=w.get("name_zh" if zh else "name_en") or w.get("id"), speed=f"{float(w.get('speed_m_s', 0)):g}",
+        slope=slope, steps=f"{float(w.get('steps_factor', 1)):g}", delay=f"{float(w.get('crossing_delay_s', 0)):g}", source=source,
+    )
 
 
 def _facility_blocks(ctx: _Ctx) -> list[Block]:

@@ -17,7 +17,7 @@ The modules: :mod:`.base` (reading TOML, identifiers, typed keys),
 from __future__ import annotations
 
 from .base import GOAL_IDS, ID_PATTERN, check_id, default_layers_dir, default_networks_dir, read_toml
-from .goals import DensityRule, Goal, Provision, Target, goal_from_dict, goal_to_dict, load_goals, load_provisions
+from .goals import DensityRule, Goal, Provision, Target, Walker, goal_from_dict, goal_to_dict, load_goals, load_provisions, load_walkers
 from .modes import ModeRecipe, load_mode, recipe_from_dict, recipe_to_dict
 from .services import ServiceLayer, TagRule, load_service, load_services
 
@@ -31,6 +31,7 @@ __all__ = [
     "ServiceLayer",
     "TagRule",
     "Target",
+    "Walker",
     "check_id",
     "default_layers_dir",
     "default_networks_dir",
@@ -41,6 +42,7 @@ __all__ = [
     "load_provisions",
     "load_service",
     "load_services",
+    "load_walkers",
     "read_toml",
     "recipe_from_dict",
     "recipe_to_dict",

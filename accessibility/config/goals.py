@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import errors
-from .base import Checker, check_id, default_layers_dir, read_toml, tag_table, walk_speed
+from .base import WALK_SPEED_RANGE_M_S, Checker, check_id, default_layers_dir, read_toml, tag_table, walk_speed
 from .services import ServiceLayer
 
-__all__ = ["DensityRule", "Goal", "Provision", "Target", "goal_from_dict", "goal_to_dict", "load_goals", "load_provisions"]
+__all__ = [
+    "WALKER_ID_PATTERN",
+    "DensityRule",
+    "Goal",
+    "Provision",
+    "Target",
+    "Walker",
+    "goal_from_dict",
+    "goal_to_dict",
+    "load_goals",
+    "load_provisions",
+    "load_walkers",
+]
+
+#: walker profile ids: lower-case letters and digits, no underscore (they stand inside cost column names, ``park_walk_older_m``)
+WALKER_ID_PATTERN = re.compile(r"[a-z][a-z0-9]{0,30}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,49 @@ class DensityRule:
 
     min_density_per_km2: float
     max_dist_m: float
+
+@dataclass(frozen=True)
+class Walker:
+    """A walker profile (``[walker.<id>]`` in goals.toml): how fast, and how slopes, steps and crossings slow them.
+
+    Attributes
+    ----------
+    id
+        Profile id (:data:`WALKER_ID_PATTERN`: ``older``, ``adult``).
+    name_zh, name_en
+        Names for the report.
+    speed_m_s
+        Walking speed on the flat, metres per second.
+    slope
+        Whether slopes slow (or speed) the walk, when the run is given a DEM (Tobler's function,
+        :mod:`~accessibility.network.slope`).
+    steps_factor
+        Time multiplier on ``highway=steps`` (at least 1).
+    crossing_delay_s
+        Seconds of waiting per mapped crossing of a trunk, primary or secondary road.
+    source, source_zh
+        Where the numbers come from (cited in the report), in English and Chinese (a Chinese
+        report without ``source_zh`` points to the file instead).
+    """
+
+    id: str
+    name_zh: str
+    name_en: str
+    speed_m_s: float
+    slope: bool = True
+    steps_factor: float = 1.0
+    crossing_delay_s: float = 0.0
+    source: str = ""
+    source_zh: str = ""
+
+    def name(self, lang: str = "en") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    @property
+    def weight(self) -> str:
+        """The name of the graph weight of this walker's costs (``"walker:older"``)."""
+        return f"walker:{self.id}"
+
 
 @dataclass(frozen=True)
 class Goal:
@@ -60,9 +119,25 @@ class Goal:
     density_rules: tuple[DensityRule, ...] = ()
     targets: tuple[Target, ...] = ()
     description: str = ""
+    walker: Walker | None = None
+
+    def __post_init__(self) -> None:
+        # a goal with a walker walks at the walker's speed (run folders keep both, by value)
+        if self.walker is not None and self.speed_m_s is None:
+            object.__setattr__(self, "speed_m_s", self.walker.speed_m_s)
 
     def name(self, lang: str = "en") -> str:
         return self.name_zh if lang == "zh" else self.name_en
+
+    @property
+    def walker_weight(self) -> str | None:
+        """The graph weight of the goal's walker when it decides the verdict (a walking time goal), else ``None``.
+
+        Distance goals stay metric: their walker changes only the report text.
+        """
+        if self.walker is None or self.max_time_s is None:
+            return None
+        return self.walker.weight
 
     def tiers_for(self, service: str) -> tuple[str, ...] | None:
         """Facility tiers that count for ``service`` (``None``: all tiers)."""
@@ -105,6 +180,7 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
     top = Checker(data, str(path))
     raw_goals = top.get("goal", list, required=True)
     top.get("provision", list, [])  # read by load_provisions
+    walkers = _walkers(top.get("walker", dict, {}), path)
     top.finish()
     goals: list[Goal] = []
     seen: set[str] = set()
@@ -181,12 +257,84 @@ def load_goals(path: str | Path | None = None, *, services: Mapping[str, Service
                 density_rules=tuple(sorted(rules, key=lambda r: -r.min_density_per_km2)),
                 targets=tuple(targets),
                 description=c.get("description", str, ""),
+                walker=_goal_walker(c, walkers, path),
             )
         )
         c.finish()
     if not goals:
         raise errors.ConfigError(f"{path}: no [[goal]] tables")
     return tuple(goals)
+
+def load_walkers(path: str | Path | None = None) -> dict[str, Walker]:
+    """The walker profiles (``[walker.<id>]`` tables) of a goals TOML (default: the shipped ``layers/goals.toml``).
+
+    Parameters
+    ----------
+    path
+        Goals file.
+
+    Returns
+    -------
+    dict[str, Walker]
+        The profiles by id, in file order (empty when the file has none).
+    """
+    path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
+    raw = read_toml(path).get("walker", {})
+    if not isinstance(raw, dict):
+        raise errors.ConfigError(f"{path}: 'walker' must be tables like [walker.older]; fix the file")
+    return _walkers(raw, path)
+
+
+def _walkers(raw: Mapping[str, Any], path: Path) -> dict[str, Walker]:
+    out: dict[str, Walker] = {}
+    lo, hi = WALK_SPEED_RANGE_M_S
+    for wid, table in raw.items():
+        where = f"{path} [walker.{wid}]"
+        if not WALKER_ID_PATTERN.fullmatch(wid):
+            raise errors.ConfigError(
+                f"{where}: walker id {wid!r} is not allowed; use lower-case letters and digits only, starting with a letter "
+                "(no '_': the id stands inside column names), e.g. [walker.older]"
+            )
+        if not isinstance(table, dict):
+            raise errors.ConfigError(f"{where}: must be a table of keys (name_zh, name_en, speed_m_s...), got {table!r}")
+        c = Checker(table, where)
+        speed = c.positive("speed_m_s")
+        if not lo <= speed <= hi:
+            raise c.fail(f"'speed_m_s' is in metres per second and walking lies between {lo:g} and {hi:g} m/s; got {speed:g}")
+        steps = c.get("steps_factor", float, 1.0)
+        if not (steps >= 1 and steps < float("inf")):
+            raise c.fail(f"'steps_factor' is a time multiplier on steps, at least 1 (1 = as fast as the flat, 2 = twice as slow); got {steps!r}")
+        delay = c.get("crossing_delay_s", float, 0.0)
+        if not (0 <= delay < float("inf")):
+            raise c.fail(f"'crossing_delay_s' is seconds of waiting per crossing of a major road, 0 or more; got {delay!r}")
+        out[wid] = Walker(
+            id=wid, name_zh=c.get("name_zh", str, wid), name_en=c.get("name_en", str, wid), speed_m_s=speed,
+            slope=c.get("slope", bool, True), steps_factor=steps, crossing_delay_s=delay, source=c.get("source", str, ""),
+            source_zh=c.get("source_zh", str, ""),
+        )
+        c.finish()
+    return out
+
+
+def _goal_walker(c: Checker, walkers: Mapping[str, Walker], path: Path) -> Walker | None:
+    """The goal's ``walker`` profile, checked against its speed and mode."""
+    wid = c.get("walker", str, None)
+    if wid is None:
+        return None
+    walker = walkers.get(wid)
+    if walker is None:
+        known = sorted(walkers) or "none (add [walker.<id>] tables to the file)"
+        raise c.fail(f"unknown walker {wid!r}; the walker profiles of {path} are {known}")
+    if c.data.get("mode", "walk") != "walk":
+        raise c.fail(f"'walker' is a walking profile; this goal's mode is {c.data.get('mode')!r}: remove 'walker' or walk")
+    speed = c.data.get("walk_speed_m_s")
+    if speed is not None and abs(float(speed) - walker.speed_m_s) > 1e-9:
+        raise c.fail(
+            f"'walk_speed_m_s' = {speed:g} differs from the speed of walker '{wid}' ({walker.speed_m_s:g} m/s); "
+            f"remove 'walk_speed_m_s' (the goal then walks at the walker's speed) or change speed_m_s in [walker.{wid}]"
+        )
+    return walker
+
 
 @dataclass(frozen=True)
 class Provision:
@@ -291,4 +439,6 @@ def goal_from_dict(data: Mapping[str, Any]) -> Goal:
     d["tiers"] = tuple((s, tuple(t)) for s, t in d.get("tiers", ()))
     d["density_rules"] = tuple(DensityRule(**r) for r in d.get("density_rules", ()))
     d["targets"] = tuple(Target(**t) for t in d.get("targets", ()))
+    if d.get("walker") is not None:
+        d["walker"] = Walker(**d["walker"])
     return Goal(**d)

@@ -68,7 +68,7 @@ class AccessGraph:
     weight: str
     n_base: int
     reverse_csr: sp.csr_matrix
-    edge_cost: np.ndarray  # cost of each base edge, full length
+    edge_cost: np.ndarray  # cost of each base edge, full length, walked forward (u -> v)
     ap_key: np.ndarray  # sorted 2 * rank(edge) + t, to find a point's neighbours on its edge
     ap_edge: np.ndarray
     ap_t: np.ndarray
@@ -79,6 +79,11 @@ class AccessGraph:
     snap_speed_m_s: float
     layers: private.Layers  # the copies of nodes on private ways (trip start / public / trip end)
     edge_private: np.ndarray  # per base edge: a private way
+    edge_cost_back: np.ndarray | None = None  # walked backward (v -> u); None: as forward
+
+    def __post_init__(self) -> None:
+        if self.edge_cost_back is None:
+            self.edge_cost_back = self.edge_cost
 
     def role_nodes(self, nodes: np.ndarray, edge: np.ndarray, role: str) -> np.ndarray:
         """The graph nodes standing for street ``nodes`` reached along ``edge`` at a trip's ``"start"`` or ``"end"``.
@@ -105,6 +110,7 @@ def build_access_graph(
     *,
     weight: str | None = None,
     snap_speed_m_s: float = 1.0,
+    costs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> AccessGraph:
     """Insert access points into the network and build the reversed CSR graph.
 
@@ -120,6 +126,11 @@ def build_access_graph(
         ``"length"`` or ``"time"``; default the mode's.
     snap_speed_m_s
         Speed of the walk between a facility and its street, for time weights.
+    costs
+        Per-direction edge costs ``(forward u→v, backward v→u)`` (a walker's,
+        :func:`~accessibility.network.walkers.walker_costs`; ``weight`` then only
+        names them); default both ``net.edge_weight(weight)``. A piece of an edge
+        split at access points costs its share of the length of its direction's cost.
 
     Returns
     -------
@@ -130,7 +141,12 @@ def build_access_graph(
     """
     weight = weight or net.mode.weight
     n = net.n_nodes
-    edge_cost = net.edge_weight(weight)
+    if costs is None:
+        edge_cost = edge_back = net.edge_weight(weight)
+    else:
+        edge_cost, edge_back = (np.asarray(c, np.float64) for c in costs)
+        if edge_cost.shape != (len(net.edges),) or edge_back.shape != (len(net.edges),):
+            raise ValueError(f"costs must be two arrays of one cost per edge ({len(net.edges)}), got shapes {edge_cost.shape} and {edge_back.shape}")
     edges = net.edges
     u_all = edges["u"].to_numpy(np.int64)
     v_all = edges["v"].to_numpy(np.int64)
@@ -154,16 +170,19 @@ def build_access_graph(
     sub_to = np.concatenate([split, v_all[e_s[last]]])
     sub_edge = np.concatenate([e_s, e_s[last]])
     sub_frac = np.concatenate([t_s - prev_t, 1.0 - t_s[last]])
-    sub_cost = np.clip(sub_frac, 0.0, 1.0) * edge_cost[sub_edge]
+    sub_share = np.clip(sub_frac, 0.0, 1.0)
+    sub_cost = sub_share * edge_cost[sub_edge]
+    sub_back = sub_share * edge_back[sub_edge]
 
     untouched = np.ones(len(edges), dtype=bool)
     untouched[e_s] = False
     a_from = np.concatenate([u_all[untouched], sub_from])
     a_to = np.concatenate([v_all[untouched], sub_to])
     a_cost = np.concatenate([edge_cost[untouched], sub_cost])
+    a_back = np.concatenate([edge_back[untouched], sub_back])
     # a zero-length piece (access point at a node, or two at one spot) joins
     # places that are the same place: it can be crossed both ways whatever the one-way rules
-    zero = sub_cost <= 0
+    zero = np.minimum(sub_cost, sub_back) <= 0
     a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
     a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
     edge_private = network_mod.edge_private(net)
@@ -173,7 +192,7 @@ def build_access_graph(
     arcs = _Arcs(
         np.concatenate([a_from[a_fw], a_to[a_bw]]),
         np.concatenate([a_to[a_fw], a_from[a_bw]]),
-        np.concatenate([a_cost[a_fw], a_cost[a_bw]]),
+        np.concatenate([a_cost[a_fw], a_back[a_bw]]),
         np.concatenate([a_private[a_fw], a_private[a_bw]]),
     )
     layers = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k)
@@ -205,6 +224,7 @@ def build_access_graph(
         snap_speed_m_s=snap_speed_m_s,
         layers=layers,
         edge_private=edge_private,
+        edge_cost_back=edge_back,
     )
 
 
@@ -374,12 +394,12 @@ def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped, *, role: str
         t_right = np.where(has_right, graph.ap_t[kr], 1.0)
     else:
         left, t_left, right, t_right = u, np.zeros(len(e)), v, np.ones(len(e))
-    ecost = graph.edge_cost[e]
+    assert graph.edge_cost_back is not None
     d_left = np.maximum(t - t_left, 0.0)
     d_right = np.maximum(t_right - t, 0.0)
-    # moving zero distance is allowed whatever the one-way rules
-    to_left = np.where(bw | (d_left <= 0), d_left * ecost, np.inf)
-    to_right = np.where(fw | (d_right <= 0), d_right * ecost, np.inf)
+    # moving zero distance is allowed whatever the one-way rules; toward u is walking the edge backward
+    to_left = np.where(bw | (d_left <= 0), d_left * graph.edge_cost_back[e], np.inf)
+    to_right = np.where(fw | (d_right <= 0), d_right * graph.edge_cost[e], np.inf)
     snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
     if role != "street":
         left, right = graph.role_nodes(left, e, role), graph.role_nodes(right, e, role)
@@ -489,9 +509,11 @@ def node_lonlat(graph: AccessGraph) -> tuple[np.ndarray, np.ndarray]:
 
 def _reach_degrees(graph: AccessGraph, limit: float, lat0: float) -> tuple[float, float]:
     """Largest straight-line reach of a search limited to ``limit``, in degrees (lon, lat), with margin."""
-    if graph.weight == "time":
-        speed = np.max(graph.net.edges["length_m"].to_numpy() / np.maximum(graph.edge_cost, 1e-12)) if len(graph.edge_cost) else 0.0
-        metres = limit * max(float(speed), graph.snap_speed_m_s)
+    if graph.weight != "length":  # seconds, or a walker's flat-equivalent metres (a descent covers more metres than its cost)
+        assert graph.edge_cost_back is not None
+        cheapest = np.minimum(graph.edge_cost, graph.edge_cost_back)
+        speed = np.max(graph.net.edges["length_m"].to_numpy() / np.maximum(cheapest, 1e-12)) if len(cheapest) else 0.0
+        metres = limit * max(float(speed), graph.snap_speed_m_s if graph.weight == "time" else 1.0)
     else:
         metres = limit
     metres = metres * 1.02 + 1.0  # great-circle vs degree box, rounding

@@ -16,13 +16,13 @@ Used by :meth:`accessibility.network.snapping.EdgeIndex.access_points`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import shapely
 
-if TYPE_CHECKING:
-    from .snapping import EdgeIndex
+# the street index (snapping.EdgeIndex) is passed in, not imported: snapping uses this module
+EdgeIndex = Any
 
 __all__ = ["ENTRANCE_M", "SPACING_M", "area_access"]
 

@@ -200,6 +200,10 @@ class RunOptions:
         Cache of parsed networks and OSM features (:mod:`~accessibility.network.cache`):
         ``None`` the default folder (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
         a folder, or ``False`` to parse the OSM file every time.
+    elevation
+        A DEM GeoTIFF (ground heights in metres, any CRS): walking time goals whose walker
+        profile feels slopes (``walker`` in goals.toml) slow down uphill
+        (:mod:`~accessibility.run.walking`). Without it they walk on the flat.
     """
 
     resolution: int = option("--resolution", "H3 resolution of the hexagons (default 9, ~0.1 km²)", default=hexes.DEFAULT_RESOLUTION,
@@ -216,6 +220,10 @@ class RunOptions:
     )
     estimate: population.EstimateAssumptions = field(default_factory=population.EstimateAssumptions)
     cache: str | Path | bool | None = None
+    elevation: Path | None = option(
+        "--elevation", "DEM GeoTIFF (ground heights in metres, any CRS): slopes slow the walkers of time goals that feel them (walker in goals.toml)",
+        metavar="DEM",
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.resolution, bool) or not isinstance(self.resolution, (int, np.integer)) or not 0 <= self.resolution <= 15:
@@ -230,6 +238,8 @@ class RunOptions:
             raise errors.InputError(f"complete_share is the least share of an area the data must cover for a verdict, in (0, 1] (e.g. 0.95); got {c!r}")
         if self.cache is True:
             object.__setattr__(self, "cache", None)
+        if self.elevation is not None:
+            object.__setattr__(self, "elevation", Path(self.elevation))
 
     def estimate_assumptions(self) -> population.EstimateAssumptions:
         """The estimate's assumptions, with :attr:`older_share` when given."""
@@ -243,4 +253,5 @@ class RunOptions:
 
         out = asdict(self)
         out["cache"] = None if self.cache is None else str(self.cache)
+        out["elevation"] = None if self.elevation is None else str(self.elevation)
         return out

@@ -29,9 +29,9 @@ from ..readers import osm, sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import districts as districts_stage
-from . import folder, specs, steps, write
+from . import folder, specs, steps, walking, write
 from .inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
-from .result import ModeState, RunResult
+from .result import ModeState, RunResult, walkers_of
 
 __all__ = ["STAGES", "ModeState", "RunOptions", "RunResult", "run"]
 
@@ -122,6 +122,7 @@ def run(
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         r.freeze_heap()
+        sources.nets["walk"] = walking.add_elevation(sources.nets["walk"], goal_list, options, notes)  # slopes, when a walker feels them
         areas_given = areas_in  # as given (recorded): a place's boundary is downloaded again by a rerun
         if sources.place_boundary is not None and areas_in.boundary is None:  # the place downloaded is the study area
             areas_in = dataclasses.replace(areas_in, boundary=sources.place_boundary)
@@ -134,8 +135,10 @@ def run(
         sources.features = None  # type: ignore[assignment] # a province's building footprints: ~0.5 GB not needed after this stage
         r.stage("snapping")
         modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes)
+        for m, state in modes.items():
+            state.walkers = walkers_of(goal_list, m)
         r.stage("distances")
-        costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), area, options, background=r.background)
+        costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), area.study, options, background=r.background)
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
         implausible = steps.check_density(hex_frame, hex_of_point, demand, area, notes)

@@ -29,7 +29,7 @@ from ..stages.facilities import FacilityAccess
 from ..stages.goals import GoalResult
 from ..stages.population import Demand
 from . import folder, geoparquet
-from .result import ModeState, RunResult
+from .result import ModeState, RunResult, walkers_of
 
 __all__ = ["as_result", "read_run"]
 
@@ -81,6 +81,8 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
         source_id=points["osm_source_id"].to_numpy(np.int64) if "osm_source_id" in points else None, quality=str(pop_facts.get("quality", "given")),
     )
     modes = {m: _mode(rf, m, recipe, manifest.get("modes", {}).get(m, {})) for m, recipe in recipes.items()}
+    for m, state in modes.items():  # the walker profiles of the goals, kept with them by value
+        state.walkers = walkers_of(goal_specs, m)
     study, mua, districts = _areas(rf)
     tables = {name: pd.read_csv(rf.file(name), encoding="utf-8-sig") for name in rf.names(r"rejects_[a-z][a-z0-9_]*\.csv|merges\.csv|calibration_districts\.csv|density_outliers\.csv")}
     return RunResult(

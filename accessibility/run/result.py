@@ -29,16 +29,43 @@ from .. import config
 from ..core import columns
 from ..core.notes import Notes
 from ..network import distances, snapping
+from ..network import walkers as walkers_mod
 from ..network.graph import Network
 from ..stages import goals as goals_mod
 from ..stages import population
 from ..stages.facilities import FacilityAccess
 
-__all__ = ["UNITS", "CostKey", "ModeState", "RunResult"]
+__all__ = ["UNITS", "CostKey", "ModeState", "RunResult", "goal_weight", "walker_unit", "walkers_of"]
 
-#: cost units of the point table: metres along the network, or seconds on a time-weighted network
+#: cost units of the point table: metres along the network, or seconds on a time-weighted network;
+#: besides them, ``walk_<walker>_m``: a walker's flat-equivalent metres at its speed (:func:`walker_unit`)
 UNITS = ("dist_m", "time_s")
-_COLUMN = re.compile(r"^(?P<target>.+)_(?P<unit>dist_m|time_s)(?:@(?P<mode>[a-z][a-z0-9_]*))?$")
+_WALKER_UNIT = re.compile(r"walk_(?P<walker>[a-z][a-z0-9]*)_m")
+_COLUMN = re.compile(r"^(?P<target>.+)_(?P<unit>dist_m|time_s|walk_[a-z][a-z0-9]*_m)(?:@(?P<mode>[a-z][a-z0-9_]*))?$")
+
+
+def walker_unit(walker_id: str) -> str:
+    """The cost unit of a walker's trips: ``walk_older_m`` (flat-equivalent metres at the walker's speed)."""
+    return f"walk_{walker_id}_m"
+
+
+def walkers_of(goals: tuple[config.Goal, ...] | list[config.Goal], mode: str) -> dict[str, config.Walker]:
+    """The walker profiles of the goals of ``mode``, by id."""
+    return {g.walker.id: g.walker for g in goals if g.mode == mode and g.walker is not None}
+
+
+def goal_weight(goal: config.Goal, recipe: config.ModeRecipe) -> tuple[str, str, str]:
+    """Which costs decide a goal: ``(graph weight, CostKey unit, cost unit of the threshold)``.
+
+    A walking time goal with a walker: its walker's costs (``"walker:older"``,
+    ``"walk_older_m"``, metres); a time goal on a time-weighted mode: seconds;
+    else network metres.
+    """
+    if goal.walker_weight is not None and goal.walker is not None:
+        return goal.walker_weight, walker_unit(goal.walker.id), "length"
+    if recipe.weight == "time" and goal.max_time_s is not None:
+        return "time", "time_s", "time"
+    return "length", "dist_m", "length"
 
 
 @dataclass(frozen=True, order=True)
@@ -52,7 +79,8 @@ class CostKey:
     target
         Facility set: a service id, or ``"service[tier+tier]"`` for some tiers.
     unit
-        ``"dist_m"`` (network metres) or ``"time_s"`` (seconds, time-weighted modes).
+        ``"dist_m"`` (network metres), ``"time_s"`` (seconds, time-weighted modes) or
+        ``"walk_<walker>_m"`` (a walker's flat-equivalent metres, :func:`walker_unit`).
     """
 
     mode: str
@@ -60,19 +88,27 @@ class CostKey:
     unit: str = "dist_m"
 
     def __post_init__(self) -> None:
-        if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {UNITS}, got {self.unit!r}")
+        if self.unit not in UNITS and not _WALKER_UNIT.fullmatch(self.unit):
+            raise ValueError(f"unit must be one of {UNITS} or 'walk_<walker>_m', got {self.unit!r}")
+
+    @property
+    def weight(self) -> str:
+        """The graph weight of the cost: ``"length"``, ``"time"`` or ``"walker:<id>"``."""
+        m = _WALKER_UNIT.fullmatch(self.unit)
+        if m:
+            return f"walker:{m.group('walker')}"
+        return "length" if self.unit == "dist_m" else "time"
 
     @property
     def column(self) -> str:
-        """The point-table column: ``park_dist_m`` for walking, ``park_time_s@drive`` for other modes."""
-        name = columns.name(self.unit, self.target)
+        """The point-table column: ``park_dist_m`` for walking, ``park_walk_older_m`` for a walker, ``park_time_s@drive`` for other modes."""
+        name = f"{self.target}_{self.unit}" if _WALKER_UNIT.fullmatch(self.unit) else columns.name(self.unit, self.target)
         return name if self.mode == "walk" else f"{name}@{self.mode}"
 
     @property
     def facility_column(self) -> str:
-        """The column of the nearest facility's id."""
-        name = columns.name("facility", self.target)
+        """The column of the nearest facility's id (``park_facility``; ``park_walk_older_facility`` for a walker)."""
+        name = f"{self.target}_{self.unit.removesuffix('_m')}_facility" if _WALKER_UNIT.fullmatch(self.unit) else columns.name("facility", self.target)
         return name if self.mode == "walk" else f"{name}@{self.mode}"
 
     @classmethod
@@ -98,13 +134,15 @@ class _Graphs(dict):
 class ModeState:
     """One travel mode of a run: its network (with the recipe by value) and the facilities' access points.
 
-    The edge index, the access graphs (by weight: ``"length"``, ``"time"``) and the
+    The edge index, the access graphs (by weight: ``"length"``, ``"time"``, and
+    ``"walker:<id>"`` for the walker profiles of its goals, ``walkers``) and the
     shortest-path trees of each facility set (``results``) are filled by the
     pipeline, and built on first use for a run read from a folder.
     """
 
     net: Network
     access: FacilityAccess
+    walkers: dict[str, config.Walker] = field(default_factory=dict)
     _index: snapping.EdgeIndex | None = field(default=None, repr=False)
     graphs: dict[str, distances.AccessGraph] = field(default_factory=dict, repr=False)
     results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
@@ -114,7 +152,16 @@ class ModeState:
             self.graphs = _Graphs(self._build_graph, self.graphs)
 
     def _build_graph(self, weight: str) -> distances.AccessGraph:
-        return distances.build_access_graph(self.net, self.access.facility, self.access.snapped, weight=weight)
+        return distances.build_access_graph(self.net, self.access.facility, self.access.snapped, weight=weight, costs=self.costs(weight))
+
+    def costs(self, weight: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per-direction edge costs of a walker weight (``"walker:older"``); ``None`` for ``"length"`` and ``"time"``."""
+        if not weight.startswith("walker:"):
+            return None
+        wid = weight.removeprefix("walker:")
+        if wid not in self.walkers:
+            raise KeyError(f"no walker '{wid}' in the {self.net.mode.id} mode of this run; its walkers are {sorted(self.walkers)}")
+        return walkers_mod.walker_costs(self.net, self.walkers[wid])
 
     @property
     def recipe(self) -> config.ModeRecipe:

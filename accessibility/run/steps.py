@@ -27,7 +27,7 @@ import shapely
 from .. import config, errors
 from ..core import columns
 from ..core.notes import Note, Notes
-from ..network import barriers, distances, online, snapping, streets
+from ..network import barriers, online, snapping, streets
 from ..network import cache as network_cache
 from ..network.graph import Network
 from ..readers import areas, osm, zones
@@ -39,8 +39,9 @@ from ..stages import goals as goals_mod
 from ..stages import hexes as hexes_mod
 from ..stages import merging, population
 from . import folder
+from .costs import Costs, Snaps, trip_costs
 from .inputs import AreaInput, PopulationInput, RunOptions
-from .result import CostKey, ModeState
+from .result import CostKey, ModeState, goal_weight
 
 __all__ = [
     "Areas",
@@ -436,14 +437,6 @@ def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes
 # --------------------------------------------------------------------------- snapping
 
 
-@dataclass
-class Snaps:
-    """Where the residents join each mode's streets, and their metric points (freed once used)."""
-
-    snapped: dict[str, snapping.Snapped]
-    points: dict[str, np.ndarray]
-
-
 def snap(
     sources: Sources, fac: gpd.GeoDataFrame, demand: population.Demand, area: Areas, options: RunOptions, notes: Notes,
 ) -> tuple[dict[str, ModeState], gpd.GeoDataFrame, Snaps]:
@@ -510,73 +503,6 @@ def _barrier_notes(residents: snapping.Snapped, walk: ModeState, demand: populat
         )
 
 
-# --------------------------------------------------------------------------- trip costs
-
-
-@dataclass
-class Costs:
-    """Trip cost and nearest facility of every resident per :class:`~accessibility.run.result.CostKey`, and usable facilities per set."""
-
-    cost: dict[CostKey, np.ndarray]
-    nearest: dict[CostKey, np.ndarray]  # facility row, -1 where none
-    set_masks: dict[str, np.ndarray]
-    facility_counts: dict[str, int]
-    layout: Future[hexes_mod.HexLayout]
-    straight: dict[str, Future[tuple[np.ndarray, np.ndarray]]]
-
-
-def facility_sets(goal_list: Sequence[config.Goal], services: Sequence[str]) -> dict[tuple[str, str], tuple[str, tuple[str, ...] | None]]:
-    """(mode, set key) -> (service, tiers): every facility set the goals use, and every service on foot (for maps and queries)."""
-    sets: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
-    for g in goal_list:
-        for key, service, tiers in goals_mod.required_sets(g):
-            sets[(g.mode, key)] = (service, tiers)
-    for s in services:
-        sets.setdefault(("walk", s), (s, None))
-    return sets
-
-
-def trip_costs(
-    states: dict[str, ModeState], fac: gpd.GeoDataFrame, demand: population.Demand, snaps: Snaps, goal_list: Sequence[config.Goal],
-    services: Sequence[str], area: Areas, options: RunOptions, *, background: Executor,
-) -> Costs:
-    """One multi-source Dijkstra per (mode, facility set, weight); the hexagons are laid out meanwhile."""
-    used = fac["status"].to_numpy() == "used"
-    sets = facility_sets(goal_list, services)
-    set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
-    for (_, key), (service, tiers) in sets.items():
-        mask = used & (fac["service"].to_numpy() == service)
-        if tiers:
-            mask &= fac["tier"].isin(tiers).to_numpy()
-        set_masks[key] = mask
-    # scipy's Dijkstra holds the GIL and one core: the hexagons and the straight-line
-    # distances (shapely and h3, which release it) are prepared on the other meanwhile
-    walk = states["walk"]
-    layout = background.submit(
-        hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, area.study,
-        resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
-    )
-    straight = {
-        key: background.submit(
-            states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points[g.mode]
-        )
-        for g in goal_list if g.straight_line for key, _, _ in goals_mod.required_sets(g)
-    }
-    snaps.points.clear()  # a million shapely points: freed once those searches are done
-    # where each resident joins each graph does not depend on the service: once per graph
-    neighbours = {(m, w): distances.point_neighbours(st.graphs[w], snaps.snapped[m]) for m, st in states.items() for w in st.weights}
-    cost: dict[CostKey, np.ndarray] = {}
-    nearest: dict[CostKey, np.ndarray] = {}
-    for m, key in sets:
-        state = states[m]
-        for w in state.weights:
-            res = state.nearest(key, set_masks[key], weight=w)
-            c, near = distances.costs_at_points(state.graphs[w], res, snaps.snapped[m], neighbours=neighbours[(m, w)])
-            k = CostKey(m, key, "dist_m" if w == "length" else "time_s")
-            cost[k], nearest[k] = c, near
-    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)
-
-
 # --------------------------------------------------------------------------- hexagons
 
 
@@ -639,8 +565,7 @@ def verdicts(
     for g in goal_list:
         state = states[g.mode]
         speed = g.speed_m_s or state.speed_m_s
-        time_weighted = state.recipe.weight == "time" and g.max_time_s is not None
-        unit, cost_unit = ("time_s", "time") if time_weighted else ("dist_m", "length")
+        _, unit, cost_unit = goal_weight(g, state.recipe)  # a walker's costs, seconds, or metres
         goal_costs = {key: costs.cost[CostKey(g.mode, key, unit)] for key, _, _ in goals_mod.required_sets(g)}
         straight = {key: costs.straight[key].result()[0] for key, _, _ in goals_mod.required_sets(g)} if g.straight_line else None
         weights = demand.older if g.population == "older" else demand.pop

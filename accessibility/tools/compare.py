@@ -220,7 +220,9 @@ def _spec(run: RunResult, goal: str) -> Any:
         g = run.goal_spec(goal)
     except Exception:  # noqa: BLE001 - a run without specs (built by hand): nothing to compare
         return None
-    return (g.services, g.population, g.max_time_s, g.max_dist_m, g.mode, g.speed_m_s, g.combine, g.tiers, g.area, g.density_rules)
+    # a walker decides a time goal's costs (slopes, steps, crossings); on a distance goal it only names the people
+    walker = (g.walker.slope, g.walker.steps_factor, g.walker.crossing_delay_s) if g.walker_weight is not None and g.walker is not None else None
+    return (g.services, g.population, g.max_time_s, g.max_dist_m, g.mode, g.speed_m_s, g.combine, g.tiers, g.area, g.density_rules, walker)
 
 
 def _resolution(run: RunResult) -> int | None:

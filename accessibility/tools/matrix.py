@@ -319,9 +319,10 @@ def _edge_ends(graph: distances.AccessGraph, snapped: snapping.Snapped, *, leavi
     t_left = np.where(left >= n, ap_t[np.clip(left - n, 0, len(ap_t) - 1)], 0.0)
     t_right = np.where(right >= n, ap_t[np.clip(right - n, 0, len(ap_t) - 1)], 1.0)
     d_left, d_right = np.maximum(t - t_left, 0.0), np.maximum(t_right - t, 0.0)
-    ecost = graph.edge_cost[e]
-    from_left = np.where(fw | (d_left <= 0), d_left * ecost, np.inf)
-    from_right = np.where(bw | (d_right <= 0), d_right * ecost, np.inf)
+    back = graph.edge_cost if graph.edge_cost_back is None else graph.edge_cost_back
+    # from the left node the point is reached walking the edge forward (u -> v), from the right backward
+    from_left = np.where(fw | (d_left <= 0), d_left * graph.edge_cost[e], np.inf)
+    from_right = np.where(bw | (d_right <= 0), d_right * back[e], np.inf)
     return graph.role_nodes(left, e, "end"), from_left, graph.role_nodes(right, e, "end"), from_right, snap
 
 

@@ -29,9 +29,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .. import errors
-from ..network import distances
+from ..network import distances, slope
 from ..run.read import as_result
-from ..run.result import CostKey, RunResult
+from ..run.result import CostKey, RunResult, goal_weight
 from ..stages import goals as goals_mod
 from ..stages import plausibility
 from . import sitefiles
@@ -368,10 +368,9 @@ def suggest_from_run(
     if g.density_rules:
         hexes = result.hexes.set_index("h3")["density_per_km2"]
         density = hexes.reindex(pts["h3"].astype(str)).to_numpy()
-    weight = "time" if state.recipe.weight == "time" and g.max_time_s is not None else "length"
-    unit = "time_s" if weight == "time" else "dist_m"
+    weight, unit, cost_unit = goal_weight(g, state.recipe)  # a walker's costs, seconds or metres: the goal's own
     costs = {key: result.cost(CostKey(g.mode, key, unit)) for key, _, _ in goals_mod.required_sets(g)}
-    threshold = goals_mod.goal_threshold(g, speed, density, n, cost_unit=weight)
+    threshold = goals_mod.goal_threshold(g, speed, density, n, cost_unit=cost_unit)
     reach = goals_mod.service_reach(g, costs, threshold)
     covered = result.covered(goal)  # the verdict's own decision
     others = [reach[s] for s in g.services if s != service]
@@ -382,7 +381,8 @@ def suggest_from_run(
     uncovered = ~covered & (weights > 0)
     limit = float(threshold.max()) if n else 0.0
     # straight-line reach of a candidate: the threshold in metres (a time at the mode's fastest speed)
-    reach_m = limit if weight == "length" else limit * max([state.speed_m_s, *(v / 3.6 for _, v in state.recipe.speeds_kmh)])
+    # (a walker's flat-equivalent metres: downhill covers up to 1 / MIN_TIME_FACTOR metres per metre of cost)
+    reach_m = limit if weight == "length" else limit / slope.MIN_TIME_FACTOR if cost_unit == "length" else limit * max([state.speed_m_s, *(v / 3.6 for _, v in state.recipe.speeds_kmh)])
     from_file: sitefiles.Candidates | None = None
     if isinstance(candidates, (str, Path, PointFile)):
         from_file = sitefiles.read_candidates(candidates, service=service, area=result.study_area)
@@ -400,7 +400,7 @@ def suggest_from_run(
         raise errors.InputError("no candidate site can reach an uncovered resident; everyone is covered or the candidates are too far")
     index = state.index
     c_snap = index.snap_points(c_lon, c_lat)
-    c_graph = distances.build_access_graph(state.net, np.arange(len(c_lon)), c_snap, weight=weight)
+    c_graph = distances.build_access_graph(state.net, np.arange(len(c_lon)), c_snap, weight=weight, costs=state.costs(weight))
     p_snap = index.snap_points(lon, lat)
     pairs = distances.point_facility_costs(c_graph, p_snap, np.arange(len(c_lon)), limit=limit)
     radius = threshold

@@ -1,0 +1,116 @@
+"""The distances step of a run: every resident's trip cost to the nearest facility of each set, per travel mode and weight.
+
+One multi-source Dijkstra per (mode, facility set, weight): the network
+metres (and seconds on time-weighted modes) of every set, and, for each
+walking time goal with a walker profile, its sets on that walker's costs
+(flat-equivalent metres at the walker's speed, :mod:`~accessibility.network.walkers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from .. import config
+from ..network import distances, snapping
+from ..stages import goals as goals_mod
+from ..stages import hexes as hexes_mod
+from ..stages import population
+from .inputs import RunOptions
+from .result import CostKey, ModeState, goal_weight
+
+__all__ = ["Costs", "Snaps", "facility_sets", "trip_costs", "walker_sets"]
+
+
+@dataclass
+class Snaps:
+    """Where the residents join each mode's streets, and their metric points (freed once used)."""
+
+    snapped: dict[str, snapping.Snapped]
+    points: dict[str, np.ndarray]
+
+
+@dataclass
+class Costs:
+    """Trip cost and nearest facility of every resident per :class:`~accessibility.run.result.CostKey`, and usable facilities per set."""
+
+    cost: dict[CostKey, np.ndarray]
+    nearest: dict[CostKey, np.ndarray]  # facility row, -1 where none
+    set_masks: dict[str, np.ndarray]
+    facility_counts: dict[str, int]
+    layout: Future[hexes_mod.HexLayout]
+    straight: dict[str, Future[tuple[np.ndarray, np.ndarray]]]
+
+
+def facility_sets(goal_list: Sequence[config.Goal], services: Sequence[str]) -> dict[tuple[str, str], tuple[str, tuple[str, ...] | None]]:
+    """(mode, set key) -> (service, tiers): every facility set the goals use, and every service on foot (for maps and queries)."""
+    sets: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+    for g in goal_list:
+        for key, service, tiers in goals_mod.required_sets(g):
+            sets[(g.mode, key)] = (service, tiers)
+    for s in services:
+        sets.setdefault(("walk", s), (s, None))
+    return sets
+
+
+def walker_sets(goal_list: Sequence[config.Goal], states: dict[str, ModeState]) -> list[tuple[str, str, str, str]]:
+    """The searches on walkers' costs: ``(mode, set key, weight, unit)`` for the sets of every walking time goal with a walker.
+
+    Only the sets of those goals, not every set for every walker.
+    """
+    out: dict[tuple[str, str, str, str], None] = {}
+    for g in goal_list:
+        weight, unit, _ = goal_weight(g, states[g.mode].recipe)
+        if weight.startswith("walker:"):
+            out.update(dict.fromkeys((g.mode, key, weight, unit) for key, _, _ in goals_mod.required_sets(g)))
+    return list(out)
+
+
+def trip_costs(
+    states: dict[str, ModeState], fac: gpd.GeoDataFrame, demand: population.Demand, snaps: Snaps, goal_list: Sequence[config.Goal],
+    services: Sequence[str], study: shapely.Geometry, options: RunOptions, *, background: Executor,
+) -> Costs:
+    """One multi-source Dijkstra per (mode, facility set, weight); the hexagons are laid out meanwhile."""
+    used = fac["status"].to_numpy() == "used"
+    sets = facility_sets(goal_list, services)
+    set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
+    for (_, key), (service, tiers) in sets.items():
+        mask = used & (fac["service"].to_numpy() == service)
+        if tiers:
+            mask &= fac["tier"].isin(tiers).to_numpy()
+        set_masks[key] = mask
+    # scipy's Dijkstra holds the GIL and one core: the hexagons and the straight-line
+    # distances (shapely and h3, which release it) are prepared on the other meanwhile
+    walk = states["walk"]
+    layout = background.submit(
+        hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, study,
+        resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
+    )
+    straight = {
+        key: background.submit(
+            states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points[g.mode]
+        )
+        for g in goal_list if g.straight_line for key, _, _ in goals_mod.required_sets(g)
+    }
+    snaps.points.clear()  # a million shapely points: freed once those searches are done
+    # (mode, set key, weight, unit) of every search: each set on the mode's weights, and the walkers' sets
+    searches = [(m, key, w, "dist_m" if w == "length" else "time_s") for m, key in sets for w in states[m].weights]
+    searches += walker_sets(goal_list, states)
+    # where each resident joins each graph does not depend on the service: once per graph
+    neighbours: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
+    cost: dict[CostKey, np.ndarray] = {}
+    nearest: dict[CostKey, np.ndarray] = {}
+    for m, key, w, unit in searches:
+        state = states[m]
+        if (m, w) not in neighbours:
+            neighbours[(m, w)] = distances.point_neighbours(state.graphs[w], snaps.snapped[m])
+        res = state.nearest(key, set_masks[key], weight=w)
+        c, near = distances.costs_at_points(state.graphs[w], res, snaps.snapped[m], neighbours=neighbours[(m, w)])
+        k = CostKey(m, key, unit)
+        cost[k], nearest[k] = c, near
+    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)

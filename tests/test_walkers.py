@@ -1,0 +1,287 @@
+"""Walker profiles per goal (issue 18, part 4): speed, slope from a DEM, steps, crossing delays; config, costs, the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from accessibility import config, errors, network
+from accessibility.briefing import report
+from accessibility.core.notes import Notes
+from accessibility.network import distances, slope, walkers
+from accessibility.network import graph as graph_mod
+from accessibility.network.snapping import Snapped
+from accessibility.run import pipeline, walking
+from accessibility.run.inputs import PopulationInput, RunOptions
+from accessibility.run.read import read_run
+from accessibility.run.result import CostKey
+
+LON0, LAT0 = 120.0, 30.0
+M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
+
+
+def write_dem(path: Path, *, grade: float, west: float, south: float, east: float, north: float, res_deg: float = 0.0001) -> Path:
+    """A WGS-84 GeoTIFF rising eastward: height = grade * metres east of ``west``."""
+    nx, ny = round((east - west) / res_deg), round((north - south) / res_deg)
+    x = west + (np.arange(nx) + 0.5) * res_deg
+    z = np.tile(((x - west) * M_PER_DEG_LON * grade).astype("float32"), (ny, 1)) + 50.0
+    with rasterio.open(path, "w", driver="GTiff", width=nx, height=ny, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(res_deg, 0, west, 0, -res_deg, north)) as f:
+        f.write(z, 1)
+    return path
+
+
+def walker(**kw) -> config.Walker:
+    return config.Walker(**{"id": "test", "name_zh": "测试", "name_en": "test walker", "speed_m_s": 0.8, **kw})
+
+
+def east_west_net():
+    """0 (west) -- 1 (east), ~480 m along a parallel."""
+    return network.graph_from_arrays([LON0, LON0 + 0.005], [LAT0, LAT0], [0], [1])
+
+
+# --------------------------------------------------------------------------- edge costs by hand
+
+
+def test_slope_both_directions_from_a_dem(tmp_path):
+    """10 % up walking east: Tobler's time factor exp(3.5 * 0.15) / exp(3.5 * 0.05) = 1.419; 10 % down: 1.0."""
+    net = east_west_net()
+    dem = tmp_path / "dem.tif"
+    write_dem(dem, grade=0.10, west=LON0 - 0.002, south=LAT0 - 0.002, east=LON0 + 0.007, north=LAT0 + 0.002)
+    from accessibility.readers.elevation import read_dem
+
+    sloped = walkers.slope_columns(net, read_dem(dem, bounds=net.bounds()))
+    assert sloped.edges["slope_fw"].iloc[0] == pytest.approx(math.exp(0.35), rel=2e-3)
+    assert sloped.edges["slope_bw"].iloc[0] == pytest.approx(1.0, abs=2e-3)
+    assert sloped.info["elevation"]["share_length_without_elevation"] == 0.0
+    length = float(net.edges["length_m"].iloc[0])
+    fw, bw = walkers.walker_costs(sloped, walker())
+    assert fw[0] == pytest.approx(length * math.exp(0.35), rel=2e-3)  # east, uphill: slower
+    assert bw[0] == pytest.approx(length, rel=2e-3)  # west, 10 % down: as fast as the flat by Tobler
+    # a profile that does not feel slopes, or a network without the columns, walks on the flat
+    np.testing.assert_allclose(walkers.walker_costs(sloped, walker(slope=False)), [[length], [length]])
+    np.testing.assert_allclose(walkers.walker_costs(net, walker()), [[length], [length]])
+    # without a DEM the columns are 1.0
+    flat = walkers.slope_columns(net, None)
+    assert flat.edges["slope_fw"].tolist() == [1.0] and flat.edges["slope_bw"].tolist() == [1.0]
+
+
+def test_slope_in_the_access_graph_trip_east_is_slower(tmp_path):
+    """A facility at each end: the resident in the middle walking east pays the climb."""
+    from accessibility.readers.elevation import read_dem
+
+    net = east_west_net()
+    dem = write_dem(tmp_path / "dem.tif", grade=0.10, west=LON0 - 0.002, south=LAT0 - 0.002, east=LON0 + 0.007, north=LAT0 + 0.002)
+    sloped = walkers.slope_columns(net, read_dem(dem))
+    length = float(net.edges["length_m"].iloc[0])
+    costs = walkers.walker_costs(sloped, walker())
+    point = Snapped(np.array([0]), np.array([0.5]), np.array([0.0]))
+    for t, expected in ((1.0, 0.5 * length * math.exp(0.35)), (0.0, 0.5 * length)):
+        g = distances.build_access_graph(sloped, np.array([0]), Snapped(np.array([0]), np.array([t]), np.array([0.0])), weight="walker:test", costs=costs)
+        cost, _ = distances.costs_at_points(g, distances.nearest_facilities(g), point)
+        assert cost[0] == pytest.approx(expected, rel=2e-3)
+
+
+def test_steps_penalty():
+    net = network.graph_from_arrays([LON0, LON0 + 0.001, LON0 + 0.002], [LAT0] * 3, [0, 1], [1, 2], [100.0, 50.0])
+    net.edges["highway"] = ["footway", "steps"]
+    fw, bw = walkers.walker_costs(net, walker(steps_factor=2.0))
+    np.testing.assert_allclose(fw, [100.0, 100.0])
+    np.testing.assert_allclose(bw, [100.0, 100.0])
+
+
+def crossing_net():
+    """A primary road W - B - E and a crossing way S - B - N across it at B; sidewalks S - W and N - E.
+
+    Nodes: 0 W, 1 B, 2 E, 3 S, 4 N.
+    """
+    lon = [LON0, LON0 + 0.001, LON0 + 0.002, LON0 + 0.001, LON0 + 0.001]
+    lat = [LAT0, LAT0, LAT0, LAT0 - 0.0002, LAT0 + 0.0002]
+    net = network.graph_from_arrays(lon, lat, [0, 1, 3, 1], [1, 2, 1, 4], [100.0, 100.0, 20.0, 20.0])
+    net.edges["highway"] = ["primary", "primary", "footway", "footway"]
+    net.edges["sidewalk"] = np.array([0, 0, graph_mod.CROSSING_WAY, graph_mod.CROSSING_WAY], np.int8)
+    return net
+
+
+def test_crossing_way_codes():
+    code = graph_mod._sidewalk_code
+    assert code({"highway": "footway", "footway": "crossing"}) == graph_mod.CROSSING_WAY
+    assert code({"highway": "path", "crossing": "uncontrolled"}) == graph_mod.CROSSING_WAY
+    assert code({"highway": "cycleway", "crossing": "traffic_signals"}) == graph_mod.CROSSING_WAY
+    assert code({"highway": "primary", "crossing": "zebra"}) == 0  # a road with a crossing tag is no crossing way
+    assert code({"highway": "footway", "footway": "sidewalk"}) == graph_mod.SIDEWALK_WAY
+    assert code({"highway": "primary", "sidewalk": "separate"}) == graph_mod.SIDEWALK_SEPARATE
+
+
+def test_crossing_delay_once_per_road_crossed():
+    net = crossing_net()
+    np.testing.assert_array_equal(walkers.crossing_edges(net), [False, False, True, True])
+    w = walker(crossing_delay_s=30.0)  # 30 s at 0.8 m/s = 24 m
+    fw, bw = walkers.walker_costs(net, w)
+    np.testing.assert_allclose(fw, [100.0, 100.0, 20.0 + 24.0, 20.0])  # S -> B arrives at the road
+    np.testing.assert_allclose(bw, [100.0, 100.0, 20.0, 20.0 + 24.0])  # N -> B arrives at the road
+    # S to a facility at N: 40 m plus one wait, in flat-equivalent metres
+    fac = Snapped(np.array([3]), np.array([1.0]), np.array([0.0]))
+    g = distances.build_access_graph(net, np.array([0]), fac, weight="walker:test", costs=(fw, bw))
+    res = distances.nearest_facilities(g)
+    assert res.cost[3] == pytest.approx(40.0 + 24.0)
+    assert res.cost[4] == pytest.approx(0.0)
+    assert res.cost[1] == pytest.approx(20.0)  # from the road's node: no wait
+    # a road whose class is minor: no crossing of a major road, no wait
+    net.edges["highway"] = ["residential", "residential", "footway", "footway"]
+    assert not walkers.crossing_edges(net).any()
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+GOAL = """
+[walker.older]
+name_zh = "老年人"
+name_en = "older people"
+speed_m_s = 0.8
+steps_factor = 2.0
+crossing_delay_s = 30
+source = "POLICY.md"
+
+[[goal]]
+id = "park_10min_older"
+services = ["park"]
+max_time_min = 10
+walker = "older"
+{extra}
+"""
+
+
+def load(tmp_path: Path, extra: str = "", text: str = GOAL) -> tuple[config.Goal, ...]:
+    path = tmp_path / "goals.toml"
+    path.write_text(text.format(extra=extra), encoding="utf-8")
+    return config.load_goals(path, services=config.load_services())
+
+
+def test_goal_takes_its_walkers_speed_and_round_trips(tmp_path):
+    (g,) = load(tmp_path)
+    assert g.walker is not None and g.walker.id == "older" and g.speed_m_s == 0.8
+    assert g.walker_weight == "walker:older"
+    assert config.goal_from_dict(config.goal_to_dict(g)) == g
+    (same,) = load(tmp_path, "walk_speed_m_s = 0.8")
+    assert same == g
+
+
+def test_walker_config_errors(tmp_path):
+    with pytest.raises(errors.ConfigError, match=r"goals\.toml.*walk_speed_m_s.*differs.*walker 'older'.*remove 'walk_speed_m_s'"):
+        load(tmp_path, "walk_speed_m_s = 1.0")
+    with pytest.raises(errors.ConfigError, match=r"unknown walker 'young'.*\['older'\]"):
+        load(tmp_path, text=GOAL.replace('walker = "older"', 'walker = "young"'))
+    with pytest.raises(errors.ConfigError, match=r"walker id 'old_people'.*no '_'"):
+        load(tmp_path, text=GOAL.replace("[walker.older]", "[walker.old_people]"))
+    with pytest.raises(errors.ConfigError, match="steps_factor"):
+        load(tmp_path, text=GOAL.replace("steps_factor = 2.0", "steps_factor = 0.5"))
+    with pytest.raises(errors.ConfigError, match="crossing_delay_s"):
+        load(tmp_path, text=GOAL.replace("crossing_delay_s = 30", "crossing_delay_s = -1"))
+    with pytest.raises(errors.ConfigError, match="mode is 'bike'"):
+        load(tmp_path, 'mode = "bike"')
+    with pytest.raises(errors.ConfigError, match=r"unknown key\(s\) \['speed'\]"):
+        load(tmp_path, text=GOAL.replace("speed_m_s = 0.8", "speed_m_s = 0.8\nspeed = 1"))
+
+
+def test_shipped_walkers_and_elderly_goal():
+    walkers_ = config.load_walkers()
+    assert set(walkers_) == {"older", "adult"}
+    assert walkers_["older"].speed_m_s == 0.8 and walkers_["older"].steps_factor == 2.0 and walkers_["older"].source
+    goals = {g.id: g for g in config.load_goals()}
+    elderly = goals["elderly_care_1km"]
+    assert elderly.walker == walkers_["older"] and elderly.speed_m_s == 0.8
+    assert elderly.walker_weight is None  # a distance goal stays metric
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def test_no_dem_note_and_partial_dem_note(tmp_path):
+    goal = config.Goal(id="g", name_zh="g", name_en="g", services=("park",), max_time_s=600.0, walker=walker())
+    net = east_west_net()
+    notes = Notes()
+    assert walking.add_elevation(net, [goal], RunOptions(cache=False), notes) is net
+    assert [n.code for n in notes] == ["walker.no_dem"] and "on the flat" in notes.texts()[0] and notes.texts("zh")[0] != notes.texts()[0]
+    # a DEM over the western half only: half the street is flat, and the run says so
+    dem = write_dem(tmp_path / "half.tif", grade=0.05, west=LON0 - 0.002, south=LAT0 - 0.002, east=LON0 + 0.0025, north=LAT0 + 0.002)
+    notes = Notes()
+    sloped = walking.add_elevation(net, [goal], RunOptions(cache=False, elevation=dem), notes)
+    assert sloped.info["elevation"]["share_length_without_elevation"] == pytest.approx(0.5, abs=0.06)
+    assert [n.code for n in notes] == ["walker.dem_partial"]
+    # no walking time goal with a slope walker: the DEM is not read
+    notes = Notes()
+    assert walking.add_elevation(net, [dataclasses.replace(goal, max_time_s=None, max_dist_m=500.0)], RunOptions(cache=False, elevation=dem), notes) is net
+    assert [n.code for n in notes] == ["walker.dem_unused"]
+
+
+HUBIN_DEM = {"west": 120.10, "south": 30.20, "east": 120.24, "north": 30.33}
+
+
+@pytest.fixture(scope="module")
+def hubin_runs(small_data, tmp_path_factory):
+    """The Hubin clip with a park goal walked by a profile, without and with a DEM tilted 6 % eastward."""
+    tmp = tmp_path_factory.mktemp("walkers")
+    dem = write_dem(tmp / "tilt.tif", grade=0.06, res_deg=0.0002, **HUBIN_DEM)
+    goal = config.Goal(id="park_10min_w", name_zh="公园", name_en="park", services=("park",), max_time_s=600.0, walker=walker(id="tilt", speed_m_s=1.0))
+    kw = {"population": PopulationInput(raster=small_data / "hangzhou_hubin_pop_3arcsec.tif"), "goals": [goal]}
+    flat = pipeline.run(small_data / "hangzhou_hubin.osm.pbf", options=RunOptions(cache=False), **kw)
+    out = tmp / "run"
+    sloped = pipeline.run(small_data / "hangzhou_hubin.osm.pbf", options=RunOptions(cache=False, elevation=dem), out=out, **kw)
+    return flat, sloped, read_run(out)
+
+
+def test_run_with_and_without_a_dem(hubin_runs):
+    flat, sloped, _ = hubin_runs
+    key, metres = CostKey("walk", "park", "walk_tilt_m"), CostKey("walk", "park")
+    assert key.column == "park_walk_tilt_m" and CostKey.from_column("park_walk_tilt_m") == key
+    # without a DEM (and no steps or crossing penalty) the walker's costs are the network metres: the share is unchanged
+    np.testing.assert_allclose(flat.cost(key), flat.cost(metres))
+    assert "walker.no_dem" in [n.code for n in flat.notes]
+    assert "slope_fw" not in flat.modes["walk"].net.edges
+    # with it, every trip costs between Tobler's fastest descent and the 6 % climb times its metres
+    d, w = sloped.cost(metres), sloped.cost(key)
+    ok = np.isfinite(d)
+    assert (w[ok] >= d[ok] * slope.MIN_TIME_FACTOR - 1e-6).all()
+    assert (w[ok] <= d[ok] * math.exp(3.5 * 0.11 - 3.5 * 0.05) + 1e-6).all()
+    assert np.abs(w[ok] - d[ok]).max() > 10.0
+    assert sloped.goals[0].share != flat.goals[0].share  # the tilt changes the verdict's share
+    assert sloped.modes["walk"].net.info["elevation"]["dem"] == "tilt.tif"
+    assert not [n for n in sloped.notes if n.code.startswith("walker.")]
+    # the coverage is decided on the walker's costs: threshold 600 s x 1.0 m/s
+    np.testing.assert_array_equal(sloped.covered("park_10min_w"), w <= 600.0)
+
+
+def test_run_folder_round_trip(hubin_runs):
+    _, a, b = hubin_runs
+    assert a.goal_specs == b.goal_specs and b.goal_specs[0].walker is not None
+    cols = ["park_walk_tilt_m", "park_walk_tilt_facility", "park_dist_m"]
+    for c in cols:
+        assert a.point_costs[c].astype(object).tolist() == b.point_costs[c].astype(object).tolist(), c
+    ea, eb = a.modes["walk"].net.edges, b.modes["walk"].net.edges
+    np.testing.assert_array_equal(ea["slope_fw"].to_numpy(), eb["slope_fw"].to_numpy())
+    np.testing.assert_array_equal(ea["slope_bw"].to_numpy(), eb["slope_bw"].to_numpy())
+    assert b.modes["walk"].walkers == a.modes["walk"].walkers
+    mask = a.facility_mask("park")
+    ra, rb = a.modes["walk"].nearest("park", mask, weight="walker:tilt"), b.modes["walk"].nearest("park", mask, weight="walker:tilt")
+    np.testing.assert_allclose(ra.cost, rb.cost)
+
+
+def test_report_states_the_profile(hubin_runs):
+    _, sloped, _ = hubin_runs
+    manifest = {"goals": [config.goal_to_dict(g) for g in sloped.goal_specs], "modes": {"walk": sloped.modes["walk"].net.info}}
+    data = SimpleNamespace(manifest=manifest)
+    goal = {"id": "park_10min_w", "name_en": "park", "name_zh": "公园"}
+    en = report._walker_text(data, goal, "en")
+    zh = report._walker_text(data, goal, "zh")
+    assert en is not None and "test walker" in en and "1 m/s" in en and "tilt.tif" in en and "Tobler" in en
+    assert zh is not None and "测试" in zh and "tilt.tif" in zh and "walker" not in zh
+    assert report._walker_text(data, {"id": "other"}, "en") is None
