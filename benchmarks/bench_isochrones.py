@@ -112,7 +112,7 @@ def main() -> None:
         a = timings["args"]
         cum = frame[(frame["kind"] == "cumulative") & (frame["cutoff_m"] == max(args.cutoffs_m))]
         print(f"{how:<14}{len(frame):>10,}{a[3]:>10.2f}{a[4]:>12.2f}{total:>9.2f}{cpu:>8.1f}{cum['pop'].sum():>14,.0f}")
-    print("\nsearch: Dijkstra, pieces and people; polygons: cut, buffer, union (and Voronoi for catchments);")
+    print("\nsearch: Dijkstra, pieces and people; polygons: every cell costed by the point rule, polygonised and clipped;")
     print("total adds reprojection, point-in-polygon and rings. CPU counts every thread; the wall time depends on load.")
     print("reached pop: people within the largest cutoff (per_facility: summed over facilities, so counted once per facility).")
 

@@ -1,4 +1,4 @@
-"""Isochrones planners can trust: drawn from the reached streets, exact populations.
+"""Isochrones planners can trust: locations inside whose own trip is within the band, exact populations.
 
 Toy networks are laid out in metres (UTM 51N, near 120.1°E 30.2°N) so that rivers,
 blocks and holes sit where the test says; the truth is recomputed independently from
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import accessibility as acc
 from accessibility import cli, errors, network
 from accessibility.network import distances, snapping
-from accessibility.tools import isochrones, isostreets
+from accessibility.tools import isocells, isochrones, isostreets
 
 UTM = "EPSG:32651"
 _TO_WGS = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
@@ -149,6 +149,23 @@ def test_substrings_match_shapely_substring():
         assert abs(g.length - want.length) < 1e-6
 
 
+def test_street_intervals_walk_each_direction_at_its_own_cost():
+    # one line of 100 (towards b) and 200 (towards a, uphill) cost units; both ends at a facility:
+    # the trips through a and through b cost the same at t = 1/3 (200 / 3 = 100 * 2 / 3)
+    one = np.ones(1)
+    p = isostreets.Pieces(lines=np.array([shapely.LineString([(0, 0), (1, 0)])]), line=np.zeros(1, np.int64), t0=0 * one, t1=one,
+                          a=np.zeros(1, np.int64), b=one.astype(np.int64), cost=100 * one, cost_back=200 * one,
+                          to_a=one.astype(bool), to_b=one.astype(bool), facility=-one.astype(np.int64))
+    z = np.zeros(1, np.int64)
+    _, band, _, lo, hi = isostreets.band_intervals(p, z, 0 * one, 0 * one, z, z, np.array([50.0, 1000.0]))
+    got = sorted(zip(band, lo, hi, strict=True))
+    assert [b for b, _, _ in got] == [0, 0, 1, 1]
+    np.testing.assert_allclose([(lo, hi) for _, lo, hi in got], [(0, 0.25), (0.5, 1), (0.25, 1 / 3), (1 / 3, 0.5)])
+    # from a alone, 50 units reach a quarter of the line
+    _, band, _, lo, hi = isostreets.band_intervals(p, z, 0 * one, np.full(1, np.inf), z, z, np.array([50.0]))
+    np.testing.assert_allclose(np.c_[lo, hi], [[0, 0.25]])
+
+
 @pytest.mark.parametrize("how", isochrones.HOW)
 def test_points_inside_are_within_street_width_of_reached_streets(toy_grid, how):
     width, cutoffs = 40.0, [250.0, 600.0]
@@ -171,9 +188,16 @@ def test_points_inside_are_within_street_width_of_reached_streets(toy_grid, how)
         inside = sample_inside(poly, 300, rng)
         # streets sampled every 1 m (the cutoff point may fall between two) and simplified by 0.5 m
         assert nearest_distance(inside, reached).max() <= width + 1.6
-        # and every reached street point (not at the very edge of the cutoff) is inside
-        core = shapely.points(xy[cost <= row.cutoff_m - 1.0])
+        # every reached street point is inside, but near the cutoff: a location is drawn when its grid
+        # cell's centre (at most GRID_M / sqrt(2) away, so at most GRID_M * sqrt(2) more walking) is within it
+        core = shapely.points(xy[cost <= row.cutoff_m - 2 * isochrones.GRID_M])
         assert shapely.contains(shapely.buffer(poly, 1e-6), core).all()
+        # and the locations inside are those whose own trip (the point query's) is within the cutoff
+        lon, lat = _TO_WGS.transform(*inside.T)
+        mask = np.arange(3) == row.facility_row if how == "per_facility" else None
+        trip, nearest = distances.costs_at_points(toy_grid.graph, distances.nearest_facilities(toy_grid.graph, mask), toy_grid.index.snap_points(lon, lat))
+        ok = (trip <= row.cutoff_m + isochrones.GRID_M) & ((nearest == row.facility_row) if how == "catchments" else True)
+        assert ok.mean() >= 0.99, f"{ok.mean():.2%} of the locations inside agree with the point query"
 
 
 @pytest.mark.shared
@@ -195,7 +219,9 @@ def test_real_isochrone_points_are_near_reached_streets(hangzhou):
         snapped = index.snap_points(lon, lat)
         cost, _ = distances.costs_at_points(graph, res, snapped)
         ok = (cost - snapped.snap_dist_m <= row.cutoff_m + 1e-6) & (snapped.snap_dist_m <= width + 1.6)
-        assert ok.any()
+        assert ok.mean() > 0.98  # the bands are drawn from the locations' own trips (test_isochrone_agreement.py)
+        if ok.all():
+            continue
         # the others are within the width of a reached street point (streets sampled every 1 m)
         near = index.tree.query(shapely.points(pts[~ok]), predicate="dwithin", distance=width + 1.6)
         e = np.unique(near[1])
@@ -222,6 +248,27 @@ def test_river_without_bridge_keeps_the_far_bank_out():
     assert poly.intersection(water).area < 1e-6
     hull = shapely.convex_hull(shapely.multipoints(toy.xy([[0, 0], [1300, 0]])).buffer(50.0))
     assert poly.area < hull.area  # never a hull
+
+
+def test_a_location_across_a_canal_joins_its_own_street_and_stays_out():
+    # street A (y = 0) is reached; street B (y = 60), across a canal, only by a bridge 2.5 km away.
+    # A location 40 m from A is 20 m from B: a resident there joins B, so it is outside the band
+    # (the 50 m street buffer of A used to draw it inside)
+    xs = np.arange(0, 1001, 100.0)
+    k = len(xs)
+    xy = np.r_[np.column_stack([xs, np.zeros(k)]), [[3000.0, 0.0], [3000.0, 60.0]], np.column_stack([xs[::-1], np.full(k, 60.0)])]
+    edges = [[i, i + 1] for i in range(len(xy) - 1)]
+    toy = Toy(xy, edges, [[500.0, -10.0]])
+    frame = toy.iso([600.0], how="dissolved", bands="cumulative", street_width_m=50.0)
+    poly = toy.metric(frame)[0]
+    near_a, across, far_side, beyond_b = toy.xy([[500.0, 20.0], [500.0, 40.0], [500.0, -40.0], [500.0, 75.0]])
+    assert poly.contains(shapely.Point(near_a)) and poly.contains(shapely.Point(far_side))
+    assert not poly.contains(shapely.Point(across)) and not poly.contains(shapely.Point(beyond_b))
+    # every location inside is within the cutoff by the point query (the nearest-street line y = 30 is exact here)
+    inside = sample_inside(poly, 500, np.random.default_rng(2))
+    res = distances.nearest_facilities(toy.graph)
+    trip, _ = distances.costs_at_points(toy.graph, res, toy.index.snap_points(*_TO_WGS.transform(*inside.T)))
+    assert (trip <= 600.0 + isochrones.GRID_M).all()
 
 
 def test_ring_of_streets_keeps_its_hole():
@@ -318,6 +365,17 @@ def test_per_facility_chunks_do_not_change_the_answer(toy_grid, monkeypatch):
     assert (a["facility_row"].to_numpy() == b["facility_row"].to_numpy()).all()
     np.testing.assert_allclose(a["area_km2"], b["area_km2"], rtol=1e-9)
     np.testing.assert_allclose(a["street_km"], b["street_km"], rtol=1e-9)
+
+
+def test_tiles_chunks_and_reused_cells_do_not_change_the_areas(toy_grid, monkeypatch):
+    a = toy_grid.iso([300.0, 500.0], how="catchments")
+    monkeypatch.setattr(isocells, "TILE_CELLS", 7)  # many tiles, with their halos
+    monkeypatch.setattr(isocells, "CHUNK_POINTS", 100)  # many snapping chunks
+    with isocells.reuse():
+        b = toy_grid.iso([300.0, 500.0], how="catchments", mask=np.array([True, False, True]))  # snaps part of the cells
+        c = toy_grid.iso([300.0, 500.0], how="catchments")  # the rest, and reuses the others
+    assert all(p.equals(q) if p is not None else q is None for p, q in zip(a.geometry, c.geometry, strict=True))
+    assert len(b) == 2 * 2 * 2
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -159,7 +159,7 @@ def parser() -> argparse.ArgumentParser:
     p_i.add_argument("--how", nargs="+", choices=["dissolved", "per_facility", "catchments"], default=["dissolved", "per_facility", "catchments"],
                      help="one area per service, one per facility, and/or non-overlapping catchments (default: all three)")
     p_i.add_argument("--bands", choices=["cumulative", "rings", "both"], default="both", help="areas within each cutoff, rings between cutoffs, or both (default)")
-    p_i.add_argument("--street-width-m", type=number(0, 1000, "metres"), default=50.0, help="width on each side of a reached street counted as reached (default 50)")
+    p_i.add_argument("--street-width-m", type=number(0, 1000, "metres"), default=50.0, help="how far from a reached street a location may be drawn inside a band (default 50; at most the run's --max-snap-m)")
     p_i.add_argument("--walk-speed-m-s", type=number(0.2, 3.0, "metres per second (1.0 is a typical walk; 70 would be metres per minute)"),
                      help="walking speed for --cutoffs-min (default: the run's, its walking recipe's)")
     p_i.set_defaults(func=commands.cmd_isochrones)

@@ -4,7 +4,9 @@ This module holds the low-level geometry behind :mod:`accessibility.isochrones`:
 cutting the network's edges at the access points into pieces (plus the walks from
 facilities to their streets), finding which part of each piece is first reached in
 each cutoff band, merging those intervals, turning them into line substrings, and
-the grouped shapely reductions (unions, Voronoi catchment regions) built on them.
+the grouped shapely reductions built on them. The reached streets give each band's
+street kilometres, the area the grid of locations covers (:mod:`accessibility.tools.isocells`)
+and the street width a band is clipped to.
 
 Notes
 -----
@@ -29,7 +31,7 @@ import shapely
 
 from ..network import distances, snapping
 
-__all__ = ["Pieces", "band_intervals", "catchment_regions", "expand", "grouped", "incidence", "merge", "pieces", "polygonal", "substrings", "threaded"]
+__all__ = ["Pieces", "band_intervals", "expand", "grouped", "incidence", "merge", "pieces", "polygonal", "substrings", "threaded"]
 
 _EPS_T = 1e-9  # reached pieces shorter than this fraction of their line are dropped
 _THREADS = max(1, min(4, os.cpu_count() or 1))  # shapely work is split across this many threads
@@ -45,7 +47,8 @@ class Pieces:
     t1: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    cost: np.ndarray  # cost of the whole line, graph units
+    cost: np.ndarray  # cost of the whole line walked towards b (forward), graph units
+    cost_back: np.ndarray  # the same walked towards a
     to_a: np.ndarray  # may be walked towards a (the edge's backward direction)
     to_b: np.ndarray
     facility: np.ndarray  # facility row of a walk to the street, -1 for streets
@@ -77,6 +80,12 @@ def expand(row: np.ndarray, node: np.ndarray, ptr: np.ndarray, items: np.ndarray
     return key // n_items, key % n_items
 
 
+def _cost_back(graph: distances.AccessGraph) -> np.ndarray:
+    """Each base edge's cost walked backward (v to u): a walker's own where the graph has one."""
+    back = getattr(graph, "edge_cost_back", None)
+    return np.asarray(graph.edge_cost if back is None else back)
+
+
 def pieces(graph: distances.AccessGraph, index: snapping.EdgeIndex, stub_facilities: np.ndarray, facility_geoms: np.ndarray | None) -> Pieces:
     """Cut the edges at the access points (as :func:`distances.build_access_graph` does) and add facility walks.
 
@@ -104,6 +113,8 @@ def pieces(graph: distances.AccessGraph, index: snapping.EdgeIndex, stub_facilit
         "a": np.concatenate([u[ue], prev_node, split[last]]),
         "b": np.concatenate([v[ue], split, v[e_s[last]]]),
         "cost": graph.edge_cost[line],
+        # per-direction costs (a walker's, uphill and downhill) where the graph has them
+        "cost_back": _cost_back(graph)[line],
         "to_a": bw[line],
         "to_b": fw[line],
         "facility": np.full(len(line), -1, dtype=np.int64),
@@ -122,10 +133,10 @@ def pieces(graph: distances.AccessGraph, index: snapping.EdgeIndex, stub_facilit
         m = len(keep)
         both_ways = np.ones(m, bool)
         extra = {"line": len(lines) + np.arange(m), "t0": np.zeros(m), "t1": np.ones(m), "a": stub[keep], "b": split[keep],
-                 "cost": stub_cost[keep], "to_a": both_ways, "to_b": both_ways, "facility": fac_row[keep]}
+                 "cost": stub_cost[keep], "cost_back": stub_cost[keep], "to_a": both_ways, "to_b": both_ways, "facility": fac_row[keep]}
         parts = {key: np.concatenate([val, extra[key]]) for key, val in parts.items()}
         lines = np.concatenate([lines, walks[keep]])
-    ok = (parts["cost"] > 0) & (parts["t1"] > parts["t0"])
+    ok = (parts["cost"] > 0) & (parts["cost_back"] > 0) & (parts["t1"] > parts["t0"])
     return Pieces(lines=lines, **{key: val[ok] for key, val in parts.items()})
 
 
@@ -135,19 +146,20 @@ def band_intervals(p: Pieces, s: np.ndarray, da: np.ndarray, db: np.ndarray, ga:
     ``da``/``db`` are the costs at the pieces' ends, ``ga``/``gb`` the group the
     part reached through each end belongs to. Returns group, band, line, start, end.
     """
-    t0, t1, c_line, line = p.t0[s], p.t1[s], p.cost[s], p.line[s]
+    t0, t1, line = p.t0[s], p.t1[s], p.line[s]
+    ca, cb = p.cost_back[s], p.cost[s]  # a part reached through a is walked towards a, through b towards b
     ok_a, ok_b = p.to_a[s] & np.isfinite(da), p.to_b[s] & np.isfinite(db)
     with np.errstate(invalid="ignore"):
         # equal-cost point: before it the trip through a is cheaper, after it through b
-        ts = np.where(ok_a & ok_b, 0.5 * (t0 + t1) + (db - da) / (2 * c_line), np.where(ok_a, t1, t0))
+        ts = np.where(ok_a & ok_b, (db - da + t0 * ca + t1 * cb) / (ca + cb), np.where(ok_a, t1, t0))
         ts = np.clip(ts, t0, t1)
         out = []
         prev = -np.inf
         for band, c in enumerate(cutoffs):  # a handful of cutoffs, each a vectorised pass
-            a_lo = np.clip(t0 + (prev - da) / c_line, t0, ts)
-            a_hi = np.minimum(ts, t0 + (c - da) / c_line)
-            b_lo = np.maximum(ts, t1 - (c - db) / c_line)
-            b_hi = np.clip(t1 - (prev - db) / c_line, ts, t1)
+            a_lo = np.clip(t0 + (prev - da) / ca, t0, ts)
+            a_hi = np.minimum(ts, t0 + (c - da) / ca)
+            b_lo = np.maximum(ts, t1 - (c - db) / cb)
+            b_hi = np.clip(t1 - (prev - db) / cb, ts, t1)
             ma = ok_a & (a_hi - a_lo > _EPS_T)
             mb = ok_b & (b_hi - b_lo > _EPS_T)
             for m, g, lo, hi in ((ma, ga, a_lo, a_hi), (mb, gb, b_lo, b_hi)):
@@ -249,24 +261,3 @@ def polygonal(geoms: np.ndarray, min_area: float = 0.0) -> np.ndarray:
     if keep.any():
         return shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
     return out
-
-
-def catchment_regions(lines: np.ndarray, label: np.ndarray, n_labels: int, spacing_m: float) -> np.ndarray | None:
-    """Per label, the Voronoi region of points spaced along its reached streets (None: one label)."""
-    if len(np.unique(label)) < 2:
-        return None
-    # points every spacing_m along each piece; its ends are moved 0.25 m inwards, so that two
-    # facilities meeting at an equal-cost point get two points there and the boundary passes through it
-    length = shapely.length(lines)
-    n_seg = np.maximum(np.ceil(length / spacing_m), 1).astype(np.int64)
-    owner = np.repeat(np.arange(len(lines)), n_seg + 1)
-    j = np.arange(len(owner)) - np.repeat(np.cumsum(n_seg + 1) - n_seg - 1, n_seg + 1)
-    inset = np.minimum(0.25 / np.maximum(length, 1e-9), 0.5)[owner]
-    frac = np.clip(j / n_seg[owner], inset, 1.0 - inset)
-    xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], frac, normalized=True))
-    cm = np.round(xy * 100.0).astype(np.int64)
-    _, first = np.unique((cm[:, 0] - cm[:, 0].min()) * (1 << 32) + (cm[:, 1] - cm[:, 1].min()), return_index=True)
-    xy, lab = xy[first], label[owner[first]]  # Voronoi cells need distinct points
-    box = shapely.buffer(shapely.box(*xy.min(axis=0), *xy.max(axis=0)), 10 * spacing_m + 100.0)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=box, ordered=True))
-    return grouped(cells, lab, n_labels, reducer=shapely.coverage_union_all)
