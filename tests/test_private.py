@@ -187,3 +187,21 @@ def test_adding_a_private_way_never_lengthens_a_trip(case, pick):
     )
     _, _, without_way = trip(without, at(new_id[fe], ft), at(new_id[pts_e], pts_t))
     assert (with_way <= without_way + 1e-9).all()
+
+
+def test_oracle_on_hangzhou_with_many_private_ways(hangzhou_walk):
+    """The networkx oracle (an explicitly layered graph, tests/test_distances.py) on the real extract with a fifth of its ways private."""
+    from test_distances import _check_against_oracle, _random_points
+
+    net = network.Network(nodes=hangzhou_walk.nodes, edges=hangzhou_walk.edges.copy(), mode=hangzhou_walk.mode, info=dict(hangzhou_walk.info))
+    rng = np.random.default_rng(18)
+    net.edges["private"] = rng.random(len(net.edges)) < 0.2
+    idx = snapping.EdgeIndex(net)
+    fac = idx.snap_points(*_random_points(net, 20, rng))
+    pts = idx.snap_points(*_random_points(net, 300, rng))
+    assert net.edges["private"].to_numpy()[pts.edge].any() and net.edges["private"].to_numpy()[fac.edge].any()
+    _, cost = _check_against_oracle(net, np.arange(20), fac, pts, "length")
+    # the same trips with every way public are never longer: the private rule only removes short cuts
+    public = network.Network(nodes=net.nodes, edges=net.edges.assign(private=False), mode=net.mode)
+    _, _, cost_public = trip(public, fac, pts)
+    assert (cost_public <= cost + 1e-9).all() and (cost_public < cost - 1).any()

@@ -30,6 +30,8 @@ quality report (``Network.info["quality"]``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +39,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from ..readers import osm
 from . import graph as network_mod
 
 __all__ = [
@@ -80,6 +83,14 @@ def _kind(tags: dict[str, str]) -> str | None:
     return None
 
 
+def _per_feature(features: pd.DataFrame, test: Callable[[dict[str, str]], Any]) -> np.ndarray:
+    """``test`` of every feature's tags, run once per distinct tag set (features with equal tags share one dict)."""
+    if not len(features):
+        return np.array([], dtype=object)
+    tag_sets, code = osm.distinct_tags(features["tags"].tolist())
+    return np.array([test(t) for t in tag_sets] + [None], dtype=object)[:-1][code]
+
+
 def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
     """The lines a walk to the street cannot cross (WGS-84): walls, water outlines and rivers, railways.
 
@@ -94,7 +105,7 @@ def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
         ``kind`` (``wall``, ``water``, ``rail``), ``osm_type``, ``osm_id`` and a line geometry;
         areas give their outlines.
     """
-    kinds = np.array([_kind(t) for t in features["tags"]], dtype=object) if len(features) else np.array([], dtype=object)
+    kinds = _per_feature(features, _kind).astype(object)
     keep = np.flatnonzero(kinds != None)  # noqa: E711 (elementwise)
     geoms = np.asarray(features["geometry"].to_numpy()[keep], dtype=object)
     areas = np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
@@ -107,21 +118,29 @@ def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def walled_compounds(features: pd.DataFrame, walls_metric: np.ndarray, to_metric: pyproj.Transformer) -> tuple[np.ndarray, np.ndarray]:
+def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pyproj.Transformer) -> tuple[np.ndarray, np.ndarray]:
     """Residential areas and amenity grounds enclosed by walls or fences, as metric polygons.
 
-    Returns the polygons and their rows in ``features``.
+    ``walls`` are the wall and fence lines (WGS-84). Returns the polygons and their rows in ``features``.
     """
-    tags = features["tags"]
-    candidate = np.array(
-        [t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no") for t in tags], dtype=bool
-    ) if len(features) else np.zeros(0, bool)
+    candidate = _per_feature(
+        features, lambda t: t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no")
+    ).astype(bool)
+    self_walled = _per_feature(features, lambda t: t.get("barrier") in ("wall", "fence")).astype(bool)
     geoms = features["geometry"].to_numpy()
-    rows = np.flatnonzero(candidate & np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]))
+    area = candidate & np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    # only areas with a wall near their outline are measured (a city's landuse areas are many, its walls few)
+    near = np.zeros(len(features), dtype=bool)
+    if len(walls):
+        rows_area = np.flatnonzero(area)
+        # a wall along an outline meets the area's box (the tolerance in metres follows)
+        hit, _ = shapely.STRtree(np.asarray(walls, dtype=object)).query(shapely.envelope(geoms[rows_area]), predicate="intersects")
+        near[rows_area[hit]] = True
+    rows = np.flatnonzero(area & (near | self_walled))
     if not len(rows):
         return np.array([], dtype=object), rows
     polys = shapely.transform(np.asarray(geoms[rows], dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-    self_walled = np.array([tags.iloc[r].get("barrier") in ("wall", "fence") for r in rows], dtype=bool)
+    walls_metric = shapely.transform(np.asarray(walls, dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
     outline = shapely.boundary(polys)
     perimeter = shapely.length(outline)
     covered: np.ndarray = np.zeros(len(rows))
@@ -130,7 +149,7 @@ def walled_compounds(features: pd.DataFrame, walls_metric: np.ndarray, to_metric
         along = shapely.length(shapely.intersection(walls_metric[wi], shapely.buffer(outline[pi], _ALONG_M)))
         covered = np.bincount(pi, weights=along, minlength=len(rows))
     with np.errstate(invalid="ignore", divide="ignore"):
-        walled = self_walled | (covered / np.maximum(perimeter, 1e-9) >= WALLED_SHARE)
+        walled = self_walled[rows] | (covered / np.maximum(perimeter, 1e-9) >= WALLED_SHARE)
     return polys[walled], rows[walled]
 
 
@@ -140,7 +159,7 @@ def _gates(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         return np.array([], dtype=object), np.zeros(0, bool)
     is_node = features["osm_type"].to_numpy() == "node"
     tags = features["tags"].to_numpy()
-    gate = is_node & np.array([t.get("barrier") in GATE_VALUES or "entrance" in t for t in tags], dtype=bool)
+    gate = is_node & _per_feature(features, lambda t: t.get("barrier") in GATE_VALUES or "entrance" in t).astype(bool)
     locked = np.array([t.get("access") in ("no", "private") for t in tags[gate]], dtype=bool)
     return features["geometry"].to_numpy()[gate], locked
 
@@ -174,9 +193,7 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     lines = barrier_lines(features)
     if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
         lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-    wall_geoms = lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"]
-    walls_m = shapely.transform(np.asarray(wall_geoms, dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-    _, compound_rows = walled_compounds(features, walls_m, to_metric)
+    _, compound_rows = walled_compounds(features, lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"], to_metric)
     edges = net.edges.copy()
     # the tests below run in longitude/latitude on the edges as they are: projecting a
     # million street lines again (the edge index does it) would cost seconds

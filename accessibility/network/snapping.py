@@ -123,7 +123,7 @@ class EdgeIndex:
             t = np.where(self.geom_len[edge] > 0, along / self.geom_len[edge], 0.0)
         return np.clip(t, 0.0, 1.0)
 
-    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
+    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None, around_barriers: bool = True) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
 
         Where several edges are equally near (a point on a junction) one of
@@ -136,6 +136,10 @@ class EdgeIndex:
         points
             The same points already projected (:meth:`points` of ``lon``, ``lat``),
             to skip projecting them again.
+        around_barriers
+            Join the nearest street reachable without crossing a barrier (the
+            rule for residents, facilities and queried places); ``False``: the
+            nearest street, for places nobody lives at (empty hexagons' centres).
 
         Returns
         -------
@@ -143,7 +147,7 @@ class EdgeIndex:
             One row per point: nearest edge, position along it (0-1) and the
             straight distance to it in metres.
         """
-        return self.snap_metric(self.points(lon, lat) if points is None else points)
+        return self.snap_metric(self.points(lon, lat) if points is None else points, around_barriers=around_barriers)
 
     def _segments(self, lines: np.ndarray) -> np.ndarray:
         """WGS-84 lines as their straight metric segments.
@@ -161,10 +165,12 @@ class EdgeIndex:
 
     def _crossing(self, links: np.ndarray) -> np.ndarray:
         """Per link (metric line): it crosses a barrier line."""
-        assert self.barrier_tree is not None
+        tree = self.barrier_tree
+        assert tree is not None
         hit = np.zeros(len(links), dtype=bool)
-        li, _ = self.barrier_tree.query(links, predicate="crosses")
-        hit[li] = True
+        # in chunks on all cores: shapely releases the GIL in tree queries
+        if len(links):
+            hit[_query_chunks(lambda part: tree.query(part, predicate="crosses"), links, min_chunk=20_000)[0]] = True
         return hit
 
     def _around_barriers(self, pts: np.ndarray, nearest: Snapped) -> Snapped:
@@ -181,7 +187,8 @@ class EdgeIndex:
         edge, t, dist = nearest.edge.copy(), nearest.t.copy(), nearest.snap_dist_m.copy()
         # only a point nearer a barrier than its street can cross one on the way: building the
         # links of those few, not of a million residents, keeps this under a tenth of the snapping
-        near = np.unique(self.barrier_tree.query(pts, predicate="dwithin", distance=dist)[0])
+        tree = self.barrier_tree
+        near = np.unique(_query_chunks(lambda part, d: tree.query(part, predicate="dwithin", distance=d), pts, extra=dist, min_chunk=50_000)[0])
         on_street = shapely.line_interpolate_point(self.geoms[edge[near]], t[near], normalized=True)
         todo = blocked = near[self._crossing(shapely.shortest_line(pts[near], on_street))]
         for radius in sorted({min(r, self.barrier_search_m) for r in (30.0, 100.0, self.barrier_search_m)}):
@@ -256,13 +263,13 @@ class EdgeIndex:
         snapped = Snapped(edge=edge[first], t=t[first], snap_dist_m=dist[first], barrier=barrier[first] if self.barrier_tree is not None else None)
         return owner[first], snapped
 
-    def snap_metric(self, pts: np.ndarray) -> Snapped:
+    def snap_metric(self, pts: np.ndarray, *, around_barriers: bool = True) -> Snapped:
         """:meth:`snap_points` of points already in the metric CRS."""
         if len(pts) == 0:
             return Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
         edge, dist = _nearest(self.tree, pts)
         nearest = Snapped(edge=edge, t=self.fraction(edge, pts), snap_dist_m=dist)
-        return nearest if self.barrier_tree is None else self._around_barriers(pts, nearest)
+        return nearest if self.barrier_tree is None or not around_barriers else self._around_barriers(pts, nearest)
 
     def nearest_geometry_distance(
         self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None
@@ -292,18 +299,19 @@ class EdgeIndex:
         return dist, target
 
 
-def _query_chunks(query, geoms: np.ndarray, *, min_chunk: int = 2_000) -> tuple[np.ndarray, ...]:
-    """``query(chunk)`` over chunks of ``geoms`` in threads, results concatenated.
+def _query_chunks(query, geoms: np.ndarray, *, extra: np.ndarray | None = None, min_chunk: int = 2_000) -> tuple[np.ndarray, ...]:
+    """``query(chunk)`` (or ``query(chunk, extra_chunk)``) over chunks of ``geoms`` in threads, results concatenated.
 
     ``query`` returns a tuple of arrays whose first indexes the chunk; it is
-    made to index ``geoms``.
+    made to index ``geoms``. ``extra`` is a per-geometry array cut alike (e.g. distances).
     """
 
-    def run(part: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, ...]:
-        first, *rest = query(part)
+    def run(part: np.ndarray, position: np.ndarray, *more: np.ndarray) -> tuple[np.ndarray, ...]:
+        first, *rest = query(part, *more)
         return (position[first], *rest)
 
-    found = parallel.map_chunks(run, geoms, np.arange(len(geoms)), min_chunk=min_chunk)
+    arrays = (geoms, np.arange(len(geoms))) + ((extra,) if extra is not None else ())
+    found = parallel.map_chunks(run, *arrays, min_chunk=min_chunk)
     return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
 
 

@@ -59,23 +59,34 @@ def facilities_from_features(features: osm.FeatureTable, services: Mapping[str, 
     and the columns of :data:`FACILITY_COLUMNS` (snapping columns empty).
     """
     frame = features.frame
-    rows: list[tuple[int, str, str]] = []
     # Most features (buildings read for the population estimate) carry none of
     # the rule keys: skip them with one set test instead of every rule.
     keys = frozenset(rule_keys(services))
-    all_tags = frame["tags"].tolist()
-    candidates = [i for i, t in enumerate(all_tags) if not keys.isdisjoint(t)]
+    # features with the same tags share one dict (readers.opl.tag_dicts): each distinct tag set is
+    # tested once, and the features of the sets that match are gathered with one sort
+    tag_sets, code = osm.distinct_tags(frame["tags"].tolist())
     # rules read only these keys: features agreeing on them match alike, so each
     # distinct combination is matched once (a province repeats a few thousand)
     read_keys = tuple(sorted({k for layer in services.values() for r in layer.rules for k, _ in (*r.tags, *r.not_tags)}))
     matched: dict[tuple, list[tuple[str, str]]] = {}
-    for i in candidates:
-        tags = all_tags[i]
+    set_hits: dict[int, list[tuple[str, str]]] = {}
+    for c, tags in enumerate(tag_sets):
+        if keys.isdisjoint(tags):
+            continue
         signature = tuple(tags.get(k) for k in read_keys)
         hits = matched.get(signature)
         if hits is None:
             hits = matched[signature] = [(sid, tier) for sid, layer in services.items() if (tier := layer.match(tags)) is not None]
-        rows.extend((i, sid, tier) for sid, tier in hits)
+        if hits:
+            set_hits[c] = hits
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(tag_sets) + 1))
+    # in feature order, then the services' order for a feature matching several (as before)
+    service_rank = {sid: k for k, sid in enumerate(services)}
+    rows = sorted(
+        ((int(i), sid, tier) for c, hits in set_hits.items() for i in order[bounds[c] : bounds[c + 1]] for sid, tier in hits),
+        key=lambda r: (r[0], service_rank[r[1]]),
+    )
     if not rows:
         return _empty_facilities()
     idx = np.array([r[0] for r in rows])
