@@ -30,9 +30,14 @@ __all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "Snapp
 
 log = logging.getLogger(__name__)
 
-#: how far a point behind a barrier looks for a street it can reach without crossing
-#: (the run sets its ``max_snap_m`` in ``Network.info["barrier_search_m"]``)
+#: how far a point behind a barrier looks for a street it can reach without crossing, at most
+#: (the run sets its ``max_snap_m`` in ``Network.info["barrier_search_m"]``; the rings stop at 100 m)
 BARRIER_SEARCH_M = 300.0
+#: the rings of that search. Beyond 100 m a point is flagged rather than searched further: on the
+#: 1M-node benchmark the places in lakes and rivers (hexagon centres, query points) tested 16 streets
+#: in a 300 m ring each, 20 s of a 50 s run; a resident with no reachable street within 100 m while
+#: one lies nearer across a wall or water is counted in the run's warning instead.
+_RINGS_M = (30.0, 100.0)
 _CANDIDATES = 16  # streets tested per point behind a barrier, nearest first
 DIRECT, AROUND, ACROSS = 0, 1, 2  # Snapped.barrier
 
@@ -123,7 +128,7 @@ class EdgeIndex:
             t = np.where(self.geom_len[edge] > 0, along / self.geom_len[edge], 0.0)
         return np.clip(t, 0.0, 1.0)
 
-    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None, around_barriers: bool = True) -> Snapped:
+    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
 
         Where several edges are equally near (a point on a junction) one of
@@ -136,10 +141,6 @@ class EdgeIndex:
         points
             The same points already projected (:meth:`points` of ``lon``, ``lat``),
             to skip projecting them again.
-        around_barriers
-            Join the nearest street reachable without crossing a barrier (the
-            rule for residents, facilities and queried places); ``False``: the
-            nearest street, for places nobody lives at (empty hexagons' centres).
 
         Returns
         -------
@@ -147,7 +148,7 @@ class EdgeIndex:
             One row per point: nearest edge, position along it (0-1) and the
             straight distance to it in metres.
         """
-        return self.snap_metric(self.points(lon, lat) if points is None else points, around_barriers=around_barriers)
+        return self.snap_metric(self.points(lon, lat) if points is None else points)
 
     def _segments(self, lines: np.ndarray) -> np.ndarray:
         """WGS-84 lines as their straight metric segments.
@@ -176,8 +177,8 @@ class EdgeIndex:
     def _around_barriers(self, pts: np.ndarray, nearest: Snapped) -> Snapped:
         """Points whose walk to their nearest street crosses a barrier join the nearest street they can reach without crossing.
 
-        Candidates are searched in growing rings (30 m, 100 m, then the
-        snapping limit), the nearest :data:`_CANDIDATES` streets of each ring,
+        Candidates are searched in growing rings (30 m, then 100 m: :data:`_RINGS_M`,
+        at most the snapping limit), the nearest :data:`_CANDIDATES` streets of each ring,
         so the few points behind a wall or a canal do not each test every
         street within the limit. Where those streets all lie across a barrier,
         the nearest is kept and the point is flagged (:data:`ACROSS`) for
@@ -191,7 +192,7 @@ class EdgeIndex:
         near = np.unique(_query_chunks(lambda part, d: tree.query(part, predicate="dwithin", distance=d), pts, extra=dist, min_chunk=50_000)[0])
         on_street = shapely.line_interpolate_point(self.geoms[edge[near]], t[near], normalized=True)
         todo = blocked = near[self._crossing(shapely.shortest_line(pts[near], on_street))]
-        for radius in sorted({min(r, self.barrier_search_m) for r in (30.0, 100.0, self.barrier_search_m)}):
+        for radius in sorted({min(r, self.barrier_search_m) for r in _RINGS_M}):
             if not len(todo):
                 break
             pi, ei = self.tree.query(pts[todo], predicate="dwithin", distance=radius)
@@ -263,13 +264,13 @@ class EdgeIndex:
         snapped = Snapped(edge=edge[first], t=t[first], snap_dist_m=dist[first], barrier=barrier[first] if self.barrier_tree is not None else None)
         return owner[first], snapped
 
-    def snap_metric(self, pts: np.ndarray, *, around_barriers: bool = True) -> Snapped:
+    def snap_metric(self, pts: np.ndarray) -> Snapped:
         """:meth:`snap_points` of points already in the metric CRS."""
         if len(pts) == 0:
             return Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
         edge, dist = _nearest(self.tree, pts)
         nearest = Snapped(edge=edge, t=self.fraction(edge, pts), snap_dist_m=dist)
-        return nearest if self.barrier_tree is None or not around_barriers else self._around_barriers(pts, nearest)
+        return nearest if self.barrier_tree is None else self._around_barriers(pts, nearest)
 
     def nearest_geometry_distance(
         self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None

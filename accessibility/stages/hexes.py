@@ -130,9 +130,7 @@ def hex_layout(
     frame["density_per_km2"] = hex_pop / frame["area_km2"].to_numpy()
     empty = np.flatnonzero(hex_pop <= 0)
     centre_lon, centre_lat = cell_centres(all_cells[empty])
-    # nobody lives there: the centre's distance is a picture, joined to its nearest street (no barrier search:
-    # a city's empty hexagons are largely lakes and rivers, where it would test every street within reach)
-    centre_snap = index.snap_points(centre_lon, centre_lat, around_barriers=False)
+    centre_snap = index.snap_points(centre_lon, centre_lat)
     return HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centre_snap, centre_neighbours=distances.point_neighbours(graph, centre_snap))
 
 
