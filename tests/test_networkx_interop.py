@@ -149,10 +149,12 @@ def test_recipe_filter_reads_highway_lists_and_tags():
     )
     G.add_edge(1, 2, length=1.0)  # no highway in a graph that has them: a building or river, not a street
     net = network.graph_from_networkx(G, mode="walk")
-    assert sorted(net.edges["osm_way_id"]) == [1, 4, 6]
+    assert sorted(net.edges["osm_way_id"]) == [1, 4, 5, 6]
+    # the access=private way is kept as a private way (walked only at a trip's start or end); foot=yes makes way 6 public
+    assert dict(zip(net.edges["osm_way_id"], net.edges["private"], strict=True)) == {1: False, 4: False, 5: True, 6: False}
     assert net.edges.loc[net.edges["osm_way_id"] == 4, "highway"].item() == "footway;residential"
     assert dist(net, 1, 2) == 10.0  # the 1 m edge without highway is not used
-    assert net.info["edges_filtered_out"] == 7
+    assert net.info["edges_filtered_out"] == 5  # the motorway pieces and the edge without highway
     with pytest.raises(errors.InputError, match="none of the graph's 2 edges is usable for mode 'walk'"):
         network.graph_from_networkx(toy_graph(two_way(1, 2, 10.0, highway="motorway"), nodes=2))
 

@@ -171,7 +171,7 @@ def _to_wgs84(crs: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
 def _edge_table(G: Any, labels: list, recipe: config.ModeRecipe) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Edge ends (node positions) and the attributes the rules need: one pass over the graph's edges."""
     keys = ["length", "geometry", "highway", "name", "osmid", "reversed"]
-    keys += sorted({k for k, _ in recipe.exclude_tags + recipe.allow_tags} - set(keys))
+    keys += sorted({k for k, _ in recipe.exclude_tags + recipe.allow_tags + recipe.private_tags} - set(keys))
     ends_u, ends_v, data = [], [], []
     for a, b, d in G.edges(data=True):  # networkx stores a dict per edge: one Python pass is unavoidable
         ends_u.append(a)
@@ -218,14 +218,16 @@ def _usable(attrs: pd.DataFrame, recipe: config.ModeRecipe) -> np.ndarray:
     include = set(recipe.include_highway)
     use = _per_value(highway, lambda hw: bool(hw) and set(hw) <= include)
 
-    def matches(rules: tuple[tuple[str, tuple[str, ...]], ...]) -> np.ndarray:
-        hit = np.zeros(len(attrs), dtype=bool)
-        for key, accepted in rules:
-            hit |= _per_value(_values(attrs[key]), functools.partial(_tag_matches, accepted))
-        return hit
-
-    dropped = use & matches(recipe.exclude_tags) & ~matches(recipe.allow_tags)
+    dropped = use & _matches(attrs, recipe.exclude_tags) & ~_matches(attrs, recipe.allow_tags)
     return use & ~dropped
+
+
+def _matches(attrs: pd.DataFrame, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> np.ndarray:
+    """Per edge: any of ``rules`` (key, accepted values) matches its attributes."""
+    hit = np.zeros(len(attrs), dtype=bool)
+    for key, accepted in rules:
+        hit |= _per_value(_values(attrs[key]), functools.partial(_tag_matches, accepted))
+    return hit
 
 
 def _tag_matches(accepted: tuple[str, ...], values: tuple[str, ...]) -> bool:
@@ -369,6 +371,8 @@ def _network(
             "name": _joined(_values(attrs["name"])),
             "osm_way_id": _way_ids(attrs["osmid"]),
             "speed_m_s": speed,
+            # private ways (access=private...) walked only at a trip's start or end, as from OSM (network.private)
+            "private": _matches(attrs, recipe.private_tags) & ~_matches(attrs, recipe.allow_tags),
         },
         geometry=geoms,
         crs="EPSG:4326",
