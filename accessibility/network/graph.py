@@ -201,7 +201,12 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
     return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set], private[tag_set], sidewalk[tag_set]
 
 
-SIDEWALK_SEPARATE, SIDEWALK_WAY, CROSSING_WAY = 1, 2, 3
+#: ``sidewalk`` column: a street whose sidewalks are mapped as their own ways (``sidewalk=separate``)
+SIDEWALK_SEPARATE = 1
+#: ``sidewalk`` column: a sidewalk way (``footway=sidewalk``)
+SIDEWALK_WAY = 2
+#: ``sidewalk`` column: a crossing way (``footway=crossing``, or a footway, path or cycleway with ``crossing=*``)
+CROSSING_WAY = 3
 
 
 def _sidewalk_code(tags: dict[str, str]) -> int:
