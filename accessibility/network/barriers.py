@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -83,21 +84,32 @@ def _kind(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _per_feature(features: pd.DataFrame, test: Callable[[dict[str, str]], Any]) -> np.ndarray:
-    """``test`` of every feature's tags, run once per distinct tag set (features with equal tags share one dict)."""
-    if not len(features):
-        return np.array([], dtype=object)
-    tag_sets, code = osm.distinct_tags(features["tags"].tolist())
-    return np.array([test(t) for t in tag_sets] + [None], dtype=object)[:-1][code]
+@dataclass(frozen=True)
+class _TagSets:
+    """The distinct tag dicts of a features frame, numbered once (features with equal tags share one dict),
+    so each per-feature test below runs once per distinct tag set."""
+
+    sets: list[dict[str, str]]
+    code: np.ndarray
+
+    @classmethod
+    def of(cls, features: pd.DataFrame) -> _TagSets:
+        return cls(*osm.distinct_tags(features["tags"].tolist()))
+
+    def each(self, test: Callable[[dict[str, str]], Any]) -> np.ndarray:
+        """``test`` of every feature's tags (an object array)."""
+        return np.array([test(t) for t in self.sets] + [None], dtype=object)[:-1][self.code]
 
 
-def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
+def barrier_lines(features: pd.DataFrame, *, tags: _TagSets | None = None) -> gpd.GeoDataFrame:
     """The lines a walk to the street cannot cross (WGS-84): walls, water outlines and rivers, railways.
 
     Parameters
     ----------
     features
         OSM features (``FeatureTable.frame``: ``osm_type``, ``osm_id``, ``tags``, ``geometry``).
+    tags
+        Their distinct tag sets, when already numbered.
 
     Returns
     -------
@@ -105,7 +117,7 @@ def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
         ``kind`` (``wall``, ``water``, ``rail``), ``osm_type``, ``osm_id`` and a line geometry;
         areas give their outlines.
     """
-    kinds = _per_feature(features, _kind).astype(object)
+    kinds = (tags or _TagSets.of(features)).each(_kind)
     keep = np.flatnonzero(kinds != None)  # noqa: E711 (elementwise)
     geoms = np.asarray(features["geometry"].to_numpy()[keep], dtype=object)
     areas = np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
@@ -118,15 +130,15 @@ def barrier_lines(features: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pyproj.Transformer) -> tuple[np.ndarray, np.ndarray]:
+def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pyproj.Transformer, *, tags: _TagSets | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Residential areas and amenity grounds enclosed by walls or fences, as metric polygons.
 
     ``walls`` are the wall and fence lines (WGS-84). Returns the polygons and their rows in ``features``.
     """
-    candidate = _per_feature(
-        features, lambda t: t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no")
+    tags = tags or _TagSets.of(features)
+    candidate = tags.each( lambda t: t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no")
     ).astype(bool)
-    self_walled = _per_feature(features, lambda t: t.get("barrier") in ("wall", "fence")).astype(bool)
+    self_walled = tags.each(lambda t: t.get("barrier") in ("wall", "fence")).astype(bool)
     geoms = features["geometry"].to_numpy()
     area = candidate & np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
     # only areas with a wall near their outline are measured (a city's landuse areas are many, its walls few)
@@ -153,14 +165,13 @@ def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pypro
     return polys[walled], rows[walled]
 
 
-def _gates(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _gates(features: pd.DataFrame, tags: _TagSets | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gate nodes (points, WGS-84) and whether each is locked (``access=no|private``)."""
     if not len(features):
         return np.array([], dtype=object), np.zeros(0, bool)
-    is_node = features["osm_type"].to_numpy() == "node"
-    tags = features["tags"].to_numpy()
-    gate = is_node & _per_feature(features, lambda t: t.get("barrier") in GATE_VALUES or "entrance" in t).astype(bool)
-    locked = np.array([t.get("access") in ("no", "private") for t in tags[gate]], dtype=bool)
+    tags = tags or _TagSets.of(features)
+    gate = (features["osm_type"].to_numpy() == "node") & tags.each(lambda t: t.get("barrier") in GATE_VALUES or "entrance" in t).astype(bool)
+    locked = tags.each(lambda t: t.get("access") in ("no", "private")).astype(bool)[gate]
     return features["geometry"].to_numpy()[gate], locked
 
 
@@ -190,25 +201,25 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         of the network quality report (``info`` is the input network's own dict).
     """
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
-    lines = barrier_lines(features)
+    tags = _TagSets.of(features)
+    lines = barrier_lines(features, tags=tags)
     if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
         lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-    _, compound_rows = walled_compounds(features, lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"], to_metric)
+    _, compound_rows = walled_compounds(features, lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"], to_metric, tags=tags)
     edges = net.edges.copy()
     # the tests below run in longitude/latitude on the edges as they are: projecting a
     # million street lines again (the edge index does it) would cost seconds
     geoms = edges.geometry.to_numpy()
-    private = network_mod.edge_private(net).copy()
-    tagged_private = int(private.sum())
+    tagged = network_mod.edge_private(net)
     inside = np.zeros(len(edges), dtype=bool)
     if len(compound_rows):
         mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
         ei, _ = shapely.STRtree(features["geometry"].to_numpy()[compound_rows]).query(mid, predicate="within")
         inside[ei] = True
         inside &= ~np.isin(edges["highway"].to_numpy(), _MAJOR)
-    private |= inside
+    private = tagged | inside
     edges["private"] = private
-    gates, locked = _gates(features)
+    gates, locked = _gates(features, tags)
     on_street = np.zeros(len(gates), dtype=bool)
     cut = np.zeros(len(edges), dtype=bool)
     if len(gates):
@@ -219,9 +230,9 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         cut[ei[locked[gi]]] = True
     quality = _street_facts(net, edges, geoms)
     quality |= {
-        "private_ways_tagged_km": round(float(edges["length_m"].to_numpy()[network_mod.edge_private(net)].sum()) / 1000, 3),
+        "private_ways_tagged_km": round(float(edges["length_m"].to_numpy()[tagged].sum()) / 1000, 3),
         "walled_compounds": len(compound_rows),
-        "compound_ways_made_private": int((inside & ~network_mod.edge_private(net)).sum()),
+        "compound_ways_made_private": int((inside & ~tagged).sum()),
         "private_share_of_length": round(float(edges["length_m"].to_numpy()[private].sum() / max(edges["length_m"].sum(), 1e-9)), 4),
         "gates_on_streets": int(on_street.sum()),
         "gates_on_private_ways": int(np.unique(gi[private[ei]]).size) if len(gates) else 0,
@@ -229,16 +240,15 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         "edges_cut_at_locked_gates": int(cut.sum()),
         "barrier_lines": {k: int(v) for k, v in lines["kind"].value_counts().sort_index().items()},
     }
-    log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", tagged_private, len(compound_rows), quality["gates_locked"])
+    log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", int(tagged.sum()), len(compound_rows), quality["gates_locked"])
     # the same info dict: the cache's background writer records its outcome there after this returns
-    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True), mode=net.mode, info=net.info)
+    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True), mode=net.mode, info=net.info, barriers=lines)
     if cut.any():
         before = out.n_nodes
         out = network_mod.keep_largest_component(out)
         quality["nodes_detached_by_locked_gates"] = before - out.n_nodes
         out.info = net.info  # the build's own facts (pieces dropped) stay the network's
     out.info["quality"] = quality
-    out.barriers = lines
     return out
 
 
