@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 from pathlib import Path
@@ -12,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from cli_support import run_cli
 
-from accessibility import cli, errors
+from accessibility import errors
 from accessibility.core.textsafe import md_escape
 from accessibility.readers.facility_files import FacilityInput
 from accessibility.run import folder as runfolder
@@ -24,13 +23,6 @@ from accessibility.tools import compare
 
 GOALS = ("elderly_care_1km", "park_10min")
 DATAV_HANGZHOU = "zhejiang_admin_boundaries_datav/330100_full.json"
-
-
-def run_cli(*argv: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 
 import networkx as nx
@@ -11,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import synthetic
+from cli_support import run_cli
 from pyproj import Geod
 
-from accessibility import cli, config, errors
+from accessibility import config, errors
 from accessibility.coords import chinacoords
 from accessibility.readers.facility_files import FacilityInput
 from accessibility.run import pipeline
@@ -21,13 +20,6 @@ from accessibility.run.inputs import PopulationInput, RunOptions
 from accessibility.tools import matrix, query
 
 DRIVE_GOAL = config.Goal(id="park_drive_5min", name_zh="驾车5分钟到公园", name_en="Park within 5 minutes by car", services=("park",), max_time_s=300.0, mode="drive")
-
-
-def run_cli(*argv: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 # --------------------------------------------------------------------------- a grid by hand

@@ -7,9 +7,7 @@ refused, see browser_support.py); the rest runs anywhere.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import re
 import shutil
@@ -22,9 +20,9 @@ import docx
 import osmium
 import pytest
 from browser_support import browser  # noqa: F401  (fixture)
+from cli_support import run_cli
 from conftest import missing
 
-from accessibility import cli
 from accessibility.briefing import headline, i18n, printing, report
 from accessibility.core import palette
 
@@ -32,13 +30,6 @@ OSM = "hangzhou_hubin.osm.pbf"
 TITLE = "湖滨街道（测试）"
 A4_PT = (595.0, 842.0)
 MM_PX = 96 / 25.4  # CSS pixels per millimetre
-
-
-def run_cli(*argv: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
