@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -187,8 +189,14 @@ def test_hangzhou_barriers_move_few_residents_and_keep_the_run_fast(hangzhou_pbf
     assert (s.barrier[moved] != snapping.DIRECT).all()
     assert (s.snap_dist_m >= plain.snap_dist_m - 1e-6).all()
     links = shapely.shortest_line(index.points(lon, lat), shapely.line_interpolate_point(index.geoms[s.edge], s.t, normalized=True))
-    crossing = index._crossing(links)
+    # the oracle: GEOS's crosses against every straight segment of the barrier lines
+    lines = shapely.get_parts(index.project(out.barriers.geometry.to_numpy()))
+    segments = shapely.linestrings([pair for g in lines for pair in itertools.pairwise(shapely.get_coordinates(g).tolist())])
+    crossing = np.zeros(len(links), dtype=bool)
+    crossing[shapely.STRtree(segments).query(links, predicate="crosses")[0]] = True
     assert not crossing[s.barrier != snapping.ACROSS].any()
+    assert crossing[s.barrier == snapping.ACROSS].all()
+    np.testing.assert_array_equal(index.barriers.crossing(links), crossing)
 
 
 # ---------------------------------------------------------------- entrances (part 3)

@@ -40,6 +40,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from ..core import parallel
 from ..readers import osm
 from . import graph as network_mod
 
@@ -225,7 +226,10 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     if len(gates):
         lat0 = float(np.nanmedian(net.nodes["lat"].to_numpy())) if net.n_nodes else 0.0
         near_deg = _ON_STREET_M / (111_320.0 * max(np.cos(np.radians(lat0)), 0.1))
-        ei, gi = shapely.STRtree(gates).query(geoms, predicate="dwithin", distance=near_deg)
+        # a million streets against a few gates, in chunks on all cores (shapely releases the GIL)
+        tree = shapely.STRtree(gates)
+        found = parallel.map_chunks(lambda part, first: _shift(tree.query(part, predicate="dwithin", distance=near_deg), first), geoms, np.arange(len(geoms)), min_chunk=100_000)
+        ei, gi = (np.concatenate(c) for c in zip(*found, strict=True))
         on_street[gi] = True
         cut[ei[locked[gi]]] = True
     quality = _street_facts(net, edges, geoms)
@@ -242,7 +246,7 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     }
     log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", int(tagged.sum()), len(compound_rows), quality["gates_locked"])
     # the same info dict: the cache's background writer records its outcome there after this returns
-    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True), mode=net.mode, info=net.info, barriers=lines)
+    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True) if cut.any() else edges, mode=net.mode, info=net.info, barriers=lines)
     if cut.any():
         before = out.n_nodes
         out = network_mod.keep_largest_component(out)
@@ -250,6 +254,11 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         out.info = net.info  # the build's own facts (pieces dropped) stay the network's
     out.info["quality"] = quality
     return out
+
+
+def _shift(pairs: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A chunk's (query, tree) index pairs with the query index made global (``first``: the chunk's positions)."""
+    return first[pairs[0]], pairs[1]
 
 
 def _street_facts(net: network_mod.Network, edges: gpd.GeoDataFrame, geoms: np.ndarray) -> dict:

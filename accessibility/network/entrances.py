@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ..core import parallel
+
 # the street index (snapping.EdgeIndex) is passed in, not imported: snapping uses this module
 EdgeIndex = Any
 
@@ -121,8 +123,10 @@ def _stretches(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, reach_m: f
     outside = np.flatnonzero((closest[3] > 0) & (index.geom_len[ei] >= STRETCH_MIN_M))
     # each area with such a street buffered once (few segments per quarter circle: the reach's edge need not be round)
     near, pair_area = np.unique(ai[outside], return_inverse=True)
-    grown = shapely.buffer(areas[rows[near]], reach_m, quad_segs=4)
-    clipped, which = shapely.get_parts(shapely.intersection(index.geoms[ei[outside]], grown[pair_area]), return_index=True)
+    # on all cores: the overlays are most of the cost (shapely releases the GIL)
+    grown = np.concatenate(parallel.map_chunks(lambda part: shapely.buffer(part, reach_m, quad_segs=4), areas[rows[near]], min_chunk=2_000))
+    inside = parallel.map_chunks(shapely.intersection, index.geoms[ei[outside]], grown[pair_area], min_chunk=5_000)
+    clipped, which = shapely.get_parts(np.concatenate(inside), return_index=True)
     which = outside[which]
     clipped_len = shapely.length(clipped)
     count = np.where(clipped_len >= STRETCH_MIN_M, np.ceil(clipped_len / SPACING_M).astype(np.int64) + 1, 0)

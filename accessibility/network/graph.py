@@ -236,7 +236,8 @@ def _roads_not_walked(ways: osm.WayTable, walkable: np.ndarray) -> gpd.GeoDataFr
     blocked = np.array([t.get("highway") in _NOT_WALKED or t.get("foot") == "no" for t in tag_sets], bool)
     keep = np.flatnonzero((ground & blocked)[tag_set] & ~walkable)
     counts = np.diff(ways.offsets)[keep]
-    take = np.concatenate([np.arange(ways.offsets[i], ways.offsets[i + 1]) for i in keep]) if len(keep) else np.array([], np.int64)
+    # the kept ways' node positions, without a loop over ways
+    take = np.repeat(ways.offsets[keep] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     geoms = shapely.linestrings(np.column_stack([ways.lon[take], ways.lat[take]]), indices=np.repeat(np.arange(len(keep)), counts)) if len(keep) else np.array([], dtype=object)
     return gpd.GeoDataFrame(
         {"kind": np.full(len(keep), "road", dtype=object), "osm_type": np.full(len(keep), "way", dtype=object), "osm_id": ways.way_id[keep]},
