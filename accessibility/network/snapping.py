@@ -39,6 +39,7 @@ BARRIER_SEARCH_M = 300.0
 #: the 1M-node benchmark (places in lakes testing streets 300 m around): correctness first.
 _RINGS_M = (30.0, 100.0, np.inf)
 _CANDIDATES = 16  # streets tested per point behind a barrier, nearest first
+_BATCHES = ((0, 4), (4, _CANDIDATES))  # ranks of the candidates tested together
 DIRECT, AROUND, ACROSS = 0, 1, 2  # Snapped.barrier
 
 
@@ -175,24 +176,36 @@ class EdgeIndex:
                 break
             pi, ei = self.tree.query(pts[todo], predicate="dwithin", distance=radius)
             # the nearest few streets of each point are tested, not every street within the limit
-            gap = shapely.distance(pts[todo][pi], self.geoms[ei])
-            order = np.lexsort((gap, pi))
-            rank = np.arange(len(order)) - np.searchsorted(pi[order], pi[order])
-            pi, ei = pi[order][rank < _CANDIDATES], ei[order][rank < _CANDIDATES]
-            links = shapely.shortest_line(pts[todo][pi], self.geoms[ei])
-            d = np.where(barriers.crossing(links), np.inf, shapely.length(links))
-            order = np.lexsort((d, pi))
-            first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]] if len(order) else order
-            found = first[np.isfinite(d[first])]
-            rows = todo[pi[found]]
-            edge[rows], dist[rows] = ei[found], d[found]
-            t[rows] = self.fraction(ei[found], shapely.get_point(links[found], 1))
-            todo = np.setdiff1d(todo, rows)
+            order = np.lexsort((shapely.distance(pts[todo][pi], self.geoms[ei]), pi))
+            pi, ei = pi[order], ei[order]
+            rank = np.arange(len(pi)) - np.searchsorted(pi, pi)
+            point = todo[pi]
+            # the nearest first: most points reach one of them, and only the others test the rest
+            for lo, hi in _BATCHES:
+                pick = (rank >= lo) & (rank < hi) & np.isin(point, todo)
+                if not pick.any():
+                    break
+                rows, e, d, at = self._first_reachable(pts, point[pick], ei[pick])
+                edge[rows], dist[rows], t[rows] = e, d, at
+                todo = np.setdiff1d(todo, rows)
         status = np.zeros(len(pts), dtype=np.int8)
         status[blocked] = AROUND
         status[np.setdiff1d(blocked, searched)] = ACROSS
         status[todo] = ACROSS
         return Snapped(edge=edge, t=t, snap_dist_m=dist, barrier=status)
+
+    def _first_reachable(self, pts: np.ndarray, point: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Of candidate (point, street) pairs, grouped by point, each point's nearest street reachable without crossing a barrier.
+
+        Returns the points that have one, that street, the walk to it and its position along it.
+        """
+        assert self.barriers is not None
+        links = shapely.shortest_line(pts[point], self.geoms[edge])
+        d = np.where(self.barriers.crossing(links), np.inf, shapely.length(links))
+        order = np.lexsort((d, point))
+        first = order[np.r_[True, point[order][1:] != point[order][:-1]]] if len(order) else order
+        found = first[np.isfinite(d[first])]
+        return point[found], edge[found], d[found], self.fraction(edge[found], shapely.get_point(links[found], 1))
 
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, Snapped]:
         """Access points of WGS-84 geometries (points, lines, polygons).
