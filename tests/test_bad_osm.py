@@ -175,6 +175,7 @@ def test_ways_before_nodes_read_like_a_sorted_file(tmp_path, caplog):
     assert features.frame["osm_id"].tolist() == [7] and len(ways) == 2
     cut = tmp_path / "cut.osm.pbf"
     assert extract.extract_bbox(unsorted, (120, 30, 121, 31), cut)["ways"] == 2
+    assert extract.select_boxes(unsorted, [(120, 30, 121, 31)]) is None  # a batch leaves each area to cut its own sorted copy
     assert edges_by_osm_id(network.graph_from_file(cut)) == edges_by_osm_id(net)
 
 

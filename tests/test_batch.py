@@ -71,6 +71,9 @@ def test_batch_runs_every_district_and_reports_the_broken_one(first_batch, distr
     ok = [n for n in names if n != FAR]
     assert (st.loc[ok, "status"] == "done").all()
     assert res.failed == [FAR]
+    # the file was read once for every area's cut; each task only wrote its own
+    for n in ok:
+        assert json.loads((Path(st.loc[n, "folder"]) / "task.json").read_text(encoding="utf-8"))["clip"]["selected_by_batch"] is True
     # one table, one report, one map layer
     table = pd.read_csv(out / "batch_results.csv")
     assert list(table.columns) == batch.RESULT_COLUMNS

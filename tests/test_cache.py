@@ -327,6 +327,17 @@ def test_extract_bbox_keeps_whole_ways_and_multipolygons(hangzhou_pbf, tmp_path)
     assert not list(tmp_path.glob(".*part*"))  # written atomically
 
 
+def test_boxes_selected_in_one_read_give_the_same_extracts(hangzhou_pbf, tmp_path):
+    boxes = [(120.14, 30.25, 120.16, 30.27), (120.10, 30.23, 120.13, 30.26), (0, 0, 1, 1), (100, 0, 140, 50)]
+    chosen = extract.select_boxes(hangzhou_pbf, boxes)
+    assert chosen is not None and len(chosen) == len(boxes)
+    for i, (box, ids) in enumerate(zip(boxes, chosen, strict=True)):
+        alone, together = tmp_path / f"alone{i}.osm.pbf", tmp_path / f"together{i}.osm.pbf"
+        assert extract.extract_bbox(hangzhou_pbf, box, alone) == extract.extract_selection(hangzhou_pbf, ids, box, together)
+        assert alone.read_bytes() == together.read_bytes()
+    assert len(chosen[2][1]) == 0 and len(chosen[3][1]) == len(_objects(hangzhou_pbf)["w"])
+
+
 def test_extract_bbox_outside_everything_is_empty(edge_osm, tmp_path):
     out = tmp_path / "none.osm.pbf"
     counts = extract.extract_bbox(edge_osm, (0, 0, 1, 1), out)
