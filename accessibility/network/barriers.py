@@ -152,8 +152,10 @@ def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pypro
     rows = np.flatnonzero(area & (near | self_walled))
     if not len(rows):
         return np.array([], dtype=object), rows
-    polys = shapely.transform(np.asarray(geoms[rows], dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-    walls_metric = shapely.transform(np.asarray(walls, dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    def metric(g: np.ndarray) -> np.ndarray:
+        return shapely.transform(np.asarray(g, dtype=object), lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+
+    polys, walls_metric = metric(geoms[rows]), metric(walls)
     outline = shapely.boundary(polys)
     perimeter = shapely.length(outline)
     covered: np.ndarray = np.zeros(len(rows))

@@ -16,15 +16,24 @@ Used by :meth:`accessibility.network.snapping.EdgeIndex.access_points`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
 
 from ..core import parallel
 
-# the street index (snapping.EdgeIndex) is passed in, not imported: snapping uses this module
-EdgeIndex = Any
+
+class EdgeIndex(Protocol):
+    """What this module uses of the street index (:class:`~accessibility.network.snapping.EdgeIndex`, which uses this module, so it is not imported)."""
+
+    tree: shapely.STRtree
+    geoms: np.ndarray
+    geom_len: np.ndarray
+
+    def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray: ...
+
+    def snap_metric(self, pts: np.ndarray) -> Any: ...
 
 __all__ = ["ENTRANCE_M", "SPACING_M", "STRETCH_MIN_M", "area_access"]
 
