@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["build_geometries", "map_chunks", "release_free_memory", "thread_count"]
+__all__ = ["build_geometries", "map_chunks", "query_chunks", "release_free_memory", "thread_count"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -71,6 +71,22 @@ def map_chunks(fn: Callable[..., Any], *arrays: Sequence[Any] | np.ndarray, min_
     parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
         return list(pool.map(lambda args: fn(*args), parts))
+
+
+def query_chunks(query: Callable[..., Any], geoms: np.ndarray, *per_item: np.ndarray, min_chunk: int = 20_000) -> tuple[np.ndarray, ...]:
+    """``query(chunk, *per_item_chunks)`` over contiguous chunks of ``geoms``, one per thread, the results concatenated.
+
+    ``query`` returns arrays (a tuple, or a 2-row array as ``STRtree.query`` gives)
+    whose first indexes the chunk; it is made to index ``geoms``. ``per_item``
+    arrays (e.g. a distance per geometry) are cut alike.
+    """
+
+    def run(part: np.ndarray, position: np.ndarray, *more: np.ndarray) -> tuple[np.ndarray, ...]:
+        first, *rest = query(part, *more)
+        return (position[first], *rest)
+
+    found = map_chunks(run, geoms, np.arange(len(geoms)), *per_item, min_chunk=min_chunk)
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
 
 
 def build_geometries(kind: str, xy: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -230,8 +230,7 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         near_deg = _ON_STREET_M / (111_320.0 * max(np.cos(np.radians(lat0)), 0.1))
         # a million streets against a few gates, in chunks on all cores (shapely releases the GIL)
         tree = shapely.STRtree(gates)
-        found = parallel.map_chunks(lambda part, first: _shift(tree.query(part, predicate="dwithin", distance=near_deg), first), geoms, np.arange(len(geoms)), min_chunk=100_000)
-        ei, gi = (np.concatenate(c) for c in zip(*found, strict=True))
+        ei, gi = parallel.query_chunks(lambda part: tree.query(part, predicate="dwithin", distance=near_deg), geoms, min_chunk=100_000)
         on_street[gi] = True
         cut[ei[locked[gi]]] = True
     quality = _street_facts(net, edges, geoms)
@@ -256,11 +255,6 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         out.info = net.info  # the build's own facts (pieces dropped) stay the network's
     out.info["quality"] = quality
     return out
-
-
-def _shift(pairs: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A chunk's (query, tree) index pairs with the query index made global (``first``: the chunk's positions)."""
-    return first[pairs[0]], pairs[1]
 
 
 def _street_facts(net: network_mod.Network, edges: gpd.GeoDataFrame, geoms: np.ndarray) -> dict:

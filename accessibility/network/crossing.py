@@ -75,12 +75,8 @@ class BarrierIndex:
     def near(self, pts: np.ndarray, dist: np.ndarray) -> np.ndarray:
         """Positions of the metric points ``pts`` within ``dist[i]`` of a barrier (sorted)."""
         tree = self.tree
-
-        def query(part: np.ndarray, d: np.ndarray, position: np.ndarray) -> np.ndarray:
-            return position[tree.query(part, predicate="dwithin", distance=d)[0]]
-
-        found = parallel.map_chunks(query, pts, dist, np.arange(len(pts)), min_chunk=50_000)
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        hit = parallel.query_chunks(lambda part, d: tree.query(part, predicate="dwithin", distance=d), pts, dist, min_chunk=50_000)[0]
+        return np.unique(hit)
 
     def crossing(self, links: np.ndarray) -> np.ndarray:
         """Per metric 2-point line: it properly crosses a barrier segment."""

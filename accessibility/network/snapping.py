@@ -292,22 +292,6 @@ class EdgeIndex:
         return dist, target
 
 
-def _query_chunks(query, geoms: np.ndarray, *, extra: np.ndarray | None = None, min_chunk: int = 2_000) -> tuple[np.ndarray, ...]:
-    """``query(chunk)`` (or ``query(chunk, extra_chunk)``) over chunks of ``geoms`` in threads, results concatenated.
-
-    ``query`` returns a tuple of arrays whose first indexes the chunk; it is
-    made to index ``geoms``. ``extra`` is a per-geometry array cut alike (e.g. distances).
-    """
-
-    def run(part: np.ndarray, position: np.ndarray, *more: np.ndarray) -> tuple[np.ndarray, ...]:
-        first, *rest = query(part, *more)
-        return (position[first], *rest)
-
-    arrays = (geoms, np.arange(len(geoms))) + ((extra,) if extra is not None else ())
-    found = parallel.map_chunks(run, *arrays, min_chunk=min_chunk)
-    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
-
-
 def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest tree item and distance for every point, in the points' order.
 
@@ -321,7 +305,7 @@ def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.nda
         return p, t, d
 
     # contiguous Hilbert chunks, one per core (shapely releases the GIL in the queries)
-    pi, ti, dist = _query_chunks(query, pts[order], min_chunk=20_000)
+    pi, ti, dist = parallel.query_chunks(query, pts[order], min_chunk=20_000)
     item = np.empty(len(pts), dtype=np.int64)
     out = np.empty(len(pts), dtype=np.float64)
     item[order[pi]] = ti

@@ -66,8 +66,8 @@ log = logging.getLogger(__name__)
 RESULT_COLUMNS = ["area", "goal", "eligible", "covered", "share", "passed", "status", "data_coverage", "caveat"]
 _NAME_FIELDS = ("name", "NAME", "Name", "名称", "district", "area", "county", "adcode")
 _M_PER_DEG_LAT = 110_574.0
-CLIP_IDS = "clip_ids.npz"  # in an area's folder: the node, way and relation ids of its extract, selected by the batch
 _M_PER_DEG_LON = 111_320.0
+CLIP_IDS = "clip_ids.npz"  # in an area's folder: the node, way and relation ids of its extract, selected by the batch
 
 
 @dataclass
