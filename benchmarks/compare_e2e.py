@@ -3,8 +3,9 @@
 
 A change that touches the run is measured against the version before it on
 the same machine, in the same hour, interleaved (old, new, old, new...), each
-run in its own process: cold (nothing cached) and warm (network and features
-cached), with the building estimate and with the WorldPop-style raster of
+run in its own process: cold (nothing cached), warm (network and features
+cached) and rerun (warm, with a planner's list of three new elderly-care
+sites: the planner's loop, where an earlier run's residents are reused), with the building estimate and with the WorldPop-style raster of
 ``bench_peers.py``. It prints the best and median time and peak memory per case
 and version, and checks that both versions give the same goal shares.
 
@@ -35,11 +36,14 @@ import bench_peers  # noqa: E402 - the tiled files and the raster are made by it
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-osm, cache, raster = sys.argv[2], sys.argv[3], sys.argv[4] or None
+osm, cache, raster, sites = sys.argv[2], sys.argv[3], sys.argv[4] or None, sys.argv[5] or None
 try:  # 0.2 and later
     from accessibility.run import pipeline
     from accessibility.run.inputs import RunOptions
+    from accessibility.readers.facility_files import FacilityInput
     kw = {"options": RunOptions(cache=False if cache == "off" else cache), "population": raster}
+    if sites:
+        kw["facilities"] = [FacilityInput(sites, service="elderly_care")]
 except ImportError:  # 0.1
     from accessibility import pipeline
     kw = {"cache_dir": False if cache == "off" else cache, "population_raster": raster}
@@ -51,13 +55,27 @@ print("RESULT " + json.dumps({"total_s": total, "peak_mb": peak, "stages": res.m
 """
 
 
-def run_once(src: Path, osm: Path, cache: str, raster: Path | None) -> dict:
+def run_once(src: Path, osm: Path, cache: str, raster: Path | None, sites: Path | None = None) -> dict:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or "")], capture_output=True, text=True, env=env, check=False)
+    args = [sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or ""), str(sites or "")]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
     raise SystemExit(f"{src}: the run failed:\n{done.stderr[-2000:]}")
+
+
+def three_sites(workdir: Path, raster: Path) -> Path:
+    """A planner's list of three elderly-care sites near the middle of the benchmark area (the ``rerun`` cases add it)."""
+    import rasterio
+
+    with rasterio.open(raster) as r:
+        b = r.bounds
+    lon, lat = (b.left + b.right) / 2, (b.bottom + b.top) / 2
+    out = workdir / "three_sites.csv"
+    rows = [f"新增养老站{i},{lon + d:.6f},{lat - d:.6f}" for i, d in enumerate((0.0, 0.01, -0.01), start=1)]
+    out.write_text("name,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return out
 
 
 def main() -> int:
@@ -67,7 +85,7 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs per case and version (default 3)")
     p.add_argument("--nodes", type=int, default=1_000_000, help="walking nodes of the tiled network (default 1,000,000)")
     p.add_argument("--workdir", default=os.environ.get("ACCESSIBILITY_BENCH_DIR", "/tmp/accessibility-bench"))
-    p.add_argument("--cases", default="cold,warm,cold_raster,warm_raster")
+    p.add_argument("--cases", default="cold,warm,cold_raster,warm_raster", help="also: rerun, rerun_raster (warm, with three new elderly-care sites)")
     args = p.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +93,7 @@ def main() -> int:
     k = max(1, round((args.nodes / base_nodes) ** 0.5))
     osm = bench_peers.tiled_file(workdir, k)
     raster = bench_peers.population_raster(workdir, osm)
+    sites = three_sites(workdir, raster)
     print(f"# {osm.name} ({osm.stat().st_size / 1e6:.0f} MB), raster {raster.name}; CPU check {bench_peers.cpu_check():.2f} s", flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -96,7 +115,7 @@ def main() -> int:
                 for case in cases:
                     for v in (("base", "new") if i % 2 == 0 else ("new", "base")):
                         cache = "off" if case.startswith("cold") else str(caches[v])
-                        r = run_once(versions[v], osm, cache, raster if case.endswith("raster") else None)
+                        r = run_once(versions[v], osm, cache, raster if case.endswith("raster") else None, sites if case.startswith("rerun") else None)
                         results.setdefault((case, v), []).append(r)
                         print(f"{case:<12} {v:<4} {r['total_s']:6.2f} s  {r['peak_mb']:6,.0f} MB", flush=True)
         finally:

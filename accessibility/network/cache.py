@@ -57,7 +57,7 @@ from ..core import parallel
 from ..readers import footprints, osm
 from . import graph as network_mod
 
-__all__ = ["CACHE_ENV", "NetworkCache", "default_cache_dir", "file_sha256", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "network_key"]
+__all__ = ["CACHE_ENV", "NetworkCache", "default_cache_dir", "file_sha256", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "network_key", "write_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -211,11 +211,11 @@ class NetworkCache:
         """Write an entry atomically (temporary folder, then rename); returns its folder."""
         folder = self.entry(key)
         meta = {"key": key, "parts": parts, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "info": net.info}
-        _write_folder(folder, lambda part: _write_entry(net, part, meta), done="meta.json")
+        write_folder(folder, lambda part: _write_entry(net, part, meta), done="meta.json")
         return folder
 
 
-def _write_folder(folder: Path, write: Callable[[Path], None], *, done: str) -> None:
+def write_folder(folder: Path, write: Callable[[Path], None], *, done: str) -> None:
     """``write(part)`` fills a new folder beside ``folder``, which is then renamed into place.
 
     A crash or a concurrent run never leaves a half-written entry that looks
@@ -533,6 +533,6 @@ def _store_features(table: osm.FeatureTable, entry: _FeatureEntry, osm_path: Pat
         (part / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
     try:
-        _write_folder(entry.folder, write, done="features.parquet")
+        write_folder(entry.folder, write, done="features.parquet")
     except OSError as exc:
         log.warning("cannot write the feature cache in %s (%s); continuing without it", cache.directory, exc)

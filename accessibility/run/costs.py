@@ -29,7 +29,7 @@ __all__ = ["Costs", "Snaps", "facility_sets", "trip_costs", "walker_sets"]
 
 @dataclass
 class Snaps:
-    """Where the residents join each mode's streets, and their metric points (freed once used)."""
+    """Where the residents join each mode's streets, and their metric points (freed once used; absent when the positions came from the cache)."""
 
     snapped: dict[str, snapping.Snapped]
     points: dict[str, np.ndarray]
@@ -73,9 +73,9 @@ def walker_sets(goal_list: Sequence[config.Goal], states: dict[str, ModeState]) 
 
 def trip_costs(
     states: dict[str, ModeState], fac: gpd.GeoDataFrame, demand: population.Demand, snaps: Snaps, goal_list: Sequence[config.Goal],
-    services: Sequence[str], study: shapely.Geometry, options: RunOptions, *, background: Executor,
+    services: Sequence[str], study: shapely.Geometry, options: RunOptions, *, background: Executor, layout: hexes_mod.HexLayout | None = None,
 ) -> Costs:
-    """One multi-source Dijkstra per (mode, facility set, weight); the hexagons are laid out meanwhile."""
+    """One multi-source Dijkstra per (mode, facility set, weight); the hexagons are laid out meanwhile (or ``layout``, stored by an earlier run, joined to the graph)."""
     used = fac["status"].to_numpy() == "used"
     sets = facility_sets(goal_list, services)
     set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
@@ -87,13 +87,15 @@ def trip_costs(
     # scipy's Dijkstra holds the GIL and one core: the hexagons and the straight-line
     # distances (shapely and h3, which release it) are prepared on the other meanwhile
     walk = states["walk"]
-    layout = background.submit(
-        hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, study,
-        resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
+    laid_out = (
+        background.submit(layout.joined, walk.graphs["length"]) if layout is not None else background.submit(
+            hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, study,
+            resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
+        )
     )
     straight = {
         key: background.submit(
-            states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points[g.mode]
+            states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points.get(g.mode)
         )
         for g in goal_list if g.straight_line for key, _, _ in goals_mod.required_sets(g)
     }
@@ -113,4 +115,4 @@ def trip_costs(
         c, near = distances.costs_at_points(state.graphs[w], res, snaps.snapped[m], neighbours=neighbours[(m, w)])
         k = CostKey(m, key, unit)
         cost[k], nearest[k] = c, near
-    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)
+    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, laid_out, straight)

@@ -29,7 +29,7 @@ from ..readers import osm, sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import districts as districts_stage
-from . import folder, specs, steps, walking, write
+from . import folder, reuse, specs, steps, walking, write
 from .inputs import AreaInput, GoalsInput, PopulationInput, RunOptions
 from .result import ModeState, RunResult, walkers_of
 
@@ -133,14 +133,23 @@ def run(
         r.stage("population")
         demand = steps.locate_residents(sources, pop, area, options, notes)
         sources.features = None  # type: ignore[assignment] # a province's building footprints: ~0.5 GB not needed after this stage
+        # where the residents join the streets and the hexagons depend on no facility: an earlier run's, when the same
+        key = reuse.residents_key(sources.key, demand, area.study, resolution=options.resolution, max_snap_m=options.max_snap_m)
+        stored = reuse.load(options.cache, key, list(sources.nets))
         r.stage("snapping")
-        modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes)
+        modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None)
         for m, state in modes.items():
             state.walkers = walkers_of(goal_list, m)
         r.stage("distances")
-        costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), area.study, options, background=r.background)
+        costs = steps.trip_costs(
+            modes, facility_frame, demand, snaps, goal_list, list(services), area.study, options, background=r.background, layout=stored.layout if stored else None,
+        )
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
+        reused = (
+            {"cache": "hit", "entry": str(stored.folder)} if stored is not None
+            else reuse.store(options.cache, key, reuse.Residents(snaps.snapped, costs.layout.result()), writer=r.cache_writer)
+        )
         implausible = steps.check_density(hex_frame, hex_of_point, demand, area, notes)
         r.stage("goals")
         checks = steps.judge_completeness(facility_frame[facility_frame["status"] == "used"], demand, area, services, goal_list, notes)
@@ -160,6 +169,7 @@ def run(
         result.manifest = _manifest(result, osm_path, services, costs.facility_counts, area, pop, options)
         result.manifest[specs.SPECS_KEY] = specs.record(population=pop, areas=areas_given, goals=goals_in, facilities=facility_specs, options=options, network=network)
         result.manifest["place"] = place
+        result.manifest["residents_cache"] = reused  # updated in place by the cache writer, which the run waits for
         result.manifest["completeness"] = [c.to_dict() for c in checks]
         result.manifest["coverage"] = cover.to_dict()
         result.manifest["population"].update(quality=demand.quality, implausible_hexes=implausible)

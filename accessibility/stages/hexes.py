@@ -15,6 +15,7 @@ Uber's H3 library); cell ids are the H3 library's own.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -99,6 +100,10 @@ class HexLayout:
     empty: np.ndarray  # rows without residents
     centre_snap: snapping.Snapped  # their centres, snapped to the walk network
     centre_neighbours: tuple  # and joined to its graph (distances.point_neighbours)
+
+    def joined(self, graph: distances.AccessGraph) -> HexLayout:
+        """This layout with its empty hexagons' centres joined to ``graph`` (a stored layout is kept unjoined: each run's graph holds its own facilities)."""
+        return dataclasses.replace(self, centre_neighbours=distances.point_neighbours(graph, self.centre_snap))
 
 
 def hex_layout(

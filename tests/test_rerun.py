@@ -1,0 +1,100 @@
+"""The planner's loop: a rerun with a changed facility list takes the residents' positions and hexagons from the cache, and equals a fresh run."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from accessibility.readers.facility_files import FacilityInput
+from accessibility.run import pipeline, reuse
+from accessibility.run.inputs import RunOptions
+from accessibility.stages import population
+
+
+@pytest.fixture(scope="module")
+def loop(hangzhou_pbf, tmp_path_factory) -> dict:
+    """Run A (OSM facilities), then B and C with a planner's list of fitness sites: B with A's cache, C with no cache."""
+    base = tmp_path_factory.mktemp("rerun")
+    cache = base / "cache"
+    a = pipeline.run(hangzhou_pbf, options=RunOptions(cache=cache), out=base / "a")
+    fac = a.facilities[(a.facilities["service"] == "sports_fitness") & (a.facilities["status"] == "used")]
+    at = shapely.get_coordinates(fac.geometry.representative_point().to_numpy())[:5]
+    sites = base / "new_sites.csv"
+    pd.DataFrame({"name": [f"新建健身点{i}" for i in range(len(at))], "lon": at[:, 0] + 0.004, "lat": at[:, 1] - 0.003}).to_csv(sites, index=False)
+    spec = [FacilityInput(sites, service="sports_fitness")]
+    b = pipeline.run(hangzhou_pbf, facilities=spec, options=RunOptions(cache=cache), out=base / "b")
+    c = pipeline.run(hangzhou_pbf, facilities=spec, options=RunOptions(cache=False), out=base / "c")
+    return {"a": a, "b": b, "c": c, "base": base, "cache": cache, "sites": sites}
+
+
+def test_the_rerun_reuses_the_residents_of_the_first_run(loop):
+    a, b, c = loop["a"], loop["b"], loop["c"]
+    assert a.manifest["residents_cache"]["cache"] == "stored"
+    assert b.manifest["residents_cache"] == {"cache": "hit", "entry": a.manifest["residents_cache"]["entry"]}
+    assert c.manifest["residents_cache"] == {"cache": "off"}
+    written = json.loads((loop["base"] / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert written["residents_cache"]["cache"] == "hit"
+    # the list changed what the run found: the reuse is not of a result
+    share = {g.id: g.share for g in b.goals}
+    assert share["fitness_10min"] != {g.id: g.share for g in a.goals}["fitness_10min"]
+
+
+def test_the_rerun_equals_a_fresh_run_bit_for_bit(loop):
+    b_dir, c_dir = loop["base"] / "b", loop["base"] / "c"
+    names = sorted(p.name for p in c_dir.iterdir())
+    assert names == sorted(p.name for p in b_dir.iterdir())
+    for name in names:
+        if name != "manifest.json":  # it holds the timings and the cache statuses
+            assert (b_dir / name).read_bytes() == (c_dir / name).read_bytes(), name
+    pd.testing.assert_frame_equal(loop["b"].point_costs, loop["c"].point_costs, check_exact=True)
+    pd.testing.assert_frame_equal(loop["b"].hexes, loop["c"].hexes, check_exact=True)
+
+
+def _demand(n: int = 50, seed: int = 0) -> population.Demand:
+    rng = np.random.default_rng(seed)
+    lon, lat = 120.15 + rng.random(n) * 0.01, 30.25 + rng.random(n) * 0.01
+    pop = rng.random(n) * 10
+    return population.Demand(lon=lon, lat=lat, pop=pop, older=pop * 0.2, source="test", older_source="test", is_estimate=False)
+
+
+def test_the_key_follows_every_input_of_the_positions():
+    d, study = _demand(), shapely.box(120.1, 30.2, 120.2, 30.3)
+    key = reuse.residents_key("sources", d, study, resolution=9, max_snap_m=300.0)
+    assert key == reuse.residents_key("sources", _demand(), study, resolution=9, max_snap_m=300.0)
+    moved = _demand()
+    moved.lon[3] += 1e-9
+    more = _demand()
+    more.pop[0] += 1
+    others = [
+        reuse.residents_key("other sources", d, study, resolution=9, max_snap_m=300.0),
+        reuse.residents_key("sources", moved, study, resolution=9, max_snap_m=300.0),
+        reuse.residents_key("sources", more, study, resolution=9, max_snap_m=300.0),
+        reuse.residents_key("sources", d, shapely.box(120.1, 30.2, 120.2, 30.31), resolution=9, max_snap_m=300.0),
+        reuse.residents_key("sources", d, study, resolution=8, max_snap_m=300.0),
+        reuse.residents_key("sources", d, study, resolution=9, max_snap_m=200.0),
+    ]
+    assert key not in others and len(set(others)) == len(others)
+    assert reuse.residents_key(None, d, study, resolution=9, max_snap_m=300.0) is None  # no file content to key by
+
+
+def test_another_snapping_limit_is_not_served_the_stored_positions(loop, hangzhou_pbf):
+    r = pipeline.run(hangzhou_pbf, options=RunOptions(cache=loop["cache"], max_snap_m=150.0))
+    assert r.manifest["residents_cache"]["cache"] == "stored"
+
+
+def test_a_damaged_entry_is_computed_again(loop, hangzhou_pbf, caplog):
+    entry = Path(loop["a"].manifest["residents_cache"]["entry"])
+    (entry / "layout.npz").write_bytes(b"not an npz")
+    with caplog.at_level(logging.WARNING, logger="accessibility.run.reuse"):
+        r = pipeline.run(hangzhou_pbf, options=RunOptions(cache=loop["cache"]))
+    assert r.manifest["residents_cache"]["cache"] == "stored"
+    assert "cannot be read" in caplog.text
+    pd.testing.assert_frame_equal(r.point_costs, loop["a"].point_costs, check_exact=True)
+    again = pipeline.run(hangzhou_pbf, options=RunOptions(cache=loop["cache"]))
+    assert again.manifest["residents_cache"]["cache"] == "hit"
