@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,3 +99,10 @@ def test_a_damaged_entry_is_computed_again(loop, hangzhou_pbf, caplog):
     pd.testing.assert_frame_equal(r.point_costs, loop["a"].point_costs, check_exact=True)
     again = pipeline.run(hangzhou_pbf, options=RunOptions(cache=loop["cache"]))
     assert again.manifest["residents_cache"]["cache"] == "hit"
+
+
+def test_the_stored_hexagons_hold_the_layout_only(loop):
+    entry = Path(loop["b"].manifest["residents_cache"]["entry"])
+    stored = gpd.read_parquet(entry / "hexes.parquet")
+    assert list(stored.columns) == ["h3", "geometry", "area_km2", "pop", "older_pop", "density_per_km2"]  # no run's distances
+    assert stored["pop"].sum() == pytest.approx(loop["b"].demand.total)

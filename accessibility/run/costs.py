@@ -24,7 +24,7 @@ from ..stages import population
 from .inputs import RunOptions
 from .result import CostKey, ModeState, goal_weight
 
-__all__ = ["Costs", "Snaps", "facility_sets", "trip_costs", "walker_sets"]
+__all__ = ["Costs", "Snaps", "facility_sets", "lay_out_hexagons", "trip_costs", "walker_sets"]
 
 
 @dataclass
@@ -71,11 +71,25 @@ def walker_sets(goal_list: Sequence[config.Goal], states: dict[str, ModeState]) 
     return list(out)
 
 
+def lay_out_hexagons(
+    states: dict[str, ModeState], demand: population.Demand, study: shapely.Geometry, options: RunOptions, *, background: Executor,
+    stored: hexes_mod.HexLayout | None = None,
+) -> Future[hexes_mod.HexLayout]:
+    """The hexagons, laid out in the background while the trip costs are computed (or ``stored`` by an earlier run, joined to this run's graph)."""
+    walk = states["walk"]
+    if stored is not None:
+        return background.submit(stored.joined, walk.graphs["length"])
+    return background.submit(
+        hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, study,
+        resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
+    )
+
+
 def trip_costs(
     states: dict[str, ModeState], fac: gpd.GeoDataFrame, demand: population.Demand, snaps: Snaps, goal_list: Sequence[config.Goal],
-    services: Sequence[str], study: shapely.Geometry, options: RunOptions, *, background: Executor, layout: hexes_mod.HexLayout | None = None,
+    services: Sequence[str], *, background: Executor, layout: Future[hexes_mod.HexLayout],
 ) -> Costs:
-    """One multi-source Dijkstra per (mode, facility set, weight); the hexagons are laid out meanwhile (or ``layout``, stored by an earlier run, joined to the graph)."""
+    """One multi-source Dijkstra per (mode, facility set, weight), while ``layout`` (:func:`lay_out_hexagons`) is prepared."""
     used = fac["status"].to_numpy() == "used"
     sets = facility_sets(goal_list, services)
     set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
@@ -86,13 +100,6 @@ def trip_costs(
         set_masks[key] = mask
     # scipy's Dijkstra holds the GIL and one core: the hexagons and the straight-line
     # distances (shapely and h3, which release it) are prepared on the other meanwhile
-    walk = states["walk"]
-    laid_out = (
-        background.submit(layout.joined, walk.graphs["length"]) if layout is not None else background.submit(
-            hexes_mod.hex_layout, demand.lon, demand.lat, demand.pop, demand.older, study,
-            resolution=options.resolution, index=walk.index, graph=walk.graphs["length"],
-        )
-    )
     straight = {
         key: background.submit(
             states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points.get(g.mode)
@@ -115,4 +122,4 @@ def trip_costs(
         c, near = distances.costs_at_points(state.graphs[w], res, snaps.snapped[m], neighbours=neighbours[(m, w)])
         k = CostKey(m, key, unit)
         cost[k], nearest[k] = c, near
-    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, laid_out, straight)
+    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)

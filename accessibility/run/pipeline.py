@@ -141,14 +141,13 @@ def run(
         for m, state in modes.items():
             state.walkers = walkers_of(goal_list, m)
         r.stage("distances")
-        costs = steps.trip_costs(
-            modes, facility_frame, demand, snaps, goal_list, list(services), area.study, options, background=r.background, layout=stored.layout if stored else None,
-        )
+        layout = steps.lay_out_hexagons(modes, demand, area.study, options, background=r.background, stored=stored.layout if stored else None)
+        costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), background=r.background, layout=layout)
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
         reused = (
             {"cache": "hit", "entry": str(stored.folder)} if stored is not None
-            else reuse.store(options.cache, key, reuse.Residents(snaps.snapped, costs.layout.result()), writer=r.cache_writer)
+            else reuse.store(options.cache, key, reuse.Residents(snaps.snapped, layout.result()), writer=r.cache_writer)
         )
         implausible = steps.check_density(hex_frame, hex_of_point, demand, area, notes)
         r.stage("goals")

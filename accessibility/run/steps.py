@@ -39,7 +39,7 @@ from ..stages import goals as goals_mod
 from ..stages import hexes as hexes_mod
 from ..stages import merging, population
 from . import folder, reuse
-from .costs import Costs, Snaps, trip_costs
+from .costs import Costs, Snaps, lay_out_hexagons, trip_costs
 from .inputs import PopulationInput, RunOptions
 from .result import CostKey, ModeState, goal_weight
 from .studyarea import Areas, DatumCheck, check_datums, read_areas
@@ -57,6 +57,7 @@ __all__ = [
     "gather_facilities",
     "hexagons",
     "judge_coverage",
+    "lay_out_hexagons",
     "locate_residents",
     "read_areas",
     "read_sources",

@@ -148,7 +148,7 @@ def hex_costs(
     graph: distances.AccessGraph,
     speed_m_s: float,
 ) -> gpd.GeoDataFrame:
-    """``layout.frame`` with each service's mean distance and walking time per hexagon.
+    """A copy of ``layout.frame`` with each service's mean distance and walking time per hexagon.
 
     ``costs_m[service]`` is every demand point's distance to that service
     (inf when none is reachable), ``results[service]`` the network result it
@@ -156,7 +156,7 @@ def hex_costs(
     facility (NaN when none does); a hexagon without residents gets the value
     at its centre.
     """
-    frame, pos, empty = layout.frame, layout.pos, layout.empty
+    frame, pos, empty = layout.frame.copy(), layout.pos, layout.empty  # the layout stays as laid out (the cache stores it)
     n = len(frame)
     for service, cost in costs_m.items():
         finite = np.isfinite(cost)
