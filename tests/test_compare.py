@@ -64,6 +64,7 @@ def test_apply_runs_the_scenario_with_the_sites(before, applied):
     scenario, out = applied
     manifest = json.loads((scenario / "manifest.json").read_text(encoding="utf-8"))
     added = manifest["specs"]["facilities"][-1]
+    assert manifest["residents_cache"]["cache"] == "hit"  # the planner's loop: the run's residents and hexagons, from the cache
     assert Path(added["path"]) == (before / "suggestions_elderly_care_1km.csv").absolute()
     assert (added["service"], added["tier"], added["crs"]) == ("elderly_care", "care_home", "wgs84")  # the goal counts care homes only
     fac = pd.read_parquet(scenario / "facilities.parquet")

@@ -452,3 +452,19 @@ def test_beijing_xml_network(beijing_bz2):
     assert net.n_nodes > 300
     assert net.info["missing_node_refs"] == 0
     assert set(net.edges["highway"]) >= {"footway", "service", "residential"}
+
+
+def test_tag_rules_run_once_per_distinct_tag_set():
+    from accessibility.readers.tagsets import TagSets
+
+    gate, wall = {"barrier": "gate"}, {"barrier": "wall"}
+    rows = [gate, wall, gate, {"barrier": "gate"}, wall]  # the fourth equals the first but is its own dict
+    ts = TagSets.of(rows)
+    assert ts.sets == [gate, wall, {"barrier": "gate"}] and ts.code.tolist() == [0, 1, 0, 2, 1]
+    calls = []
+    is_gate = ts.each(lambda t: calls.append(t) or t["barrier"] == "gate", bool)
+    assert is_gate.tolist() == [True, False, True, True, False] and len(calls) == 3
+    pairs = ts.each(lambda t: (t["barrier"], 1))  # tuples stay one object per row, not a second dimension
+    assert pairs.shape == (5,) and pairs[1] == ("wall", 1)
+    empty = TagSets.of([])
+    assert empty.each(bool, bool).shape == (0,) and empty.each(str).shape == (0,)

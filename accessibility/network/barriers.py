@@ -30,9 +30,6 @@ quality report (``Network.info["quality"]``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -85,24 +82,7 @@ def _kind(tags: dict[str, str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _TagSets:
-    """The distinct tag dicts of a features frame, numbered once (features with equal tags share one dict),
-    so each per-feature test below runs once per distinct tag set."""
-
-    sets: list[dict[str, str]]
-    code: np.ndarray
-
-    @classmethod
-    def of(cls, features: pd.DataFrame) -> _TagSets:
-        return cls(*osm.distinct_tags(features["tags"].tolist()))
-
-    def each(self, test: Callable[[dict[str, str]], Any]) -> np.ndarray:
-        """``test`` of every feature's tags (an object array)."""
-        return np.array([test(t) for t in self.sets] + [None], dtype=object)[:-1][self.code]
-
-
-def barrier_lines(features: pd.DataFrame, *, tags: _TagSets | None = None) -> gpd.GeoDataFrame:
+def barrier_lines(features: pd.DataFrame, *, tags: osm.TagSets | None = None) -> gpd.GeoDataFrame:
     """The lines a walk to the street cannot cross (WGS-84): walls, water outlines and rivers, railways.
 
     Parameters
@@ -118,7 +98,7 @@ def barrier_lines(features: pd.DataFrame, *, tags: _TagSets | None = None) -> gp
         ``kind`` (``wall``, ``water``, ``rail``), ``osm_type``, ``osm_id`` and a line geometry;
         areas give their outlines.
     """
-    kinds = (tags or _TagSets.of(features)).each(_kind)
+    kinds = (tags or osm.TagSets.of(features["tags"].tolist())).each(_kind)
     keep = np.flatnonzero(kinds != None)  # noqa: E711 (elementwise)
     geoms = np.asarray(features["geometry"].to_numpy()[keep], dtype=object)
     areas = np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
@@ -131,15 +111,14 @@ def barrier_lines(features: pd.DataFrame, *, tags: _TagSets | None = None) -> gp
     )
 
 
-def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pyproj.Transformer, *, tags: _TagSets | None = None) -> tuple[np.ndarray, np.ndarray]:
+def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pyproj.Transformer, *, tags: osm.TagSets | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Residential areas and amenity grounds enclosed by walls or fences, as metric polygons.
 
     ``walls`` are the wall and fence lines (WGS-84). Returns the polygons and their rows in ``features``.
     """
-    tags = tags or _TagSets.of(features)
-    candidate = tags.each( lambda t: t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no")
-    ).astype(bool)
-    self_walled = tags.each(lambda t: t.get("barrier") in ("wall", "fence")).astype(bool)
+    tags = tags or osm.TagSets.of(features["tags"].tolist())
+    candidate = tags.each(lambda t: t.get("landuse") == "residential" or "amenity" in t or (t.get("barrier") in ("wall", "fence") and t.get("area") != "no"), bool)
+    self_walled = tags.each(lambda t: t.get("barrier") in ("wall", "fence"), bool)
     geoms = features["geometry"].to_numpy()
     area = candidate & np.isin(shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
     # only areas with a wall near their outline are measured (a city's landuse areas are many, its walls few)
@@ -168,13 +147,13 @@ def walled_compounds(features: pd.DataFrame, walls: np.ndarray, to_metric: pypro
     return polys[walled], rows[walled]
 
 
-def _gates(features: pd.DataFrame, tags: _TagSets | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _gates(features: pd.DataFrame, tags: osm.TagSets | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gate nodes (points, WGS-84) and whether each is locked (``access=no|private``)."""
     if not len(features):
         return np.array([], dtype=object), np.zeros(0, bool)
-    tags = tags or _TagSets.of(features)
-    gate = (features["osm_type"].to_numpy() == "node") & tags.each(lambda t: t.get("barrier") in GATE_VALUES or "entrance" in t).astype(bool)
-    locked = tags.each(lambda t: t.get("access") in ("no", "private")).astype(bool)[gate]
+    tags = tags or osm.TagSets.of(features["tags"].tolist())
+    gate = (features["osm_type"].to_numpy() == "node") & tags.each(lambda t: t.get("barrier") in GATE_VALUES or "entrance" in t, bool)
+    locked = tags.each(lambda t: t.get("access") in ("no", "private"), bool)[gate]
     return features["geometry"].to_numpy()[gate], locked
 
 
@@ -204,7 +183,7 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         of the network quality report (``info`` is the input network's own dict).
     """
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
-    tags = _TagSets.of(features)
+    tags = osm.TagSets.of(features["tags"].tolist())
     lines = barrier_lines(features, tags=tags)
     if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
         lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")

@@ -173,8 +173,9 @@ def _matches_any(tags: dict[str, str], table: tuple[tuple[str, tuple[str, ...]],
 def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.ndarray, ...]:
     """Per way: usable by the mode, forward allowed, backward allowed, highway class, name, private."""
     include = set(mode.include_highway)
-    # ways share tag dicts (osm.distinct_tags): the rules run once per distinct tag set
-    tag_sets, tag_set = osm.distinct_tags(tags)
+    # ways share tag dicts (osm.TagSets): the rules run once per distinct tag set
+    ts = osm.TagSets.of(tags)
+    tag_sets, tag_set = ts.sets, ts.code
     n = len(tag_sets)
     use = np.zeros(n, dtype=bool)
     fw = np.ones(n, dtype=bool)
@@ -195,10 +196,8 @@ def _way_rules(tags: list[dict[str, str]], mode: config.ModeRecipe) -> tuple[np.
             bw[i] = False
         elif ow in _REVERSE:
             fw[i] = False
-    highway = np.array([t.get("highway", "") for t in tag_sets], dtype=object)
-    name = np.array([t.get("name", "") for t in tag_sets], dtype=object)
-    sidewalk = np.array([_sidewalk_code(t) for t in tag_sets], dtype=np.int8)
-    return use[tag_set], fw[tag_set], bw[tag_set], highway[tag_set], name[tag_set], private[tag_set], sidewalk[tag_set]
+    highway, name = ts.each(lambda t: t.get("highway", "")), ts.each(lambda t: t.get("name", ""))
+    return use[tag_set], fw[tag_set], bw[tag_set], highway, name, private[tag_set], ts.each(_sidewalk_code, np.int8)
 
 
 #: ``sidewalk`` column: a street whose sidewalks are mapped as their own ways (``sidewalk=separate``)
@@ -231,10 +230,10 @@ def _roads_not_walked(ways: osm.WayTable, walkable: np.ndarray) -> gpd.GeoDataFr
     A resident beside an expressway does not join it (it is not walkable) and must
     not join the street beyond it either (:mod:`~accessibility.network.barriers`).
     """
-    tag_sets, tag_set = osm.distinct_tags(ways.tags)
-    ground = np.array([t.get("bridge") in (None, "no") and t.get("tunnel") in (None, "no") and t.get("layer", "0") in ("0", "") for t in tag_sets], bool)
-    blocked = np.array([t.get("highway") in _NOT_WALKED or t.get("foot") == "no" for t in tag_sets], bool)
-    keep = np.flatnonzero((ground & blocked)[tag_set] & ~walkable)
+    ts = osm.TagSets.of(ways.tags)
+    ground = ts.each(lambda t: t.get("bridge") in (None, "no") and t.get("tunnel") in (None, "no") and t.get("layer", "0") in ("0", ""), bool)
+    blocked = ts.each(lambda t: t.get("highway") in _NOT_WALKED or t.get("foot") == "no", bool)
+    keep = np.flatnonzero(ground & blocked & ~walkable)
     counts = np.diff(ways.offsets)[keep]
     # the kept ways' node positions, without a loop over ways
     take = np.repeat(ways.offsets[keep] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))

@@ -358,19 +358,15 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
     geoms = frame["geometry"].to_numpy()
     tags = frame["tags"].tolist()
     polygonal = shapely.get_type_id(geoms) >= shapely.GeometryType.POLYGON
-    # rows with the same tags share one dict (osm.distinct_tags): every rule below runs once per tag set
-    f_sets, f_set = osm.distinct_tags(tags)
-
-    def per_row(rule: list[bool]) -> np.ndarray:
-        return np.array(rule, dtype=bool)[f_set] if len(f_sets) else np.zeros(len(frame), bool)
-
-    non_res_areas = geoms[polygonal & per_row([t.get("landuse", "") in _NON_RESIDENTIAL_LANDUSE for t in f_sets])]
-    site_areas = geoms[polygonal & per_row([compounds.is_site(t) for t in f_sets])]
-    res_areas = geoms[polygonal & per_row([t.get("landuse", "") == "residential" for t in f_sets])]
-    b_idx = np.flatnonzero(polygonal & per_row([t.get("building", "") not in ("", "no") for t in f_sets]))
+    # rows with the same tags share one dict (osm.TagSets): every rule below runs once per tag set
+    rows = osm.TagSets.of(tags)
+    non_res_areas = geoms[polygonal & rows.each(lambda t: t.get("landuse", "") in _NON_RESIDENTIAL_LANDUSE, bool)]
+    site_areas = geoms[polygonal & rows.each(compounds.is_site, bool)]
+    res_areas = geoms[polygonal & rows.each(lambda t: t.get("landuse", "") == "residential", bool)]
+    b_idx = np.flatnonzero(polygonal & rows.each(lambda t: t.get("building", "") not in ("", "no"), bool))
     # buildings with polygons (multipolygons, buildings also tagged as facilities), then plain footprints
-    tag_sets, tag_set = osm.distinct_tags([tags[i] for i in b_idx.tolist()] + plain.tags)
-    b_value = np.array([t.get("building", "") for t in tag_sets], dtype=object)[tag_set]
+    buildings = osm.TagSets.of([tags[i] for i in b_idx.tolist()] + plain.tags)
+    b_value = buildings.each(lambda t: t.get("building", ""))
     b_geoms = geoms[b_idx]
     centre = np.concatenate(parallel.map_chunks(shapely.point_on_surface, b_geoms)) if len(b_geoms) else np.array([], dtype=object)
     lon = np.concatenate([shapely.get_x(centre), plain.lon])
@@ -386,9 +382,9 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
         return None
     explicit = pd.Series(b_value, dtype=object).isin(_RESIDENTIAL_BUILDINGS).to_numpy()
     non_res_keys = frozenset(_NON_RESIDENTIAL_KEYS)
-    other_use = np.array([not non_res_keys.isdisjoint(t) for t in tag_sets], dtype=bool)[tag_set]
+    other_use = buildings.each(lambda t: not non_res_keys.isdisjoint(t), bool)
     maybe_home = use & (explicit | ((b_value == "yes") & ~other_use))
-    levels = _levels_array([t.get("building:levels") for t in tag_sets], assumptions.default_levels)[tag_set]
+    levels = _levels_array([t.get("building:levels") for t in buildings.sets], assumptions.default_levels)[buildings.code]
     sites = compounds.compound_sites(cx, cy, footprint, maybe_home, res_areas)
     # one spatial query for the grounds and the compounds' sites: bounding boxes, then exact tests on those pairs only
     grounds = [non_res_areas, site_areas, sites.outline]
@@ -437,7 +433,7 @@ def demand_from_buildings(features: osm.FeatureTable, area: shapely.Geometry, as
         + (f", and {int(compound.sum())} residential compounds drawn as one outline (plot ratio, spread over their sites)" if compound.any() else "")
     )
     as_building = footprint * levels / fapp
-    names = np.array([t.get("name", "") for t in tag_sets], dtype=object)[tag_set[sites.index]]
+    names = buildings.each(lambda t: t.get("name", ""))[sites.index]
     inside_sites = compound & in_area[sites.index]
     flags = compounds.compound_notes(sites, inside_sites, names, source_id, as_building, len(inner_p), float(s_pop.sum()), len(s_pop), assumptions.compound_site_coverage)
     flags += compounds.site_notes(np.flatnonzero(maybe_home & on_site & in_area), source_id, as_building)
