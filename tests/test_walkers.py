@@ -12,7 +12,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from accessibility import config, errors, network
+from accessibility import cli, config, errors, network
 from accessibility.briefing import report
 from accessibility.core.notes import Notes
 from accessibility.network import distances, slope, walkers
@@ -22,6 +22,7 @@ from accessibility.run import pipeline, walking
 from accessibility.run.inputs import PopulationInput, RunOptions
 from accessibility.run.read import read_run
 from accessibility.run.result import CostKey
+from accessibility.tools import query
 
 LON0, LAT0 = 120.0, 30.0
 M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
@@ -273,6 +274,26 @@ def test_run_folder_round_trip(hubin_runs):
     mask = a.facility_mask("park")
     ra, rb = a.modes["walk"].nearest("park", mask, weight="walker:tilt"), b.modes["walk"].nearest("park", mask, weight="walker:tilt")
     np.testing.assert_allclose(ra.cost, rb.cost)
+
+
+def test_query_answers_for_a_walker_as_the_run_costs_its_residents(hubin_runs, tmp_path):
+    _, sloped, folder_run = hubin_runs
+    pc = sloped.point_costs.sample(n=min(300, len(sloped.point_costs)), random_state=2)
+    lon, lat = pc["lon"].to_numpy(), pc["lat"].to_numpy()
+    ans = query.query_points(folder_run, lon, lat, services=["park"], walker="tilt")
+    assert list(ans.columns) == ["snap_dist_m", "park_dist_m", "park_time_min", "park_facility", "park_walk_tilt_time_min", "park_walk_tilt_facility"]
+    want, got = pc["park_walk_tilt_m"].to_numpy(), ans["park_walk_tilt_time_min"].to_numpy() * 60.0 * 1.0  # the walker walks 1.0 m/s
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=0, atol=1e-6)  # the same costs as the run's residents
+    assert (ans["park_walk_tilt_facility"].to_numpy()[ok] == pc["park_walk_tilt_facility"].astype(object).to_numpy()[ok]).all()
+    assert np.abs(ans["park_walk_tilt_time_min"] - ans["park_time_min"]).max() > 0.1  # the slopes count: not the flat time
+    with pytest.raises(errors.InputError, match=r"walker 'older' is not a walker of this run's goals \(its walkers: tilt\)"):
+        query.query_points(folder_run, lon[:2], lat[:2], walker="older")
+    pts = tmp_path / "p.csv"
+    pts.write_text(f"lon,lat\n{lon[0]},{lat[0]}\n", encoding="utf-8")
+    out = tmp_path / "answers.csv"
+    assert cli.main(["-q", "query", str(folder_run.folder), "--points", str(pts), "--out", str(out), "--service", "park", "--walker", "tilt"]) == 0
+    assert "park_walk_tilt_time_min" in out.read_text(encoding="utf-8-sig").splitlines()[0]
 
 
 def test_report_states_the_profile(hubin_runs):

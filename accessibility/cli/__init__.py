@@ -38,8 +38,8 @@ log = logging.getLogger("accessibility")
 
 def _add_cache_options(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cache", metavar="DIR", help="network cache folder (default $ACCESSIBILITY_CACHE or networks/cache/)")
-    g.add_argument("--no-cache", action="store_true", help="parse the OSM file every time")
+    g.add_argument("--cache", metavar="DIR", help="cache folder: parsed networks and features, and the residents' positions a rerun reuses (default $ACCESSIBILITY_CACHE or networks/cache/)")
+    g.add_argument("--no-cache", action="store_true", help="parse the OSM file and place the residents every time")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -90,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     p_q.add_argument("--lon-col", help="longitude column (default: found by name)")
     p_q.add_argument("--lat-col", help="latitude column (default: found by name)")
     p_q.add_argument("--service", action="append", dest="services", help="only this service (repeatable)")
+    p_q.add_argument("--walker", metavar="ID", help="also each service's time for this walker profile of the run's goals (e.g. older: its speed, slopes, steps, crossings)")
     p_q.set_defaults(func=commands.cmd_query)
 
     p_s = sub.add_parser("suggest", help="suggest new facility sites for a goal (keeps existing facilities)")

@@ -128,7 +128,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     from ..tools import query
 
     fileio.check_output_file(args.out, what="--out")
-    frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, crs=args.points_crs, services=args.services)
+    frame = query.query_csv(args.run_dir, args.points, args.out, lon_col=args.lon_col, lat_col=args.lat_col, crs=args.points_crs, services=args.services, walker=args.walker)
     for note in frame.attrs.get("notes", []):
         print(f"note: {note}")
     answered = int(frame["query_status"].str.startswith(("ok", "far")).sum())

@@ -197,9 +197,10 @@ class RunOptions:
         them) the data must cover for a goal on it to pass or fail
         (:mod:`~accessibility.stages.coverage`); below it, INCOMPLETE DATA.
     cache
-        Cache of parsed networks and OSM features (:mod:`~accessibility.network.cache`):
+        Cache of parsed networks and OSM features (:mod:`~accessibility.network.cache`), and of
+        the residents' positions and hexagons a rerun reuses (:mod:`~accessibility.run.reuse`):
         ``None`` the default folder (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
-        a folder, or ``False`` to parse the OSM file every time.
+        a folder, or ``False`` to parse the OSM file and place the residents every time.
     elevation
         A DEM GeoTIFF (ground heights in metres, any CRS): walking time goals whose walker
         profile feels slopes (``walker`` in goals.toml) slow down uphill

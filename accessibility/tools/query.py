@@ -20,7 +20,7 @@ import shapely
 from .. import errors
 from ..coords import chinacoords
 from ..core import columns, fileio
-from ..network import distances
+from ..network import distances, snapping
 from ..readers import areas, sources, tablefiles, tabletext
 from ..run.read import as_result
 from ..run.result import RunResult
@@ -43,6 +43,7 @@ def query_points(
     *,
     services: list[str] | None = None,
     walk_speed_m_s: float | None = None,
+    walker: str | None = None,
 ) -> pd.DataFrame:
     """Walking distance, time and nearest facility from WGS-84 points, per service.
 
@@ -56,12 +57,17 @@ def query_points(
         Services to report (default: every service of the run).
     walk_speed_m_s
         Speed for the times (default: the run's walking speed, its recipe's).
+    walker
+        A walker profile of the run's goals (``"older"``): also each service's time for that
+        walker, on its own costs (its speed, the slopes of the run's DEM, steps, waits at
+        crossings; :mod:`~accessibility.network.walkers`), to the facility nearest in that time.
 
     Returns
     -------
     DataFrame
         ``snap_dist_m`` and, per service, ``<service>_dist_m``,
-        ``<service>_time_min`` and ``<service>_facility``.
+        ``<service>_time_min`` and ``<service>_facility``; with ``walker``, also
+        ``<service>_walk_<walker>_time_min`` and ``<service>_walk_<walker>_facility``.
     """
     result = as_result(run)
     walk = result.modes["walk"]
@@ -85,6 +91,26 @@ def query_points(
         out[columns.name("dist_m", s)] = cost
         out[columns.name("time_min", s)] = cost / speed / 60.0
         out[columns.name("facility", s)] = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
+    if walker is not None:
+        out = _walker_times(result, walker, snapped, services, out)
+    return out
+
+
+def _walker_times(result: RunResult, walker_id: str, snapped: snapping.Snapped, services: list[str], out: pd.DataFrame) -> pd.DataFrame:
+    """Each service's time for a walker of the run (its flat-equivalent metres at its speed), and the facility nearest in it."""
+    walk = result.modes["walk"]
+    profile = walk.walkers.get(walker_id)
+    if profile is None:
+        known = ", ".join(sorted(walk.walkers)) or "none"
+        raise errors.InputError(f"walker {walker_id!r} is not a walker of this run's goals (its walkers: {known}); walkers are set per goal in goals.toml ([walker.<id>])")
+    graph, fac = walk.graphs[profile.weight], result.facilities
+    used, ids = fac["status"].to_numpy() == "used", fac["facility_id"].to_numpy()
+    nb = distances.point_neighbours(graph, snapped)
+    for s in services:
+        cost, nearest = distances.costs_at_points(graph, walk.nearest(s, used & (fac["service"].to_numpy() == s), weight=profile.weight), snapped, neighbours=nb)
+        key = f"{s}_walk_{walker_id}"
+        out[columns.name("time_min", key)] = np.where(np.isfinite(cost), cost, np.nan) / profile.speed_m_s / 60.0
+        out[columns.name("facility", key)] = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
     return out
 
 
@@ -319,6 +345,7 @@ def query_csv(
     crs: str = "wgs84",
     services: list[str] | None = None,
     max_snap_m: float | None = None,
+    walker: str | None = None,
 ) -> pd.DataFrame:
     """Answer a table of points; keep its columns and add the per-service answers.
 
@@ -346,6 +373,8 @@ def query_csv(
         Services to answer (default: all of the run's).
     max_snap_m
         Farther from a street: answered and flagged (default: the run's limit).
+    walker
+        Also each service's time for this walker profile of the run (:func:`query_points`).
     """
     from ..core.fileio import atomic_path
     from ..run import plannercrs
@@ -363,7 +392,7 @@ def query_csv(
     if max_snap_m is None:  # the run's own limit: read the run once, for both
         run = as_result(run)
         max_snap_m = float(run.manifest["options"]["max_snap_m"])
-    answers = query_points(run, lon[good], lat[good], services=services)
+    answers = query_points(run, lon[good], lat[good], services=services, walker=walker)
     snap = answers["snap_dist_m"].to_numpy()
     far = snap > max_snap_m
     outside = snap > OUTSIDE_M
