@@ -39,6 +39,14 @@ def test_the_rerun_reuses_the_residents_of_the_first_run(loop):
     assert a.manifest["residents_cache"]["cache"] == "stored"
     assert b.manifest["residents_cache"] == {"cache": "hit", "entry": a.manifest["residents_cache"]["entry"]}
     assert c.manifest["residents_cache"] == {"cache": "off"}
+    # the facilities of run A keep their access points; only the new sites are searched
+    entry = a.manifest["access_cache"]["walk"]["entry"]
+    assert a.manifest["access_cache"]["walk"] == {"cache": "stored", "entry": entry, "reused": 0, "searched": len(a.facilities)}
+    seen = set(shapely.to_wkb(a.facilities.geometry.to_numpy()).tolist())
+    again = sum(w in seen for w in shapely.to_wkb(b.facilities.geometry.to_numpy()).tolist())
+    assert again >= len(a.facilities) - 5  # a list's site within the merge distance of an OSM facility takes its place
+    assert b.manifest["access_cache"]["walk"] == {"cache": "hit", "entry": entry, "reused": again, "searched": len(b.facilities) - again}
+    assert c.manifest["access_cache"]["walk"]["cache"] == "off"
     written = json.loads((loop["base"] / "b" / "manifest.json").read_text(encoding="utf-8"))
     assert written["residents_cache"]["cache"] == "hit"
     # the list changed what the run found: the reuse is not of a result
@@ -106,3 +114,31 @@ def test_the_stored_hexagons_hold_the_layout_only(loop):
     stored = gpd.read_parquet(entry / "hexes.parquet")
     assert list(stored.columns) == ["h3", "geometry", "area_km2", "pop", "older_pop", "density_per_km2"]  # no run's distances
     assert stored["pop"].sum() == pytest.approx(loop["b"].demand.total)
+
+
+def test_remembered_access_points_equal_a_fresh_search(hangzhou_walk, tmp_path):
+    """Points and areas placed by an earlier run are looked up, new ones searched: the arrays equal one search of all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from accessibility.network import snapping
+
+    index = snapping.EdgeIndex(hangzhou_walk)
+    w, s, e, n = hangzhou_walk.bounds()
+    rng = np.random.default_rng(5)
+    pts = shapely.points(w + rng.random(40) * (e - w), s + rng.random(40) * (n - s))
+    parks = shapely.buffer(pts[:12], 0.0015)  # areas ~150 m across: entered along their frontage
+    geoms = np.concatenate([pts, parks])
+    first, then = geoms[::2], np.concatenate([geoms[rng.permutation(len(geoms))][:30], geoms[:3]])  # overlapping, shuffled, repeats
+    with ThreadPoolExecutor(1) as writer:
+        known = reuse.RememberedAccess(index, tmp_path, "access-" + "ab" * 32)
+        known.access_points(first, reach_m=30.0)
+        known.store(writer)
+    assert known.status["cache"] == "stored"
+    again = reuse.RememberedAccess(index, tmp_path, "access-" + "ab" * 32)
+    owner, got = again.access_points(then, reach_m=30.0)
+    want_owner, want = index.access_points(then, reach_m=30.0)
+    assert again.status["cache"] == "hit" and 0 < again.status["reused"] < len(then)
+    np.testing.assert_array_equal(owner, want_owner)
+    for name in ("edge", "t", "snap_dist_m", "barrier"):
+        a, b = getattr(got, name), getattr(want, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name

@@ -137,7 +137,7 @@ def run(
         key = reuse.residents_key(sources.key, demand, area.study, resolution=options.resolution, max_snap_m=options.max_snap_m)
         stored = reuse.load(options.cache, key, list(sources.nets))
         r.stage("snapping")
-        modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None)
+        modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None, writer=r.cache_writer)
         for m, state in modes.items():
             state.walkers = walkers_of(goal_list, m)
         r.stage("distances")
@@ -169,6 +169,7 @@ def run(
         result.manifest[specs.SPECS_KEY] = specs.record(population=pop, areas=areas_given, goals=goals_in, facilities=facility_specs, options=options, network=network)
         result.manifest["place"] = place
         result.manifest["residents_cache"] = reused  # updated in place by the cache writer, which the run waits for
+        result.manifest["access_cache"] = sources.reused  # per mode: facilities whose access points were reused, and searched
         result.manifest["completeness"] = [c.to_dict() for c in checks]
         result.manifest["coverage"] = cover.to_dict()
         result.manifest["population"].update(quality=demand.quality, implausible_hexes=implausible)

@@ -48,7 +48,7 @@ from ..network import snapping
 from ..stages import hexes as hexes_mod
 from ..stages import population
 
-__all__ = ["FORMAT", "Residents", "load", "residents_key", "sources_key", "store"]
+__all__ = ["FORMAT", "RememberedAccess", "Residents", "access_key", "load", "residents_key", "sources_key", "store"]
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +101,17 @@ def residents_key(sources: str | None, demand: population.Demand, study: shapely
     return "residents-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _folder(cache_dir: str | Path | bool | None, key: str) -> Path | None:
-    if cache_dir is False:
+def _folder(cache_dir: str | Path | bool | None, key: str | None) -> Path | None:
+    """The folder of entry ``key`` (``residents-<hex>``, ``access-<hex>``) in the cache; ``None`` without a cache or a key."""
+    if key is None or cache_dir is False:
         return None
     cache = network_cache.NetworkCache(None if cache_dir is None or cache_dir is True else cache_dir)
-    return cache.entry(key.removeprefix("residents-")).with_name(key)
+    return cache.entry(key.split("-", 1)[1]).with_name(key)
 
 
 def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[str]) -> Residents | None:
     """The stored positions and hexagons of ``key`` for ``modes``, or ``None`` (no cache, no key, no entry, or a damaged one)."""
-    folder = _folder(cache_dir, key) if key is not None else None
+    folder = _folder(cache_dir, key)
     if folder is None or not (folder / _DONE).is_file():
         return None
     t = time.perf_counter()
@@ -143,7 +144,7 @@ def store(cache_dir: str | Path | bool | None, key: str | None, residents: Resid
     Returns what the manifest records, updated by the writer: ``{"cache": "storing"}``,
     then ``"stored"`` (with ``"entry"``) or ``"not written: <why>"``; ``"off"`` without a cache or a key.
     """
-    folder = _folder(cache_dir, key) if key is not None else None
+    folder = _folder(cache_dir, key)
     if folder is None:
         return {"cache": "off"}
     status = {"cache": "storing"}
@@ -168,4 +169,119 @@ def store(cache_dir: str | Path | bool | None, key: str | None, residents: Resid
 
     writer.submit(guarded)
     return status
+
+
+
+# --------------------------------------------------------------------------- facilities' access points
+
+
+def access_key(sources: str | None, mode: str, *, max_snap_m: float, reach_m: float) -> str | None:
+    """The cache key of the access points of facilities on one mode's streets; ``None`` when the sources have no key."""
+    if sources is None:
+        return None
+    parts = {"sources": sources, "mode": mode, "max_snap_m": float(max_snap_m), "reach_m": float(reach_m),
+             "format": FORMAT, "package_version": package_meta.version(), "code": _package_digest()}
+    return "access-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class RememberedAccess:
+    """An edge index whose :meth:`access_points` takes each facility's from an earlier run when its geometry is the same.
+
+    A facility's access points depend only on its own geometry, the streets,
+    the barriers, the entrances and the options (all in the key): so they are
+    looked up by the geometry's WKB, and only new geometries (a planner's new
+    sites) are searched. The result is the array :meth:`EdgeIndex.access_points
+    <accessibility.network.snapping.EdgeIndex.access_points>` gives: sorted by
+    owner, each owner's points in its own order.
+    """
+
+    def __init__(self, index: snapping.EdgeIndex, cache_dir: str | Path | bool | None, key: str | None) -> None:
+        self.index, self.cache_dir, self.key = index, cache_dir, key
+        self.folder = _folder(cache_dir, key)
+        self.status: dict[str, Any] = {"cache": "off"} if self.folder is None else {"cache": "miss"}
+        self._known: dict[bytes, int] = {}
+        self._rows: tuple[Any, ...] = ()
+        self._pending: tuple[np.ndarray, np.ndarray, snapping.Snapped] | None = None
+        if self.folder is not None and (self.folder / _DONE).is_file():
+            self._load()
+
+    def _load(self) -> None:
+        assert self.folder is not None
+        try:
+            with np.load(self.folder / "access.npz") as z:
+                blob, at, rows = z["wkb"].tobytes(), z["wkb_offsets"], z["row_offsets"]
+                self._rows = (rows, z["edge"], z["t"], z["snap_dist_m"], z["barrier"] if "barrier" in z.files else None)
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is recomputed, never fatal
+            log.warning("access cache entry %s cannot be read (%s); searching every facility's access points again", self.folder, exc)
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        # one dict entry per facility geometry (a few thousand), not per node
+        self._known = {blob[a:b]: i for i, (a, b) in enumerate(zip(at[:-1].tolist(), at[1:].tolist(), strict=True))}
+        self.status = {"cache": "hit", "entry": str(self.folder)}
+
+    def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, snapping.Snapped]:
+        """As :meth:`EdgeIndex.access_points <accessibility.network.snapping.EdgeIndex.access_points>`, searching only geometries not seen before."""
+        geoms = np.asarray(geoms, dtype=object)
+        wkb = shapely.to_wkb(geoms) if len(geoms) else np.array([], dtype=object)
+        at = np.array([self._known.get(w, -1) for w in wkb.tolist()], dtype=np.int64)
+        miss = np.flatnonzero(at < 0)
+        self.status.update(reused=int(len(geoms) - len(miss)), searched=len(miss))
+        if len(miss) == len(geoms):
+            owner, snapped = self.index.access_points(geoms, reach_m=reach_m, entrances=entrances)
+        else:
+            owner, snapped = self._merge(at, miss, *self.index.access_points(geoms[miss], reach_m=reach_m, entrances=entrances))
+        if self.status["cache"] == "miss":
+            self._pending = (wkb, owner, snapped)  # for :meth:`store`
+        return owner, snapped
+
+    def _merge(self, at: np.ndarray, miss: np.ndarray, owner_m: np.ndarray, found: snapping.Snapped) -> tuple[np.ndarray, snapping.Snapped]:
+        rows, edge, t, dist, barrier = self._rows
+        hit = np.flatnonzero(at >= 0)
+        start, count = rows[at[hit]], rows[at[hit] + 1] - rows[at[hit]]
+        take = np.repeat(start - np.cumsum(count) + count, count) + np.arange(int(count.sum()))  # the rows of every hit, in order
+        owner = np.concatenate([np.repeat(hit, count), miss[owner_m]])
+        order = np.argsort(owner, kind="stable")  # each owner's rows stay in their own order
+        with_barrier = barrier is not None or found.barrier is not None
+        b = np.concatenate([barrier[take] if barrier is not None else np.zeros(len(take), np.int8),
+                            found.barrier if found.barrier is not None else np.zeros(len(found), np.int8)]) if with_barrier else None
+        merged = snapping.Snapped(
+            edge=np.concatenate([edge[take], found.edge])[order], t=np.concatenate([t[take], found.t])[order],
+            snap_dist_m=np.concatenate([dist[take], found.snap_dist_m])[order], barrier=None if b is None else b[order],
+        )
+        return owner[order], merged
+
+    def store(self, writer: Executor) -> None:
+        """Store this run's access points (when the cache had none) on ``writer``; the status says whether they were."""
+        if self._pending is None or self.folder is None:
+            return
+        wkb, owner, snapped = self._pending
+        first = np.unique(wkb, return_index=True)[1] if len(wkb) else np.zeros(0, np.int64)  # one entry per distinct geometry
+        first.sort()
+        counts = np.bincount(owner, minlength=len(wkb))  # owners are sorted: each one's rows are contiguous
+        keep = np.repeat(np.isin(np.arange(len(wkb)), first), counts)
+        blob = [wkb[i] for i in first.tolist()]
+        arrays: dict[str, Any] = {
+            "wkb": np.frombuffer(b"".join(blob), dtype=np.uint8), "wkb_offsets": np.r_[0, np.cumsum([len(w) for w in blob])].astype(np.int64),
+            "row_offsets": np.r_[0, np.cumsum(counts[first])].astype(np.int64),
+            "edge": snapped.edge[keep], "t": snapped.t[keep], "snap_dist_m": snapped.snap_dist_m[keep],
+        }
+        if snapped.barrier is not None:
+            arrays["barrier"] = snapped.barrier[keep]
+        folder, status = self.folder, self.status
+
+        def write(part: Path) -> None:
+            part.mkdir(parents=True)
+            np.savez(part / "access.npz", **arrays)
+            (part / _DONE).write_text(json.dumps({"key": self.key, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
+
+        def guarded() -> None:
+            try:
+                network_cache.write_folder(folder, write, done=_DONE)
+                status.update(cache="stored", entry=str(folder))
+            except Exception as exc:  # noqa: BLE001 - a failed cache write must not fail the analysis
+                log.warning("cannot write the access cache in %s (%s)", folder, exc)
+                status["cache"] = f"not written: {exc}"
+
+        status["cache"] = "storing"
+        writer.submit(guarded)
 

@@ -83,6 +83,7 @@ class Sources:
     place_boundary: gpd.GeoDataFrame | None = None  # the boundary of a place downloaded through osmnx (run --place)
     entrances: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # gates and entrance nodes, where areas are entered
     key: str | None = None  # digest of what the networks and features are made from (an OSM file with the cache on; :mod:`.reuse`)
+    reused: dict[str, dict] = field(default_factory=dict)  # per mode: the facilities' access points reused from the cache (:func:`snap`)
 
 
 def read_sources(
@@ -360,17 +361,26 @@ def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes
 
 def snap(
     sources: Sources, fac: gpd.GeoDataFrame, demand: population.Demand, area: Areas, options: RunOptions, notes: Notes,
-    *, residents: dict[str, snapping.Snapped] | None = None,
+    *, residents: dict[str, snapping.Snapped] | None = None, writer: Executor | None = None,
 ) -> tuple[dict[str, ModeState], gpd.GeoDataFrame, Snaps]:
-    """Facilities' access points and residents' positions on every mode's network (``residents``: as stored by an earlier run, :mod:`.reuse`)."""
+    """Facilities' access points and residents' positions on every mode's network.
+
+    ``residents``: their positions as stored by an earlier run (:mod:`.reuse`). The access points of
+    facilities an earlier run placed (same geometry, streets and options) come from the cache, and
+    this run's are stored on ``writer`` when the cache had none; ``sources.reused`` records what was reused.
+    """
     states: dict[str, ModeState] = {}
     for m, net in sources.nets.items():
         index = sources.index_futures.pop(m).result()
         if m == "walk":
             check_datums(area.datum_checks, index, notes)
+        known = reuse.RememberedAccess(index, options.cache, reuse.access_key(sources.key, m, max_snap_m=options.max_snap_m, reach_m=options.reach_m))
         snapped_fac, access = facilities_mod.facility_access(
-            fac, index, max_snap_m=options.max_snap_m, reach_m=options.reach_m, entrances=sources.entrances
+            fac, known, max_snap_m=options.max_snap_m, reach_m=options.reach_m, entrances=sources.entrances
         )
+        if writer is not None:
+            known.store(writer)
+        sources.reused[m] = known.status
         if m == "walk":
             fac = snapped_fac
         state = ModeState(net=net, access=access, _index=index)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -148,9 +149,15 @@ class FacilityAccess:
     snapped: snapping.Snapped
 
 
+class AccessFinder(Protocol):
+    """What :func:`facility_access` uses of an edge index (:class:`~accessibility.network.snapping.EdgeIndex`, or one that remembers)."""
+
+    def access_points(self, geoms: np.ndarray, *, reach_m: float = ..., entrances: np.ndarray | None = ...) -> tuple[np.ndarray, snapping.Snapped]: ...
+
+
 def facility_access(
     facilities: gpd.GeoDataFrame,
-    index: snapping.EdgeIndex,
+    index: AccessFinder,
     *,
     max_snap_m: float = 300.0,
     reach_m: float = 30.0,
