@@ -109,7 +109,7 @@ def test_ragged_rows_are_flagged_in_the_query_status(tmp_path, monkeypatch):
     src.write_text("id,lon,lat,note\n1,120.15,30.25,a\n2,西湖区,120.16,30.26,b\n3,120.17,30.27\n4,120.18\n5,东经120°09′00″,北纬30°15′00″,c\n", encoding="utf-8")
     calls = {}
 
-    def fake_query_points(run_dir, lon, lat, *, services=None, walk_speed_m_s=None):
+    def fake_query_points(run_dir, lon, lat, *, services=None, walk_speed_m_s=None, walker=None):
         calls["lon"] = np.asarray(lon)
         return pd.DataFrame({"snap_dist_m": np.zeros(len(lon)), "park_dist_m": np.full(len(lon), 100.0)})
 

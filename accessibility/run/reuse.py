@@ -1,4 +1,4 @@
-"""What a rerun takes from the cache: where the residents join the streets, and the hexagon layout.
+"""What a rerun takes from the cache: where the residents join the streets, the hexagon layout, and the facilities' access points.
 
 A planner who changes a facility list, adds suggested sites (``suggest
 --apply``) or edits a goal runs again on the same streets and the same
@@ -16,7 +16,10 @@ so they are stored once and loaded by every later run that has the same:
   serves stale positions).
 
 The key is a digest of all of these: an entry can never be stale, only
-missing. Only runs on an OSM file with the cache on are keyed (a road layer,
+missing. A facility's access points depend only on its own geometry, the
+streets, the barriers, the entrances and the options: :class:`RememberedAccess`
+looks them up by the geometry's WKB (``access-<key>/``, one per mode) and
+searches only the facilities an earlier run did not place. Only runs on an OSM file with the cache on are keyed (a road layer,
 a graph or a downloaded place has no file content to key them by). Entries
 are folders of ``.npz`` arrays and one GeoParquet file, written atomically in
 the background like the network cache's (:func:`~accessibility.network.cache.write_folder`);
@@ -255,6 +258,8 @@ class RememberedAccess:
         if self._pending is None or self.folder is None:
             return
         wkb, owner, snapped = self._pending
+        if any(w is None for w in wkb.tolist()):  # a missing geometry has no WKB to be found by
+            return
         first = np.unique(wkb, return_index=True)[1] if len(wkb) else np.zeros(0, np.int64)  # one entry per distinct geometry
         first.sort()
         counts = np.bincount(owner, minlength=len(wkb))  # owners are sorted: each one's rows are contiguous
