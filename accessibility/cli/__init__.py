@@ -38,7 +38,7 @@ log = logging.getLogger("accessibility")
 
 def _add_cache_options(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cache", metavar="DIR", help="cache folder: parsed networks and features, and the residents' positions a rerun reuses (default $ACCESSIBILITY_CACHE or networks/cache/)")
+    g.add_argument("--cache", metavar="DIR", help="cache folder: parsed networks and features, and what a rerun reuses (residents' positions, hexagons, facilities' access points; default $ACCESSIBILITY_CACHE or networks/cache/)")
     g.add_argument("--no-cache", action="store_true", help="parse the OSM file and place the residents every time")
 
 

@@ -198,7 +198,7 @@ class RunOptions:
         (:mod:`~accessibility.stages.coverage`); below it, INCOMPLETE DATA.
     cache
         Cache of parsed networks and OSM features (:mod:`~accessibility.network.cache`), and of
-        the residents' positions and hexagons a rerun reuses (:mod:`~accessibility.run.reuse`):
+        what a rerun reuses: the residents' positions, the hexagons and the facilities' access points (:mod:`~accessibility.run.reuse`):
         ``None`` the default folder (``$ACCESSIBILITY_CACHE`` or ``networks/cache/``),
         a folder, or ``False`` to parse the OSM file and place the residents every time.
     elevation

@@ -34,7 +34,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +141,7 @@ def _arrays(s: snapping.Snapped, prefix: str) -> dict[str, np.ndarray]:
     return {f"{prefix}{name}": getattr(s, name) for name in _SNAPPED if getattr(s, name) is not None}
 
 
-def store(cache_dir: str | Path | bool | None, key: str | None, residents: Residents, *, writer: Executor) -> dict[str, str]:
+def store(cache_dir: str | Path | bool | None, key: str | None, residents: Residents, *, writer: Executor) -> dict[str, Any]:
     """Store ``residents`` under ``key`` on ``writer`` (a background thread).
 
     Returns what the manifest records, updated by the writer: ``{"cache": "storing"}``,
@@ -150,29 +150,42 @@ def store(cache_dir: str | Path | bool | None, key: str | None, residents: Resid
     folder = _folder(cache_dir, key)
     if folder is None:
         return {"cache": "off"}
-    status = {"cache": "storing"}
     layout = residents.layout
 
     def write(part: Path) -> None:
-        part.mkdir(parents=True)
         snapped: dict[str, Any] = {k: v for m, s in residents.snapped.items() for k, v in _arrays(s, f"{m}_").items()}
         np.savez(part / "snapped.npz", **snapped)
         grid: dict[str, Any] = {"pos": layout.pos, "empty": layout.empty, **_arrays(layout.centre_snap, "centre_")}
         np.savez(part / "layout.npz", **grid)
         layout.frame.to_parquet(part / "hexes.parquet")
+
+    status: dict[str, Any] = {}
+    _submit_entry(folder, key, write, status, writer)
+    return status
+
+
+def _submit_entry(folder: Path, key: str | None, write: Callable[[Path], None], status: dict[str, Any], writer: Executor) -> None:
+    """Write an entry on ``writer``: ``write(part)`` fills the new folder, then ``meta.json`` marks it whole and it is renamed into place.
+
+    ``status["cache"]`` says ``"storing"``, then ``"stored"`` (with ``"entry"``) or ``"not written: <why>"``;
+    a failed write is logged, never raised (the cache is optional).
+    """
+
+    def fill(part: Path) -> None:
+        part.mkdir(parents=True)
+        write(part)
         (part / _DONE).write_text(json.dumps({"key": key, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
 
     def guarded() -> None:
         try:
-            network_cache.write_folder(folder, write, done=_DONE)
+            network_cache.write_folder(folder, fill, done=_DONE)
             status.update(cache="stored", entry=str(folder))
         except Exception as exc:  # noqa: BLE001 - a failed cache write must not fail the analysis
-            log.warning("cannot write the residents cache in %s (%s); the next run computes the positions again", folder, exc)
+            log.warning("cannot write the cache entry %s (%s); the next run computes it again", folder, exc)
             status["cache"] = f"not written: {exc}"
 
+    status["cache"] = "storing"
     writer.submit(guarded)
-    return status
-
 
 
 # --------------------------------------------------------------------------- facilities' access points
@@ -199,7 +212,7 @@ class RememberedAccess:
     """
 
     def __init__(self, index: snapping.EdgeIndex, cache_dir: str | Path | bool | None, key: str | None) -> None:
-        self.index, self.cache_dir, self.key = index, cache_dir, key
+        self.index, self.key = index, key
         self.folder = _folder(cache_dir, key)
         self.status: dict[str, Any] = {"cache": "off"} if self.folder is None else {"cache": "miss"}
         self._known: dict[bytes, int] = {}
@@ -272,21 +285,5 @@ class RememberedAccess:
         }
         if snapped.barrier is not None:
             arrays["barrier"] = snapped.barrier[keep]
-        folder, status = self.folder, self.status
-
-        def write(part: Path) -> None:
-            part.mkdir(parents=True)
-            np.savez(part / "access.npz", **arrays)
-            (part / _DONE).write_text(json.dumps({"key": self.key, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
-
-        def guarded() -> None:
-            try:
-                network_cache.write_folder(folder, write, done=_DONE)
-                status.update(cache="stored", entry=str(folder))
-            except Exception as exc:  # noqa: BLE001 - a failed cache write must not fail the analysis
-                log.warning("cannot write the access cache in %s (%s)", folder, exc)
-                status["cache"] = f"not written: {exc}"
-
-        status["cache"] = "storing"
-        writer.submit(guarded)
+        _submit_entry(self.folder, self.key, lambda part: np.savez(part / "access.npz", **arrays), self.status, writer)
 
