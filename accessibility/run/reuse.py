@@ -13,7 +13,8 @@ so they are stored once and loaded by every later run that has the same:
 * residents (the bytes of their coordinates, people and older people),
 * study area (its WKB), hexagon resolution and snapping limit,
 * package version and source code (every module, so an edited package never
-  serves stale positions).
+  serves stale positions), and the versions of the libraries that computed
+  them (GEOS, PROJ, numpy, scipy, H3).
 
 The key is a digest of all of these: an entry can never be stale, only
 missing. A facility's access points depend only on its own geometry, the
@@ -81,6 +82,21 @@ def _package_digest() -> str:
     return h.hexdigest()[:16]
 
 
+@functools.cache
+def _computed_by() -> dict[str, str]:
+    """The package and the libraries whose results an entry holds: an upgrade of GEOS (nearest streets, ties),
+    PROJ (projections), numpy, scipy or H3 computes them afresh instead of serving the old ones."""
+    import h3ronpy
+    import pyproj
+    import scipy
+
+    return {
+        "package_version": package_meta.version(), "code": _package_digest(), "format": str(FORMAT),
+        "geos": shapely.geos_version_string, "shapely": shapely.__version__, "proj": pyproj.proj_version_str,
+        "pyproj": pyproj.__version__, "numpy": np.__version__, "scipy": scipy.__version__, "h3ronpy": getattr(h3ronpy, "__version__", "?"),
+    }
+
+
 def sources_key(osm_path: Path, recipes: Sequence[config.ModeRecipe], feature_keys: Sequence[str], footprint_keys: Sequence[str]) -> str:
     """Digest of what a run's networks and OSM features are made from (file content, recipes, keys read)."""
     sha = network_cache.file_sha256(osm_path)  # memoised: the network cache hashed the file already
@@ -99,8 +115,7 @@ def residents_key(sources: str | None, demand: population.Demand, study: shapely
     for a in (demand.lon, demand.lat, demand.pop, demand.older):
         h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     h.update(shapely.to_wkb(study))
-    parts = {"sources": sources, "residents": h.hexdigest(), "resolution": int(resolution), "max_snap_m": float(max_snap_m),
-             "format": FORMAT, "package_version": package_meta.version(), "code": _package_digest()}
+    parts = {"sources": sources, "residents": h.hexdigest(), "resolution": int(resolution), "max_snap_m": float(max_snap_m), **_computed_by()}
     return "residents-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -195,8 +210,7 @@ def access_key(sources: str | None, mode: str, *, max_snap_m: float, reach_m: fl
     """The cache key of the access points of facilities on one mode's streets; ``None`` when the sources have no key."""
     if sources is None:
         return None
-    parts = {"sources": sources, "mode": mode, "max_snap_m": float(max_snap_m), "reach_m": float(reach_m),
-             "format": FORMAT, "package_version": package_meta.version(), "code": _package_digest()}
+    parts = {"sources": sources, "mode": mode, "max_snap_m": float(max_snap_m), "reach_m": float(reach_m), **_computed_by()}
     return "access-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
