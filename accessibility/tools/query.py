@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from .. import errors
+from .. import config, errors
 from ..coords import chinacoords
 from ..core import columns, fileio
 from ..network import distances, snapping
 from ..readers import areas, sources, tablefiles, tabletext
 from ..run.read import as_result
-from ..run.result import RunResult
+from ..run.result import ModeState, RunResult
 
 __all__ = ["find_lon_lat_columns", "geometry_lonlat", "query_csv", "query_points", "read_points"]
 
@@ -71,47 +72,49 @@ def query_points(
     """
     result = as_result(run)
     walk = result.modes["walk"]
-    graph, index, fac = walk.graphs["length"], walk.index, result.facilities
+    fac = result.facilities
     speed = walk_speed_m_s or walk.speed_m_s
     run_services = result.services
     services = services or run_services
     unknown = [s for s in services if s not in run_services]
     if unknown:
         raise errors.InputError(f"unknown service(s) {unknown}; this run has {sorted(run_services)}")
+    profile = _walker(walk, walker) if walker is not None else None
     lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
-    snapped = index.snap_points(lon, lat)
+    snapped = walk.index.snap_points(lon, lat)
     out = pd.DataFrame({"snap_dist_m": snapped.snap_dist_m})
-    used = fac["status"].to_numpy() == "used"
-    ids = fac["facility_id"].to_numpy()
-    nb = distances.point_neighbours(graph, snapped)
-    for s in services:
-        res = walk.nearest(s, used & (fac["service"].to_numpy() == s))
-        cost, nearest = distances.costs_at_points(graph, res, snapped, neighbours=nb)
-        cost = np.where(np.isfinite(cost), cost, np.nan)  # unreachable: empty, not "inf"
+    for s, cost, facility in _per_service(walk, fac, snapped, services):
         out[columns.name("dist_m", s)] = cost
         out[columns.name("time_min", s)] = cost / speed / 60.0
-        out[columns.name("facility", s)] = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
-    if walker is not None:
-        out = _walker_times(result, walker, snapped, services, out)
+        out[columns.name("facility", s)] = facility
+    if profile is not None:  # the walker's flat-equivalent metres at its speed, to the facility nearest in them
+        for s, cost, facility in _per_service(walk, fac, snapped, services, weight=profile.weight):
+            key = f"{s}_walk_{profile.id}"
+            out[columns.name("time_min", key)] = cost / profile.speed_m_s / 60.0
+            out[columns.name("facility", key)] = facility
     return out
 
 
-def _walker_times(result: RunResult, walker_id: str, snapped: snapping.Snapped, services: list[str], out: pd.DataFrame) -> pd.DataFrame:
-    """Each service's time for a walker of the run (its flat-equivalent metres at its speed), and the facility nearest in it."""
-    walk = result.modes["walk"]
+def _walker(walk: ModeState, walker_id: str) -> config.Walker:
+    """A walker profile of the run's goals, or an error naming the run's walkers."""
     profile = walk.walkers.get(walker_id)
     if profile is None:
         known = ", ".join(sorted(walk.walkers)) or "none"
         raise errors.InputError(f"walker {walker_id!r} is not a walker of this run's goals (its walkers: {known}); walkers are set per goal in goals.toml ([walker.<id>])")
-    graph, fac = walk.graphs[profile.weight], result.facilities
-    used, ids = fac["status"].to_numpy() == "used", fac["facility_id"].to_numpy()
+    return profile
+
+
+def _per_service(
+    walk: ModeState, fac: pd.DataFrame, snapped: snapping.Snapped, services: list[str], *, weight: str = "length"
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """Per service: each point's cost on ``weight`` to the nearest usable facility (NaN, not inf, when none is reachable) and its id."""
+    graph = walk.graphs[weight]
+    used, ids, service = fac["status"].to_numpy() == "used", fac["facility_id"].to_numpy(), fac["service"].to_numpy()
     nb = distances.point_neighbours(graph, snapped)
     for s in services:
-        cost, nearest = distances.costs_at_points(graph, walk.nearest(s, used & (fac["service"].to_numpy() == s), weight=profile.weight), snapped, neighbours=nb)
-        key = f"{s}_walk_{walker_id}"
-        out[columns.name("time_min", key)] = np.where(np.isfinite(cost), cost, np.nan) / profile.speed_m_s / 60.0
-        out[columns.name("facility", key)] = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
-    return out
+        cost, nearest = distances.costs_at_points(graph, walk.nearest(s, used & (service == s), weight=weight), snapped, neighbours=nb)
+        facility = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
+        yield s, np.where(np.isfinite(cost), cost, np.nan), cast("np.ndarray", facility)
 
 
 def find_lon_lat_columns(frame: pd.DataFrame, *, lon_col: str | None = None, lat_col: str | None = None, source: str = "points") -> tuple[str, str]:
