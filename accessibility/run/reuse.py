@@ -20,8 +20,9 @@ The key is a digest of all of these: an entry can never be stale, only
 missing. A facility's access points depend only on its own geometry, the
 streets, the barriers, the entrances and the options: :class:`RememberedAccess`
 looks them up by the geometry's WKB (``access-<key>/``, one per mode) and
-searches only the facilities an earlier run did not place. Only runs on an OSM file with the cache on are keyed (a road layer,
-a graph or a downloaded place has no file content to key them by). Entries
+searches only the facilities an earlier run did not place. Only runs on an
+OSM file with the cache on are keyed (a road layer, a graph or a downloaded
+place has no file content to key them by). Entries
 are folders of ``.npz`` arrays and one GeoParquet file, written atomically in
 the background like the network cache's (:func:`~accessibility.network.cache.write_folder`);
 an entry that fails to load is recomputed.
@@ -252,6 +253,9 @@ class RememberedAccess:
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, snapping.Snapped]:
         """As :meth:`EdgeIndex.access_points <accessibility.network.snapping.EdgeIndex.access_points>`, searching only geometries not seen before."""
         geoms = np.asarray(geoms, dtype=object)
+        if self.folder is None:  # no cache: nothing to look up, nothing to store
+            self.status.update(reused=0, searched=len(geoms))
+            return self.index.access_points(geoms, reach_m=reach_m, entrances=entrances)
         wkb = shapely.to_wkb(geoms) if len(geoms) else np.array([], dtype=object)
         at = np.array([self._known.get(w, -1) for w in wkb.tolist()], dtype=np.int64)
         miss = np.flatnonzero(at < 0)
