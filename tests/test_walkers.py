@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
@@ -294,6 +295,21 @@ def test_query_answers_for_a_walker_as_the_run_costs_its_residents(hubin_runs, t
     out = tmp_path / "answers.csv"
     assert cli.main(["-q", "query", str(folder_run.folder), "--points", str(pts), "--out", str(out), "--service", "park", "--walker", "tilt"]) == 0
     assert "park_walk_tilt_time_min" in out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert ans.attrs["notes"] == []  # the DEM covers the streets: nothing to caveat
+
+
+def test_walker_times_on_the_flat_say_so_in_every_output(hubin_runs, tmp_path, capsys):
+    flat, _, _ = hubin_runs  # the same walker, run without a DEM
+    pc = flat.point_costs.head(3)
+    ans = query.query_points(flat, pc["lon"].to_numpy(), pc["lat"].to_numpy(), services=["park"], walker="tilt")
+    assert ans.attrs["notes"] == ["walker tilt: times on the flat, the run had no elevation raster (--elevation dem.tif)"]
+    pts = tmp_path / "p.csv"
+    pts.write_text("lon,lat\n" + "\n".join(f"{x},{y}" for x, y in zip(pc["lon"], pc["lat"], strict=True)) + "\n", encoding="utf-8")
+    out = query.query_csv(flat, pts, tmp_path / "answers.csv", services=["park"], walker="tilt")
+    assert (out["query_status"] == "ok (walker tilt: times on the flat, the run had no elevation raster (--elevation dem.tif))").all()
+    back = pd.read_csv(tmp_path / "answers.csv", encoding="utf-8-sig")
+    assert back["query_status"].str.contains("times on the flat", regex=False).all()  # the spreadsheet carries it
+    assert "times on the flat" in " ".join(out.attrs["notes"])  # and the command line prints it
 
 
 def test_report_states_the_profile(hubin_runs):

@@ -92,7 +92,22 @@ def query_points(
             key = f"{s}_walk_{profile.id}"
             out[columns.name("time_min", key)] = cost / profile.speed_m_s / 60.0
             out[columns.name("facility", key)] = facility
+        out.attrs["notes"] = [c for c in [_slope_caveat(walk, profile)] if c]
     return out
+
+
+def _slope_caveat(walk: ModeState, profile: config.Walker) -> str | None:
+    """What the walker's times lack: the slopes, when the run had no DEM or one covering part of the streets (as the run's notes say)."""
+    from ..run.walking import MISSING_ELEVATION_NOTE_SHARE
+
+    if not profile.slope:
+        return None
+    if "slope_fw" not in walk.net.edges.columns:
+        return f"walker {profile.id}: times on the flat, the run had no elevation raster (--elevation dem.tif)"
+    missing = float(walk.net.info.get("elevation", {}).get("share_length_without_elevation", 0.0))
+    if missing > MISSING_ELEVATION_NOTE_SHARE:
+        return f"walker {profile.id}: the run's elevation raster does not cover {missing:.1%} of the street length, counted as flat"
+    return None
 
 
 def _walker(walk: ModeState, walker_id: str) -> config.Walker:
@@ -405,6 +420,11 @@ def query_csv(
         f"outside the run's area ({d / 1000:.1f} km from the nearest street); check the coordinates and the lon/lat order"
         for d in snap[outside]
     ]
+    caveats = answers.attrs.get("notes", [])
+    if caveats:  # each answer carries what its number lacks, in the spreadsheet too
+        text = "; ".join(caveats)
+        st[~outside] = [f"{x} ({text})" if x == "ok" else f"{x}; {text}" for x in st[~outside].tolist()]
+        frame.attrs.setdefault("notes", []).extend(caveats)
     status[good] = st
     answers.loc[outside, [c for c in answers.columns if c != "snap_dist_m"]] = None
     good_idx = np.flatnonzero(good)
