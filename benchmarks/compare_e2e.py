@@ -4,8 +4,9 @@
 A change that touches the run is measured against the version before it on
 the same machine, in the same hour, interleaved (old, new, old, new...), each
 run in its own process: cold (nothing cached), warm (network and features
-cached) and rerun (warm, with a planner's list of three new elderly-care
-sites: the planner's loop, where an earlier run's residents are reused), with the building estimate and with the WorldPop-style raster of
+cached), rerun (warm, with a planner's list of three new elderly-care
+sites: the planner's loop, where an earlier run's residents are reused) and edit (warm,
+with one goal's threshold edited: every search can come from the earlier run), with the building estimate and with the WorldPop-style raster of
 ``bench_peers.py``. It prints the best and median time and peak memory per case
 and version, and checks that both versions give the same goal shares.
 
@@ -36,7 +37,7 @@ import bench_peers  # noqa: E402 - the tiled files and the raster are made by it
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-osm, cache, raster, sites = sys.argv[2], sys.argv[3], sys.argv[4] or None, sys.argv[5] or None
+osm, cache, raster, sites, goals = sys.argv[2], sys.argv[3], sys.argv[4] or None, sys.argv[5] or None, sys.argv[6] or None
 try:  # 0.2 and later
     from accessibility.run import pipeline
     from accessibility.run.inputs import RunOptions
@@ -44,6 +45,8 @@ try:  # 0.2 and later
     kw = {"options": RunOptions(cache=False if cache == "off" else cache), "population": raster}
     if sites:
         kw["facilities"] = [FacilityInput(sites, service="elderly_care")]
+    if goals:
+        kw["goals"] = goals
 except ImportError:  # 0.1
     from accessibility import pipeline
     kw = {"cache_dir": False if cache == "off" else cache, "population_raster": raster}
@@ -55,9 +58,9 @@ print("RESULT " + json.dumps({"total_s": total, "peak_mb": peak, "stages": res.m
 """
 
 
-def run_once(src: Path, osm: Path, cache: str, raster: Path | None, sites: Path | None = None) -> dict:
+def run_once(src: Path, osm: Path, cache: str, raster: Path | None, sites: Path | None = None, goals: Path | None = None) -> dict:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    args = [sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or ""), str(sites or "")]
+    args = [sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or ""), str(sites or ""), str(goals or "")]
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
@@ -78,6 +81,16 @@ def three_sites(workdir: Path, raster: Path) -> Path:
     return out
 
 
+def edited_goals(workdir: Path) -> Path:
+    """The shipped goals with the 10-minute fitness circle moved to 12 minutes: a planner's edit of one goal (the ``edit`` cases)."""
+    text = (ROOT / "layers" / "goals.toml").read_text(encoding="utf-8")
+    at = text.index('id = "fitness_10min"\n')
+    end = text.index("max_time_min = 10\n", at)
+    out = workdir / "goals_edited.toml"
+    out.write_text(text[:end] + "max_time_min = 12\n" + text[end + len("max_time_min = 10\n"):], encoding="utf-8")
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--base", required=True, help="git revision to compare the working tree with")
@@ -85,7 +98,7 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs per case and version (default 3)")
     p.add_argument("--nodes", type=int, default=1_000_000, help="walking nodes of the tiled network (default 1,000,000)")
     p.add_argument("--workdir", default=os.environ.get("ACCESSIBILITY_BENCH_DIR", "/tmp/accessibility-bench"))
-    p.add_argument("--cases", default="cold,warm,cold_raster,warm_raster", help="also: rerun, rerun_raster (warm, with three new elderly-care sites)")
+    p.add_argument("--cases", default="cold,warm,cold_raster,warm_raster", help="also: rerun, rerun_raster (warm, with three new elderly-care sites), edit, edit_raster (warm, one goal edited)")
     args = p.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -94,6 +107,7 @@ def main() -> int:
     osm = bench_peers.tiled_file(workdir, k)
     raster = bench_peers.population_raster(workdir, osm)
     sites = three_sites(workdir, raster)
+    goals = edited_goals(workdir)
     print(f"# {osm.name} ({osm.stat().st_size / 1e6:.0f} MB), raster {raster.name}; CPU check {bench_peers.cpu_check():.2f} s", flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -115,7 +129,10 @@ def main() -> int:
                 for case in cases:
                     for v in (("base", "new") if i % 2 == 0 else ("new", "base")):
                         cache = "off" if case.startswith("cold") else str(caches[v])
-                        r = run_once(versions[v], osm, cache, raster if case.endswith("raster") else None, sites if case.startswith("rerun") else None)
+                        r = run_once(
+                            versions[v], osm, cache, raster if case.endswith("raster") else None,
+                            sites if case.startswith("rerun") else None, goals if case.startswith("edit") else None,
+                        )
                         results.setdefault((case, v), []).append(r)
                         print(f"{case:<12} {v:<4} {r['total_s']:6.2f} s  {r['peak_mb']:6,.0f} MB", flush=True)
         finally:

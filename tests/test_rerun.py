@@ -152,3 +152,93 @@ def test_remembered_access_points_equal_a_fresh_search(hangzhou_walk, tmp_path):
     for name in ("edge", "t", "snap_dist_m", "barrier"):
         a, b = getattr(got, name), getattr(want, name)
         assert (a is None and b is None) or np.array_equal(a, b), name
+
+
+# --------------------------------------------------------------------------- searches
+
+
+def _edited_goals() -> tuple:
+    """The shipped goals with the fitness circle's threshold moved from 10 to 12 minutes: a planner's edit of one goal."""
+    import dataclasses
+
+    from accessibility import config
+
+    goals = config.load_goals()
+    return tuple(dataclasses.replace(g, max_time_s=720.0) if g.id == "fitness_10min" else g for g in goals)
+
+
+@pytest.fixture(scope="module")
+def edited(loop, hangzhou_pbf) -> dict:
+    """Run D: run A's inputs with one goal edited, on A's cache; run E: the same with no cache."""
+    from accessibility.run.inputs import GoalsInput
+
+    goals = GoalsInput(goals=_edited_goals())
+    d = pipeline.run(hangzhou_pbf, goals=goals, options=RunOptions(cache=loop["cache"]), out=loop["base"] / "d")
+    e = pipeline.run(hangzhou_pbf, goals=goals, options=RunOptions(cache=False), out=loop["base"] / "e")
+    return {"d": d, "e": e}
+
+
+def test_a_goal_edit_takes_every_search_from_the_first_run(loop, edited):
+    a, d, e = loop["a"], edited["d"], edited["e"]
+    first = a.manifest["search_cache"]["walk"]
+    assert first["cache"] == "on" and first["reused"] == 0 and first["searched"] == len(first["entries"]) > 0
+    assert all(entry["cache"] == "stored" for entry in first["entries"])
+    assert d.manifest["search_cache"]["walk"] == {"cache": "on", "reused": first["searched"], "searched": 0, "entries": []}
+    assert e.manifest["search_cache"] == {"walk": {"cache": "off"}}
+    assert d.modes["walk"].graphs["length"]._csr is None  # every tree came from the cache: the graph's matrix was never built
+    # the edit took effect; the other goals are as in run A
+    share, before = {g.id: g.share for g in d.goals}, {g.id: g.share for g in a.goals}
+    assert share["fitness_10min"] > before["fitness_10min"]
+    assert share["park_10min"] == before["park_10min"]
+
+
+def test_a_goal_edit_rerun_equals_a_fresh_run_bit_for_bit(loop, edited):
+    d_dir, e_dir = loop["base"] / "d", loop["base"] / "e"
+    names = sorted(p.name for p in e_dir.iterdir())
+    assert names == sorted(p.name for p in d_dir.iterdir())
+    for name in names:
+        if name != "manifest.json":
+            assert (d_dir / name).read_bytes() == (e_dir / name).read_bytes(), name
+    pd.testing.assert_frame_equal(edited["d"].point_costs, edited["e"].point_costs, check_exact=True)
+
+
+def test_the_search_key_follows_the_graph_and_the_sources(hangzhou_walk, tmp_path):
+    """Another facility set, another access point, another cost, or another facility behind a stub: another entry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from accessibility.network import distances, snapping
+
+    index = snapping.EdgeIndex(hangzhou_walk)
+    w, s, e, n = hangzhou_walk.bounds()
+    rng = np.random.default_rng(2)
+    owner, snapped = index.access_points(shapely.points(w + rng.random(6) * (e - w), s + rng.random(6) * (n - s)))
+    graph = distances.build_access_graph(hangzhou_walk, owner, snapped)
+    mask = np.array([True, False, True, True, False, True])
+    with ThreadPoolExecutor(1) as writer:
+        memory = reuse.RememberedSearches(tmp_path, writer=writer)
+        assert memory.recall(graph, mask) is None
+        fresh = distances.nearest_facilities(graph, mask)
+        memory.remember(graph, mask, fresh)
+    assert memory.status["entries"][0]["cache"] == "stored"
+    again = reuse.RememberedSearches(tmp_path, writer=writer)
+    same = distances.build_access_graph(hangzhou_walk, owner, snapped)
+    got = again.recall(same, mask)
+    assert got is not None and same._csr is None and again.status["reused"] == 1
+    np.testing.assert_array_equal(got.cost, fresh.cost)
+    np.testing.assert_array_equal(got.facility, fresh.facility)
+    assert got.facility.dtype == fresh.facility.dtype
+    moved = snapping.Snapped(snapped.edge, np.clip(snapped.t + 1e-9, 0, 1), snapped.snap_dist_m)
+    length = hangzhou_walk.edge_weight("length")
+    others = [
+        (graph, ~mask),
+        (distances.build_access_graph(hangzhou_walk, owner, moved), mask),
+        (distances.build_access_graph(hangzhou_walk, owner[::-1].copy(), snapped), mask),
+        (distances.build_access_graph(hangzhou_walk, owner, snapped, costs=(length * 1.0000001, length)), mask),
+    ]
+    for g, m in others:
+        assert again.recall(g, m) is None
+    assert again.status["reused"] == 1
+    # a damaged entry is searched again
+    entry = Path(memory.status["entries"][0]["entry"])
+    (entry / "result.npz").write_bytes(b"broken")
+    assert again.recall(same, mask) is None and not entry.exists()

@@ -17,8 +17,11 @@ for time-weighted modes (drive).
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -62,12 +65,15 @@ class AccessGraph:
     network has private ways, the public-layer and end-layer copies of the
     nodes on them (:mod:`~accessibility.network.private`). A node's own id is
     its trip-start role: its cost is that of a trip starting there.
+
+    The CSR matrix (:attr:`reverse_csr`) is built the first time a search
+    asks for it: a run whose searches all come from the cache
+    (:mod:`accessibility.run.reuse`) never builds it.
     """
 
     net: network_mod.Network
     weight: str
     n_base: int
-    reverse_csr: sp.csr_matrix
     edge_cost: np.ndarray  # cost of each base edge, full length, walked forward (u -> v)
     ap_key: np.ndarray  # sorted 2 * rank(edge) + t, to find a point's neighbours on its edge
     ap_edge: np.ndarray
@@ -80,10 +86,41 @@ class AccessGraph:
     layers: private.Layers  # the copies of nodes on private ways (trip start / public / trip end)
     edge_private: np.ndarray  # per base edge: a private way
     edge_cost_back: np.ndarray | None = None  # walked backward (v -> u); None: as forward
+    make_csr: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
+    _csr: sp.csr_matrix | None = field(default=None, repr=False)
+    _digest: str | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.edge_cost_back is None:
             self.edge_cost_back = self.edge_cost
+
+    @property
+    def reverse_csr(self) -> sp.csr_matrix:
+        """The graph reversed (an arc a -> b of the streets is b -> a), as a CSR matrix for searches from the facilities."""
+        with self._lock:  # the hexagons are laid out on another thread: build once
+            if self._csr is None:
+                assert self.make_csr is not None
+                self._csr, self.make_csr = self.make_csr(), None
+            return self._csr
+
+    def digest(self) -> str:
+        """sha256 of everything the graph is built from: streets, one-way and private rules, costs, access points and their facilities.
+
+        Two graphs with one digest are the same graph, searched to the same costs
+        bit for bit; the searches' cache (:mod:`accessibility.run.reuse`) is keyed by it.
+        """
+        if self._digest is not None:
+            return self._digest
+        edges = self.net.edges
+        h = hashlib.sha256(f"{self.weight}|{self.n_base}|{self.snap_speed_m_s!r}|{len(edges)}|{len(self.ap_edge)}".encode())
+        for a in (
+            edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64), edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool),
+            self.edge_private, self.edge_cost, self.edge_cost_back, self.ap_edge, self.ap_t, self.ap_stub_cost, self.stub_node, self.ap_facility,
+        ):
+            h.update(np.ascontiguousarray(a).tobytes())
+        self._digest = h.hexdigest()
+        return self._digest
 
     def role_nodes(self, nodes: np.ndarray, edge: np.ndarray, role: str) -> np.ndarray:
         """The graph nodes standing for street ``nodes`` reached along ``edge`` at a trip's ``"start"`` or ``"end"``.
@@ -100,7 +137,7 @@ class AccessGraph:
 
     @property
     def n_nodes(self) -> int:
-        return int(self.reverse_csr.shape[0])
+        return int(self.layers.n_nodes)
 
 
 def build_access_graph(
@@ -196,15 +233,17 @@ def build_access_graph(
         np.concatenate([a_private[a_fw], a_private[a_bw]]),
     )
     layers = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k)
-    src, dst, cost = layers.arcs(arcs.cost)
-    # the walk between a facility and its street: arriving at the end of a trip
-    # (a facility on a compound's way is reached through the compound), leaving at its start
-    src = np.concatenate([src, layers.end[split], stub_sorted])
-    dst = np.concatenate([dst, stub_sorted, split])
-    cost = np.concatenate([cost, stub_cost, stub_cost])
-    # Reversed graph: an arc a -> b of the street network becomes b -> a, so a
-    # search from the facilities yields each node's cost *to* a facility.
-    rev = network_mod.csr_from_arcs(dst, src, cost, layers.n_nodes)
+
+    def make_csr() -> sp.csr_matrix:
+        src, dst, cost = layers.arcs(arcs.cost)
+        # the walk between a facility and its street: arriving at the end of a trip
+        # (a facility on a compound's way is reached through the compound), leaving at its start
+        src = np.concatenate([src, layers.end[split], stub_sorted])
+        dst = np.concatenate([dst, stub_sorted, split])
+        cost = np.concatenate([cost, stub_cost, stub_cost])
+        # Reversed graph: an arc a -> b of the street network becomes b -> a, so a
+        # search from the facilities yields each node's cost *to* a facility.
+        return network_mod.csr_from_arcs(dst, src, cost, layers.n_nodes)
 
     stub_node = np.empty(k, dtype=np.int64)
     stub_node[order] = stub_sorted
@@ -212,7 +251,6 @@ def build_access_graph(
         net=net,
         weight=weight,
         n_base=n,
-        reverse_csr=rev,
         edge_cost=edge_cost,
         ap_key=np.searchsorted(np.unique(e_s), e_s) * 2.0 + t_s,
         ap_edge=e_s,
@@ -225,6 +263,7 @@ def build_access_graph(
         layers=layers,
         edge_private=edge_private,
         edge_cost_back=edge_back,
+        make_csr=make_csr,
     )
 
 

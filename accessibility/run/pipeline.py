@@ -140,6 +140,7 @@ def run(
         modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None, writer=r.cache_writer)
         for m, state in modes.items():
             state.walkers = walkers_of(goal_list, m)
+            state.memory = reuse.RememberedSearches(options.cache, writer=r.cache_writer)  # an earlier run's trees, on the same graphs
         r.stage("distances")
         layout = steps.lay_out_hexagons(modes, demand, area.study, options, background=r.background, stored=stored.layout if stored else None)
         costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), background=r.background, layout=layout)
@@ -170,6 +171,7 @@ def run(
         result.manifest["place"] = place
         result.manifest["residents_cache"] = reused  # updated in place by the cache writer, which the run waits for
         result.manifest["access_cache"] = sources.reused  # per mode: facilities whose access points were reused, and searched
+        result.manifest["search_cache"] = {m: state.memory.status for m, state in modes.items() if isinstance(state.memory, reuse.RememberedSearches)}
         result.manifest["completeness"] = [c.to_dict() for c in checks]
         result.manifest["coverage"] = cover.to_dict()
         result.manifest["population"].update(quality=demand.quality, implausible_hexes=implausible)
@@ -310,6 +312,8 @@ class _Run:
 
     def finish(self, result: RunResult, *, inputs: dict[str, Any]) -> None:
         """Wait for the cache, write the run folder (if any) and record the timings."""
+        for state in result.modes.values():
+            state.memory = None  # later searches (tools on the result) are not stored: the writer stops here
         self.cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
         if self.target is not None:
             self.stage("outputs")

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -118,6 +118,14 @@ class CostKey:
         return cls(m.group("mode") or "walk", m.group("target"), m.group("unit")) if m else None
 
 
+class SearchMemory(Protocol):
+    """Shortest-path trees of earlier runs, found by the graph searched and the facilities searched from."""
+
+    def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> distances.NearestResult | None: ...
+
+    def remember(self, graph: distances.AccessGraph, mask: np.ndarray, result: distances.NearestResult) -> None: ...
+
+
 class _Graphs(dict):
     """Access graphs by weight, built the first time each is asked for."""
 
@@ -146,6 +154,7 @@ class ModeState:
     _index: snapping.EdgeIndex | None = field(default=None, repr=False)
     graphs: dict[str, distances.AccessGraph] = field(default_factory=dict, repr=False)
     results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
+    memory: SearchMemory | None = field(default=None, repr=False)  # searches of earlier runs (:class:`~accessibility.run.reuse.RememberedSearches`)
 
     def __post_init__(self) -> None:
         if not isinstance(self.graphs, _Graphs):
@@ -186,10 +195,16 @@ class ModeState:
         return self._index
 
     def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
-        """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), cached."""
+        """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept, and recalled from ``memory`` when it has it."""
         res = self.results.get((weight, key))
         if res is None:
-            res = self.results[(weight, key)] = distances.nearest_facilities(self.graphs[weight], mask)
+            graph = self.graphs[weight]
+            res = self.memory.recall(graph, mask) if self.memory is not None else None
+            if res is None:
+                res = distances.nearest_facilities(graph, mask)
+                if self.memory is not None:
+                    self.memory.remember(graph, mask, res)
+            self.results[(weight, key)] = res
         return res
 
 

@@ -49,11 +49,11 @@ import shapely
 from .. import config
 from ..core import meta as package_meta
 from ..network import cache as network_cache
-from ..network import snapping
+from ..network import distances, snapping
 from ..stages import hexes as hexes_mod
 from ..stages import population
 
-__all__ = ["FORMAT", "RememberedAccess", "Residents", "access_key", "load", "residents_key", "sources_key", "store"]
+__all__ = ["FORMAT", "RememberedAccess", "RememberedSearches", "Residents", "access_key", "load", "residents_key", "sources_key", "store"]
 
 log = logging.getLogger(__name__)
 
@@ -305,3 +305,67 @@ class RememberedAccess:
             arrays["barrier"] = snapped.barrier[keep]
         _submit_entry(self.folder, self.key, lambda part: np.savez(part / "access.npz", **arrays), self.status, writer)
 
+
+
+# --------------------------------------------------------------------------- searches
+
+
+class RememberedSearches:
+    """Shortest-path trees of facility sets from an earlier run, found by the graph's content and the sources searched from.
+
+    A search's result depends only on the graph (streets, one-way and private
+    rules, costs, every access point and its facility:
+    :meth:`AccessGraph.digest <accessibility.network.distances.AccessGraph.digest>`)
+    and on which facilities it starts from. A rerun that changes a goal's
+    threshold, speed or share, or adds a goal on services already searched,
+    searches the same graphs from the same facilities: each tree is read back
+    (``search-<key>/result.npz``) instead of searched, and the graph's CSR matrix
+    is then never built. A changed facility list changes the graph, so every
+    search of that mode is done again (its access points split the edges that
+    all sets share).
+    """
+
+    def __init__(self, cache_dir: str | Path | bool | None, *, writer: Executor) -> None:
+        self.cache_dir, self.writer = cache_dir, writer
+        self.status: dict[str, Any] = {"cache": "off"} if cache_dir is False else {"cache": "on", "reused": 0, "searched": 0, "entries": []}
+
+    def _folder(self, graph: distances.AccessGraph, mask: np.ndarray) -> Path | None:
+        if self.cache_dir is False:
+            return None
+        sources = np.packbits(np.asarray(mask, bool)[graph.ap_facility])
+        parts = {"graph": graph.digest(), "sources": hashlib.sha256(sources.tobytes()).hexdigest(), "n": len(graph.ap_facility), **_computed_by()}
+        return _folder(self.cache_dir, "search-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
+
+    def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> distances.NearestResult | None:
+        """The tree an earlier run found on this graph from these facilities, or ``None``."""
+        folder = self._folder(graph, mask)
+        if folder is None or not (folder / _DONE).is_file():
+            return None
+        try:
+            res = _read_tree(folder / "result.npz", graph.n_nodes)
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is searched again, never fatal
+            log.warning("search cache entry %s cannot be read (%s); searching again", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        self.status["reused"] += 1
+        return res
+
+    def remember(self, graph: distances.AccessGraph, mask: np.ndarray, result: distances.NearestResult) -> None:
+        """Store a tree just searched, on the writer thread."""
+        folder = self._folder(graph, mask)
+        if folder is None:
+            return
+        self.status["searched"] += 1
+        small = result.facility.max(initial=-1) < np.iinfo(np.int32).max
+        arrays: dict[str, Any] = {"cost": result.cost, "facility": result.facility.astype(np.int32) if small else result.facility}
+        entry: dict[str, Any] = {}
+        self.status["entries"].append(entry)
+        _submit_entry(folder, folder.name, lambda part: np.savez(part / "result.npz", **arrays), entry, self.writer)
+
+
+def _read_tree(path: Path, n_nodes: int) -> distances.NearestResult:
+    with np.load(path) as z:
+        res = distances.NearestResult(cost=z["cost"], facility=z["facility"].astype(np.int64))
+    if len(res.cost) != n_nodes or len(res.facility) != n_nodes:
+        raise ValueError(f"{len(res.cost)} nodes stored, the graph has {n_nodes}")
+    return res
