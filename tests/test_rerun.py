@@ -47,6 +47,9 @@ def test_the_rerun_reuses_the_residents_of_the_first_run(loop):
     assert again >= len(a.facilities) - 5  # a list's site within the merge distance of an OSM facility takes its place
     assert b.manifest["access_cache"]["walk"] == {"cache": "hit", "entry": entry, "reused": again, "searched": len(b.facilities) - again}
     assert c.manifest["access_cache"]["walk"]["cache"] == "off"
+    # each set is searched on the streets and its own facilities: only the fitness sets are searched again
+    searches = b.manifest["search_cache"]["walk"]
+    assert searches["reused"] > 0 and 0 < searches["searched"] < searches["reused"]
     written = json.loads((loop["base"] / "b" / "manifest.json").read_text(encoding="utf-8"))
     assert written["residents_cache"]["cache"] == "hit"
     # the list changed what the run found: the reuse is not of a result
@@ -181,11 +184,13 @@ def edited(loop, hangzhou_pbf) -> dict:
 def test_a_goal_edit_takes_every_search_from_the_first_run(loop, edited):
     a, d, e = loop["a"], edited["d"], edited["e"]
     first = a.manifest["search_cache"]["walk"]
-    assert first["cache"] == "on" and first["reused"] == 0 and first["searched"] == len(first["entries"]) > 0
+    assert first["cache"] == "on" and first["searched"] == len(first["entries"]) > 0
     assert all(entry["cache"] == "stored" for entry in first["entries"])
-    assert d.manifest["search_cache"]["walk"] == {"cache": "on", "reused": first["searched"], "searched": 0, "entries": []}
+    # (two sets of run A with the same facilities can share a tree: the second may read the first's)
+    total = first["reused"] + first["searched"]
+    assert d.manifest["search_cache"]["walk"] == {"cache": "on", "reused": total, "searched": 0, "entries": []}
     assert e.manifest["search_cache"] == {"walk": {"cache": "off"}}
-    assert d.modes["walk"].graphs["length"]._csr is None  # every tree came from the cache: the graph's matrix was never built
+    assert d.modes["walk"].graphs["length"].stubs._csr is None  # every tree came from the cache: the search graph was never built
     # the edit took effect; the other goals are as in run A
     share, before = {g.id: g.share for g in d.goals}, {g.id: g.share for g in a.goals}
     assert share["fitness_10min"] > before["fitness_10min"]
@@ -202,8 +207,8 @@ def test_a_goal_edit_rerun_equals_a_fresh_run_bit_for_bit(loop, edited):
     pd.testing.assert_frame_equal(edited["d"].point_costs, edited["e"].point_costs, check_exact=True)
 
 
-def test_the_search_key_follows_the_graph_and_the_sources(hangzhou_walk, tmp_path):
-    """Another facility set, another access point, another cost, or another facility behind a stub: another entry."""
+def test_the_search_key_follows_the_streets_and_the_sets_own_access_points(hangzhou_walk, tmp_path):
+    """Another set, another access point, another cost: another entry. Another facility behind the same stubs: the same tree, read for it."""
     from concurrent.futures import ThreadPoolExecutor
 
     from accessibility.network import distances, snapping
@@ -217,28 +222,41 @@ def test_the_search_key_follows_the_graph_and_the_sources(hangzhou_walk, tmp_pat
     with ThreadPoolExecutor(1) as writer:
         memory = reuse.RememberedSearches(tmp_path, writer=writer)
         assert memory.recall(graph, mask) is None
-        fresh = distances.nearest_facilities(graph, mask)
-        memory.remember(graph, mask, fresh)
+        tree = distances.grow_tree(graph, mask)
+        memory.remember(graph, mask, tree)
     assert memory.status["entries"][0]["cache"] == "stored"
     again = reuse.RememberedSearches(tmp_path, writer=writer)
     same = distances.build_access_graph(hangzhou_walk, owner, snapped)
     got = again.recall(same, mask)
-    assert got is not None and same._csr is None and again.status["reused"] == 1
-    np.testing.assert_array_equal(got.cost, fresh.cost)
-    np.testing.assert_array_equal(got.facility, fresh.facility)
-    assert got.facility.dtype == fresh.facility.dtype
+    assert got is not None and same.stubs._csr is None and again.status["reused"] == 1
+    np.testing.assert_array_equal(got.cost, tree.cost)
+    np.testing.assert_array_equal(got.source, tree.source)
+    assert got.source.dtype == tree.source.dtype
+    fresh = distances.nearest_facilities(same, mask)
+    recalled = distances.nearest_facilities(same, mask, tree=got)
+    np.testing.assert_array_equal(recalled.cost, fresh.cost)
+    np.testing.assert_array_equal(recalled.facility, fresh.facility)
     moved = snapping.Snapped(snapped.edge, np.clip(snapped.t + 1e-9, 0, 1), snapped.snap_dist_m)
     length = hangzhou_walk.edge_weight("length")
     others = [
         (graph, ~mask),
         (distances.build_access_graph(hangzhou_walk, owner, moved), mask),
-        (distances.build_access_graph(hangzhou_walk, owner[::-1].copy(), snapped), mask),
         (distances.build_access_graph(hangzhou_walk, owner, snapped, costs=(length * 1.0000001, length)), mask),
+        (distances.build_access_graph(hangzhou_walk, owner, snapped, weight="length", snap_speed_m_s=2.0, costs=(length, length * 0.5)), mask),
     ]
     for g, m in others:
         assert again.recall(g, m) is None
-    assert again.status["reused"] == 1
+    # the other facilities of a list (rows renumbered) keep their trees, read for the new rows
+    renumbered = owner + 10
+    wider = np.zeros(16, bool)
+    wider[10:] = mask
+    moved_rows = distances.build_access_graph(hangzhou_walk, renumbered, snapped)
+    kept = again.recall(moved_rows, wider)
+    assert kept is not None
+    by_rows = distances.nearest_facilities(moved_rows, wider, tree=kept)
+    np.testing.assert_array_equal(by_rows.cost, fresh.cost)
+    np.testing.assert_array_equal(by_rows.facility, np.where(fresh.facility >= 0, fresh.facility + 10, -1))
     # a damaged entry is searched again
     entry = Path(memory.status["entries"][0]["entry"])
-    (entry / "result.npz").write_bytes(b"broken")
+    (entry / "tree.npz").write_bytes(b"broken")
     assert again.recall(same, mask) is None and not entry.exists()

@@ -31,7 +31,7 @@ from scipy.sparse import csgraph
 
 from ..core import columns
 from . import graph as network_mod
-from . import private, snapping
+from . import private, snapping, trees
 
 __all__ = [
     "AccessGraph",
@@ -43,6 +43,7 @@ __all__ = [
     "node_table",
     "point_facility_costs",
     "point_neighbours",
+    "set_sources",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class AccessGraph:
     layers: private.Layers  # the copies of nodes on private ways (trip start / public / trip end)
     edge_private: np.ndarray  # per base edge: a private way
     edge_cost_back: np.ndarray | None = None  # walked backward (v -> u); None: as forward
+    stubs: trees.StubGraph | None = field(default=None, repr=False)  # what a set's search runs on (:mod:`~accessibility.network.trees`)
     make_csr: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
     _csr: sp.csr_matrix | None = field(default=None, repr=False)
     _digest: str | None = field(default=None, repr=False)
@@ -105,22 +107,33 @@ class AccessGraph:
             return self._csr
 
     def digest(self) -> str:
-        """sha256 of everything the graph is built from: streets, one-way and private rules, costs, access points and their facilities.
+        """sha256 of what a set's search runs on besides its own access points: streets, one-way and private rules, costs.
 
-        Two graphs with one digest are the same graph, searched to the same costs
-        bit for bit; the searches' cache (:mod:`accessibility.run.reuse`) is keyed by it.
+        A set's tree (:func:`grow_tree`) is a function of this and of the set's access
+        points (:func:`set_sources`); the searches' cache (:mod:`accessibility.run.reuse`)
+        is keyed by both.
         """
         if self._digest is not None:
             return self._digest
         edges = self.net.edges
-        h = hashlib.sha256(f"{self.weight}|{self.n_base}|{self.snap_speed_m_s!r}|{len(edges)}|{len(self.ap_edge)}".encode())
+        h = hashlib.sha256(f"{self.weight}|{self.n_base}|{len(edges)}".encode())
         for a in (
             edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64), edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool),
-            self.edge_private, self.edge_cost, self.edge_cost_back, self.ap_edge, self.ap_t, self.ap_stub_cost, self.stub_node, self.ap_facility,
+            self.edge_private, self.edge_cost, self.edge_cost_back,
         ):
             h.update(np.ascontiguousarray(a).tobytes())
         self._digest = h.hexdigest()
         return self._digest
+
+    def edge_arrays(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """Per base edge: ``(u, v)``, ``(forward, backward, private)``, ``(cost forward, cost backward)``."""
+        edges = self.net.edges
+        assert self.edge_cost_back is not None
+        return (
+            (edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)),
+            (edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool), self.edge_private),
+            (self.edge_cost, self.edge_cost_back),
+        )
 
     def role_nodes(self, nodes: np.ndarray, edge: np.ndarray, role: str) -> np.ndarray:
         """The graph nodes standing for street ``nodes`` reached along ``edge`` at a trip's ``"start"`` or ``"end"``.
@@ -247,6 +260,7 @@ def build_access_graph(
 
     stub_node = np.empty(k, dtype=np.int64)
     stub_node[order] = stub_sorted
+    stubs = trees.stub_graph((u_all, v_all), (fw_all, bw_all, edge_private), (edge_cost, edge_back), (e_s, t_s, stub_cost), n)
     return AccessGraph(
         net=net,
         weight=weight,
@@ -263,6 +277,7 @@ def build_access_graph(
         layers=layers,
         edge_private=edge_private,
         edge_cost_back=edge_back,
+        stubs=stubs,
         make_csr=make_csr,
     )
 
@@ -275,7 +290,21 @@ class NearestResult:
     facility: np.ndarray  # per node: facility row, -1 when unreachable or no facility
 
 
-def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = None, *, limit: float = np.inf) -> NearestResult:
+def set_sources(graph: AccessGraph, facility_mask: np.ndarray | None = None) -> np.ndarray:
+    """The access points of the facilities selected by ``facility_mask`` (``None``: all), as indices in sorted order, in the caller's order."""
+    use = np.ones(len(graph.stub_node), dtype=bool) if facility_mask is None else np.asarray(facility_mask, bool)[graph.ap_facility]
+    return graph.stub_node[use] - graph.n_base - len(graph.ap_edge)
+
+
+def grow_tree(graph: AccessGraph, facility_mask: np.ndarray | None = None, *, limit: float = np.inf) -> trees.Tree:
+    """The search of one facility set (:mod:`~accessibility.network.trees`): depends only on the streets and the set's own access points."""
+    assert graph.stubs is not None
+    return trees.grow(graph.stubs, set_sources(graph, facility_mask), limit=limit)
+
+
+def nearest_facilities(
+    graph: AccessGraph, facility_mask: np.ndarray | None = None, *, limit: float = np.inf, tree: trees.Tree | None = None
+) -> NearestResult:
     """One multi-source Dijkstra from the facilities selected by ``facility_mask``.
 
     Parameters
@@ -286,6 +315,8 @@ def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = No
         Boolean mask over facility rows (``None``: all facilities).
     limit
         Stop searching beyond this cost (metres or seconds); farther nodes get ``inf``.
+    tree
+        The set's search (:func:`grow_tree`) when it is known (from the cache); searched when omitted.
 
     Returns
     -------
@@ -293,18 +324,13 @@ def nearest_facilities(graph: AccessGraph, facility_mask: np.ndarray | None = No
         Per node of ``graph``: the cost to the nearest selected facility and
         that facility's row (``inf`` and ``-1`` when none is reachable).
     """
-    n = graph.n_nodes
-    use = np.ones(len(graph.stub_node), dtype=bool) if facility_mask is None else np.asarray(facility_mask, bool)[graph.ap_facility]
-    sources = graph.stub_node[use]
-    if len(sources) == 0:
-        return NearestResult(cost=np.full(n, np.inf), facility=np.full(n, -1, dtype=np.int64))
-    dist, _, src = csgraph.dijkstra(
-        graph.reverse_csr, directed=True, indices=sources, min_only=True, return_predecessors=True, limit=limit
-    )
-    stub_to_facility = np.full(n, -1, dtype=np.int64)
-    stub_to_facility[graph.stub_node] = graph.ap_facility
-    facility = np.where(src >= 0, stub_to_facility[np.maximum(src, 0)], -1)
-    return NearestResult(cost=dist, facility=facility)
+    assert graph.stubs is not None
+    sources = set_sources(graph, facility_mask)
+    tree = tree if tree is not None else trees.grow(graph.stubs, sources, limit=limit)
+    ends, ways, costs = graph.edge_arrays()
+    cost, src = trees.spread(tree, graph.stubs, graph.layers, sources, ends, ways, costs, (graph.ap_edge, graph.ap_t, graph.ap_stub_cost), limit=limit)
+    rows = graph.ap_facility if facility_mask is None else graph.ap_facility[np.asarray(facility_mask, bool)[graph.ap_facility]]
+    return NearestResult(cost=cost, facility=np.where(src >= 0, np.append(rows, -1)[src], -1))
 
 
 def costs_at_points(

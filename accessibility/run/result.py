@@ -28,7 +28,7 @@ import shapely
 from .. import config
 from ..core import columns
 from ..core.notes import Notes
-from ..network import distances, snapping
+from ..network import distances, snapping, trees
 from ..network import walkers as walkers_mod
 from ..network.graph import Network
 from ..stages import goals as goals_mod
@@ -119,11 +119,11 @@ class CostKey:
 
 
 class SearchMemory(Protocol):
-    """Shortest-path trees of earlier runs, found by the graph searched and the facilities searched from."""
+    """Facility sets' searches of earlier runs, found by the streets searched and the set's access points."""
 
-    def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> distances.NearestResult | None: ...
+    def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree | None: ...
 
-    def remember(self, graph: distances.AccessGraph, mask: np.ndarray, result: distances.NearestResult) -> None: ...
+    def remember(self, graph: distances.AccessGraph, mask: np.ndarray, tree: trees.Tree) -> None: ...
 
 
 class _Graphs(dict):
@@ -195,16 +195,16 @@ class ModeState:
         return self._index
 
     def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
-        """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept, and recalled from ``memory`` when it has it."""
+        """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept; grown from ``memory`` when it has it."""
         res = self.results.get((weight, key))
         if res is None:
             graph = self.graphs[weight]
-            res = self.memory.recall(graph, mask) if self.memory is not None else None
-            if res is None:
-                res = distances.nearest_facilities(graph, mask)
+            tree = self.memory.recall(graph, mask) if self.memory is not None else None
+            if tree is None:
+                tree = distances.grow_tree(graph, mask)
                 if self.memory is not None:
-                    self.memory.remember(graph, mask, res)
-            self.results[(weight, key)] = res
+                    self.memory.remember(graph, mask, tree)
+            res = self.results[(weight, key)] = distances.nearest_facilities(graph, mask, tree=tree)
         return res
 
 

@@ -49,7 +49,7 @@ import shapely
 from .. import config
 from ..core import meta as package_meta
 from ..network import cache as network_cache
-from ..network import distances, snapping
+from ..network import distances, snapping, trees
 from ..stages import hexes as hexes_mod
 from ..stages import population
 
@@ -311,18 +311,16 @@ class RememberedAccess:
 
 
 class RememberedSearches:
-    """Shortest-path trees of facility sets from an earlier run, found by the graph's content and the sources searched from.
+    """Each facility set's search from an earlier run, found by the streets searched and the set's own access points.
 
-    A search's result depends only on the graph (streets, one-way and private
-    rules, costs, every access point and its facility:
-    :meth:`AccessGraph.digest <accessibility.network.distances.AccessGraph.digest>`)
-    and on which facilities it starts from. A rerun that changes a goal's
-    threshold, speed or share, or adds a goal on services already searched,
-    searches the same graphs from the same facilities: each tree is read back
-    (``search-<key>/result.npz``) instead of searched, and the graph's CSR matrix
-    is then never built. A changed facility list changes the graph, so every
-    search of that mode is done again (its access points split the edges that
-    all sets share).
+    A set is searched on the streets plus its own access points only
+    (:mod:`~accessibility.network.trees`), so its tree depends on the streets, their
+    one-way and private rules and costs (:meth:`AccessGraph.digest
+    <accessibility.network.distances.AccessGraph.digest>`) and on where the set's
+    facilities join them, and on nothing else. A rerun that changes one service's
+    list searches that service's sets again and reads every other set's tree back;
+    one that edits a goal reads them all (``search-<key>/tree.npz``), and the
+    search graph's matrix is then never built.
     """
 
     def __init__(self, cache_dir: str | Path | bool | None, *, writer: Executor) -> None:
@@ -332,40 +330,44 @@ class RememberedSearches:
     def _folder(self, graph: distances.AccessGraph, mask: np.ndarray) -> Path | None:
         if self.cache_dir is False:
             return None
-        sources = np.packbits(np.asarray(mask, bool)[graph.ap_facility])
-        parts = {"graph": graph.digest(), "sources": hashlib.sha256(sources.tobytes()).hexdigest(), "n": len(graph.ap_facility), **_computed_by()}
+        src = distances.set_sources(graph, mask)
+        h = hashlib.sha256()
+        for a in (graph.ap_edge[src], graph.ap_t[src], graph.ap_stub_cost[src]):  # where the set's stubs join the streets, and at what cost
+            h.update(np.ascontiguousarray(a).tobytes())
+        parts = {"streets": graph.digest(), "sources": h.hexdigest(), "n": len(src), **_computed_by()}
         return _folder(self.cache_dir, "search-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
 
-    def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> distances.NearestResult | None:
-        """The tree an earlier run found on this graph from these facilities, or ``None``."""
+    def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree | None:
+        """The tree an earlier run grew on these streets from these access points, or ``None``."""
         folder = self._folder(graph, mask)
         if folder is None or not (folder / _DONE).is_file():
             return None
+        assert graph.stubs is not None
         try:
-            res = _read_tree(folder / "result.npz", graph.n_nodes)
+            tree = _read_tree(folder / "tree.npz", graph.stubs.first_stub)
         except Exception as exc:  # noqa: BLE001 - a damaged entry is searched again, never fatal
             log.warning("search cache entry %s cannot be read (%s); searching again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
             return None
         self.status["reused"] += 1
-        return res
+        return tree
 
-    def remember(self, graph: distances.AccessGraph, mask: np.ndarray, result: distances.NearestResult) -> None:
-        """Store a tree just searched, on the writer thread."""
+    def remember(self, graph: distances.AccessGraph, mask: np.ndarray, tree: trees.Tree) -> None:
+        """Store a tree just grown, on the writer thread."""
         folder = self._folder(graph, mask)
         if folder is None:
             return
         self.status["searched"] += 1
-        small = result.facility.max(initial=-1) < np.iinfo(np.int32).max
-        arrays: dict[str, Any] = {"cost": result.cost, "facility": result.facility.astype(np.int32) if small else result.facility}
+        small = tree.source.max(initial=-1) < np.iinfo(np.int32).max
+        arrays: dict[str, Any] = {"cost": tree.cost, "source": tree.source.astype(np.int32) if small else tree.source}
         entry: dict[str, Any] = {}
         self.status["entries"].append(entry)
-        _submit_entry(folder, folder.name, lambda part: np.savez(part / "result.npz", **arrays), entry, self.writer)
+        _submit_entry(folder, folder.name, lambda part: np.savez(part / "tree.npz", **arrays), entry, self.writer)
 
 
-def _read_tree(path: Path, n_nodes: int) -> distances.NearestResult:
+def _read_tree(path: Path, n_nodes: int) -> trees.Tree:
     with np.load(path) as z:
-        res = distances.NearestResult(cost=z["cost"], facility=z["facility"].astype(np.int64))
-    if len(res.cost) != n_nodes or len(res.facility) != n_nodes:
-        raise ValueError(f"{len(res.cost)} nodes stored, the graph has {n_nodes}")
-    return res
+        tree = trees.Tree(cost=z["cost"], source=z["source"].astype(np.int64))
+    if len(tree.cost) != n_nodes or len(tree.source) != n_nodes:
+        raise ValueError(f"{len(tree.cost)} nodes stored, the streets have {n_nodes}")
+    return tree

@@ -1,0 +1,217 @@
+"""Shortest-path trees of one facility set, independent of every other set's facilities.
+
+The access graph (:func:`~accessibility.network.distances.build_access_graph`)
+splits every edge at every access point of every service. A search on it would
+depend, to the last bit, on where the *other* services' facilities are: a path
+along a split edge sums its pieces, and the pieces move when another list
+changes. So a set is searched on a graph that holds only the streets, whole
+and layered (:mod:`~accessibility.network.private`), plus one *stub* node per
+access point joined to its edge's two ends at the cost of walking there
+(``stub + t * forward`` from ``u``, ``stub + (1 - t) * backward`` from ``v``).
+No arc enters a stub, so a search from one set's stubs never reaches another
+set's: its tree (:class:`Tree`) depends only on the streets, their costs and
+that set's own access points, and an earlier run's tree can be reused when
+those are the same (:mod:`accessibility.run.reuse`).
+
+:func:`spread` then gives the cost at every node of the access graph, for the
+code that joins points to it: a street node's from the tree, an inserted
+access point's as a point on its edge (the cheaper end, or a stub of the set
+on the same edge), a stub's as the walk to its access point.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from . import graph as network_mod
+from . import private
+
+__all__ = ["StubGraph", "Tree", "grow", "spread", "stub_graph"]
+
+
+@dataclass
+class StubGraph:
+    """The streets whole and layered, and one stub node per access point (in sorted order: by edge, then position)."""
+
+    n_street: int  # street nodes (each its trip-start role)
+    layers: private.Layers  # roles of the street nodes on private ways
+    n_stubs: int
+    make_csr: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
+    _csr: sp.csr_matrix | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def first_stub(self) -> int:
+        return int(self.layers.n_nodes)
+
+    @property
+    def csr(self) -> sp.csr_matrix:
+        """Reversed (a trip's arc a -> b is b -> a), for searches from the stubs; built on first use."""
+        with self._lock:
+            if self._csr is None:
+                assert self.make_csr is not None
+                self._csr, self.make_csr = self.make_csr(), None
+            return self._csr
+
+
+def stub_graph(
+    ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray], costs: tuple[np.ndarray, np.ndarray],
+    aps: tuple[np.ndarray, np.ndarray, np.ndarray], n: int,
+) -> StubGraph:
+    """The search graph of :mod:`this module <accessibility.network.trees>`.
+
+    Parameters
+    ----------
+    ends
+        Per edge: ``u``, ``v``.
+    ways
+        Per edge: forward allowed, backward allowed, private way.
+    costs
+        Per edge: cost walked forward (u -> v) and backward.
+    aps
+        Per access point, sorted by edge then position: edge, position ``t`` (0 at ``u``), stub cost.
+    n
+        Street nodes.
+    """
+    u, v = ends
+    fw, bw, priv = ways
+    cost_f, cost_b = costs
+    e, t, stub_cost = aps
+    src = np.concatenate([u[fw], v[bw]])
+    dst = np.concatenate([v[fw], u[bw]])
+    layers = private.layered(src, dst, np.concatenate([priv[fw], priv[bw]]), n)
+    k = len(e)
+
+    def make_csr() -> sp.csr_matrix:
+        a_src, a_dst, a_cost = layers.arcs(np.concatenate([cost_f[fw], cost_b[bw]]))
+        stub = layers.n_nodes + np.arange(k)
+        # a trip reaches an access point from its edge's u walking forward, from v backward; a
+        # zero-length walk (the point at the node) is allowed whatever the one-way rules. A facility on a
+        # private way is reached at the end of a trip (through its compound): from the ends' end roles
+        role = np.where(priv[e], layers.end[u[e]], layers.public[u[e]]), np.where(priv[e], layers.end[v[e]], layers.public[v[e]])
+        to_u_side, to_v_side = t * cost_f[e], (1.0 - t) * cost_b[e]
+        from_u = fw[e] | (np.minimum(to_u_side, t * cost_b[e]) <= 0)
+        from_v = bw[e] | (np.minimum(to_v_side, (1.0 - t) * cost_f[e]) <= 0)
+        a_src = np.concatenate([a_src, role[0][from_u], role[1][from_v]])
+        a_dst = np.concatenate([a_dst, stub[from_u], stub[from_v]])
+        a_cost = np.concatenate([a_cost, stub_cost[from_u] + to_u_side[from_u], stub_cost[from_v] + to_v_side[from_v]])
+        return network_mod.csr_from_arcs(a_dst, a_src, a_cost, layers.n_nodes + k)
+
+    return StubGraph(n_street=n, layers=layers, n_stubs=k, make_csr=make_csr)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One set's search: per node of the stub graph before its stubs, the cost to the set and which of its sources (``-1``: none)."""
+
+    cost: np.ndarray
+    source: np.ndarray  # index into the set's sources, in the order they were given
+
+
+def grow(graph: StubGraph, sources: np.ndarray, *, limit: float = np.inf) -> Tree:
+    """One multi-source Dijkstra from the stubs of ``sources`` (access points, sorted order)."""
+    n = graph.first_stub
+    if len(sources) == 0:
+        return Tree(cost=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
+    dist, _, src = csgraph.dijkstra(graph.csr, directed=True, indices=n + sources, min_only=True, return_predecessors=True, limit=limit)
+    local = np.full(graph.n_stubs, -1, dtype=np.int64)
+    local[sources] = np.arange(len(sources))
+    found = src[:n]
+    return Tree(cost=dist[:n], source=np.where(found >= n, local[np.maximum(found - n, 0)], -1))
+
+
+def spread(
+    tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndarray,
+    ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray], costs: tuple[np.ndarray, np.ndarray],
+    aps: tuple[np.ndarray, np.ndarray, np.ndarray], *, limit: float = np.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A set's cost (and source) at every node of the access graph, whose edges are split at every access point.
+
+    ``split`` are the access graph's roles (street nodes, then one split node and one
+    stub per access point in sorted order, then the copies of nodes on private ways);
+    the other arguments are as for :func:`stub_graph` and :func:`grow`. An inserted
+    access point costs what a point on its edge does: the cheaper of walking to either
+    end and on, or along the edge to a stub of the set on it.
+    """
+    n, k = graph.n_street, len(aps[0])
+    base = graph.layers
+    cost = np.full(split.n_nodes, np.inf)
+    src = np.full(split.n_nodes, -1, dtype=np.int64)
+    street = np.arange(n)
+    for ids, base_ids in ((street, street), (split.public[:n], base.public), (split.end[:n], base.end)):
+        cost[ids], src[ids] = tree.cost[base_ids], tree.source[base_ids]
+
+    start, end = _split_nodes(tree, base, sources, ends, ways, costs, aps)
+    q = n + np.arange(k)
+    cost[q], src[q] = start
+    copies = split.end[q] != q  # the inserted points on private ways have their public and end roles
+    for ids in (split.public[q][copies], split.end[q][copies]):
+        cost[ids], src[ids] = end[0][copies], end[1][copies]
+    # a stub costs the walk to its access point, then the trip from there (a stub of the set: nothing)
+    stub = n + k + np.arange(k)
+    cost[stub], src[stub] = aps[2] + start[0], start[1]
+    cost[stub[sources]], src[stub[sources]] = 0.0, np.arange(len(sources))
+    far = cost > limit
+    cost[far], src[far] = np.inf, -1
+    return cost, src
+
+
+def _split_nodes(
+    tree: Tree, base: private.Layers, sources: np.ndarray, ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray],
+    costs: tuple[np.ndarray, np.ndarray], aps: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(cost, source) of every access point as a trip's start and as a point reached at its end (its private roles)."""
+    e, t, stub_cost = aps
+    u, v = ends[0][e], ends[1][e]
+    fw, bw, priv = (w[e] for w in ways)
+    cf, cb = costs[0][e], costs[1][e]
+    # walking to u is walking the edge backward; a zero-length walk is allowed whatever the one-way rules
+    to_u = np.where(bw | (np.minimum(t * cf, t * cb) <= 0), t * cb, np.inf)
+    to_v = np.where(fw | (np.minimum((1 - t) * cf, (1 - t) * cb) <= 0), (1 - t) * cf, np.inf)
+    along = _along_edge(sources, e, t, stub_cost, fw, bw, cf, cb)
+    out = []
+    for ru, rv in ((u, v), (np.where(priv, base.end[u], base.public[u]), np.where(priv, base.end[v], base.public[v]))):
+        cands = [(to_u + tree.cost[ru], tree.source[ru]), (to_v + tree.cost[rv], tree.source[rv]), along]
+        best_cost, best_src = cands[0]
+        for c, s in cands[1:]:
+            better = c < best_cost
+            best_cost, best_src = np.where(better, c, best_cost), np.where(better, s, best_src)
+        out.append((best_cost, np.where(np.isfinite(best_cost), best_src, -1)))
+    # a point on a public street has one role: its start is its end
+    start = (np.where(priv, out[0][0], out[1][0]), np.where(priv, out[0][1], out[1][1]))
+    return start, out[1]
+
+
+def _along_edge(
+    sources: np.ndarray, e: np.ndarray, t: np.ndarray, stub_cost: np.ndarray, fw: np.ndarray, bw: np.ndarray, cf: np.ndarray, cb: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per access point: the cheapest walk along its own edge to a stub of the set on that edge, and which source."""
+    k = len(e)
+    best, which = np.full(k, np.inf), np.full(k, -1, dtype=np.int64)
+    if len(sources) == 0 or k == 0:
+        return best, which
+    own = np.sort(sources)  # sorted access points: grouped by edge
+    local = np.empty(len(e), dtype=np.int64)
+    local[sources] = np.arange(len(sources))
+    lo, hi = np.searchsorted(e[own], e, side="left"), np.searchsorted(e[own], e, side="right")
+    counts = hi - lo
+    point = np.repeat(np.arange(k), counts)
+    if len(point) == 0:
+        return best, which
+    other = own[lo[point] + np.arange(len(point)) - np.repeat(np.cumsum(counts) - counts, counts)]
+    dt = t[other] - t[point]
+    ahead = dt >= 0  # the stub lies towards v: walk forward
+    walk = np.where(ahead, dt * cf[point], -dt * cb[point])
+    zero = np.minimum(np.abs(dt) * cf[point], np.abs(dt) * cb[point]) <= 0
+    ok = np.where(ahead, fw[point], bw[point]) | zero
+    val = np.where(ok, stub_cost[other] + walk, np.inf)
+    order = np.lexsort((val, point))
+    first = order[np.r_[True, point[order][1:] != point[order][:-1]]]
+    best[point[first]], which[point[first]] = val[first], local[other[first]]
+    return best, which
