@@ -1,14 +1,20 @@
 """Network distance and time from every node and resident to the nearest facility.
 
 Facilities join the network at access points on edges (see
-:mod:`~accessibility.network.snapping`). Every access point splits its edge at a new
-node, and a *stub* node hangs off it at the facility's straight-line walking
-distance. One CSR matrix of this augmented graph is built per travel mode;
-then each service (or tier subset) costs exactly one call of
+:mod:`~accessibility.network.snapping`). In the *access graph* every access
+point splits its edge at a new node, and a *stub* node hangs off it at the
+facility's straight-line walking distance: the graph the tools search per
+facility (isochrones, matrices, catchments), and the nodes residents and other
+points are joined to (:func:`point_neighbours`).
+
+A facility set (a service, or a tier subset) is searched by exactly one call of
 ``scipy.sparse.csgraph.dijkstra(indices=stubs, min_only=True)`` on the
-*reversed* graph, which gives, for every node, the cost of the trip node →
-nearest facility and which facility that is. No per-node or per-facility
-Python loop is involved.
+*reversed* streets plus that set's own stubs (:mod:`~accessibility.network.trees`),
+which gives, for every node, the cost of the trip node → nearest facility and
+which facility that is; :func:`nearest_facilities` spreads it to the access
+graph's nodes. A set's tree thus never depends on another set's facilities,
+and a rerun reuses it when its streets and access points are the same. No
+per-node or per-facility Python loop is involved.
 
 Costs are metres for constant-speed modes (walk, bike), so one pass serves
 every goal whatever its walking speed (time = distance / speed), and seconds
