@@ -37,12 +37,19 @@ __all__ = ["StubGraph", "Tree", "grow", "spread", "stub_graph"]
 
 @dataclass
 class StubGraph:
-    """The streets whole and layered, and one stub node per access point (in sorted order: by edge, then position)."""
+    """The streets whole and layered, and one stub node per access point (in sorted order: by edge, then position).
+
+    Its matrix is the streets' (:meth:`streets_csr`, the same for every list of
+    facilities, so a rerun can bring it from the cache: :attr:`streets`) with the
+    stubs' rows below, built on the first search.
+    """
 
     n_street: int  # street nodes (each its trip-start role)
     layers: private.Layers  # roles of the street nodes on private ways
     n_stubs: int
-    make_csr: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
+    make_streets: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
+    make_stub_rows: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
+    streets: sp.csr_matrix | None = field(default=None, repr=False)  # given (from the cache) or built
     _csr: sp.csr_matrix | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -50,13 +57,34 @@ class StubGraph:
     def first_stub(self) -> int:
         return int(self.layers.n_nodes)
 
+    def streets_csr(self) -> sp.csr_matrix:
+        """The streets' reversed matrix, layered (``first_stub`` square)."""
+        with self._lock:
+            return self._streets()
+
+    def _streets(self) -> sp.csr_matrix:
+        if self.streets is None:
+            assert self.make_streets is not None
+            self.streets = self.make_streets()
+        self.make_streets = None
+        return self.streets
+
     @property
     def csr(self) -> sp.csr_matrix:
         """Reversed (a trip's arc a -> b is b -> a), for searches from the stubs; built on first use."""
         with self._lock:
             if self._csr is None:
-                assert self.make_csr is not None
-                self._csr, self.make_csr = self.make_csr(), None
+                assert self.make_stub_rows is not None
+                streets, rows = self._streets(), self.make_stub_rows()
+                self.make_stub_rows = None
+                n = self.first_stub + self.n_stubs
+                # no arc of the streets touches a stub: the matrix is theirs with the stubs' rows below
+                # (the very arrays one call of csr_from_arcs on all the arcs gives)
+                self._csr = sp.csr_matrix(
+                    (np.concatenate([streets.data, rows.data]), np.concatenate([streets.indices, rows.indices]),
+                     np.concatenate([streets.indptr, streets.indptr[-1] + rows.indptr[1:]])),
+                    shape=(n, n),
+                )
             return self._csr
 
 
@@ -88,9 +116,11 @@ def stub_graph(
     layers = private.layered(src, dst, np.concatenate([priv[fw], priv[bw]]), n)
     k = len(e)
 
-    def make_csr() -> sp.csr_matrix:
+    def make_streets() -> sp.csr_matrix:
         a_src, a_dst, a_cost = layers.arcs(np.concatenate([cost_f[fw], cost_b[bw]]))
-        stub = layers.n_nodes + np.arange(k)
+        return network_mod.csr_from_arcs(a_dst, a_src, a_cost, layers.n_nodes)
+
+    def make_stub_rows() -> sp.csr_matrix:
         # a trip reaches an access point from its edge's u walking forward, from v backward; a
         # zero-length walk (the point at the node) is allowed whatever the one-way rules. A facility on a
         # private way is reached at the end of a trip (through its compound): from the ends' end roles
@@ -98,12 +128,14 @@ def stub_graph(
         to_u_side, to_v_side = t * cost_f[e], (1.0 - t) * cost_b[e]
         from_u = fw[e] | (np.minimum(to_u_side, t * cost_b[e]) <= 0)
         from_v = bw[e] | (np.minimum(to_v_side, (1.0 - t) * cost_f[e]) <= 0)
-        a_src = np.concatenate([a_src, role[0][from_u], role[1][from_v]])
-        a_dst = np.concatenate([a_dst, stub[from_u], stub[from_v]])
-        a_cost = np.concatenate([a_cost, stub_cost[from_u] + to_u_side[from_u], stub_cost[from_v] + to_v_side[from_v]])
-        return network_mod.csr_from_arcs(a_dst, a_src, a_cost, layers.n_nodes + k)
+        stub = np.arange(k)
+        rows = network_mod.csr_from_arcs(
+            np.concatenate([stub[from_u], stub[from_v]]), np.concatenate([role[0][from_u], role[1][from_v]]),
+            np.concatenate([stub_cost[from_u] + to_u_side[from_u], stub_cost[from_v] + to_v_side[from_v]]), max(k, layers.n_nodes),
+        )
+        return rows[:k]
 
-    return StubGraph(n_street=n, layers=layers, n_stubs=k, make_csr=make_csr)
+    return StubGraph(n_street=n, layers=layers, n_stubs=k, make_streets=make_streets, make_stub_rows=make_stub_rows)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import scipy.sparse as sp
 import shapely
 
 from .. import config
@@ -320,12 +321,15 @@ class RememberedSearches:
     facilities join them, and on nothing else. A rerun that changes one service's
     list searches that service's sets again and reads every other set's tree back;
     one that edits a goal reads them all (``search-<key>/tree.npz``), and the
-    search graph's matrix is then never built.
+    search graph's matrix is then never built. The streets' part of that matrix
+    is the same for every list of facilities: a rerun that must search loads it
+    (``streets-<key>/streets.npz``) and adds only the stubs' rows.
     """
 
     def __init__(self, cache_dir: str | Path | bool | None, *, writer: Executor) -> None:
         self.cache_dir, self.writer = cache_dir, writer
         self.status: dict[str, Any] = {"cache": "off"} if cache_dir is False else {"cache": "on", "reused": 0, "searched": 0, "entries": []}
+        self._streets_done: set[int] = set()  # graphs whose streets' matrix was loaded or stored
 
     def _folder(self, graph: distances.AccessGraph, mask: np.ndarray) -> Path | None:
         if self.cache_dir is False:
@@ -338,11 +342,14 @@ class RememberedSearches:
         return _folder(self.cache_dir, "search-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
 
     def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree | None:
-        """The tree an earlier run grew on these streets from these access points, or ``None``."""
+        """The tree an earlier run grew on these streets from these access points, or ``None`` (the streets' matrix is then loaded, when stored)."""
         folder = self._folder(graph, mask)
-        if folder is None or not (folder / _DONE).is_file():
+        if folder is None:
             return None
         assert graph.stubs is not None
+        if not (folder / _DONE).is_file():
+            self._load_streets(graph)
+            return None
         try:
             tree = _read_tree(folder / "tree.npz", graph.stubs.first_stub)
         except Exception as exc:  # noqa: BLE001 - a damaged entry is searched again, never fatal
@@ -363,6 +370,40 @@ class RememberedSearches:
         entry: dict[str, Any] = {}
         self.status["entries"].append(entry)
         _submit_entry(folder, folder.name, lambda part: np.savez(part / "tree.npz", **arrays), entry, self.writer)
+        self._store_streets(graph)
+
+    def _streets_folder(self, graph: distances.AccessGraph) -> Path | None:
+        parts = {"streets": graph.digest(), "matrix": True, **_computed_by()}
+        return _folder(self.cache_dir, "streets-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
+
+    def _load_streets(self, graph: distances.AccessGraph) -> None:
+        """The streets' matrix of an earlier run (the same for every list of facilities), before a search builds it."""
+        assert graph.stubs is not None
+        folder = self._streets_folder(graph)
+        if graph.stubs.streets is not None or folder is None or not (folder / _DONE).is_file() or id(graph) in self._streets_done:
+            return
+        try:
+            with np.load(folder / "streets.npz") as z:
+                n = graph.stubs.first_stub
+                m = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(n, n))
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is built again, never fatal
+            log.warning("streets cache entry %s cannot be read (%s); building the matrix again", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        graph.stubs.streets = m
+        self._streets_done.add(id(graph))  # loaded: not stored again
+        self.status["streets"] = "hit"
+
+    def _store_streets(self, graph: distances.AccessGraph) -> None:
+        assert graph.stubs is not None
+        folder = self._streets_folder(graph)
+        if folder is None or id(graph) in self._streets_done or graph.stubs.streets is None or (folder / _DONE).is_file():
+            return
+        self._streets_done.add(id(graph))
+        m = graph.stubs.streets
+        status: dict[str, Any] = {}
+        self.status.setdefault("streets_entries", []).append(status)
+        _submit_entry(folder, folder.name, lambda part: np.savez(part / "streets.npz", data=m.data, indices=m.indices, indptr=m.indptr), status, self.writer)
 
 
 def _read_tree(path: Path, n_nodes: int) -> trees.Tree:

@@ -1,0 +1,131 @@
+"""A facility set's search on the streets and its own access points (network/trees.py).
+
+Oracle: a direct multi-source Dijkstra on the access graph, whose edges are split
+at every access point of every set (the graph the tools search). Property: a set's
+costs do not change, to the last bit, when another set's facilities move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csgraph
+
+from accessibility import network
+from accessibility.network import distances
+from accessibility.network.snapping import Snapped
+
+
+def _grid(k, length, private, forward, backward):
+    lon = np.repeat(np.arange(k), k) * 0.001 + 120.0
+    lat = np.tile(np.arange(k), k) * 0.001 + 30.0
+    u, v = [], []
+    for i in range(k):
+        for j in range(k):
+            a = i * k + j
+            if j + 1 < k:
+                u.append(a)
+                v.append(a + 1)
+            if i + 1 < k:
+                u.append(a)
+                v.append(a + k)
+    m = len(u)
+    net = network.graph_from_arrays(lon, lat, u, v, np.asarray(length[:m]), forward=np.asarray(forward[:m]), backward=np.asarray(backward[:m]))
+    net.edges["private"] = np.asarray(private[:m], bool)
+    return net
+
+
+@st.composite
+def streets_and_two_sets(draw):
+    """A grid with private and one-way streets, uphill/downhill costs, and the access points of two sets (several per edge, some at nodes)."""
+    k = draw(st.integers(2, 4))
+    m = 2 * k * (k - 1)
+    length = draw(st.lists(st.floats(5, 500), min_size=m, max_size=m))
+    private = draw(st.lists(st.booleans(), min_size=m, max_size=m))
+    one_way = draw(st.lists(st.sampled_from(["both", "both", "forward", "backward"]), min_size=m, max_size=m))
+    slope = draw(st.lists(st.floats(0.5, 2.0), min_size=m, max_size=m))
+    n_aps = draw(st.integers(1, 8))
+    edge = draw(st.lists(st.integers(0, m - 1), min_size=n_aps, max_size=n_aps))
+    t = draw(st.lists(st.sampled_from([0.0, 1.0, 0.5]) | st.floats(0, 1), min_size=n_aps, max_size=n_aps))
+    walk = draw(st.lists(st.floats(0, 80), min_size=n_aps, max_size=n_aps))
+    owner = draw(st.lists(st.integers(0, 3), min_size=n_aps, max_size=n_aps))  # facilities 0-1: set A, 2-3: set B
+    forward = [w != "backward" for w in one_way]
+    backward = [w != "forward" for w in one_way]
+    net = _grid(k, length, private, forward, backward)
+    costs = (np.asarray(length) * np.asarray(slope), np.asarray(length) / np.asarray(slope))
+    order = np.argsort(owner, kind="stable")  # access points sorted by owner, as the facilities stage gives them
+    aps = Snapped(np.asarray(edge)[order], np.asarray(t)[order], np.asarray(walk)[order])
+    return net, np.asarray(owner)[order], aps, costs
+
+
+def _split_graph_search(graph, mask):
+    """The oracle: one Dijkstra on the access graph (every edge split at every access point) from the set's stubs.
+
+    Without the arcs that leave a facility (a trip's start at it): through them a trip
+    could arrive at another facility at its end and leave it as a new trip, from a
+    compound's end layer back to its start layer, which no resident walks.
+    """
+    use = np.asarray(mask, bool)[graph.ap_facility]
+    if not use.any():
+        return np.full(graph.n_nodes, np.inf)
+    m = graph.reverse_csr.tocoo()
+    stub = np.zeros(graph.n_nodes, bool)
+    stub[graph.stub_node] = True
+    keep = ~stub[m.col]  # reversed, an arc that leaves a stub enters it
+    arriving = sp.csr_matrix((m.data[keep], (m.row[keep], m.col[keep])), shape=m.shape)
+    return csgraph.dijkstra(arriving, directed=True, indices=graph.stub_node[use], min_only=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(streets_and_two_sets())
+def test_a_set_costs_what_a_search_of_the_split_graph_gives(case):
+    net, owner, aps, costs = case
+    graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
+        got = distances.nearest_facilities(graph, mask)
+        want = _split_graph_search(graph, mask)
+        street = np.ones(graph.n_nodes, bool)
+        street[graph.stub_node] = False  # a stub is a facility's door: the trip from it starts at its access point
+        np.testing.assert_allclose(got.cost[street], want[street], rtol=1e-9, atol=1e-9)
+        others = graph.stub_node[~np.asarray(mask, bool)[graph.ap_facility]]
+        split_of = graph.ap_split_node[graph.stub_node - graph.n_base - len(graph.ap_edge)]
+        np.testing.assert_allclose(got.cost[others], (graph.ap_stub_cost[graph.stub_node - graph.n_base - len(graph.ap_edge)] + got.cost[split_of])[~np.asarray(mask, bool)[graph.ap_facility]])
+        reached = np.isfinite(got.cost)
+        assert (got.facility[reached] >= 0).all() and (got.facility[~reached] == -1).all()
+        assert mask[got.facility[reached]].all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(streets_and_two_sets(), st.floats(0, 1), st.floats(0, 50))
+def test_moving_another_sets_facility_leaves_a_set_bit_for_bit(case, new_t, new_walk):
+    """Set A's tree, and its costs at the street nodes, are the same bits whatever set B's access points are."""
+    net, owner, aps, costs = case
+    b = np.flatnonzero(owner >= 2)
+    if len(b) == 0:
+        return
+    moved = Snapped(aps.edge.copy(), aps.t.copy(), aps.snap_dist_m.copy())
+    moved.t[b[0]], moved.snap_dist_m[b[0]] = new_t, new_walk
+    mask = np.array([True, True, False, False])
+    before = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    after = distances.build_access_graph(net, owner, moved, weight="length", costs=costs)
+    ta, tb = distances.grow_tree(before, mask), distances.grow_tree(after, mask)
+    assert ta.cost.tobytes() == tb.cost.tobytes() and ta.source.tobytes() == tb.source.tobytes()
+    ra, rb = distances.nearest_facilities(before, mask), distances.nearest_facilities(after, mask)
+    n = net.n_nodes
+    assert ra.cost[:n].tobytes() == rb.cost[:n].tobytes() and ra.facility[:n].tobytes() == rb.facility[:n].tobytes()
+
+
+def test_a_point_between_two_stubs_of_its_edge_by_hand():
+    """0 --100-- 1: stubs of one set at t=0.2 (walk 5 m) and t=0.9 (walk 30 m); the access graph's split nodes cost the cheaper along the edge."""
+    net = network.graph_from_arrays([120.0, 120.001], [30.0, 30.0], [0], [1], [100.0])
+    aps = Snapped(np.array([0, 0, 0]), np.array([0.2, 0.9, 0.5]), np.array([5.0, 30.0, 0.0]))
+    graph = distances.build_access_graph(net, np.array([0, 1, 2]), aps)
+    res = distances.nearest_facilities(graph, np.array([True, True, False]))
+    np.testing.assert_allclose(res.cost[:2], [25.0, 40.0])  # node 0: 20 + 5; node 1: 10 + 30
+    split = graph.ap_split_node  # sorted by t: 0.2, 0.5, 0.9
+    np.testing.assert_allclose(res.cost[split], [5.0, 35.0, 30.0])  # the point at 0.5: 30 m back to 0.2, + 5; or 40 + 30
+    assert list(res.facility[split]) == [0, 0, 1]
+    stub_of_third = graph.stub_node[2]  # facility 2 (not in the set): its walk, then from its access point
+    assert res.cost[stub_of_third] == 35.0
