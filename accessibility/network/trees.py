@@ -175,8 +175,9 @@ def spread(
     base = graph.layers
     cost = np.full(split.n_nodes, np.inf)
     src = np.full(split.n_nodes, -1, dtype=np.int64)
-    street = np.arange(n)
-    for ids, base_ids in ((street, street), (split.public[:n], base.public), (split.end[:n], base.end)):
+    cost[:n], src[:n] = tree.cost[:n], tree.source[:n]  # each street node's trip-start role
+    roles = split.on_private[split.on_private < n]  # and the public and end roles of those on private ways
+    for ids, base_ids in ((split.public[roles], base.public[roles]), (split.end[roles], base.end[roles])):
         cost[ids], src[ids] = tree.cost[base_ids], tree.source[base_ids]
 
     start, end = _split_nodes(tree, base, sources, ends, ways, costs, aps)
