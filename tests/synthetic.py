@@ -106,3 +106,20 @@ def grid_osm(
 def grid_bounds(*, n: int = 6, spacing_m: float = 150.0) -> tuple[float, float, float, float]:
     """(west, south, east, north) of :func:`grid_osm`'s junctions."""
     return LON0, LAT0, LON0 + (n - 1) * spacing_m * _deg_lon(LAT0), LAT0 + (n - 1) * spacing_m * DEG_LAT
+
+
+def grid_arrays(k: int) -> tuple[list[float], list[float], list[int], list[int]]:
+    """A ``k`` x ``k`` grid of junctions 0.001° apart: node lon, lat and the edges' ``u``, ``v`` (for ``graph_from_arrays``)."""
+    lon = [120.0 + 0.001 * (a // k) for a in range(k * k)]
+    lat = [30.0 + 0.001 * (a % k) for a in range(k * k)]
+    u, v = [], []
+    for i in range(k):
+        for j in range(k):
+            a = i * k + j
+            if j + 1 < k:
+                u.append(a)
+                v.append(a + 1)
+            if i + 1 < k:
+                u.append(a)
+                v.append(a + k)
+    return lon, lat, u, v

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import synthetic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -124,18 +125,7 @@ def grid_with_private_ways(draw):
     """A random grid of streets, some of them private, with facilities and points on public streets."""
     k = draw(st.integers(3, 5))
     n = k * k
-    lon = np.repeat(np.arange(k), k) * 0.001 + 120.0
-    lat = np.tile(np.arange(k), k) * 0.001 + 30.0
-    u, v = [], []
-    for i in range(k):
-        for j in range(k):
-            a = i * k + j
-            if j + 1 < k:
-                u.append(a)
-                v.append(a + 1)
-            if i + 1 < k:
-                u.append(a)
-                v.append(a + k)
+    lon, lat, u, v = synthetic.grid_arrays(k)
     m = len(u)
     length = draw(st.lists(st.floats(10, 500), min_size=m, max_size=m))
     private = draw(st.lists(st.booleans(), min_size=m, max_size=m))

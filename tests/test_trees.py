@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import synthetic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
@@ -19,18 +20,7 @@ from accessibility.network.snapping import Snapped
 
 
 def _grid(k, length, private, forward, backward):
-    lon = np.repeat(np.arange(k), k) * 0.001 + 120.0
-    lat = np.tile(np.arange(k), k) * 0.001 + 30.0
-    u, v = [], []
-    for i in range(k):
-        for j in range(k):
-            a = i * k + j
-            if j + 1 < k:
-                u.append(a)
-                v.append(a + 1)
-            if i + 1 < k:
-                u.append(a)
-                v.append(a + k)
+    lon, lat, u, v = synthetic.grid_arrays(k)
     m = len(u)
     net = network.graph_from_arrays(lon, lat, u, v, np.asarray(length[:m]), forward=np.asarray(forward[:m]), backward=np.asarray(backward[:m]))
     net.edges["private"] = np.asarray(private[:m], bool)
