@@ -215,46 +215,18 @@ def build_access_graph(
     split = n + np.arange(k)  # split node of the i-th access point in sorted order
     stub_sorted = n + k + np.arange(k)
 
-    # sub-edges of split edges: u -> p1 -> p2 ... -> pk -> v
-    first = np.ones(k, dtype=bool)
-    first[1:] = e_s[1:] != e_s[:-1]
-    last = np.ones(k, dtype=bool)
-    last[:-1] = e_s[:-1] != e_s[1:]
-    prev_node = np.where(first, u_all[e_s], np.r_[0, split[:-1]])
-    prev_t = np.where(first, 0.0, np.r_[0.0, t_s[:-1]])
-    sub_from = np.concatenate([prev_node, split[last]])
-    sub_to = np.concatenate([split, v_all[e_s[last]]])
-    sub_edge = np.concatenate([e_s, e_s[last]])
-    sub_frac = np.concatenate([t_s - prev_t, 1.0 - t_s[last]])
-    sub_share = np.clip(sub_frac, 0.0, 1.0)
-    sub_cost = sub_share * edge_cost[sub_edge]
-    sub_back = sub_share * edge_back[sub_edge]
-
-    untouched = np.ones(len(edges), dtype=bool)
-    untouched[e_s] = False
-    a_from = np.concatenate([u_all[untouched], sub_from])
-    a_to = np.concatenate([v_all[untouched], sub_to])
-    a_cost = np.concatenate([edge_cost[untouched], sub_cost])
-    a_back = np.concatenate([edge_back[untouched], sub_back])
-    # a zero-length piece (access point at a node, or two at one spot) joins
-    # places that are the same place: it can be crossed both ways whatever the one-way rules
-    zero = np.minimum(sub_cost, sub_back) <= 0
-    a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
-    a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
-    edge_private = network_mod.edge_private(net)
-    a_private = np.concatenate([edge_private[untouched], edge_private[sub_edge]])
-
     stub_cost = snapped.snap_dist_m[order] / (snap_speed_m_s if weight == "time" else 1.0)
-    arcs = _Arcs(
-        np.concatenate([a_from[a_fw], a_to[a_bw]]),
-        np.concatenate([a_to[a_fw], a_from[a_bw]]),
-        np.concatenate([a_cost[a_fw], a_back[a_bw]]),
-        np.concatenate([a_private[a_fw], a_private[a_bw]]),
-    )
-    layers = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k)
+    edge_private = network_mod.edge_private(net)
+    ends, ways, costs_fb = (u_all, v_all), (fw_all, bw_all, edge_private), (edge_cost, edge_back)
+    arcs = _split_arcs(ends, ways, costs_fb, e_s, t_s, n)
+    # the roles only: the arcs (millions) are laid again if a tool asks for this graph's matrix
+    layers = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k).roles()
+    del arcs
 
     def make_csr() -> sp.csr_matrix:
-        src, dst, cost = layers.arcs(arcs.cost)
+        arcs = _split_arcs(ends, ways, costs_fb, e_s, t_s, n)
+        full = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k)
+        src, dst, cost = full.arcs(arcs.cost)
         # the walk between a facility and its street: arriving at the end of a trip
         # (a facility on a compound's way is reached through the compound), leaving at its start
         src = np.concatenate([src, layers.end[split], stub_sorted])
@@ -266,7 +238,7 @@ def build_access_graph(
 
     stub_node = np.empty(k, dtype=np.int64)
     stub_node[order] = stub_sorted
-    stubs = trees.stub_graph((u_all, v_all), (fw_all, bw_all, edge_private), (edge_cost, edge_back), (e_s, t_s, stub_cost), n)
+    stubs = trees.stub_graph(ends, ways, costs_fb, (e_s, t_s, stub_cost), n)
     return AccessGraph(
         net=net,
         weight=weight,
@@ -285,6 +257,51 @@ def build_access_graph(
         edge_cost_back=edge_back,
         stubs=stubs,
         make_csr=make_csr,
+    )
+
+
+def _split_arcs(
+    ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray], costs: tuple[np.ndarray, np.ndarray],
+    e_s: np.ndarray, t_s: np.ndarray, n: int,
+) -> _Arcs:
+    """The arcs of the streets with every edge split at its access points (sorted by edge, then ``t``; split node ``n + i``)."""
+    u_all, v_all = ends
+    fw_all, bw_all, edge_private = ways
+    edge_cost, edge_back = costs
+    k = len(e_s)
+    split = n + np.arange(k)
+    # sub-edges of split edges: u -> p1 -> p2 ... -> pk -> v
+    first = np.ones(k, dtype=bool)
+    first[1:] = e_s[1:] != e_s[:-1]
+    last = np.ones(k, dtype=bool)
+    last[:-1] = e_s[:-1] != e_s[1:]
+    prev_node = np.where(first, u_all[e_s], np.r_[0, split[:-1]])
+    prev_t = np.where(first, 0.0, np.r_[0.0, t_s[:-1]])
+    sub_from = np.concatenate([prev_node, split[last]])
+    sub_to = np.concatenate([split, v_all[e_s[last]]])
+    sub_edge = np.concatenate([e_s, e_s[last]])
+    sub_frac = np.concatenate([t_s - prev_t, 1.0 - t_s[last]])
+    sub_share = np.clip(sub_frac, 0.0, 1.0)
+    sub_cost = sub_share * edge_cost[sub_edge]
+    sub_back = sub_share * edge_back[sub_edge]
+
+    untouched = np.ones(len(u_all), dtype=bool)
+    untouched[e_s] = False
+    a_from = np.concatenate([u_all[untouched], sub_from])
+    a_to = np.concatenate([v_all[untouched], sub_to])
+    a_cost = np.concatenate([edge_cost[untouched], sub_cost])
+    a_back = np.concatenate([edge_back[untouched], sub_back])
+    # a zero-length piece (access point at a node, or two at one spot) joins
+    # places that are the same place: it can be crossed both ways whatever the one-way rules
+    zero = np.minimum(sub_cost, sub_back) <= 0
+    a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
+    a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
+    a_private = np.concatenate([edge_private[untouched], edge_private[sub_edge]])
+    return _Arcs(
+        np.concatenate([a_from[a_fw], a_to[a_bw]]),
+        np.concatenate([a_to[a_fw], a_from[a_bw]]),
+        np.concatenate([a_cost[a_fw], a_back[a_bw]]),
+        np.concatenate([a_private[a_fw], a_private[a_bw]]),
     )
 
 

@@ -29,6 +29,7 @@ searched exactly as before.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,11 @@ class Layers:
         """For each node after ``n_base``: the node it is a copy of."""
         return np.concatenate([self.on_private, self.on_private])
 
+    def roles(self) -> Layers:
+        """The roles only, without the arcs they were found from (which a graph kept for a whole run need not hold)."""
+        none = np.zeros(0, np.int64)
+        return dataclasses.replace(self, src=none, dst=none, private=np.zeros(0, bool))
+
     def arcs(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The layered graph's arcs (from, to, cost), travel direction.
 
@@ -68,6 +74,8 @@ class Layers:
         start roles and between end roles; each node on a private way has free
         moves start → public, public → end and start → end.
         """
+        if len(cost) != len(self.src):
+            raise ValueError(f"{len(cost)} costs for {len(self.src)} arcs (roles kept without their arcs have none: Layers.roles)")
         if not len(self.on_private):
             return self.src, self.dst, np.asarray(cost, np.float64)
         pub, priv = ~self.private, self.private

@@ -111,13 +111,14 @@ def stub_graph(
     fw, bw, priv = ways
     cost_f, cost_b = costs
     e, t, stub_cost = aps
-    src = np.concatenate([u[fw], v[bw]])
-    dst = np.concatenate([v[fw], u[bw]])
-    layers = private.layered(src, dst, np.concatenate([priv[fw], priv[bw]]), n)
+    def street_layers() -> private.Layers:
+        return private.layered(np.concatenate([u[fw], v[bw]]), np.concatenate([v[fw], u[bw]]), np.concatenate([priv[fw], priv[bw]]), n)
+
+    layers = street_layers().roles()  # the arcs (millions) are laid again when the matrix is built
     k = len(e)
 
     def make_streets() -> sp.csr_matrix:
-        a_src, a_dst, a_cost = layers.arcs(np.concatenate([cost_f[fw], cost_b[bw]]))
+        a_src, a_dst, a_cost = street_layers().arcs(np.concatenate([cost_f[fw], cost_b[bw]]))
         return network_mod.csr_from_arcs(a_dst, a_src, a_cost, layers.n_nodes)
 
     def make_stub_rows() -> sp.csr_matrix:
