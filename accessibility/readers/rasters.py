@@ -39,7 +39,7 @@ try:  # GDAL errors raised at read time (truncated strips, corrupt LZW) come as 
 except ImportError:  # pragma: no cover - private module; RasterioError still catches what rasterio wraps
     CPLE_BaseError = rasterio.errors.RasterioError
 
-__all__ = ["Pixels", "raster_footprint", "raster_points", "read_raster"]
+__all__ = ["Pixels", "burn_shapes", "raster_footprint", "raster_points", "read_raster", "trace_shapes"]
 
 log = logging.getLogger(__name__)
 
@@ -361,3 +361,45 @@ def raster_footprint(path: str | Path, *, densify: int = 21) -> shapely.Polygon:
         tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         outline = shapely.transform(outline, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return shapely.make_valid(outline)
+
+
+def burn_shapes(shapes: list[tuple[shapely.Geometry, int]], *, out_shape: tuple[int, int], transform: rasterio.Affine, all_touched: bool) -> np.ndarray:
+    """``rasterio.features.rasterize`` into a zeroed uint8 grid, through a georeferenced band.
+
+    For the reason given in :func:`trace_shapes`: a bare output array is wrapped
+    in a dataset without georeferencing, and its warning can escape.
+    """
+    from rasterio import features
+    from rasterio.io import MemoryFile
+
+    h, w = out_shape
+    with MemoryFile() as mem, mem.open(driver="MEM", width=w, height=h, count=1, dtype="uint8", transform=transform) as ds:
+        ds.write(np.zeros(out_shape, np.uint8), 1)
+        features.rasterize(shapes, dst_path=ds, transform=transform, all_touched=all_touched, dtype="uint8")
+        return ds.read(1)
+
+
+def trace_shapes(values: np.ndarray, *, mask: np.ndarray | None, transform: rasterio.Affine) -> list[tuple[dict, float]]:
+    """GDAL's polygons of the 4-connected regions of equal value (``rasterio.features.shapes``).
+
+    The arrays are traced from georeferenced in-memory bands: given bare arrays,
+    rasterio wraps them in datasets without georeferencing and silences the
+    warning that raises with :class:`warnings.catch_warnings`, which is not
+    thread-safe (a cache written on another thread can undo it, and the
+    warning escapes into the caller, an error in the tests).
+    """
+    from rasterio import features
+    from rasterio.io import MemoryFile
+
+    h, w = values.shape
+
+    def band(mem: MemoryFile, array: np.ndarray) -> rasterio.io.DatasetWriter:
+        ds = mem.open(driver="MEM", width=w, height=h, count=1, dtype=array.dtype.name, transform=transform)
+        ds.write(array, 1)
+        return ds
+
+    with MemoryFile() as vmem, band(vmem, values) as vds:
+        if mask is None:
+            return list(features.shapes(rasterio.band(vds, 1), connectivity=4, transform=transform))
+        with MemoryFile() as mmem, band(mmem, mask.astype(np.uint8)) as mds:
+            return list(features.shapes(rasterio.band(vds, 1), mask=rasterio.band(mds, 1), connectivity=4, transform=transform))

@@ -136,21 +136,14 @@ class _Grid:
 
     def polygons(self) -> shapely.Geometry:
         """The mask as (multi)polygons in WGS-84, along the pixels' edges."""
-        import rasterio
-        from rasterio import features
-        from rasterio.io import MemoryFile
         from rasterio.transform import Affine
+
+        from ..readers import rasters  # rasterio is imported when a mask is traced, not with the module
 
         d = 1.0 / self.scale
         transform = Affine(d, 0.0, self.gx0 / self.scale, 0.0, -d, (self.gy_top + 1) / self.scale)
-        h, w = self.mask.shape
-        # traced from a georeferenced in-memory band: given an array, rasterio wraps it in a dataset
-        # without georeferencing and silences the warning that raises with warnings.catch_warnings,
-        # which is not thread-safe (a cache write on another thread can undo it, and the warning escapes)
-        with MemoryFile() as mem, mem.open(driver="MEM", width=w, height=h, count=1, dtype="uint8", transform=transform) as ds:
-            ds.write(self.mask.astype(np.uint8), 1)
-            shapes = features.shapes(rasterio.band(ds, 1), connectivity=4, transform=transform)
-            polys = [shapely.geometry.shape(g) for g, value in shapes if value == 1]
+        shapes = rasters.trace_shapes(self.mask.astype(np.uint8), mask=None, transform=transform)
+        polys = [shapely.geometry.shape(g) for g, value in shapes if value == 1]
         if not polys:
             return shapely.Polygon()
         out = shapely.simplify(shapely.MultiPolygon(polys), 0.0)

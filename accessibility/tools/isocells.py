@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 import pyproj
-import rasterio.features
 import shapely
 import shapely.geometry
 from rasterio.transform import Affine
 from scipy import ndimage
 
 from ..network import distances, snapping
+from ..readers import rasters
 
 __all__ = ["Cells", "cumulative_polygons", "locate", "reuse"]
 
@@ -109,9 +109,8 @@ def _candidates(lines: np.ndarray, size_m: float, radius_m: float) -> tuple[np.n
             near = tree.query(box)
             if len(near) == 0:
                 continue
-            burnt = rasterio.features.rasterize(
-                [(g, 1) for g in lines[near]], out_shape=shape, transform=Affine(size_m, 0, left * size_m, 0, -size_m, (top + 1) * size_m),
-                all_touched=True, dtype="uint8",
+            burnt = rasters.burn_shapes(
+                [(g, 1) for g in lines[near]], out_shape=shape, transform=Affine(size_m, 0, left * size_m, 0, -size_m, (top + 1) * size_m), all_touched=True
             )
             if not burnt.any():  # the lines' boxes meet the tile, the lines do not
                 continue
@@ -223,7 +222,7 @@ def _joined(graph: distances.AccessGraph, snapped: snapping.Snapped) -> tuple[np
 
 def _polygonize(raster: np.ndarray, transform: Affine) -> tuple[np.ndarray, np.ndarray]:
     """GDAL's polygons of the connected cells of equal value >= 0: geometries and values."""
-    found = list(rasterio.features.shapes(raster, mask=raster >= 0, connectivity=4, transform=transform))
+    found = rasters.trace_shapes(raster, mask=raster >= 0, transform=transform)
     geoms = np.array([shapely.geometry.shape(g) for g, _ in found], dtype=object)
     return geoms, np.array([int(v) for _, v in found], dtype=np.int64)
 
