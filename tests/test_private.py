@@ -195,3 +195,23 @@ def test_oracle_on_hangzhou_with_many_private_ways(hangzhou_walk):
     public = network.Network(nodes=net.nodes, edges=net.edges.assign(private=False), mode=net.mode)
     _, _, cost_public = trip(public, fac, pts)
     assert (cost_public <= cost + 1e-9).all() and (cost_public < cost - 1).any()
+
+
+def test_no_trip_passes_through_another_facilitys_door():
+    """A care station inside the compound is a destination, not a way through it.
+
+    The per-facility searches of the tools (catchments, siting, isochrones, matrices)
+    run on the access graph; a trip that arrived at the station (the end of a trip,
+    through the compound) must not leave it as a new trip and cut through to the other side.
+    """
+    net = compound()
+    fac = at([E_16, E_45], [0.0, 0.5], d=5.0)  # A on the public street at node 1, B inside the compound
+    fac.snap_dist_m[0] = 0.0
+    graph = distances.build_access_graph(net, np.arange(2), fac)
+    pairs = distances.point_facility_costs(graph, at(E_70, 0.5), np.arange(2), limit=5_000.0)
+    cost = dict(zip(pairs["facility"], pairs["cost"], strict=True))
+    assert cost[1] == pytest.approx(50 + 10 + 50 + 5)  # B: through the compound's gate
+    assert cost[0] == pytest.approx(50 + 1000)  # A: round by the street, not 50 + 10 + 50 + 5 + 5 + 50 + 10 through B
+    # the nearest of both agrees (its searches never had the door)
+    res = distances.nearest_facilities(graph)
+    assert distances.costs_at_points(graph, res, at(E_70, 0.5))[0][0] == pytest.approx(cost[1])

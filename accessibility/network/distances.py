@@ -227,11 +227,15 @@ def build_access_graph(
         arcs = _split_arcs(ends, ways, costs_fb, e_s, t_s, n)
         full = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k)
         src, dst, cost = full.arcs(arcs.cost)
-        # the walk between a facility and its street: arriving at the end of a trip
-        # (a facility on a compound's way is reached through the compound), leaving at its start
-        src = np.concatenate([src, layers.end[split], stub_sorted])
-        dst = np.concatenate([dst, stub_sorted, split])
-        cost = np.concatenate([cost, stub_cost, stub_cost])
+        # the walk from the street to a facility, at the end of a trip (a facility on a
+        # compound's way is reached through the compound). No arc leaves a stub: every
+        # search on this graph is of trips *to* facilities, and through such an arc a trip
+        # that arrived at one facility (end layer) would leave it as a new trip (start
+        # layer) and cut through its compound. A trip starting at a facility starts at
+        # its access point (:func:`nearest_facilities` gives stubs that cost).
+        src = np.concatenate([src, layers.end[split]])
+        dst = np.concatenate([dst, stub_sorted])
+        cost = np.concatenate([cost, stub_cost])
         # Reversed graph: an arc a -> b of the street network becomes b -> a, so a
         # search from the facilities yields each node's cost *to* a facility.
         return network_mod.csr_from_arcs(dst, src, cost, layers.n_nodes)
