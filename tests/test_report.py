@@ -292,5 +292,10 @@ def test_report_has_provision_and_suggestion_sections(hangzhou_run, tmp_path):
     assert "Provision ratios (2SFCA / E2SFCA)" in text and "Suggested new sites: park_10min" in text
     assert f"{prov.summary['overall_ratio']:,.2f}" in text
     assert f"{sug.summary['share_after']:.1%}" in text
+    # how the catchment was measured, and the facilities its ratios leave out
+    assert "Sports ground area per person (m²): catchment of a 15-minute walk at 1 m/s." in text
+    if prov.summary["facilities_without_supply"]:
+        assert f"{prov.summary['facilities_without_supply']} facilities have no &#x27;area_m2&#x27; value and are left out" in text
     zh = report.write_report(out, lang="zh", map_png=False).html.read_text(encoding="utf-8")
     assert "配置指标" in zh and "建议新址" in zh
+    assert "人均体育场地面积：服务范围为步行15分钟（步速1米/秒）。" in zh

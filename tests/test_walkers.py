@@ -302,11 +302,11 @@ def test_walker_times_on_the_flat_say_so_in_every_output(hubin_runs, tmp_path, c
     flat, _, _ = hubin_runs  # the same walker, run without a DEM
     pc = flat.point_costs.head(3)
     ans = query.query_points(flat, pc["lon"].to_numpy(), pc["lat"].to_numpy(), services=["park"], walker="tilt")
-    assert ans.attrs["notes"] == ["walker tilt: times on the flat, the run had no elevation raster (--elevation dem.tif)"]
+    assert ans.attrs["notes"] == ["walker tilt: times on the flat, the run has no slopes (no --elevation dem.tif, or no walking time goal with a walker feeling them)"]
     pts = tmp_path / "p.csv"
     pts.write_text("lon,lat\n" + "\n".join(f"{x},{y}" for x, y in zip(pc["lon"], pc["lat"], strict=True)) + "\n", encoding="utf-8")
     out = query.query_csv(flat, pts, tmp_path / "answers.csv", services=["park"], walker="tilt")
-    assert (out["query_status"] == "ok (walker tilt: times on the flat, the run had no elevation raster (--elevation dem.tif))").all()
+    assert (out["query_status"] == "ok (walker tilt: times on the flat, the run has no slopes (no --elevation dem.tif, or no walking time goal with a walker feeling them))").all()
     back = pd.read_csv(tmp_path / "answers.csv", encoding="utf-8-sig")
     assert back["query_status"].str.contains("times on the flat", regex=False).all()  # the spreadsheet carries it
     assert "times on the flat" in " ".join(out.attrs["notes"])  # and the command line prints it
@@ -322,3 +322,55 @@ def test_report_states_the_profile(hubin_runs):
     assert en is not None and "test walker" in en and "1 m/s" in en and "tilt.tif" in en and "Tobler" in en
     assert zh is not None and "测试" in zh and "tilt.tif" in zh and "walker" not in zh
     assert report._walker_text(data, {"id": "other"}, "en") is None
+
+
+def _park_capacity(run):
+    """The run with a capacity on every park, as a planner's list would give (the OSM extract has none)."""
+    return dataclasses.replace(run, facilities=run.facilities.assign(cap=np.where(run.facilities["service"] == "park", 100.0, np.nan)))
+
+
+def test_a_time_catchment_with_a_walker_is_measured_on_its_costs(hubin_runs):
+    """The residents a walker's 10-minute catchment covers are those whose walker trip the run's goal covers."""
+    from accessibility.tools import provision
+
+    flat, sloped, _ = hubin_runs
+    base = {"id": "park_cap", "name_zh": "公园", "name_en": "park capacity", "service": "park", "supply": "cap", "population": "total", "per": 1000.0, "target": 1.0}
+    tilt = sloped.goal_specs[0].walker
+    walked = config.Provision(**base, max_time_s=600.0, walker=tilt)
+    metric = config.Provision(**base, max_time_s=600.0, speed_m_s=1.0)
+    assert walked.speed_m_s == 1.0 and walked.walker_weight == "walker:tilt" and metric.walker_weight is None
+    run = _park_capacity(sloped)
+    w, d = run.cost(CostKey("walk", "park", "walk_tilt_m")), run.cost(CostKey("walk", "park"))
+    away = np.abs(w - 600.0) > 1e-6  # costs computed twice may differ in the last bits at the threshold
+    res = provision.provision_from_run(run, walked)
+    np.testing.assert_array_equal(res.points["covered"].to_numpy()[away], (w <= 600.0)[away])
+    assert res.summary["walker"]["id"] == "tilt" and res.summary["catchment_min"] == 10.0 and res.summary["notes"] == []
+    for zh, want in ((False, "park capacity: catchment of a 10-minute walk by test walker (1 m/s, with slopes; "), (True, "公园：服务范围为测试步行10分钟（步速1米/秒，计坡度；")):
+        text = report._catchment_text(res.summary, zh, lambda key, **kw: report._PLAN_TEXT[key][0 if zh else 1].format(**kw))
+        assert text.startswith(want), text
+    away = np.abs(d - 600.0) > 1e-6
+    plain = provision.provision_from_run(run, metric)
+    np.testing.assert_array_equal(plain.points["covered"].to_numpy()[away], (d <= 600.0)[away])
+    assert plain.summary["walker"] is None
+    assert (res.points["covered"] != plain.points["covered"]).any()  # the slopes change who is within the catchment
+    # a distance catchment stays metric whatever its walker
+    assert config.Provision(**base, max_dist_m=600.0, walker=tilt).walker_weight is None
+    # without slopes in the run, the walker's catchment says so
+    on_flat = provision.provision_from_run(_park_capacity(flat), walked).summary
+    assert "times on the flat" in " ".join(on_flat["notes"]) and on_flat["walker_flat"]
+    assert report._catchment_text(on_flat, False, lambda key, **kw: report._PLAN_TEXT[key][1].format(**kw)).endswith("The run has no slopes: the walk is timed on the flat.")
+
+
+def test_provision_walker_in_the_goals_file(tmp_path):
+    text = (config.default_layers_dir() / "goals.toml").read_text(encoding="utf-8")
+    path = tmp_path / "goals.toml"
+    path.write_text(text.replace('max_time_min = 15\nwalk_speed_m_s = 1.0\n', 'max_time_min = 15\nwalker = "older"\n', 1), encoding="utf-8")
+    prov = {p.id: p for p in config.load_provisions(path)}
+    changed = [p for p in prov.values() if p.walker is not None]
+    assert len(changed) == 1 and changed[0].walker.id == "older" and changed[0].speed_m_s == changed[0].walker.speed_m_s == 0.8
+    path.write_text(text.replace('max_time_min = 15\nwalk_speed_m_s = 1.0\n', 'max_time_min = 15\nwalker = "runner"\n', 1), encoding="utf-8")
+    with pytest.raises(errors.ConfigError, match=r"unknown walker 'runner'; the walker profiles of .* are \['adult', 'older'\]"):
+        config.load_provisions(path)
+    path.write_text(text.replace('max_time_min = 15\nwalk_speed_m_s = 1.0\n', 'max_time_min = 15\nwalk_speed_m_s = 1.2\nwalker = "older"\n', 1), encoding="utf-8")
+    with pytest.raises(errors.ConfigError, match=r"differs from the speed of walker 'older'"):
+        config.load_provisions(path)

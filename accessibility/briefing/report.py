@@ -29,6 +29,7 @@ import base64
 import html
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -260,6 +261,16 @@ _PLAN_TEXT = {
     "lead": ("目标 {goal}（{service}）：覆盖率由 {before} 提高到 {after}，方法：{method}。",
              "Goal {goal} ({service}): coverage rises from {before} to {after}; method: {method}."),
     "gap": ("贪心解与最优解的差距：{gap}", "Gap of the greedy choice to the optimum: {gap}"),
+    "catchment_m": ("{name}：服务范围为沿路网{metres:,.0f}米。", "{name}: catchment of {metres:,.0f} m along the network."),
+    "catchment_min": ("{name}：服务范围为步行{minutes:g}分钟（步速{speed:g}米/秒）。", "{name}: catchment of a {minutes:g}-minute walk at {speed:g} m/s."),
+    "catchment_walker": ("{name}：服务范围为{walker}步行{minutes:g}分钟（步速{speed:g}米/秒{counts}；{source}）。",
+                         "{name}: catchment of a {minutes:g}-minute walk by {walker} ({speed:g} m/s{counts}; {source})."),
+    "counts": ("，计{what}", ", with {what}"),
+    "slopes": ("坡度", "slopes"),
+    "steps": ("台阶", "steps"),
+    "crossings": ("过街等候", "waits at crossings"),
+    "no_supply": ("{n}处设施缺少“{supply}”数据，未计入。", "{n} facilities have no '{supply}' value and are left out."),
+    "flat": ("本次运行无坡度数据，步行时间按平地计。", "The run has no slopes: the walk is timed on the flat."),
 }
 
 
@@ -288,6 +299,7 @@ def _planning_blocks(ctx: _Ctx) -> list[Block]:
             rows.append([str(name or d.get("id")), fmt(d.get("overall_ratio")), fmt(d.get("mean_access_2sfca")), fmt(d.get("mean_access_e2sfca")),
                          fmt(d.get("target")), _share(cs.get("adequate"), lang), _share(cs.get("over_subscribed"), lang), _share(cs.get("not_covered"), lang)])
         blocks.append(("table", [pt("indicator"), pt("overall"), pt("mean_2sfca"), pt("mean_e2sfca"), pt("target"), pt("adequate"), pt("over"), pt("not_covered")], rows))
+        blocks.append(("list", [_catchment_text(d, zh, pt) for d in prov]))
     for path in sorted(run_dir.glob("suggestions_*.json")):
         d = json.loads(path.read_text(encoding="utf-8"))
         blocks.append(("h2", f"{pt('suggest')}: {d.get('goal')}"))
@@ -299,6 +311,27 @@ def _planning_blocks(ctx: _Ctx) -> list[Block]:
         rows = [[str(int(c["k"])), _people(c["covered"]), _share(c.get("share"), lang)] for c in curve]
         blocks.append(("table", [pt("rank"), pt("gain"), pt("after")], rows))
     return blocks
+
+
+def _catchment_text(d: dict, zh: bool, pt: Callable[..., str]) -> str:
+    """How an indicator's catchment was measured, and what its ratios lack (facilities without supply, slopes)."""
+    name = str((d.get("name_zh") if zh else d.get("name_en")) or d.get("id"))
+    walker, minutes = d.get("walker"), d.get("catchment_min")
+    if walker is not None and minutes is not None:
+        source = walker.get("source_zh" if zh else "source") or walker.get("source") or ""
+        who = walker.get("name_zh" if zh else "name_en") or walker["id"]
+        what = [pt(k) for k, on in (("slopes", walker.get("slope")), ("steps", walker.get("steps_factor", 1.0) != 1.0), ("crossings", walker.get("crossing_delay_s"))) if on]
+        counts = pt("counts", what=("、" if zh else ", ").join(what)) if what else ""
+        text = pt("catchment_walker", name=name, walker=who, minutes=minutes, speed=walker["speed_m_s"], counts=counts, source=source)
+    elif minutes is not None:
+        text = pt("catchment_min", name=name, minutes=minutes, speed=d["catchment_m"] / (minutes * 60.0))
+    else:
+        text = pt("catchment_m", name=name, metres=d.get("catchment_m") or 0.0)
+    if d.get("facilities_without_supply"):
+        text += " " + pt("no_supply", n=d["facilities_without_supply"], supply=d.get("supply_column"))
+    if d.get("walker_flat"):
+        text += " " + pt("flat")
+    return text
 
 
 def _sources(data: RunData, lang: str) -> list[str]:

@@ -264,6 +264,10 @@ def cmd_provision(args: argparse.Namespace) -> int:
             f"adequate {sm['class_share']['adequate']:.1%}, over-subscribed {sm['class_share']['over_subscribed']:.1%}, "
             f"not covered {sm['class_share']['not_covered']:.1%}"
         )
+        if sm["walker"] is not None:
+            print(f"  catchment: {sm['catchment_min']:g} min walked by '{sm['walker']['id']}' ({sm['walker']['speed_m_s']:g} m/s, {sm['catchment_m']:,.0f} flat-equivalent m)")
+        for note in sm["notes"]:
+            print(f"  note: {note}")
         for c in sm["caveats"]:
             print(f"  warning: {c['message']}")
     _refresh_briefing(args.run_dir)

@@ -358,9 +358,22 @@ class Provision:
     decay_steps: tuple[tuple[float, float], ...] = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
     target_label: str = ""
     target_label_zh: str = ""
+    walker: Walker | None = None
+
+    def __post_init__(self) -> None:
+        # a time catchment with a walker walks at the walker's speed (as goals do)
+        if self.walker is not None and self.speed_m_s is None:
+            object.__setattr__(self, "speed_m_s", self.walker.speed_m_s)
+
+    @property
+    def walker_weight(self) -> str | None:
+        """The graph weight of the walker's costs when they measure the catchment (a time catchment), else ``None``."""
+        if self.walker is None or self.max_time_s is None:
+            return None
+        return self.walker.weight
 
     def catchment_m(self, speed_m_s: float) -> float:
-        """Catchment size as a walking distance."""
+        """Catchment size as a walking distance (with a walker: its flat-equivalent metres)."""
         if self.max_dist_m is not None:
             return self.max_dist_m
         assert self.max_time_s is not None
@@ -383,6 +396,7 @@ def load_provisions(path: str | Path | None = None, *, services: Mapping[str, Se
     """
     path = Path(path) if path is not None else default_layers_dir() / "goals.toml"
     data = read_toml(path)
+    walkers = load_walkers(path)
     out = []
     for i, raw in enumerate(data.get("provision", [])):
         c = Checker(raw, f"{path} [[provision]] #{i + 1}")
@@ -421,6 +435,7 @@ def load_provisions(path: str | Path | None = None, *, services: Mapping[str, Se
                 decay_steps=decay,
                 target_label=c.get("target_label", str, ""),
                 target_label_zh=c.get("target_label_zh", str, ""),
+                walker=_goal_walker(c, walkers, path),
             )
         )
         c.finish()

@@ -21,7 +21,7 @@ from ..network.graph import Network
 from ..readers import elevation
 from .inputs import RunOptions
 
-__all__ = ["MISSING_ELEVATION_NOTE_SHARE", "add_elevation", "slope_walkers"]
+__all__ = ["MISSING_ELEVATION_NOTE_SHARE", "add_elevation", "slope_caveat", "slope_walkers"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,18 @@ MISSING_ELEVATION_NOTE_SHARE = 0.01
 def slope_walkers(goal_list: Sequence[config.Goal]) -> dict[str, config.Walker]:
     """The walkers that feel slopes, of the walking time goals (those whose verdicts walkers decide)."""
     return {g.walker.id: g.walker for g in goal_list if g.mode == "walk" and g.walker_weight is not None and g.walker is not None and g.walker.slope}
+
+
+def slope_caveat(walk: Network, profile: config.Walker) -> str | None:
+    """What a walker's times on the run's walking network lack: the slopes, when it carries none or carries them for part of its streets."""
+    if not profile.slope:
+        return None
+    if "slope_fw" not in walk.edges.columns:
+        return f"walker {profile.id}: times on the flat, the run has no slopes (no --elevation dem.tif, or no walking time goal with a walker feeling them)"
+    missing = float(walk.info.get("elevation", {}).get("share_length_without_elevation", 0.0))
+    if missing > MISSING_ELEVATION_NOTE_SHARE:
+        return f"walker {profile.id}: the run's elevation raster does not cover {missing:.1%} of the street length, counted as flat"
+    return None
 
 
 def add_elevation(walk: Network, goal_list: Sequence[config.Goal], options: RunOptions, notes: Notes) -> Network:

@@ -8,12 +8,16 @@ The enhanced form (E2SFCA, Luo & Qi 2009) weights both steps by a stepped
 distance decay (1.00 / 0.68 / 0.22 over thirds of the catchment by default).
 
 Costs are the same network trips as the goals (walk to the street + network),
-from :func:`accessibility.distances.point_facility_costs`. Results agree with
-PySAL ``access`` on the same cost table (tested).
+from :func:`accessibility.distances.point_facility_costs`. A time catchment
+with a walker (``walker = "older"`` in its ``[[provision]]`` table) is measured
+on that walker's costs (its speed, slopes, steps, waits at crossings;
+:mod:`~accessibility.network.walkers`), as walking time goals are. Results
+agree with PySAL ``access`` on the same cost table (tested).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +29,11 @@ import shapely
 
 from .. import config, errors
 from ..core import fileio
-from ..network import distances
+from ..network import distances, walkers
 from ..run import folder as runfolder
-from ..run import geoparquet, plannercrs, workbook
+from ..run import geoparquet, plannercrs, walking, workbook
 from ..run.read import as_result
-from ..run.result import RunResult
+from ..run.result import ModeState, RunResult
 
 __all__ = ["CLASSES", "ProvisionResult", "provision_from_run", "step_weights", "two_step_fca"]
 
@@ -134,7 +138,7 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         provision = known[provision]
     result = as_result(run)
     walk = result.modes["walk"]
-    graph, fac, index, pts = walk.graphs["length"], result.facilities, walk.index, result.point_costs
+    graph, fac, index, pts = _catchment_graph(walk, provision), result.facilities, walk.index, result.point_costs
     run_dir = result.folder or "this run"
     demand = pts["older" if provision.population == "older" else "pop"].to_numpy(np.float64)
 
@@ -156,6 +160,10 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         )
     speed = provision.speed_m_s or walk.speed_m_s
     catchment = provision.catchment_m(speed)
+    profile = provision.walker if provision.walker_weight is not None else None
+    flat = profile is not None and profile.slope and "slope_fw" not in walk.net.edges.columns
+    if profile is not None and (caveat := walking.slope_caveat(walk.net, profile)):
+        notes.append(caveat)
     snapped = index.snap_points(pts["lon"].to_numpy(), pts["lat"].to_numpy())
     pairs = distances.point_facility_costs(graph, snapped, known, limit=catchment)
     p, f, c = pairs["point"].to_numpy(), pairs["facility"].to_numpy(), pairs["cost"].to_numpy()
@@ -199,6 +207,10 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         "target_label": provision.target_label,
         "target_label_zh": provision.target_label_zh,
         "catchment_m": catchment,
+        "catchment_min": provision.max_time_s / 60.0 if provision.max_time_s is not None else None,
+        # the walker whose flat-equivalent metres measure a time catchment (None: the network's metres)
+        "walker": dataclasses.asdict(profile) if profile is not None else None,
+        "walker_flat": flat,  # the walker feels slopes, the run has none: timed on the flat (a note says so)
         "facilities_with_supply": len(known),
         "facilities_without_supply": int(missing),
         "total_supply": float(supply[known].sum()),
@@ -213,6 +225,21 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         "by_district": by_district,
     }
     return ProvisionResult(provision=provision, points=table, facilities=fac_table, hexes=hexes, summary=summary)
+
+
+def _catchment_graph(walk: ModeState, provision: config.Provision) -> distances.AccessGraph:
+    """The access graph whose costs measure the catchment: the walker's for a time catchment with a walker, else network metres."""
+    weight = provision.walker_weight
+    if weight is None or provision.walker is None:
+        return walk.graphs["length"]
+    own = walk.walkers.get(provision.walker.id)
+    if own is None or own == provision.walker:  # the run's own profile (or one it did not use): built once and kept
+        walk.walkers.setdefault(provision.walker.id, provision.walker)
+        return walk.graphs[weight]
+    # the goals file now says something else of this walker than the run's goals did: its own costs, not kept
+    return distances.build_access_graph(
+        walk.net, walk.access.facility, walk.access.snapped, weight=weight, costs=walkers.walker_costs(walk.net, provision.walker)
+    )
 
 
 def _district_table(districts: gpd.GeoDataFrame | None, pts: pd.DataFrame, table: pd.DataFrame, fac: gpd.GeoDataFrame, known: np.ndarray, supply: np.ndarray) -> list[dict]:

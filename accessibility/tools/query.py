@@ -23,6 +23,7 @@ from ..coords import chinacoords
 from ..core import columns, fileio
 from ..network import distances, snapping
 from ..readers import areas, sources, tablefiles, tabletext
+from ..run import walking
 from ..run.read import as_result
 from ..run.result import ModeState, RunResult
 
@@ -92,22 +93,8 @@ def query_points(
             key = f"{s}_walk_{profile.id}"
             out[columns.name("time_min", key)] = cost / profile.speed_m_s / 60.0
             out[columns.name("facility", key)] = facility
-        out.attrs["notes"] = [c for c in [_slope_caveat(walk, profile)] if c]
+        out.attrs["notes"] = [c for c in [walking.slope_caveat(walk.net, profile)] if c]
     return out
-
-
-def _slope_caveat(walk: ModeState, profile: config.Walker) -> str | None:
-    """What the walker's times lack: the slopes, when the run had no DEM or one covering part of the streets (as the run's notes say)."""
-    from ..run.walking import MISSING_ELEVATION_NOTE_SHARE
-
-    if not profile.slope:
-        return None
-    if "slope_fw" not in walk.net.edges.columns:
-        return f"walker {profile.id}: times on the flat, the run had no elevation raster (--elevation dem.tif)"
-    missing = float(walk.net.info.get("elevation", {}).get("share_length_without_elevation", 0.0))
-    if missing > MISSING_ELEVATION_NOTE_SHARE:
-        return f"walker {profile.id}: the run's elevation raster does not cover {missing:.1%} of the street length, counted as flat"
-    return None
 
 
 def _walker(walk: ModeState, walker_id: str) -> config.Walker:
