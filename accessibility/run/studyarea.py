@@ -91,7 +91,7 @@ def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex, notes:
     """Warn of inputs that fit the streets far better in another Chinese coordinate system."""
     if not checks:
         return
-    from ..stages import datum  # scipy.stats, imported only when there is something to check
+    from ..stages import datum  # imported only when there is something to check
 
     for c in checks:
         geoms = c.geoms[~shapely.is_empty(c.geoms)] if len(c.geoms) else c.geoms
