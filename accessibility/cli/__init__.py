@@ -185,6 +185,14 @@ def parser() -> argparse.ArgumentParser:
     p_r.add_argument("--pdf", action="store_true", help="also print report_<lang>.pdf (A4) with headless Chromium (Debian packages chromium, chromium-driver)")
     p_r.add_argument("--no-docx", action="store_true", help="skip the Word file report_<lang>.docx (written by default)")
     p_r.set_defaults(func=commands.cmd_report)
+
+    p_k = sub.add_parser("cache", help="what the cache folder holds (networks, features, residents, searches) and its size limit; --prune-to GB")
+    p_k.add_argument("--cache", metavar="DIR", help="cache folder (default $ACCESSIBILITY_CACHE or networks/cache/)")
+    p_k.add_argument(
+        "--prune-to", type=float, metavar="GB",
+        help="remove the entries used longest ago until the folder holds at most GB (0 empties it); runs do this after each run, to $ACCESSIBILITY_CACHE_MAX_GB (default 20)",
+    )
+    p_k.set_defaults(func=commands.cmd_cache)
     return top
 
 

@@ -274,6 +274,28 @@ def cmd_provision(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    """``accessibility cache``."""
+    from ..network import cache, cachesize
+
+    directory = cache.NetworkCache(args.cache).directory
+    if args.prune_to is not None:
+        if not args.prune_to >= 0:
+            raise errors.InputError(f"--prune-to {args.prune_to:g}: give a size in GB, 0 or more")
+        removed = cachesize.prune(directory, limit_bytes=args.prune_to * 1e9)
+        print(f"removed {len(removed)} entries ({sum(e.size_bytes for e in removed) / 1e6:,.1f} MB) used longest ago")
+    found = cachesize.entries(directory)
+    limit = cachesize.max_bytes()
+    print(f"cache {directory}: {len(found)} entries, {sum(e.size_bytes for e in found) / 1e9:,.2f} GB (kept under {limit / 1e9:g} GB after each run: ${cachesize.MAX_GB_ENV})")
+    by_kind: dict[str, list[cachesize.CacheEntry]] = {}
+    for e in found:
+        by_kind.setdefault(e.kind, []).append(e)
+    for kind, group in sorted(by_kind.items()):
+        last = time.strftime("%Y-%m-%d %H:%M", time.localtime(max(e.last_used for e in group)))
+        print(f"  {kind:<10} {len(group):>5} entries {sum(e.size_bytes for e in group) / 1e6:>10,.1f} MB   last used {last}")
+    return 0
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     """``accessibility batch``."""
     from ..run import batch

@@ -55,6 +55,7 @@ from .. import config, errors
 from ..core import meta as package_meta
 from ..core import parallel
 from ..readers import footprints, osm
+from . import cachesize
 from . import graph as network_mod
 
 __all__ = ["CACHE_ENV", "NetworkCache", "default_cache_dir", "file_sha256", "load_or_build", "load_or_build_many", "load_or_read", "load_or_read_features", "network_key", "write_folder"]
@@ -201,11 +202,13 @@ class NetworkCache:
         if not (folder / "meta.json").is_file():
             return None
         try:
-            return _read_entry(folder, recipe)
+            net = _read_entry(folder, recipe)
         except Exception as exc:  # noqa: BLE001 - a damaged entry is rebuilt, never fatal
             log.warning("network cache entry %s cannot be read (%s); rebuilding it", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
             return None
+        cachesize.mark_used(folder)
+        return net
 
     def store(self, key: str, net: network_mod.Network, parts: dict) -> Path:
         """Write an entry atomically (temporary folder, then rename); returns its folder."""
@@ -501,6 +504,7 @@ def _load_features(entry: _FeatureEntry, osm_path: Path) -> osm.FeatureTable | N
         log.warning("feature cache entry %s cannot be read (%s); reading the OSM file again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
         return None
+    cachesize.mark_used(folder)
     log.info("features of %s: loaded from cache %s", osm_path, folder)
     return osm.FeatureTable(frame=frame, footprints=plain, notes=notes)
 

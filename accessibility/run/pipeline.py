@@ -24,7 +24,8 @@ from typing import Any, Self
 from .. import config, errors
 from ..core import parallel
 from ..core.notes import Notes
-from ..network import online
+from ..network import cache as network_cache
+from ..network import cachesize, online
 from ..readers import osm, sources
 from ..readers.facility_files import FacilityInput
 from ..readers.zones import DistrictInput, ZoneInput
@@ -115,7 +116,7 @@ def run(
     if osm_path is None and network is None and place is None:
         raise errors.InputError("give the streets: an OSM extract (--osm), a road layer (--network) or a place to download (--place)")
     osm_path = osm.check_osm_path(osm_path) if osm_path is not None else None
-    with _Run(progress, out) as r:
+    with _Run(progress, out, cache=options.cache) as r:
         notes = Notes()
         r.stage("network")
         sources = steps.read_sources(osm_path, goal_list, services, pop, options, writer=r.cache_writer, background=r.background, notes=notes, network=network)
@@ -274,9 +275,12 @@ def _manifest(result: RunResult, osm_path: Path | None, services: dict, facility
 class _Run:
     """The stage clock and progress, the background threads, the frozen heap and the run folder of one run."""
 
-    def __init__(self, progress: Progress | None, out: str | Path | None) -> None:
+    def __init__(self, progress: Progress | None, out: str | Path | None, *, cache: str | Path | bool | None = False) -> None:
         self.progress = progress
         self.out = out
+        self.cache = cache
+        self.started = time.time()
+        self.cache_limit = cachesize.max_bytes() if cache is not False else None  # a bad $ACCESSIBILITY_CACHE_MAX_GB stops the run before any work
         self.timings: dict[str, float] = {}
         self._name = ""
         self._t = 0.0
@@ -315,6 +319,7 @@ class _Run:
         for state in result.modes.values():
             state.memory = None  # later searches (tools on the result) are not stored: the writer stops here
         self.cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
+        result.manifest["cache_size"] = self._prune_cache()
         if self.target is not None:
             self.stage("outputs")
             write.write_files(result, self.target.tmp, inputs=inputs)
@@ -322,6 +327,18 @@ class _Run:
         result.manifest["timings_s"] = dict(self.timings)
         if self.target is not None:
             result.folder = self.target.commit(write.run_manifest(result))
+
+
+    def _prune_cache(self) -> dict[str, Any] | None:
+        """Bring the cache folder under its size (:mod:`~accessibility.network.cachesize`), keeping what this run used."""
+        if self.cache is False or self.cache_limit is None:
+            return None
+        directory = network_cache.NetworkCache(None if self.cache is None or self.cache is True else self.cache).directory
+        limit = self.cache_limit
+        # on a file system with coarse times (FAT: 2 s) an entry this run wrote may look older than the run
+        # and go: the run is done with it, the next one computes it again
+        removed = cachesize.prune(directory, limit_bytes=limit, keep_since=self.started)
+        return {"limit_gb": limit / 1e9, "removed_entries": len(removed), "removed_mb": round(sum(e.size_bytes for e in removed) / 1e6, 1)}
 
 
 @contextlib.contextmanager

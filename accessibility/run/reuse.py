@@ -50,7 +50,7 @@ import shapely
 from .. import config
 from ..core import meta as package_meta
 from ..network import cache as network_cache
-from ..network import distances, snapping, trees
+from ..network import cachesize, distances, snapping, trees
 from ..stages import hexes as hexes_mod
 from ..stages import population
 
@@ -145,6 +145,7 @@ def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[s
         log.warning("residents cache entry %s cannot be read (%s); computing the positions again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
         return None
+    cachesize.mark_used(folder)
     log.info("residents' positions and hexagons: loaded from cache %s in %.2f s", folder, time.perf_counter() - t)
     return Residents(snapped, hexes_mod.HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centres, centre_neighbours=()), folder)
 
@@ -249,6 +250,7 @@ class RememberedAccess:
             return
         # one dict entry per facility geometry (a few thousand), not per node
         self._known = {blob[a:b]: i for i, (a, b) in enumerate(zip(at[:-1].tolist(), at[1:].tolist(), strict=True))}
+        cachesize.mark_used(self.folder)
         self.status = {"cache": "hit", "entry": str(self.folder)}
 
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, snapping.Snapped]:
@@ -356,6 +358,7 @@ class RememberedSearches:
             log.warning("search cache entry %s cannot be read (%s); searching again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
             return None
+        cachesize.mark_used(folder)
         self.status["reused"] += 1
         return tree
 
@@ -390,6 +393,7 @@ class RememberedSearches:
             log.warning("streets cache entry %s cannot be read (%s); building the matrix again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
             return
+        cachesize.mark_used(folder)
         graph.stubs.streets = m
         self._streets_done.add(id(graph))  # loaded: not stored again
         self.status["streets"] = "hit"

@@ -1,0 +1,122 @@
+"""The cache folder kept under a size: entries used longest ago go first, what a run used stays."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+
+from accessibility import cli, errors
+from accessibility.network import cachesize
+from accessibility.readers.facility_files import FacilityInput
+from accessibility.run import pipeline
+from accessibility.run.inputs import PopulationInput, RunOptions
+
+
+def _entry(cache: Path, name: str, size: int, used: float) -> Path:
+    folder = cache / name.rsplit("-", maxsplit=1)[-1][:2] / name
+    folder.mkdir(parents=True)
+    (folder / "data.bin").write_bytes(b"x" * size)
+    (folder / "meta.json").write_text("{}", encoding="utf-8")
+    os.utime(folder, (used, used))
+    return folder
+
+
+def test_prune_removes_the_entries_used_longest_ago(tmp_path):
+    now = time.time()
+    old = _entry(tmp_path, "search-aa01", 1000, now - 300)
+    network = _entry(tmp_path, "ab02", 3000, now - 200)
+    recent = _entry(tmp_path, "residents-ac03", 2000, now - 100)
+    ours = _entry(tmp_path, "access-ad04", 500, now)
+    assert [(e.path.name, e.kind) for e in cachesize.entries(tmp_path)] == [
+        ("search-aa01", "search"), ("ab02", "network"), ("residents-ac03", "residents"), ("access-ad04", "access")
+    ]
+    assert cachesize.entries(tmp_path)[0].size_bytes == 1000 + 2
+    # 6,508 bytes: two oldest go to reach 3,000; the run's own entry is never removed
+    removed = cachesize.prune(tmp_path, limit_bytes=3000, keep_since=now - 50)
+    assert [e.path for e in removed] == [old, network]
+    assert not old.exists() and not network.exists() and recent.exists() and ours.exists()
+    # a limit below the run's own entries: the rest goes, the run's entry stays
+    assert [e.path for e in cachesize.prune(tmp_path, limit_bytes=0, keep_since=now - 50)] == [recent]
+    assert ours.exists() and [e.path for e in cachesize.entries(tmp_path)] == [ours]
+    assert not list(tmp_path.rglob("*.tmp"))  # removal leaves nothing behind
+
+
+def test_marking_an_entry_used_keeps_it_longer(tmp_path):
+    now = time.time()
+    a = _entry(tmp_path, "search-aa01", 100, now - 300)
+    b = _entry(tmp_path, "search-ab02", 100, now - 200)
+    cachesize.mark_used(a)  # read by a run: now the most recent
+    assert [e.path for e in cachesize.prune(tmp_path, limit_bytes=150)] == [b]
+    assert a.exists()
+
+
+def test_stale_temporary_folders_are_removed_fresh_ones_kept(tmp_path):
+    now = time.time()
+    stale = tmp_path / "aa" / ".search-aa01.x1.tmp"
+    fresh = tmp_path / "aa" / ".search-aa02.x2.tmp"
+    for folder, age in ((stale, 2 * cachesize.STALE_TMP_S), (fresh, 10)):
+        (folder / "entry").mkdir(parents=True)
+        os.utime(folder, (now - age, now - age))
+    cachesize.prune(tmp_path, limit_bytes=1e12)
+    assert not stale.exists() and fresh.exists()  # a writer may still be filling the fresh one
+    assert cachesize.entries(tmp_path) == []  # temporary folders are not entries
+
+
+def test_the_limit_from_the_environment(monkeypatch):
+    monkeypatch.delenv(cachesize.MAX_GB_ENV, raising=False)
+    assert cachesize.max_bytes() == cachesize.DEFAULT_MAX_GB * 1e9
+    monkeypatch.setenv(cachesize.MAX_GB_ENV, "0.5")
+    assert cachesize.max_bytes() == 5e8
+    for bad in ("lots", "-1", "nan"):
+        monkeypatch.setenv(cachesize.MAX_GB_ENV, bad)
+        with pytest.raises(errors.ConfigError, match=r"ACCESSIBILITY_CACHE_MAX_GB=.* is not a size in GB"):
+            cachesize.max_bytes()
+
+
+def test_the_cache_command_lists_and_prunes(tmp_path, capsys):
+    now = time.time()
+    _entry(tmp_path, "search-aa01", 2_000_000, now - 300)
+    _entry(tmp_path, "ab02", 1_000_000, now - 100)
+    assert cli.main(["cache", "--cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"cache {tmp_path}: 2 entries, 0.00 GB" in out and "network        1 entries        1.0 MB" in out and "search         1 entries        2.0 MB" in out
+    assert cli.main(["cache", "--cache", str(tmp_path), "--prune-to", "0.0015"]) == 0
+    out = capsys.readouterr().out
+    assert "removed 1 entries (2.0 MB) used longest ago" in out and "1 entries" in out
+    assert cli.main(["cache", "--cache", str(tmp_path), "--prune-to", "-1"]) == 2
+    assert "--prune-to -1: give a size in GB, 0 or more" in capsys.readouterr().err
+
+
+def test_a_run_keeps_the_cache_under_its_limit_and_what_it_used(small_data, tmp_path, monkeypatch):
+    """Run A fills the cache; B, with a planner's fitness list, under a limit of 0, keeps what it used and removes A's fitness searches; C reuses all of B's."""
+    cache = tmp_path / "cache"
+    kw = {"population": PopulationInput(raster=small_data / "hangzhou_hubin_pop_3arcsec.tif"), "options": RunOptions(cache=cache)}
+    osm = small_data / "hangzhou_hubin.osm.pbf"
+    a = pipeline.run(osm, **kw)
+    searches = {e.path for e in cachesize.entries(cache) if e.kind == "search"}
+    assert len(searches) > 1 and searches == {Path(e["entry"]) for e in a.manifest["search_cache"]["walk"]["entries"]}
+    assert a.manifest["cache_size"] == {"limit_gb": cachesize.DEFAULT_MAX_GB, "removed_entries": 0, "removed_mb": 0.0}
+    fit = a.facilities[(a.facilities["service"] == "sports_fitness") & (a.facilities["status"] == "used")]
+    x, y = shapely.get_coordinates(fit.geometry.representative_point().to_numpy())[0]
+    sites = tmp_path / "sites.csv"
+    pd.DataFrame({"name": ["新建健身点1", "新建健身点2"], "lon": [x + 0.002, x - 0.002], "lat": [y - 0.001, y + 0.001]}).to_csv(sites, index=False)
+    kw["facilities"] = [FacilityInput(sites, service="sports_fitness")]
+    monkeypatch.setenv(cachesize.MAX_GB_ENV, "0")
+    time.sleep(0.05)  # B's start is after every entry A wrote
+    b = pipeline.run(osm, **kw)
+    used = b.manifest["search_cache"]["walk"]
+    assert b.manifest["residents_cache"]["cache"] == "hit" and used["searched"] >= 1 and used["reused"] >= 1
+    left = cachesize.entries(cache)
+    # what B used stays (networks, features, residents, access points, its searches); A's fitness searches went
+    assert {"network", "features", "residents", "access", "search"} <= {e.kind for e in left}
+    assert {Path(e["entry"]) for e in used["entries"]} <= {e.path for e in left}
+    gone = searches - {e.path for e in left}  # A's fitness searches, not B's: its list moved the sets' access points
+    assert gone and b.manifest["cache_size"]["removed_entries"] >= len(gone)
+    c = pipeline.run(osm, **kw)
+    assert c.manifest["residents_cache"]["cache"] == "hit" and c.manifest["search_cache"]["walk"]["searched"] == 0
+    assert [g.share for g in c.goals] == [g.share for g in b.goals]
