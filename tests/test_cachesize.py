@@ -100,6 +100,8 @@ def test_a_run_keeps_the_cache_under_its_limit_and_what_it_used(small_data, tmp_
     a = pipeline.run(osm, **kw)
     searches = {e.path for e in cachesize.entries(cache) if e.kind == "search"}
     assert len(searches) > 1 and searches == {Path(e["entry"]) for e in a.manifest["search_cache"]["walk"]["entries"]}
+    # one search per distinct set of facilities: the clip's tier subsets that hold every facility of their service are not searched again
+    assert len(searches) == a.manifest["search_cache"]["walk"]["searched"] < len(a.modes["walk"].results)
     assert a.manifest["cache_size"] == {"limit_gb": cachesize.DEFAULT_MAX_GB, "removed_entries": 0, "removed_mb": 0.0}
     fit = a.facilities[(a.facilities["service"] == "sports_fitness") & (a.facilities["status"] == "used")]
     x, y = shapely.get_coordinates(fit.geometry.representative_point().to_numpy())[0]

@@ -155,6 +155,7 @@ class ModeState:
     graphs: dict[str, distances.AccessGraph] = field(default_factory=dict, repr=False)
     results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
     memory: SearchMemory | None = field(default=None, repr=False)  # searches of earlier runs (:class:`~accessibility.run.reuse.RememberedSearches`)
+    _by_mask: dict[tuple[str, bytes], distances.NearestResult] = field(default_factory=dict, repr=False)  # two sets of the same facilities: one search
 
     def __post_init__(self) -> None:
         if not isinstance(self.graphs, _Graphs):
@@ -197,6 +198,9 @@ class ModeState:
     def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
         """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept; grown from ``memory`` when it has it."""
         res = self.results.get((weight, key))
+        if res is None and (same := self._by_mask.get((weight, np.asarray(mask, bool).tobytes()))) is not None:
+            # a tier subset holding every facility of its service (a small area): the same search
+            res = self.results[(weight, key)] = same
         if res is None:
             graph = self.graphs[weight]
             tree = self.memory.recall(graph, mask) if self.memory is not None else None
@@ -205,6 +209,7 @@ class ModeState:
                 if self.memory is not None:
                     self.memory.remember(graph, mask, tree)
             res = self.results[(weight, key)] = distances.nearest_facilities(graph, mask, tree=tree)
+            self._by_mask[(weight, np.asarray(mask, bool).tobytes())] = res
         return res
 
 
