@@ -17,24 +17,29 @@ from accessibility.run import pipeline
 from accessibility.run.inputs import PopulationInput, RunOptions
 
 
-def _entry(cache: Path, name: str, size: int, used: float) -> Path:
-    folder = cache / name.rsplit("-", maxsplit=1)[-1][:2] / name
+def _key(group: str, n: int) -> str:
+    return f"{group}{n:062x}"
+
+
+def _entry(cache: Path, kind: str, group: str, n: int, size: int, used: float) -> Path:
+    """An entry as the cache writes them: ``<group>/<kind->64 hex starting with the group>`` holding meta.json."""
+    key = _key(group, n)
+    folder = cache / group / (f"{kind}-{key}" if kind != "network" else key)
     folder.mkdir(parents=True)
     (folder / "data.bin").write_bytes(b"x" * size)
-    (folder / "meta.json").write_text("{}", encoding="utf-8")
+    (folder / cachesize.DONE).write_text("{}", encoding="utf-8")
     os.utime(folder, (used, used))
     return folder
 
 
 def test_prune_removes_the_entries_used_longest_ago(tmp_path):
     now = time.time()
-    old = _entry(tmp_path, "search-aa01", 1000, now - 300)
-    network = _entry(tmp_path, "ab02", 3000, now - 200)
-    recent = _entry(tmp_path, "residents-ac03", 2000, now - 100)
-    ours = _entry(tmp_path, "access-ad04", 500, now)
-    assert [(e.path.name, e.kind) for e in cachesize.entries(tmp_path)] == [
-        ("search-aa01", "search"), ("ab02", "network"), ("residents-ac03", "residents"), ("access-ad04", "access")
-    ]
+    old = _entry(tmp_path, "search", "aa", 1, 1000, now - 300)
+    network = _entry(tmp_path, "network", "ab", 2, 3000, now - 200)
+    recent = _entry(tmp_path, "residents", "ac", 3, 2000, now - 100)
+    ours = _entry(tmp_path, "access", "ad", 4, 500, now)
+    assert [e.kind for e in cachesize.entries(tmp_path)] == ["search", "network", "residents", "access"]
+    assert [e.path for e in cachesize.entries(tmp_path)] == [old, network, recent, ours]
     assert cachesize.entries(tmp_path)[0].size_bytes == 1000 + 2
     # 6,508 bytes: two oldest go to reach 3,000; the run's own entry is never removed
     removed = cachesize.prune(tmp_path, limit_bytes=3000, keep_since=now - 50)
@@ -46,10 +51,39 @@ def test_prune_removes_the_entries_used_longest_ago(tmp_path):
     assert not list(tmp_path.rglob("*.tmp"))  # removal leaves nothing behind
 
 
+def test_what_a_run_used_is_kept_whatever_its_file_times(tmp_path):
+    """Entries read or written while a run tracks them stay, even when their times say otherwise (a server clock behind)."""
+    long_ago = time.time() - 10_000
+    read = _entry(tmp_path, "search", "aa", 1, 100, long_ago)
+    other = _entry(tmp_path, "search", "ab", 2, 100, long_ago + 1)
+    with cachesize.tracking() as used:
+        cachesize.note_used(read)
+        os.utime(read, (long_ago, long_ago))
+        assert [e.path for e in cachesize.prune(tmp_path, limit_bytes=0, keep=used)] == [other]
+    assert read.exists() and not other.exists()
+    assert cachesize.prune(tmp_path, limit_bytes=0) != []  # no run tracks it any more
+
+
+def test_folders_that_are_not_entries_are_never_touched(tmp_path):
+    """A cache folder pointed at a folder of other data: nothing of it is listed or removed."""
+    now = time.time()
+    mine = [tmp_path / "projects" / "hangzhou", tmp_path / "ab" / "notes", tmp_path / "ab" / _key("cd", 1), tmp_path / "ab" / ("search-" + _key("ab", 1)[:40])]
+    incomplete = tmp_path / "ab" / _key("ab", 2)  # an entry's name without its meta.json
+    for folder in [*mine, incomplete]:
+        folder.mkdir(parents=True)
+        (folder / "data.bin").write_bytes(b"x" * 1000)
+        os.utime(folder, (now - 10_000, now - 10_000))
+    assert cachesize.entries(tmp_path) == []
+    assert cachesize.prune(tmp_path, limit_bytes=0) == []
+    assert all((f / "data.bin").is_file() for f in [*mine, incomplete])
+    assert cli.main(["cache", "--cache", str(tmp_path), "--prune-to", "0"]) == 0
+    assert all((f / "data.bin").is_file() for f in [*mine, incomplete])
+
+
 def test_marking_an_entry_used_keeps_it_longer(tmp_path):
     now = time.time()
-    a = _entry(tmp_path, "search-aa01", 100, now - 300)
-    b = _entry(tmp_path, "search-ab02", 100, now - 200)
+    a = _entry(tmp_path, "search", "aa", 1, 100, now - 300)
+    b = _entry(tmp_path, "search", "ab", 2, 100, now - 200)
     cachesize.mark_used(a)  # read by a run: now the most recent
     assert [e.path for e in cachesize.prune(tmp_path, limit_bytes=150)] == [b]
     assert a.exists()
@@ -57,13 +91,14 @@ def test_marking_an_entry_used_keeps_it_longer(tmp_path):
 
 def test_stale_temporary_folders_are_removed_fresh_ones_kept(tmp_path):
     now = time.time()
-    stale = tmp_path / "aa" / ".search-aa01.x1.tmp"
-    fresh = tmp_path / "aa" / ".search-aa02.x2.tmp"
-    for folder, age in ((stale, 2 * cachesize.STALE_TMP_S), (fresh, 10)):
+    stale = tmp_path / "aa" / f".search-{_key('aa', 1)[:13]}.x1y2z3_a.tmp"
+    fresh = tmp_path / "aa" / f".{_key('aa', 2)[:20]}.q9w8e7r6.tmp"
+    alien = tmp_path / "aa" / ".holiday.tmp"  # not ours: kept
+    for folder, age in ((stale, 2 * cachesize.STALE_TMP_S), (fresh, 10), (alien, 2 * cachesize.STALE_TMP_S)):
         (folder / "entry").mkdir(parents=True)
         os.utime(folder, (now - age, now - age))
     cachesize.prune(tmp_path, limit_bytes=1e12)
-    assert not stale.exists() and fresh.exists()  # a writer may still be filling the fresh one
+    assert not stale.exists() and fresh.exists() and alien.exists()  # a writer may still be filling the fresh one
     assert cachesize.entries(tmp_path) == []  # temporary folders are not entries
 
 
@@ -78,13 +113,15 @@ def test_the_limit_from_the_environment(monkeypatch):
             cachesize.max_bytes()
 
 
-def test_the_cache_command_lists_and_prunes(tmp_path, capsys):
+def test_the_cache_command_lists_and_prunes(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(cachesize.MAX_GB_ENV, raising=False)
     now = time.time()
-    _entry(tmp_path, "search-aa01", 2_000_000, now - 300)
-    _entry(tmp_path, "ab02", 1_000_000, now - 100)
+    _entry(tmp_path, "search", "aa", 1, 2_000_000, now - 300)
+    _entry(tmp_path, "network", "ab", 2, 1_000_000, now - 100)
     assert cli.main(["cache", "--cache", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert f"cache {tmp_path}: 2 entries, 0.00 GB" in out and "network        1 entries        1.0 MB" in out and "search         1 entries        2.0 MB" in out
+    assert f"cache {tmp_path}: 2 entries, 0.00 GB (kept under 20 GB" in out
+    assert "network        1 entries        1.0 MB" in out and "search         1 entries        2.0 MB" in out
     assert cli.main(["cache", "--cache", str(tmp_path), "--prune-to", "0.0015"]) == 0
     out = capsys.readouterr().out
     assert "removed 1 entries (2.0 MB) used longest ago" in out and "1 entries" in out
@@ -94,6 +131,7 @@ def test_the_cache_command_lists_and_prunes(tmp_path, capsys):
 
 def test_a_run_keeps_the_cache_under_its_limit_and_what_it_used(small_data, tmp_path, monkeypatch):
     """Run A fills the cache; B, with a planner's fitness list, under a limit of 0, keeps what it used and removes A's fitness searches; C reuses all of B's."""
+    monkeypatch.delenv(cachesize.MAX_GB_ENV, raising=False)
     cache = tmp_path / "cache"
     kw = {"population": PopulationInput(raster=small_data / "hangzhou_hubin_pop_3arcsec.tif"), "options": RunOptions(cache=cache)}
     osm = small_data / "hangzhou_hubin.osm.pbf"

@@ -338,6 +338,12 @@ def test_every_caveat_is_on_the_notes_sheet(run):
         assert n["message"] in english
     provision = json.loads((out / "provision_elderly_beds_per_10k.json").read_text(encoding="utf-8"))
     assert all(text in english for text in provision["notes"])  # "1 of 9 elderly_care facilities have no 'beds' value..."
+    sheet = wb[workbook.SHEETS["provision"]]
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    # a distance catchment: its metres, no minutes, no walker (a walker's catchment would say "flat-equivalent")
+    assert row["服务半径（米；有步行者时为折合平地米） / catchment (m; with a walker, flat-equivalent m)"] == 1000
+    assert row["服务范围（分钟） / catchment (min)"] is None and row["步行者 / walker"] is None
     assert any(r[0] == "人口 / population" and "hangzhou_hubin_pop_3arcsec.tif" in r[4] for r in notes)
 
 

@@ -346,7 +346,7 @@ def test_a_time_catchment_with_a_walker_is_measured_on_its_costs(hubin_runs):
     np.testing.assert_array_equal(res.points["covered"].to_numpy()[away], (w <= 600.0)[away])
     assert res.summary["walker"]["id"] == "tilt" and res.summary["catchment_min"] == 10.0 and res.summary["notes"] == []
     for zh, want in ((False, "park capacity: catchment of a 10-minute walk by test walker (1 m/s, with slopes; "), (True, "公园：服务范围为测试步行10分钟（步速1米/秒，计坡度；")):
-        text = report._catchment_text(res.summary, zh, lambda key, **kw: report._PLAN_TEXT[key][0 if zh else 1].format(**kw))
+        text = report._catchment_text(res.summary, zh, lambda key, zh=zh, **kw: report._PLAN_TEXT[key][0 if zh else 1].format(**kw))
         assert text.startswith(want), text
     away = np.abs(d - 600.0) > 1e-6
     plain = provision.provision_from_run(run, metric)
@@ -358,19 +358,27 @@ def test_a_time_catchment_with_a_walker_is_measured_on_its_costs(hubin_runs):
     # without slopes in the run, the walker's catchment says so
     on_flat = provision.provision_from_run(_park_capacity(flat), walked).summary
     assert "times on the flat" in " ".join(on_flat["notes"]) and on_flat["walker_flat"]
-    assert report._catchment_text(on_flat, False, lambda key, **kw: report._PLAN_TEXT[key][1].format(**kw)).endswith("The run has no slopes: the walk is timed on the flat.")
+    for zh, want, slopes in ((False, "The run has no slopes: the walk is timed on the flat.", "slopes;"), (True, "本次运行无坡度数据，步行时间按平地计。", "计坡度")):
+        text = report._catchment_text(on_flat, zh, lambda key, zh=zh, **kw: report._PLAN_TEXT[key][0 if zh else 1].format(**kw))
+        assert text.endswith(want) and slopes not in text, text  # never "with slopes" and "on the flat" together
+    # a DEM covering part of the streets: the share left flat is stated
+    partial = {**res.summary, "walker_share_without_elevation": 0.25}
+    assert report._catchment_text(partial, False, lambda key, **kw: report._PLAN_TEXT[key][1].format(**kw)).endswith(
+        "The run's elevation raster does not cover 25.0% of the street length, timed on the flat."
+    )
+    assert res.summary["walker_share_without_elevation"] is None  # the tilted DEM covers the clip
 
 
 def test_provision_walker_in_the_goals_file(tmp_path):
     text = (config.default_layers_dir() / "goals.toml").read_text(encoding="utf-8")
     path = tmp_path / "goals.toml"
-    path.write_text(text.replace('max_time_min = 15\nwalk_speed_m_s = 1.0\n', 'max_time_min = 15\nwalker = "older"\n', 1), encoding="utf-8")
+    path.write_text(text.replace("max_time_min = 15\nwalk_speed_m_s = 1.0\n", 'max_time_min = 15\nwalker = "older"\n', 1), encoding="utf-8")
     prov = {p.id: p for p in config.load_provisions(path)}
     changed = [p for p in prov.values() if p.walker is not None]
     assert len(changed) == 1 and changed[0].walker.id == "older" and changed[0].speed_m_s == changed[0].walker.speed_m_s == 0.8
-    path.write_text(text.replace('max_time_min = 15\nwalk_speed_m_s = 1.0\n', 'max_time_min = 15\nwalker = "runner"\n', 1), encoding="utf-8")
+    path.write_text(text.replace("max_time_min = 15\nwalk_speed_m_s = 1.0\n", 'max_time_min = 15\nwalker = "runner"\n', 1), encoding="utf-8")
     with pytest.raises(errors.ConfigError, match=r"unknown walker 'runner'; the walker profiles of .* are \['adult', 'older'\]"):
         config.load_provisions(path)
-    path.write_text(text.replace('max_time_min = 15\nwalk_speed_m_s = 1.0\n', 'max_time_min = 15\nwalk_speed_m_s = 1.2\nwalker = "older"\n', 1), encoding="utf-8")
+    path.write_text(text.replace("max_time_min = 15\nwalk_speed_m_s = 1.0\n", 'max_time_min = 15\nwalk_speed_m_s = 1.2\nwalker = "older"\n', 1), encoding="utf-8")
     with pytest.raises(errors.ConfigError, match=r"differs from the speed of walker 'older'"):
         config.load_provisions(path)

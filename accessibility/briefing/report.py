@@ -271,6 +271,7 @@ _PLAN_TEXT = {
     "crossings": ("过街等候", "waits at crossings"),
     "no_supply": ("{n}处设施缺少“{supply}”数据，未计入。", "{n} facilities have no '{supply}' value and are left out."),
     "flat": ("本次运行无坡度数据，步行时间按平地计。", "The run has no slopes: the walk is timed on the flat."),
+    "partly_flat": ("本次运行的高程数据未覆盖{share}的道路长度，这些道路按平地计。", "The run's elevation raster does not cover {share} of the street length, timed on the flat."),
 }
 
 
@@ -320,7 +321,8 @@ def _catchment_text(d: dict, zh: bool, pt: Callable[..., str]) -> str:
     if walker is not None and minutes is not None:
         source = walker.get("source_zh" if zh else "source") or walker.get("source") or ""
         who = walker.get("name_zh" if zh else "name_en") or walker["id"]
-        what = [pt(k) for k, on in (("slopes", walker.get("slope")), ("steps", walker.get("steps_factor", 1.0) != 1.0), ("crossings", walker.get("crossing_delay_s"))) if on]
+        slopes = walker.get("slope") and not d.get("walker_flat")  # a run without slopes times the walk on the flat (said below)
+        what = [pt(k) for k, on in (("slopes", slopes), ("steps", walker.get("steps_factor", 1.0) != 1.0), ("crossings", walker.get("crossing_delay_s"))) if on]
         counts = pt("counts", what=("、" if zh else ", ").join(what)) if what else ""
         text = pt("catchment_walker", name=name, walker=who, minutes=minutes, speed=walker["speed_m_s"], counts=counts, source=source)
     elif minutes is not None:
@@ -331,6 +333,8 @@ def _catchment_text(d: dict, zh: bool, pt: Callable[..., str]) -> str:
         text += " " + pt("no_supply", n=d["facilities_without_supply"], supply=d.get("supply_column"))
     if d.get("walker_flat"):
         text += " " + pt("flat")
+    if d.get("walker_share_without_elevation"):
+        text += " " + pt("partly_flat", share=i18n.pct(d["walker_share_without_elevation"], "zh" if zh else "en"))
     return text
 
 

@@ -237,6 +237,7 @@ def write_folder(folder: Path, write: Callable[[Path], None], *, done: str) -> N
                 os.rename(tmp / "entry", folder)  # noqa: PTH104 - atomic rename
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    cachesize.note_used(folder)  # this run's entry (or a concurrent writer's, as good): kept when the cache is pruned
 
 
 def load_or_build(

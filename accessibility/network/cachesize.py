@@ -11,10 +11,17 @@ time is when it was last used (:func:`mark_used` on every read). Entries the
 run itself used are never removed, so a run always finds what it has just
 stored; a limit smaller than one run's own entries is logged, not enforced.
 
-A removed entry is renamed out of its place first (atomic), then deleted: a
-concurrent run that was about to read it finds no entry and computes it
-again, as it does for a damaged one. Temporary folders older than an hour (a
-writer killed mid-write) are removed too.
+Only folders shaped like entries are ever touched: ``<2 hex>/<kind->64 hex>``
+holding the file that marks an entry complete (``meta.json``), so a cache
+folder pointed at a folder holding other data loses none of it. A removed
+entry is renamed out of its place first (atomic), then deleted: a concurrent
+run that was about to read it finds no entry and computes it again, as it
+does for a damaged one. Temporary folders older than an hour (a writer killed
+mid-write) are removed too.
+
+What a run used is known twice over: the entries it read or wrote are
+recorded in the process (:func:`tracking`, kept whatever their file times),
+and entries used since the run started (by their times) are kept too.
 """
 
 from __future__ import annotations
@@ -22,15 +29,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
 
-__all__ = ["DEFAULT_MAX_GB", "MAX_GB_ENV", "CacheEntry", "entries", "mark_used", "max_bytes", "prune"]
+__all__ = ["DEFAULT_MAX_GB", "MAX_GB_ENV", "CacheEntry", "entries", "mark_used", "max_bytes", "prune", "tracking"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,15 @@ DEFAULT_MAX_GB = 20.0
 STALE_TMP_S = 3600.0
 
 _KINDS = ("residents", "access", "search", "streets", "features")
+_GROUP = re.compile(r"[0-9a-f]{2}")
+_NAME = re.compile(r"(?:(?P<kind>" + "|".join(_KINDS) + r")-)?(?P<key>[0-9a-f]{64})")
+#: the file every complete entry holds (:func:`~accessibility.network.cache.write_folder`'s ``done``)
+DONE = "meta.json"
+#: write_folder's and _remove's temporary folders: ".<the entry's name, first 20 characters>.<mkdtemp's random part>.tmp"
+_TMP = re.compile(r"\.(?:(?:" + "|".join(_KINDS) + r")-[0-9a-f]*|[0-9a-f]{20})\.[a-z0-9_]+\.tmp")
+
+_lock = threading.Lock()
+_tracked: list[set[Path]] = []  # one set per run in progress in this process
 
 
 @dataclass(frozen=True)
@@ -54,8 +73,30 @@ class CacheEntry:
     last_used: float  # seconds since the epoch (the folder's modification time)
 
 
+@contextlib.contextmanager
+def tracking() -> Iterator[set[Path]]:
+    """Collect the entries read or written in this process while the block runs (a run): pruning keeps them."""
+    used: set[Path] = set()
+    with _lock:
+        _tracked.append(used)
+    try:
+        yield used
+    finally:
+        with _lock:
+            _tracked.remove(used)
+
+
+def note_used(folder: Path) -> None:
+    """Record ``folder`` for the runs in progress (:func:`tracking`) without touching it (an entry just written)."""
+    path = Path(folder).resolve()
+    with _lock:
+        for used in _tracked:
+            used.add(path)
+
+
 def mark_used(folder: Path) -> None:
-    """Record that the entry ``folder`` was just read (its modification time), so pruning keeps it longest."""
+    """Record that the entry ``folder`` was just read: for the runs in progress, and by its modification time, so pruning keeps it longest."""
+    note_used(folder)
     with contextlib.suppress(OSError):  # a read-only cache is still a cache
         os.utime(folder)
 
@@ -81,18 +122,24 @@ def max_bytes() -> float:
 
 
 def entries(directory: str | Path) -> list[CacheEntry]:
-    """The complete entries of the cache folder (``<2 hex>/<key>``), oldest use first."""
+    """The complete entries of the cache folder (``<2 hex>/<kind->64 hex>`` holding :data:`DONE`), oldest use first.
+
+    Folders of any other shape are not entries: never listed, never removed.
+    """
     out = []
     for group in _subdirs(Path(directory)):
+        if not _GROUP.fullmatch(group.name):
+            continue
         for folder in _subdirs(group):
-            if folder.name.startswith("."):  # being written or removed
+            m = _NAME.fullmatch(folder.name)  # a temporary folder (.name.tmp) or anything else does not match
+            if m is None or not m["key"].startswith(group.name) or not (folder / DONE).is_file():
                 continue
             with contextlib.suppress(OSError):  # removed meanwhile by a concurrent run
-                out.append(CacheEntry(folder, _kind(folder.name), _size(folder), folder.stat().st_mtime))
+                out.append(CacheEntry(folder, m["kind"] or "network", _size(folder), folder.stat().st_mtime))
     return sorted(out, key=lambda e: (e.last_used, str(e.path)))
 
 
-def prune(directory: str | Path, *, limit_bytes: float, keep_since: float | None = None) -> list[CacheEntry]:
+def prune(directory: str | Path, *, limit_bytes: float, keep_since: float | None = None, keep: set[Path] | frozenset[Path] = frozenset()) -> list[CacheEntry]:
     """Remove the entries used longest ago until the folder holds at most ``limit_bytes``.
 
     Parameters
@@ -104,6 +151,9 @@ def prune(directory: str | Path, *, limit_bytes: float, keep_since: float | None
     keep_since
         Entries used at or after this time (seconds since the epoch: the run's
         start) are kept whatever the size.
+    keep
+        Entries kept whatever the size and their times (absolute paths: those a
+        run read or wrote, :func:`tracking`).
 
     Returns
     -------
@@ -120,7 +170,7 @@ def prune(directory: str | Path, *, limit_bytes: float, keep_since: float | None
     for e in found:
         if total <= limit_bytes:
             break
-        if keep_since is not None and e.last_used >= keep_since:
+        if (keep_since is not None and e.last_used >= keep_since) or e.path.resolve() in keep:
             continue
         if _remove(e.path):
             total -= e.size_bytes
@@ -133,11 +183,6 @@ def prune(directory: str | Path, *, limit_bytes: float, keep_since: float | None
             directory, total / 1e9, limit_bytes / 1e9, MAX_GB_ENV,
         )
     return removed
-
-
-def _kind(name: str) -> str:
-    prefix = name.split("-", 1)[0]
-    return prefix if prefix in _KINDS and "-" in name else "network"
 
 
 def _subdirs(folder: Path) -> list[Path]:
@@ -175,8 +220,11 @@ def _remove(folder: Path) -> bool:
 def _remove_stale_tmp(directory: Path) -> None:
     now = time.time()
     for group in _subdirs(directory):
+        if not _GROUP.fullmatch(group.name):
+            continue
         for folder in _subdirs(group):
-            if folder.name.startswith(".") and folder.name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    if now - folder.stat().st_mtime > STALE_TMP_S:
-                        shutil.rmtree(folder, ignore_errors=True)
+            if _TMP.fullmatch(folder.name) is None:
+                continue
+            with contextlib.suppress(OSError):
+                if now - folder.stat().st_mtime > STALE_TMP_S:
+                    shutil.rmtree(folder, ignore_errors=True)

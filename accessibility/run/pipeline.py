@@ -293,6 +293,7 @@ class _Run:
         self.cache_writer = s.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-cache"))
         self.background = s.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-background"))
         self.freeze_heap = s.enter_context(_frozen_heap())
+        self.cache_used = s.enter_context(cachesize.tracking())  # entries this run reads or writes: never pruned by it
         # the run folder is checked before the analysis, written beside its place and swapped in at the end
         self.target = s.enter_context(folder.prepare(self.out)) if self.out is not None else None
         return self
@@ -335,9 +336,7 @@ class _Run:
             return None
         directory = network_cache.NetworkCache(None if self.cache is None or self.cache is True else self.cache).directory
         limit = self.cache_limit
-        # on a file system with coarse times (FAT: 2 s) an entry this run wrote may look older than the run
-        # and go: the run is done with it, the next one computes it again
-        removed = cachesize.prune(directory, limit_bytes=limit, keep_since=self.started)
+        removed = cachesize.prune(directory, limit_bytes=limit, keep_since=self.started, keep=self.cache_used)
         return {"limit_gb": limit / 1e9, "removed_entries": len(removed), "removed_mb": round(sum(e.size_bytes for e in removed) / 1e6, 1)}
 
 

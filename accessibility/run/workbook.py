@@ -287,7 +287,9 @@ def _provision(paths: Mapping[str, Path]) -> tuple[Table | None, list[list[Any]]
         _col("over_subscribed", "供给不足人口比例", "over-subscribed share", "pct"), _col("not_covered", "未覆盖人口比例", "not covered share", "pct"),
         _col("total_supply", "总供给", "total supply", "num"), _col("supply_column", "供给字段", "supply column"),
         _col("total_population", "人口", "population", "int"), _col("with_supply", "有供给数据设施", "facilities with supply", "int"),
-        _col("without_supply", "缺供给数据设施", "facilities without supply", "int"), _col("catchment_m", "服务半径（米）", "catchment (m)", "int"),
+        _col("without_supply", "缺供给数据设施", "facilities without supply", "int"),
+        _col("catchment_m", "服务半径（米；有步行者时为折合平地米）", "catchment (m; with a walker, flat-equivalent m)", "int"),
+        _col("catchment_min", "服务范围（分钟）", "catchment (min)", "num"), _col("walker", "步行者", "walker"),
         _col("target_label", "目标依据", "target source"),
     ])
     notes: list[list[Any]] = []
@@ -297,7 +299,8 @@ def _provision(paths: Mapping[str, Path]) -> tuple[Table | None, list[list[Any]]
         t.rows.append([s.get("id"), s.get("name_zh"), s.get("name_en"), s.get("service"), s.get("overall_ratio"), s.get("target"), s.get("per"),
                        s.get("mean_access_2sfca"), s.get("mean_access_e2sfca"), shares.get("adequate"), shares.get("over_subscribed"),
                        shares.get("not_covered"), s.get("total_supply"), s.get("supply_column"), s.get("total_population"),
-                       s.get("facilities_with_supply"), s.get("facilities_without_supply"), s.get("catchment_m"), s.get("target_label")])
+                       s.get("facilities_with_supply"), s.get("facilities_without_supply"), s.get("catchment_m"), s.get("catchment_min"),
+                       (s.get("walker") or {}).get("id"), s.get("target_label")])
         notes += _note_rows(str(s.get("id", name)), [*s.get("caveats", []), *s.get("notes", [])])
     return (t if t.rows else None), notes
 
