@@ -223,6 +223,39 @@ def test_no_dem_note_and_partial_dem_note(tmp_path):
     notes = Notes()
     assert walking.add_elevation(net, [dataclasses.replace(goal, max_time_s=None, max_dist_m=500.0)], RunOptions(cache=False, elevation=dem), notes) is net
     assert [n.code for n in notes] == ["walker.dem_unused"]
+    # ... unless a provision catchment of the goals file has one: slopes for it, no note
+    notes = Notes()
+    distance_goal = dataclasses.replace(goal, max_time_s=None, max_dist_m=500.0)
+    sloped = walking.add_elevation(net, [distance_goal], RunOptions(cache=False, elevation=dem), notes, provision_walkers={"test": walker()})
+    assert "slope_fw" in sloped.edges and [n.code for n in notes] == ["walker.dem_partial"]
+    # without a DEM a provision's walker is not warned about (the provision says its catchment is flat)
+    notes = Notes()
+    assert walking.add_elevation(net, [distance_goal], RunOptions(cache=False), notes, provision_walkers={"test": walker()}) is net
+    assert list(notes) == []
+
+
+def test_a_run_computes_slopes_for_a_provision_walker_of_its_goals_file(small_data, tmp_path):
+    """goals.toml with no walking time goal of a slope walker, but a provision catchment walked by 'older': a run with a DEM has slopes."""
+    from accessibility.run.inputs import GoalsInput
+    from accessibility.tools import provision
+
+    text = (config.default_layers_dir() / "goals.toml").read_text(encoding="utf-8")
+    goals = tmp_path / "goals.toml"
+    at = text.index('id = "sports_area_per_person"')  # the sports area catchment walked by older people
+    goals.write_text(text[:at] + text[at:].replace("max_time_min = 15\nwalk_speed_m_s = 1.0\n", 'max_time_min = 15\nwalker = "older"\n', 1), encoding="utf-8")
+    spec = GoalsInput(goals=goals, only=("park_10min",))
+    assert set(spec.provision_walkers(config.load_services())) == {"older"}
+    dem = write_dem(tmp_path / "tilt.tif", grade=0.06, res_deg=0.0002, **HUBIN_DEM)
+    run = pipeline.run(
+        small_data / "hangzhou_hubin.osm.pbf", goals=spec, population=PopulationInput(raster=small_data / "hangzhou_hubin_pop_3arcsec.tif"),
+        options=RunOptions(cache=False, elevation=dem),
+    )
+    assert "slope_fw" in run.modes["walk"].net.edges and "walker.dem_unused" not in [n.code for n in run.notes]
+    walked = next(p for p in config.load_provisions(goals) if p.walker is not None)
+    fac = run.facilities
+    run = dataclasses.replace(run, facilities=fac.assign(**{walked.supply: np.where(fac["service"] == walked.service, 10.0, np.nan)}))
+    summary = provision.provision_from_run(run, walked).summary
+    assert summary["walker"]["id"] == "older" and not summary["walker_flat"] and summary["notes"] == []
 
 
 HUBIN_DEM = {"west": 120.10, "south": 30.20, "east": 120.24, "north": 30.33}
@@ -302,11 +335,11 @@ def test_walker_times_on_the_flat_say_so_in_every_output(hubin_runs, tmp_path, c
     flat, _, _ = hubin_runs  # the same walker, run without a DEM
     pc = flat.point_costs.head(3)
     ans = query.query_points(flat, pc["lon"].to_numpy(), pc["lat"].to_numpy(), services=["park"], walker="tilt")
-    assert ans.attrs["notes"] == ["walker tilt: times on the flat, the run has no slopes (no --elevation dem.tif, or no walking time goal with a walker feeling them)"]
+    assert ans.attrs["notes"] == ["walker tilt: times on the flat, the run has no slopes (no --elevation dem.tif, or no time goal or catchment with a walker feeling them)"]
     pts = tmp_path / "p.csv"
     pts.write_text("lon,lat\n" + "\n".join(f"{x},{y}" for x, y in zip(pc["lon"], pc["lat"], strict=True)) + "\n", encoding="utf-8")
     out = query.query_csv(flat, pts, tmp_path / "answers.csv", services=["park"], walker="tilt")
-    assert (out["query_status"] == "ok (walker tilt: times on the flat, the run has no slopes (no --elevation dem.tif, or no walking time goal with a walker feeling them))").all()
+    assert (out["query_status"] == "ok (walker tilt: times on the flat, the run has no slopes (no --elevation dem.tif, or no time goal or catchment with a walker feeling them))").all()
     back = pd.read_csv(tmp_path / "answers.csv", encoding="utf-8-sig")
     assert back["query_status"].str.contains("times on the flat", regex=False).all()  # the spreadsheet carries it
     assert "times on the flat" in " ".join(out.attrs["notes"])  # and the command line prints it

@@ -175,6 +175,16 @@ class GoalsInput:
             goals = tuple(g for g in goals if g.id in self.only)
         return services, goals
 
+    def provision_walkers(self, services: dict[str, config.ServiceLayer]) -> dict[str, config.Walker]:
+        """The walkers of the goals file's provision indicators whose time catchments they measure (none for goals given as objects).
+
+        A run given a DEM computes slopes for them too, so that ``accessibility provision``
+        can measure those catchments with them.
+        """
+        if self.goals is not None and not isinstance(self.goals, (str, Path)):
+            return {}
+        return {p.walker.id: p.walker for p in config.load_provisions(self.goals, services=services) if p.walker_weight is not None and p.walker is not None}
+
 
 @dataclass(frozen=True)
 class RunOptions:

@@ -110,6 +110,7 @@ def run(
     if deprecated:
         raise TypeError(f"run() got unexpected keyword arguments {sorted(deprecated)}")
     services, goal_list = goals_in.load()
+    provision_walkers = goals_in.provision_walkers(services)  # checked before any work, as the goals are
     place = network.query if isinstance(network, online.Place) else None
     if place is not None and osm_path is not None:
         raise errors.InputError("--place downloads the streets and the facilities: give it without --osm and --network")
@@ -123,7 +124,8 @@ def run(
         # millions of tag dicts live until the population stage: keep the cyclic garbage
         # collector from walking them again at every full collection (~0.6 s of a province run)
         r.freeze_heap()
-        sources.nets["walk"] = walking.add_elevation(sources.nets["walk"], goal_list, options, notes)  # slopes, when a walker feels them
+        # slopes, when a walker of a goal (or of a provision catchment) feels them
+        sources.nets["walk"] = walking.add_elevation(sources.nets["walk"], goal_list, options, notes, provision_walkers=provision_walkers)
         areas_given = areas_in  # as given (recorded): a place's boundary is downloaded again by a rerun
         if sources.place_boundary is not None and areas_in.boundary is None:  # the place downloaded is the study area
             areas_in = dataclasses.replace(areas_in, boundary=sources.place_boundary)

@@ -12,7 +12,7 @@ stored with it in ``network_walk_edges.parquet``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .. import config
 from ..core.notes import Notes
@@ -39,14 +39,16 @@ def slope_caveat(walk: Network, profile: config.Walker) -> str | None:
     if not profile.slope:
         return None
     if "slope_fw" not in walk.edges.columns:
-        return f"walker {profile.id}: times on the flat, the run has no slopes (no --elevation dem.tif, or no walking time goal with a walker feeling them)"
+        return f"walker {profile.id}: times on the flat, the run has no slopes (no --elevation dem.tif, or no time goal or catchment with a walker feeling them)"
     missing = float(walk.info.get("elevation", {}).get("share_length_without_elevation", 0.0))
     if missing > MISSING_ELEVATION_NOTE_SHARE:
         return f"walker {profile.id}: the run's elevation raster does not cover {missing:.1%} of the street length, counted as flat"
     return None
 
 
-def add_elevation(walk: Network, goal_list: Sequence[config.Goal], options: RunOptions, notes: Notes) -> Network:
+def add_elevation(
+    walk: Network, goal_list: Sequence[config.Goal], options: RunOptions, notes: Notes, *, provision_walkers: Mapping[str, config.Walker] | None = None,
+) -> Network:
     """The walking network with slope factors from the run's DEM, when a walker needs them; caveats as notes.
 
     Parameters
@@ -59,6 +61,9 @@ def add_elevation(walk: Network, goal_list: Sequence[config.Goal], options: RunO
         The run's options (:attr:`~accessibility.run.inputs.RunOptions.elevation`).
     notes
         Where the caveats go (no DEM for a walker that feels slopes; street length the DEM does not cover).
+    provision_walkers
+        The walkers of the goals file's provision indicators: with a DEM, slopes are computed
+        for them too (without one, ``accessibility provision`` says its catchment is on the flat).
 
     Returns
     -------
@@ -67,12 +72,15 @@ def add_elevation(walk: Network, goal_list: Sequence[config.Goal], options: RunO
         with the ``slope_fw`` and ``slope_bw`` columns.
     """
     wanting = slope_walkers(goal_list)
+    if options.elevation is not None:  # without a DEM, only the goals' walkers are warned about: a provision says so itself
+        wanting.update({k: w for k, w in (provision_walkers or {}).items() if w.slope and k not in wanting})
     if not wanting:
         if options.elevation is not None:
             notes.add(
-                f'the elevation raster {options.elevation.name} was not used: no walking time goal has a walker profile that feels slopes (walker = "..." in goals.toml)',
+                f"the elevation raster {options.elevation.name} was not used: no walking time goal or provision catchment has a walker profile "
+                'that feels slopes (walker = "..." in goals.toml)',
                 code="walker.dem_unused",
-                zh=f"未使用高程数据 {options.elevation.name}：没有步行时间目标使用考虑坡度的步行者类型（goals.toml 中的 walker）",
+                zh=f"未使用高程数据 {options.elevation.name}：没有步行时间目标或配置指标的服务范围使用考虑坡度的步行者类型（goals.toml 中的 walker）",
             )
         return walk
     names_en = ", ".join(w.name_en for w in wanting.values())
