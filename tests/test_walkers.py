@@ -415,3 +415,20 @@ def test_provision_walker_in_the_goals_file(tmp_path):
     path.write_text(text.replace("max_time_min = 15\nwalk_speed_m_s = 1.0\n", 'max_time_min = 15\nwalk_speed_m_s = 1.2\nwalker = "older"\n', 1), encoding="utf-8")
     with pytest.raises(errors.ConfigError, match=r"differs from the speed of walker 'older'"):
         config.load_provisions(path)
+
+
+def test_provision_takes_its_indicators_from_the_runs_goals_file(small_data, tmp_path, capsys):
+    """`accessibility provision RUN` reads the [[provision]] tables of the goals file the run was given, and says so when it is gone."""
+    text = (config.default_layers_dir() / "goals.toml").read_text(encoding="utf-8")
+    goals = tmp_path / "my_goals.toml"
+    goals.write_text(text.replace('id = "sports_area_per_person"', 'id = "sports_area_ours"'), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["-q", "run", "--osm", str(small_data / "hangzhou_hubin.osm.pbf"), "--population", str(small_data / "hangzhou_hubin_pop_3arcsec.tif")]
+    assert cli.main([*args, "--goals", str(goals), "--goal", "park_10min", "--no-cache", "--no-briefing", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["-q", "provision", str(out), "--indicator", "sports_area_ours"]) == 0
+    assert "sports_area_ours: overall" in capsys.readouterr().out
+    goals.rename(tmp_path / "moved.toml")
+    assert cli.main(["-q", "provision", str(out)]) == 2
+    assert f"{goals}, the goals file of the run, is no longer there" in capsys.readouterr().err
+    assert cli.main(["-q", "provision", str(out), "--goals", str(tmp_path / "moved.toml"), "--indicator", "sports_area_ours"]) == 0

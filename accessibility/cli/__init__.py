@@ -137,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
     p_p = sub.add_parser("provision", help="provision ratios (2SFCA/E2SFCA): beds, places, sports area per person")
     p_p.add_argument("run_dir", metavar="RUN_DIR")
     p_p.add_argument("--indicator", action="append", help="indicator id from the goals TOML (default: all that have data)")
-    p_p.add_argument("--goals", metavar="FILE", help="goals TOML with [[provision]] tables (default: layers/goals.toml)")
+    p_p.add_argument("--goals", metavar="FILE", help="goals TOML with [[provision]] tables (default: the run's goals file, else layers/goals.toml)")
     p_p.set_defaults(func=commands.cmd_provision)
 
     p_b = sub.add_parser("batch", help="run every area of a boundary file (districts, counties) as tasks on Dask")

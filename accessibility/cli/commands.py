@@ -248,10 +248,11 @@ def cmd_provision(args: argparse.Namespace) -> int:
     from ..tools import provision
 
     run = read_run(args.run_dir)
-    indicators = args.indicator or [p.id for p in config.load_provisions(args.goals)]
+    goals = args.goals or provision.run_goals_file(run)
+    indicators = args.indicator or [p.id for p in config.load_provisions(goals)]
     for pid in indicators:
         try:
-            res = provision.provision_from_run(run, pid, goals_file=args.goals)
+            res = provision.provision_from_run(run, pid, goals_file=goals)
         except errors.EmptyLayerError as exc:
             if args.indicator:
                 raise

@@ -35,7 +35,7 @@ from ..run import geoparquet, plannercrs, walking, workbook
 from ..run.read import as_result
 from ..run.result import ModeState, RunResult
 
-__all__ = ["CLASSES", "ProvisionResult", "provision_from_run", "step_weights", "two_step_fca"]
+__all__ = ["CLASSES", "ProvisionResult", "provision_from_run", "run_goals_file", "step_weights", "two_step_fca"]
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +125,19 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         Indicator id from the goals TOML (e.g. ``"elderly_beds_per_10k"``) or a
         :class:`~accessibility.config.Provision`.
     goals_file
-        Goals TOML holding ``[[provision]]`` tables (default: the shipped one).
+        Goals TOML holding ``[[provision]]`` tables (default: the run's own goals
+        file, :func:`run_goals_file`, else the shipped one).
 
     Returns
     -------
     ProvisionResult
     """
+    result = as_result(run)
     if isinstance(provision, str):
-        known = {p.id: p for p in config.load_provisions(goals_file)}
+        known = {p.id: p for p in config.load_provisions(goals_file if goals_file is not None else run_goals_file(result))}
         if provision not in known:
             raise errors.ConfigError(f"unknown provision indicator '{provision}'; known: {sorted(known)}")
         provision = known[provision]
-    result = as_result(run)
     walk = result.modes["walk"]
     graph, fac, index, pts = _catchment_graph(walk, provision), result.facilities, walk.index, result.point_costs
     run_dir = result.folder or "this run"
@@ -228,6 +229,26 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         "by_district": by_district,
     }
     return ProvisionResult(provision=provision, points=table, facilities=fac_table, hexes=hexes, summary=summary)
+
+
+def run_goals_file(run: RunResult | str | Path) -> Path | None:
+    """The goals file the run was given (``--goals``), whose provision indicators are the run's; ``None`` when it used the shipped goals.
+
+    Raises
+    ------
+    InputFileNotFoundError
+        The run was given a goals file that is no longer where it was.
+    """
+    rec = (as_result(run).manifest.get("inputs") or {}).get("goals")
+    if not isinstance(rec, dict) or not rec.get("path") or rec.get("in_memory"):
+        return None
+    path = Path(str(rec["path"]))
+    if not path.is_file():
+        raise errors.InputFileNotFoundError(
+            f"{path}, the goals file of the run, is no longer there: its [[provision]] tables are the run's indicators; "
+            "put it back, or give the goals file with --goals FILE"
+        )
+    return path
 
 
 def _catchment_graph(walk: ModeState, provision: config.Provision) -> distances.AccessGraph:
