@@ -245,7 +245,12 @@ def _along_edge(
     zero = np.minimum(np.abs(dt) * cf[point], np.abs(dt) * cb[point]) <= 0
     ok = np.where(ahead, fw[point], bw[point]) | zero
     val = np.where(ok, stub_cost[other] + walk, np.inf)
-    order = np.lexsort((val, point))
-    first = order[np.r_[True, point[order][1:] != point[order][:-1]]]
-    best[point[first]], which[point[first]] = val[first], local[other[first]]
+    # the pairs come grouped by point: the least of each group and the first pair reaching it
+    # (as a stable sort by value would pick), in linear passes instead of a sort of every pair
+    has = np.flatnonzero(counts)
+    starts = np.cumsum(counts)[has] - counts[has]
+    least = np.minimum.reduceat(val, starts)
+    at = np.where(val == np.repeat(least, counts[has]), np.arange(len(val)), len(val))
+    first = np.minimum.reduceat(at, starts)
+    best[has], which[has] = least, local[other[first]]
     return best, which
