@@ -97,6 +97,7 @@ class AccessGraph:
     make_csr: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
     _csr: sp.csr_matrix | None = field(default=None, repr=False)
     _digest: str | None = field(default=None, repr=False)
+    _sources: dict[bytes, np.ndarray] = field(default_factory=dict, repr=False)  # set_sources by mask: asked for by the search, its spread and its cache key
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +154,19 @@ class AccessGraph:
         if role == "end":
             return np.where(on_private, self.layers.end[nodes], self.layers.public[nodes])
         raise ValueError(f"role must be 'start' or 'end', got {role!r}")
+
+    def set_sources(self, facility_mask: np.ndarray | None) -> np.ndarray:
+        """:func:`set_sources`, kept per mask (read-only): the search of a set, its spread and its cache key all ask for them."""
+        key = b"all" if facility_mask is None else np.asarray(facility_mask, bool).tobytes()
+        found = self._sources.get(key)
+        if found is None:
+            use = np.ones(len(self.stub_node), dtype=bool) if facility_mask is None else np.asarray(facility_mask, bool)[self.ap_facility]
+            found = self.stub_node[use] - self.n_base - len(self.ap_edge)
+            found.flags.writeable = False  # shared by every caller
+            if len(self._sources) >= 64:  # a tool asking for many sets: bounded
+                self._sources.clear()
+            self._sources[key] = found
+        return found
 
     @property
     def n_nodes(self) -> int:
@@ -319,8 +333,7 @@ class NearestResult:
 
 def set_sources(graph: AccessGraph, facility_mask: np.ndarray | None = None) -> np.ndarray:
     """The access points of the facilities selected by ``facility_mask`` (``None``: all), as indices in sorted order, in the caller's order."""
-    use = np.ones(len(graph.stub_node), dtype=bool) if facility_mask is None else np.asarray(facility_mask, bool)[graph.ap_facility]
-    return graph.stub_node[use] - graph.n_base - len(graph.ap_edge)
+    return graph.set_sources(facility_mask)
 
 
 def grow_tree(graph: AccessGraph, facility_mask: np.ndarray | None = None, *, limit: float = np.inf) -> trees.Tree:

@@ -332,10 +332,17 @@ class RememberedSearches:
         self.cache_dir, self.writer = cache_dir, writer
         self.status: dict[str, Any] = {"cache": "off"} if cache_dir is False else {"cache": "on", "reused": 0, "searched": 0, "entries": []}
         self._streets_done: set[int] = set()  # graphs whose streets' matrix was loaded or stored
+        self._folders: dict[tuple[int, bytes], Path | None] = {}  # a set's entry, asked for by recall and again by remember
 
     def _folder(self, graph: distances.AccessGraph, mask: np.ndarray) -> Path | None:
         if self.cache_dir is False:
             return None
+        memo = (id(graph), np.asarray(mask, bool).tobytes())
+        if memo not in self._folders:
+            self._folders[memo] = self._entry_of(graph, mask)
+        return self._folders[memo]
+
+    def _entry_of(self, graph: distances.AccessGraph, mask: np.ndarray) -> Path | None:
         src = distances.set_sources(graph, mask)
         h = hashlib.sha256()
         for a in (graph.ap_edge[src], graph.ap_t[src], graph.ap_stub_cost[src]):  # where the set's stubs join the streets, and at what cost
