@@ -182,7 +182,9 @@ def _read_entry(folder: Path, recipe: config.ModeRecipe) -> network_mod.Network:
     data = {}
     for c in _EDGE_COLUMNS:
         col = et.column(c)
-        data[c] = col.to_numpy(zero_copy_only=False)
+        # text as pandas' Arrow-backed strings straight from Arrow (the dtype a parsed network's
+        # columns get), not through 1.5M Python str objects: ~0.6 s of a 1M-node load
+        data[c] = col.to_pandas().array if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else col.to_numpy(zero_copy_only=False)
     edges = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
     lines = gpd.read_parquet(folder / "barriers.parquet") if (folder / "barriers.parquet").is_file() else None
     return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]), barriers=lines)
