@@ -96,9 +96,13 @@ def test_bad_arguments():
         model.solve(2, method="annealing")
 
 
-def test_suggested_sites_really_raise_coverage_by_their_gain(hangzhou_run):
+def test_suggested_sites_really_raise_coverage_by_their_gain(hangzhou_run, tmp_path):
     """Re-run the distance engine with the suggested site added: the goal's coverage rises by the reported gain."""
-    result, run_dir = hangzhou_run
+    import shutil
+
+    result, shared_dir = hangzhou_run
+    run_dir = tmp_path / "run"  # a copy: the suggestions written below must not change the session's run for other tests
+    shutil.copytree(shared_dir, run_dir)
     sug = siting.suggest_from_run(run_dir, "park_10min", k=2)
     goal = result.goal("park_10min")
     assert sug.summary["covered_before"] == pytest.approx(goal.covered_pop, rel=1e-9)

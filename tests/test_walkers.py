@@ -432,3 +432,24 @@ def test_provision_takes_its_indicators_from_the_runs_goals_file(small_data, tmp
     assert cli.main(["-q", "provision", str(out)]) == 2
     assert f"{goals}, the goals file of the run, is no longer there" in capsys.readouterr().err
     assert cli.main(["-q", "provision", str(out), "--goals", str(tmp_path / "moved.toml"), "--indicator", "sports_area_ours"]) == 0
+
+
+def test_a_scenario_keeps_the_provision_indicators_of_its_runs_goals_file(small_data, tmp_path):
+    """A rerun from the run's recorded specs (as `suggest --apply` makes) has its goals by value and the run's goals file for its indicators."""
+    from accessibility.run import specs
+    from accessibility.run.folder import open_run
+    from accessibility.run.inputs import GoalsInput
+    from accessibility.tools import provision
+
+    text = (config.default_layers_dir() / "goals.toml").read_text(encoding="utf-8")
+    goals = tmp_path / "my_goals.toml"
+    goals.write_text(text.replace('id = "sports_area_per_person"', 'id = "sports_area_ours"'), encoding="utf-8")
+    kw = {"population": PopulationInput(raster=small_data / "hangzhou_hubin_pop_3arcsec.tif"), "options": RunOptions(cache=False)}
+    run = pipeline.run(small_data / "hangzhou_hubin.osm.pbf", goals=GoalsInput(goals=goals, only=("park_10min",)), out=tmp_path / "run", **kw)
+    assert provision.run_goals_file(run) == goals.resolve()
+    recorded = specs.load(open_run(tmp_path / "run").manifest, run_dir=tmp_path / "run")
+    assert not isinstance(recorded["goals"].goals, (str, Path)) and Path(recorded["goals"].provisions) == goals.absolute()
+    osm = recorded.pop("osm_path")
+    scenario = pipeline.run(osm, out=tmp_path / "scenario", **recorded)
+    assert provision.run_goals_file(read_run(tmp_path / "scenario")) == goals.resolve()
+    assert "sports_area_ours" in {p.id for p in config.load_provisions(provision.run_goals_file(scenario))}

@@ -14,6 +14,7 @@ command line builds them from options generated from their fields
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from ..readers.zones import DistrictInput, ZoneInput
 from ..stages import goals as goals_mod
 from ..stages import hexes, population
 from ..stages.calibration import CensusInput
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AreaInput", "CensusInput", "DistrictInput", "FacilityInput", "GoalsInput", "PopulationInput", "RunOptions", "ZoneInput"]
 
@@ -134,11 +137,22 @@ class GoalsInput:
         Folder of service TOMLs (default: the shipped ``layers/``).
     only
         Check only these goal ids.
+    provisions
+        With goals given by value: the goals file whose ``[[provision]]`` tables go with
+        them (a scenario of a run given ``--goals FILE`` keeps that file's indicators).
     """
 
     goals: str | Path | tuple[config.Goal, ...] | None = option("--goals", "goals TOML (default: layers/goals.toml)", metavar="FILE")
     layers_dir: str | Path | None = option("--layers", "folder of service TOMLs (default: layers/)", metavar="DIR")
     only: tuple[str, ...] = option("--goal", "evaluate only this goal id (repeatable)", metavar="ID", repeat=True)
+    provisions: str | Path | None = None
+
+    @property
+    def provisions_file(self) -> Path | None:
+        """The goals file of the run's provision indicators: ``goals`` when it is a file, else ``provisions``; ``None``: the shipped ones."""
+        if isinstance(self.goals, (str, Path)):
+            return Path(self.goals)
+        return Path(self.provisions) if self.provisions is not None else None
 
     def __post_init__(self) -> None:
         if self.goals is not None and not isinstance(self.goals, (str, Path)):
@@ -181,9 +195,14 @@ class GoalsInput:
         A run given a DEM computes slopes for them too, so that ``accessibility provision``
         can measure those catchments with them.
         """
-        if self.goals is not None and not isinstance(self.goals, (str, Path)):
+        path = self.provisions_file
+        if path is None and self.goals is not None:  # goals of the caller's own, no file: no provisions of theirs
             return {}
-        return {p.walker.id: p.walker for p in config.load_provisions(self.goals, services=services) if p.walker_weight is not None and p.walker is not None}
+        if path is not None and not isinstance(self.goals, (str, Path)) and not path.is_file():
+            # a scenario whose run's goals file has moved: its goals are by value; provision says what is missing
+            log.info("goals file %s of the provision indicators is gone: no slopes for their walkers", path)
+            return {}
+        return {p.walker.id: p.walker for p in config.load_provisions(path, services=services) if p.walker_weight is not None and p.walker is not None}
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,8 @@ def _inputs(osm_path: Path | None, network: Any, pop: PopulationInput, area: Are
         "districts": area.districts.path if area.districts is not None else None,
         "census": pop.census.path if pop.census is not None else None,
         "goals": goal.goals if isinstance(goal.goals, (str, Path)) else None,
+        # goals by value (a scenario's): the goals file of their provision indicators, where it still is
+        "provisions": goal.provisions if not isinstance(goal.goals, (str, Path)) and goal.provisions is not None and Path(goal.provisions).is_file() else None,
     }
 
 

@@ -43,7 +43,8 @@ def record(
         "network": _value(network),
         "population": _value(population),
         "areas": _value(areas),
-        "goals": {"layers_dir": _value(goals.layers_dir)},
+        # the goals are kept by value (manifest "goals"); the file of their provision indicators by name
+        "goals": {"layers_dir": _value(goals.layers_dir), "provisions": _value(goals.provisions_file)},
         "facilities": [_value(f) for f in facilities],
         "options": _value(options),
     }
@@ -114,7 +115,8 @@ def load(manifest: Mapping[str, Any], *, run_dir: str | Path) -> dict[str, Any]:
             raise
         raise errors.RunDirectoryError(f"{run_dir}: manifest.json does not hold the specs this version reads ({exc!r}); run `accessibility run` again") from None
     osm = (manifest.get("inputs", {}).get("osm") or {}).get("path") or manifest.get("osm")
-    goals = GoalsInput(goals=goal_specs, layers_dir=(specs.get("goals") or {}).get("layers_dir"))
+    goal_rec = specs.get("goals") or {}
+    goals = GoalsInput(goals=goal_specs, layers_dir=goal_rec.get("layers_dir"), provisions=goal_rec.get("provisions"))
     out = {"osm_path": Path(str(osm)) if osm else None, "population": pop, "areas": areas, "goals": goals, "facilities": facilities, "options": options}
     if manifest.get("place"):  # downloaded through osmnx (run --place): downloaded again
         from ..network import online
@@ -164,9 +166,9 @@ def _spec(cls: type, data: Mapping[str, Any], run_dir: str | Path) -> Any:
 
 
 def _check_files(manifest: Mapping[str, Any], run_dir: str | Path) -> None:
-    """Every input file the run read is still there, unchanged (the goals file aside: the goals are taken by value)."""
+    """Every input file the run read is still there, unchanged (the goals file aside: the goals are taken by value, its provision tables read when asked for)."""
     for what, rec in (manifest.get("inputs") or {}).items():
-        if what == "goals":
+        if what in ("goals", "provisions"):
             continue
         for r in rec if isinstance(rec, list) else [rec]:
             if not isinstance(r, Mapping) or r.get("in_memory") or "sha256" not in r:

@@ -239,7 +239,8 @@ def run_goals_file(run: RunResult | str | Path) -> Path | None:
     InputFileNotFoundError
         The run was given a goals file that is no longer where it was.
     """
-    rec = (as_result(run).manifest.get("inputs") or {}).get("goals")
+    inputs = as_result(run).manifest.get("inputs") or {}
+    rec = inputs.get("goals") or inputs.get("provisions")  # a scenario's goals are by value: the file of its run's indicators
     if not isinstance(rec, dict) or not rec.get("path") or rec.get("in_memory"):
         return None
     path = Path(str(rec["path"]))
