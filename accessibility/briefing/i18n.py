@@ -219,6 +219,8 @@ _INPUT_KINDS: dict[str, tuple[str, str]] = {
     "district_population": ("分区人口", "district population"),
     "network": ("道路图层", "road layer"),
     "census": ("普查数据", "census"),
+    "goals": ("目标配置文件", "goals file"),
+    "provisions": ("配置指标所在的目标配置文件", "goals file of the provision indicators"),
 }
 
 
