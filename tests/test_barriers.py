@@ -107,6 +107,19 @@ def test_a_residential_area_enclosed_by_walls_is_a_compound(share, walled):
     assert out.info["quality"]["walled_compounds"] == int(walled)
 
 
+@pytest.mark.parametrize(("at", "access", "into"), [((50, 5), None, 1), ((50, 5), "private", 0), ((50, 60), None, 0)])
+def test_the_gates_the_walk_passes_into_compounds_are_counted(at, access, into):
+    """A passable gate where the compound's way meets the public one counts; a locked one, or one inside the compound, does not."""
+    net = compound_net()
+    outline = np.asarray(SQUARE.exterior.coords)
+    along = shapely.LineString(outline).interpolate(np.linspace(0, 0.9, 40), normalized=True)
+    gate = ("node", 20, {"barrier": "gate"} | ({"access": access} if access else {}), shapely.Point(LON0 + at[0] * M, LAT0 + at[1] * M))
+    rows = [("way", 10, {"landuse": "residential"}, SQUARE), ("way", 11, {"barrier": "wall"}, shapely.LineString(along)), gate]
+    q = barriers.apply_barriers(net, feature_frame(rows)).info["quality"]
+    assert q["walled_compounds"] == 1 and q["gates_on_streets"] == 1
+    assert q["gates_into_compounds"] == into
+
+
 def test_a_closed_wall_way_is_itself_a_compound():
     net = compound_net()
     out = barriers.apply_barriers(net, feature_frame([("way", 12, {"barrier": "wall"}, SQUARE)]))

@@ -24,6 +24,7 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("gates_on_streets", "道路上的出入口（门）", "Gates on streets", "{:,}"),
     ("gates_on_private_ways", "内部道路上的出入口", "Gates on private ways", "{:,}"),
     ("gates_locked", "封闭的门（不可通行）", "Locked gates (not passable)", "{:,}"),
+    ("gates_into_compounds", "连接内部道路与公共道路的可通行出入口", "Passable gates joining compound ways to public streets", "{:,}"),
     ("people_around_barrier", "因墙、水体、铁路改接其他道路的居民", "Residents joined around a wall, water or rail", "{:,.0f}"),
     ("people_across_barrier", "只能跨越障碍接入道路的居民", "Residents who reach a street only across a barrier", "{:,.0f}"),
     ("facility_access_points_around_barrier", "改接其他道路的设施接入点", "Facility access points joined around a barrier", "{:,}"),
