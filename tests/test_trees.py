@@ -117,3 +117,19 @@ def test_a_point_between_two_stubs_of_its_edge_by_hand():
     assert list(res.facility[split]) == [0, 0, 1]
     stub_of_third = graph.stub_node[2]  # facility 2 (not in the set): its walk, then from its access point
     assert res.cost[stub_of_third] == 35.0
+
+
+def test_a_one_way_edge_of_no_length_stays_one_way_whoever_sits_on_it():
+    """0 -> 1 costs nothing and is one-way; another set's facility on it must not open it backward (a piece is two-way only where it has no extent)."""
+    from accessibility import network
+
+    net = network.graph_from_arrays([120, 120.0001, 120.0002], [30, 30, 30], [0, 0], [1, 2], [0.0, 10.0], forward=[True, True], backward=[False, True])
+    mask = np.array([True, False])  # set A: the facility on 0 -- 2; set B's moves
+    for b_edge, b_t in ((1, 0.9), (0, 0.5)):
+        aps = Snapped(np.array([1, b_edge]), np.array([0.5, b_t]), np.array([0.0, 0.0]))
+        graph = distances.build_access_graph(net, np.array([0, 1]), aps, weight="length")
+        got = distances.nearest_facilities(graph, mask).cost
+        street = np.ones(graph.n_nodes, bool)
+        street[graph.stub_node] = False  # (a stub costs the trip from its door: not a node of the tools' searches)
+        np.testing.assert_array_equal(got[street], _split_graph_search(graph, mask)[street])  # the tools' graph agrees
+        assert got[0] == 5.0 and np.isinf(got[1])  # node 1 cannot walk 1 -> 0 against the one-way

@@ -309,9 +309,11 @@ def _split_arcs(
     a_to = np.concatenate([v_all[untouched], sub_to])
     a_cost = np.concatenate([edge_cost[untouched], sub_cost])
     a_back = np.concatenate([edge_back[untouched], sub_back])
-    # a zero-length piece (access point at a node, or two at one spot) joins
-    # places that are the same place: it can be crossed both ways whatever the one-way rules
-    zero = np.minimum(sub_cost, sub_back) <= 0
+    # a piece of no extent (access point at a node, or two at one spot) joins places that are
+    # the same place: it can be crossed both ways whatever the one-way rules. By position, not
+    # cost: a one-way edge that costs nothing (a zero-length OSM edge) stays one-way, split or
+    # not, as in the stub graph (trees), point_neighbours and the networkx oracle
+    zero = sub_share <= 0
     a_fw = np.concatenate([fw_all[untouched], fw_all[sub_edge] | zero])
     a_bw = np.concatenate([bw_all[untouched], bw_all[sub_edge] | zero])
     a_private = np.concatenate([edge_private[untouched], edge_private[sub_edge]])

@@ -123,12 +123,12 @@ def stub_graph(
 
     def make_stub_rows() -> sp.csr_matrix:
         # a trip reaches an access point from its edge's u walking forward, from v backward; a
-        # zero-length walk (the point at the node) is allowed whatever the one-way rules. A facility on a
+        # walk of no extent (the point at the node) is allowed whatever the one-way rules. A facility on a
         # private way is reached at the end of a trip (through its compound): from the ends' end roles
         role = np.where(priv[e], layers.end[u[e]], layers.public[u[e]]), np.where(priv[e], layers.end[v[e]], layers.public[v[e]])
         to_u_side, to_v_side = t * cost_f[e], (1.0 - t) * cost_b[e]
-        from_u = fw[e] | (np.minimum(to_u_side, t * cost_b[e]) <= 0)
-        from_v = bw[e] | (np.minimum(to_v_side, (1.0 - t) * cost_f[e]) <= 0)
+        from_u = fw[e] | (t <= 0)
+        from_v = bw[e] | (1.0 - t <= 0)
         stub = np.arange(k)
         rows = network_mod.csr_from_arcs(
             np.concatenate([stub[from_u], stub[from_v]]), np.concatenate([role[0][from_u], role[1][from_v]]),
@@ -205,9 +205,9 @@ def _split_nodes(
     u, v = ends[0][e], ends[1][e]
     fw, bw, priv = (w[e] for w in ways)
     cf, cb = costs[0][e], costs[1][e]
-    # walking to u is walking the edge backward; a zero-length walk is allowed whatever the one-way rules
-    to_u = np.where(bw | (np.minimum(t * cf, t * cb) <= 0), t * cb, np.inf)
-    to_v = np.where(fw | (np.minimum((1 - t) * cf, (1 - t) * cb) <= 0), (1 - t) * cf, np.inf)
+    # walking to u is walking the edge backward; a walk of no extent is allowed whatever the one-way rules
+    to_u = np.where(bw | (t <= 0), t * cb, np.inf)
+    to_v = np.where(fw | (1 - t <= 0), (1 - t) * cf, np.inf)
     along = _along_edge(sources, e, t, stub_cost, fw, bw, cf, cb)
     out = []
     for ru, rv in ((u, v), (np.where(priv, base.end[u], base.public[u]), np.where(priv, base.end[v], base.public[v]))):
@@ -242,7 +242,7 @@ def _along_edge(
     dt = t[other] - t[point]
     ahead = dt >= 0  # the stub lies towards v: walk forward
     walk = np.where(ahead, dt * cf[point], -dt * cb[point])
-    zero = np.minimum(np.abs(dt) * cf[point], np.abs(dt) * cb[point]) <= 0
+    zero = dt == 0  # two access points at one spot: the same place
     ok = np.where(ahead, fw[point], bw[point]) | zero
     val = np.where(ok, stub_cost[other] + walk, np.inf)
     # the pairs come grouped by point: the least of each group and the first pair reaching it
