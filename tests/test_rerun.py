@@ -225,6 +225,13 @@ def test_the_search_key_follows_the_streets_and_the_sets_own_access_points(hangz
         tree = distances.grow_tree(graph, mask)
         memory.remember(graph, mask, tree)
     assert memory.status["entries"][0]["cache"] == "stored"
+    # a set without facilities: nothing recalled, nothing stored (its tree is all unreachable, grown in no time)
+    with ThreadPoolExecutor(1) as writer:
+        empty = np.zeros(6, bool)
+        none = reuse.RememberedSearches(tmp_path, writer=writer)
+        assert none.recall(graph, empty) is None
+        none.remember(graph, empty, distances.grow_tree(graph, empty))
+    assert none.status["searched"] == 0 and none.status["entries"] == [] and none.status.get("streets") is None
     again = reuse.RememberedSearches(tmp_path, writer=writer)
     same = distances.build_access_graph(hangzhou_walk, owner, snapped)
     got = again.recall(same, mask)

@@ -62,6 +62,12 @@ class StubGraph:
         with self._lock:
             return self._streets()
 
+    def give_streets(self, matrix: sp.csr_matrix) -> None:
+        """The streets' matrix from elsewhere (an earlier run's, :mod:`accessibility.run.reuse`), unless it is built already."""
+        with self._lock:
+            if self.streets is None:
+                self.streets = matrix
+
     def _streets(self) -> sp.csr_matrix:
         if self.streets is None:
             assert self.make_streets is not None

@@ -352,6 +352,8 @@ class RememberedSearches:
 
     def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree | None:
         """The tree an earlier run grew on these streets from these access points, or ``None`` (the streets' matrix is then loaded, when stored)."""
+        if len(distances.set_sources(graph, mask)) == 0:  # no facility: nothing to search, nothing to load or keep
+            return None
         folder = self._folder(graph, mask)
         if folder is None:
             return None
@@ -370,8 +372,8 @@ class RememberedSearches:
         return tree
 
     def remember(self, graph: distances.AccessGraph, mask: np.ndarray, tree: trees.Tree) -> None:
-        """Store a tree just grown, on the writer thread."""
-        folder = self._folder(graph, mask)
+        """Store a tree just grown, on the writer thread (not the empty tree of a set without facilities: grown in no time)."""
+        folder = self._folder(graph, mask) if len(distances.set_sources(graph, mask)) else None
         if folder is None:
             return
         self.status["searched"] += 1
@@ -401,7 +403,7 @@ class RememberedSearches:
             shutil.rmtree(folder, ignore_errors=True)
             return
         cachesize.mark_used(folder)
-        graph.stubs.streets = m
+        graph.stubs.give_streets(m)
         self._streets_done.add(id(graph))  # loaded: not stored again
         self.status["streets"] = "hit"
 
