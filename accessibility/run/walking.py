@@ -21,7 +21,7 @@ from ..network.graph import Network
 from ..readers import elevation
 from .inputs import RunOptions
 
-__all__ = ["MISSING_ELEVATION_NOTE_SHARE", "add_elevation", "slope_caveat", "slope_walkers"]
+__all__ = ["MISSING_ELEVATION_NOTE_SHARE", "add_elevation", "slope_caveat", "slope_gaps", "slope_walkers"]
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,26 @@ def slope_walkers(goal_list: Sequence[config.Goal]) -> dict[str, config.Walker]:
     return {g.walker.id: g.walker for g in goal_list if g.mode == "walk" and g.walker_weight is not None and g.walker is not None and g.walker.slope}
 
 
-def slope_caveat(walk: Network, profile: config.Walker) -> str | None:
-    """What a walker's times on the run's walking network lack: the slopes, when it carries none or carries them for part of its streets."""
+def slope_gaps(walk: Network, profile: config.Walker) -> tuple[bool, float | None]:
+    """Where a walker who feels slopes walks on the flat: ``(no slopes at all, share of street length without elevation)``.
+
+    The share is given only above :data:`MISSING_ELEVATION_NOTE_SHARE` (as the run's notes do); a
+    walker who does not feel slopes misses nothing: ``(False, None)``.
+    """
     if not profile.slope:
-        return None
+        return False, None
     if "slope_fw" not in walk.edges.columns:
-        return f"walker {profile.id}: times on the flat, the run has no slopes (no --elevation dem.tif, or no time goal or catchment with a walker feeling them)"
+        return True, None
     missing = float(walk.info.get("elevation", {}).get("share_length_without_elevation", 0.0))
-    if missing > MISSING_ELEVATION_NOTE_SHARE:
+    return False, (missing if missing > MISSING_ELEVATION_NOTE_SHARE else None)
+
+
+def slope_caveat(walk: Network, profile: config.Walker) -> str | None:
+    """What a walker's times on the run's walking network lack (:func:`slope_gaps`), as a sentence; ``None`` when nothing."""
+    flat, missing = slope_gaps(walk, profile)
+    if flat:
+        return f"walker {profile.id}: times on the flat, the run has no slopes (no --elevation dem.tif, or no time goal or catchment with a walker feeling them)"
+    if missing is not None:
         return f"walker {profile.id}: the run's elevation raster does not cover {missing:.1%} of the street length, counted as flat"
     return None
 

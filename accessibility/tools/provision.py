@@ -162,9 +162,8 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
     speed = provision.speed_m_s or walk.speed_m_s
     catchment = provision.catchment_m(speed)
     profile = provision.walker if provision.walker_weight is not None else None
-    flat = profile is not None and profile.slope and "slope_fw" not in walk.net.edges.columns
-    # the street length the run's DEM leaves flat, when it is worth a caveat (as the run's notes say)
-    uncovered = float(walk.net.info.get("elevation", {}).get("share_length_without_elevation", 0.0)) if profile is not None and profile.slope and not flat else 0.0
+    # where the walker's catchment is timed on the flat: structured for the report, a sentence for the notes
+    flat, uncovered = walking.slope_gaps(walk.net, profile) if profile is not None else (False, None)
     if profile is not None and (caveat := walking.slope_caveat(walk.net, profile)):
         notes.append(caveat)
     snapped = index.snap_points(pts["lon"].to_numpy(), pts["lat"].to_numpy())
@@ -214,7 +213,7 @@ def provision_from_run(run: RunResult | str | Path, provision: str | config.Prov
         # the walker whose flat-equivalent metres measure a time catchment (None: the network's metres)
         "walker": dataclasses.asdict(profile) if profile is not None else None,
         "walker_flat": flat,  # the walker feels slopes, the run has none: timed on the flat (a note says so)
-        "walker_share_without_elevation": uncovered if uncovered > walking.MISSING_ELEVATION_NOTE_SHARE else None,
+        "walker_share_without_elevation": uncovered,
         "facilities_with_supply": len(known),
         "facilities_without_supply": int(missing),
         "total_supply": float(supply[known].sum()),
