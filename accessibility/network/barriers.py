@@ -203,7 +203,7 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     edges["private"] = private
     gates, locked = _gates(features, tags)
     on_street = np.zeros(len(gates), dtype=bool)
-    into_compounds = 0
+    touches_private = touches_public = np.zeros(len(gates), dtype=bool)
     cut = np.zeros(len(edges), dtype=bool)
     if len(gates):
         lat0 = float(np.nanmedian(net.nodes["lat"].to_numpy())) if net.n_nodes else 0.0
@@ -213,10 +213,8 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         ei, gi = parallel.query_chunks(lambda part: tree.query(part, predicate="dwithin", distance=near_deg), geoms, min_chunk=100_000)
         on_street[gi] = True
         cut[ei[locked[gi]]] = True
-        # the gates the walk passes into and out of compounds: passable, joining a private way to a public one
         touches_private = np.bincount(gi[private[ei]], minlength=len(gates)) > 0
         touches_public = np.bincount(gi[~private[ei]], minlength=len(gates)) > 0
-        into_compounds = int((touches_private & touches_public & ~locked).sum())
     quality = _street_facts(net, edges, geoms)
     quality |= {
         "private_ways_tagged_km": round(float(edges["length_m"].to_numpy()[tagged].sum()) / 1000, 3),
@@ -224,9 +222,10 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         "compound_ways_made_private": int((inside & ~tagged).sum()),
         "private_share_of_length": round(float(edges["length_m"].to_numpy()[private].sum() / max(edges["length_m"].sum(), 1e-9)), 4),
         "gates_on_streets": int(on_street.sum()),
-        "gates_on_private_ways": int(np.unique(gi[private[ei]]).size) if len(gates) else 0,
+        "gates_on_private_ways": int(touches_private.sum()),
         "gates_locked": int((on_street & locked).sum()),
-        "gates_into_compounds": into_compounds,
+        # the gates the walk passes into and out of compounds: passable, joining a private way to a public one
+        "gates_into_compounds": int((touches_private & touches_public & ~locked).sum()),
         "edges_cut_at_locked_gates": int(cut.sum()),
         "barrier_lines": {k: int(v) for k, v in lines["kind"].value_counts().sort_index().items()},
     }
