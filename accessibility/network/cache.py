@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -228,7 +227,7 @@ def write_folder(folder: Path, write: Callable[[Path], None], *, done: str) -> N
     its entry is kept.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name[:20]}.", suffix=".tmp", dir=folder.parent))
+    tmp = cachesize.temporary_beside(folder)
     try:
         write(tmp / "entry")
         try:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from .. import errors
 
-__all__ = ["DEFAULT_MAX_GB", "MAX_GB_ENV", "CacheEntry", "entries", "mark_used", "max_bytes", "prune", "tracking"]
+__all__ = ["DEFAULT_MAX_GB", "MAX_GB_ENV", "CacheEntry", "entries", "mark_used", "max_bytes", "prune", "temporary_beside", "tracking"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ _GROUP = re.compile(r"[0-9a-f]{2}")
 _NAME = re.compile(r"(?:(?P<kind>" + "|".join(_KINDS) + r")-)?(?P<key>[0-9a-f]{64})")
 #: the file every complete entry holds (:func:`~accessibility.network.cache.write_folder`'s ``done``)
 DONE = "meta.json"
-#: write_folder's and _remove's temporary folders: ".<the entry's name, first 20 characters>.<mkdtemp's random part>.tmp"
+#: the temporary folders of :func:`temporary_beside`: ".<the entry's name, first 20 characters>.<mkdtemp's random part>.tmp"
 _TMP = re.compile(r"\.(?:(?:" + "|".join(_KINDS) + r")-[0-9a-f]*|[0-9a-f]{20})\.[a-z0-9_]+\.tmp")
 
 _lock = threading.Lock()
@@ -92,6 +92,11 @@ def note_used(folder: Path) -> None:
     with _lock:
         for used in _tracked:
             used.add(path)
+
+
+def temporary_beside(folder: Path) -> Path:
+    """A new temporary folder beside the entry ``folder``, where it is written or removed (a name pruning recognises, :data:`_TMP`)."""
+    return Path(tempfile.mkdtemp(prefix=f".{folder.name[:20]}.", suffix=".tmp", dir=folder.parent))
 
 
 def mark_used(folder: Path) -> None:
@@ -207,7 +212,7 @@ def _size(folder: Path) -> int:
 def _remove(folder: Path) -> bool:
     """Rename the entry out of its place (atomic: no reader sees half of it), then delete it; False when it was gone."""
     try:
-        gone = Path(tempfile.mkdtemp(prefix=f".{folder.name[:20]}.", suffix=".tmp", dir=folder.parent))
+        gone = temporary_beside(folder)
         try:
             os.rename(folder, gone / "entry")  # noqa: PTH104 - atomic rename
         finally:
