@@ -33,6 +33,8 @@ class EdgeIndex(Protocol):
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray: ...
 
+    def nearest_edges(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
     def snap_metric(self, pts: np.ndarray) -> Any: ...
 
 __all__ = ["ENTRANCE_M", "SPACING_M", "STRETCH_MIN_M", "area_access"]
@@ -97,7 +99,7 @@ def area_access(
 
 def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
     """Each area's nearest street at its point closest to the area."""
-    _, ei = index.tree.query_nearest(areas[rows], all_matches=False)
+    ei, _ = index.nearest_edges(areas[rows])
     return _closest(index, areas, rows, ei)
 
 

@@ -27,7 +27,7 @@ from . import crossing as crossing_mod
 from . import entrances as entrances_mod
 from . import graph as network_mod
 
-__all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "Snapped"]
+__all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "NotCovered", "Projection", "Snapped", "nearest_items"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ _RINGS_M = (30.0, 100.0, np.inf)
 _CANDIDATES = 16  # streets tested per point behind a barrier, nearest first
 _BATCHES = ((0, 4), (4, _CANDIDATES))  # ranks of the candidates tested together
 DIRECT, AROUND, ACROSS = 0, 1, 2  # Snapped.barrier
+
+
+class NotCovered(LookupError):  # noqa: N818 - a signal between this module and its callers, not an error a user sees
+    """An index of a few places' streets (:meth:`EdgeIndex.near`) cannot answer for sure: ask the whole network's."""
 
 
 @dataclass(frozen=True)
@@ -63,28 +67,20 @@ class Snapped:
         return len(self.edge)
 
 
-class EdgeIndex:
-    """Spatial index of a network's edges in its metric CRS.
+class Projection:
+    """WGS-84 geometries and coordinates to a network's metric CRS, and straight-line distances there.
 
     Parameters
     ----------
-    net
-        The network whose edges are indexed.
+    crs
+        The metric CRS (:attr:`Network.metric_crs <accessibility.network.graph.Network.metric_crs>`).
     """
 
-    def __init__(self, net: network_mod.Network):
-        self.net = net
-        self.crs = net.metric_crs
-        self.geoms = self.project(net.edges.geometry.to_numpy())
-        self.geom_len = shapely.length(self.geoms)
-        # small nodes make nearest-neighbour searches prune better (measured 1.3x)
-        self.tree = shapely.STRtree(self.geoms, node_capacity=4)
-        barriers = net.barriers
-        self.barriers = crossing_mod.BarrierIndex.from_lines(barriers.geometry.to_numpy(), self._metric_xy) if barriers is not None and len(barriers) else None
-        self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
+    def __init__(self, crs: pyproj.CRS):
+        self.crs = crs
 
     def project(self, geoms: np.ndarray) -> np.ndarray:
-        """WGS-84 shapely geometries to the index's metric CRS (vectorised, one chunk per core)."""
+        """WGS-84 shapely geometries to the metric CRS (vectorised, one chunk per core)."""
 
         def chunk(part: np.ndarray) -> np.ndarray:
             # a Transformer per thread: pyproj objects must not be shared between threads
@@ -121,6 +117,111 @@ class EdgeIndex:
         """Metric shapely points of WGS-84 coordinates."""
         x, y = self.project_xy(lon, lat)
         return np.concatenate(parallel.map_chunks(shapely.points, x, y)) if len(x) else shapely.points(x, y)
+
+    def nearest_geometry_distance(
+        self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Straight-line distance (m) from points to the nearest of ``targets`` (WGS-84 geometries).
+
+        Parameters
+        ----------
+        targets
+            The geometries to measure to (WGS-84).
+        lon, lat
+            The points (WGS-84).
+        points
+            The same points already projected (:meth:`points` of ``lon``, ``lat``):
+            a million residents are projected once for all services.
+
+        Returns
+        -------
+        distance, target
+            Per point: the distance in metres and the index of the nearest
+            target (``inf`` and ``-1`` when there is none).
+        """
+        if len(targets) == 0:
+            return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
+        tree = shapely.STRtree(self.project(np.asarray(targets, dtype=object)), node_capacity=4)
+        target, dist = _nearest(tree, self.points(lon, lat) if points is None else points)
+        return dist, target
+
+
+class EdgeIndex(Projection):
+    """Spatial index of a network's edges in its metric CRS.
+
+    Parameters
+    ----------
+    net
+        The network whose edges are indexed.
+    edges, barrier_rows, complete_within_m
+        Only these edges and barriers (rows of ``net.barriers``), which hold every
+        street and barrier within ``complete_within_m`` of some places: see :meth:`near`.
+    """
+
+    def __init__(self, net: network_mod.Network, *, edges: np.ndarray | None = None, barrier_rows: np.ndarray | None = None, complete_within_m: float = np.inf):
+        super().__init__(net.metric_crs)
+        self.net = net
+        lines = net.edges.geometry.to_numpy()
+        if edges is None:
+            self.geoms = self.project(lines)
+            self.geom_len = shapely.length(self.geoms)
+        else:  # a few places' streets (:meth:`near`): the others are missing, numbered as in the whole network
+            self.geoms = np.full(len(lines), None, dtype=object)
+            self.geoms[edges] = self.project(lines[edges])
+            self.geom_len = np.zeros(len(lines))
+            self.geom_len[edges] = shapely.length(self.geoms[edges])
+        #: how far from the places it was built for this index holds every street (:meth:`near`)
+        self.complete_within_m = float(complete_within_m)
+        # small nodes make nearest-neighbour searches prune better (measured 1.3x)
+        self.tree = shapely.STRtree(self.geoms, node_capacity=4)
+        barriers = net.barriers
+        if barriers is not None and barrier_rows is not None:
+            barriers = barriers.iloc[barrier_rows]
+        self.barriers = crossing_mod.BarrierIndex.from_lines(barriers.geometry.to_numpy(), self._metric_xy) if barriers is not None and len(barriers) else None
+        self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
+
+    @classmethod
+    def near(
+        cls, net: network_mod.Network, geoms: np.ndarray, *, reach_m: float = 30.0, max_share: float = 0.25, edge_bounds: np.ndarray | None = None
+    ) -> EdgeIndex | None:
+        """An index of the streets and barriers near a few WGS-84 geometries, or ``None`` when they are spread over much of the network.
+
+        It holds every street and barrier within :attr:`complete_within_m` of
+        each geometry (by their boxes on a grid of that size), which is more
+        than any walk searched from them: the barrier search, ``reach_m`` and
+        entrances. A nearest street farther than that raises :class:`NotCovered`
+        (:meth:`nearest_edges`): the whole network's index answers then. What
+        it finds is what that index finds, ties included (:func:`nearest_items`).
+        Indexing the whole network takes ~2 s at 1M nodes; a planner's three new
+        sites need the streets around them only.
+
+        Parameters
+        ----------
+        net
+            The network.
+        geoms
+            The places (WGS-84) that will be snapped or given access points.
+        reach_m
+            The reach of their access points (:meth:`access_points`).
+        max_share
+            Above this share of the network's streets, ``None``.
+        edge_bounds
+            ``shapely.bounds`` of the network's edges, when known.
+        """
+        search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
+        within = 1.5 * max(search_m, reach_m, 100.0)
+        bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+        bounds = bounds[np.isfinite(bounds).all(axis=1)]
+        if not len(bounds):
+            return None
+        near_boxes = _BoxGrid(bounds, within + entrances_mod.ENTRANCE_M)
+        edges = np.flatnonzero(near_boxes.meets(shapely.bounds(net.edges.geometry.to_numpy()) if edge_bounds is None else edge_bounds))
+        if not len(edges) or len(edges) > max_share * len(net.edges):
+            return None
+        barrier_rows = None
+        if net.barriers is not None and len(net.barriers):
+            barrier_rows = np.flatnonzero(near_boxes.meets(shapely.bounds(net.barriers.geometry.to_numpy())))
+        return cls(net, edges=edges, barrier_rows=barrier_rows, complete_within_m=within)
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
         """Position (0-1 from ``u``) along ``edge`` of the metric ``points``' closest points on it."""
@@ -176,7 +277,8 @@ class EdgeIndex:
                 break
             pi, ei = self.tree.query(pts[todo], predicate="dwithin", distance=radius)
             # the nearest few streets of each point are tested, not every street within the limit
-            order = np.lexsort((shapely.distance(pts[todo][pi], self.geoms[ei]), pi))
+            # by distance, then by edge: the same ranks whatever the tree's shape (:meth:`near`)
+            order = np.lexsort((ei, shapely.distance(pts[todo][pi], self.geoms[ei]), pi))
             pi, ei = pi[order], ei[order]
             rank = np.arange(len(pi)) - np.searchsorted(pi, pi)
             point = todo[pi]
@@ -233,7 +335,7 @@ class EdgeIndex:
         """
         metric = self.project(np.asarray(geoms, dtype=object))
         if len(metric) == 0:
-            return np.array([], np.int64), Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+            return self.no_access_points()
         extended = shapely.get_type_id(metric) != shapely.GeometryType.POINT
         parts, status = [], []
         point_rows = np.flatnonzero(~extended)
@@ -256,40 +358,44 @@ class EdgeIndex:
         snapped = Snapped(edge=edge[first], t=t[first], snap_dist_m=dist[first], barrier=barrier[first] if self.barriers is not None else None)
         return owner[first], snapped
 
+    @staticmethod
+    def no_access_points() -> tuple[np.ndarray, Snapped]:
+        """What :meth:`access_points` gives for no geometry."""
+        return np.array([], np.int64), Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+
     def snap_metric(self, pts: np.ndarray) -> Snapped:
         """:meth:`snap_points` of points already in the metric CRS."""
         if len(pts) == 0:
             return Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
-        edge, dist = _nearest(self.tree, pts)
+        edge, dist = self.nearest_edges(pts)
         nearest = Snapped(edge=edge, t=self.fraction(edge, pts), snap_dist_m=dist)
         return nearest if self.barriers is None else self._around_barriers(pts, nearest)
 
-    def nearest_geometry_distance(
-        self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Straight-line distance (m) from points to the nearest of ``targets`` (WGS-84 geometries).
+    def nearest_edges(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per metric geometry: its nearest edge (of equally near ones, the lowest numbered) and the distance to it.
 
-        Parameters
-        ----------
-        targets
-            The geometries to measure to (WGS-84).
-        lon, lat
-            The points (WGS-84).
-        points
-            The same points already projected (:meth:`points` of ``lon``, ``lat``):
-            a million residents are projected once for all services.
-
-        Returns
-        -------
-        distance, target
-            Per point: the distance in metres and the index of the nearest
-            target (``inf`` and ``-1`` when there is none).
+        Raises
+        ------
+        NotCovered
+            An index of a few places' streets (:meth:`near`) holds no street near enough to be sure.
         """
-        if len(targets) == 0:
-            return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
-        tree = shapely.STRtree(self.project(np.asarray(targets, dtype=object)), node_capacity=4)
-        target, dist = _nearest(tree, self.points(lon, lat) if points is None else points)
-        return dist, target
+        edge, dist = _nearest(self.tree, geoms)
+        if not (dist <= self.complete_within_m).all():
+            raise NotCovered(f"a place lies farther than {self.complete_within_m:g} m from the streets indexed around it")
+        return edge, dist
+
+def nearest_items(tree: shapely.STRtree, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per geometry (that has one): its position, its nearest tree item and the distance.
+
+    Of items equally near (a point at a junction, on both streets) the first in
+    the tree's array is taken, whatever the tree's shape: an index of a few
+    places' streets (:meth:`EdgeIndex.near`) then joins them where the whole
+    network's index does.
+    """
+    (p, t), d = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    order = np.lexsort((t, p))
+    first = order[np.r_[True, p[order][1:] != p[order][:-1]]] if len(order) else order
+    return p[first], t[first], d[first]
 
 
 def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -301,13 +407,50 @@ def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.nda
     order = np.argsort(gpd.GeoSeries(pts).hilbert_distance(), kind="stable")
 
     def query(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        (p, t), d = tree.query_nearest(chunk, return_distance=True, all_matches=False)
-        return p, t, d
+        return nearest_items(tree, chunk)
 
     # contiguous Hilbert chunks, one per core (shapely releases the GIL in the queries)
     pi, ti, dist = parallel.query_chunks(query, pts[order], min_chunk=20_000)
-    item = np.empty(len(pts), dtype=np.int64)
-    out = np.empty(len(pts), dtype=np.float64)
+    item = np.full(len(pts), -1, dtype=np.int64)  # no item (an empty tree): -1 at an infinite distance
+    out = np.full(len(pts), np.inf)
     item[order[pi]] = ti
     out[order[pi]] = dist
     return item, out
+
+
+class _BoxGrid:
+    """Which of many boxes come within ``margin`` of a few: the few's grown boxes marked on a grid of cells ``margin`` wide.
+
+    Boxes are WGS-84 ``(minx, miny, maxx, maxy)`` rows; a metre is taken as at
+    most 1/100,000 degree of latitude and ``1/(100,000 cos lat)`` of longitude
+    (a tenth more than on the ellipsoid, for the projection's scale and
+    convergence): a box within ``margin`` metres always meets a marked cell.
+    """
+
+    def __init__(self, boxes: np.ndarray, margin_m: float):
+        lat_max = float(np.max(np.abs(boxes[:, [1, 3]]))) + 1.0
+        self.step = np.array([margin_m / (100_000.0 * np.cos(np.radians(min(lat_max, 89.0)))), margin_m / 100_000.0])
+        self.origin = boxes[:, :2].min(axis=0) - 2 * self.step
+        lo, hi = self._cells(boxes[:, :2] - self.step), self._cells(boxes[:, 2:] + self.step)
+        shape = hi.max(axis=0) + 2
+        # each grown box marked by its corners on a difference grid, summed twice into a count per cell
+        marks = np.zeros((shape[0] + 1, shape[1] + 1), np.int64)
+        for i, j, sign in ((lo[:, 0], lo[:, 1], 1), (hi[:, 0] + 1, lo[:, 1], -1), (lo[:, 0], hi[:, 1] + 1, -1), (hi[:, 0] + 1, hi[:, 1] + 1, 1)):
+            np.add.at(marks, (i, j), sign)
+        marked = (marks.cumsum(axis=0).cumsum(axis=1) > 0)[: shape[0], : shape[1]]
+        # counts of marked cells in every rectangle of cells, from a summed-area table
+        self.area = np.zeros((shape[0] + 1, shape[1] + 1), np.int64)
+        self.area[1:, 1:] = marked.cumsum(axis=0).cumsum(axis=1)
+        self.shape = shape
+
+    def _cells(self, xy: np.ndarray) -> np.ndarray:
+        return np.floor((xy - self.origin) / self.step).astype(np.int64)
+
+    def meets(self, boxes: np.ndarray) -> np.ndarray:
+        """Per box: does it meet a marked cell."""
+        lo = np.clip(self._cells(boxes[:, :2]), 0, self.shape - 1)
+        hi = np.clip(self._cells(boxes[:, 2:]), 0, self.shape - 1)
+        outside = (self._cells(boxes[:, 2:]) < 0).any(axis=1) | (self._cells(boxes[:, :2]) >= self.shape).any(axis=1)
+        a = self.area
+        count = a[hi[:, 0] + 1, hi[:, 1] + 1] - a[lo[:, 0], hi[:, 1] + 1] - a[hi[:, 0] + 1, lo[:, 1]] + a[lo[:, 0], lo[:, 1]]
+        return (count > 0) & ~outside & np.isfinite(boxes).all(axis=1)

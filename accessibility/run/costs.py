@@ -102,7 +102,7 @@ def trip_costs(
     # distances (shapely and h3, which release it) are prepared on the other meanwhile
     straight = {
         key: background.submit(
-            states[g.mode].index.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points.get(g.mode)
+            states[g.mode].projection.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points.get(g.mode)
         )
         for g in goal_list if g.straight_line for key, _, _ in goals_mod.required_sets(g)
     }

@@ -28,7 +28,7 @@ import shapely
 from .. import config
 from ..core import columns
 from ..core.notes import Notes
-from ..network import distances, snapping, trees
+from ..network import distances, ondemand, snapping, trees
 from ..network import walkers as walkers_mod
 from ..network.graph import Network
 from ..stages import goals as goals_mod
@@ -151,7 +151,7 @@ class ModeState:
     net: Network
     access: FacilityAccess
     walkers: dict[str, config.Walker] = field(default_factory=dict)
-    _index: snapping.EdgeIndex | None = field(default=None, repr=False)
+    _index: snapping.EdgeIndex | ondemand.EdgeIndexOnDemand | None = field(default=None, repr=False)
     graphs: dict[str, distances.AccessGraph] = field(default_factory=dict, repr=False)
     results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
     memory: SearchMemory | None = field(default=None, repr=False)  # searches of earlier runs (:class:`~accessibility.run.reuse.RememberedSearches`)
@@ -193,7 +193,14 @@ class ModeState:
         """The spatial index of the mode's streets (built on first use)."""
         if self._index is None:
             self._index = snapping.EdgeIndex(self.net)
+        elif isinstance(self._index, ondemand.EdgeIndexOnDemand):
+            self._index = self._index.whole()
         return self._index
+
+    @property
+    def projection(self) -> snapping.Projection:
+        """The mode's metric CRS, to measure straight lines in (no index built for it)."""
+        return self._index if isinstance(self._index, snapping.Projection) else snapping.Projection(self.net.metric_crs)
 
     def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
         """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept; grown from ``memory`` when it has it."""

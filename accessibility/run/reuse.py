@@ -50,7 +50,7 @@ import shapely
 from .. import config
 from ..core import meta as package_meta
 from ..network import cache as network_cache
-from ..network import cachesize, distances, snapping, trees
+from ..network import cachesize, distances, ondemand, snapping, trees
 from ..stages import hexes as hexes_mod
 from ..stages import population
 
@@ -228,7 +228,7 @@ class RememberedAccess:
     owner, each owner's points in its own order.
     """
 
-    def __init__(self, index: snapping.EdgeIndex, cache_dir: str | Path | bool | None, key: str | None) -> None:
+    def __init__(self, index: snapping.EdgeIndex | ondemand.EdgeIndexOnDemand, cache_dir: str | Path | bool | None, key: str | None) -> None:
         self.index, self.key = index, key
         self.folder = _folder(cache_dir, key)
         self.status: dict[str, Any] = {"cache": "off"} if self.folder is None else {"cache": "miss"}

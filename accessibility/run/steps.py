@@ -27,7 +27,7 @@ import shapely
 from .. import config, errors
 from ..core import columns
 from ..core.notes import Note, Notes
-from ..network import barriers, online, snapping, streets
+from ..network import barriers, ondemand, online, snapping, streets
 from ..network import cache as network_cache
 from ..network.graph import Network
 from ..readers import facility_files as userdata
@@ -75,11 +75,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Sources:
-    """The street networks of every mode, the OSM features read, and the edge indexes being built."""
+    """The street networks of every mode, the OSM features read, and their edge indexes (built when needed)."""
 
     nets: dict[str, Network]
     features: osm.FeatureTable
-    index_futures: dict[str, Future[snapping.EdgeIndex]]
+    indexes: dict[str, ondemand.EdgeIndexOnDemand]
     place_boundary: gpd.GeoDataFrame | None = None  # the boundary of a place downloaded through osmnx (run --place)
     entrances: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # gates and entrance nodes, where areas are entered
     key: str | None = None  # digest of what the networks and features are made from (an OSM file with the cache on; :mod:`.reuse`)
@@ -125,9 +125,13 @@ def read_sources(
     # walled compounds' ways are private, locked gates cut, and walls, water and rail kept for snapping
     nets["walk"] = barriers.apply_barriers(nets["walk"], features.frame)
     nets["walk"].info["barrier_search_m"] = options.max_snap_m
-    # the edge indexes (projected street geometries in an STRtree) are built while the
-    # facilities and the population are read: projecting releases the GIL
-    index_futures = {m: background.submit(snapping.EdgeIndex, net) for m, net in nets.items()}
+    # the edge indexes (projected street geometries in an STRtree) are built while the facilities
+    # and the population are read (projecting releases the GIL), unless the networks come from the
+    # cache: a rerun's residents and most facilities are joined to the streets already (:func:`snap`)
+    indexes = {m: ondemand.EdgeIndexOnDemand(net, background) for m, net in nets.items()}
+    for m, net in nets.items():
+        if net.info.get("cache") != "hit":
+            indexes[m].start()
     for m, net in nets.items():
         i = net.info
         if i.get("nodes_dropped"):
@@ -137,7 +141,7 @@ def read_sources(
                 code="network.pieces_dropped", mode=m,
             )
     key = reuse.sources_key(osm_path, [net.mode for net in nets.values()], keys, plain) if network is None and osm_path is not None and options.cache is not False else None
-    return Sources(nets, features, index_futures, boundary, barriers.entrance_points(features.frame), key)
+    return Sources(nets, features, indexes, boundary, barriers.entrance_points(features.frame), key)
 
 
 
@@ -371,7 +375,9 @@ def snap(
     """
     states: dict[str, ModeState] = {}
     for m, net in sources.nets.items():
-        index = sources.index_futures.pop(m).result()
+        # residents to join: the whole network's index; else the streets around a rerun's few new places may do
+        on_demand = sources.indexes.pop(m)
+        index = on_demand.whole() if residents is None else on_demand
         if m == "walk":
             check_datums(area.datum_checks, index, notes)
         known = reuse.RememberedAccess(index, options.cache, reuse.access_key(sources.key, m, max_snap_m=options.max_snap_m, reach_m=options.reach_m))
@@ -380,7 +386,9 @@ def snap(
         )
         if writer is not None:
             known.store(writer)
-        sources.reused[m] = known.status
+        # which streets index placed the facilities not in the cache: the whole network's, the streets around them, none
+        known.status["edge_index"] = on_demand.used
+        sources.reused[m] = known.status  # the cache writer updates it in place
         if m == "walk":
             fac = snapped_fac
         state = ModeState(net=net, access=access, _index=index)

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from ..core.notes import Notes
-from ..network import snapping
+from ..network import ondemand, snapping
 from ..network.graph import Network
 from ..readers import areas, zones
 from ..readers.sources import label as source_label
@@ -87,7 +87,7 @@ def read_areas(spec: AreaInput, pop: PopulationInput, walk: Network, notes: Note
     return Areas(study, mua, district_frame, zone_frame, tables, checks, study_given=spec.boundary is not None)
 
 
-def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex, notes: Notes) -> None:
+def check_datums(checks: Sequence[DatumCheck], index: snapping.EdgeIndex | ondemand.EdgeIndexOnDemand, notes: Notes) -> None:
     """Warn of inputs that fit the streets far better in another Chinese coordinate system."""
     if not checks:
         return
