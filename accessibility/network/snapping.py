@@ -241,7 +241,7 @@ class EdgeIndex(Projection):
         lon, lat
             The points (WGS-84).
         points
-            The same points already projected (:meth:`points` of ``lon``, ``lat``),
+            The same points already projected (:meth:`Projection.points <accessibility.network.snapping.Projection.points>` of ``lon``, ``lat``),
             to skip projecting them again.
 
         Returns
