@@ -133,3 +133,22 @@ def test_a_one_way_edge_of_no_length_stays_one_way_whoever_sits_on_it():
         street[graph.stub_node] = False  # (a stub costs the trip from its door: not a node of the tools' searches)
         np.testing.assert_array_equal(got[street], _split_graph_search(graph, mask)[street])  # the tools' graph agrees
         assert got[0] == 5.0 and np.isinf(got[1])  # node 1 cannot walk 1 -> 0 against the one-way
+
+
+@settings(max_examples=80, deadline=None)
+@given(streets_and_two_sets())
+def test_the_roles_found_from_the_private_edges_are_those_of_the_laid_arcs(case):
+    """The access graph and the stub graph find their private nodes without laying their arcs: the very roles the arcs give."""
+    from accessibility.network import private
+
+    net, owner, aps, costs = case
+    graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    ends, ways, cost = graph.edge_arrays()
+    arcs = distances._split_arcs(ends, ways, cost, graph.ap_edge, graph.ap_t, graph.n_base)
+    want = private.layered(arcs.src, arcs.dst, arcs.private, graph.layers.n_base)
+    for name in ("on_private", "public", "end"):
+        np.testing.assert_array_equal(getattr(graph.layers, name), getattr(want, name))
+    (u, v), (fw, bw, priv) = ends, ways
+    streets = private.layered(np.concatenate([u[fw], v[bw]]), np.concatenate([v[fw], u[bw]]), np.concatenate([priv[fw], priv[bw]]), graph.n_base)
+    for name in ("on_private", "public", "end"):
+        np.testing.assert_array_equal(getattr(graph.stubs.layers, name), getattr(streets, name))

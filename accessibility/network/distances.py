@@ -232,10 +232,8 @@ def build_access_graph(
     stub_cost = snapped.snap_dist_m[order] / (snap_speed_m_s if weight == "time" else 1.0)
     edge_private = network_mod.edge_private(net)
     ends, ways, costs_fb = (u_all, v_all), (fw_all, bw_all, edge_private), (edge_cost, edge_back)
-    arcs = _split_arcs(ends, ways, costs_fb, e_s, t_s, n)
-    # the roles only: the arcs (millions) are laid again if a tool asks for this graph's matrix
-    layers = private.layered(arcs.src, arcs.dst, arcs.private, n + 2 * k).roles()
-    del arcs
+    # the roles only, from the private ways' pieces: the arcs (millions) are laid if a tool asks for this graph's matrix
+    layers = private.roles_of(_split_private_nodes(ends, ways, e_s, t_s, n), n + 2 * k)
 
     def make_csr() -> sp.csr_matrix:
         arcs = _split_arcs(ends, ways, costs_fb, e_s, t_s, n)
@@ -276,6 +274,34 @@ def build_access_graph(
         stubs=stubs,
         make_csr=make_csr,
     )
+
+
+def _split_private_nodes(ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray], e_s: np.ndarray, t_s: np.ndarray, n: int) -> np.ndarray:
+    """The nodes on an arc of a private way in :func:`_split_arcs`' graph (sorted), found from the private edges alone.
+
+    An untouched private edge joins its ends when it can be walked either way; an
+    edge split at access points joins each piece's ends when the piece can be walked
+    either way or has no extent (:func:`_split_arcs`' rules, on the few private edges).
+    """
+    u_all, v_all = ends
+    fw_all, bw_all, edge_private = ways
+    touched = np.zeros(len(u_all), dtype=bool)
+    touched[e_s] = True
+    whole = np.flatnonzero(edge_private & ~touched & (fw_all | bw_all))
+    parts = [u_all[whole], v_all[whole]]
+    rows = np.flatnonzero(edge_private[e_s])  # each edge's access points are consecutive: whole groups
+    if len(rows):
+        e, t, split = e_s[rows], t_s[rows], n + rows
+        first = np.r_[True, e[1:] != e[:-1]]
+        last = np.r_[e[:-1] != e[1:], True]
+        start = np.where(first, u_all[e], np.r_[0, split[:-1]])
+        start_t = np.where(first, 0.0, np.r_[0.0, t[:-1]])
+        piece_from, piece_to = np.concatenate([start, split[last]]), np.concatenate([split, v_all[e[last]]])
+        piece_edge = np.concatenate([e, e[last]])
+        share = np.clip(np.concatenate([t - start_t, 1.0 - t[last]]), 0.0, 1.0)
+        walked = fw_all[piece_edge] | bw_all[piece_edge] | (share <= 0)
+        parts += [piece_from[walked], piece_to[walked]]
+    return np.unique(np.concatenate(parts))
 
 
 def _split_arcs(

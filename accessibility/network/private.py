@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Layers", "layered"]
+__all__ = ["Layers", "layered", "roles_of"]
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,20 @@ def layered(src: np.ndarray, dst: np.ndarray, private: np.ndarray, n_nodes: int)
     """
     private = np.asarray(private, dtype=bool)
     on_private = np.unique(np.concatenate([src[private], dst[private]])) if private.any() else np.array([], np.int64)
+    return dataclasses.replace(roles_of(on_private, n_nodes), src=src, dst=dst, private=private)
+
+
+def roles_of(on_private: np.ndarray, n_nodes: int) -> Layers:
+    """The roles of a graph whose nodes ``on_private`` (sorted, unique) lie on private ways, without its arcs (:meth:`Layers.roles`).
+
+    For a graph whose private nodes are known without laying its arcs
+    (:func:`~accessibility.network.distances.build_access_graph`): the same
+    roles as :func:`layered` of those arcs.
+    """
+    on_private = np.asarray(on_private, dtype=np.int64)
     public = np.arange(n_nodes, dtype=np.int64)
     end = public.copy()
     public[on_private] = n_nodes + np.arange(len(on_private))
     end[on_private] = n_nodes + len(on_private) + np.arange(len(on_private))
-    return Layers(n_base=n_nodes, on_private=on_private, public=public, end=end, src=src, dst=dst, private=private)
+    none = np.zeros(0, np.int64)
+    return Layers(n_base=n_nodes, on_private=on_private, public=public, end=end, src=none, dst=none, private=np.zeros(0, bool))

@@ -120,7 +120,8 @@ def stub_graph(
     def street_layers() -> private.Layers:
         return private.layered(np.concatenate([u[fw], v[bw]]), np.concatenate([v[fw], u[bw]]), np.concatenate([priv[fw], priv[bw]]), n)
 
-    layers = street_layers().roles()  # the arcs (millions) are laid again when the matrix is built
+    walked_private = priv & (fw | bw)  # the nodes of private ways walked either way: the roles, without laying the arcs (millions)
+    layers = private.roles_of(np.unique(np.concatenate([u[walked_private], v[walked_private]])), n)
     k = len(e)
 
     def make_streets() -> sp.csr_matrix:

@@ -505,6 +505,7 @@ def verdicts(
     in_mua = shapely.contains_xy(area.main_urban, demand.lon, demand.lat) if area.main_urban is not None else np.ones(len(demand), bool)
     district_of_point = districts_stage.district_of_points(area.districts, demand.lon, demand.lat) if area.districts is not None else None
     results, covered_by_goal, by_district, hex_cols = [], {}, {}, []
+    hex_index = pd.Index(hex_labels)  # once for every goal: 360k labels at 1M nodes
     for g in goal_list:
         state = states[g.mode]
         speed = g.speed_m_s or state.speed_m_s
@@ -539,7 +540,7 @@ def verdicts(
             if cover is not None and cover.districts is not None:
                 for row, share, scope in zip(by_district[g.id], cover.districts["data_coverage"], cover.districts["scope"], strict=False):
                     row.update(data_coverage=round(float(share), 4), scope=scope)
-        hex_cols.append(goals_mod.hex_goal_columns(g.id, pd.Index(hex_labels), hex_of_point, eligible, covered))
+        hex_cols.append(goals_mod.hex_goal_columns(g.id, hex_index, hex_of_point, eligible, covered))
     if hex_cols:
         extra = pd.concat(hex_cols, axis=1)
         hex_frame = gpd.GeoDataFrame(pd.concat([hex_frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1), geometry="geometry", crs="EPSG:4326")
@@ -557,17 +558,20 @@ def point_table(demand: population.Demand, hex_of_point: np.ndarray, hex_labels:
     table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": id_column(hex_of_point, hex_labels)})
     if demand.source_id is not None:  # the OSM building behind each estimated point: way id, relation id negated, 0 none
         table["osm_source_id"] = np.asarray(demand.source_id, np.int64)
+    facility_ids = pd.Index(fac_ids, dtype=object)  # one index (and one test of its uniqueness) for every column
     for key in sorted(costs.cost, key=lambda k: (k.mode != "walk", k.mode, k.unit != "dist_m")):
         table[key.column] = costs.cost[key]
-        table[key.facility_column] = id_column(costs.nearest[key], fac_ids)
+        table[key.facility_column] = id_column(costs.nearest[key], facility_ids)
     for goal_id, mask in covered.items():
         table[columns.name("covered", goal_id)] = mask
     return table
 
 
-def id_column(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical | np.ndarray:
+def id_column(codes: np.ndarray, ids: np.ndarray | pd.Index) -> pd.Categorical | np.ndarray:
     """Per-point ids (``codes`` index ``ids``; -1 = none) as a categorical: a million residents
     share a few thousand facility or hex ids, and strings per row cost ~1 s and ~100 MB."""
-    if pd.Index(ids).is_unique:
-        return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(ids, dtype=object))
-    return np.where(codes >= 0, ids[np.maximum(codes, 0)], None)
+    index = ids if isinstance(ids, pd.Index) and ids.dtype == object else pd.Index(ids, dtype=object)
+    if index.is_unique:
+        return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=index)
+    values = index.to_numpy()
+    return np.where(codes >= 0, values[np.maximum(codes, 0)], None)
