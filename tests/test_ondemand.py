@@ -121,5 +121,5 @@ def test_a_box_within_the_margin_always_meets_the_grid(lon, lat, margin, bearing
     x2, y2, _ = geod.fwd(x, y, bearing + 90.0, size)  # the street runs on from there
     place = np.array([[lon, lat, lon, lat]])
     street = np.array([[min(x, x2), min(y, y2), max(x, x2), max(y, y2)]])
-    grid = snapping._BoxGrid(place, margin)
+    grid = network.graph.BoxGrid(place, snapping.metres_to_degrees(margin, place))
     assert grid.meets(street)[0]

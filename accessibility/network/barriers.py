@@ -188,16 +188,19 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
         lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")
     _, compound_rows = walled_compounds(features, lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"], to_metric, tags=tags)
-    edges = net.edges.copy()
-    # the tests below run in longitude/latitude on the edges as they are: projecting a
-    # million street lines again (the edge index does it) would cost seconds
-    geoms = edges.geometry.to_numpy()
+    edges = net.edge_table.copy()
+    # the tests below run in longitude/latitude on the edges as they are (projecting a million
+    # street lines again would cost seconds), and only on the edges whose boxes come near a
+    # compound or a gate: a network from the cache has its coordinates, not its lines
+    boxes = net.edge_coords().bounds()
     tagged = network_mod.edge_private(net)
     inside = np.zeros(len(edges), dtype=bool)
     if len(compound_rows):
-        mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-        ei, _ = shapely.STRtree(features["geometry"].to_numpy()[compound_rows]).query(mid, predicate="within")
-        inside[ei] = True
+        compounds = features["geometry"].to_numpy()[compound_rows]
+        near = np.flatnonzero(network_mod.BoxGrid(shapely.bounds(compounds), (0.0, 0.0)).meets(boxes))  # a midpoint inside is inside the box
+        mid = shapely.line_interpolate_point(net.edge_geometry(near), 0.5, normalized=True)
+        ei, _ = shapely.STRtree(compounds).query(mid, predicate="within")
+        inside[near[ei]] = True
         inside &= ~np.isin(edges["highway"].to_numpy(), _MAJOR)
     private = tagged | inside
     edges["private"] = private
@@ -208,14 +211,16 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     if len(gates):
         lat0 = float(np.nanmedian(net.nodes["lat"].to_numpy())) if net.n_nodes else 0.0
         near_deg = _ON_STREET_M / (111_320.0 * max(np.cos(np.radians(lat0)), 0.1))
-        # a million streets against a few gates, in chunks on all cores (shapely releases the GIL)
+        # the streets whose boxes come near a gate, against the gates, in chunks on all cores (shapely releases the GIL)
+        near = np.flatnonzero(network_mod.BoxGrid(shapely.bounds(gates), (near_deg, near_deg)).meets(boxes))
         tree = shapely.STRtree(gates)
-        ei, gi = parallel.query_chunks(lambda part: tree.query(part, predicate="dwithin", distance=near_deg), geoms, min_chunk=100_000)
+        ei, gi = parallel.query_chunks(lambda part: tree.query(part, predicate="dwithin", distance=near_deg), net.edge_geometry(near), min_chunk=100_000)
+        ei = near[ei]
         on_street[gi] = True
         cut[ei[locked[gi]]] = True
         touches_private = np.bincount(gi[private[ei]], minlength=len(gates)) > 0
         touches_public = np.bincount(gi[~private[ei]], minlength=len(gates)) > 0
-    quality = _street_facts(net, edges, geoms)
+    quality = _street_facts(net, edges)
     quality |= {
         "private_ways_tagged_km": round(float(edges["length_m"].to_numpy()[tagged].sum()) / 1000, 3),
         "walled_compounds": len(compound_rows),
@@ -231,7 +236,9 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     }
     log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", int(tagged.sum()), len(compound_rows), quality["gates_locked"])
     # the same info dict: the cache's background writer records its outcome there after this returns
-    out = network_mod.Network(nodes=net.nodes, edges=edges[~cut].reset_index(drop=True) if cut.any() else edges, mode=net.mode, info=net.info, barriers=lines)
+    kept = edges[~cut].reset_index(drop=True) if cut.any() else edges
+    coords = None if net.lines is None else net.lines.take(~cut) if cut.any() else net.lines
+    out = network_mod.Network(nodes=net.nodes, edges=kept, mode=net.mode, info=net.info, barriers=lines, lines=coords)
     if cut.any():
         before = out.n_nodes
         out = network_mod.keep_largest_component(out)
@@ -241,7 +248,7 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
     return out
 
 
-def _street_facts(net: network_mod.Network, edges: gpd.GeoDataFrame, geoms: np.ndarray) -> dict:
+def _street_facts(net: network_mod.Network, edges: pd.DataFrame) -> dict:
     """Dead ends, pieces dropped and streets whose separately mapped sidewalks are missing."""
     u, v = edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)
     degree = np.bincount(np.r_[u, v], minlength=net.n_nodes)
@@ -254,11 +261,11 @@ def _street_facts(net: network_mod.Network, edges: gpd.GeoDataFrame, geoms: np.n
     code = edges["sidewalk"].to_numpy(np.int8) if "sidewalk" in edges.columns else np.zeros(len(edges), np.int8)
     separate = np.flatnonzero(code == network_mod.SIDEWALK_SEPARATE)
     missing = separate
-    sidewalks = geoms[code == network_mod.SIDEWALK_WAY]
-    if len(separate) and len(sidewalks):
+    sidewalk_rows = np.flatnonzero(code == network_mod.SIDEWALK_WAY)
+    if len(separate) and len(sidewalk_rows):
         lat0 = float(np.nanmedian(net.nodes["lat"].to_numpy()))
         near_deg = _SIDEWALK_M / (111_320.0 * max(np.cos(np.radians(lat0)), 0.1))
-        found, _ = shapely.STRtree(sidewalks).query(geoms[separate], predicate="dwithin", distance=near_deg)
+        found, _ = shapely.STRtree(net.edge_geometry(sidewalk_rows)).query(net.edge_geometry(separate), predicate="dwithin", distance=near_deg)
         missing = np.setdiff1d(separate, separate[found])
     facts["sidewalk_separate_streets"] = len(separate)
     facts["sidewalk_separate_unmapped"] = len(missing)

@@ -151,17 +151,15 @@ def _write_entry(net: network_mod.Network, folder: Path, meta: dict) -> None:
         pa.table({"osmid": nodes["osmid"].to_numpy(np.int64), "lon": nodes["lon"].to_numpy(np.float64), "lat": nodes["lat"].to_numpy(np.float64)}),
         folder / "nodes.parquet",
     )
-    e = net.edges
+    e = net.edge_table
     cols = {}
     for c in _EDGE_COLUMNS:
         values = e[c].to_numpy()
         cols[c] = pa.array(values.astype(str) if values.dtype == object else values) if c in ("highway", "name") else pa.array(values)
     pq.write_table(pa.table(cols), folder / "edges.parquet")
-    coords, index = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
-    offsets = np.zeros(len(e) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(index, minlength=len(e)), out=offsets[1:])
-    np.save(folder / "edge_coords.npy", coords)
-    np.save(folder / "edge_offsets.npy", offsets)
+    lines = net.edge_coords()
+    np.save(folder / "edge_coords.npy", lines.xy)
+    np.save(folder / "edge_offsets.npy", lines.offsets)
     if net.barriers is not None:
         net.barriers.to_parquet(folder / "barriers.parquet")
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
@@ -177,16 +175,16 @@ def _read_entry(folder: Path, recipe: config.ModeRecipe) -> network_mod.Network:
     n_edges = et.num_rows
     if len(offsets) != n_edges + 1 or offsets[-1] != len(coords):
         raise ValueError("edge geometry arrays do not match the edge table")
-    geoms = parallel.build_geometries("line", coords, np.diff(offsets))
     data = {}
     for c in _EDGE_COLUMNS:
         col = et.column(c)
         # text as pandas' Arrow-backed strings straight from Arrow (the dtype a parsed network's
         # columns get), not through 1.5M Python str objects: ~0.6 s of a 1M-node load
         data[c] = col.to_pandas().array if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else col.to_numpy(zero_copy_only=False)
-    edges = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
-    lines = gpd.read_parquet(folder / "barriers.parquet") if (folder / "barriers.parquet").is_file() else None
-    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]), barriers=lines)
+    # the lines are built when a stage asks for them (Network.edges): a rerun needs their coordinates only
+    edges = pd.DataFrame(data)
+    barriers = gpd.read_parquet(folder / "barriers.parquet") if (folder / "barriers.parquet").is_file() else None
+    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]), barriers=barriers, lines=network_mod.EdgeLines(coords, offsets))
 
 
 class NetworkCache:

@@ -122,7 +122,7 @@ class AccessGraph:
         """
         if self._digest is not None:
             return self._digest
-        edges = self.net.edges
+        edges = self.net.edge_table
         h = hashlib.sha256(f"{self.weight}|{self.n_base}|{len(edges)}".encode())
         for a in (
             edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64), edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool),
@@ -134,7 +134,7 @@ class AccessGraph:
 
     def edge_arrays(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Per base edge: ``(u, v)``, ``(forward, backward, private)``, ``(cost forward, cost backward)``."""
-        edges = self.net.edges
+        edges = self.net.edge_table
         assert self.edge_cost_back is not None
         return (
             (edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)),
@@ -215,9 +215,9 @@ def build_access_graph(
         edge_cost = edge_back = net.edge_weight(weight)
     else:
         edge_cost, edge_back = (np.asarray(c, np.float64) for c in costs)
-        if edge_cost.shape != (len(net.edges),) or edge_back.shape != (len(net.edges),):
-            raise ValueError(f"costs must be two arrays of one cost per edge ({len(net.edges)}), got shapes {edge_cost.shape} and {edge_back.shape}")
-    edges = net.edges
+        if edge_cost.shape != (net.n_edges,) or edge_back.shape != (net.n_edges,):
+            raise ValueError(f"costs must be two arrays of one cost per edge ({net.n_edges}), got shapes {edge_cost.shape} and {edge_back.shape}")
+    edges = net.edge_table
     u_all = edges["u"].to_numpy(np.int64)
     v_all = edges["v"].to_numpy(np.int64)
     fw_all = edges["forward"].to_numpy(bool)
@@ -510,7 +510,7 @@ def point_neighbours(graph: AccessGraph, snapped: snapping.Snapped, *, role: str
         forbid), and the cost of the walk from the point to the street.
     """
     e, t = snapped.edge, snapped.t
-    edges = graph.net.edges
+    edges = graph.net.edge_table
     u = edges["u"].to_numpy(np.int64)[e]
     v = edges["v"].to_numpy(np.int64)[e]
     fw = edges["forward"].to_numpy(bool)[e]
@@ -629,7 +629,7 @@ def point_facility_costs(
 def node_lonlat(graph: AccessGraph) -> tuple[np.ndarray, np.ndarray]:
     """WGS-84 position of every node of an access graph (split and stub nodes at their access point)."""
     net = graph.net
-    pts = shapely.line_interpolate_point(net.edges.geometry.to_numpy()[graph.ap_edge], graph.ap_t, normalized=True)
+    pts = shapely.line_interpolate_point(net.edge_geometry(graph.ap_edge), graph.ap_t, normalized=True)
     ax, ay = shapely.get_x(pts), shapely.get_y(pts)
     # nodes n..n+k-1 are split nodes and n+k..n+2k-1 their stubs, both in
     # sorted access-point order; a stub sits where its access point joins the street
@@ -645,7 +645,7 @@ def _reach_degrees(graph: AccessGraph, limit: float, lat0: float) -> tuple[float
     if graph.weight != "length":  # seconds, or a walker's flat-equivalent metres (a descent covers more metres than its cost)
         assert graph.edge_cost_back is not None
         cheapest = np.minimum(graph.edge_cost, graph.edge_cost_back)
-        speed = np.max(graph.net.edges["length_m"].to_numpy() / np.maximum(cheapest, 1e-12)) if len(cheapest) else 0.0
+        speed = np.max(graph.net.edge_table["length_m"].to_numpy() / np.maximum(cheapest, 1e-12)) if len(cheapest) else 0.0
         metres = limit * max(float(speed), graph.snap_speed_m_s if graph.weight == "time" else 1.0)
     else:
         metres = limit

@@ -10,6 +10,7 @@ one-way streets while cycling and driving honour them.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,12 @@ from scipy.sparse import csgraph
 
 from .. import config, errors
 from ..coords.geodesy import haversine_m, utm_crs_for
-from ..core import parallel
 from ..readers import osm
+from .edgelines import BoxGrid, EdgeLines, LazyEdges
 
 __all__ = [
+    "BoxGrid",
+    "EdgeLines",
     "Network",
     "demo_osm_path",
     "edge_private",
@@ -67,7 +70,12 @@ class Network:
         ``length_m``, ``forward``, ``backward``, ``highway``, ``name``,
         ``osm_way_id``, ``speed_m_s``, ``private`` (a way walked only at a
         trip's start or end, :mod:`~accessibility.network.private`) and a
-        WGS-84 LineString geometry.
+        WGS-84 LineString geometry. A network read from a file or the cache
+        builds the lines on first access (from :attr:`lines`);
+        :attr:`edge_table`, :meth:`edge_coords` and :meth:`edge_geometry`
+        give the columns, the coordinates and some rows' lines without
+        building them all (``dataclasses.replace`` builds them unless given
+        ``edges=``).
     mode
         The :class:`~accessibility.config.ModeRecipe` used.
     info
@@ -76,13 +84,53 @@ class Network:
         Lines a walk to the street may not cross (walls, water, rail; WGS-84,
         column ``kind``), from :func:`~accessibility.network.barriers.apply_barriers`;
         ``None``: none known.
+    lines
+        The edges' coordinates while ``edges`` has no geometry column (:class:`EdgeLines`); ``None`` once it has.
     """
 
     nodes: pd.DataFrame
-    edges: gpd.GeoDataFrame
-    mode: config.ModeRecipe
+    edges: LazyEdges = LazyEdges()  # noqa: RUF009 - a descriptor: the table, its lines built on first access
+    mode: config.ModeRecipe  # type: ignore[misc] # the descriptor of edges gives no default (its __get__ raises on the class)
     info: dict = field(default_factory=dict)
     barriers: gpd.GeoDataFrame | None = None
+    #: the edges' coordinates when ``edges`` has no geometry yet (a network from the cache): built on first access to ``edges``
+    lines: EdgeLines | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        table = self.__dict__["_edges"]
+        if isinstance(table, gpd.GeoDataFrame) and table._geometry_column_name in table.columns:  # noqa: SLF001 - geopandas has no public test
+            self.lines = None  # the lines are there
+        elif self.lines is None:
+            raise TypeError("Network() needs its edges' geometry, or their coordinates (lines=EdgeLines(...))")
+        elif len(self.lines) != len(table):
+            raise ValueError(f"{len(self.lines)} edge lines for {len(table)} edges")
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
+    @property
+    def edge_table(self) -> pd.DataFrame:
+        """The edges' columns (``u``, ``v``, ``length_m``...), without building their lines: a GeoDataFrame once they are built."""
+        return self.__dict__["_edges"]
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.__dict__["_edges"])
+
+    def edge_coords(self) -> EdgeLines:
+        """The edges' WGS-84 coordinates, without building their lines."""
+        lines = self.lines
+        return lines if lines is not None else EdgeLines.of(self.edge_table.geometry.to_numpy())
+
+    def edge_geometry(self, rows: np.ndarray) -> np.ndarray:
+        """The lines of edges ``rows`` (WGS-84), built for those rows only until every line is."""
+        lines = self.lines
+        if lines is None:
+            return self.edge_table.geometry.to_numpy()[rows]
+        return lines.take(rows).lines()
 
     @property
     def n_nodes(self) -> int:
@@ -95,19 +143,20 @@ class Network:
 
     def edge_weight(self, weight: str = "length") -> np.ndarray:
         """Edge cost: metres (``"length"``) or seconds (``"time"``)."""
-        length = self.edges["length_m"].to_numpy(np.float64)
+        length = self.edge_table["length_m"].to_numpy(np.float64)
         if weight == "length":
             return length
         if weight == "time":
-            return length / self.edges["speed_m_s"].to_numpy(np.float64)
+            return length / self.edge_table["speed_m_s"].to_numpy(np.float64)
         raise ValueError(f"weight must be 'length' or 'time', got {weight!r}")
 
     def directed_arrays(self, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Directed arcs (from, to, cost) for the allowed directions of every edge."""
-        u = self.edges["u"].to_numpy(np.int64)
-        v = self.edges["v"].to_numpy(np.int64)
-        fw = self.edges["forward"].to_numpy(bool)
-        bw = self.edges["backward"].to_numpy(bool)
+        edges = self.edge_table
+        u = edges["u"].to_numpy(np.int64)
+        v = edges["v"].to_numpy(np.int64)
+        fw = edges["forward"].to_numpy(bool)
+        bw = edges["backward"].to_numpy(bool)
         return (
             np.concatenate([u[fw], v[bw]]),
             np.concatenate([v[fw], u[bw]]),
@@ -249,9 +298,10 @@ def edge_private(net: Network) -> np.ndarray:
 
     Networks from road layers or graphs without the column have none.
     """
-    if "private" not in net.edges.columns:
-        return np.zeros(len(net.edges), dtype=bool)
-    return net.edges["private"].to_numpy(bool)
+    edges = net.edge_table
+    if "private" not in edges.columns:
+        return np.zeros(len(edges), dtype=bool)
+    return edges["private"].to_numpy(bool)
 
 
 def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk", largest_component: bool = True) -> Network:
@@ -328,8 +378,9 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     pt_edge = np.concatenate([edge_of_seg, np.arange(n_edges)])
     order = np.lexsort((pt_pos, pt_edge))
     coords = np.column_stack([lon[pt_pos[order]], lat[pt_pos[order]]])
-    # the points are grouped by edge: built in chunks on all cores (1.5M edges: 3 s -> 1.5 s)
-    geoms = parallel.build_geometries("line", coords, np.bincount(pt_edge, minlength=n_edges))
+    # the points are grouped by edge: the lines are built when a stage asks for them (Network.edges),
+    # ~0.8 s at 1.5M edges that a run needs only around a few places and in its run folder
+    lines = EdgeLines(coords, np.r_[0, np.cumsum(np.bincount(pt_edge, minlength=n_edges))].astype(np.int64))
 
     way_idx = wref[start_pos]
     highway, name = way_highway[way_idx], way_name[way_idx]
@@ -346,7 +397,7 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     for at, pos in ((u_at, start_pos), (v_at, end_pos)):  # one location per OSM node: any occurrence will do
         node_lon[node_of[at]], node_lat[node_of[at]] = lon[pos], lat[pos]
     nodes = pd.DataFrame({"osmid": uniq[is_node], "lon": node_lon, "lat": node_lat})
-    edges = gpd.GeoDataFrame(
+    edges = pd.DataFrame(
         {
             "u": node_of[u_at],
             "v": node_of[v_at],
@@ -360,11 +411,11 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
             "private": way_private[way_idx],
             "sidewalk": way_sidewalk[way_idx],
         },
-        geometry=geoms,
-        crs="EPSG:4326",
     )
     # self-loops (a closed way with no other junction) never shorten a path
-    edges = edges[edges["u"] != edges["v"]].reset_index(drop=True)
+    loop = edges["u"].to_numpy() == edges["v"].to_numpy()
+    if loop.any():
+        edges, lines = edges[~loop].reset_index(drop=True), lines.take(~loop)
     if edges.empty:
         raise errors.OSMDataError(
             f"{ways.source}: the {int(use.sum())} highway ways usable for mode '{recipe.id}' only form closed loops "
@@ -379,11 +430,11 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     }
     if ways.notes:
         info["notes"] = list(ways.notes)
-    net = Network(nodes=nodes, edges=edges, mode=recipe, info=info, barriers=no_walk)
+    net = Network(nodes=nodes, edges=edges, mode=recipe, info=info, barriers=no_walk, lines=lines)
     if largest_component:
         net = keep_largest_component(net)
     log.info(
-        "network %s: %d nodes, %d edges, %.1f km", recipe.id, net.n_nodes, len(net.edges), net.edges["length_m"].sum() / 1000
+        "network %s: %d nodes, %d edges, %.1f km", recipe.id, net.n_nodes, net.n_edges, net.edge_table["length_m"].sum() / 1000
     )
     return net
 
@@ -480,20 +531,21 @@ def keep_largest_component(net: Network) -> Network:
     n = net.n_nodes
     if n == 0:
         return net
-    src, dst, w = net.directed_arrays(np.ones(len(net.edges)))
+    src, dst, w = net.directed_arrays(np.ones(net.n_edges))
     graph = csr_from_arcs(src, dst, w, n)
     connection = "strong" if net.mode.oneway else "weak"
     n_comp, labels = csgraph.connected_components(graph, directed=True, connection=connection)
     sizes = np.bincount(labels)
     keep_label = int(np.argmax(sizes))
     keep_node = labels == keep_label
-    u = net.edges["u"].to_numpy()
-    v = net.edges["v"].to_numpy()
+    table = net.edge_table
+    u = table["u"].to_numpy()
+    v = table["v"].to_numpy()
     keep_edge = keep_node[u] & keep_node[v]
-    total_km = net.edges["length_m"].sum() / 1000
-    dropped_km = net.edges["length_m"].to_numpy()[~keep_edge].sum() / 1000
+    total_km = table["length_m"].sum() / 1000
+    dropped_km = table["length_m"].to_numpy()[~keep_edge].sum() / 1000
     new_index = np.cumsum(keep_node) - 1
-    edges = net.edges[keep_edge].copy()
+    edges = table[keep_edge].copy()
     edges["u"] = new_index[edges["u"].to_numpy()]
     edges["v"] = new_index[edges["v"].to_numpy()]
     nodes = net.nodes[keep_node].reset_index(drop=True)
@@ -516,7 +568,8 @@ def keep_largest_component(net: Network) -> Network:
             total_km,
             n_comp,
         )
-    return Network(nodes=nodes, edges=edges.reset_index(drop=True), mode=net.mode, info=info, barriers=net.barriers)
+    lines = net.lines.take(keep_edge) if net.lines is not None else None
+    return Network(nodes=nodes, edges=edges.reset_index(drop=True), mode=net.mode, info=info, barriers=net.barriers, lines=lines)
 
 
 def graph_from_file(path: str | Path, *, mode: str | config.ModeRecipe = "walk", largest_component: bool = True) -> Network:

@@ -79,7 +79,7 @@ class EdgeIndexOnDemand:
         if self._future is not None and self._future.done():
             return None
         if self._edge_bounds is None:
-            self._edge_bounds = shapely.bounds(self.net.edges.geometry.to_numpy())
+            self._edge_bounds = self.net.edge_coords().bounds()
         return snapping.EdgeIndex.near(self.net, geoms, reach_m=reach_m, edge_bounds=self._edge_bounds)
 
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, snapping.Snapped]:

@@ -93,9 +93,14 @@ class Projection:
         if (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
             # streets: rebuilt from projected coordinates, which runs on all cores
             # (shapely.transform holds the GIL while it copies coordinates)
-            xy = shapely.get_coordinates(geoms)
-            return parallel.build_geometries("line", self._metric_xy(xy[:, 0], xy[:, 1]), shapely.get_num_coordinates(geoms))
+            return self.project_lines(network_mod.EdgeLines.of(geoms))
         return np.concatenate(parallel.map_chunks(chunk, geoms))
+
+    def project_lines(self, lines: network_mod.EdgeLines) -> np.ndarray:
+        """Metric LineStrings of WGS-84 line coordinates."""
+        if not len(lines):
+            return np.array([], dtype=object)
+        return parallel.build_geometries("line", self._metric_xy(lines.xy[:, 0], lines.xy[:, 1]), lines.counts)
 
     def project_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """WGS-84 coordinates to the metric CRS."""
@@ -161,13 +166,14 @@ class EdgeIndex(Projection):
     def __init__(self, net: network_mod.Network, *, edges: np.ndarray | None = None, barrier_rows: np.ndarray | None = None, complete_within_m: float = np.inf):
         super().__init__(net.metric_crs)
         self.net = net
-        lines = net.edges.geometry.to_numpy()
+        # projected from the edges' coordinates (the WGS-84 lines are not built for it)
+        lines = net.edge_coords()
         if edges is None:
-            self.geoms = self.project(lines)
+            self.geoms = self.project_lines(lines)
             self.geom_len = shapely.length(self.geoms)
         else:  # a few places' streets (:meth:`near`): the others are missing, numbered as in the whole network
             self.geoms = np.full(len(lines), None, dtype=object)
-            self.geoms[edges] = self.project(lines[edges])
+            self.geoms[edges] = self.project_lines(lines.take(edges))
             self.geom_len = np.zeros(len(lines))
             self.geom_len[edges] = shapely.length(self.geoms[edges])
         #: how far from the places it was built for this index holds every street (:meth:`near`)
@@ -206,7 +212,7 @@ class EdgeIndex(Projection):
         max_share
             Above this share of the network's streets, ``None``.
         edge_bounds
-            ``shapely.bounds`` of the network's edges, when known.
+            The boxes of the network's edges (:meth:`EdgeLines.bounds <accessibility.network.graph.EdgeLines.bounds>`), when known.
         """
         search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
         within = 1.5 * max(search_m, reach_m, 100.0)
@@ -214,9 +220,9 @@ class EdgeIndex(Projection):
         bounds = bounds[np.isfinite(bounds).all(axis=1)]
         if not len(bounds):
             return None
-        near_boxes = _BoxGrid(bounds, within + entrances_mod.ENTRANCE_M)
-        edges = np.flatnonzero(near_boxes.meets(shapely.bounds(net.edges.geometry.to_numpy()) if edge_bounds is None else edge_bounds))
-        if not len(edges) or len(edges) > max_share * len(net.edges):
+        near_boxes = network_mod.BoxGrid(bounds, metres_to_degrees(within + entrances_mod.ENTRANCE_M, bounds))
+        edges = np.flatnonzero(near_boxes.meets(net.edge_coords().bounds() if edge_bounds is None else edge_bounds))
+        if not len(edges) or len(edges) > max_share * net.n_edges:
             return None
         barrier_rows = None
         if net.barriers is not None and len(net.barriers):
@@ -384,6 +390,17 @@ class EdgeIndex(Projection):
             raise NotCovered(f"a place lies farther than {self.complete_within_m:g} m from the streets indexed around it")
         return edge, dist
 
+def metres_to_degrees(metres: float, boxes: np.ndarray) -> tuple[float, float]:
+    """At least ``metres`` in degrees of longitude and latitude anywhere in ``boxes`` (WGS-84 rows).
+
+    A metre is taken as 1/100,000 degree of latitude and ``1/(100,000 cos lat)`` of
+    longitude at the latitude farthest from the equator (plus one degree): a tenth
+    more than on the ellipsoid, for a projection's scale and convergence.
+    """
+    lat_far = min(float(np.nanmax(np.abs(boxes[:, [1, 3]]))) + 1.0, 89.0) if len(boxes) else 0.0
+    return metres / (100_000.0 * np.cos(np.radians(lat_far))), metres / 100_000.0
+
+
 def nearest_items(tree: shapely.STRtree, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per geometry (that has one): its position, its nearest tree item and the distance.
 
@@ -417,40 +434,3 @@ def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.nda
     out[order[pi]] = dist
     return item, out
 
-
-class _BoxGrid:
-    """Which of many boxes come within ``margin`` of a few: the few's grown boxes marked on a grid of cells ``margin`` wide.
-
-    Boxes are WGS-84 ``(minx, miny, maxx, maxy)`` rows; a metre is taken as at
-    most 1/100,000 degree of latitude and ``1/(100,000 cos lat)`` of longitude
-    (a tenth more than on the ellipsoid, for the projection's scale and
-    convergence): a box within ``margin`` metres always meets a marked cell.
-    """
-
-    def __init__(self, boxes: np.ndarray, margin_m: float):
-        lat_max = float(np.max(np.abs(boxes[:, [1, 3]]))) + 1.0
-        self.step = np.array([margin_m / (100_000.0 * np.cos(np.radians(min(lat_max, 89.0)))), margin_m / 100_000.0])
-        self.origin = boxes[:, :2].min(axis=0) - 2 * self.step
-        lo, hi = self._cells(boxes[:, :2] - self.step), self._cells(boxes[:, 2:] + self.step)
-        shape = hi.max(axis=0) + 2
-        # each grown box marked by its corners on a difference grid, summed twice into a count per cell
-        marks = np.zeros((shape[0] + 1, shape[1] + 1), np.int64)
-        for i, j, sign in ((lo[:, 0], lo[:, 1], 1), (hi[:, 0] + 1, lo[:, 1], -1), (lo[:, 0], hi[:, 1] + 1, -1), (hi[:, 0] + 1, hi[:, 1] + 1, 1)):
-            np.add.at(marks, (i, j), sign)
-        marked = (marks.cumsum(axis=0).cumsum(axis=1) > 0)[: shape[0], : shape[1]]
-        # counts of marked cells in every rectangle of cells, from a summed-area table
-        self.area = np.zeros((shape[0] + 1, shape[1] + 1), np.int64)
-        self.area[1:, 1:] = marked.cumsum(axis=0).cumsum(axis=1)
-        self.shape = shape
-
-    def _cells(self, xy: np.ndarray) -> np.ndarray:
-        return np.floor((xy - self.origin) / self.step).astype(np.int64)
-
-    def meets(self, boxes: np.ndarray) -> np.ndarray:
-        """Per box: does it meet a marked cell."""
-        lo = np.clip(self._cells(boxes[:, :2]), 0, self.shape - 1)
-        hi = np.clip(self._cells(boxes[:, 2:]), 0, self.shape - 1)
-        outside = (self._cells(boxes[:, 2:]) < 0).any(axis=1) | (self._cells(boxes[:, :2]) >= self.shape).any(axis=1)
-        a = self.area
-        count = a[hi[:, 0] + 1, hi[:, 1] + 1] - a[lo[:, 0], hi[:, 1] + 1] - a[hi[:, 0] + 1, lo[:, 1]] + a[lo[:, 0], lo[:, 1]]
-        return (count > 0) & ~outside & np.isfinite(boxes).all(axis=1)

@@ -48,7 +48,7 @@ MIN_SLOPE_SAMPLE_M = 10.0
 
 def _major_node(net: network_mod.Network) -> np.ndarray:
     """Per node: an end of a major road edge (:data:`MAJOR_HIGHWAYS`)."""
-    edges = net.edges
+    edges = net.edge_table
     major = np.isin(edges["highway"].to_numpy(dtype=object), MAJOR_HIGHWAYS)
     at = np.zeros(net.n_nodes, dtype=bool)
     at[edges["u"].to_numpy(np.int64)[major]] = True
@@ -57,7 +57,7 @@ def _major_node(net: network_mod.Network) -> np.ndarray:
 
 
 def _crossing_way(net: network_mod.Network) -> np.ndarray:
-    edges = net.edges
+    edges = net.edge_table
     if "sidewalk" not in edges.columns:  # networks from road layers or graphs: no crossings known
         return np.zeros(len(edges), dtype=bool)
     return edges["sidewalk"].to_numpy(np.int8) == network_mod.CROSSING_WAY
@@ -93,7 +93,7 @@ def crossing_arrivals(net: network_mod.Network) -> tuple[np.ndarray, np.ndarray]
     """
     crossing = _crossing_way(net)
     major = _major_node(net)
-    edges = net.edges
+    edges = net.edge_table
     return crossing & major[edges["v"].to_numpy(np.int64)], crossing & major[edges["u"].to_numpy(np.int64)]
 
 
@@ -116,7 +116,9 @@ def slope_columns(net: network_mod.Network, dem: Dem | None) -> network_mod.Netw
     Network
         A new network (the edges copied) with the two float columns.
     """
-    edges = net.edges.copy()
+    if dem is not None:
+        net.edges  # noqa: B018 - the slopes are sampled along the lines: built now, and copied with the table
+    edges = net.edge_table.copy()
     n = len(edges)
     info = dict(net.info)
     if dem is None:
@@ -159,7 +161,7 @@ def walker_costs(net: network_mod.Network, walker: config.Walker) -> tuple[np.nd
     forward, backward
         float64 per edge; time = cost / ``walker.speed_m_s``.
     """
-    edges = net.edges
+    edges = net.edge_table
     length = edges["length_m"].to_numpy(np.float64)
     if walker.slope and "slope_fw" in edges.columns and "slope_bw" in edges.columns:
         f_fw, f_bw = edges["slope_fw"].to_numpy(np.float64), edges["slope_bw"].to_numpy(np.float64)

@@ -61,7 +61,7 @@ def snapped_points(net: Network, snapped: Snapped) -> np.ndarray:
     crs = net.metric_crs
     forward = pyproj.Transformer.from_crs(CRS, crs, always_xy=True)
     back = pyproj.Transformer.from_crs(crs, CRS, always_xy=True)
-    lines = shapely.transform(net.edges.geometry.to_numpy()[edge], lambda xy: np.column_stack(forward.transform(xy[:, 0], xy[:, 1])))
+    lines = shapely.transform(net.edge_geometry(edge), lambda xy: np.column_stack(forward.transform(xy[:, 0], xy[:, 1])))
     at = shapely.line_interpolate_point(lines, np.clip(np.asarray(snapped.t, np.float64), 0.0, 1.0), normalized=True)
     return shapely.transform(at, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
 

@@ -42,7 +42,7 @@ def slope_gaps(walk: Network, profile: config.Walker) -> tuple[bool, float | Non
     """
     if not profile.slope:
         return False, None
-    if "slope_fw" not in walk.edges.columns:
+    if "slope_fw" not in walk.edge_table.columns:
         return True, None
     missing = float(walk.info.get("elevation", {}).get("share_length_without_elevation", 0.0))
     return False, (missing if missing > MISSING_ELEVATION_NOTE_SHARE else None)

@@ -150,9 +150,13 @@ class _Grid:
         return out if shapely.is_valid(out) else shapely.make_valid(out)
 
 
-def _line_geometries(streets: Network | gpd.GeoSeries | np.ndarray | Sequence[shapely.Geometry]) -> np.ndarray:
-    geoms = streets.edges.geometry if isinstance(streets, Network) else streets
-    return np.asarray(geoms.to_numpy() if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object).ravel()
+def _line_coords(streets: Network | gpd.GeoSeries | np.ndarray | Sequence[shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
+    """The lines' coordinates and the count of each line's (a network's without building its lines)."""
+    if isinstance(streets, Network):
+        lines = streets.edge_coords()
+        return lines.xy, lines.counts
+    geoms = np.asarray(streets.to_numpy() if isinstance(streets, gpd.GeoSeries) else streets, dtype=object).ravel()
+    return shapely.get_coordinates(geoms), shapely.get_num_coordinates(geoms)  # missing and empty geometries have none
 
 
 def _dilate(mask: np.ndarray, north: float, d: float, reach_m: float) -> np.ndarray:
@@ -211,10 +215,8 @@ def _burn(mask: np.ndarray, xy: np.ndarray, ends: np.ndarray, scale: float, gx0:
     flat[(gy_top - y) * w + (x - gx0)] = 1
 
 
-def _street_grid(geoms: np.ndarray, reach_m: float) -> _Grid | None:
+def _street_grid(xy: np.ndarray, counts: np.ndarray, reach_m: float) -> _Grid | None:
     """The street mask: pixels within ``reach_m`` of a street, holes filled; ``None`` without streets."""
-    xy = shapely.get_coordinates(geoms)  # missing and empty geometries have none
-    counts = shapely.get_num_coordinates(geoms)
     ends = np.zeros(len(xy), bool)
     ends[np.cumsum(counts[counts > 0]) - 1] = True
     if not np.isfinite(xy).all():
@@ -346,7 +348,7 @@ def street_mask(streets: Network | gpd.GeoSeries | np.ndarray | Sequence[shapely
     if not (math.isfinite(reach_m) and reach_m > 0):
         raise ValueError(f"reach_m must be a positive number of metres, got {reach_m!r}")
     t0 = time.perf_counter()
-    grid = _street_grid(_line_geometries(streets), float(reach_m))
+    grid = _street_grid(*_line_coords(streets), float(reach_m))
     log.debug("street mask: %s pixels of %.0f m in %.2f s", None if grid is None else grid.mask.shape, _M_PER_DEG / (grid.scale if grid else 1 / PIXEL_DEG), time.perf_counter() - t0)
     return StreetMask(grid, float(reach_m))
 

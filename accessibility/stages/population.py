@@ -481,7 +481,7 @@ def demand_from_streets(net: network_mod.Network, area: shapely.Geometry, assump
         rate. ``quality`` is ``"street_fallback"``, and the source, the notes
         and a ``population.street_fallback`` flag say how rough it is.
     """
-    edges = net.edges
+    edges = net.edge_table
     res = edges["highway"].isin(["residential", "living_street"]).to_numpy()
     per_km = assumptions.street_people_per_km
     all_streets = not res.any()
@@ -489,7 +489,7 @@ def demand_from_streets(net: network_mod.Network, area: shapely.Geometry, assump
         res = np.ones(len(edges), dtype=bool)
         per_km *= plausibility.ALL_STREETS_SHARE
     crs = net.metric_crs
-    metric = edges.geometry[res].to_crs(crs).to_numpy()
+    metric = gpd.GeoSeries(net.edge_geometry(np.flatnonzero(res)), crs="EPSG:4326").to_crs(crs).to_numpy()
     dense = shapely.segmentize(metric, spacing_m)
     # midpoints of the densified segments, each standing for its own length
     coords, owner = shapely.get_coordinates(dense, return_index=True)
