@@ -501,3 +501,20 @@ def test_rasterio_calls_are_safe_beside_a_thread_using_catch_warnings():
     finally:
         stop.set()
         thread.join()
+
+
+def test_the_people_of_a_run_s_isochrones_are_joined_where_the_run_joined_them(hangzhou, monkeypatch):
+    """A run keeps where its residents join the streets; the isochrones' people counts take them instead of joining a million points again."""
+    result, _ = hangzhou
+    walk = result.modes["walk"]
+    d = result.demand
+    again = walk.index.snap_points(d.lon, d.lat)
+    assert walk.residents is not None and len(walk.residents) == len(d)
+    for name in ("edge", "t", "snap_dist_m", "barrier"):
+        np.testing.assert_array_equal(getattr(walk.residents, name), getattr(again, name))
+    def no_second_join(*_a, **_k):
+        raise AssertionError("the run's residents were joined to the streets again")
+
+    monkeypatch.setattr(snapping.EdgeIndex, "snap_points", no_second_join)
+    inputs = isochrones._load(result)
+    np.testing.assert_array_equal(inputs.demand["edge"].to_numpy(), walk.residents.edge)

@@ -156,6 +156,8 @@ class ModeState:
     results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
     memory: SearchMemory | None = field(default=None, repr=False)  # searches of earlier runs (:class:`~accessibility.run.reuse.RememberedSearches`)
     _by_mask: dict[tuple[str, bytes], distances.NearestResult] = field(default_factory=dict, repr=False)  # two sets of the same facilities: one search
+    #: where the run's residents (``RunResult.demand``, in order) join this mode's streets; ``None`` for a run read from a folder
+    residents: snapping.Snapped | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.graphs, _Graphs):

@@ -408,6 +408,8 @@ def snap(
         snapped = {m: s.index.snap_points(demand.lon, demand.lat, points=points[m]) for m, s in states.items()}
     else:
         points, snapped = {}, residents
+    for m, state in states.items():
+        state.residents = snapped[m]  # for the tools that join the residents again (isochrones' people)
     _barrier_notes(snapped["walk"], states["walk"], demand, notes)
     far = snapped["walk"].snap_dist_m > options.max_snap_m
     if far.any():

@@ -423,8 +423,9 @@ def _load(run: RunResult | str | Path) -> _RunInputs:
     walk = result.modes["walk"]
     d = result.demand
     demand = pd.DataFrame({"lon": d.lon, "lat": d.lat, "pop": d.pop, "older": d.older})
-    # snapped once, for every service and way of combining
-    snapped = walk.index.snap_points(demand["lon"].to_numpy(np.float64), demand["lat"].to_numpy(np.float64))
+    # snapped once, for every service and way of combining: where the run joined them, when it is at hand
+    known = walk.residents
+    snapped = known if known is not None and len(known) == len(demand) else walk.index.snap_points(demand["lon"].to_numpy(np.float64), demand["lat"].to_numpy(np.float64))
     demand = demand.assign(edge=snapped.edge, t=snapped.t, snap_dist_m=snapped.snap_dist_m)
     return _RunInputs(walk.graphs["length"], walk.index, result.facilities, result.services, demand, walk.speed_m_s, result)
 
