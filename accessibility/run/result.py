@@ -201,8 +201,8 @@ class ModeState:
 
     @property
     def projection(self) -> snapping.Projection:
-        """The mode's metric CRS, to measure straight lines in (no index built for it)."""
-        return self._index if isinstance(self._index, snapping.Projection) else snapping.Projection(self.net.metric_crs)
+        """The mode's metric CRS, to measure straight lines in (no index built for it, nor held)."""
+        return snapping.Projection(self.net.metric_crs)
 
     def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
         """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept; grown from ``memory`` when it has it."""

@@ -145,7 +145,16 @@ class StreetIndex:
         coverage = None
         if net is not None and len(net.nodes):
             coverage = _hull(net.nodes["lon"].to_numpy(np.float64), net.nodes["lat"].to_numpy(np.float64))
-        return cls(lambda lon, lat: np.asarray(index.snap_points(lon, lat).snap_dist_m, np.float64), coverage)
+        # a weak reference: this wrapper is kept per index in a weak-keyed table, which a strong one would pin for the process's life
+        ref = weakref.ref(index)
+
+        def distance_m(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+            found = ref()
+            if found is None:
+                raise RuntimeError("the edge index this street index wraps is gone")
+            return np.asarray(found.snap_points(lon, lat).snap_dist_m, np.float64)
+
+        return cls(distance_m, coverage)
 
     @classmethod
     def from_lines(cls, lines: Any) -> StreetIndex:
