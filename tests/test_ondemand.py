@@ -123,3 +123,20 @@ def test_a_box_within_the_margin_always_meets_the_grid(lon, lat, margin, bearing
     street = np.array([[min(x, x2), min(y, y2), max(x, x2), max(y, y2)]])
     grid = network.graph.BoxGrid(place, snapping.metres_to_degrees(margin, place))
     assert grid.meets(street)[0]
+
+
+def test_places_far_from_every_barrier_are_found_direct_as_by_the_whole_index():
+    """A network with walls has barrier statuses near a few places too, when no wall is near them: all direct, not missing."""
+    import geopandas as gpd
+
+    m = 1 / 111_000
+    lon = [120.0 + i * 100 * m for i in range(40)]
+    net = network.graph_from_arrays(lon, [30.0] * 40, list(range(39)), list(range(1, 40)))
+    wall = shapely.LineString([(lon[-1], 30.0 + 20 * m), (lon[-1] + 50 * m, 30.0 + 20 * m)])  # ~3.9 km east of the place
+    net.barriers = gpd.GeoDataFrame({"kind": ["wall"]}, geometry=[wall], crs="EPSG:4326")
+    place = shapely.points([lon[2] + 30 * m], [30.0 + 15 * m])
+    near = snapping.EdgeIndex.near(net, place)
+    assert near is not None and near.barriers is not None and len(near.barriers) == 0
+    got, want = near.access_points(place), snapping.EdgeIndex(net).access_points(place)
+    _same(got, want)
+    assert want[1].barrier is not None and (want[1].barrier == snapping.DIRECT).all()

@@ -181,9 +181,12 @@ class EdgeIndex(Projection):
         # small nodes make nearest-neighbour searches prune better (measured 1.3x)
         self.tree = shapely.STRtree(self.geoms, node_capacity=4)
         barriers = net.barriers
+        known = barriers is not None and len(barriers) > 0
         if barriers is not None and barrier_rows is not None:
             barriers = barriers.iloc[barrier_rows]
-        self.barriers = crossing_mod.BarrierIndex.from_lines(barriers.geometry.to_numpy(), self._metric_xy) if barriers is not None and len(barriers) else None
+        # a network with barriers has an index of them, if empty near a few places: their walks are then
+        # tested, and found direct, as the whole network's index finds them
+        self.barriers = crossing_mod.BarrierIndex.from_lines(barriers.geometry.to_numpy(), self._metric_xy) if known and barriers is not None else None
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
 
     @classmethod
