@@ -291,17 +291,28 @@ def _split_private_nodes(ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.nda
     parts = [u_all[whole], v_all[whole]]
     rows = np.flatnonzero(edge_private[e_s])  # each edge's access points are consecutive: whole groups
     if len(rows):
-        e, t, split = e_s[rows], t_s[rows], n + rows
-        first = np.r_[True, e[1:] != e[:-1]]
-        last = np.r_[e[:-1] != e[1:], True]
-        start = np.where(first, u_all[e], np.r_[0, split[:-1]])
-        start_t = np.where(first, 0.0, np.r_[0.0, t[:-1]])
-        piece_from, piece_to = np.concatenate([start, split[last]]), np.concatenate([split, v_all[e[last]]])
-        piece_edge = np.concatenate([e, e[last]])
-        share = np.clip(np.concatenate([t - start_t, 1.0 - t[last]]), 0.0, 1.0)
+        piece_from, piece_to, piece_edge, share = _pieces(ends, e_s[rows], t_s[rows], n + rows)
         walked = fw_all[piece_edge] | bw_all[piece_edge] | (share <= 0)
         parts += [piece_from[walked], piece_to[walked]]
     return np.unique(np.concatenate(parts))
+
+
+def _pieces(ends: tuple[np.ndarray, np.ndarray], e: np.ndarray, t: np.ndarray, split: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The pieces of edges split at access points (sorted by edge, then ``t``; whole groups per edge), ``u -> p1 -> ... -> pk -> v``.
+
+    Returns each piece's from and to node, its edge and its share of the edge's length.
+    """
+    u_all, v_all = ends
+    first = np.ones(len(e), dtype=bool)
+    first[1:] = e[1:] != e[:-1]
+    last = np.ones(len(e), dtype=bool)
+    last[:-1] = e[:-1] != e[1:]
+    prev_node = np.where(first, u_all[e], np.r_[0, split[:-1]])
+    prev_t = np.where(first, 0.0, np.r_[0.0, t[:-1]])
+    return (
+        np.concatenate([prev_node, split[last]]), np.concatenate([split, v_all[e[last]]]), np.concatenate([e, e[last]]),
+        np.clip(np.concatenate([t - prev_t, 1.0 - t[last]]), 0.0, 1.0),
+    )
 
 
 def _split_arcs(
@@ -312,20 +323,7 @@ def _split_arcs(
     u_all, v_all = ends
     fw_all, bw_all, edge_private = ways
     edge_cost, edge_back = costs
-    k = len(e_s)
-    split = n + np.arange(k)
-    # sub-edges of split edges: u -> p1 -> p2 ... -> pk -> v
-    first = np.ones(k, dtype=bool)
-    first[1:] = e_s[1:] != e_s[:-1]
-    last = np.ones(k, dtype=bool)
-    last[:-1] = e_s[:-1] != e_s[1:]
-    prev_node = np.where(first, u_all[e_s], np.r_[0, split[:-1]])
-    prev_t = np.where(first, 0.0, np.r_[0.0, t_s[:-1]])
-    sub_from = np.concatenate([prev_node, split[last]])
-    sub_to = np.concatenate([split, v_all[e_s[last]]])
-    sub_edge = np.concatenate([e_s, e_s[last]])
-    sub_frac = np.concatenate([t_s - prev_t, 1.0 - t_s[last]])
-    sub_share = np.clip(sub_frac, 0.0, 1.0)
+    sub_from, sub_to, sub_edge, sub_share = _pieces(ends, e_s, t_s, n + np.arange(len(e_s)))
     sub_cost = sub_share * edge_cost[sub_edge]
     sub_back = sub_share * edge_back[sub_edge]
 
