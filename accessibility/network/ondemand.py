@@ -102,7 +102,7 @@ class EdgeIndexOnDemand:
         """:meth:`EdgeIndex.snap_points <accessibility.network.snapping.EdgeIndex.snap_points>`."""
         lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
         if not len(lon):
-            return snapping.Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+            return snapping.Snapped.empty()
         local = self._near(shapely.points(lon, lat), 0.0)
         if local is not None:
             try:

@@ -66,6 +66,11 @@ class Snapped:
     def __len__(self) -> int:
         return len(self.edge)
 
+    @classmethod
+    def empty(cls) -> Snapped:
+        """No point."""
+        return cls(np.array([], np.int64), np.array([], float), np.array([], float))
+
 
 class Projection:
     """WGS-84 geometries and coordinates to a network's metric CRS, and straight-line distances there.
@@ -180,13 +185,12 @@ class EdgeIndex(Projection):
         self.complete_within_m = float(complete_within_m)
         # small nodes make nearest-neighbour searches prune better (measured 1.3x)
         self.tree = shapely.STRtree(self.geoms, node_capacity=4)
-        barriers = net.barriers
-        known = barriers is not None and len(barriers) > 0
-        if barriers is not None and barrier_rows is not None:
-            barriers = barriers.iloc[barrier_rows]
         # a network with barriers has an index of them, if empty near a few places: their walks are then
         # tested, and found direct, as the whole network's index finds them
-        self.barriers = crossing_mod.BarrierIndex.from_lines(barriers.geometry.to_numpy(), self._metric_xy) if known and barriers is not None else None
+        self.barriers = None
+        if net.barriers is not None and len(net.barriers):
+            kept = net.barriers if barrier_rows is None else net.barriers.iloc[barrier_rows]
+            self.barriers = crossing_mod.BarrierIndex.from_lines(kept.geometry.to_numpy(), self._metric_xy)
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
 
     @classmethod
@@ -370,12 +374,12 @@ class EdgeIndex(Projection):
     @staticmethod
     def no_access_points() -> tuple[np.ndarray, Snapped]:
         """What :meth:`access_points` gives for no geometry."""
-        return np.array([], np.int64), Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+        return np.array([], np.int64), Snapped.empty()
 
     def snap_metric(self, pts: np.ndarray) -> Snapped:
         """:meth:`snap_points` of points already in the metric CRS."""
         if len(pts) == 0:
-            return Snapped(np.array([], np.int64), np.array([], float), np.array([], float))
+            return Snapped.empty()
         edge, dist = self.nearest_edges(pts)
         nearest = Snapped(edge=edge, t=self.fraction(edge, pts), snap_dist_m=dist)
         return nearest if self.barriers is None else self._around_barriers(pts, nearest)

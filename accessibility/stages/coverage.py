@@ -65,7 +65,7 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
-from ..network.graph import Network
+from ..network.graph import EdgeLines, Network
 from .goals import COMPLETE_SHARE
 
 __all__ = [
@@ -151,12 +151,12 @@ class _Grid:
 
 
 def _line_coords(streets: Network | gpd.GeoSeries | np.ndarray | Sequence[shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
-    """The lines' coordinates and the count of each line's (a network's without building its lines)."""
+    """The lines' coordinates and the count of each line's (a network's without building its lines; missing and empty lines have none)."""
     if isinstance(streets, Network):
         lines = streets.edge_coords()
-        return lines.xy, lines.counts
-    geoms = np.asarray(streets.to_numpy() if isinstance(streets, gpd.GeoSeries) else streets, dtype=object).ravel()
-    return shapely.get_coordinates(geoms), shapely.get_num_coordinates(geoms)  # missing and empty geometries have none
+    else:
+        lines = EdgeLines.of(np.asarray(streets.to_numpy() if isinstance(streets, gpd.GeoSeries) else streets, dtype=object).ravel())
+    return lines.xy, lines.counts
 
 
 def _dilate(mask: np.ndarray, north: float, d: float, reach_m: float) -> np.ndarray:
