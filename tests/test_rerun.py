@@ -99,9 +99,9 @@ def test_the_key_follows_every_input_of_the_positions():
 def test_the_keys_follow_the_libraries_that_computed_the_entries(monkeypatch):
     d, study = _demand(), shapely.box(120.1, 30.2, 120.2, 30.3)
     before = (reuse.residents_key("s", d, study, resolution=9, max_snap_m=300.0), reuse.access_key("s", "walk", max_snap_m=300.0, reach_m=30.0))
-    assert reuse._computed_by()["geos"] == shapely.geos_version_string
-    upgraded = {**reuse._computed_by(), "geos": "99.0.0"}
-    monkeypatch.setattr(reuse, "_computed_by", lambda: upgraded)
+    assert reuse.computed_by()["geos"] == shapely.geos_version_string
+    upgraded = {**reuse.computed_by(), "geos": "99.0.0"}
+    monkeypatch.setattr(reuse, "computed_by", lambda: upgraded)
     after = (reuse.residents_key("s", d, study, resolution=9, max_snap_m=300.0), reuse.access_key("s", "walk", max_snap_m=300.0, reach_m=30.0))
     assert before[0] != after[0] and before[1] != after[1]
 

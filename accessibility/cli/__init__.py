@@ -186,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
     p_r.add_argument("--no-docx", action="store_true", help="skip the Word file report_<lang>.docx (written by default)")
     p_r.set_defaults(func=commands.cmd_report)
 
-    p_k = sub.add_parser("cache", help="what the cache folder holds (networks, features, residents, searches) and its size limit; --prune-to GB")
+    p_k = sub.add_parser("cache", help="what the cache folder holds (networks, features, derived, residents, searches) and its size limit; --prune-to GB")
     p_k.add_argument("--cache", metavar="DIR", help="cache folder (default $ACCESSIBILITY_CACHE or networks/cache/)")
     p_k.add_argument(
         "--prune-to", type=float, metavar="GB",

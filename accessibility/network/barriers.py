@@ -29,7 +29,9 @@ quality report (``Network.info["quality"]``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -46,10 +48,13 @@ __all__ = [
     "GATE_VALUES",
     "WALLED_SHARE",
     "WALL_VALUES",
+    "BarrierOutcome",
     "apply_barriers",
     "barrier_lines",
+    "barrier_outcome",
     "entrance_points",
     "walled_compounds",
+    "with_outcome",
 ]
 
 log = logging.getLogger(__name__)
@@ -163,6 +168,38 @@ def entrance_points(features: pd.DataFrame) -> np.ndarray:
     return np.asarray(gates[~locked], dtype=object)
 
 
+@dataclass(frozen=True)
+class BarrierOutcome:
+    """What the rules decided for one walking network: enough to apply them again without the features (:func:`with_outcome`).
+
+    A rerun on the same streets and features takes it from the cache
+    (:mod:`accessibility.run.derived`) instead of loading every feature to test again.
+
+    Attributes
+    ----------
+    private
+        Per edge of the network the rules ran on: private after them.
+    kept_edges
+        The rows of its edges kept (``None``: every edge); locked gates cut some, and the pieces they detach go.
+    kept_nodes
+        Mask over its nodes kept (``None``: every node).
+    lines
+        The barrier lines (:attr:`Network.barriers <accessibility.network.graph.Network.barriers>`).
+    quality
+        The network quality report's facts (``info["quality"]``).
+    """
+
+    private: np.ndarray
+    kept_edges: np.ndarray | None
+    kept_nodes: np.ndarray | None
+    lines: gpd.GeoDataFrame
+    quality: dict
+
+    def fits(self, net: network_mod.Network) -> bool:
+        """Whether it was decided for a network of ``net``'s size (a cache entry of other streets is not applied)."""
+        return len(self.private) == net.n_edges and (self.kept_nodes is None or len(self.kept_nodes) == net.n_nodes)
+
+
 def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_mod.Network:
     """The walking network with walled compounds' ways private, locked gates cut and barrier lines attached.
 
@@ -182,13 +219,37 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         does), ``barriers`` the barrier lines, and ``info["quality"]`` the facts
         of the network quality report (``info`` is the input network's own dict).
     """
+    return with_outcome(net, barrier_outcome(net, features))
+
+
+def with_outcome(net: network_mod.Network, outcome: BarrierOutcome) -> network_mod.Network:
+    """``net`` with the rules' ``outcome`` (:func:`barrier_outcome` of the same network) applied: what :func:`apply_barriers` returns."""
+    edges = net.edge_table.copy()
+    edges["private"] = outcome.private
+    nodes, coords = net.nodes, net.lines
+    if outcome.kept_edges is not None:
+        edges = edges.iloc[outcome.kept_edges].reset_index(drop=True)
+        coords = None if coords is None else coords.take(outcome.kept_edges)
+    if outcome.kept_nodes is not None:
+        new_index = np.cumsum(outcome.kept_nodes) - 1
+        edges["u"] = new_index[edges["u"].to_numpy()]
+        edges["v"] = new_index[edges["v"].to_numpy()]
+        nodes = nodes[outcome.kept_nodes].reset_index(drop=True)
+    # the same info dict: the cache's background writer records its outcome there after this returns
+    out = network_mod.Network(nodes=nodes, edges=edges, mode=net.mode, info=net.info, barriers=outcome.lines, lines=coords)
+    out.info["quality"] = dict(outcome.quality)  # the run adds its snapping facts to its own copy
+    return out
+
+
+def barrier_outcome(net: network_mod.Network, features: pd.DataFrame) -> BarrierOutcome:
+    """What the rules decide for ``net`` from the ``features`` (:func:`apply_barriers` applies it)."""
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
     tags = osm.TagSets.of(features["tags"].tolist())
     lines = barrier_lines(features, tags=tags)
     if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
         lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")
     _, compound_rows = walled_compounds(features, lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"], to_metric, tags=tags)
-    edges = net.edge_table.copy()
+    edges = net.edge_table
     # the tests below run in longitude/latitude on the edges as they are (projecting a million
     # street lines again would cost seconds), and only on the edges whose boxes come near a
     # compound or a gate: a network from the cache has its coordinates, not its lines
@@ -203,7 +264,6 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         inside[near[ei]] = True
         inside &= ~np.isin(edges["highway"].to_numpy(), _MAJOR)
     private = tagged | inside
-    edges["private"] = private
     gates, locked = _gates(features, tags)
     on_street = np.zeros(len(gates), dtype=bool)
     touches_private = touches_public = np.zeros(len(gates), dtype=bool)
@@ -235,17 +295,14 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
         "barrier_lines": {k: int(v) for k, v in lines["kind"].value_counts().sort_index().items()},
     }
     log.info("walking network: %d tagged private ways, %d walled compounds, %d locked gates", int(tagged.sum()), len(compound_rows), quality["gates_locked"])
-    # the same info dict: the cache's background writer records its outcome there after this returns
-    kept = edges[~cut].reset_index(drop=True) if cut.any() else edges
-    coords = None if net.lines is None else net.lines.take(~cut) if cut.any() else net.lines
-    out = network_mod.Network(nodes=net.nodes, edges=kept, mode=net.mode, info=net.info, barriers=lines, lines=coords)
-    if cut.any():
-        before = out.n_nodes
-        out = network_mod.keep_largest_component(out)
-        quality["nodes_detached_by_locked_gates"] = before - out.n_nodes
-        out.info = net.info  # the build's own facts (pieces dropped) stay the network's
-    out.info["quality"] = quality
-    return out
+    outcome = BarrierOutcome(private=private, kept_edges=None, kept_nodes=None, lines=lines, quality=quality)
+    if not cut.any():
+        return outcome
+    # the pieces the cut detaches go, as keep_largest_component drops them (the build's own facts stay the network's)
+    trimmed = with_outcome(net, dataclasses.replace(outcome, kept_edges=np.flatnonzero(~cut), quality={}))
+    keep_node, keep_edge, _, _ = network_mod.largest_component_masks(trimmed)
+    quality["nodes_detached_by_locked_gates"] = int((~keep_node).sum())
+    return dataclasses.replace(outcome, kept_edges=np.flatnonzero(~cut)[keep_edge], kept_nodes=keep_node)
 
 
 def _street_facts(net: network_mod.Network, edges: pd.DataFrame) -> dict:

@@ -1,7 +1,8 @@
 """The cache folder kept under a size: entries used longest ago are removed first.
 
 Every run may add entries (:mod:`~accessibility.network.cache`,
-:mod:`accessibility.run.reuse`): a network and its features per OSM file, the
+:mod:`accessibility.run.reuse`): a network and its features per OSM file, what a
+run derives from the features (per file and service rules), the
 residents' positions per population, and, in the planner's loop, one search
 per facility set and list (~13 MB each at a million walking nodes). Left alone
 the folder only grows. After each run the folder is brought under its limit,
@@ -51,7 +52,7 @@ DEFAULT_MAX_GB = 20.0
 #: Temporary folders (``.<name>.<random>.tmp``) older than this are a writer's leftovers.
 STALE_TMP_S = 3600.0
 
-_KINDS = ("residents", "access", "search", "streets", "features")
+_KINDS = ("residents", "access", "search", "streets", "features", "derived")
 _GROUP = re.compile(r"[0-9a-f]{2}")
 _NAME = re.compile(r"(?:(?P<kind>" + "|".join(_KINDS) + r")-)?(?P<key>[0-9a-f]{64})")
 #: the file every complete entry holds (:func:`~accessibility.network.cache.write_folder`'s ``done``)
@@ -68,7 +69,7 @@ class CacheEntry:
     """One entry of the cache folder."""
 
     path: Path
-    kind: str  # "network", "features", "residents", "access", "search" or "streets"
+    kind: str  # "network", "features", "derived", "residents", "access", "search" or "streets"
     size_bytes: int
     last_used: float  # seconds since the epoch (the folder's modification time)
 

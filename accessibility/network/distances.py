@@ -475,7 +475,8 @@ def _edge_key(graph: AccessGraph, e: np.ndarray, t: np.ndarray) -> np.ndarray:
     (edges without any get a key that matches nothing), which keeps the
     key's float precision to ~1e-10 of an edge even on huge networks.
     """
-    edges_with_ap = np.unique(graph.ap_edge)
+    ap = graph.ap_edge  # sorted, as ap_key is: its distinct edges without a sort
+    edges_with_ap = ap[np.r_[True, ap[1:] != ap[:-1]]] if len(ap) else ap
     rank = np.searchsorted(edges_with_ap, e)
     found = (rank < len(edges_with_ap)) & (edges_with_ap[np.minimum(rank, max(len(edges_with_ap) - 1, 0))] == e) if len(edges_with_ap) else np.zeros(len(e), bool)
     # positions on edges without access points sort just before the next ranked edge;

@@ -510,6 +510,24 @@ def graph_from_arrays(
     return keep_largest_component(net) if largest_component else net
 
 
+def largest_component_masks(net: Network) -> tuple[np.ndarray, np.ndarray, int, str]:
+    """Which nodes and edges are in the largest connected part (strongly connected for one-way modes).
+
+    Returns
+    -------
+    keep_node, keep_edge, components, connection
+        Boolean masks over the nodes and the edges, the number of parts and ``"strong"`` or ``"weak"``.
+    """
+    src, dst, w = net.directed_arrays(np.ones(net.n_edges))
+    graph = csr_from_arcs(src, dst, w, net.n_nodes)
+    connection = "strong" if net.mode.oneway else "weak"
+    n_comp, labels = csgraph.connected_components(graph, directed=True, connection=connection)
+    keep_node = labels == int(np.argmax(np.bincount(labels)))
+    table = net.edge_table
+    keep_edge = keep_node[table["u"].to_numpy()] & keep_node[table["v"].to_numpy()]
+    return keep_node, keep_edge, int(n_comp), connection
+
+
 def keep_largest_component(net: Network) -> Network:
     """Keep the largest connected part (strongly connected for one-way modes).
 
@@ -531,17 +549,8 @@ def keep_largest_component(net: Network) -> Network:
     n = net.n_nodes
     if n == 0:
         return net
-    src, dst, w = net.directed_arrays(np.ones(net.n_edges))
-    graph = csr_from_arcs(src, dst, w, n)
-    connection = "strong" if net.mode.oneway else "weak"
-    n_comp, labels = csgraph.connected_components(graph, directed=True, connection=connection)
-    sizes = np.bincount(labels)
-    keep_label = int(np.argmax(sizes))
-    keep_node = labels == keep_label
+    keep_node, keep_edge, n_comp, connection = largest_component_masks(net)
     table = net.edge_table
-    u = table["u"].to_numpy()
-    v = table["v"].to_numpy()
-    keep_edge = keep_node[u] & keep_node[v]
     total_km = table["length_m"].sum() / 1000
     dropped_km = table["length_m"].to_numpy()[~keep_edge].sum() / 1000
     new_index = np.cumsum(keep_node) - 1

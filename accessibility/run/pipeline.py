@@ -132,10 +132,10 @@ def run(
         area = steps.read_areas(areas_in, pop, sources.nets["walk"], notes)
         extent = steps.start_extent(osm_path, sources, pop, area, r.background)
         r.stage("facilities")
-        fac = steps.gather_facilities(sources.features, services, facility_specs, area.study, notes, area.datum_checks)
+        fac = steps.gather_facilities(sources.osm_facilities, services, facility_specs, area.study, notes, area.datum_checks)
         r.stage("population")
         demand = steps.locate_residents(sources, pop, area, options, notes)
-        sources.features = None  # type: ignore[assignment] # a province's building footprints: ~0.5 GB not needed after this stage
+        sources.release_features()
         # where the residents join the streets and the hexagons depend on no facility: an earlier run's, when the same
         key = reuse.residents_key(sources.key, demand, area.study, resolution=options.resolution, max_snap_m=options.max_snap_m)
         stored = reuse.load(options.cache, key, list(sources.nets))
@@ -173,6 +173,7 @@ def run(
         result.manifest[specs.SPECS_KEY] = specs.record(population=pop, areas=areas_given, goals=goals_in, facilities=facility_specs, options=options, network=network)
         result.manifest["place"] = place
         result.manifest["residents_cache"] = reused  # updated in place by the cache writer, which the run waits for
+        result.manifest["derived_cache"] = sources.derived  # the walls-and-gates rules, entrances and OSM facilities (:mod:`.derived`)
         result.manifest["access_cache"] = sources.reused  # per mode: facilities whose access points were reused, and searched
         result.manifest["search_cache"] = {m: state.memory.status for m, state in modes.items() if isinstance(state.memory, reuse.RememberedSearches)}
         result.manifest["completeness"] = [c.to_dict() for c in checks]

@@ -54,13 +54,16 @@ from ..network import cachesize, distances, ondemand, snapping, trees
 from ..stages import hexes as hexes_mod
 from ..stages import population
 
-__all__ = ["FORMAT", "RememberedAccess", "RememberedSearches", "Residents", "access_key", "load", "residents_key", "sources_key", "store"]
+__all__ = [
+    "DONE", "FORMAT", "RememberedAccess", "RememberedSearches", "Residents", "access_key", "computed_by", "entry_folder", "load", "residents_key",
+    "sources_key", "store", "submit_entry",
+]
 
 log = logging.getLogger(__name__)
 
 #: bumped when the entry's layout changes
 FORMAT = 1
-_DONE = "meta.json"
+DONE = "meta.json"
 _SNAPPED = ("edge", "t", "snap_dist_m", "barrier")
 
 
@@ -85,7 +88,7 @@ def _package_digest() -> str:
 
 
 @functools.cache
-def _computed_by() -> dict[str, str]:
+def computed_by() -> dict[str, str]:
     """The package and the libraries whose results an entry holds: an upgrade of GEOS (nearest streets, ties),
     PROJ (projections), numpy, scipy or H3 computes them afresh instead of serving the old ones."""
     import h3ronpy
@@ -117,11 +120,11 @@ def residents_key(sources: str | None, demand: population.Demand, study: shapely
     for a in (demand.lon, demand.lat, demand.pop, demand.older):
         h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     h.update(shapely.to_wkb(study))
-    parts = {"sources": sources, "residents": h.hexdigest(), "resolution": int(resolution), "max_snap_m": float(max_snap_m), **_computed_by()}
+    parts = {"sources": sources, "residents": h.hexdigest(), "resolution": int(resolution), "max_snap_m": float(max_snap_m), **computed_by()}
     return "residents-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _folder(cache_dir: str | Path | bool | None, key: str | None) -> Path | None:
+def entry_folder(cache_dir: str | Path | bool | None, key: str | None) -> Path | None:
     """The folder of entry ``key`` (``residents-<hex>``, ``access-<hex>``) in the cache; ``None`` without a cache or a key."""
     if key is None or cache_dir is False:
         return None
@@ -131,8 +134,8 @@ def _folder(cache_dir: str | Path | bool | None, key: str | None) -> Path | None
 
 def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[str]) -> Residents | None:
     """The stored positions and hexagons of ``key`` for ``modes``, or ``None`` (no cache, no key, no entry, or a damaged one)."""
-    folder = _folder(cache_dir, key)
-    if folder is None or not (folder / _DONE).is_file():
+    folder = entry_folder(cache_dir, key)
+    if folder is None or not (folder / DONE).is_file():
         return None
     t = time.perf_counter()
     try:
@@ -165,7 +168,7 @@ def store(cache_dir: str | Path | bool | None, key: str | None, residents: Resid
     Returns what the manifest records, updated by the writer: ``{"cache": "storing"}``,
     then ``"stored"`` (with ``"entry"``) or ``"not written: <why>"``; ``"off"`` without a cache or a key.
     """
-    folder = _folder(cache_dir, key)
+    folder = entry_folder(cache_dir, key)
     if folder is None:
         return {"cache": "off"}
     layout = residents.layout
@@ -178,11 +181,11 @@ def store(cache_dir: str | Path | bool | None, key: str | None, residents: Resid
         layout.frame.to_parquet(part / "hexes.parquet")
 
     status: dict[str, Any] = {}
-    _submit_entry(folder, key, write, status, writer)
+    submit_entry(folder, key, write, status, writer)
     return status
 
 
-def _submit_entry(folder: Path, key: str | None, write: Callable[[Path], None], status: dict[str, Any], writer: Executor) -> None:
+def submit_entry(folder: Path, key: str | None, write: Callable[[Path], None], status: dict[str, Any], writer: Executor) -> None:
     """Write an entry on ``writer``: ``write(part)`` fills the new folder, then ``meta.json`` marks it whole and it is renamed into place.
 
     ``status["cache"]`` says ``"storing"``, then ``"stored"`` (with ``"entry"``) or ``"not written: <why>"``;
@@ -192,11 +195,11 @@ def _submit_entry(folder: Path, key: str | None, write: Callable[[Path], None], 
     def fill(part: Path) -> None:
         part.mkdir(parents=True)
         write(part)
-        (part / _DONE).write_text(json.dumps({"key": key, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
+        (part / DONE).write_text(json.dumps({"key": key, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
 
     def guarded() -> None:
         try:
-            network_cache.write_folder(folder, fill, done=_DONE)
+            network_cache.write_folder(folder, fill, done=DONE)
             status.update(cache="stored", entry=str(folder))
         except Exception as exc:  # noqa: BLE001 - a failed cache write must not fail the analysis
             log.warning("cannot write the cache entry %s (%s); the next run computes it again", folder, exc)
@@ -213,7 +216,7 @@ def access_key(sources: str | None, mode: str, *, max_snap_m: float, reach_m: fl
     """The cache key of the access points of facilities on one mode's streets; ``None`` when the sources have no key."""
     if sources is None:
         return None
-    parts = {"sources": sources, "mode": mode, "max_snap_m": float(max_snap_m), "reach_m": float(reach_m), **_computed_by()}
+    parts = {"sources": sources, "mode": mode, "max_snap_m": float(max_snap_m), "reach_m": float(reach_m), **computed_by()}
     return "access-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -230,12 +233,12 @@ class RememberedAccess:
 
     def __init__(self, index: snapping.EdgeIndex | ondemand.EdgeIndexOnDemand, cache_dir: str | Path | bool | None, key: str | None) -> None:
         self.index, self.key = index, key
-        self.folder = _folder(cache_dir, key)
+        self.folder = entry_folder(cache_dir, key)
         self.status: dict[str, Any] = {"cache": "off"} if self.folder is None else {"cache": "miss"}
         self._known: dict[bytes, int] = {}
         self._rows: tuple[Any, ...] = ()
         self._pending: tuple[np.ndarray, np.ndarray, snapping.Snapped] | None = None
-        if self.folder is not None and (self.folder / _DONE).is_file():
+        if self.folder is not None and (self.folder / DONE).is_file():
             self._load()
 
     def _load(self) -> None:
@@ -306,7 +309,7 @@ class RememberedAccess:
         }
         if snapped.barrier is not None:
             arrays["barrier"] = snapped.barrier[keep]
-        _submit_entry(self.folder, self.key, lambda part: np.savez(part / "access.npz", **arrays), self.status, writer)
+        submit_entry(self.folder, self.key, lambda part: np.savez(part / "access.npz", **arrays), self.status, writer)
 
 
 
@@ -347,8 +350,8 @@ class RememberedSearches:
         h = hashlib.sha256()
         for a in (graph.ap_edge[src], graph.ap_t[src], graph.ap_stub_cost[src]):  # where the set's stubs join the streets, and at what cost
             h.update(np.ascontiguousarray(a).tobytes())
-        parts = {"streets": graph.digest(), "sources": h.hexdigest(), "n": len(src), **_computed_by()}
-        return _folder(self.cache_dir, "search-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
+        parts = {"streets": graph.digest(), "sources": h.hexdigest(), "n": len(src), **computed_by()}
+        return entry_folder(self.cache_dir, "search-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
 
     def recall(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree | None:
         """The tree an earlier run grew on these streets from these access points, or ``None`` (the streets' matrix is then loaded, when stored)."""
@@ -358,7 +361,7 @@ class RememberedSearches:
         if folder is None:
             return None
         assert graph.stubs is not None
-        if not (folder / _DONE).is_file():
+        if not (folder / DONE).is_file():
             self._load_streets(graph)
             return None
         try:
@@ -381,18 +384,18 @@ class RememberedSearches:
         arrays: dict[str, Any] = {"cost": tree.cost, "source": tree.source.astype(np.int32) if small else tree.source}
         entry: dict[str, Any] = {}
         self.status["entries"].append(entry)
-        _submit_entry(folder, folder.name, lambda part: np.savez(part / "tree.npz", **arrays), entry, self.writer)
+        submit_entry(folder, folder.name, lambda part: np.savez(part / "tree.npz", **arrays), entry, self.writer)
         self._store_streets(graph)
 
     def _streets_folder(self, graph: distances.AccessGraph) -> Path | None:
-        parts = {"streets": graph.digest(), "matrix": True, **_computed_by()}
-        return _folder(self.cache_dir, "streets-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
+        parts = {"streets": graph.digest(), "matrix": True, **computed_by()}
+        return entry_folder(self.cache_dir, "streets-" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest())
 
     def _load_streets(self, graph: distances.AccessGraph) -> None:
         """The streets' matrix of an earlier run (the same for every list of facilities), before a search builds it."""
         assert graph.stubs is not None
         folder = self._streets_folder(graph)
-        if graph.stubs.streets is not None or folder is None or not (folder / _DONE).is_file() or id(graph) in self._streets_done:
+        if graph.stubs.streets is not None or folder is None or not (folder / DONE).is_file() or id(graph) in self._streets_done:
             return
         try:
             with np.load(folder / "streets.npz") as z:
@@ -410,13 +413,13 @@ class RememberedSearches:
     def _store_streets(self, graph: distances.AccessGraph) -> None:
         assert graph.stubs is not None
         folder = self._streets_folder(graph)
-        if folder is None or id(graph) in self._streets_done or graph.stubs.streets is None or (folder / _DONE).is_file():
+        if folder is None or id(graph) in self._streets_done or graph.stubs.streets is None or (folder / DONE).is_file():
             return
         self._streets_done.add(id(graph))
         m = graph.stubs.streets
         status: dict[str, Any] = {}
         self.status.setdefault("streets_entries", []).append(status)
-        _submit_entry(folder, folder.name, lambda part: np.savez(part / "streets.npz", data=m.data, indices=m.indices, indptr=m.indptr), status, self.writer)
+        submit_entry(folder, folder.name, lambda part: np.savez(part / "streets.npz", data=m.data, indices=m.indices, indptr=m.indptr), status, self.writer)
 
 
 def _read_tree(path: Path, n_nodes: int) -> trees.Tree:

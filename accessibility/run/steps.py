@@ -12,8 +12,10 @@ and the hexagons are prepared while the trip costs are computed.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +40,7 @@ from ..stages import facilities as facilities_mod
 from ..stages import goals as goals_mod
 from ..stages import hexes as hexes_mod
 from ..stages import merging, population
-from . import folder, reuse
+from . import derived, folder, reuse
 from .costs import Costs, Snaps, lay_out_hexagons, trip_costs
 from .inputs import PopulationInput, RunOptions
 from .result import CostKey, ModeState, goal_weight
@@ -75,15 +77,36 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Sources:
-    """The street networks of every mode, the OSM features read, and their edge indexes (built when needed)."""
+    """The street networks of every mode, the OSM features read, and their edge indexes (built when needed).
+
+    The features are loaded when a stage first asks for them (:attr:`features`): a
+    rerun whose walls-and-gates rules, entrances and OSM facilities come from the
+    cache (:mod:`.derived`) and whose residents come from a raster never loads them.
+    """
 
     nets: dict[str, Network]
-    features: osm.FeatureTable
     indexes: dict[str, ondemand.EdgeIndexOnDemand]
+    osm_facilities: gpd.GeoDataFrame  # the services' facilities found in the OSM features (facilities_from_features)
+    load_features: Callable[[], osm.FeatureTable] | None = field(default=None, repr=False)  # how to get them when asked for
     place_boundary: gpd.GeoDataFrame | None = None  # the boundary of a place downloaded through osmnx (run --place)
     entrances: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # gates and entrance nodes, where areas are entered
     key: str | None = None  # digest of what the networks and features are made from (an OSM file with the cache on; :mod:`.reuse`)
     reused: dict[str, dict] = field(default_factory=dict)  # per mode: the facilities' access points reused from the cache (:func:`snap`)
+    derived: dict[str, Any] = field(default_factory=lambda: {"cache": "off"})  # the manifest's derived_cache: what came from :mod:`.derived`
+    _features: osm.FeatureTable | None = field(default=None, repr=False)
+
+    @property
+    def features(self) -> osm.FeatureTable:
+        """The OSM features (services, barriers, buildings when needed), loaded on first use."""
+        if self._features is None:
+            if self.load_features is None:
+                raise RuntimeError("the run's OSM features were released after the population stage")
+            self._features = self.load_features()
+        return self._features
+
+    def release_features(self) -> None:
+        """Let the features go (a province's building footprints: ~0.5 GB not needed after the population stage)."""
+        self._features, self.load_features = None, None
 
 
 def read_sources(
@@ -96,7 +119,9 @@ def read_sources(
     :func:`~accessibility.network.streets.networks_from`) gives the streets instead of the OSM file, which
     then gives only the features (none without an OSM file). A
     :class:`~accessibility.network.online.Place` downloads the streets, the
-    features and the place's boundary through osmnx.
+    features and the place's boundary through osmnx. What the run derives from the
+    features comes from the cache when an earlier run on the same sources stored it
+    (:mod:`.derived`); the features are then loaded only if a later stage asks.
     """
     modes = list(dict.fromkeys(["walk", *(g.mode for g in goal_list)]))
     rule_keys = facilities_mod.rule_keys(services)
@@ -104,26 +129,44 @@ def read_sources(
     keys = tuple(dict.fromkeys(rule_keys + (("building", "landuse") if need_buildings else ()) + barriers.BARRIER_KEYS))
     # buildings read only for the estimate are footprints (area and centre), not polygons
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
-    features: osm.FeatureTable | None
+    features: osm.FeatureTable | None = None
     boundary = None
+    key = reuse.sources_key(osm_path, [config.load_mode(m) for m in modes], keys, plain) if network is None and osm_path is not None and options.cache is not False else None
+    derived_key = derived.derived_key(key, services)
+    known = derived.load(options.cache, derived_key)
     if isinstance(network, online.Place):
         got = online.place_sources(network.query, modes=modes, feature_keys=keys)
         nets, features, boundary = got.nets, got.features, got.boundary
     elif network is None:
         assert osm_path is not None  # the pipeline asks for one of them
-        nets, features = network_cache.load_or_read(osm_path, modes, keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
+        nets, features = network_cache.load_or_read(osm_path, modes, None if known is not None else keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
     else:
         nets = streets.networks_from(network, modes)
         features = (
             network_cache.load_or_read(osm_path, (), keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)[1] if osm_path is not None else osm.empty_features()
         )
-    assert features is not None  # feature keys given: the features are read or loaded
+    if known is not None and not known.outcome.fits(nets["walk"]):  # not the streets it was decided for: decide again
+        assert osm_path is not None  # an entry is keyed by the OSM file's content
+        log.warning("derived cache entry %s does not fit the walking network; testing the features again", known.folder)
+        known = None
+        features = network_cache.load_or_read_features(osm_path, keys, footprint_keys=plain, cache_dir=options.cache)
     # what the OSM reader repaired or left out (out-of-range nodes, unsorted or JOSM files), or the road layer's reader
     code = "osm.repaired" if network is None else "network.lines"
     notes.extend(dict.fromkeys([n for net in nets.values() for n in net.info.get("notes", [])]), code=code)
-    notes.extend(dict.fromkeys(features.notes), code="osm.repaired")
-    # walled compounds' ways are private, locked gates cut, and walls, water and rail kept for snapping
-    nets["walk"] = barriers.apply_barriers(nets["walk"], features.frame)
+    if known is not None:
+        kept = known
+        status: dict[str, Any] = {"cache": "hit", "entry": str(known.folder)}
+    else:
+        assert features is not None  # feature keys given: the features are read or loaded
+        # walled compounds' ways are private, locked gates cut, and walls, water and rail kept for snapping
+        kept = derived.Derived(
+            barriers.barrier_outcome(nets["walk"], features.frame), barriers.entrance_points(features.frame),
+            facilities_mod.facilities_from_features(features, services), tuple(features.notes),
+        )
+        # a copy is written in the background: the run's stages add columns to their own frame
+        status = derived.store(options.cache, derived_key, dataclasses.replace(kept, facilities=kept.facilities.copy()), writer=writer)
+    notes.extend(dict.fromkeys(kept.notes), code="osm.repaired")
+    nets["walk"] = barriers.with_outcome(nets["walk"], kept.outcome)
     nets["walk"].info["barrier_search_m"] = options.max_snap_m
     # the edge indexes (projected street geometries in an STRtree) are built while the facilities
     # and the population are read (projecting releases the GIL), unless the networks come from the
@@ -140,9 +183,8 @@ def read_sources(
                 f"{i['km_dropped']:.1f} km ({i['share_length_dropped']:.1%} of street length) in {i['components'] - 1} detached pieces",
                 code="network.pieces_dropped", mode=m,
             )
-    key = reuse.sources_key(osm_path, [net.mode for net in nets.values()], keys, plain) if network is None and osm_path is not None and options.cache is not False else None
-    return Sources(nets, features, indexes, boundary, barriers.entrance_points(features.frame), key)
-
+    later = None if features is not None or osm_path is None else functools.partial(network_cache.load_or_read_features, osm_path, keys, footprint_keys=plain, cache_dir=options.cache)
+    return Sources(nets, indexes, kept.facilities, later, boundary, kept.entrances, key, derived=status, _features=features)
 
 
 # --------------------------------------------------------------------------- facilities
@@ -158,11 +200,11 @@ class Facilities:
 
 
 def gather_facilities(
-    features: osm.FeatureTable, services: dict[str, config.ServiceLayer], files: Sequence[userdata.FacilityInput], study: shapely.Geometry,
+    osm_facilities: gpd.GeoDataFrame, services: dict[str, config.ServiceLayer], files: Sequence[userdata.FacilityInput], study: shapely.Geometry,
     notes: Notes, datum_checks: list[DatumCheck],
 ) -> Facilities:
     """OSM facilities of every service, merged with (or replaced by) each planners' file."""
-    fac = facilities_mod.facilities_from_features(features, services)
+    fac = osm_facilities
     imports: list[dict] = []
     merges: list[pd.DataFrame] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -196,22 +238,22 @@ def gather_facilities(
 
 def locate_residents(sources: Sources, pop: PopulationInput, area: Areas, options: RunOptions, notes: Notes) -> population.Demand:
     """The residents: census zones, population rasters, or an estimate from buildings (else streets)."""
-    features, walk = sources.features, sources.nets["walk"]
+    walk = sources.nets["walk"]  # the features are loaded only by the branches that read them
     if pop.zones is not None:
         assert area.zones is not None
         demand = population.demand_from_zones(
-            area.zones, area.study, spread=pop.zones.spread, features=features, cell_m=pop.zones.cell_m,
+            area.zones, area.study, spread=pop.zones.spread, features=sources.features, cell_m=pop.zones.cell_m,
             older_share=options.older_share, source=source_label(pop.zones.path if pop.zones.table is None else pop.zones.table, "zones").name,
         )
     elif pop.kind == "raster":
         demand = population.demand_from_rasters(area.study, population=pop.raster, older=list(pop.older), older_share=options.older_share)
         if pop.raster is None:  # older rasters only: the total is estimated
-            est = population.demand_from_buildings(features, area.study, options.estimate) or population.demand_from_streets(walk, area.study, options.estimate)
+            est = population.demand_from_buildings(sources.features, area.study, options.estimate) or population.demand_from_streets(walk, area.study, options.estimate)
             est.older = np.zeros_like(est.older)
             demand = population.Demand.concat([est, demand], source=est.source, older_source=demand.older_source, is_estimate=True)
     else:
         assumptions = options.estimate_assumptions()
-        demand = population.demand_from_buildings(features, area.study, assumptions) or population.demand_from_streets(walk, area.study, assumptions)
+        demand = population.demand_from_buildings(sources.features, area.study, assumptions) or population.demand_from_streets(walk, area.study, assumptions)
     notes.extend(demand.flags)  # the coded notes (street fallback, compounds, sites) first: a repeated message is kept once
     notes.extend(demand.notes, code="population")
     if pop.census is not None:
