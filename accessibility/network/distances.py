@@ -97,6 +97,7 @@ class AccessGraph:
     make_csr: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
     _csr: sp.csr_matrix | None = field(default=None, repr=False)
     _digest: str | None = field(default=None, repr=False)
+    _sides: trees.Sides | None = field(default=None, repr=False)
     _sources: dict[bytes, np.ndarray] = field(default_factory=dict, repr=False)  # set_sources by mask: asked for by the search, its spread and its cache key
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -141,6 +142,13 @@ class AccessGraph:
             (edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool), self.edge_private),
             (self.edge_cost, self.edge_cost_back),
         )
+
+    def sides(self) -> trees.Sides:
+        """The access points' :func:`~accessibility.network.trees.sides`, computed once: every set's spread reads them."""
+        if self._sides is None:
+            assert self.stubs is not None
+            self._sides = trees.sides(self.stubs.layers, *self.edge_arrays(), (self.ap_edge, self.ap_t, self.ap_stub_cost))
+        return self._sides
 
     def role_nodes(self, nodes: np.ndarray, edge: np.ndarray, role: str) -> np.ndarray:
         """The graph nodes standing for street ``nodes`` reached along ``edge`` at a trip's ``"start"`` or ``"end"``.
@@ -393,8 +401,7 @@ def nearest_facilities(
     assert graph.stubs is not None
     sources = set_sources(graph, facility_mask)
     tree = tree if tree is not None else trees.grow(graph.stubs, sources, limit=limit)
-    ends, ways, costs = graph.edge_arrays()
-    cost, src = trees.spread(tree, graph.stubs, graph.layers, sources, ends, ways, costs, (graph.ap_edge, graph.ap_t, graph.ap_stub_cost), limit=limit)
+    cost, src = trees.spread(tree, graph.stubs, graph.layers, sources, graph.sides(), limit=limit)
     rows = graph.ap_facility if facility_mask is None else graph.ap_facility[np.asarray(facility_mask, bool)[graph.ap_facility]]
     return NearestResult(cost=cost, facility=np.where(src >= 0, np.append(rows, -1)[src], -1))
 

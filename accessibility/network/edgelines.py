@@ -55,12 +55,15 @@ class EdgeLines:
         """``(minx, miny, maxx, maxy)`` per edge (NaN for an edge without coordinates); computed once (read-only)."""
         found = self.__dict__.get("_bounds")
         if found is None:
-            found = np.full((len(self), 4), np.nan)
             has = np.flatnonzero(self.counts > 0)
-            if len(has):
-                first = self.offsets[has]
-                for j, reduce in enumerate((np.minimum, np.minimum, np.maximum, np.maximum)):
-                    found[has, j] = reduce.reduceat(np.ascontiguousarray(self.xy[:, j % 2]), first)
+            if len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once (~0.16 s for 1.5M edges, not ~0.25)
+                found = np.hstack([np.minimum.reduceat(self.xy, self.offsets[:-1], axis=0), np.maximum.reduceat(self.xy, self.offsets[:-1], axis=0)])
+            else:
+                found = np.full((len(self), 4), np.nan)
+                if len(has):
+                    first = self.offsets[has]
+                    for j, reduce in enumerate((np.minimum, np.minimum, np.maximum, np.maximum)):
+                        found[has, j] = reduce.reduceat(np.ascontiguousarray(self.xy[:, j % 2]), first)
             found.flags.writeable = False
             self.__dict__["_bounds"] = found  # a frozen dataclass: its cache kept beside its fields
         return found

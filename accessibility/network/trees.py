@@ -32,7 +32,7 @@ from scipy.sparse import csgraph
 from . import graph as network_mod
 from . import private
 
-__all__ = ["StubGraph", "Tree", "grow", "spread", "stub_graph"]
+__all__ = ["Sides", "StubGraph", "Tree", "grow", "sides", "spread", "stub_graph"]
 
 
 @dataclass
@@ -166,20 +166,53 @@ def grow(graph: StubGraph, sources: np.ndarray, *, limit: float = np.inf) -> Tre
     return Tree(cost=dist[:n], source=np.where(found >= n, local[np.maximum(found - n, 0)], -1))
 
 
-def spread(
-    tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndarray,
-    ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray], costs: tuple[np.ndarray, np.ndarray],
-    aps: tuple[np.ndarray, np.ndarray, np.ndarray], *, limit: float = np.inf,
-) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Sides:
+    """Per access point of an access graph, what a set's cost there is made of whatever the set (:func:`sides`).
+
+    Computed once per graph and shared by every set's :func:`spread`: the gathers from
+    the million-edge arrays are most of a spread's work.
+    """
+
+    e: np.ndarray  # the access point's edge, and its position on it
+    t: np.ndarray
+    stub_cost: np.ndarray
+    fw: np.ndarray  # the edge's one-way rules, costs and private flag
+    bw: np.ndarray
+    cf: np.ndarray
+    cb: np.ndarray
+    priv: np.ndarray
+    to_u: np.ndarray  # the walk along the edge to u and to v (inf where one-way rules forbid)
+    to_v: np.ndarray
+    roles: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (u, v) as a trip's start, and at its end
+
+
+def sides(
+    base: private.Layers, ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray], costs: tuple[np.ndarray, np.ndarray],
+    aps: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> Sides:
+    """:class:`Sides` of the access points ``aps`` (edge, position, walk to the facility; sorted order), ``base`` the stub graph's roles."""
+    e, t, stub_cost = aps
+    u, v = ends[0][e], ends[1][e]
+    fw, bw, priv = (w[e] for w in ways)
+    cf, cb = costs[0][e], costs[1][e]
+    # walking to u is walking the edge backward; a walk of no extent is allowed whatever the one-way rules
+    to_u = np.where(bw | (t <= 0), t * cb, np.inf)
+    to_v = np.where(fw | (1 - t <= 0), (1 - t) * cf, np.inf)
+    at_end = (np.where(priv, base.end[u], base.public[u]), np.where(priv, base.end[v], base.public[v]))
+    return Sides(e, t, stub_cost, fw, bw, cf, cb, priv, to_u, to_v, ((u, v), at_end))
+
+
+def spread(tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndarray, at: Sides, *, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """A set's cost (and source) at every node of the access graph, whose edges are split at every access point.
 
     ``split`` are the access graph's roles (street nodes, then one split node and one
     stub per access point in sorted order, then the copies of nodes on private ways);
-    the other arguments are as for :func:`stub_graph` and :func:`grow`. An inserted
-    access point costs what a point on its edge does: the cheaper of walking to either
-    end and on, or along the edge to a stub of the set on it.
+    ``at`` are its access points' :func:`sides`; the others are as for :func:`grow`. An
+    inserted access point costs what a point on its edge does: the cheaper of walking
+    to either end and on, or along the edge to a stub of the set on it.
     """
-    n, k = graph.n_street, len(aps[0])
+    n, k = graph.n_street, len(at.e)
     base = graph.layers
     cost = np.full(split.n_nodes, np.inf)
     src = np.full(split.n_nodes, -1, dtype=np.int64)
@@ -188,7 +221,7 @@ def spread(
     for ids, base_ids in ((split.public[roles], base.public[roles]), (split.end[roles], base.end[roles])):
         cost[ids], src[ids] = tree.cost[base_ids], tree.source[base_ids]
 
-    start, end = _split_nodes(tree, base, sources, ends, ways, costs, aps)
+    start, end = _split_nodes(tree, sources, at)
     q = n + np.arange(k)
     cost[q], src[q] = start
     copies = split.end[q] != q  # the inserted points on private ways have their public and end roles
@@ -196,36 +229,26 @@ def spread(
         cost[ids], src[ids] = end[0][copies], end[1][copies]
     # a stub costs the walk to its access point, then the trip from there (a stub of the set: nothing)
     stub = n + k + np.arange(k)
-    cost[stub], src[stub] = aps[2] + start[0], start[1]
+    cost[stub], src[stub] = at.stub_cost + start[0], start[1]
     cost[stub[sources]], src[stub[sources]] = 0.0, np.arange(len(sources))
     far = cost > limit
     cost[far], src[far] = np.inf, -1
     return cost, src
 
 
-def _split_nodes(
-    tree: Tree, base: private.Layers, sources: np.ndarray, ends: tuple[np.ndarray, np.ndarray], ways: tuple[np.ndarray, np.ndarray, np.ndarray],
-    costs: tuple[np.ndarray, np.ndarray], aps: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _split_nodes(tree: Tree, sources: np.ndarray, at: Sides) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(cost, source) of every access point as a trip's start and as a point reached at its end (its private roles)."""
-    e, t, stub_cost = aps
-    u, v = ends[0][e], ends[1][e]
-    fw, bw, priv = (w[e] for w in ways)
-    cf, cb = costs[0][e], costs[1][e]
-    # walking to u is walking the edge backward; a walk of no extent is allowed whatever the one-way rules
-    to_u = np.where(bw | (t <= 0), t * cb, np.inf)
-    to_v = np.where(fw | (1 - t <= 0), (1 - t) * cf, np.inf)
-    along = _along_edge(sources, e, t, stub_cost, fw, bw, cf, cb)
+    along = _along_edge(sources, at.e, at.t, at.stub_cost, at.fw, at.bw, at.cf, at.cb)
     out = []
-    for ru, rv in ((u, v), (np.where(priv, base.end[u], base.public[u]), np.where(priv, base.end[v], base.public[v]))):
-        cands = [(to_u + tree.cost[ru], tree.source[ru]), (to_v + tree.cost[rv], tree.source[rv]), along]
+    for ru, rv in at.roles:
+        cands = [(at.to_u + tree.cost[ru], tree.source[ru]), (at.to_v + tree.cost[rv], tree.source[rv]), along]
         best_cost, best_src = cands[0]
         for c, s in cands[1:]:
             better = c < best_cost
             best_cost, best_src = np.where(better, c, best_cost), np.where(better, s, best_src)
         out.append((best_cost, np.where(np.isfinite(best_cost), best_src, -1)))
     # a point on a public street has one role: its start is its end
-    start = (np.where(priv, out[0][0], out[1][0]), np.where(priv, out[0][1], out[1][1]))
+    start = (np.where(at.priv, out[0][0], out[1][0]), np.where(at.priv, out[0][1], out[1][1]))
     return start, out[1]
 
 

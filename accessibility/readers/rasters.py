@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,7 @@ _RASTER_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
 _PICTURE_BANDS = {ColorInterp.red, ColorInterp.green, ColorInterp.blue, ColorInterp.palette, ColorInterp.Y, ColorInterp.Cb, ColorInterp.Cr}
 
 _CHUNK = 1 << 21  # pixel centres tested against the area at a time (bounded memory)
+_BLOCK = 64  # pixels a side of the blocks tested whole against the area (_centres_inside)
 
 @dataclass
 class Pixels:
@@ -155,6 +157,50 @@ def _check_population_grid(src: rasterio.DatasetReader, path: Path) -> None:
     if src.crs is None:
         raise errors.InputError(f"{path}: the raster has no coordinate reference system; set one (e.g. gdal_edit.py -a_srs EPSG:4326)")
 
+def _centres_inside(area: shapely.Geometry, h: int, w: int, centres: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], *, straight: bool) -> np.ndarray:
+    """Whether each pixel centre of an ``h`` x ``w`` window lies inside ``area`` (flat, row by row): ``shapely.contains_xy`` of every centre.
+
+    On a grid whose rows and columns run along longitude and latitude
+    (``straight``), the window is cut into blocks of :data:`_BLOCK` pixels a
+    side; a block's box, spanned by its corner pixels' centres (the same
+    arithmetic as every centre's, which is monotonic), holds all its centres. A
+    box in the area's interior has every centre inside, a box apart from it none:
+    only the centres of the blocks on the area's edge are tested (a province's
+    3.9M pixels: ~0.3 s to a few hundredths). Otherwise every centre is tested.
+    """
+    inside = np.zeros(h * w, bool)
+    if not straight or h * w <= _BLOCK * _BLOCK:
+        _test_centres(area, np.arange(h * w), w, centres, inside)
+        return inside
+    r0, c0 = np.arange(0, h, _BLOCK), np.arange(0, w, _BLOCK)
+    r1, c1 = np.minimum(r0 + _BLOCK, h) - 1, np.minimum(c0 + _BLOCK, w) - 1
+    br0, bc0 = (a.ravel() for a in np.meshgrid(r0, c0, indexing="ij"))
+    br1, bc1 = (a.ravel() for a in np.meshgrid(r1, c1, indexing="ij"))
+    xa, ya = centres(br0, bc0)
+    xb, yb = centres(br1, bc1)
+    boxes = shapely.box(np.minimum(xa, xb), np.minimum(ya, yb), np.maximum(xa, xb), np.maximum(ya, yb))
+    solid = (xa != xb) & (ya != yb)  # a block one pixel wide or high has no interior: its centres are tested
+    area = shapely.from_wkb(shapely.to_wkb(area))  # a copy, prepared for a thousand boxes (the caller's is left as it is)
+    shapely.prepare(area)
+    full = solid & shapely.contains_properly(area, boxes)
+    edge = ~full & (~solid | shapely.intersects(area, boxes))
+
+    def spread(block: np.ndarray) -> np.ndarray:
+        return np.repeat(np.repeat(block.reshape(len(r0), len(c0)), _BLOCK, axis=0), _BLOCK, axis=1)[:h, :w].ravel()
+
+    inside[spread(full)] = True
+    _test_centres(area, np.flatnonzero(spread(edge)), w, centres, inside)
+    return inside
+
+
+def _test_centres(area: shapely.Geometry, flat: np.ndarray, w: int, centres: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], inside: np.ndarray) -> None:
+    """``inside[flat]`` = whether those pixels' centres lie inside ``area``, in chunks of :data:`_CHUNK` (bounded memory)."""
+    for a in range(0, len(flat), _CHUNK):
+        part = flat[a : a + _CHUNK]
+        rows, cols = np.divmod(part, max(w, 1))
+        inside[part] = shapely.contains_xy(area, *centres(rows, cols))
+
+
 def read_raster(path: str | Path, area: shapely.Geometry) -> Pixels:
     """:func:`raster_points` with each pixel's place in the raster (to compare rasters on one grid).
 
@@ -204,13 +250,9 @@ def read_raster(path: str | Path, area: shapely.Geometry) -> Pixels:
             x, y = to_wgs.transform(x, y)
         return np.asarray(x, np.float64), np.asarray(y, np.float64)
 
-    # every pixel's centre is tested (in blocks of rows), so the notes can say how much of the area is missing
+    # every pixel's centre is tested, so the notes can say how much of the area is missing
     cls_flat, val_flat = cls.ravel(), values.ravel()
-    inside = np.zeros(h * w, bool)
-    step = max(1, _CHUNK // max(w, 1))
-    for r in range(0, h, step):
-        n = min(step, h - r)
-        inside[r * w : (r + n) * w] = shapely.contains_xy(area, *centres(np.repeat(np.arange(r, r + n), w), np.tile(np.arange(w), n)))
+    inside = _centres_inside(area, h, w, centres, straight=to_wgs is None and t.b == 0 and t.d == 0)
     by_class = np.bincount(cls_flat[inside], minlength=7)
     sel = np.flatnonzero(inside & (cls_flat == _POS))
     rows, cols = np.divmod(sel, max(w, 1))
