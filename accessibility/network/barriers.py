@@ -224,12 +224,12 @@ def apply_barriers(net: network_mod.Network, features: pd.DataFrame) -> network_
 
 def with_outcome(net: network_mod.Network, outcome: BarrierOutcome) -> network_mod.Network:
     """``net`` with the rules' ``outcome`` (:func:`barrier_outcome` of the same network) applied: what :func:`apply_barriers` returns."""
-    edges = net.edge_table.copy()
-    edges["private"] = outcome.private
-    nodes, coords = net.nodes, net.lines
-    if outcome.kept_edges is not None:
-        edges = edges.iloc[outcome.kept_edges].reset_index(drop=True)
-        coords = None if coords is None else coords.take(outcome.kept_edges)
+    nodes, coords, kept = net.nodes, net.lines, outcome.kept_edges
+    # pandas copies on write: a shallow copy (or the rows taken) gets its own private column, the input's is left as it was
+    edges = net.edge_table.copy(deep=False) if kept is None else net.edge_table.iloc[kept].reset_index(drop=True)
+    edges["private"] = outcome.private if kept is None else outcome.private[kept]
+    if kept is not None:
+        coords = None if coords is None else coords.take(kept)
     if outcome.kept_nodes is not None:
         new_index = np.cumsum(outcome.kept_nodes) - 1
         edges["u"] = new_index[edges["u"].to_numpy()]

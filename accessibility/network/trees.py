@@ -231,8 +231,9 @@ def spread(tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndar
     stub = n + k + np.arange(k)
     cost[stub], src[stub] = at.stub_cost + start[0], start[1]
     cost[stub[sources]], src[stub[sources]] = 0.0, np.arange(len(sources))
-    far = cost > limit
-    cost[far], src[far] = np.inf, -1
+    if np.isfinite(limit):
+        far = cost > limit
+        cost[far], src[far] = np.inf, -1
     return cost, src
 
 
