@@ -369,13 +369,16 @@ def test_cache_round_trip_equals_fresh_build(hangzhou_pbf, tmp_path, mode):
     cold = cache.load_or_build(hangzhou_pbf, mode, cache_dir=tmp_path)
     warm = cache.load_or_build(hangzhou_pbf, mode, cache_dir=tmp_path)
     assert cold.info["cache"] == "stored" and warm.info["cache"] == "hit"
+    # the boxes stored for a rerun's index around a few places are those of the coordinates
+    assert "_bounds" in warm.edge_coords().__dict__
+    assert np.array_equal(warm.edge_coords().bounds(), fresh.edge_coords().bounds(), equal_nan=True)
     assert_networks_equal(cold, fresh)
     assert_networks_equal(warm, fresh)
     info = {k: v for k, v in warm.info.items() if not k.startswith("cache")}
     assert info == fresh.info
     entry = Path(warm.info["cache_entry"])
     walls = ["barriers.parquet"] if mode == "walk" else []  # roads a pedestrian may not use, for the walk network
-    assert sorted(p.name for p in entry.iterdir()) == [*walls, "edge_coords.npy", "edge_offsets.npy", "edges.parquet", "meta.json", "nodes.parquet"]
+    assert sorted(p.name for p in entry.iterdir()) == [*walls, "edge_bounds.npy", "edge_coords.npy", "edge_offsets.npy", "edges.parquet", "meta.json", "nodes.parquet"]
     meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
     assert meta["parts"]["osm_sha256"] == cache.file_sha256(hangzhou_pbf)
     assert meta["parts"]["recipe"]["id"] == mode and meta["parts"]["largest_component"] is True

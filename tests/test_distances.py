@@ -661,3 +661,12 @@ def test_threaded_snapping_equals_one_thread(hangzhou_walk, monkeypatch):
     np.testing.assert_array_equal(threaded.snap_dist_m, single.snap_dist_m)
     np.testing.assert_array_equal(threaded.t, single.t)
     np.testing.assert_array_equal(threaded.edge, single.edge)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.5, 3.0, 7.0, np.nan]) | st.floats(0, 100, allow_nan=False), min_size=0, max_size=60), st.integers(1, 12))
+def test_the_largest_hexes_equal_a_stable_sort(values, k):
+    """The worst hexagons of a goal: the k largest, ties in position order, as a stable sort of all gives."""
+    v = np.asarray(values, dtype=np.float64)
+    v = np.where(np.isnan(v), 0.0, v)  # uncovered people are never NaN
+    assert np.array_equal(goals._largest(v, k), np.argsort(-v, kind="stable")[:k])

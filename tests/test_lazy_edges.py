@@ -56,6 +56,13 @@ def test_the_boxes_of_the_coordinates_are_the_lines_boxes(both):
     got = read.edge_coords().bounds()
     np.testing.assert_array_equal(got, shapely.bounds(read.edge_geometry(np.arange(read.n_edges))))
     assert not got.flags.writeable and read.edge_coords().bounds() is got  # computed once
+    # rows taken (the edges a locked gate leaves) keep their boxes, which are theirs
+    rows = np.array([5, 0, read.n_edges - 1, 5])
+    taken = read.edge_coords().take(rows)
+    assert "_bounds" in taken.__dict__
+    np.testing.assert_array_equal(taken.bounds(), type(taken)(taken.xy, taken.offsets).bounds())
+    with pytest.raises(ValueError, match="boxes for"):
+        type(taken)(taken.xy, taken.offsets).with_bounds(got)
 
 
 def test_threads_asking_for_the_lines_at_once_get_one_table(hangzhou_pbf):

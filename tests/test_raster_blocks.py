@@ -47,3 +47,4 @@ def test_centres_on_the_edge_and_a_box_area():
     assert np.array_equal(got, _every(area, h, w, centres))
     assert got.sum() == (190 - 10 - 1) * (150 - 20 - 1)
     assert np.array_equal(rasters._centres_inside(area, h, w, centres, straight=False), got)
+

@@ -12,7 +12,9 @@ A cached network is keyed by what it was built from:
 Each entry is a folder of flat arrays, not a pickle: ``nodes.parquet``
 (osmid, lon, lat), ``edges.parquet`` (u, v, length_m, forward, backward,
 highway, name, osm_way_id, speed_m_s), ``edge_coords.npy`` with
-``edge_offsets.npy`` (every edge's geometry as one coordinate array) and
+``edge_offsets.npy`` (every edge's geometry as one coordinate array),
+``edge_bounds.npy`` (every edge's box, for a rerun's index around a few
+places), ``barriers.parquet`` (roads a pedestrian may not use) and
 ``meta.json`` (the key's parts and the network's build facts). Loading a
 million-node network takes about a second (README, "Province scale").
 
@@ -160,6 +162,7 @@ def _write_entry(net: network_mod.Network, folder: Path, meta: dict) -> None:
     lines = net.edge_coords()
     np.save(folder / "edge_coords.npy", lines.xy)
     np.save(folder / "edge_offsets.npy", lines.offsets)
+    np.save(folder / "edge_bounds.npy", lines.bounds())  # a rerun's index around a few places finds their streets by these boxes
     if net.barriers is not None:
         net.barriers.to_parquet(folder / "barriers.parquet")
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
@@ -184,7 +187,10 @@ def _read_entry(folder: Path, recipe: config.ModeRecipe) -> network_mod.Network:
     # the lines are built when a stage asks for them (Network.edges): a rerun needs their coordinates only
     edges = pd.DataFrame(data)
     barriers = gpd.read_parquet(folder / "barriers.parquet") if (folder / "barriers.parquet").is_file() else None
-    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]), barriers=barriers, lines=network_mod.EdgeLines(coords, offsets))
+    lines = network_mod.EdgeLines(coords, offsets)
+    if (folder / "edge_bounds.npy").is_file():
+        lines.with_bounds(np.load(folder / "edge_bounds.npy"))
+    return network_mod.Network(nodes=nodes, edges=edges, mode=recipe, info=dict(meta["info"]), barriers=barriers, lines=lines)
 
 
 class NetworkCache:

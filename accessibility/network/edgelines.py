@@ -49,7 +49,20 @@ class EdgeLines:
         rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
         counts = self.counts[rows]
         start = np.repeat(self.offsets[rows] - np.r_[0, np.cumsum(counts)][:-1], counts) + np.arange(int(counts.sum()))
-        return EdgeLines(self.xy[start], np.r_[0, np.cumsum(counts)].astype(np.int64))
+        out = EdgeLines(self.xy[start], np.r_[0, np.cumsum(counts)].astype(np.int64))
+        known = self.__dict__.get("_bounds")
+        if known is not None:  # the rows' boxes, when this one's are known
+            out.with_bounds(known[rows])
+        return out
+
+    def with_bounds(self, bounds: np.ndarray) -> EdgeLines:
+        """Attach boxes computed before (:meth:`bounds` of the same coordinates, e.g. from the cache); returns ``self``."""
+        bounds = np.asarray(bounds, np.float64)
+        if bounds.shape != (len(self), 4):
+            raise ValueError(f"{bounds.shape[0]} boxes for {len(self)} edges")
+        bounds.flags.writeable = False
+        self.__dict__["_bounds"] = bounds
+        return self
 
     def bounds(self) -> np.ndarray:
         """``(minx, miny, maxx, maxy)`` per edge (NaN for an edge without coordinates); computed once (read-only)."""

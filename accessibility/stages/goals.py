@@ -234,7 +234,7 @@ def evaluate_goal(
     hex_w = np.bincount(codes, weights=w, minlength=len(labels))
     hex_covered = np.bincount(codes, weights=np.where(covered, w, 0.0), minlength=len(labels))
     uncovered = hex_w - hex_covered
-    worst = [i for i in np.argsort(-uncovered, kind="stable")[:WORST_HEXES].tolist() if uncovered[i] > 0]
+    worst = [i for i in _largest(uncovered, WORST_HEXES).tolist() if uncovered[i] > 0]
     worst_hexes = [
         {"h3": str(labels[i]), "uncovered_pop": round(float(uncovered[i]), 1), "eligible_pop": round(float(hex_w[i]), 1), "share": _share(hex_covered[i], hex_w[i])}
         for i in worst
@@ -270,6 +270,16 @@ def evaluate_goal(
 
 def _share(part: float, whole: float) -> float | None:
     return float(part / whole) if whole > 0 else None
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` largest values, largest first, ties by position: ``np.argsort(-values, kind="stable")[:k]``
+    without sorting every value (a province's 360k hexagons, per goal)."""
+    if len(values) <= k:
+        return np.argsort(-values, kind="stable")
+    kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th largest
+    candidates = np.flatnonzero(values >= kth)  # in position order: a stable sort keeps ties so
+    return candidates[np.argsort(-values[candidates], kind="stable")][:k]
 
 
 def _hex_codes(hex_of_point: np.ndarray, hex_labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
