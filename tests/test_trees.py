@@ -152,3 +152,26 @@ def test_the_roles_found_from_the_private_edges_are_those_of_the_laid_arcs(case)
     streets = private.layered(np.concatenate([u[fw], v[bw]]), np.concatenate([v[fw], u[bw]]), np.concatenate([priv[fw], priv[bw]]), graph.n_base)
     for name in ("on_private", "public", "end"):
         np.testing.assert_array_equal(getattr(graph.stubs.layers, name), getattr(streets, name))
+
+
+@settings(max_examples=80, deadline=None)
+@given(streets_and_two_sets())
+def test_a_set_searched_in_parts_costs_what_one_search_gives_to_the_last_bit(case):
+    """A set searched per list (facilities 0-1 and 2-3 apart) and merged: the same costs, bit for bit; each node names a source that costs that."""
+    from accessibility.network import trees
+
+    net, owner, aps, costs = case
+    graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    whole = np.ones(4, bool)
+    parts = [np.array([True, True, False, False]), np.array([False, False, True, True])]
+    merged = trees.merge([distances.grow_tree(graph, p) for p in parts], [graph.set_sources(p) for p in parts], graph.set_sources(whole))
+    one = distances.grow_tree(graph, whole)
+    assert merged.cost.tobytes() == one.cost.tobytes()
+    reached = np.isfinite(merged.cost)
+    assert (merged.source[reached] >= 0).all() and (merged.source[~reached] == -1).all()
+    # the named source reaches the node at that cost: its own search (from that one access point) says so
+    sources = graph.set_sources(whole)
+    for j in np.unique(merged.source[reached]):
+        own = trees.grow(graph.stubs, sources[[j]])  # from that access point's stub alone
+        at = reached & (merged.source == j)
+        assert own.cost[at].tobytes() == merged.cost[at].tobytes()

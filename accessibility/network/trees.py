@@ -22,7 +22,7 @@ on the same edge), a stub's as the walk to its access point.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +32,7 @@ from scipy.sparse import csgraph
 from . import graph as network_mod
 from . import private
 
-__all__ = ["Sides", "StubGraph", "Tree", "grow", "sides", "spread", "stub_graph"]
+__all__ = ["Sides", "StubGraph", "Tree", "grow", "merge", "sides", "spread", "stub_graph"]
 
 
 @dataclass
@@ -164,6 +164,31 @@ def grow(graph: StubGraph, sources: np.ndarray, *, limit: float = np.inf) -> Tre
     local[sources] = np.arange(len(sources))
     found = src[:n]
     return Tree(cost=dist[:n], source=np.where(found >= n, local[np.maximum(found - n, 0)], -1))
+
+
+def merge(parts: Sequence[Tree], part_sources: Sequence[np.ndarray], sources: np.ndarray) -> Tree:
+    """The tree of a set searched in parts: per node the cheapest part's cost and source (the first part's where two tie).
+
+    ``part_sources`` are each part's sources (:func:`grow`'s, a subset of the set's
+    ``sources``); the merged tree's sources index ``sources``. A multi-source search's
+    cost at a node is the least, over its sources, of the sum along the path from each
+    (float addition is monotonic, so Dijkstra finds that least exactly): the parts'
+    least is the same number, to the last bit. Only which source is named where two
+    reach a node at exactly the same cost may differ from one search of all, and is
+    fixed by the parts' order.
+    """
+    at = np.full(int(sources.max(initial=-1)) + 1, -1, dtype=np.int64)
+    at[sources] = np.arange(len(sources))  # a stub's place among the set's sources
+
+    def named(local: np.ndarray, own: np.ndarray) -> np.ndarray:
+        return np.where(local >= 0, at[own][np.maximum(local, 0)], -1) if len(own) else np.full(len(local), -1, dtype=np.int64)
+
+    cost, src = parts[0].cost.copy(), named(parts[0].source, part_sources[0])
+    for tree, own in zip(parts[1:], part_sources[1:], strict=True):
+        better = tree.cost < cost
+        cost[better] = tree.cost[better]
+        src[better] = named(tree.source[better], own)
+    return Tree(cost=cost, source=src)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..stages.facilities import FacilityAccess
 from ..stages.goals import GoalResult
 from ..stages.population import Demand
 from . import folder, geoparquet
-from .result import ModeState, RunResult, walkers_of
+from .result import ModeState, RunResult, facility_parts, walkers_of
 
 __all__ = ["as_result", "read_run"]
 
@@ -81,6 +81,8 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
         source_id=points["osm_source_id"].to_numpy(np.int64) if "osm_source_id" in points else None, quality=str(pop_facts.get("quality", "given")),
     )
     modes = {m: _mode(rf, m, recipe, manifest.get("modes", {}).get(m, {})) for m, recipe in recipes.items()}
+    for state in modes.values():  # searched in the run's parts, as the run searched them
+        state.parts = facility_parts(facilities["source"])
     for m, state in modes.items():  # the walker profiles of the goals, kept with them by value
         state.walkers = walkers_of(goal_specs, m)
     study, mua, districts = _areas(rf)

@@ -35,7 +35,7 @@ from ..stages import goals as goals_mod
 from ..stages import population
 from ..stages.facilities import FacilityAccess
 
-__all__ = ["UNITS", "CostKey", "ModeState", "RunResult", "goal_weight", "walker_unit", "walkers_of"]
+__all__ = ["UNITS", "CostKey", "ModeState", "RunResult", "facility_parts", "goal_weight", "walker_unit", "walkers_of"]
 
 #: cost units of the point table: metres along the network, or seconds on a time-weighted network;
 #: besides them, ``walk_<walker>_m``: a walker's flat-equivalent metres at its speed (:func:`walker_unit`)
@@ -118,6 +118,16 @@ class CostKey:
         return cls(m.group("mode") or "walk", m.group("target"), m.group("unit")) if m else None
 
 
+def facility_parts(source: pd.Series | np.ndarray) -> np.ndarray:
+    """Per facility row, the list it came from (its ``source``: ``osm``, ``user:<file>``), numbered in order of appearance.
+
+    A set is searched in one part per list (:meth:`ModeState.nearest`), so a planner's
+    changed list or new sites are searched apart from the OSM facilities, which an
+    earlier run's search gives back.
+    """
+    return np.asarray(pd.factorize(pd.Series(np.asarray(source, dtype=object)).astype(str))[0], dtype=np.int64)
+
+
 class SearchMemory(Protocol):
     """Facility sets' searches of earlier runs, found by the streets searched and the set's access points."""
 
@@ -158,6 +168,8 @@ class ModeState:
     _by_mask: dict[tuple[str, bytes], distances.NearestResult] = field(default_factory=dict, repr=False)  # two sets of the same facilities: one search
     #: where the run's residents (``RunResult.demand``, in order) join this mode's streets; ``None`` for a run read from a folder
     residents: snapping.Snapped | None = field(default=None, repr=False)
+    #: per facility row, the list it came from (:func:`facility_parts`): each list's part of a set is searched apart (:meth:`nearest`)
+    parts: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.graphs, _Graphs):
@@ -212,14 +224,35 @@ class ModeState:
             res = self.results[(weight, key)] = same
         if res is None:
             graph = self.graphs[weight]
-            tree = self.memory.recall(graph, mask) if self.memory is not None else None
-            if tree is None:
-                tree = distances.grow_tree(graph, mask)
-                if self.memory is not None:
-                    self.memory.remember(graph, mask, tree)
-            res = self.results[(weight, key)] = distances.nearest_facilities(graph, mask, tree=tree)
+            res = self.results[(weight, key)] = distances.nearest_facilities(graph, mask, tree=self._tree(graph, mask))
             self._by_mask[(weight, np.asarray(mask, bool).tobytes())] = res
         return res
+
+    def _tree(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree:
+        """A set's search: one per list its facilities came from (:attr:`parts`), merged (:func:`~accessibility.network.trees.merge`).
+
+        A planner who adds sites or edits a list searches again only that list's part of
+        each set (a few sources: a fraction of a search of all); the OSM part is read back
+        from ``memory``. Every run splits its sets so, with a cache or without, so a rerun
+        equals a fresh run to the last bit.
+        """
+        mask = np.asarray(mask, bool)
+        parts = [mask]
+        if self.parts is not None and len(lists := np.unique(self.parts[mask])) > 1:
+            parts = [mask & (self.parts == p) for p in lists]
+        grown = [self._grown(graph, p) for p in parts]
+        if len(grown) == 1:
+            return grown[0]
+        return trees.merge(grown, [graph.set_sources(p) for p in parts], graph.set_sources(mask))
+
+    def _grown(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree:
+        """The search from the facilities of ``mask``: from ``memory`` when it has it, else grown (and remembered)."""
+        tree = self.memory.recall(graph, mask) if self.memory is not None else None
+        if tree is None:
+            tree = distances.grow_tree(graph, mask)
+            if self.memory is not None:
+                self.memory.remember(graph, mask, tree)
+        return tree
 
 
 @dataclass

@@ -43,7 +43,7 @@ from ..stages import merging, population
 from . import derived, folder, reuse
 from .costs import Costs, Snaps, lay_out_hexagons, trip_costs
 from .inputs import PopulationInput, RunOptions
-from .result import CostKey, ModeState, goal_weight
+from .result import CostKey, ModeState, facility_parts, goal_weight
 from .studyarea import Areas, DatumCheck, check_datums, read_areas
 
 __all__ = [
@@ -437,6 +437,9 @@ def snap(
         for w in state.weights:
             state.graphs[w]  # built now, inside the snapping stage's time
         states[m] = state
+    parts = facility_parts(fac["source"])  # each list's part of a set is searched apart: a planner's changed list alone
+    for state in states.values():
+        state.parts = parts
     n_far_fac = int((fac["status"] != "used").sum())
     if n_far_fac:
         notes.add(
