@@ -210,6 +210,7 @@ class Sides:
     to_u: np.ndarray  # the walk along the edge to u and to v (inf where one-way rules forbid)
     to_v: np.ndarray
     roles: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (u, v) as a trip's start, and at its end
+    end_differs: np.ndarray  # the access points whose ends' end roles are not their start roles (next to a node on a private way)
 
 
 def sides(
@@ -225,7 +226,8 @@ def sides(
     to_u = np.where(bw | (t <= 0), t * cb, np.inf)
     to_v = np.where(fw | (1 - t <= 0), (1 - t) * cf, np.inf)
     at_end = (np.where(priv, base.end[u], base.public[u]), np.where(priv, base.end[v], base.public[v]))
-    return Sides(e, t, stub_cost, fw, bw, cf, cb, priv, to_u, to_v, ((u, v), at_end))
+    differs = np.flatnonzero((at_end[0] != u) | (at_end[1] != v))
+    return Sides(e, t, stub_cost, fw, bw, cf, cb, priv, to_u, to_v, ((u, v), at_end), differs)
 
 
 def spread(tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndarray, at: Sides, *, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
@@ -265,17 +267,26 @@ def spread(tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndar
 def _split_nodes(tree: Tree, sources: np.ndarray, at: Sides) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(cost, source) of every access point as a trip's start and as a point reached at its end (its private roles)."""
     along = _along_edge(sources, at.e, at.t, at.stub_cost, at.fw, at.bw, at.cf, at.cb)
-    out = []
-    for ru, rv in at.roles:
-        cands = [(at.to_u + tree.cost[ru], tree.source[ru]), (at.to_v + tree.cost[rv], tree.source[rv]), along]
-        best_cost, best_src = cands[0]
-        for c, s in cands[1:]:
-            better = c < best_cost
-            best_cost, best_src = np.where(better, c, best_cost), np.where(better, s, best_src)
-        out.append((best_cost, np.where(np.isfinite(best_cost), best_src, -1)))
+    (u, v), (u_end, v_end) = at.roles
+    out = _cheapest(tree, at.to_u, at.to_v, u, v, along)
+    # reached at a trip's end, a point differs only next to a node on a private way (its end role): the others are copied
+    d = at.end_differs
+    end = (out[0].copy(), out[1].copy())
+    end[0][d], end[1][d] = _cheapest(tree, at.to_u[d], at.to_v[d], u_end[d], v_end[d], (along[0][d], along[1][d]))
     # a point on a public street has one role: its start is its end
-    start = (np.where(at.priv, out[0][0], out[1][0]), np.where(at.priv, out[0][1], out[1][1]))
-    return start, out[1]
+    start = (np.where(at.priv, out[0], end[0]), np.where(at.priv, out[1], end[1]))
+    return start, end
+
+
+def _cheapest(
+    tree: Tree, to_u: np.ndarray, to_v: np.ndarray, ru: np.ndarray, rv: np.ndarray, along: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per access point, the cheapest of: walking to ``ru`` and on, to ``rv`` and on, or ``along`` its edge to a stub of the set."""
+    best_cost, best_src = to_u + tree.cost[ru], tree.source[ru]
+    for c, s in ((to_v + tree.cost[rv], tree.source[rv]), along):
+        better = c < best_cost
+        best_cost, best_src = np.where(better, c, best_cost), np.where(better, s, best_src)
+    return best_cost, np.where(np.isfinite(best_cost), best_src, -1)
 
 
 def _along_edge(
