@@ -23,7 +23,7 @@ looks them up by the geometry's WKB (``access-<key>/``, one per mode) and
 searches only the facilities an earlier run did not place. Only runs on an
 OSM file with the cache on are keyed (a road layer, a graph or a downloaded
 place has no file content to key them by). Entries
-are folders of ``.npz`` arrays and one GeoParquet file, written atomically in
+are folders of ``.npz`` arrays and Parquet tables, written atomically in
 the background like the network cache's (:func:`~accessibility.network.cache.write_folder`);
 an entry that fails to load is recomputed.
 """
