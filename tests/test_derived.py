@@ -85,6 +85,16 @@ def test_the_stored_outcome_and_facilities_of_hangzhou_equal_the_features(hangzh
     assert loaded.outcome.fits(hangzhou_walk) and not loaded.outcome.fits(compound_net())
 
 
+def test_no_osm_facilities_round_trip_as_the_empty_frame(tmp_path):
+    """An extract with none of the services' facilities: the stored empty frame reads back with its columns' dtypes."""
+    empty = facilities_mod.facilities_from_features(_features(feature_frame([])), config.load_services())
+    assert len(empty) == 0
+    derived._write_facilities(empty, tmp_path / "f.parquet")
+    back = derived._read_facilities(tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(empty.drop(columns="geometry")), check_exact=True)
+    assert back.crs == empty.crs and back.geometry.name == empty.geometry.name
+
+
 def test_the_key_follows_the_sources_and_the_service_rules():
     services = config.load_services()
     key = derived.derived_key("sources", services)

@@ -144,7 +144,11 @@ def _read_facilities(path: Path) -> gpd.GeoDataFrame:
         if name == "__wkb":
             continue
         col = t.column(name)
-        # text as Python lists, as facilities_from_features builds the frame: the same dtypes
-        data[name] = col.to_pylist() if pa.types.is_string(col.type) or pa.types.is_null(col.type) else col.to_numpy()
+        # text as Python lists, as facilities_from_features builds the frame: the same dtypes; a column of
+        # Python objects with nothing in it (no rows, or only None) as objects again
+        if pa.types.is_null(col.type):
+            data[name] = np.array(col.to_pylist(), dtype=object)
+        else:
+            data[name] = col.to_pylist() if pa.types.is_string(col.type) else col.to_numpy()
     wkb = t.column("__wkb").to_numpy(zero_copy_only=False)
     return gpd.GeoDataFrame(data, geometry=shapely.from_wkb(wkb) if len(wkb) else gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
