@@ -130,21 +130,13 @@ def test_a_damaged_entry_is_computed_again(loop, hangzhou_pbf, caplog):
 
 def test_the_stored_hexagons_hold_the_layout_only(loop):
     entry = Path(loop["b"].manifest["residents_cache"]["entry"])
-    stored = reuse._read_layout_frame(entry)
+    stored = gpd.read_parquet(entry / "hexes.parquet")
     assert list(stored.columns) == ["h3", "geometry", "area_km2", "pop", "older_pop", "density_per_km2"]  # no run's distances
     assert stored["pop"].sum() == pytest.approx(loop["b"].demand.total)
-    # the polygons as coordinate arrays: read back the same coordinates, rings and order, and the same columns
+    # read back: the same coordinates, rings and order, and the same columns
     laid = loop["a"].hexes[list(stored.columns)]
     assert shapely.equals_exact(stored.geometry.to_numpy(), laid.geometry.to_numpy(), tolerance=0).all() and stored.crs == laid.crs
     pd.testing.assert_frame_equal(pd.DataFrame(stored.drop(columns="geometry")), pd.DataFrame(laid.drop(columns="geometry")), check_exact=True)
-
-
-def test_hexagons_other_than_polygons_are_stored_as_geoparquet(tmp_path):
-    frame = gpd.GeoDataFrame({"h3": ["a", "b"], "pop": [1.0, 2.0]}, geometry=[shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(2, 2, 3, 3)])], crs="EPSG:4326")
-    reuse._write_layout_frame(frame, tmp_path)
-    assert (tmp_path / "hexes.parquet").is_file()
-    back = reuse._read_layout_frame(tmp_path)
-    assert shapely.equals_exact(back.geometry.to_numpy(), frame.geometry.to_numpy(), tolerance=0).all()
 
 
 def test_remembered_access_points_equal_a_fresh_search(hangzhou_walk, tmp_path):

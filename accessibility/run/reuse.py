@@ -23,7 +23,7 @@ looks them up by the geometry's WKB (``access-<key>/``, one per mode) and
 searches only the facilities an earlier run did not place. Only runs on an
 OSM file with the cache on are keyed (a road layer, a graph or a downloaded
 place has no file content to key them by). Entries
-are folders of ``.npz`` arrays and Parquet tables, written atomically in
+are folders of ``.npz`` arrays and one GeoParquet file, written atomically in
 the background like the network cache's (:func:`~accessibility.network.cache.write_folder`);
 an entry that fails to load is recomputed.
 """
@@ -44,7 +44,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 
@@ -144,7 +143,7 @@ def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[s
             snapped = {m: _snapped(z, f"{m}_") for m in modes}
         with np.load(folder / "layout.npz") as z:
             pos, empty, centres = z["pos"], z["empty"], _snapped(z, "centre_")
-        frame = _read_layout_frame(folder)
+        frame = gpd.read_parquet(folder / "hexes.parquet")
     except Exception as exc:  # noqa: BLE001 - a damaged or partial entry is recomputed, never fatal
         log.warning("residents cache entry %s cannot be read (%s); computing the positions again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
@@ -152,36 +151,6 @@ def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[s
     cachesize.mark_used(folder)
     log.info("residents' positions and hexagons: loaded from cache %s in %.2f s", folder, time.perf_counter() - t)
     return Residents(snapped, hexes_mod.HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centres, centre_neighbours=()), folder)
-
-
-def _write_layout_frame(frame: gpd.GeoDataFrame, part: Path) -> None:
-    """The hexagons: their columns as Parquet and their polygons as coordinate arrays (``hex_polygons.npz``).
-
-    Read back with ``shapely.from_ragged_array`` (~0.2 s for a province's 360k
-    hexagons, where WKB takes ~0.3 s and GeoParquet's reader more); the same
-    coordinates, rings and order. Anything but plain polygons is stored as GeoParquet.
-    """
-    geoms = frame.geometry.to_numpy()
-    if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON).all():
-        _, coords, offsets = shapely.to_ragged_array(geoms)
-        np.savez(part / "hex_polygons.npz", coords=coords, rings=offsets[0], polygons=offsets[1])
-        pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_parquet(part / "hex_columns.parquet")
-        layout = {"geometry": frame.geometry.name, "columns": list(frame.columns), "crs": frame.crs.to_json() if frame.crs is not None else None}
-        (part / "hex_geometry.json").write_text(json.dumps(layout), encoding="utf-8")
-    else:
-        frame.to_parquet(part / "hexes.parquet")
-
-
-def _read_layout_frame(folder: Path) -> gpd.GeoDataFrame:
-    if (folder / "hexes.parquet").is_file():
-        return gpd.read_parquet(folder / "hexes.parquet")
-    layout = json.loads((folder / "hex_geometry.json").read_text(encoding="utf-8"))
-    with np.load(folder / "hex_polygons.npz") as z:
-        geoms = shapely.from_ragged_array(shapely.GeometryType.POLYGON, z["coords"], (z["rings"], z["polygons"]))
-    columns = pd.read_parquet(folder / "hex_columns.parquet")
-    columns[layout["geometry"]] = geoms
-    # the columns in their order (the geometry among them, as laid out)
-    return gpd.GeoDataFrame(columns[layout["columns"]], geometry=layout["geometry"], crs=layout["crs"])
 
 
 def _snapped(z: np.lib.npyio.NpzFile, prefix: str) -> snapping.Snapped:
@@ -209,7 +178,7 @@ def store(cache_dir: str | Path | bool | None, key: str | None, residents: Resid
         np.savez(part / "snapped.npz", **snapped)
         grid: dict[str, Any] = {"pos": layout.pos, "empty": layout.empty, **_arrays(layout.centre_snap, "centre_")}
         np.savez(part / "layout.npz", **grid)
-        _write_layout_frame(layout.frame, part)
+        layout.frame.to_parquet(part / "hexes.parquet")
 
     status: dict[str, Any] = {}
     submit_entry(folder, key, write, status, writer)
