@@ -79,7 +79,7 @@ def load(cache_dir: str | Path | bool | None, key: str | None) -> Derived | None
             private = z["private"]
             kept_edges = z["kept_edges"] if "kept_edges" in z.files else None
             kept_nodes = z["kept_nodes"] if "kept_nodes" in z.files else None
-            entrances = _from_blob(z["entrance_wkb"], z["entrance_offsets"])
+            entrances = _from_wkb(reuse.unpack_bytes(z["entrance_wkb"], z["entrance_offsets"]))
         lines = gpd.read_parquet(folder / "barrier_lines.parquet")
         facilities = _read_facilities(folder / "facilities.parquet")
     except Exception as exc:  # noqa: BLE001 - a damaged or partial entry is recomputed, never fatal
@@ -99,7 +99,8 @@ def store(cache_dir: str | Path | bool | None, key: str | None, derived: Derived
     o = derived.outcome
 
     def write(part: Path) -> None:
-        arrays: dict[str, Any] = {"private": o.private, **dict(zip(("entrance_wkb", "entrance_offsets"), _to_blob(derived.entrances), strict=True))}
+        wkb = shapely.to_wkb(np.asarray(derived.entrances, dtype=object)).tolist() if len(derived.entrances) else []
+        arrays: dict[str, Any] = {"private": o.private, **dict(zip(("entrance_wkb", "entrance_offsets"), reuse.pack_bytes(wkb), strict=True))}
         if o.kept_edges is not None:
             arrays["kept_edges"] = o.kept_edges
         if o.kept_nodes is not None:
@@ -114,15 +115,8 @@ def store(cache_dir: str | Path | bool | None, key: str | None, derived: Derived
     return status
 
 
-def _to_blob(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    wkb = shapely.to_wkb(np.asarray(geoms, dtype=object)).tolist() if len(geoms) else []
-    return np.frombuffer(b"".join(wkb), dtype=np.uint8), np.r_[0, np.cumsum([len(w) for w in wkb])].astype(np.int64)
-
-
-def _from_blob(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    raw = blob.tobytes()
-    parts = [raw[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
-    return shapely.from_wkb(np.array(parts, dtype=object)) if parts else np.array([], dtype=object)
+def _from_wkb(wkbs: list[bytes]) -> np.ndarray:
+    return shapely.from_wkb(np.array(wkbs, dtype=object)) if wkbs else np.array([], dtype=object)
 
 
 def _write_facilities(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -81,8 +81,9 @@ def read_run(run_dir: str | Path | folder.RunFolder) -> RunResult:
         source_id=points["osm_source_id"].to_numpy(np.int64) if "osm_source_id" in points else None, quality=str(pop_facts.get("quality", "given")),
     )
     modes = {m: _mode(rf, m, recipe, manifest.get("modes", {}).get(m, {})) for m, recipe in recipes.items()}
+    parts = facility_parts(facilities["source"])
     for state in modes.values():  # searched in the run's parts, as the run searched them
-        state.parts = facility_parts(facilities["source"])
+        state.parts = parts
     for m, state in modes.items():  # the walker profiles of the goals, kept with them by value
         state.walkers = walkers_of(goal_specs, m)
     study, mua, districts = _areas(rf)

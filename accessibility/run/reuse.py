@@ -55,8 +55,8 @@ from ..stages import hexes as hexes_mod
 from ..stages import population
 
 __all__ = [
-    "DONE", "FORMAT", "RememberedAccess", "RememberedSearches", "Residents", "access_key", "computed_by", "entry_folder", "load", "residents_key",
-    "sources_key", "store", "submit_entry",
+    "DONE", "FORMAT", "RememberedAccess", "RememberedSearches", "Residents", "access_key", "computed_by", "entry_folder", "load", "pack_bytes", "residents_key",
+    "sources_key", "store", "submit_entry", "unpack_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,17 @@ def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[s
     return Residents(snapped, hexes_mod.HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centres, centre_neighbours=()), folder)
 
 
+def pack_bytes(items: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte strings (geometries' WKB) as one ``uint8`` array and the offsets of each, for an ``.npz`` (no pickle)."""
+    return np.frombuffer(b"".join(items), dtype=np.uint8), np.r_[0, np.cumsum([len(w) for w in items])].astype(np.int64)
+
+
+def unpack_bytes(blob: np.ndarray, offsets: np.ndarray) -> list[bytes]:
+    """The byte strings :func:`pack_bytes` packed, in order."""
+    raw = blob.tobytes()
+    return [raw[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+
+
 def _snapped(z: np.lib.npyio.NpzFile, prefix: str) -> snapping.Snapped:
     barrier = z[f"{prefix}barrier"] if f"{prefix}barrier" in z.files else None
     return snapping.Snapped(edge=z[f"{prefix}edge"], t=z[f"{prefix}t"], snap_dist_m=z[f"{prefix}snap_dist_m"], barrier=barrier)
@@ -245,14 +256,14 @@ class RememberedAccess:
         assert self.folder is not None
         try:
             with np.load(self.folder / "access.npz") as z:
-                blob, at, rows = z["wkb"].tobytes(), z["wkb_offsets"], z["row_offsets"]
+                wkbs, rows = unpack_bytes(z["wkb"], z["wkb_offsets"]), z["row_offsets"]
                 self._rows = (rows, z["edge"], z["t"], z["snap_dist_m"], z["barrier"] if "barrier" in z.files else None)
         except Exception as exc:  # noqa: BLE001 - a damaged entry is recomputed, never fatal
             log.warning("access cache entry %s cannot be read (%s); searching every facility's access points again", self.folder, exc)
             shutil.rmtree(self.folder, ignore_errors=True)
             return
         # one dict entry per facility geometry (a few thousand), not per node
-        self._known = {blob[a:b]: i for i, (a, b) in enumerate(zip(at[:-1].tolist(), at[1:].tolist(), strict=True))}
+        self._known = {w: i for i, w in enumerate(wkbs)}
         cachesize.mark_used(self.folder)
         self.status = {"cache": "hit", "entry": str(self.folder)}
 
@@ -301,9 +312,9 @@ class RememberedAccess:
         first.sort()
         counts = np.bincount(owner, minlength=len(wkb))  # owners are sorted: each one's rows are contiguous
         keep = np.repeat(np.isin(np.arange(len(wkb)), first), counts)
-        blob = [wkb[i] for i in first.tolist()]
+        blob, blob_offsets = pack_bytes([wkb[i] for i in first.tolist()])
         arrays: dict[str, Any] = {
-            "wkb": np.frombuffer(b"".join(blob), dtype=np.uint8), "wkb_offsets": np.r_[0, np.cumsum([len(w) for w in blob])].astype(np.int64),
+            "wkb": blob, "wkb_offsets": blob_offsets,
             "row_offsets": np.r_[0, np.cumsum(counts[first])].astype(np.int64),
             "edge": snapped.edge[keep], "t": snapped.t[keep], "snap_dist_m": snapped.snap_dist_m[keep],
         }
