@@ -139,7 +139,7 @@ def test_a_run_keeps_the_cache_under_its_limit_and_what_it_used(small_data, tmp_
     searches = {e.path for e in cachesize.entries(cache) if e.kind == "search"}
     assert len(searches) > 1 and searches == {Path(e["entry"]) for e in a.manifest["search_cache"]["walk"]["entries"]}
     # one search per distinct set of facilities: the clip's tier subsets that hold every facility of their service are not searched again
-    assert len(searches) == a.manifest["search_cache"]["walk"]["searched"] < len(a.modes["walk"].results)
+    assert len(searches) == a.manifest["search_cache"]["walk"]["searched"] < len(a.modes["walk"].set_trees)
     assert a.manifest["cache_size"] == {"limit_gb": cachesize.DEFAULT_MAX_GB, "removed_entries": 0, "removed_mb": 0.0}
     fit = a.facilities[(a.facilities["service"] == "sports_fitness") & (a.facilities["status"] == "used")]
     x, y = shapely.get_coordinates(fit.geometry.representative_point().to_numpy())[0]
@@ -159,7 +159,7 @@ def test_a_run_keeps_the_cache_under_its_limit_and_what_it_used(small_data, tmp_
     assert {Path(e["entry"]) for e in used["entries"]} <= {e.path for e in left}
     # every search of A is B's too, the fitness sets' OSM part included: B searched its list's part of them only
     assert searches <= {e.path for e in left} and used["reused"] >= len(searches)
-    fitness_sets = {k for (w, k) in b.modes["walk"].results if w == "length" and k.startswith("sports_fitness")}
+    fitness_sets = {k for (w, k) in b.modes["walk"].set_trees if w == "length" and k.startswith("sports_fitness")}
     assert 1 <= used["searched"] <= len(fitness_sets)
     assert b.manifest["cache_size"]["removed_entries"] >= 1  # A's features, which B did not use
     c = pipeline.run(osm, **kw)

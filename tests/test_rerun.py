@@ -53,7 +53,7 @@ def test_the_rerun_reuses_the_residents_of_the_first_run(loop):
     assert searches["reused"] > 0 and 0 < searches["searched"] < searches["reused"]
     # a fitness set is searched in two parts, the OSM facilities and the list: the list is searched; the OSM part is
     # A's search, read back, unless a site of the list took an OSM facility's place (merged), which makes it another
-    fitness = {k for (w, k) in b.modes["walk"].results if w == "length" and k.startswith("sports_fitness")}
+    fitness = {k for (w, k) in b.modes["walk"].set_trees if w == "length" and k.startswith("sports_fitness")}
     merged = int((b.tables["merges.csv"]["action"] == "merged").sum())
     assert searches["searched"] == len(fitness) * (2 if merged else 1)
     written = json.loads((loop["base"] / "b" / "manifest.json").read_text(encoding="utf-8"))
@@ -275,5 +275,5 @@ def test_the_search_key_follows_the_streets_and_the_sets_own_access_points(hangz
     np.testing.assert_array_equal(by_rows.facility, np.where(fresh.facility >= 0, fresh.facility + 10, -1))
     # a damaged entry is searched again
     entry = Path(memory.status["entries"][0]["entry"])
-    (entry / "tree.npz").write_bytes(b"broken")
+    (entry / "cost.npy").write_bytes(b"broken")
     assert again.recall(same, mask) is None and not entry.exists()

@@ -105,6 +105,42 @@ def test_moving_another_sets_facility_leaves_a_set_bit_for_bit(case, new_t, new_
     assert ra.cost[:n].tobytes() == rb.cost[:n].tobytes() and ra.facility[:n].tobytes() == rb.facility[:n].tobytes()
 
 
+@settings(max_examples=80, deadline=None)
+@given(streets_and_two_sets(), st.lists(st.tuples(st.integers(0, 23), st.sampled_from([0.0, 1.0, 0.5]) | st.floats(0, 1), st.floats(0, 60)), min_size=1, max_size=12))
+def test_residents_costed_from_a_tree_pay_what_the_access_graph_gives(case, points):
+    """A resident's trip from the set's tree and own access points alone (how a run costs them) is its trip on the access graph.
+
+    The access graph joins a resident to the nearest inserted node on its edge, which may be
+    another set's access point: the same trip, summed in other pieces (equal to rounding).
+    The facility named reaches the resident at that cost by its own search, and the costs
+    do not change, to the last bit, when another set's facility moves.
+    """
+    net, owner, aps, costs = case
+    m = len(net.edges)
+    where = Snapped(np.array([e % m for e, _, _ in points]), np.array([t for _, t, _ in points]), np.array([w for _, _, w in points]))
+    graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    joined = distances.point_sides(graph, where)
+    for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
+        cost, facility = distances.costs_from_tree(graph, distances.grow_tree(graph, mask), mask, joined)
+        want, _ = distances.costs_at_points(graph, distances.nearest_facilities(graph, mask), where)
+        np.testing.assert_allclose(cost, want, rtol=1e-12, atol=1e-9)
+        reached = np.isfinite(cost)
+        assert (facility[reached] >= 0).all() and (facility[~reached] == -1).all() and mask[facility[reached]].all()
+        for f in np.unique(facility[reached]):
+            alone = np.arange(4) == f
+            own, _ = distances.costs_from_tree(graph, distances.grow_tree(graph, alone), alone, joined)
+            np.testing.assert_allclose(own[facility == f], cost[facility == f], rtol=1e-12)
+    b = np.flatnonzero(owner >= 2)
+    if len(b):
+        moved = Snapped(aps.edge.copy(), aps.t.copy(), aps.snap_dist_m.copy())
+        moved.t[b[0]] = 1.0 - moved.t[b[0]]
+        other = distances.build_access_graph(net, owner, moved, weight="length", costs=costs)
+        mask = np.array([True, True, False, False])
+        before = distances.costs_from_tree(graph, distances.grow_tree(graph, mask), mask, joined)
+        after = distances.costs_from_tree(other, distances.grow_tree(other, mask), mask, distances.point_sides(other, where))
+        assert before[0].tobytes() == after[0].tobytes() and before[1].tobytes() == after[1].tobytes()
+
+
 def test_a_point_between_two_stubs_of_its_edge_by_hand():
     """0 --100-- 1: stubs of one set at t=0.2 (walk 5 m) and t=0.9 (walk 30 m); the access graph's split nodes cost the cheaper along the edge."""
     net = network.graph_from_arrays([120.0, 120.001], [30.0, 30.0], [0], [1], [100.0])

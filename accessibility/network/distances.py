@@ -129,7 +129,7 @@ class AccessGraph:
             edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64), edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool),
             self.edge_private, self.edge_cost, self.edge_cost_back,
         ):
-            h.update(np.ascontiguousarray(a).tobytes())
+            h.update(memoryview(np.ascontiguousarray(a)))  # the array's buffer: no copy (hashlib releases the GIL)
         self._digest = h.hexdigest()
         return self._digest
 
@@ -402,8 +402,26 @@ def nearest_facilities(
     sources = set_sources(graph, facility_mask)
     tree = tree if tree is not None else trees.grow(graph.stubs, sources, limit=limit)
     cost, src = trees.spread(tree, graph.stubs, graph.layers, sources, graph.sides(), limit=limit)
+    return NearestResult(cost=cost, facility=_facility_rows(graph, facility_mask, src))
+
+
+def point_sides(graph: AccessGraph, snapped: snapping.Snapped) -> trees.Sides:
+    """Where snapped points join ``graph``'s streets, for :func:`costs_from_tree` (once per graph: every set reads them)."""
+    assert graph.stubs is not None
+    snap = snapped.snap_dist_m / (graph.snap_speed_m_s if graph.weight == "time" else 1.0)
+    return trees.sides(graph.stubs.layers, *graph.edge_arrays(), (snapped.edge, snapped.t, snap))
+
+
+def costs_from_tree(graph: AccessGraph, tree: trees.Tree, facility_mask: np.ndarray | None, points: trees.Sides) -> tuple[np.ndarray, np.ndarray]:
+    """Trip cost and nearest facility row from points where trips start (:func:`point_sides`), from a set's tree alone (:func:`~accessibility.network.trees.at_points`)."""
+    sources = set_sources(graph, facility_mask)
+    cost, src = trees.at_points(tree, sources, (graph.ap_edge, graph.ap_t, graph.ap_stub_cost), points)
+    return cost, _facility_rows(graph, facility_mask, src)
+
+
+def _facility_rows(graph: AccessGraph, facility_mask: np.ndarray | None, source: np.ndarray) -> np.ndarray:
     rows = graph.ap_facility if facility_mask is None else graph.ap_facility[np.asarray(facility_mask, bool)[graph.ap_facility]]
-    return NearestResult(cost=cost, facility=np.where(src >= 0, np.append(rows, -1)[src], -1))
+    return np.where(source >= 0, np.append(rows, -1)[source], -1)
 
 
 def costs_at_points(

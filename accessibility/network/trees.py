@@ -32,7 +32,7 @@ from scipy.sparse import csgraph
 from . import graph as network_mod
 from . import private
 
-__all__ = ["Sides", "StubGraph", "Tree", "grow", "merge", "sides", "spread", "stub_graph"]
+__all__ = ["Sides", "StubGraph", "Tree", "at_points", "grow", "merge", "sides", "spread", "stub_graph"]
 
 
 @dataclass
@@ -266,7 +266,7 @@ def spread(tree: Tree, graph: StubGraph, split: private.Layers, sources: np.ndar
 
 def _split_nodes(tree: Tree, sources: np.ndarray, at: Sides) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(cost, source) of every access point as a trip's start and as a point reached at its end (its private roles)."""
-    along = _along_edge(sources, at.e, at.t, at.stub_cost, at.fw, at.bw, at.cf, at.cb)
+    along = _along(at, _own_stubs(sources, at.e, at.t, at.stub_cost))
     (u, v), (u_end, v_end) = at.roles
     out = _cheapest(tree, at.to_u, at.to_v, u, v, along)
     # reached at a trip's end, a point differs only next to a node on a private way (its end role): the others are copied
@@ -289,29 +289,57 @@ def _cheapest(
     return best_cost, np.where(np.isfinite(best_cost), best_src, -1)
 
 
-def _along_edge(
-    sources: np.ndarray, e: np.ndarray, t: np.ndarray, stub_cost: np.ndarray, fw: np.ndarray, bw: np.ndarray, cf: np.ndarray, cb: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per access point: the cheapest walk along its own edge to a stub of the set on that edge, and which source."""
-    k = len(e)
-    best, which = np.full(k, np.inf), np.full(k, -1, dtype=np.int64)
-    if len(sources) == 0 or k == 0:
-        return best, which
-    own = np.sort(sources)  # sorted access points: grouped by edge
+def at_points(tree: Tree, sources: np.ndarray, aps: tuple[np.ndarray, np.ndarray, np.ndarray], points: Sides) -> tuple[np.ndarray, np.ndarray]:
+    """A set's trip cost (and source) from points where trips start: residents, hexagons' centres.
+
+    ``points`` are the points' :func:`sides` (``stub_cost``: the walk from the point to
+    its street), ``aps`` every access point's edge, position and stub cost (sorted
+    order), ``sources`` the set's, as for :func:`grow`. A trip is the walk to the street,
+    then the cheaper of walking to either end of the edge and on, or along the edge to
+    a stub of the set on it: what joining the point to the access graph and spreading
+    the tree there gives, from the set's tree and its own access points alone, so it
+    depends on no other set's facilities. A point on a private way starts inside its
+    compound (its ends' trip-start roles), one on a public street in the public layer.
+    """
+    (u, v), (u_public, v_public) = points.roles
+    ru, rv = np.where(points.priv, u, u_public), np.where(points.priv, v, v_public)
+    along = _along(points, _own_stubs(sources, *aps))
+    cost, src = _cheapest(tree, points.to_u, points.to_v, ru, rv, along)
+    return points.stub_cost + cost, src
+
+
+def _own_stubs(sources: np.ndarray, e: np.ndarray, t: np.ndarray, stub_cost: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The set's stubs for :func:`_along`: edge, position, stub cost and place among ``sources``, in sorted order (grouped by edge)."""
+    own = np.sort(sources)
     local = np.empty(len(e), dtype=np.int64)
     local[sources] = np.arange(len(sources))
-    lo, hi = np.searchsorted(e[own], e, side="left"), np.searchsorted(e[own], e, side="right")
+    return e[own], t[own], stub_cost[own], local[own]
+
+
+def _along(points: Sides, stubs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per point: the cheapest walk along its edge to one of ``stubs`` on it (edge, position, stub cost, source; by edge), and which source."""
+    se, st, s_cost, s_local = stubs
+    k = len(points.e)
+    best, which = np.full(k, np.inf), np.full(k, -1, dtype=np.int64)
+    if len(se) == 0 or k == 0:
+        return best, which
+    # only the points on an edge holding a stub of the set (few, for most sets) are searched for theirs
+    on_edge = np.zeros(max(int(se[-1]), int(points.e.max())) + 1, dtype=bool)
+    on_edge[se] = True
+    near = np.flatnonzero(on_edge[points.e])
+    pe, pt, fw, bw, cf, cb = (a[near] for a in (points.e, points.t, points.fw, points.bw, points.cf, points.cb))
+    lo, hi = np.searchsorted(se, pe, side="left"), np.searchsorted(se, pe, side="right")
     counts = hi - lo
-    point = np.repeat(np.arange(k), counts)
+    point = np.repeat(np.arange(len(near)), counts)
     if len(point) == 0:
         return best, which
-    other = own[lo[point] + np.arange(len(point)) - np.repeat(np.cumsum(counts) - counts, counts)]
-    dt = t[other] - t[point]
+    other = lo[point] + np.arange(len(point)) - np.repeat(np.cumsum(counts) - counts, counts)
+    dt = st[other] - pt[point]
     ahead = dt >= 0  # the stub lies towards v: walk forward
     walk = np.where(ahead, dt * cf[point], -dt * cb[point])
     zero = dt == 0  # two access points at one spot: the same place
     ok = np.where(ahead, fw[point], bw[point]) | zero
-    val = np.where(ok, stub_cost[other] + walk, np.inf)
+    val = np.where(ok, s_cost[other] + walk, np.inf)
     # the pairs come grouped by point: the least of each group and the first pair reaching it
     # (as a stable sort by value would pick), in linear passes instead of a sort of every pair
     has = np.flatnonzero(counts)
@@ -319,5 +347,5 @@ def _along_edge(
     least = np.minimum.reduceat(val, starts)
     at = np.where(val == np.repeat(least, counts[has]), np.arange(len(val)), len(val))
     first = np.minimum.reduceat(at, starts)
-    best[has], which[has] = least, local[other[first]]
+    best[near[has]], which[near[has]] = least, s_local[other[first]]
     return best, which

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from .. import config
-from ..network import distances, snapping
+from ..network import distances, snapping, trees
 from ..stages import goals as goals_mod
 from ..stages import hexes as hexes_mod
 from ..stages import population
@@ -111,15 +111,13 @@ def trip_costs(
     searches = [(m, key, w, "dist_m" if w == "length" else "time_s") for m, key in sets for w in states[m].weights]
     searches += walker_sets(goal_list, states)
     # where each resident joins each graph does not depend on the service: once per graph
-    neighbours: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
+    joined: dict[tuple[str, str], trees.Sides] = {}
     cost: dict[CostKey, np.ndarray] = {}
     nearest: dict[CostKey, np.ndarray] = {}
     for m, key, w, unit in searches:
         state = states[m]
-        if (m, w) not in neighbours:
-            neighbours[(m, w)] = distances.point_neighbours(state.graphs[w], snaps.snapped[m])
-        res = state.nearest(key, set_masks[key], weight=w)
-        c, near = distances.costs_at_points(state.graphs[w], res, snaps.snapped[m], neighbours=neighbours[(m, w)])
+        if (m, w) not in joined:
+            joined[(m, w)] = distances.point_sides(state.graphs[w], snaps.snapped[m])
         k = CostKey(m, key, unit)
-        cost[k], nearest[k] = c, near
+        cost[k], nearest[k] = state.point_costs(key, set_masks[key], joined[(m, w)], weight=w)
     return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)

@@ -154,8 +154,10 @@ class ModeState:
 
     The edge index, the access graphs (by weight: ``"length"``, ``"time"``, and
     ``"walker:<id>"`` for the walker profiles of its goals, ``walkers``) and the
-    shortest-path trees of each facility set (``results``) are filled by the
-    pipeline, and built on first use for a run read from a folder.
+    shortest-path trees of each facility set (:meth:`tree`) are filled by the
+    pipeline, and built on first use for a run read from a folder. The cost at
+    every node of a graph (:meth:`nearest`, ``results``) is spread from a tree only
+    when a tool asks for it: the run costs its residents from the trees.
     """
 
     net: Network
@@ -163,9 +165,10 @@ class ModeState:
     walkers: dict[str, config.Walker] = field(default_factory=dict)
     _index: snapping.EdgeIndex | ondemand.EdgeIndexOnDemand | None = field(default=None, repr=False)
     graphs: dict[str, distances.AccessGraph] = field(default_factory=dict, repr=False)
-    results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key)
+    results: dict[tuple[str, str], distances.NearestResult] = field(default_factory=dict, repr=False)  # (weight, set key): cost at every node
+    set_trees: dict[tuple[str, str], trees.Tree] = field(default_factory=dict, repr=False)  # (weight, set key): each set's search
     memory: SearchMemory | None = field(default=None, repr=False)  # searches of earlier runs (:class:`~accessibility.run.reuse.RememberedSearches`)
-    _by_mask: dict[tuple[str, bytes], distances.NearestResult] = field(default_factory=dict, repr=False)  # two sets of the same facilities: one search
+    _by_mask: dict[tuple[str, bytes], trees.Tree] = field(default_factory=dict, repr=False)  # two sets of the same facilities: one search
     #: where the run's residents (``RunResult.demand``, in order) join this mode's streets; ``None`` for a run read from a folder
     residents: snapping.Snapped | None = field(default=None, repr=False)
     #: per facility row, the list it came from (:func:`facility_parts`): each list's part of a set is searched apart (:meth:`nearest`)
@@ -217,16 +220,26 @@ class ModeState:
         return snapping.Projection(self.net.metric_crs)
 
     def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
-        """Shortest-path tree from the facilities of set ``key`` (``mask`` over the facility rows), kept; grown from ``memory`` when it has it."""
+        """Cost at every node of the access graph to the nearest facility of set ``key`` (``mask`` over the facility rows), kept."""
         res = self.results.get((weight, key))
-        if res is None and (same := self._by_mask.get((weight, np.asarray(mask, bool).tobytes()))) is not None:
-            # a tier subset holding every facility of its service (a small area): the same search
-            res = self.results[(weight, key)] = same
         if res is None:
-            graph = self.graphs[weight]
-            res = self.results[(weight, key)] = distances.nearest_facilities(graph, mask, tree=self._tree(graph, mask))
-            self._by_mask[(weight, np.asarray(mask, bool).tobytes())] = res
+            res = self.results[(weight, key)] = distances.nearest_facilities(self.graphs[weight], mask, tree=self.tree(key, mask, weight=weight))
         return res
+
+    def tree(self, key: str, mask: np.ndarray, *, weight: str = "length") -> trees.Tree:
+        """The search from the facilities of set ``key`` (``mask`` over the facility rows), kept; from ``memory`` when it has it."""
+        got = self.set_trees.get((weight, key))
+        if got is None and (same := self._by_mask.get((weight, np.asarray(mask, bool).tobytes()))) is not None:
+            # a tier subset holding every facility of its service (a small area): the same search
+            got = self.set_trees[(weight, key)] = same
+        if got is None:
+            got = self.set_trees[(weight, key)] = self._tree(self.graphs[weight], mask)
+            self._by_mask[(weight, np.asarray(mask, bool).tobytes())] = got
+        return got
+
+    def point_costs(self, key: str, mask: np.ndarray, points: trees.Sides, *, weight: str = "length") -> tuple[np.ndarray, np.ndarray]:
+        """Trip cost and nearest facility row of set ``key`` from points where trips start (:func:`~accessibility.network.distances.point_sides`)."""
+        return distances.costs_from_tree(self.graphs[weight], self.tree(key, mask, weight=weight), mask, points)
 
     def _tree(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree:
         """A set's search: one per list its facilities came from (:attr:`parts`), merged (:func:`~accessibility.network.trees.merge`).

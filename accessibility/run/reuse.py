@@ -150,7 +150,7 @@ def load(cache_dir: str | Path | bool | None, key: str | None, modes: Sequence[s
         return None
     cachesize.mark_used(folder)
     log.info("residents' positions and hexagons: loaded from cache %s in %.2f s", folder, time.perf_counter() - t)
-    return Residents(snapped, hexes_mod.HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centres, centre_neighbours=()), folder)
+    return Residents(snapped, hexes_mod.HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centres, centre_sides=None), folder)
 
 
 def pack_bytes(items: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -336,10 +336,10 @@ class RememberedSearches:
     <accessibility.network.distances.AccessGraph.digest>`) and on where the set's
     facilities join them, and on nothing else. A rerun that changes one service's
     list searches that service's sets again and reads every other set's tree back;
-    one that edits a goal reads them all (``search-<key>/tree.npz``), and the
+    one that edits a goal reads them all (``search-<key>/cost.npy``, ``source.npy``), and the
     search graph's matrix is then never built. The streets' part of that matrix
     is the same for every list of facilities: a rerun that must search loads it
-    (``streets-<key>/streets.npz``) and adds only the stubs' rows.
+    (``streets-<key>/``) and adds only the stubs' rows.
     """
 
     def __init__(self, cache_dir: str | Path | bool | None, *, writer: Executor) -> None:
@@ -376,7 +376,7 @@ class RememberedSearches:
             self._load_streets(graph)
             return None
         try:
-            tree = _read_tree(folder / "tree.npz", graph.stubs.first_stub)
+            tree = _read_tree(folder, graph.stubs.first_stub)
         except Exception as exc:  # noqa: BLE001 - a damaged entry is searched again, never fatal
             log.warning("search cache entry %s cannot be read (%s); searching again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
@@ -395,7 +395,7 @@ class RememberedSearches:
         arrays: dict[str, Any] = {"cost": tree.cost, "source": tree.source.astype(np.int32) if small else tree.source}
         entry: dict[str, Any] = {}
         self.status["entries"].append(entry)
-        submit_entry(folder, folder.name, lambda part: np.savez(part / "tree.npz", **arrays), entry, self.writer)
+        submit_entry(folder, folder.name, lambda part: _save_arrays(part, arrays), entry, self.writer)
         self._store_streets(graph)
 
     def _streets_folder(self, graph: distances.AccessGraph) -> Path | None:
@@ -409,9 +409,9 @@ class RememberedSearches:
         if graph.stubs.streets is not None or folder is None or not (folder / DONE).is_file() or id(graph) in self._streets_done:
             return
         try:
-            with np.load(folder / "streets.npz") as z:
-                n = graph.stubs.first_stub
-                m = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(n, n))
+            z = _load_arrays(folder, ("data", "indices", "indptr"))
+            n = graph.stubs.first_stub
+            m = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(n, n))
         except Exception as exc:  # noqa: BLE001 - a damaged entry is built again, never fatal
             log.warning("streets cache entry %s cannot be read (%s); building the matrix again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
@@ -430,12 +430,22 @@ class RememberedSearches:
         m = graph.stubs.streets
         status: dict[str, Any] = {}
         self.status.setdefault("streets_entries", []).append(status)
-        submit_entry(folder, folder.name, lambda part: np.savez(part / "streets.npz", data=m.data, indices=m.indices, indptr=m.indptr), status, self.writer)
+        submit_entry(folder, folder.name, lambda part: _save_arrays(part, {"data": m.data, "indices": m.indices, "indptr": m.indptr}), status, self.writer)
 
 
-def _read_tree(path: Path, n_nodes: int) -> trees.Tree:
-    with np.load(path) as z:
-        tree = trees.Tree(cost=z["cost"], source=z["source"].astype(np.int64))
+def _save_arrays(folder: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Each array as ``<name>.npy``: read back without a zip's checksum pass (a search's ~16 MB, a rerun reads several)."""
+    for name, a in arrays.items():
+        np.save(folder / f"{name}.npy", a, allow_pickle=False)
+
+
+def _load_arrays(folder: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+    return {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in names}
+
+
+def _read_tree(folder: Path, n_nodes: int) -> trees.Tree:
+    z = _load_arrays(folder, ("cost", "source"))
+    tree = trees.Tree(cost=z["cost"], source=z["source"].astype(np.int64))
     if len(tree.cost) != n_nodes or len(tree.source) != n_nodes:
         raise ValueError(f"{len(tree.cost)} nodes stored, the streets have {n_nodes}")
     return tree

@@ -501,8 +501,9 @@ def hexagons(costs: Costs, states: dict[str, ModeState], demand: population.Dema
     layout = costs.layout.result()
     walk = states["walk"]
     costs_m = {s: costs.cost[CostKey("walk", s)] for s in services}
-    results_m = {s: walk.results[("length", s)] for s in services}
-    frame = hexes_mod.hex_costs(layout, demand.pop, costs_m, results_m, graph=walk.graphs["length"], speed_m_s=walk.speed_m_s)
+    assert layout.centre_sides is not None  # laid out or joined to this run's graph (:func:`lay_out_hexagons`)
+    centre_m = {s: walk.point_costs(s, costs.set_masks[s], layout.centre_sides)[0] for s in services}
+    frame = hexes_mod.hex_costs(layout, demand.pop, costs_m, centre_m, speed_m_s=walk.speed_m_s)
     return frame, layout.pos
 
 

@@ -25,7 +25,7 @@ import shapely
 from h3ronpy import ContainmentMode, vector
 
 from ..core import columns, parallel
-from ..network import distances, snapping
+from ..network import distances, snapping, trees
 
 __all__ = ["DEFAULT_RESOLUTION", "HexLayout", "cell_centres", "cell_str", "cells_covering", "cells_of_points", "hex_costs", "hex_layout", "hexagons"]
 
@@ -99,11 +99,11 @@ class HexLayout:
     pos: np.ndarray  # each demand point's row in frame
     empty: np.ndarray  # rows without residents
     centre_snap: snapping.Snapped  # their centres, snapped to the walk network
-    centre_neighbours: tuple  # and joined to its graph (distances.point_neighbours)
+    centre_sides: trees.Sides | None  # and joined to its graph (distances.point_sides)
 
     def joined(self, graph: distances.AccessGraph) -> HexLayout:
-        """This layout with its empty hexagons' centres joined to ``graph`` (a stored layout is kept unjoined: each run's graph holds its own facilities)."""
-        return dataclasses.replace(self, centre_neighbours=distances.point_neighbours(graph, self.centre_snap))
+        """This layout with its empty hexagons' centres joined to ``graph`` (a stored layout is kept unjoined)."""
+        return dataclasses.replace(self, centre_sides=distances.point_sides(graph, self.centre_snap))
 
 
 def hex_layout(
@@ -121,8 +121,8 @@ def hex_layout(
 
     Every hexagon gets ``pop``, ``older_pop`` and ``density_per_km2``; the
     centres of those without residents are snapped to ``index``'s network and
-    joined to ``graph`` (the walk network by length), so :func:`hex_costs` can
-    give them the distance from their centre.
+    joined to ``graph`` (the walk network by length), so that each set's
+    distance from their centre can be given to :func:`hex_costs`.
     """
     cells = cells_of_points(lon, lat, resolution)
     all_cells = np.unique(np.concatenate([cells_covering(area, resolution), cells]))
@@ -136,25 +136,24 @@ def hex_layout(
     empty = np.flatnonzero(hex_pop <= 0)
     centre_lon, centre_lat = cell_centres(all_cells[empty])
     centre_snap = index.snap_points(centre_lon, centre_lat)
-    return HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centre_snap, centre_neighbours=distances.point_neighbours(graph, centre_snap))
+    return HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centre_snap, centre_sides=distances.point_sides(graph, centre_snap))
 
 
 def hex_costs(
     layout: HexLayout,
     pop: np.ndarray,
     costs_m: dict[str, np.ndarray],
-    results: dict[str, distances.NearestResult],
+    centre_m: dict[str, np.ndarray],
     *,
-    graph: distances.AccessGraph,
     speed_m_s: float,
 ) -> gpd.GeoDataFrame:
     """A copy of ``layout.frame`` with each service's mean distance and walking time per hexagon.
 
     ``costs_m[service]`` is every demand point's distance to that service
-    (inf when none is reachable), ``results[service]`` the network result it
-    came from. A hexagon's value is the mean over its residents who reach a
-    facility (NaN when none does); a hexagon without residents gets the value
-    at its centre.
+    (inf when none is reachable), ``centre_m[service]`` the distance from the
+    centre of each hexagon without residents (``layout.empty``). A hexagon's
+    value is the mean over its residents who reach a facility (NaN when none
+    does); a hexagon without residents gets the value at its centre.
     """
     frame, pos, empty = layout.frame.copy(), layout.pos, layout.empty  # the layout stays as laid out (the cache stores it)
     n = len(frame)
@@ -164,7 +163,7 @@ def hex_costs(
         reached = np.bincount(pos[finite], weights=pop[finite], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(reached > 0, num / reached, np.nan)
-        centre, _ = distances.costs_at_points(graph, results[service], layout.centre_snap, neighbours=layout.centre_neighbours)
+        centre = centre_m[service]
         mean[empty] = np.where(np.isfinite(centre), centre, np.nan)
         frame[columns.name("dist_m", service)] = mean
         frame[columns.name("mean_time_min", service)] = mean / speed_m_s / 60.0

@@ -110,11 +110,10 @@ def _per_service(
     walk: ModeState, fac: pd.DataFrame, snapped: snapping.Snapped, services: list[str], *, weight: str = "length"
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Per service: each point's cost on ``weight`` to the nearest usable facility (NaN, not inf, when none is reachable) and its id."""
-    graph = walk.graphs[weight]
     used, ids, service = fac["status"].to_numpy() == "used", fac["facility_id"].to_numpy(), fac["service"].to_numpy()
-    nb = distances.point_neighbours(graph, snapped)
+    joined = distances.point_sides(walk.graphs[weight], snapped)  # as the run joins its residents
     for s in services:
-        cost, nearest = distances.costs_at_points(graph, walk.nearest(s, used & (service == s), weight=weight), snapped, neighbours=nb)
+        cost, nearest = walk.point_costs(s, used & (service == s), joined, weight=weight)
         facility = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
         yield s, np.where(np.isfinite(cost), cost, np.nan), cast("np.ndarray", facility)
 
