@@ -129,7 +129,7 @@ class AccessGraph:
             edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64), edges["forward"].to_numpy(bool), edges["backward"].to_numpy(bool),
             self.edge_private, self.edge_cost, self.edge_cost_back,
         ):
-            h.update(memoryview(np.ascontiguousarray(a)))  # the array's buffer: no copy (hashlib releases the GIL)
+            h.update(np.ascontiguousarray(a).data)  # the array's buffer: no copy (hashlib releases the GIL)
         self._digest = h.hexdigest()
         return self._digest
 
