@@ -154,11 +154,12 @@ def test_a_run_keeps_the_cache_under_its_limit_and_what_it_used(small_data, tmp_
     left = cachesize.entries(cache)
     # what B used stays (networks, the features' derived facts, residents, access points, its searches); A's fitness searches went
     kinds = {e.kind for e in left}
-    assert {"network", "derived", "residents", "access", "search"} <= kinds
+    assert {"network", "derived", "residents", "access", "search", "points"} <= kinds
     assert "features" not in kinds  # a rerun with a raster did not load them: they were used longest ago
     assert {Path(e["entry"]) for e in used["entries"]} <= {e.path for e in left}
-    # every search of A is B's too, the fitness sets' OSM part included: B searched its list's part of them only
-    assert searches <= {e.path for e in left} and used["reused"] >= len(searches)
+    # every search of A is B's too, the fitness sets' OSM part included: B searched its list's part of them only;
+    # the other sets' residents came with their costs (points entries), which keep the searches they came from
+    assert searches <= {e.path for e in left} and used["points_reused"] >= 1
     fitness_sets = {k for (w, k) in b.modes["walk"].set_trees if w == "length" and k.startswith("sports_fitness")}
     assert 1 <= used["searched"] <= len(fitness_sets)
     assert b.manifest["cache_size"]["removed_entries"] >= 1  # A's features, which B did not use

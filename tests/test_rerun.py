@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from accessibility.network import cachesize
 from accessibility.readers.facility_files import FacilityInput
 from accessibility.run import pipeline, reuse
 from accessibility.run.inputs import RunOptions
@@ -50,7 +51,8 @@ def test_the_rerun_reuses_the_residents_of_the_first_run(loop):
     assert c.manifest["access_cache"]["walk"]["cache"] == "off"
     # each set is searched on the streets and its own facilities: only the fitness sets are searched again
     searches = b.manifest["search_cache"]["walk"]
-    assert searches["reused"] > 0 and 0 < searches["searched"] < searches["reused"]
+    # (the other sets' residents are costed as run A costed them: the same searches, the same residents)
+    assert searches["points_reused"] > 0 and searches["searched"] > 0
     # a fitness set is searched in two parts, the OSM facilities and the list: the list is searched; the OSM part is
     # A's search, read back, unless a site of the list took an OSM facility's place (merged), which makes it another
     fitness = {k for (w, k) in b.modes["walk"].set_trees if w == "length" and k.startswith("sports_fitness")}
@@ -128,6 +130,21 @@ def test_a_damaged_entry_is_computed_again(loop, hangzhou_pbf, caplog):
     assert again.manifest["residents_cache"]["cache"] == "hit"
 
 
+def test_damaged_costs_at_points_are_computed_again(loop, hangzhou_pbf, caplog):
+    """A set's costs at the residents and hexagon centres (``points-<key>``) that cannot be read are costed again from the searches, the same bits."""
+    points = [e.path for e in cachesize.entries(loop["cache"]) if e.kind == "points"]
+    assert points
+    for entry in points:
+        (entry / "cost.npy").write_bytes(b"not an array")
+    with caplog.at_level(logging.WARNING, logger="accessibility.run.reuse"):
+        r = pipeline.run(hangzhou_pbf, options=RunOptions(cache=loop["cache"]))
+    assert "points cache entry" in caplog.text and "cannot be read" in caplog.text
+    pd.testing.assert_frame_equal(r.point_costs, loop["a"].point_costs, check_exact=True)
+    pd.testing.assert_frame_equal(r.hexes, loop["a"].hexes, check_exact=True)
+    again = pipeline.run(hangzhou_pbf, options=RunOptions(cache=loop["cache"]))
+    assert again.manifest["search_cache"]["walk"]["points_reused"] > 0 and again.manifest["search_cache"]["walk"]["reused"] == 0
+
+
 def test_the_stored_hexagons_hold_the_layout_only(loop):
     entry = Path(loop["b"].manifest["residents_cache"]["entry"])
     stored = gpd.read_parquet(entry / "hexes.parquet")
@@ -196,9 +213,12 @@ def test_a_goal_edit_takes_every_search_from_the_first_run(loop, edited):
     first = a.manifest["search_cache"]["walk"]
     assert first["cache"] == "on" and first["searched"] == len(first["entries"]) > 0
     assert all(entry["cache"] == "stored" for entry in first["entries"])
-    # (two sets of run A with the same facilities can share a tree: the second may read the first's)
+    # every set's residents and empty hexagons are costed as run A costed them (points entries); the run folder's
+    # node table reads every search back (two sets of run A with the same facilities can share a tree)
     total = first["reused"] + first["searched"]
-    assert d.manifest["search_cache"]["walk"] == {"cache": "on", "reused": total, "searched": 0, "entries": []}
+    got = d.manifest["search_cache"]["walk"]
+    assert {k: got[k] for k in ("cache", "reused", "searched", "entries")} == {"cache": "on", "reused": total, "searched": 0, "entries": []}
+    assert got["points_reused"] >= total
     assert e.manifest["search_cache"] == {"walk": {"cache": "off"}}
     assert d.modes["walk"].graphs["length"].stubs._csr is None  # every tree came from the cache: the search graph was never built
     # the edit took effect; the other goals are as in run A

@@ -121,7 +121,8 @@ def test_residents_costed_from_a_tree_pay_what_the_access_graph_gives(case, poin
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
     joined = distances.point_sides(graph, where)
     for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
-        cost, facility = distances.costs_from_tree(graph, distances.grow_tree(graph, mask), mask, joined)
+        cost, source = distances.costs_from_tree(graph, distances.grow_tree(graph, mask), mask, joined)
+        facility = distances.facility_rows(graph, mask, source)
         want, _ = distances.costs_at_points(graph, distances.nearest_facilities(graph, mask), where)
         np.testing.assert_allclose(cost, want, rtol=1e-12, atol=1e-9)
         reached = np.isfinite(cost)

@@ -52,7 +52,7 @@ DEFAULT_MAX_GB = 20.0
 #: Temporary folders (``.<name>.<random>.tmp``) older than this are a writer's leftovers.
 STALE_TMP_S = 3600.0
 
-_KINDS = ("residents", "access", "search", "streets", "features", "derived")
+_KINDS = ("residents", "access", "search", "points", "streets", "features", "derived")
 _GROUP = re.compile(r"[0-9a-f]{2}")
 _NAME = re.compile(r"(?:(?P<kind>" + "|".join(_KINDS) + r")-)?(?P<key>[0-9a-f]{64})")
 #: the file every complete entry holds (:func:`~accessibility.network.cache.write_folder`'s ``done``)
@@ -69,7 +69,7 @@ class CacheEntry:
     """One entry of the cache folder."""
 
     path: Path
-    kind: str  # "network", "features", "derived", "residents", "access", "search" or "streets"
+    kind: str  # "network", "features", "derived", "residents", "access", "search", "points" or "streets"
     size_bytes: int
     last_used: float  # seconds since the epoch (the folder's modification time)
 

@@ -40,17 +40,9 @@ from . import graph as network_mod
 from . import private, snapping, trees
 
 __all__ = [
-    "AccessGraph",
-    "NearestResult",
-    "build_access_graph",
-    "costs_at_points",
-    "nearest_facilities",
-    "node_lonlat",
-    "node_table",
-    "point_facility_costs",
-    "point_neighbours",
-    "set_sources",
-]
+    "AccessGraph", "NearestResult", "build_access_graph", "costs_at_points", "costs_from_tree", "facility_rows", "grow_tree",
+    "nearest_facilities", "node_lonlat", "node_table", "point_facility_costs", "point_neighbours", "point_sides", "set_sources",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -402,7 +394,7 @@ def nearest_facilities(
     sources = set_sources(graph, facility_mask)
     tree = tree if tree is not None else trees.grow(graph.stubs, sources, limit=limit)
     cost, src = trees.spread(tree, graph.stubs, graph.layers, sources, graph.sides(), limit=limit)
-    return NearestResult(cost=cost, facility=_facility_rows(graph, facility_mask, src))
+    return NearestResult(cost=cost, facility=facility_rows(graph, facility_mask, src))
 
 
 def point_sides(graph: AccessGraph, snapped: snapping.Snapped) -> trees.Sides:
@@ -413,13 +405,12 @@ def point_sides(graph: AccessGraph, snapped: snapping.Snapped) -> trees.Sides:
 
 
 def costs_from_tree(graph: AccessGraph, tree: trees.Tree, facility_mask: np.ndarray | None, points: trees.Sides) -> tuple[np.ndarray, np.ndarray]:
-    """Trip cost and nearest facility row from points where trips start (:func:`point_sides`), from a set's tree alone (:func:`~accessibility.network.trees.at_points`)."""
-    sources = set_sources(graph, facility_mask)
-    cost, src = trees.at_points(tree, sources, (graph.ap_edge, graph.ap_t, graph.ap_stub_cost), points)
-    return cost, _facility_rows(graph, facility_mask, src)
+    """Trip cost and place among the set's sources (:func:`facility_rows`) from points where trips start (:func:`point_sides`), from a set's tree alone."""
+    return trees.at_points(tree, set_sources(graph, facility_mask), (graph.ap_edge, graph.ap_t, graph.ap_stub_cost), points)
 
 
-def _facility_rows(graph: AccessGraph, facility_mask: np.ndarray | None, source: np.ndarray) -> np.ndarray:
+def facility_rows(graph: AccessGraph, facility_mask: np.ndarray | None, source: np.ndarray) -> np.ndarray:
+    """The facility row of each place among a set's sources (:func:`set_sources`; ``-1``: none)."""
     rows = graph.ap_facility if facility_mask is None else graph.ap_facility[np.asarray(facility_mask, bool)[graph.ap_facility]]
     return np.where(source >= 0, np.append(rows, -1)[source], -1)
 

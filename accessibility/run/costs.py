@@ -45,6 +45,7 @@ class Costs:
     facility_counts: dict[str, int]
     layout: Future[hexes_mod.HexLayout]
     straight: dict[str, Future[tuple[np.ndarray, np.ndarray]]]
+    residents_key: str | None = None  # the residents and hexagons by content (:func:`~accessibility.run.reuse.residents_key`)
 
 
 def facility_sets(goal_list: Sequence[config.Goal], services: Sequence[str]) -> dict[tuple[str, str], tuple[str, tuple[str, ...] | None]]:
@@ -87,9 +88,13 @@ def lay_out_hexagons(
 
 def trip_costs(
     states: dict[str, ModeState], fac: gpd.GeoDataFrame, demand: population.Demand, snaps: Snaps, goal_list: Sequence[config.Goal],
-    services: Sequence[str], *, background: Executor, layout: Future[hexes_mod.HexLayout],
+    services: Sequence[str], *, background: Executor, layout: Future[hexes_mod.HexLayout], residents_key: str | None = None,
 ) -> Costs:
-    """One multi-source Dijkstra per (mode, facility set, weight), while ``layout`` (:func:`lay_out_hexagons`) is prepared."""
+    """One multi-source Dijkstra per (mode, facility set, weight), while ``layout`` (:func:`lay_out_hexagons`) is prepared.
+
+    ``residents_key`` (:func:`~accessibility.run.reuse.residents_key`): the residents' costs of a set an
+    earlier run found from the same searches come from the cache.
+    """
     used = fac["status"].to_numpy() == "used"
     sets = facility_sets(goal_list, services)
     set_masks: dict[str, np.ndarray] = {}  # usable facilities of each set, reused by the goals
@@ -119,5 +124,5 @@ def trip_costs(
         if (m, w) not in joined:
             joined[(m, w)] = distances.point_sides(state.graphs[w], snaps.snapped[m])
         k = CostKey(m, key, unit)
-        cost[k], nearest[k] = state.point_costs(key, set_masks[key], joined[(m, w)], weight=w)
-    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight)
+        cost[k], nearest[k] = state.point_costs(key, set_masks[key], joined[(m, w)], weight=w, points_key=residents_key and f"residents/{residents_key}")
+    return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight, residents_key)

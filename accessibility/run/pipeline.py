@@ -146,7 +146,7 @@ def run(
             state.memory = reuse.RememberedSearches(options.cache, writer=r.cache_writer)  # an earlier run's trees, on the same graphs
         r.stage("distances")
         layout = steps.lay_out_hexagons(modes, demand, area.study, options, background=r.background, stored=stored.layout if stored else None)
-        costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), background=r.background, layout=layout)
+        costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), background=r.background, layout=layout, residents_key=key)
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))
         reused = (
@@ -323,7 +323,8 @@ class _Run:
     def finish(self, result: RunResult, *, inputs: dict[str, Any]) -> None:
         """Wait for the cache, write the run folder (if any) and record the timings."""
         for state in result.modes.values():
-            state.memory = None  # later searches (tools on the result) are not stored: the writer stops here
+            if isinstance(state.memory, reuse.RememberedSearches):
+                state.memory.stop_storing()  # the outputs' searches (the node table's) read the cache; later ones are not stored
         self.cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
         result.manifest["cache_size"] = self._prune_cache()
         if self.target is not None:

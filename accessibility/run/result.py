@@ -15,7 +15,7 @@ shortest-path trees) is built the first time a tool asks for it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -135,6 +135,10 @@ class SearchMemory(Protocol):
 
     def remember(self, graph: distances.AccessGraph, mask: np.ndarray, tree: trees.Tree) -> None: ...
 
+    def recall_points(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str) -> tuple[np.ndarray, np.ndarray] | None: ...
+
+    def remember_points(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str, cost: np.ndarray, source: np.ndarray) -> None: ...
+
 
 class _Graphs(dict):
     """Access graphs by weight, built the first time each is asked for."""
@@ -237,9 +241,31 @@ class ModeState:
             self._by_mask[(weight, np.asarray(mask, bool).tobytes())] = got
         return got
 
-    def point_costs(self, key: str, mask: np.ndarray, points: trees.Sides, *, weight: str = "length") -> tuple[np.ndarray, np.ndarray]:
-        """Trip cost and nearest facility row of set ``key`` from points where trips start (:func:`~accessibility.network.distances.point_sides`)."""
-        return distances.costs_from_tree(self.graphs[weight], self.tree(key, mask, weight=weight), mask, points)
+    def point_costs(
+        self, key: str, mask: np.ndarray, points: trees.Sides, *, weight: str = "length", points_key: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Trip cost and nearest facility row of set ``key`` from points where trips start (:func:`~accessibility.network.distances.point_sides`).
+
+        ``points_key`` names the points (the run's residents or hexagon centres, by content):
+        ``memory`` then gives the costs an earlier run found from the same searches, which
+        are all they depend on besides the points (:func:`~accessibility.network.trees.at_points`).
+        """
+        graph = self.graphs[weight]
+        parts = self._parts(mask)
+        memory = self.memory if points_key is not None else None
+        got = memory.recall_points(graph, parts, points_key) if memory is not None and points_key is not None else None
+        if got is None:
+            got = distances.costs_from_tree(graph, self.tree(key, mask, weight=weight), mask, points)
+            if memory is not None and points_key is not None:
+                memory.remember_points(graph, parts, points_key, *got)
+        return got[0], distances.facility_rows(graph, mask, got[1])
+
+    def _parts(self, mask: np.ndarray) -> list[np.ndarray]:
+        """The set's facilities by the list they came from (:attr:`parts`): each is searched apart."""
+        mask = np.asarray(mask, bool)
+        if self.parts is not None and len(lists := np.unique(self.parts[mask])) > 1:
+            return [mask & (self.parts == p) for p in lists]
+        return [mask]
 
     def _tree(self, graph: distances.AccessGraph, mask: np.ndarray) -> trees.Tree:
         """A set's search: one per list its facilities came from (:attr:`parts`), merged (:func:`~accessibility.network.trees.merge`).
@@ -249,10 +275,7 @@ class ModeState:
         from ``memory``. Every run splits its sets so, with a cache or without, so a rerun
         equals a fresh run to the last bit.
         """
-        mask = np.asarray(mask, bool)
-        parts = [mask]
-        if self.parts is not None and len(lists := np.unique(self.parts[mask])) > 1:
-            parts = [mask & (self.parts == p) for p in lists]
+        parts = self._parts(mask)
         grown = [self._grown(graph, p) for p in parts]
         if len(grown) == 1:
             return grown[0]

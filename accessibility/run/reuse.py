@@ -343,7 +343,8 @@ class RememberedSearches:
     """
 
     def __init__(self, cache_dir: str | Path | bool | None, *, writer: Executor) -> None:
-        self.cache_dir, self.writer = cache_dir, writer
+        self.cache_dir = cache_dir
+        self.writer: Executor | None = writer  # None once the run's cache writer has stopped: read, no longer stored
         self.status: dict[str, Any] = {"cache": "off"} if cache_dir is False else {"cache": "on", "reused": 0, "searched": 0, "entries": []}
         self._streets_done: set[int] = set()  # graphs whose streets' matrix was loaded or stored
         self._folders: dict[tuple[int, bytes], Path | None] = {}  # a set's entry, asked for by recall and again by remember
@@ -385,10 +386,14 @@ class RememberedSearches:
         self.status["reused"] += 1
         return tree
 
+    def stop_storing(self) -> None:
+        """The run's cache writer stops: later searches (the outputs', tools') still read the cache, and are not stored."""
+        self.writer = None
+
     def remember(self, graph: distances.AccessGraph, mask: np.ndarray, tree: trees.Tree) -> None:
         """Store a tree just grown, on the writer thread (not the empty tree of a set without facilities: grown in no time)."""
-        folder = self._folder(graph, mask) if len(distances.set_sources(graph, mask)) else None
-        if folder is None:
+        folder = self._folder(graph, mask) if len(distances.set_sources(graph, mask)) and self.writer is not None else None
+        if folder is None or self.writer is None:
             return
         self.status["searched"] += 1
         small = tree.source.max(initial=-1) < np.iinfo(np.int32).max
@@ -397,6 +402,41 @@ class RememberedSearches:
         self.status["entries"].append(entry)
         submit_entry(folder, folder.name, lambda part: _save_arrays(part, arrays), entry, self.writer)
         self._store_streets(graph)
+
+    def recall_points(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A set's costs at points (its place among the set's sources) an earlier run found from the same searches (``parts``, in order)."""
+        folder = self._points_folder(graph, parts, points_key)
+        if folder is None or not (folder / DONE).is_file():
+            return None
+        for search in (self._folder(graph, p) for p in parts):
+            if search is not None and (search / DONE).is_file():
+                cachesize.mark_used(search)  # the searches the costs came from stay with them (pruning)
+        try:
+            z = _load_arrays(folder, ("cost", "source"))
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is computed again, never fatal
+            log.warning("points cache entry %s cannot be read (%s); costing them again", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        cachesize.mark_used(folder)
+        self.status["points_reused"] = self.status.get("points_reused", 0) + 1
+        return z["cost"], z["source"].astype(np.int64)
+
+    def remember_points(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str, cost: np.ndarray, source: np.ndarray) -> None:
+        """Store a set's costs at points just found, on the writer thread."""
+        folder = self._points_folder(graph, parts, points_key)
+        if folder is None or self.writer is None or (folder / DONE).is_file():
+            return
+        small = source.max(initial=-1) < np.iinfo(np.int32).max
+        arrays = {"cost": cost, "source": source.astype(np.int32) if small else source}
+        submit_entry(folder, folder.name, lambda part: _save_arrays(part, arrays), {}, self.writer)
+
+    def _points_folder(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str) -> Path | None:
+        # a set's costs at points depend on its searches (each part's, in order: ties go to the first) and on the points
+        searches = [self._folder(graph, p) for p in parts]
+        if any(f is None for f in searches):
+            return None
+        key = {"searches": [f.name for f in searches if f is not None], "points": points_key, **computed_by()}
+        return entry_folder(self.cache_dir, "points-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest())
 
     def _streets_folder(self, graph: distances.AccessGraph) -> Path | None:
         parts = {"streets": graph.digest(), "matrix": True, **computed_by()}
@@ -424,7 +464,7 @@ class RememberedSearches:
     def _store_streets(self, graph: distances.AccessGraph) -> None:
         assert graph.stubs is not None
         folder = self._streets_folder(graph)
-        if folder is None or id(graph) in self._streets_done or graph.stubs.streets is None or (folder / DONE).is_file():
+        if folder is None or self.writer is None or id(graph) in self._streets_done or graph.stubs.streets is None or (folder / DONE).is_file():
             return
         self._streets_done.add(id(graph))
         m = graph.stubs.streets

@@ -502,7 +502,8 @@ def hexagons(costs: Costs, states: dict[str, ModeState], demand: population.Dema
     walk = states["walk"]
     costs_m = {s: costs.cost[CostKey("walk", s)] for s in services}
     assert layout.centre_sides is not None  # laid out or joined to this run's graph (:func:`lay_out_hexagons`)
-    centre_m = {s: walk.point_costs(s, costs.set_masks[s], layout.centre_sides)[0] for s in services}
+    centres = costs.residents_key and f"centres/{costs.residents_key}"  # the hexagons without residents, by content
+    centre_m = {s: walk.point_costs(s, costs.set_masks[s], layout.centre_sides, points_key=centres)[0] for s in services}
     frame = hexes_mod.hex_costs(layout, demand.pop, costs_m, centre_m, speed_m_s=walk.speed_m_s)
     return frame, layout.pos
 
