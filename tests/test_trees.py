@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import synthetic
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
@@ -118,6 +118,11 @@ def test_residents_costed_from_a_tree_pay_what_the_access_graph_gives(case, poin
     net, owner, aps, costs = case
     m = len(net.edges)
     where = Snapped(np.array([e % m for e, _, _ in points]), np.array([t for _, t, _ in points]), np.array([w for _, _, w in points]))
+    # the access graph orders the points of an edge by one float key per (edge, position): a point and an access point
+    # closer than its resolution (~1e-16 of the edge here, ~1e-10 at a million edges) are one place for it, even on a
+    # one-way edge, and not for the tree; real points that close were snapped to the same spot, where both agree
+    gap = np.abs(where.t[:, None] - aps.t[None, :])[where.edge[:, None] == aps.edge[None, :]]
+    assume(not ((gap > 0) & (gap < 1e-9)).any())
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
     joined = distances.point_sides(graph, where)
     for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):

@@ -374,13 +374,18 @@ def graph_from_ways(ways: osm.WayTable, *, mode: str | config.ModeRecipe = "walk
     end_pos = seg[np.r_[edge_of_seg[1:] != edge_of_seg[:-1], True]] + 1
 
     # geometry: the start point of every segment plus the end point of each edge
-    pt_pos = np.concatenate([seg, end_pos])
-    pt_edge = np.concatenate([edge_of_seg, np.arange(n_edges)])
-    order = np.lexsort((pt_pos, pt_edge))
-    coords = np.column_stack([lon[pt_pos[order]], lat[pt_pos[order]]])
-    # the points are grouped by edge: the lines are built when a stage asks for them (Network.edges),
-    # ~0.8 s at 1.5M edges that a run needs only around a few places and in its run folder
-    lines = EdgeLines(coords, np.r_[0, np.cumsum(np.bincount(pt_edge, minlength=n_edges))].astype(np.int64))
+    # grouped by edge, in file order: an edge's segments are consecutive (edge_of_seg does not
+    # decrease), so its points are its segments' starts shifted by the ends of the edges before
+    # it, then its own end (what a lexsort by edge and position gives, in one pass)
+    per_edge = np.bincount(edge_of_seg, minlength=n_edges) + 1
+    offsets = np.r_[0, np.cumsum(per_edge)].astype(np.int64)
+    pt_pos = np.empty(int(offsets[-1]), dtype=np.int64)
+    pt_pos[np.arange(len(seg)) + edge_of_seg] = seg
+    pt_pos[offsets[1:] - 1] = end_pos
+    coords = np.column_stack([lon[pt_pos], lat[pt_pos]])
+    # the lines are built when a stage asks for them (Network.edges), ~0.8 s at 1.5M edges that a
+    # run needs only around a few places and in its run folder
+    lines = EdgeLines(coords, offsets)
 
     way_idx = wref[start_pos]
     highway, name = way_highway[way_idx], way_name[way_idx]
@@ -518,9 +523,15 @@ def largest_component_masks(net: Network) -> tuple[np.ndarray, np.ndarray, int, 
     keep_node, keep_edge, components, connection
         Boolean masks over the nodes and the edges, the number of parts and ``"strong"`` or ``"weak"``.
     """
-    src, dst, w = net.directed_arrays(np.ones(net.n_edges))
-    graph = csr_from_arcs(src, dst, w, net.n_nodes)
     connection = "strong" if net.mode.oneway else "weak"
+    if connection == "strong":
+        src, dst, w = net.directed_arrays(np.ones(net.n_edges))
+        graph = csr_from_arcs(src, dst, w, net.n_nodes)
+    else:  # the parts joined by edges walkable one way or the other: one arc per edge, as built (no sort of duplicates)
+        t = net.edge_table
+        walkable = t["forward"].to_numpy(bool) | t["backward"].to_numpy(bool)
+        arcs = (t["u"].to_numpy(np.int64)[walkable], t["v"].to_numpy(np.int64)[walkable])
+        graph = sp.csr_matrix((np.ones(len(arcs[0]), dtype=bool), arcs), shape=(net.n_nodes, net.n_nodes))
     n_comp, labels = csgraph.connected_components(graph, directed=True, connection=connection)
     keep_node = labels == int(np.argmax(np.bincount(labels)))
     table = net.edge_table
