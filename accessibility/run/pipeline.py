@@ -139,13 +139,15 @@ def run(
         # where the residents join the streets and the hexagons depend on no facility: an earlier run's, when the same
         key = reuse.residents_key(sources.key, demand, area.study, resolution=options.resolution, max_snap_m=options.max_snap_m)
         stored = reuse.load(options.cache, key, list(sources.nets))
+        # the hexagons need no street: laid out behind the streets' index, while the residents are joined
+        cells = steps.start_hex_cells(demand, area.study, options, background=r.background) if stored is None else None
         r.stage("snapping")
         modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None, writer=r.cache_writer)
         for m, state in modes.items():
             state.walkers = walkers_of(goal_list, m)
             state.memory = reuse.RememberedSearches(options.cache, writer=r.cache_writer)  # an earlier run's trees, on the same graphs
         r.stage("distances")
-        layout = steps.lay_out_hexagons(modes, demand, area.study, options, background=r.background, stored=stored.layout if stored else None)
+        layout = steps.lay_out_hexagons(modes, demand, area.study, options, background=r.background, stored=stored.layout if stored else None, cells=cells)
         costs = steps.trip_costs(modes, facility_frame, demand, snaps, goal_list, list(services), background=r.background, layout=layout, residents_key=key)
         r.stage("hexes")
         hex_frame, hex_of_point = steps.hexagons(costs, modes, demand, list(services))

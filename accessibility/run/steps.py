@@ -41,7 +41,7 @@ from ..stages import goals as goals_mod
 from ..stages import hexes as hexes_mod
 from ..stages import merging, population
 from . import derived, folder, reuse
-from .costs import Costs, Snaps, lay_out_hexagons, trip_costs
+from .costs import Costs, Snaps, lay_out_hexagons, start_hex_cells, trip_costs
 from .inputs import PopulationInput, RunOptions
 from .result import CostKey, ModeState, facility_parts, goal_weight
 from .studyarea import Areas, DatumCheck, check_datums, read_areas
@@ -65,6 +65,7 @@ __all__ = [
     "read_sources",
     "snap",
     "start_extent",
+    "start_hex_cells",
     "trip_costs",
     "verdicts",
 ]

@@ -27,7 +27,7 @@ from h3ronpy import ContainmentMode, vector
 from ..core import columns, parallel
 from ..network import distances, snapping, trees
 
-__all__ = ["DEFAULT_RESOLUTION", "HexLayout", "cell_centres", "cell_str", "cells_covering", "cells_of_points", "hex_costs", "hex_layout", "hexagons"]
+__all__ = ["DEFAULT_RESOLUTION", "HexCells", "HexLayout", "cell_centres", "cell_str", "cells_covering", "cells_of_points", "hex_cells", "hex_costs", "hex_layout", "hexagons"]
 
 DEFAULT_RESOLUTION = 9
 
@@ -106,24 +106,23 @@ class HexLayout:
         return dataclasses.replace(self, centre_sides=distances.point_sides(graph, self.centre_snap))
 
 
-def hex_layout(
-    lon: np.ndarray,
-    lat: np.ndarray,
-    pop: np.ndarray,
-    older: np.ndarray,
-    area: shapely.Geometry,
-    *,
-    resolution: int = DEFAULT_RESOLUTION,
-    index: snapping.EdgeIndex,
-    graph: distances.AccessGraph,
-) -> HexLayout:
-    """Hexagons covering ``area`` and the demand points, with their population.
+@dataclass(frozen=True)
+class HexCells:
+    """The hexagons of a run with their people (:func:`hex_cells`), before the empty ones' centres are joined to the streets."""
 
-    Every hexagon gets ``pop``, ``older_pop`` and ``density_per_km2``; the
-    centres of those without residents are snapped to ``index``'s network and
-    joined to ``graph`` (the walk network by length), so that each set's
-    distance from their centre can be given to :func:`hex_costs`.
-    """
+    frame: gpd.GeoDataFrame  # h3, geometry, area_km2, pop, older_pop, density_per_km2
+    pos: np.ndarray  # each demand point's row in frame
+    empty: np.ndarray  # rows without residents
+    centre_lon: np.ndarray  # their centres
+    centre_lat: np.ndarray
+
+    def joined(self, centre_snap: snapping.Snapped, graph: distances.AccessGraph) -> HexLayout:
+        """The layout: the empty hexagons' centres as snapped to the walk network (``centre_snap``), joined to ``graph`` (the walk network by length)."""
+        return HexLayout(frame=self.frame, pos=self.pos, empty=self.empty, centre_snap=centre_snap, centre_sides=distances.point_sides(graph, centre_snap))
+
+
+def hex_cells(lon: np.ndarray, lat: np.ndarray, pop: np.ndarray, older: np.ndarray, area: shapely.Geometry, *, resolution: int = DEFAULT_RESOLUTION) -> HexCells:
+    """Hexagons covering ``area`` and the demand points, with ``pop``, ``older_pop`` and ``density_per_km2`` (no street needed: laid out while the streets are indexed)."""
     cells = cells_of_points(lon, lat, resolution)
     all_cells = np.unique(np.concatenate([cells_covering(area, resolution), cells]))
     frame = hexagons(all_cells)
@@ -135,8 +134,28 @@ def hex_layout(
     frame["density_per_km2"] = hex_pop / frame["area_km2"].to_numpy()
     empty = np.flatnonzero(hex_pop <= 0)
     centre_lon, centre_lat = cell_centres(all_cells[empty])
-    centre_snap = index.snap_points(centre_lon, centre_lat)
-    return HexLayout(frame=frame, pos=pos, empty=empty, centre_snap=centre_snap, centre_sides=distances.point_sides(graph, centre_snap))
+    return HexCells(frame=frame, pos=pos, empty=empty, centre_lon=centre_lon, centre_lat=centre_lat)
+
+
+def hex_layout(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    pop: np.ndarray,
+    older: np.ndarray,
+    area: shapely.Geometry,
+    *,
+    resolution: int = DEFAULT_RESOLUTION,
+    index: snapping.EdgeIndex,
+    graph: distances.AccessGraph,
+) -> HexLayout:
+    """Hexagons covering ``area`` and the demand points, with their population (:func:`hex_cells`).
+
+    The centres of those without residents are snapped to ``index``'s network and
+    joined to ``graph`` (the walk network by length), so that each set's
+    distance from their centre can be given to :func:`hex_costs`.
+    """
+    cells = hex_cells(lon, lat, pop, older, area, resolution=resolution)
+    return cells.joined(index.snap_points(cells.centre_lon, cells.centre_lat), graph)
 
 
 def hex_costs(
