@@ -147,6 +147,28 @@ def test_residents_costed_from_a_tree_pay_what_the_access_graph_gives(case, poin
         assert before[0].tobytes() == after[0].tobytes() and before[1].tobytes() == after[1].tobytes()
 
 
+@settings(max_examples=60, deadline=None)
+@given(streets_and_two_sets())
+def test_a_few_sources_searched_on_their_own_rows_give_the_search_on_every_stub(case):
+    """A planner's few sites are searched on the streets plus their own stubs' rows: the same bits as on the matrix of every stub."""
+    from accessibility.network import trees
+
+    net, owner, aps, costs = case
+    graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
+        sources = graph.set_sources(mask)
+        if len(sources) == 0:
+            continue
+        assert len(sources) <= trees.FEW_SOURCES
+        few = trees.grow(graph.stubs, sources)
+        n = graph.stubs.first_stub
+        dist, _, src = csgraph.dijkstra(graph.stubs.csr, directed=True, indices=n + sources, min_only=True, return_predecessors=True)
+        local = np.full(graph.stubs.n_stubs, -1)
+        local[sources] = np.arange(len(sources))
+        assert few.cost.tobytes() == dist[:n].tobytes()
+        np.testing.assert_array_equal(few.source, np.where(src[:n] >= n, local[np.maximum(src[:n] - n, 0)], -1))
+
+
 def test_a_point_between_two_stubs_of_its_edge_by_hand():
     """0 --100-- 1: stubs of one set at t=0.2 (walk 5 m) and t=0.9 (walk 30 m); the access graph's split nodes cost the cheaper along the edge."""
     net = network.graph_from_arrays([120.0, 120.001], [30.0, 30.0], [0], [1], [100.0])
