@@ -17,6 +17,9 @@ from accessibility import network
 from accessibility.network import distances
 from accessibility.network.snapping import Snapped
 
+#: the masks over the four facilities of :func:`streets_and_two_sets`: set A, set B, both
+SETS = (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool))
+
 
 def _grid(k, length, private, forward, backward):
     lon, lat, u, v = synthetic.grid_arrays(k)
@@ -71,7 +74,7 @@ def _split_graph_search(graph, mask):
 def test_a_set_costs_what_a_search_of_the_split_graph_gives(case):
     net, owner, aps, costs = case
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
-    for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
+    for mask in SETS:
         got = distances.nearest_facilities(graph, mask)
         want = _split_graph_search(graph, mask)
         street = np.ones(graph.n_nodes, bool)
@@ -125,7 +128,7 @@ def test_residents_costed_from_a_tree_pay_what_the_access_graph_gives(case, poin
     assume(not ((gap > 0) & (gap < 1e-9)).any())
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
     joined = distances.point_sides(graph, where)
-    for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
+    for mask in SETS:
         cost, source = distances.costs_from_tree(graph, distances.grow_tree(graph, mask), mask, joined)
         facility = distances.facility_rows(graph, mask, source)
         want, _ = distances.costs_at_points(graph, distances.nearest_facilities(graph, mask), where)
@@ -155,7 +158,7 @@ def test_a_few_sources_searched_on_their_own_rows_give_the_search_on_every_stub(
 
     net, owner, aps, costs = case
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
-    for mask in (np.array([True, True, False, False]), np.array([False, False, True, True]), np.ones(4, bool)):
+    for mask in SETS:
         sources = graph.set_sources(mask)
         if len(sources) == 0:
             continue

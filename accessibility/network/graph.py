@@ -524,14 +524,9 @@ def largest_component_masks(net: Network) -> tuple[np.ndarray, np.ndarray, int, 
         Boolean masks over the nodes and the edges, the number of parts and ``"strong"`` or ``"weak"``.
     """
     connection = "strong" if net.mode.oneway else "weak"
-    if connection == "strong":
-        src, dst, w = net.directed_arrays(np.ones(net.n_edges))
-        graph = csr_from_arcs(src, dst, w, net.n_nodes)
-    else:  # the parts joined by edges walkable one way or the other: one arc per edge, as built (no sort of duplicates)
-        t = net.edge_table
-        walkable = t["forward"].to_numpy(bool) | t["backward"].to_numpy(bool)
-        arcs = (t["u"].to_numpy(np.int64)[walkable], t["v"].to_numpy(np.int64)[walkable])
-        graph = sp.csr_matrix((np.ones(len(arcs[0]), dtype=bool), arcs), shape=(net.n_nodes, net.n_nodes))
+    src, dst, _ = net.directed_arrays(np.ones(net.n_edges))
+    # which nodes join which, nothing more: parallel arcs need not be reduced to the cheapest (csr_from_arcs' sort)
+    graph = sp.csr_matrix((np.ones(len(src), dtype=bool), (src, dst)), shape=(net.n_nodes, net.n_nodes))
     n_comp, labels = csgraph.connected_components(graph, directed=True, connection=connection)
     keep_node = labels == int(np.argmax(np.bincount(labels)))
     table = net.edge_table

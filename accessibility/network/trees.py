@@ -51,8 +51,7 @@ class StubGraph:
     layers: private.Layers  # roles of the street nodes on private ways
     n_stubs: int
     make_streets: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
-    make_stub_rows: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
-    rows_of: Callable[[np.ndarray], sp.csr_matrix] | None = field(default=None, repr=False)  # the rows of some stubs only
+    stub_rows: Callable[[np.ndarray | None], sp.csr_matrix] | None = field(default=None, repr=False)  # of every stub (None), or of some
     streets: sp.csr_matrix | None = field(default=None, repr=False)  # given (from the cache) or built
     _csr: sp.csr_matrix | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -88,36 +87,31 @@ class StubGraph:
         a rerun searches a part as a fresh run does.
         """
         n = self.first_stub
-        if len(sources) > FEW_SOURCES or self.rows_of is None:
+        if len(sources) > FEW_SOURCES or self.stub_rows is None:
             return self.csr, n + sources
         with self._lock:
             streets = self._streets()
-        rows = self.rows_of(sources)
-        m = n + len(sources)
-        matrix = sp.csr_matrix(
-            (np.concatenate([streets.data, rows.data]), np.concatenate([streets.indices, rows.indices]),
-             np.concatenate([streets.indptr, streets.indptr[-1] + rows.indptr[1:]])),
-            shape=(m, m),
-        )
-        return matrix, n + np.arange(len(sources))
+        return _below(streets, self.stub_rows(sources)), n + np.arange(len(sources))
 
     @property
     def csr(self) -> sp.csr_matrix:
         """Reversed (a trip's arc a -> b is b -> a), for searches from the stubs; built on first use."""
         with self._lock:
             if self._csr is None:
-                assert self.make_stub_rows is not None
-                streets, rows = self._streets(), self.make_stub_rows()
-                self.make_stub_rows = None
-                n = self.first_stub + self.n_stubs
-                # no arc of the streets touches a stub: the matrix is theirs with the stubs' rows below
-                # (the very arrays one call of csr_from_arcs on all the arcs gives)
-                self._csr = sp.csr_matrix(
-                    (np.concatenate([streets.data, rows.data]), np.concatenate([streets.indices, rows.indices]),
-                     np.concatenate([streets.indptr, streets.indptr[-1] + rows.indptr[1:]])),
-                    shape=(n, n),
-                )
+                assert self.stub_rows is not None
+                self._csr = _below(self._streets(), self.stub_rows(None))
             return self._csr
+
+
+def _below(streets: sp.csr_matrix, rows: sp.csr_matrix) -> sp.csr_matrix:
+    """The streets' matrix with stubs' rows below, square. No arc of the streets touches a stub: these are
+    the very arrays one call of ``csr_from_arcs`` on all the arcs gives."""
+    n = streets.shape[0] + rows.shape[0]
+    return sp.csr_matrix(
+        (np.concatenate([streets.data, rows.data]), np.concatenate([streets.indices, rows.indices]),
+         np.concatenate([streets.indptr, streets.indptr[-1] + rows.indptr[1:]])),
+        shape=(n, n),
+    )
 
 
 def stub_graph(
@@ -154,7 +148,7 @@ def stub_graph(
         a_src, a_dst, a_cost = street_layers().arcs(np.concatenate([cost_f[fw], cost_b[bw]]))
         return network_mod.csr_from_arcs(a_dst, a_src, a_cost, layers.n_nodes)
 
-    def make_stub_rows(select: np.ndarray | None = None) -> sp.csr_matrix:
+    def stub_rows(select: np.ndarray | None) -> sp.csr_matrix:
         """The rows of every stub, or of the stubs ``select`` (in that order)."""
         es, ts, cs = (e, t, stub_cost) if select is None else (e[select], t[select], stub_cost[select])
         m = len(es)
@@ -172,7 +166,7 @@ def stub_graph(
         )
         return rows[:m]
 
-    return StubGraph(n_street=n, layers=layers, n_stubs=k, make_streets=make_streets, make_stub_rows=make_stub_rows, rows_of=make_stub_rows)
+    return StubGraph(n_street=n, layers=layers, n_stubs=k, make_streets=make_streets, stub_rows=stub_rows)
 
 
 @dataclass(frozen=True)

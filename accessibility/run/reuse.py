@@ -392,12 +392,11 @@ class RememberedSearches:
 
     def remember(self, graph: distances.AccessGraph, mask: np.ndarray, tree: trees.Tree) -> None:
         """Store a tree just grown, on the writer thread (not the empty tree of a set without facilities: grown in no time)."""
-        folder = self._folder(graph, mask) if len(distances.set_sources(graph, mask)) and self.writer is not None else None
+        folder = self._folder(graph, mask) if len(distances.set_sources(graph, mask)) else None
         if folder is None or self.writer is None:
             return
         self.status["searched"] += 1
-        small = tree.source.max(initial=-1) < np.iinfo(np.int32).max
-        arrays: dict[str, Any] = {"cost": tree.cost, "source": tree.source.astype(np.int32) if small else tree.source}
+        arrays = _cost_arrays(tree.cost, tree.source)
         entry: dict[str, Any] = {}
         self.status["entries"].append(entry)
         submit_entry(folder, folder.name, lambda part: _save_arrays(part, arrays), entry, self.writer)
@@ -412,22 +411,21 @@ class RememberedSearches:
             if search is not None and (search / DONE).is_file():
                 cachesize.mark_used(search)  # the searches the costs came from stay with them (pruning)
         try:
-            z = _load_arrays(folder, ("cost", "source"))
+            got = _read_costs(folder)
         except Exception as exc:  # noqa: BLE001 - a damaged entry is computed again, never fatal
             log.warning("points cache entry %s cannot be read (%s); costing them again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
             return None
         cachesize.mark_used(folder)
         self.status["points_reused"] = self.status.get("points_reused", 0) + 1
-        return z["cost"], z["source"].astype(np.int64)
+        return got
 
     def remember_points(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str, cost: np.ndarray, source: np.ndarray) -> None:
         """Store a set's costs at points just found, on the writer thread."""
         folder = self._points_folder(graph, parts, points_key)
         if folder is None or self.writer is None or (folder / DONE).is_file():
             return
-        small = source.max(initial=-1) < np.iinfo(np.int32).max
-        arrays = {"cost": cost, "source": source.astype(np.int32) if small else source}
+        arrays = _cost_arrays(cost, source)
         submit_entry(folder, folder.name, lambda part: _save_arrays(part, arrays), {}, self.writer)
 
     def _points_folder(self, graph: distances.AccessGraph, parts: Sequence[np.ndarray], points_key: str) -> Path | None:
@@ -483,9 +481,21 @@ def _load_arrays(folder: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
     return {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in names}
 
 
-def _read_tree(folder: Path, n_nodes: int) -> trees.Tree:
+def _cost_arrays(cost: np.ndarray, source: np.ndarray) -> dict[str, np.ndarray]:
+    """A search's or a set's costs at points, and the sources named, as stored (the sources as int32 when they fit)."""
+    small = source.max(initial=-1) < np.iinfo(np.int32).max
+    return {"cost": cost, "source": source.astype(np.int32) if small else source}
+
+
+def _read_costs(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`_cost_arrays` stored in ``folder``: the costs and the sources (int64)."""
     z = _load_arrays(folder, ("cost", "source"))
-    tree = trees.Tree(cost=z["cost"], source=z["source"].astype(np.int64))
+    return z["cost"], z["source"].astype(np.int64)
+
+
+def _read_tree(folder: Path, n_nodes: int) -> trees.Tree:
+    cost, source = _read_costs(folder)
+    tree = trees.Tree(cost=cost, source=source)
     if len(tree.cost) != n_nodes or len(tree.source) != n_nodes:
         raise ValueError(f"{len(tree.cost)} nodes stored, the streets have {n_nodes}")
     return tree
