@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from . import graph as network_mod
-from . import private
+from . import heapsearch, private
 
 __all__ = ["FEW_SOURCES", "Sides", "StubGraph", "Tree", "at_points", "grow", "merge", "sides", "spread", "stub_graph"]
 
@@ -183,11 +182,9 @@ def grow(graph: StubGraph, sources: np.ndarray, *, limit: float = np.inf) -> Tre
     if len(sources) == 0:
         return Tree(cost=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
     matrix, rows = graph.search_matrix(sources)
-    dist, _, src = csgraph.dijkstra(matrix, directed=True, indices=rows, min_only=True, return_predecessors=True, limit=limit)
-    local = np.full(matrix.shape[0] - n, -1, dtype=np.int64)
-    local[rows - n] = np.arange(len(sources))
-    found = src[:n]
-    return Tree(cost=dist[:n], source=np.where(found >= n, local[np.maximum(found - n, 0)], -1))
+    # off the GIL, so the run's background work goes on meanwhile (scipy's Dijkstra holds it: see heapsearch)
+    dist, found = heapsearch.multi_source(matrix, rows, limit=limit)
+    return Tree(cost=dist[:n].copy(), source=found[:n].copy())  # copies: the stubs' part is not kept with the tree
 
 
 def merge(parts: Sequence[Tree], part_sources: Sequence[np.ndarray], sources: np.ndarray) -> Tree:
