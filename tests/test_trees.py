@@ -7,6 +7,8 @@ costs do not change, to the last bit, when another set's facilities move.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import synthetic
 from hypothesis import assume, given, settings
@@ -154,7 +156,7 @@ def test_residents_costed_from_a_tree_pay_what_the_access_graph_gives(case, poin
 @given(streets_and_two_sets())
 def test_a_few_sources_searched_on_their_own_rows_give_the_search_on_every_stub(case):
     """A planner's few sites are searched on the streets plus their own stubs' rows: the same bits as on the matrix of every stub."""
-    from accessibility.network import heapsearch, trees
+    from accessibility.network import trees
 
     net, owner, aps, costs = case
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
@@ -165,11 +167,34 @@ def test_a_few_sources_searched_on_their_own_rows_give_the_search_on_every_stub(
         assert len(sources) <= trees.FEW_SOURCES
         few = trees.grow(graph.stubs, sources)
         n = graph.stubs.first_stub
-        whole, named = heapsearch.multi_source(graph.stubs.csr, n + sources)
-        assert few.cost.tobytes() == whole[:n].tobytes()
-        np.testing.assert_array_equal(few.source, named[:n])  # the same source named where two tie
+        dist, _, src = csgraph.dijkstra(graph.stubs.csr, directed=True, indices=n + sources, min_only=True, return_predecessors=True)
+        local = np.full(graph.stubs.n_stubs, -1)
+        local[sources] = np.arange(len(sources))
+        assert few.cost.tobytes() == dist[:n].tobytes()
+        np.testing.assert_array_equal(few.source, np.where(src[:n] >= n, local[np.maximum(src[:n] - n, 0)], -1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(streets_and_two_sets())
+def test_many_sources_are_searched_by_the_compiled_search_with_scipys_costs(case):
+    """A set of more than FEW_SOURCES (every OSM set of a real run) is searched by heapsearch: scipy's costs, and a named source that reaches each node at that cost."""
+    from accessibility.network import trees
+
+    net, owner, aps, costs = case
+    graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
+    n = graph.stubs.first_stub
+    for mask in SETS:
+        sources = graph.set_sources(mask)
+        if len(sources) == 0:
+            continue
+        with mock.patch.object(trees, "FEW_SOURCES", 0), mock.patch.object(csgraph, "dijkstra", side_effect=AssertionError("scipy searched")):
+            tree = trees.grow(graph.stubs, sources)
         dist = csgraph.dijkstra(graph.stubs.csr, directed=True, indices=n + sources, min_only=True)
-        assert few.cost.tobytes() == dist[:n].tobytes()  # and scipy's costs
+        assert tree.cost.tobytes() == dist[:n].tobytes()
+        reached = np.flatnonzero(np.isfinite(tree.cost))
+        assert (tree.source[reached] >= 0).all() and (tree.source[np.isinf(tree.cost)] == -1).all()
+        own = csgraph.dijkstra(graph.stubs.csr, directed=True, indices=n + sources[tree.source[reached]])
+        np.testing.assert_array_equal(own[np.arange(len(reached)), reached], tree.cost[reached])
 
 
 def test_a_point_between_two_stubs_of_its_edge_by_hand():
@@ -225,7 +250,7 @@ def test_the_roles_found_from_the_private_edges_are_those_of_the_laid_arcs(case)
 @given(streets_and_two_sets())
 def test_a_set_searched_in_parts_costs_what_one_search_gives_to_the_last_bit(case):
     """A set searched per list (facilities 0-1 and 2-3 apart) and merged: the same costs, bit for bit; each node names a source that costs that."""
-    from accessibility.network import heapsearch, trees
+    from accessibility.network import trees
 
     net, owner, aps, costs = case
     graph = distances.build_access_graph(net, owner, aps, weight="length", costs=costs)
