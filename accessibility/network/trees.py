@@ -93,6 +93,10 @@ class StubGraph:
             streets = self._streets()
         return _below(streets, self.stub_rows(sources)), n + np.arange(len(sources))
 
+    def build(self) -> None:
+        """Build :attr:`csr` now (on a background thread, before the first search asks for it)."""
+        _ = self.csr
+
     @property
     def csr(self) -> sp.csr_matrix:
         """Reversed (a trip's arc a -> b is b -> a), for searches from the stubs; built on first use."""

@@ -142,7 +142,7 @@ def run(
         # the hexagons need no street: laid out behind the streets' index, while the residents are joined
         cells = steps.start_hex_cells(demand, area.study, options, background=r.background) if stored is None else None
         r.stage("snapping")
-        modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None, writer=r.cache_writer)
+        modes, facility_frame, snaps = steps.snap(sources, fac.frame, demand, area, options, notes, residents=stored.snapped if stored else None, writer=r.cache_writer, background=r.background)
         for m, state in modes.items():
             state.walkers = walkers_of(goal_list, m)
             state.memory = reuse.RememberedSearches(options.cache, writer=r.cache_writer)  # an earlier run's trees, on the same graphs

@@ -408,13 +408,15 @@ def judge_coverage(extent: Future, area: Areas, demand: population.Demand, notes
 
 def snap(
     sources: Sources, fac: gpd.GeoDataFrame, demand: population.Demand, area: Areas, options: RunOptions, notes: Notes,
-    *, residents: dict[str, snapping.Snapped] | None = None, writer: Executor | None = None,
+    *, residents: dict[str, snapping.Snapped] | None = None, writer: Executor | None = None, background: Executor | None = None,
 ) -> tuple[dict[str, ModeState], gpd.GeoDataFrame, Snaps]:
     """Facilities' access points and residents' positions on every mode's network.
 
     ``residents``: their positions as stored by an earlier run (:mod:`.reuse`). The access points of
     facilities an earlier run placed (same geometry, streets and options) come from the cache, and
     this run's are stored on ``writer`` when the cache had none; ``sources.reused`` records what was reused.
+    ``background``: where the searches' matrices are built while the residents are joined (a run
+    that joins them; a rerun's come from the cache, or are not needed).
     """
     states: dict[str, ModeState] = {}
     for m, net in sources.nets.items():
@@ -436,7 +438,9 @@ def snap(
             fac = snapped_fac
         state = ModeState(net=net, access=access, _index=index)
         for w in state.weights:
-            state.graphs[w]  # built now, inside the snapping stage's time
+            graph = state.graphs[w]  # built now, inside the snapping stage's time
+            if residents is None and background is not None and graph.stubs is not None:
+                background.submit(graph.stubs.build)  # the searches' matrix (~1 s at 1M nodes), off their path
         states[m] = state
     parts = facility_parts(fac["source"])  # each list's part of a set is searched apart: a planner's changed list alone
     for state in states.values():
