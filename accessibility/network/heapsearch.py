@@ -46,6 +46,7 @@ def _compiled(fn: Callable[..., Any]) -> Any:
 
 @_compiled
 def _push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> None:  # pragma: no cover - compiled
+    """Add ``val`` at ``key`` to a heap of ``size`` items (sift up; :func:`_pop` sifts down, its mirror)."""
     i = size
     while i > 0:
         parent = (i - 1) >> 1
