@@ -70,3 +70,22 @@ def test_no_source_and_a_source_outside_the_graph():
     assert np.isinf(cost).all() and (source == -1).all()
     with pytest.raises(ValueError, match="not a node"):
         heapsearch.multi_source(matrix, np.array([2]))
+
+
+def test_compiled_without_a_cache_where_numba_has_no_place_to_write_one(monkeypatch):
+    """A read-only install without a home: numba cannot cache (a RuntimeError at decoration); the kernel is compiled in each process instead."""
+    import numba
+
+    real = numba.njit
+
+    def njit(**options):
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'heapsearch.py'")
+        return real(**options)
+
+    monkeypatch.setattr(numba, "njit", njit)
+
+    def twice(x):
+        return 2 * x
+
+    assert heapsearch._compiled(twice)(21) == 42
