@@ -299,9 +299,16 @@ def test_straight_line_comparison_is_never_below_network_share(hangzhou_pbf):
 
 def test_progress_reports_every_stage(hangzhou_pbf, tmp_path):
     seen = []
-    pipeline.run(hangzhou_pbf, goals=["park_10min"], out=tmp_path / "r", progress=lambda s, i, n: seen.append((s, i, n)))
+    result = pipeline.run(hangzhou_pbf, goals=["park_10min"], out=tmp_path / "r", progress=lambda s, i, n: seen.append((s, i, n)))
     assert [s for s, _, _ in seen] == list(pipeline.STAGES)
     assert all(n == len(pipeline.STAGES) for _, _, n in seen)
+    # the run folder is written without the streets' index, and its node table keeps no per-node costs
+    walk = result.modes["walk"]
+    assert walk._index is None and walk.results == {}
+    # a tool that asks for them afterwards gets them, the same as before
+    again = walk.index.snap_points(result.demand.lon[:50], result.demand.lat[:50])
+    np.testing.assert_array_equal(again.edge, walk.residents.edge[:50])
+    np.testing.assert_array_equal(again.t, walk.residents.t[:50])
 
 
 def test_only_goals(hangzhou_pbf):

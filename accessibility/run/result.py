@@ -223,12 +223,18 @@ class ModeState:
         """The mode's metric CRS, to measure straight lines in (no index built for it, nor held)."""
         return snapping.Projection(self.net.metric_crs)
 
-    def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length") -> distances.NearestResult:
-        """Cost at every node of the access graph to the nearest facility of set ``key`` (``mask`` over the facility rows), kept."""
+    def nearest(self, key: str, mask: np.ndarray, *, weight: str = "length", keep: bool = True) -> distances.NearestResult:
+        """Cost at every node of the access graph to the nearest facility of set ``key`` (``mask`` over the facility rows), kept unless ``keep=False``."""
         res = self.results.get((weight, key))
         if res is None:
-            res = self.results[(weight, key)] = distances.nearest_facilities(self.graphs[weight], mask, tree=self.tree(key, mask, weight=weight))
+            res = distances.nearest_facilities(self.graphs[weight], mask, tree=self.tree(key, mask, weight=weight))
+            if keep:
+                self.results[(weight, key)] = res
         return res
+
+    def release_index(self) -> None:
+        """Let the streets' index go (~650 MB at 1M nodes): a run's stages after the hexagons need none; a tool asking for :attr:`index` builds it again."""
+        self._index = None
 
     def tree(self, key: str, mask: np.ndarray, *, weight: str = "length") -> trees.Tree:
         """The search from the facilities of set ``key`` (``mask`` over the facility rows), kept; from ``memory`` when it has it."""
@@ -399,7 +405,7 @@ class RunResult:
         res = {}
         for key in sets:
             service, tiers = goals_mod.parse_set_key(key)
-            res[key] = state.nearest(key, self.facility_mask(service, tiers))
+            res[key] = state.nearest(key, self.facility_mask(service, tiers), keep=False)  # ~26 MB a set at 1M nodes: not held after the table
         return distances.node_table(state.graphs["length"], res, self.facilities["facility_id"].to_numpy())
 
     def covered(self, goal_id: str) -> np.ndarray:
