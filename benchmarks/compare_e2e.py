@@ -7,7 +7,8 @@ run in its own process: cold (nothing cached), warm (network and features
 cached), rerun (warm, with a planner's list of three new elderly-care
 sites: the planner's loop, where an earlier run's residents are reused) and edit (warm,
 with one goal's threshold edited: every search can come from the earlier run), with the building estimate and with the WorldPop-style raster of
-``bench_peers.py``. It prints the best and median time and peak memory per case
+``bench_peers.py``, and cold writing the run folder as the command line does
+(``cold_folder_raster``: its time and peak include the outputs). It prints the best and median time and peak memory per case
 and version, and checks that both versions give the same goal shares.
 
 Run from the repository root (``pip install -e ".[bench]"``; the tiled file
@@ -37,7 +38,7 @@ import bench_peers  # noqa: E402 - the tiled files and the raster are made by it
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-osm, cache, raster, sites, goals = sys.argv[2], sys.argv[3], sys.argv[4] or None, sys.argv[5] or None, sys.argv[6] or None
+osm, cache, raster, sites, goals, out = sys.argv[2], sys.argv[3], sys.argv[4] or None, sys.argv[5] or None, sys.argv[6] or None, sys.argv[7] or None
 try:  # 0.2 and later
     from accessibility.run import pipeline
     from accessibility.run.inputs import RunOptions
@@ -47,6 +48,8 @@ try:  # 0.2 and later
         kw["facilities"] = [FacilityInput(sites, service="elderly_care")]
     if goals:
         kw["goals"] = goals
+    if out:
+        kw["out"] = out
 except ImportError:  # 0.1
     from accessibility import pipeline
     kw = {"cache_dir": False if cache == "off" else cache, "population_raster": raster}
@@ -58,9 +61,9 @@ print("RESULT " + json.dumps({"total_s": total, "peak_mb": peak, "stages": res.m
 """
 
 
-def run_once(src: Path, osm: Path, cache: str, raster: Path | None, sites: Path | None = None, goals: Path | None = None) -> dict:
+def run_once(src: Path, osm: Path, cache: str, raster: Path | None, sites: Path | None = None, goals: Path | None = None, out: Path | None = None) -> dict:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    args = [sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or ""), str(sites or ""), str(goals or "")]
+    args = [sys.executable, "-c", CHILD, str(src), str(osm), cache, str(raster or ""), str(sites or ""), str(goals or ""), str(out or "")]
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
@@ -98,7 +101,7 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs per case and version (default 3)")
     p.add_argument("--nodes", type=int, default=1_000_000, help="walking nodes of the tiled network (default 1,000,000)")
     p.add_argument("--workdir", default=os.environ.get("ACCESSIBILITY_BENCH_DIR", "/tmp/accessibility-bench"))
-    p.add_argument("--cases", default="cold,warm,cold_raster,warm_raster", help="also: rerun, rerun_raster (warm, with three new elderly-care sites), edit, edit_raster (warm, one goal edited)")
+    p.add_argument("--cases", default="cold,warm,cold_raster,warm_raster", help="also: rerun, rerun_raster (warm, with three new elderly-care sites), edit, edit_raster (warm, one goal edited), cold_folder_raster (cold, writing the run folder as the command line does)")
     args = p.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -129,10 +132,13 @@ def main() -> int:
                 for case in cases:
                     for v in (("base", "new") if i % 2 == 0 else ("new", "base")):
                         cache = "off" if case.startswith("cold") else str(caches[v])
+                        folder = tmp / f"folder_{v}" if "folder" in case else None
                         r = run_once(
                             versions[v], osm, cache, raster if case.endswith("raster") else None,
-                            sites if case.startswith("rerun") else None, goals if case.startswith("edit") else None,
+                            sites if case.startswith("rerun") else None, goals if case.startswith("edit") else None, folder,
                         )
+                        if folder is not None:
+                            shutil.rmtree(folder, ignore_errors=True)
                         results.setdefault((case, v), []).append(r)
                         print(f"{case:<12} {v:<4} {r['total_s']:6.2f} s  {r['peak_mb']:6,.0f} MB", flush=True)
         finally:
