@@ -20,7 +20,7 @@ deterministic (the first to reach the node in this search's order).
 ``tests/test_heapsearch.py`` checks both against scipy and networkx.
 
 The kernel is compiled on first use and cached on disk by numba (``cache=True``):
-a fresh install compiles it once (~1 s).
+a fresh install compiles it once (~1.5 s).
 """
 
 from __future__ import annotations

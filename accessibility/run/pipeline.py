@@ -330,9 +330,10 @@ class _Run:
         self.cache_writer.shutdown(wait=True)  # the manifest records whether the cache entries were stored
         result.manifest["cache_size"] = self._prune_cache()
         if self.target is not None:
+            self.stage("outputs")
             for state in result.modes.values():  # the run folder needs no streets' index: ~650 MB less while it is written
                 state.release_index()
-            self.stage("outputs")  # (which hands the memory freed back to the system first)
+            parallel.release_free_memory()  # handed back before the writing starts (freeing it is the outputs' time, not the goals')
             write.write_files(result, self.target.tmp, inputs=inputs)
         self._finish()
         result.manifest["timings_s"] = dict(self.timings)
