@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
+from accessibility.core import compiled
 from accessibility.network import heapsearch
 
 
@@ -88,4 +89,4 @@ def test_compiled_without_a_cache_where_numba_has_no_place_to_write_one(monkeypa
     def twice(x):
         return 2 * x
 
-    assert heapsearch._compiled(twice)(21) == 42
+    assert compiled.compiled(twice)(21) == 42

@@ -25,26 +25,16 @@ a fresh install compiles it once (~1.5 s).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import numba
 import numpy as np
+
+from ..core.compiled import compiled
 
 __all__ = ["multi_source"]
 
 UNREACHED = -1
 
 
-def _compiled(fn: Callable[..., Any]) -> Any:
-    """``fn`` compiled without the GIL, cached on disk where numba finds a writable place (else compiled in each process)."""
-    try:
-        return numba.njit(nogil=True, cache=True)(fn)
-    except RuntimeError:  # numba: "cannot cache function ... no locator available" (a read-only install without a home)
-        return numba.njit(nogil=True)(fn)
-
-
-@_compiled
+@compiled
 def _push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> None:  # pragma: no cover - compiled
     """Add ``val`` at ``key`` to a heap of ``size`` items (sift up; :func:`_pop` sifts down, its mirror)."""
     i = size
@@ -59,7 +49,7 @@ def _push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -
     vals[i] = val
 
 
-@_compiled
+@compiled
 def _pop(keys: np.ndarray, vals: np.ndarray, size: int) -> None:  # pragma: no cover - compiled
     """Remove the top of a heap of ``size`` items (the caller read it first)."""
     last_key, last_val = keys[size - 1], vals[size - 1]
@@ -80,7 +70,7 @@ def _pop(keys: np.ndarray, vals: np.ndarray, size: int) -> None:  # pragma: no c
     vals[i] = last_val
 
 
-@_compiled
+@compiled
 def _search(indptr, indices, data, rows, limit):  # pragma: no cover - compiled; see multi_source
     n = len(indptr) - 1
     dist = np.full(n, np.inf)

@@ -440,7 +440,7 @@ def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple
     located_before = None  # way node refs with a positive id and a location, in the file as it is
     unsorted = False
     try:
-        nodes, areas, parsed = _one_pass(path, keys, way_keys)
+        nodes, areas, parsed = _fast_pass(path, keys, way_keys) or _one_pass(path, keys, way_keys)
         problem = opl.sorted_copy_reason(parsed[3], parsed[4])
         located_before = int(np.count_nonzero(~np.isnan(parsed[4]) & (parsed[3] >= 0)))
     except opl.OutOfOrderError as exc:
@@ -471,6 +471,28 @@ def _read(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple
     for note in notes:
         log.warning("%s", note)
     return nodes, areas, parsed, notes
+
+
+#: PBF files from this size on are read by the compiled reader; below it, loading the
+#: compiled code (~0.3 s per process) costs more than libosmium's pass (~0.05 s per MB)
+COMPILED_MIN_BYTES = 8 << 20
+
+
+def _fast_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, _ParsedWays] | None:
+    """:func:`_one_pass`'s results read by :mod:`accessibility.readers.pbf` (compiled, on all cores), or None for a file it leaves to libosmium."""
+    if not path.name.lower().endswith(".pbf") or path.stat().st_size < COMPILED_MIN_BYTES:
+        return None
+    from . import pbf  # loads numba: only where a PBF file is read
+
+    result = pbf.one_pass(path, keys, way_keys)
+    if result is None:
+        return None
+    areas = None
+    if keys:
+        assert result.relations is not None
+        with tempfile.TemporaryDirectory(prefix="accessibility-osm-") as tmp:
+            areas = _relation_areas(result.relations, result.member_lines, Path(tmp))
+    return result.nodes, areas, result.ways
 
 
 def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> tuple[dict | None, dict | None, _ParsedWays]:
