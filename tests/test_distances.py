@@ -270,6 +270,41 @@ def test_a_long_pitch_is_entered_along_its_whole_side():
     assert one_point - res.cost[1] > 75 - 25
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(1, 12), st.integers(1, 12)), min_size=1, max_size=12),
+    st.sampled_from([5.0, 30.0, 80.0]),
+)
+def test_an_areas_nearest_street_is_taken_from_the_streets_within_reach_as_the_tree_finds_it(boxes, reach_m):
+    """The nearest street of an area near one is picked among the pairs within reach: the same edge (ties: the lowest) and point as the tree's query.
+
+    A grid of streets 50 m apart and boxes on a 12.5 m lattice: many boxes are
+    exactly as near to two streets, and some are farther than the reach from all.
+    """
+    import shapely
+
+    from accessibility.network import entrances
+
+    m = 1 / 111_320
+    xs = 120.0 + np.arange(4) * 50 * m / np.cos(np.radians(30))
+    ys = 30.0 + np.arange(4) * 50 * m
+    lon, lat = np.meshgrid(xs, ys)
+    node = np.arange(16).reshape(4, 4)
+    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    idx = snapping.EdgeIndex(network.graph_from_arrays(lon.ravel(), lat.ravel(), u, v))
+    origin = idx.points(np.array([xs[0]]), np.array([ys[0]]))[0]
+    x0, y0 = shapely.get_x(origin), shapely.get_y(origin)
+    areas = np.array([shapely.box(x0 + 3.125 * x, y0 + 3.125 * y, x0 + 3.125 * (x + w), y0 + 3.125 * (y + h)) for x, y, w, h in boxes], dtype=object)
+    rows = np.arange(len(areas))
+    ai, ei = idx.tree.query(areas, predicate="dwithin", distance=reach_m)
+    within = (ai, ei, entrances._closest(idx, areas, rows[ai], ei))
+    fast = entrances._nearest(idx, areas, rows, within=within, reach_m=reach_m)
+    queried = entrances._nearest(idx, areas, rows)
+    for a, b in zip(fast, queried, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 # --------------------------------------------------------------------------- the networkx oracle
 
 
