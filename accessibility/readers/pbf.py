@@ -396,10 +396,10 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> P
 
 def _locations(read: _Read, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of the nodes ``refs`` (NaN: not in the file), on all cores."""
-    if len(refs) == 0:
-        return np.zeros(0), np.zeros(0)
-    parts = parallel.map_chunks(lambda part: dec.locate(read.node_id, read.node_lon, read.node_lat, part), refs, min_chunk=100_000)
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    lon, lat = np.empty(len(refs)), np.empty(len(refs))
+    if len(refs):  # each thread fills its own slice of the outputs
+        parallel.map_chunks(lambda *part: dec.locate(read.node_id, read.node_lon, read.node_lat, *part), refs, lon, lat, min_chunk=100_000)
+    return lon, lat
 
 
 def _relation_tail(path: Path, blobs: list[tuple[int, int]], want: _Want) -> list[_Block]:

@@ -424,15 +424,13 @@ def decode_block(buf):  # pragma: no cover - compiled
 
 
 @compiled
-def locate(ids, lon, lat, refs):  # pragma: no cover - compiled
-    """Longitude and latitude in degrees (NaN: not there) of the nodes ``refs``, found in the increasing ``ids`` by binary search.
+def locate(ids, lon, lat, refs, out_lon, out_lat):  # pragma: no cover - compiled
+    """Longitude and latitude in degrees (NaN: not there) of the nodes ``refs`` into ``out_lon/out_lat``, found in the increasing ``ids`` by binary search.
 
     ``lon``/``lat`` are 1e-7 degree integers; ``x / 1e7`` is the double nearest the
     decimal ``x`` * 1e-7, the value pyarrow parses from libosmium's text.
     """
     n = len(ids)
-    out_lon = np.empty(len(refs), np.float64)
-    out_lat = np.empty(len(refs), np.float64)
     for j in range(len(refs)):
         r = refs[j]
         lo, hi = 0, n
@@ -448,7 +446,6 @@ def locate(ids, lon, lat, refs):  # pragma: no cover - compiled
         else:
             out_lon[j] = np.nan
             out_lat[j] = np.nan
-    return out_lon, out_lat
 
 
 @compiled
