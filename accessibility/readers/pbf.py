@@ -4,7 +4,7 @@
 from one libosmium pass writing OPL text and pyarrow parsing it back: the
 keyed ways with their node locations, the tagged nodes, and the area
 relations with their member ways' lines. The file's blocks are inflated
-(:mod:`zlib`) and decoded (:func:`accessibility.readers.pbfdecode.decode_block`,
+(``zlib``) and decoded (:func:`accessibility.readers.pbfdecode.decode_block`,
 compiled) on worker threads, without the GIL; tags become Python dicts once
 per distinct tag set. On the 1M-node benchmark this takes ~1.5 s where the
 libosmium pass and the text took ~5.4 s.

@@ -9,7 +9,7 @@ or relations, their numbers packed as protobuf varints) and no maintained
 Python library decodes it to arrays without a Python object per element
 (``protobuf`` builds messages; pyrosm's decoder is not maintained for
 Python 3.11). :mod:`accessibility.readers.pbf` reads the file's blocks,
-inflates them with :mod:`zlib` (which releases the GIL) and calls
+inflates them with ``zlib`` (which releases the GIL) and calls
 :func:`decode_block` here on two threads.
 
 The format is the OSM wiki's "PBF Format" (``osmformat.proto``). Every
@@ -379,9 +379,9 @@ def decode_block(buf):  # pragma: no cover - compiled
     """Decode one inflated ``PrimitiveBlock``.
 
     Returns ``(cnt, strings, cols)``: ``cnt`` the counts of nodes, tags, ways,
-    way refs, relations and members (see :func:`counts`), the status (:data:`OK`,
-    :data:`BAD_BLOCK`, :data:`BAD_LOCATION`) and the kinds found (a bit per
-    :data:`NODE`, :data:`WAY`, :data:`RELATION`); ``strings`` the (start, stop) of
+    way refs, relations and members (``cnt[COUNTS]``), the status (``cnt[STATUS]``: ``OK``,
+    ``BAD_BLOCK``, ``BAD_LOCATION``) and the kinds found (``cnt[KINDS]``, a bit per
+    ``NODE``, ``WAY``, ``RELATION``); ``strings`` the (start, stop) of
     each string of the table in ``buf``; ``cols`` one row per column (``NODE_ID`` ...):
     node ids, locations (1e-7 degree) and the end of each node's tags; way ids, tag ends
     and ref ends, and the refs; relation ids, tag ends and member ends, and the members'
