@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import osmium
@@ -93,24 +94,27 @@ def _opl_tags(field: str) -> dict[str, str]:
     return out
 
 
-def tag_dicts(fields: pa.Array | pa.ChunkedArray, cache: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+def tag_dicts(fields: pa.Array | pa.ChunkedArray, cache: dict, *, decode: Callable[[Any], dict[str, str]] | None = None) -> list[dict[str, str]]:
     """OPL tag fields (``T`` + ``k=v,...``) -> one dict per row.
 
     Rows with the same field share one dict (a province's million buildings
     carry a few thousand distinct tag sets): pyarrow finds the distinct
     fields, each is decoded once (``cache`` carries them across blocks), and
-    the rows only point to them. Treat the dicts as read-only.
+    the rows only point to them. Treat the dicts as read-only. ``decode``:
+    how one distinct field becomes a dict, for fields in another encoding
+    (:mod:`accessibility.readers.pbf`'s tag blobs).
     """
     if isinstance(fields, pa.ChunkedArray):
         fields = fields.combine_chunks()
     if len(fields) == 0:
         return []
+    decode = decode or (lambda field: _opl_tags(field[1:]))
     encoded = pc.dictionary_encode(fields)
     distinct = []
     for field in encoded.dictionary.to_pylist():
         t = cache.get(field)
         if t is None:
-            t = _opl_tags(field[1:])
+            t = decode(field)
             if len(cache) < 200_000:
                 cache[field] = t
         distinct.append(t)

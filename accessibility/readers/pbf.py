@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import shapely
 
 from ..core import parallel
+from . import opl
 from . import pbfdecode as dec
 
 __all__ = ["PassResult", "one_pass"]
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 _FEATURES = {"OsmSchema-V0.6", "DenseNodes"}
 _AREA_TYPES = frozenset({"multipolygon", "boundary"})  # relations libosmium assembles (opl.AREA_RELATION)
 _OPL_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:.-")
-_MAX_TAG_SETS = 200_000  # distinct tag sets kept for reuse across blocks (as opl.tag_dicts)
 
 
 class _Unsupported(Exception):  # noqa: N818 - internal signal, never leaves this module
@@ -253,18 +253,7 @@ def _blob_tags(blob: bytes) -> dict[str, str]:
 
 def _tag_dicts(blobs: pa.Array, cache: dict[bytes, dict[str, str]]) -> list[dict[str, str]]:
     """One dict per row; rows with the same tags share one dict (decoded once; treat as read-only)."""
-    if len(blobs) == 0:
-        return []
-    encoded = pc.dictionary_encode(blobs)
-    distinct = []
-    for blob in encoded.dictionary.to_pylist():
-        tags = cache.get(blob)
-        if tags is None:
-            tags = _blob_tags(blob)
-            if len(cache) < _MAX_TAG_SETS:
-                cache[blob] = tags
-        distinct.append(tags)
-    return list(map(distinct.__getitem__, encoded.indices.to_numpy(zero_copy_only=False).tolist()))
+    return opl.tag_dicts(blobs, cache, decode=_blob_tags)
 
 
 def _decoded_blocks(path: Path, blobs: list[tuple[int, int]], want: _Want) -> Iterator[_Block]:
