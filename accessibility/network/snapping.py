@@ -128,13 +128,16 @@ class Projection:
     def _metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """WGS-84 coordinates to metric ``(n, 2)`` coordinates (one chunk per core: pyproj releases the GIL)."""
 
-        def chunk(lo: np.ndarray, la: np.ndarray) -> np.ndarray:
+        def chunk(lo: np.ndarray, la: np.ndarray, out: np.ndarray) -> None:
             # a Transformer per thread: pyproj objects must not be shared between threads
             to_metric = pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-            return np.column_stack(to_metric.transform(lo, la))
+            out[:, 0], out[:, 1] = to_metric.transform(lo, la)
 
         lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
-        return np.concatenate(parallel.map_chunks(chunk, lon, lat, min_chunk=100_000)) if len(lon) else np.zeros((0, 2))
+        xy = np.empty((len(lon), 2))
+        if len(lon):  # each thread writes its own rows (no stacking and concatenating of 1.5M lines' coordinates)
+            parallel.map_chunks(chunk, lon, lat, xy, min_chunk=100_000)
+        return xy
 
     def points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Metric shapely points of WGS-84 coordinates."""
