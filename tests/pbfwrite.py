@@ -108,12 +108,18 @@ def group(kind: str, items, s: Strings, *, granularity: int, lat_offset: int, lo
 
 def write_pbf(
     path: Path, blocks, *, compress: bool = True, granularity: int = 100, lat_offset: int = 0, lon_offset: int = 0,
-    features: tuple[str, ...] = ("OsmSchema-V0.6", "DenseNodes"),
+    features: tuple[str, ...] = ("OsmSchema-V0.6", "DenseNodes"), lz4_field: bool = False,
 ) -> Path:
-    """Write ``blocks`` (each a list of ``(kind, items)`` groups, see :func:`group`) as an .osm.pbf file."""
+    """Write ``blocks`` (each a list of ``(kind, items)`` groups, see :func:`group`) as an .osm.pbf file.
+
+    ``lz4_field``: the data blocks' bytes stored as they are in the ``lz4_data`` field (not really
+    compressed: a file whose compression a reader does not know).
+    """
 
     def file_block(kind: str, data: bytes) -> bytes:
         payload = blob(3, zlib.compress(data)) + number(2, len(data)) if compress else blob(1, data)
+        if lz4_field and kind == "OSMData":
+            payload = number(2, len(data)) + blob(6, data)
         header = blob(1, kind.encode()) + number(3, len(payload))
         return len(header).to_bytes(4, "big") + header + payload
 

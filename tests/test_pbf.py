@@ -167,6 +167,8 @@ def test_files_libosmium_must_repair_are_left_to_it(tmp_path, case, blocks):
 def test_history_files_and_damage_are_left_to_libosmium(tmp_path):
     history = write_pbf(tmp_path / "history.osm.pbf", _park(900, mixed=False), features=("OsmSchema-V0.6", "HistoricalInformation"))
     assert pbf.one_pass(history, FEATURE_KEYS, WAY_KEYS) is None
+    other_compression = write_pbf(tmp_path / "lz4.osm.pbf", _park(900, mixed=False), lz4_field=True)
+    assert pbf.one_pass(other_compression, FEATURE_KEYS, WAY_KEYS) is None
     good = write_pbf(tmp_path / "good.osm.pbf", _park(900, mixed=False))
     data = good.read_bytes()
     cut = tmp_path / "cut.osm.pbf"
