@@ -358,9 +358,10 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> P
     want = _Want(_key_array(keys), _key_array(way_keys), np.zeros(0, np.int64), relations=bool(keys))
     # the relations come last: decode them first (backwards) to know which ways their areas need
     tail = _relation_tail(path, blobs, want) if keys else []
-    _, tail_members = _area_relations(tail, cache)
+    tail_lines, tail_members = _area_relations(tail, cache)
     read = _read_blocks(path, blobs[: len(blobs) - len(tail)], _Want(want.keys, want.way_keys, tail_members, relations=bool(keys)))
-    relations, member_ids = _area_relations(read.relations + tail, cache)
+    lines, members = _area_relations(read.relations, cache)  # in file order: these come before the tail's
+    relations, member_ids = pa.concat_arrays([lines, tail_lines]), np.union1d(members, tail_members)
     ways, tagged = read.ways, read.tagged
     member = ways[2]
     if read.relations:  # relations among the ways (files with mixed blocks): their members were not known in the pass
