@@ -5,7 +5,11 @@ locations in C++; this module only copies what the later stages need into
 flat numpy arrays, and never handles one node or one object at a time in
 Python: a province has tens of millions of nodes and millions of buildings.
 
-libosmium writes the wanted objects, ways with the locations on their node
+A PBF file of :data:`COMPILED_MIN_BYTES` or more is read by the package's
+compiled reader (:mod:`accessibility.readers.pbf`: its blocks decoded on
+every core, off the GIL, to the same arrays to the last bit); any other file,
+and one that reader leaves (unsorted, history, damaged...), is read as
+follows. libosmium writes the wanted objects, ways with the locations on their node
 references, as OPL text into a temporary file; pyarrow turns that text into
 arrays in bulk (on all cores; :mod:`accessibility.readers.opl`) and shapely builds
 points, lines and polygons from coordinate arrays (plain buildings become
