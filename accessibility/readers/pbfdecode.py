@@ -66,6 +66,13 @@ def _zigzag(n):  # pragma: no cover - compiled
 
 
 @compiled
+def _key(buf, i, end):  # pragma: no cover - compiled
+    """(field number, wire type, next index) of the field key at ``buf[i]``; next index -1 past ``end``."""
+    key, i = _varint(buf, i, end)
+    return np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7)), i
+
+
+@compiled
 def _length(buf, i, end):  # pragma: no cover - compiled
     """(start, stop) of the length-delimited field whose length is at ``buf[i]``; (-1, -1) if it overruns ``end``."""
     n, i = _varint(buf, i, end)
@@ -126,23 +133,10 @@ def _tags(buf, keys, vals, cols, t):  # pragma: no cover - compiled
 
 
 @compiled
-def _dense(buf, i, end, geo, cols, cnt, ranges):  # pragma: no cover - compiled
-    """One ``DenseNodes`` message: ids, locations and tags appended to the node rows."""
-    ranges[:] = -1  # field -> (start, stop) of ids (1), lat (8), lon (9), keys_vals (10)
-    while i < end:
-        key, i = _varint(buf, i, end)
-        if i < 0:
-            return False
-        field, wire = np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7))
-        if wire == 2 and (field == 1 or 8 <= field <= 10):
-            start, stop = _length(buf, i, end)
-            ranges[field, 0] = start
-            ranges[field, 1] = stop
-            i = stop
-        else:
-            i = _skip(buf, i, end, wire)
-        if i < 0:
-            return False
+def _dense(buf, i, end, geo, cols, cnt, ranges, values):  # pragma: no cover - compiled
+    """One ``DenseNodes`` message (packed ids, lat, lon, keys_vals: fields 1, 8, 9, 10): appended to the node rows."""
+    if not _fields(buf, i, end, ranges, values):
+        return False
     first = cnt[_N]
     p = _packed(buf, ranges[1, 0], ranges[1, 1], cols[NODE_ID], first, True, True)
     if p < 0 or _packed(buf, ranges[8, 0], ranges[8, 1], cols[NODE_LAT], first, True, True) != p:
@@ -176,18 +170,18 @@ def _dense(buf, i, end, geo, cols, cnt, ranges):  # pragma: no cover - compiled
 
 
 @compiled
-def _fields(buf, i, end, ranges):  # pragma: no cover - compiled
-    """A message's field 1 (a varint) and the (start, stop) of its length-delimited fields 2..10 in ``ranges``; (value, ok)."""
+def _fields(buf, i, end, ranges, values):  # pragma: no cover - compiled
+    """A message's fields 1..10: the (start, stop) of each length-delimited one in ``ranges``, each varint in ``values``; ok."""
     ranges[:] = -1
-    ident = np.uint64(0)
+    values[:] = 0
     while i < end:
-        key, i = _varint(buf, i, end)
+        field, wire, i = _key(buf, i, end)
         if i < 0:
-            return ident, False
-        field, wire = np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7))
-        if field == 1 and wire == 0:
-            ident, i = _varint(buf, i, end)
-        elif wire == 2 and 2 <= field <= 10:
+            return False
+        if wire == 0 and 1 <= field <= 10:
+            v, i = _varint(buf, i, end)
+            values[field] = v
+        elif wire == 2 and 1 <= field <= 10:
             start, stop = _length(buf, i, end)
             ranges[field, 0] = start
             ranges[field, 1] = stop
@@ -195,37 +189,16 @@ def _fields(buf, i, end, ranges):  # pragma: no cover - compiled
         else:
             i = _skip(buf, i, end, wire)
         if i < 0:
-            return ident, False
-    return ident, True
+            return False
+    return True
 
 
 @compiled
-def _node(buf, i, end, geo, cols, cnt, ranges):  # pragma: no cover - compiled
-    """One plain ``Node`` message (id and lat/lon are zigzag varints, fields 1, 8, 9)."""
-    ranges[:] = -1
-    ident = lat = lon = np.int64(0)
-    while i < end:
-        key, i = _varint(buf, i, end)
-        if i < 0:
-            return False
-        field, wire = np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7))
-        if wire == 0 and (field == 1 or field == 8 or field == 9):  # noqa: PLR1714 - numba: no `in` on a literal tuple here
-            v, i = _varint(buf, i, end)
-            if field == 1:
-                ident = _zigzag(v)
-            elif field == 8:
-                lat = _zigzag(v)
-            else:
-                lon = _zigzag(v)
-        elif wire == 2 and (field == 2 or field == 3):  # noqa: PLR1714
-            start, stop = _length(buf, i, end)
-            ranges[field, 0] = start
-            ranges[field, 1] = stop
-            i = stop
-        else:
-            i = _skip(buf, i, end, wire)
-        if i < 0:
-            return False
+def _node(buf, i, end, geo, cols, cnt, ranges, values):  # pragma: no cover - compiled
+    """One plain ``Node`` message (id and lat/lon are zigzag varints, fields 1, 8, 9; tags fields 2, 3)."""
+    if not _fields(buf, i, end, ranges, values):
+        return False
+    ident, lat, lon = _zigzag(values[1]), _zigzag(values[8]), _zigzag(values[9])
     j = cnt[_N]
     t = _tags(buf, ranges[2], ranges[3], cols, cnt[_T])
     if t < 0:
@@ -239,11 +212,11 @@ def _node(buf, i, end, geo, cols, cnt, ranges):  # pragma: no cover - compiled
 
 
 @compiled
-def _way(buf, i, end, cols, cnt, ranges):  # pragma: no cover - compiled
+def _way(buf, i, end, cols, cnt, ranges, values):  # pragma: no cover - compiled
     """One ``Way``: id, tags (fields 2, 3) and delta-coded node refs (field 8)."""
-    ident, ok = _fields(buf, i, end, ranges)
-    if not ok:
+    if not _fields(buf, i, end, ranges, values):
         return False
+    ident = values[1]
     t = _tags(buf, ranges[2], ranges[3], cols, cnt[_T])
     r = _packed(buf, ranges[8, 0], ranges[8, 1], cols[WAY_REF], cnt[_WR], True, True)
     if t < 0 or r < 0:
@@ -257,11 +230,11 @@ def _way(buf, i, end, cols, cnt, ranges):  # pragma: no cover - compiled
 
 
 @compiled
-def _relation(buf, i, end, cols, cnt, ranges):  # pragma: no cover - compiled
+def _relation(buf, i, end, cols, cnt, ranges, values):  # pragma: no cover - compiled
     """One ``Relation``: id, tags, and its members' roles (field 8), delta-coded ids (9) and types (10)."""
-    ident, ok = _fields(buf, i, end, ranges)
-    if not ok:
+    if not _fields(buf, i, end, ranges, values):
         return False
+    ident = values[1]
     t = _tags(buf, ranges[2], ranges[3], cols, cnt[_T])
     m = cnt[_RM]
     roles = _packed(buf, ranges[8, 0], ranges[8, 1], cols[MEMBER_ROLE], m, False, False)
@@ -278,13 +251,12 @@ def _relation(buf, i, end, cols, cnt, ranges):  # pragma: no cover - compiled
 
 
 @compiled
-def _group(buf, i, end, geo, cols, cnt, ranges):  # pragma: no cover - compiled
+def _group(buf, i, end, geo, cols, cnt, ranges, values):  # pragma: no cover - compiled
     """One ``PrimitiveGroup``; the kinds it holds are or-ed into ``cnt[_KINDS]``, out-of-order kinds make it damaged."""
     while i < end:
-        key, i = _varint(buf, i, end)
+        field, wire, i = _key(buf, i, end)
         if i < 0:
             return False
-        field, wire = np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7))
         if wire != 2:
             i = _skip(buf, i, end, wire)
             if i < 0:
@@ -301,13 +273,13 @@ def _group(buf, i, end, geo, cols, cnt, ranges):  # pragma: no cover - compiled
             cnt[_KINDS] |= 1 << kind
         ok = True
         if field == 1:
-            ok = _node(buf, start, stop, geo, cols, cnt, ranges)
+            ok = _node(buf, start, stop, geo, cols, cnt, ranges, values)
         elif field == 2:
-            ok = _dense(buf, start, stop, geo, cols, cnt, ranges)
+            ok = _dense(buf, start, stop, geo, cols, cnt, ranges, values)
         elif field == 3:
-            ok = _way(buf, start, stop, cols, cnt, ranges)
+            ok = _way(buf, start, stop, cols, cnt, ranges, values)
         elif field == 4:
-            ok = _relation(buf, start, stop, cols, cnt, ranges)
+            ok = _relation(buf, start, stop, cols, cnt, ranges, values)
         if not ok:  # (changesets, field 5, are not needed)
             return False
         i = stop
@@ -319,10 +291,9 @@ def _block_header(buf, geo, table):  # pragma: no cover - compiled
     """A ``PrimitiveBlock``'s string table range and granularity and offsets (fields 1, 17, 19, 20) into ``table``, ``geo``; ok."""
     i, end = 0, len(buf)
     while i < end:
-        key, i = _varint(buf, i, end)
+        field, wire, i = _key(buf, i, end)
         if i < 0:
             return False
-        field, wire = np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7))
         if wire == 0 and (field == 17 or field == 19 or field == 20):  # noqa: PLR1714
             v, i = _varint(buf, i, end)
             geo[0 if field == 17 else 1 if field == 19 else 2] = np.int64(v)
@@ -344,11 +315,10 @@ def _string_table(buf, start, stop, bounds):  # pragma: no cover - compiled
     n = 0
     i = start
     while i < stop:
-        key, i = _varint(buf, i, stop)
+        field, wire, i = _key(buf, i, stop)
         if i < 0:
             return -1
-        wire = np.int64(key & np.uint64(7))
-        if key >> np.uint64(3) == np.uint64(1) and wire == 2:
+        if field == 1 and wire == 2:
             a, b = _length(buf, i, stop)
             bounds[n, 0] = a
             bounds[n, 1] = b
@@ -394,7 +364,8 @@ def decode_block(buf):  # pragma: no cover - compiled
     cnt = np.zeros(_COUNTERS, np.int64)
     strings = np.empty((n, 2), np.int64)
     cols = np.empty((_ROWS, n), np.int64)  # pages never written take no memory
-    ranges = np.full((11, 2), -1, np.int64)
+    ranges = np.full((11, 2), -1, np.int64)  # a message's fields 1..10 (see _fields)
+    values = np.zeros(11, np.uint64)
     ok = _block_header(buf, geo, table)
     count = _string_table(buf, table[0], table[1], strings) if ok and table[0] >= 0 else 0
     if not ok or count < 0:
@@ -402,14 +373,13 @@ def decode_block(buf):  # pragma: no cover - compiled
         return cnt, strings[:0], cols
     i, end = 0, len(buf)
     while i < end:
-        key, i = _varint(buf, i, end)
+        field, wire, i = _key(buf, i, end)
         if i < 0:
             cnt[_STATUS] = BAD_BLOCK
             break
-        field, wire = np.int64(key >> np.uint64(3)), np.int64(key & np.uint64(7))
         if field == 2 and wire == 2:
             start, stop = _length(buf, i, end)
-            if start < 0 or not _group(buf, start, stop, geo, cols, cnt, ranges):
+            if start < 0 or not _group(buf, start, stop, geo, cols, cnt, ranges, values):
                 cnt[_STATUS] = BAD_BLOCK
                 break
             i = stop
