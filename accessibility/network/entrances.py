@@ -30,6 +30,7 @@ class EdgeIndex(Protocol):
     tree: shapely.STRtree
     geoms: np.ndarray
     geom_len: np.ndarray
+    complete_within_m: float
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray: ...
 
@@ -119,7 +120,7 @@ def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, *, within: t
     first = order[np.r_[True, ai[order][1:] != ai[order][:-1]]] if len(order) else order
     # sure where well inside the reach (the pairs' test and the distance may round apart at the reach itself)
     # and inside the index's sure distance (a partial index's nearest query raises beyond it)
-    first = first[(dist[first] < reach_m - 1e-6) & (dist[first] <= getattr(index, "complete_within_m", np.inf))]
+    first = first[(dist[first] < reach_m - 1e-6) & (dist[first] <= index.complete_within_m)]
     pick = np.full(len(rows), -1, np.int64)
     pick[ai[first]] = first
     far = np.flatnonzero(pick < 0)

@@ -485,15 +485,10 @@ def _with_members(path: Path, blobs: list[tuple[int, int]], read: _Read, missing
     hit = np.flatnonzero((first < len(missing)) & (missing[np.minimum(first, len(missing) - 1)] <= hi))
     want = _Want(_key_array(()), _key_array(()), missing, relations=False)
     extra = []
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        for index in hit.tolist():
-            block = _decode(fd, *blobs[index], want)
-            if "ways" in block.parts:
-                *columns, rows = block.parts["ways"]
-                extra.append((*columns, (index << 32) | rows))
-    finally:
-        os.close(fd)
+    for index, block in zip(hit.tolist(), _decoded_blocks(path, [blobs[i] for i in hit.tolist()], want), strict=True):
+        if "ways" in block.parts:
+            *columns, rows = block.parts["ways"]
+            extra.append((*columns, (index << 32) | rows))
     ways = [np.concatenate([a, *[e[i] for e in extra]]) if i != 5 else pa.concat_arrays([a, *[e[i] for e in extra]]) for i, a in enumerate(read.ways)]
     order = np.argsort(ways[6], kind="stable")
     counts = ways[3]
