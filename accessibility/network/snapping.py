@@ -8,13 +8,16 @@ the street (``snap_dist_m``) is counted in its trip. Polygon facilities
 ``reach_m`` of their boundary, plus the nearest street, so a park is reached
 along its edge, never at a far centroid.
 
-All work is shapely 2 vectorised operations on an STRtree in the network's
-local UTM projection.
+Points find their nearest street on a compiled grid of the streets' segments
+(:mod:`~accessibility.network.segmentgrid`, GEOS's distances to the bit);
+areas, barriers and the rest are shapely 2 vectorised operations on an
+STRtree, all in the network's local UTM projection.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +30,7 @@ from ..core import parallel
 from . import crossing as crossing_mod
 from . import entrances as entrances_mod
 from . import graph as network_mod
+from . import segmentgrid
 
 __all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "NotCovered", "Projection", "Snapped", "nearest_items"]
 
@@ -189,25 +193,53 @@ class EdgeIndex(Projection):
         self.net = net
         # projected from the edges' coordinates (the WGS-84 lines are not built for it)
         lines = net.edge_coords()
-        if edges is None:
-            self.geoms = self.project_lines(lines)
-            self.geom_len = shapely.length(self.geoms)
-        else:  # a few places' streets (:meth:`near`): the others are missing, numbered as in the whole network
-            self.geoms = np.full(len(lines), None, dtype=object)
-            self.geoms[edges] = self.project_lines(lines.take(edges))
-            self.geom_len = np.zeros(len(lines))
-            self.geom_len[edges] = shapely.length(self.geoms[edges])
+        self._n_edges = len(lines)
+        self._edges = None if edges is None else np.asarray(edges, np.int64)  # a few places' streets (:meth:`near`), numbered as in the whole network
+        kept = lines if self._edges is None else lines.take(self._edges)
+        self._xy = self._metric_xy(kept.xy[:, 0], kept.xy[:, 1])
+        self._counts = kept.counts
+        #: the points' nearest streets (:mod:`~accessibility.network.segmentgrid`); GEOS's lines and tree are built when asked for
+        self.grid = segmentgrid.SegmentGrid.from_lines(self._xy, kept.offsets, edge_ids=self._edges)
+        self._lines: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None = None
+        self._lines_lock = threading.Lock()
         #: how far from the places it was built for this index holds every street (:meth:`near`)
         self.complete_within_m = float(complete_within_m)
-        # small nodes make nearest-neighbour searches prune better (measured 1.3x)
-        self.tree = shapely.STRtree(self.geoms, node_capacity=4)
         # a network with barriers has an index of them, if empty near a few places: their walks are then
         # tested, and found direct, as the whole network's index finds them
         self.barriers = None
         if net.barriers is not None and len(net.barriers):
-            kept = net.barriers if barrier_rows is None else net.barriers.iloc[barrier_rows]
-            self.barriers = crossing_mod.BarrierIndex.from_lines(kept.geometry.to_numpy(), self._metric_xy)
+            kept_barriers = net.barriers if barrier_rows is None else net.barriers.iloc[barrier_rows]
+            self.barriers = crossing_mod.BarrierIndex.from_lines(kept_barriers.geometry.to_numpy(), self._metric_xy)
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
+
+    def _geos(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+        """The streets' metric lines, their lengths and their tree, built on first use (areas, barriers and tools need them)."""
+        with self._lines_lock:
+            if self._lines is None:
+                built = parallel.build_geometries("line", self._xy, self._counts)
+                if self._edges is None:
+                    geoms, geom_len = built, shapely.length(built)
+                else:  # the others are missing
+                    geoms, geom_len = np.full(self._n_edges, None, dtype=object), np.zeros(self._n_edges)
+                    geoms[self._edges], geom_len[self._edges] = built, shapely.length(built)
+                # small nodes make nearest-neighbour searches prune better (measured 1.3x)
+                self._lines = geoms, geom_len, shapely.STRtree(geoms, node_capacity=4)
+            return self._lines
+
+    @property
+    def geoms(self) -> np.ndarray:
+        """The edges' metric lines (``None`` for edges not indexed)."""
+        return self._geos()[0]
+
+    @property
+    def geom_len(self) -> np.ndarray:
+        """The edges' lengths in the metric CRS (0 for edges not indexed)."""
+        return self._geos()[1]
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """GEOS's tree of :attr:`geoms`."""
+        return self._geos()[2]
 
     @classmethod
     def near(
@@ -396,8 +428,9 @@ class EdgeIndex(Projection):
         """:meth:`snap_points` of points already in the metric CRS."""
         if len(pts) == 0:
             return Snapped.empty()
-        edge, dist = self.nearest_edges(pts)
-        nearest = Snapped(edge=edge, t=self.fraction(edge, pts), snap_dist_m=dist)
+        edge, dist, t = self.grid.nearest(shapely.get_x(pts), shapely.get_y(pts))  # an empty point (NaN): -1 at an infinite distance
+        self._check_covered(dist)
+        nearest = Snapped(edge=edge, t=t, snap_dist_m=dist)
         if self.barriers is None:
             return nearest
         # in slices: each point's search is its own, and the candidates' links of a slice are
@@ -416,10 +449,16 @@ class EdgeIndex(Projection):
         NotCovered
             An index of a few places' streets (:meth:`near`) holds no street near enough to be sure.
         """
-        edge, dist = _nearest(self.tree, geoms)
+        if (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
+            edge, dist, _ = self.grid.nearest(shapely.get_x(geoms), shapely.get_y(geoms))
+        else:
+            edge, dist = _nearest(self.tree, geoms)
+        self._check_covered(dist)
+        return edge, dist
+
+    def _check_covered(self, dist: np.ndarray) -> None:
         if not (dist <= self.complete_within_m).all():
             raise NotCovered(f"a place lies farther than {self.complete_within_m:g} m from the streets indexed around it")
-        return edge, dist
 
 def metres_to_degrees(metres: float, boxes: np.ndarray) -> tuple[float, float]:
     """At least ``metres`` in degrees of longitude and latitude anywhere in ``boxes`` (WGS-84 rows).

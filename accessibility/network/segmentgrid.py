@@ -1,0 +1,295 @@
+"""The streets' segments on a uniform grid, for the nearest street of a million points off the GIL (numba).
+
+Why not GEOS's tree (``shapely.STRtree.query_nearest``), which the rest of
+:mod:`~accessibility.network.snapping` uses: on the 1M-node benchmark its
+nearest queries for residents, facilities and hexagons' centres took ~6 s of
+CPU, and the tree with its 1.5M line objects ~650 MB, the run's peak. Here the
+segments' start rows sit in the cells of a grid (CSR arrays, ~100 MB) over the
+coordinates already projected for the index; a point's nearest segment is
+found ring by ring around its cell, stopping when no segment beyond the rings
+searched can be as near.
+
+The answers are GEOS's to the last bit, so snapping gives what it gave:
+
+* the distance to a line is the least of GEOS's point-to-segment distances
+  (``Distance::pointToSegment``: the projection factor ``r``, then the end's
+  distance, or ``|s| * sqrt(len2)``), each computed with the same operations in
+  the same order (numba does not contract them into fused multiply-adds);
+* of equally near edges the lowest numbered is taken, as
+  :func:`~accessibility.network.snapping.nearest_items` does with the tree's;
+* the position along the line is GEOS's ``LengthIndexedLine.project``
+  (``LengthIndexOfPoint``: the first segment at the least distance, its
+  projection factor clamped, over the length summed in order) divided by the
+  line's length (``Length::ofLine``), clipped to 0-1 as
+  :meth:`~accessibility.network.snapping.EdgeIndex.fraction` does.
+
+``tests/test_segmentgrid.py`` checks all three against shapely on real
+streets and random lines. The kernels are compiled on first use and cached
+on disk by numba.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import parallel
+from ..core.compiled import compiled
+
+__all__ = ["SegmentGrid"]
+
+#: most cells per segment indexed (a grid finer than this would cost more memory than it saves time)
+_CELLS_PER_SEGMENT = 1.0
+#: fewest segments per cell on average over the streets' box (coarser where streets are sparse)
+_MIN_CELL_M = 25.0
+
+
+@compiled
+def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:  # pragma: no cover - compiled
+    """GEOS's ``Distance::pointToSegment``, operation for operation."""
+    if ax == bx and ay == by:
+        dx, dy = px - ax, py - ay
+        return math.sqrt(dx * dx + dy * dy)
+    len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
+    r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2
+    if r <= 0.0:
+        dx, dy = px - ax, py - ay
+        return math.sqrt(dx * dx + dy * dy)
+    if r >= 1.0:
+        dx, dy = px - bx, py - by
+        return math.sqrt(dx * dx + dy * dy)
+    s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2
+    return abs(s) * math.sqrt(len2)
+
+
+@compiled
+def _locate(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  # pragma: no cover - compiled
+    """Position 0-1 along the line ``lo:hi`` of GEOS's ``project`` over its length, clipped (``EdgeIndex.fraction``)."""
+    min_d = math.inf
+    measure = -1.0
+    start = 0.0
+    for j in range(lo, hi - 1):
+        ax, ay, bx, by = xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1]
+        d = _point_segment(px, py, ax, ay, bx, by)
+        seg_len = math.sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by))
+        # LineSegment::projectionFactor, then segmentNearestMeasure
+        if px == ax and py == ay:
+            f = 0.0
+        elif px == bx and py == by:
+            f = 1.0
+        else:
+            dx, dy = bx - ax, by - ay
+            f = ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)
+        if f <= 0.0:
+            m = start
+        elif f <= 1.0:
+            m = start + f * seg_len
+        else:
+            m = start + seg_len
+        if d < min_d and m > -1.0:
+            measure, min_d = m, d
+        start += seg_len
+    # Length::ofLine sums the same segment lengths in the same order: ``start`` is the line's length
+    t = measure / start if start > 0 else 0.0
+    return min(max(t, 0.0), 1.0)
+
+
+@compiled
+def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, cell: float, nx: int, ny: int, out: np.ndarray) -> int:  # pragma: no cover - compiled
+    """The cells a segment passes through (column by column, a cell's margin around each): written to ``out``, their count returned.
+
+    The segment is widened by a thousandth of a cell each way, so no cell it
+    touches is missed to rounding; a spare cell only costs a test.
+    """
+    if x1 < x0:
+        x0, y0, x1, y1 = x1, y1, x0, y0
+    margin = 1e-3 * cell
+    c0 = min(max(int(math.floor((x0 - margin - gx) / cell)), 0), nx - 1)
+    c1 = min(max(int(math.floor((x1 + margin - gx) / cell)), 0), nx - 1)
+    k = 0
+    for c in range(c0, c1 + 1):
+        left, right = gx + c * cell, gx + (c + 1) * cell
+        lo_x, hi_x = min(max(x0, left), x1), max(min(x1, right), x0)
+        if x1 > x0:
+            ya = y0 + (y1 - y0) * ((lo_x - x0) / (x1 - x0))
+            yb = y0 + (y1 - y0) * ((hi_x - x0) / (x1 - x0))
+        else:
+            ya, yb = y0, y1
+        lo_y, hi_y = min(ya, yb) - margin, max(ya, yb) + margin
+        r0 = min(max(int(math.floor((lo_y - gy) / cell)), 0), ny - 1)
+        r1 = min(max(int(math.floor((hi_y - gy) / cell)), 0), ny - 1)
+        for r in range(r0, r1 + 1):
+            if k < len(out):
+                out[k] = r * nx + c
+            k += 1
+    return k
+
+
+@compiled
+def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The grid's CSR arrays: per cell (row-major), the start rows of the segments passing through it, in row order."""
+    n_cells = nx * ny
+    counts = np.zeros(n_cells + 1, dtype=np.int64)
+    buf = np.empty(64, dtype=np.int64)
+    for i in range(len(seg_rows)):
+        j = seg_rows[i]
+        k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
+        if k > len(buf):
+            buf = np.empty(2 * k, dtype=np.int64)
+            k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
+        for q in range(k):
+            counts[buf[q] + 1] += 1
+    for c in range(n_cells):
+        counts[c + 1] += counts[c]
+    fill = counts[:-1].copy()
+    rows = np.empty(counts[-1], dtype=np.int64)
+    for i in range(len(seg_rows)):
+        j = seg_rows[i]
+        k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
+        if k > len(buf):
+            buf = np.empty(2 * k, dtype=np.int64)
+            k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
+        for q in range(k):
+            rows[fill[buf[q]]] = j
+            fill[buf[q]] += 1
+    return counts, rows
+
+
+@compiled
+def _scan(
+    xy: np.ndarray, row_line: np.ndarray, grid: tuple[np.ndarray, np.ndarray, float, float, float, int], c: int, r: int,
+    px: float, py: float, best_d: float, best_e: int,
+) -> tuple[float, int]:  # pragma: no cover - compiled
+    """The nearer of (``best_d``, ``best_e``) and the segments of cell ``c``, ``r`` (of equally near edges, the lowest).
+
+    A cell farther than ``best_d`` is skipped (one as far may hold an equally near, lower edge).
+    """
+    start, rows, gx, gy, cell, nx = grid
+    dx = max(gx + c * cell - px, px - (gx + (c + 1) * cell), 0.0)
+    dy = max(gy + r * cell - py, py - (gy + (r + 1) * cell), 0.0)
+    if dx * dx + dy * dy > best_d * best_d:
+        return best_d, best_e
+    q = r * nx + c
+    for k in range(start[q], start[q + 1]):
+        j = rows[k]
+        d = _point_segment(px, py, xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1])
+        e = row_line[j]
+        if d < best_d or (d == best_d and e < best_e):
+            best_d, best_e = d, e
+    return best_d, best_e
+
+
+@compiled
+def _nearest(
+    xy: np.ndarray, row_line: np.ndarray, offsets: np.ndarray, start: np.ndarray, rows: np.ndarray,
+    gx: float, gy: float, cell: float, nx: int, ny: int, px: np.ndarray, py: np.ndarray,
+    edge_out: np.ndarray, dist_out: np.ndarray, t_out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Per point: the nearest edge (the lowest of equally near), the distance and the position along it."""
+    grid = (start, rows, gx, gy, cell, nx)
+    for i in range(len(px)):
+        p_x, p_y = px[i], py[i]
+        best_d, best_e = math.inf, -1
+        if math.isfinite(p_x) and math.isfinite(p_y) and len(rows):
+            cx = min(max(int(math.floor((p_x - gx) / cell)), 0), nx - 1)
+            cy = min(max(int(math.floor((p_y - gy) / cell)), 0), ny - 1)
+            ring = 0
+            while True:
+                c0, c1, r0, r1 = cx - ring, cx + ring, cy - ring, cy + ring
+                # the ring's cells in the grid: its bottom and top rows whole, its two side columns between
+                for r in (r0, r1):
+                    if 0 <= r < ny and (ring or r == r0):
+                        for c in range(max(c0, 0), min(c1, nx - 1) + 1):
+                            best_d, best_e = _scan(xy, row_line, grid, c, r, p_x, p_y, best_d, best_e)
+                if ring:
+                    for c in (c0, c1):
+                        if 0 <= c < nx:
+                            for r in range(max(r0 + 1, 0), min(r1 - 1, ny - 1) + 1):
+                                best_d, best_e = _scan(xy, row_line, grid, c, r, p_x, p_y, best_d, best_e)
+                # the least distance to a cell outside the block searched (sides at the grid's edge bound nothing)
+                bound = math.inf
+                if c0 > 0:
+                    bound = min(bound, p_x - (gx + c0 * cell))
+                if c1 < nx - 1:
+                    bound = min(bound, gx + (c1 + 1) * cell - p_x)
+                if r0 > 0:
+                    bound = min(bound, p_y - (gy + r0 * cell))
+                if r1 < ny - 1:
+                    bound = min(bound, gy + (r1 + 1) * cell - p_y)
+                if best_d < bound or bound == math.inf:
+                    break
+                ring += 1
+        edge_out[i], dist_out[i] = best_e, best_d
+        t_out[i] = _locate(xy, offsets[best_e], offsets[best_e + 1], p_x, p_y) if best_e >= 0 else 0.0
+
+
+@dataclass(frozen=True)
+class SegmentGrid:
+    """Segments of metric lines on a grid of square cells (CSR: the segments' start rows per cell).
+
+    Line ``i`` runs through ``xy[offsets[i]:offsets[i + 1]]`` and is edge
+    ``edge_ids[i]`` of the network; ``row_line`` names each coordinate row's line.
+    """
+
+    xy: np.ndarray
+    offsets: np.ndarray
+    edge_ids: np.ndarray
+    row_line: np.ndarray
+    start: np.ndarray
+    rows: np.ndarray
+    origin: tuple[float, float]
+    cell_m: float
+    shape: tuple[int, int]  # columns, rows
+
+    @classmethod
+    def from_lines(cls, xy: np.ndarray, offsets: np.ndarray, *, edge_ids: np.ndarray | None = None) -> SegmentGrid:
+        """The grid of metric lines: line ``i`` is ``xy[offsets[i]:offsets[i + 1]]``, edge ``edge_ids[i]`` (increasing; default ``i``)."""
+        xy = np.ascontiguousarray(xy, np.float64)
+        offsets = np.asarray(offsets, np.int64)
+        counts = np.diff(offsets)
+        edge_ids = np.arange(len(counts), dtype=np.int64) if edge_ids is None else np.asarray(edge_ids, np.int64)
+        if len(edge_ids) != len(counts) or (np.diff(edge_ids) <= 0).any():
+            raise ValueError("edge_ids must be increasing, one per line")
+        row_line = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        seg = np.ones(len(xy), dtype=bool)
+        seg[offsets[1:][counts > 0] - 1] = False  # a line's last row starts no segment
+        seg_rows = np.flatnonzero(seg)
+        if len(seg_rows):
+            lo, hi = xy.min(axis=0), xy.max(axis=0)
+            (gx, gy), (w, h) = (float(lo[0]), float(lo[1])), (float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        else:
+            gx = gy = w = h = 0.0
+        # about one cell per segment over the streets' box (measured on the 1M-node benchmark: finer
+        # cells cost more in empty rings than they save in tests), never finer than _MIN_CELL_M
+        cell = max(_MIN_CELL_M, math.sqrt(max(w * h, 1.0) / max(len(seg_rows) * _CELLS_PER_SEGMENT, 1.0)))
+        nx, ny = int(w // cell) + 1, int(h // cell) + 1
+        start, rows = _fill(xy, seg_rows, gx, gy, cell, nx, ny)
+        return cls(xy, offsets, edge_ids, row_line, start, rows, (gx, gy), cell, (nx, ny))
+
+    def nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point (metric): the nearest edge (``-1`` with none), the distance to it and the position along it (0-1 from ``u``)."""
+        px, py = np.asarray(px, np.float64), np.asarray(py, np.float64)
+        n = len(px)
+        (gx, gy), (nx, ny) = self.origin, self.shape
+        # queried block by block of 8 x 8 cells: neighbours then test the same segments (2x faster
+        # than in the order given, measured); each thread writes its own rows of the sorted order
+        with np.errstate(invalid="ignore"):
+            cx = np.clip(np.nan_to_num((px - gx) / self.cell_m), 0, nx - 1).astype(np.int64)
+            cy = np.clip(np.nan_to_num((py - gy) / self.cell_m), 0, ny - 1).astype(np.int64)
+        order = np.argsort(((cy >> 3) * (nx // 8 + 1) + (cx >> 3)) * 64 + (cy & 7) * 8 + (cx & 7), kind="stable")
+        sx, sy = px[order], py[order]
+        line, dist, t = np.empty(n, np.int64), np.empty(n), np.empty(n)
+
+        def chunk(qx: np.ndarray, qy: np.ndarray, e: np.ndarray, d: np.ndarray, tt: np.ndarray) -> None:
+            _nearest(self.xy, self.row_line, self.offsets, self.start, self.rows, gx, gy, self.cell_m, nx, ny, qx, qy, e, d, tt)
+
+        if n:
+            parallel.map_chunks(chunk, sx, sy, line, dist, t, min_chunk=20_000)
+        edge = np.full(n, -1, dtype=np.int64)
+        found = line >= 0
+        edge[order[found]] = self.edge_ids[line[found]]
+        out_d, out_t = np.empty(n), np.empty(n)
+        out_d[order], out_t[order] = dist, t
+        return edge, out_d, out_t
