@@ -27,10 +27,16 @@ from ..core import parallel
 class EdgeIndex(Protocol):
     """What this module uses of the street index (:class:`~accessibility.network.snapping.EdgeIndex`, which uses this module, so it is not imported)."""
 
-    tree: shapely.STRtree
-    geoms: np.ndarray
-    geom_len: np.ndarray
     complete_within_m: float
+
+    @property
+    def tree(self) -> shapely.STRtree: ...
+
+    @property
+    def geoms(self) -> np.ndarray: ...
+
+    @property
+    def geom_len(self) -> np.ndarray: ...
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray: ...
 

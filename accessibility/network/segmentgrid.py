@@ -97,6 +97,17 @@ def _locate(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  #
 
 
 @compiled
+def _cell(v: float, origin: float, cell: float, n: int) -> int:  # pragma: no cover - compiled
+    """The column (or row) of coordinate ``v``, clamped to the grid's ``n`` (no overflow for a far point)."""
+    f = (v - origin) / cell
+    if f < 1.0:
+        return 0
+    if f >= n - 1:
+        return n - 1
+    return int(f)
+
+
+@compiled
 def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, cell: float, nx: int, ny: int, out: np.ndarray) -> int:  # pragma: no cover - compiled
     """The cells a segment passes through (column by column, a cell's margin around each): written to ``out``, their count returned.
 
@@ -106,8 +117,7 @@ def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, 
     if x1 < x0:
         x0, y0, x1, y1 = x1, y1, x0, y0
     margin = 1e-3 * cell
-    c0 = min(max(int(math.floor((x0 - margin - gx) / cell)), 0), nx - 1)
-    c1 = min(max(int(math.floor((x1 + margin - gx) / cell)), 0), nx - 1)
+    c0, c1 = _cell(x0 - margin, gx, cell, nx), _cell(x1 + margin, gx, cell, nx)
     k = 0
     for c in range(c0, c1 + 1):
         left, right = gx + c * cell, gx + (c + 1) * cell
@@ -118,8 +128,7 @@ def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, 
         else:
             ya, yb = y0, y1
         lo_y, hi_y = min(ya, yb) - margin, max(ya, yb) + margin
-        r0 = min(max(int(math.floor((lo_y - gy) / cell)), 0), ny - 1)
-        r1 = min(max(int(math.floor((hi_y - gy) / cell)), 0), ny - 1)
+        r0, r1 = _cell(lo_y, gy, cell, ny), _cell(hi_y, gy, cell, ny)
         for r in range(r0, r1 + 1):
             if k < len(out):
                 out[k] = r * nx + c
@@ -193,8 +202,7 @@ def _nearest(
         p_x, p_y = px[i], py[i]
         best_d, best_e = math.inf, -1
         if math.isfinite(p_x) and math.isfinite(p_y) and len(rows):
-            cx = min(max(int(math.floor((p_x - gx) / cell)), 0), nx - 1)
-            cy = min(max(int(math.floor((p_y - gy) / cell)), 0), ny - 1)
+            cx, cy = _cell(p_x, gx, cell, nx), _cell(p_y, gy, cell, ny)
             ring = 0
             while True:
                 c0, c1, r0, r1 = cx - ring, cx + ring, cy - ring, cy + ring
