@@ -16,9 +16,17 @@ import numba
 __all__ = ["compiled"]
 
 
-def compiled(fn: Callable[..., Any]) -> Any:
-    """``fn`` compiled without the GIL, cached on disk where numba finds a writable place (else compiled in each process)."""
+def compiled(fn: Callable[..., Any] | None = None, *, ieee: bool = False) -> Any:
+    """``fn`` compiled without the GIL, cached on disk where numba finds a writable place (else compiled in each process).
+
+    ``ieee``: a float divided by zero gives an infinity or NaN, as in C (numba's
+    ``error_model="numpy"``), instead of raising ``ZeroDivisionError`` as Python does:
+    for kernels that must compute what a C library computes.
+    """
+    if fn is None:
+        return lambda f: compiled(f, ieee=ieee)
+    options: dict[str, Any] = {"nogil": True, "error_model": "numpy" if ieee else "python"}
     try:
-        return numba.njit(nogil=True, cache=True)(fn)
+        return numba.njit(cache=True, **options)(fn)
     except RuntimeError:  # numba: "cannot cache function ... no locator available" (a read-only install without a home)
-        return numba.njit(nogil=True)(fn)
+        return numba.njit(**options)(fn)

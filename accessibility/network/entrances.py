@@ -40,6 +40,8 @@ class EdgeIndex(Protocol):
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray: ...
 
+    def lines_of(self, edges: np.ndarray) -> np.ndarray: ...
+
     def nearest_edges(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
     def snap_metric(self, pts: np.ndarray) -> Any: ...
@@ -97,7 +99,8 @@ def area_access(
             parts.append(_crossings(index, areas, np.flatnonzero(with_entrances)))
     rest = np.flatnonzero(~with_entrances)
     if len(rest) and reach_m > 0:
-        ai, ei = index.tree.query(areas[rest], predicate="dwithin", distance=reach_m)
+        tree = index.tree  # built once, before the threads query it
+        ai, ei = parallel.query_chunks(lambda part: tree.query(part, predicate="dwithin", distance=reach_m), areas[rest], min_chunk=5_000)
         within = (ai, ei, _closest(index, areas, rest[ai], ei))
         parts.append(_nearest(index, areas, rest, within=within, reach_m=reach_m))
         parts.append(_stretches(index, areas, rest, within, reach_m))
@@ -140,7 +143,8 @@ def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, *, within: t
 
 def _closest(index: EdgeIndex, areas: np.ndarray, owner: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, ...]:
     # shortest_line(edge, area) starts on the edge at its closest point
-    lines = shapely.shortest_line(index.geoms[edge], areas[owner])
+    # a far area's nearest may be none of index.geoms; on all cores (shapely releases the GIL)
+    lines = np.concatenate(parallel.map_chunks(shapely.shortest_line, index.lines_of(edge), areas[owner], min_chunk=20_000)) if len(edge) else np.zeros(0, dtype=object)
     t = index.fraction(edge, shapely.get_point(lines, 0))
     return owner, edge, t, np.asarray(shapely.length(lines), np.float64)
 

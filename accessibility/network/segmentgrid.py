@@ -14,7 +14,8 @@ The answers are GEOS's to the last bit, so snapping gives what it gave:
 * the distance to a line is the least of GEOS's point-to-segment distances
   (``Distance::pointToSegment``: the projection factor ``r``, then the end's
   distance, or ``|s| * sqrt(len2)``), each computed with the same operations in
-  the same order (numba does not contract them into fused multiply-adds);
+  the same order (numba does not contract them into fused multiply-adds, and
+  divides by zero as C does);
 * of equally near edges the lowest numbered is taken, as
   :func:`~accessibility.network.snapping.nearest_items` does with the tree's;
 * the position along the line is GEOS's ``LengthIndexedLine.project``
@@ -46,7 +47,7 @@ _CELLS_PER_SEGMENT = 1.0
 _MIN_CELL_M = 25.0
 
 
-@compiled
+@compiled(ieee=True)
 def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:  # pragma: no cover - compiled
     """GEOS's ``Distance::pointToSegment``, operation for operation."""
     if ax == bx and ay == by:
@@ -64,7 +65,7 @@ def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: fl
     return abs(s) * math.sqrt(len2)
 
 
-@compiled
+@compiled(ieee=True)
 def _locate(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  # pragma: no cover - compiled
     """Position 0-1 along the line ``lo:hi`` of GEOS's ``project`` over its length, clipped (``EdgeIndex.fraction``)."""
     min_d = math.inf
@@ -96,7 +97,7 @@ def _locate(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  #
     return min(max(t, 0.0), 1.0)
 
 
-@compiled
+@compiled(ieee=True)
 def _cell(v: float, origin: float, cell: float, n: int) -> int:  # pragma: no cover - compiled
     """The column (or row) of coordinate ``v``, clamped to the grid's ``n`` (no overflow for a far point)."""
     f = (v - origin) / cell
@@ -107,7 +108,7 @@ def _cell(v: float, origin: float, cell: float, n: int) -> int:  # pragma: no co
     return int(f)
 
 
-@compiled
+@compiled(ieee=True)
 def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, cell: float, nx: int, ny: int, out: np.ndarray) -> int:  # pragma: no cover - compiled
     """The cells a segment passes through (column by column, a cell's margin around each): written to ``out``, their count returned.
 
@@ -136,7 +137,7 @@ def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, 
     return k
 
 
-@compiled
+@compiled(ieee=True)
 def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """The grid's CSR arrays: per cell (row-major), the start rows of the segments passing through it, in row order."""
     n_cells = nx * ny
@@ -166,7 +167,7 @@ def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: floa
     return counts, rows
 
 
-@compiled
+@compiled(ieee=True)
 def _scan(
     xy: np.ndarray, row_line: np.ndarray, grid: tuple[np.ndarray, np.ndarray, float, float, float, int], c: int, r: int,
     px: float, py: float, best_d: float, best_e: int,
@@ -190,7 +191,7 @@ def _scan(
     return best_d, best_e
 
 
-@compiled
+@compiled(ieee=True)
 def _nearest(
     xy: np.ndarray, row_line: np.ndarray, offsets: np.ndarray, start: np.ndarray, rows: np.ndarray,
     gx: float, gy: float, cell: float, nx: int, ny: int, px: np.ndarray, py: np.ndarray,
@@ -231,6 +232,100 @@ def _nearest(
                 ring += 1
         edge_out[i], dist_out[i] = best_e, best_d
         t_out[i] = _locate(xy, offsets[best_e], offsets[best_e + 1], p_x, p_y) if best_e >= 0 else 0.0
+
+
+@compiled(ieee=True)
+def _line_distance(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  # pragma: no cover - compiled
+    """GEOS's distance from a point to the line ``lo:hi``: the least of its segments' (``DistanceOp``)."""
+    d = math.inf
+    for j in range(lo, hi - 1):
+        d = min(d, _point_segment(px, py, xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1]))
+    return d
+
+
+@compiled(ieee=True)
+def _box_distance(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  # pragma: no cover - compiled
+    """GEOS's ``Envelope::distance`` from a point to the line ``lo:hi``'s box (its first test of ``dwithin``)."""
+    x0, y0, x1, y1 = math.inf, math.inf, -math.inf, -math.inf
+    for j in range(lo, hi):
+        x0, y0, x1, y1 = min(x0, xy[j, 0]), min(y0, xy[j, 1]), max(x1, xy[j, 0]), max(y1, xy[j, 1])
+    dx = x0 - px if px < x0 else px - x1 if px > x1 else 0.0
+    dy = y0 - py if py < y0 else py - y1 if py > y1 else 0.0
+    if dx == 0.0:
+        return dy
+    if dy == 0.0:
+        return dx
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@compiled(ieee=True)
+def _within(
+    xy: np.ndarray, row_line: np.ndarray, offsets: np.ndarray, start: np.ndarray, rows: np.ndarray,
+    gx: float, gy: float, cell: float, nx: int, ny: int, px: np.ndarray, py: np.ndarray, radius: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Every (point, line) within ``radius`` as GEOS's ``dwithin`` decides (box, then distance), with the distance; by point, then line."""
+    cap = 64
+    out_p, out_l, out_d = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap)
+    n = 0
+    seen = np.empty(64, np.int64)
+    for i in range(len(px)):
+        p_x, p_y = px[i], py[i]
+        if not (math.isfinite(p_x) and math.isfinite(p_y)) or len(rows) == 0:
+            continue
+        c0, c1 = _cell(p_x - radius, gx, cell, nx), _cell(p_x + radius, gx, cell, nx)
+        r0, r1 = _cell(p_y - radius, gy, cell, ny), _cell(p_y + radius, gy, cell, ny)
+        k = 0
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                q = r * nx + c
+                for m in range(start[q], start[q + 1]):
+                    j = rows[m]
+                    if _point_segment(p_x, p_y, xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1]) <= radius:
+                        if k == len(seen):
+                            seen = np.concatenate((seen, np.empty(k, np.int64)))
+                        seen[k] = row_line[j]
+                        k += 1
+        lines = np.unique(seen[:k])
+        for line in lines:
+            lo, hi = offsets[line], offsets[line + 1]
+            if _box_distance(xy, lo, hi, p_x, p_y) > radius:
+                continue
+            d = _line_distance(xy, lo, hi, p_x, p_y)
+            if d <= radius:
+                if n == cap:
+                    cap *= 2
+                    grown_p, grown_l, grown_d = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap)
+                    grown_p[:n], grown_l[:n], grown_d[:n] = out_p[:n], out_l[:n], out_d[:n]
+                    out_p, out_l, out_d = grown_p, grown_l, grown_d
+                out_p[n], out_l[n], out_d[n] = i, line, d
+                n += 1
+    return out_p[:n], out_l[:n], out_d[:n]
+
+
+@compiled(ieee=True)
+def _locate_all(xy: np.ndarray, offsets: np.ndarray, line: np.ndarray, px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`_locate` of each point on its line."""
+    for i in range(len(line)):
+        out[i] = _locate(xy, offsets[line[i]], offsets[line[i] + 1], px[i], py[i])
+
+
+@compiled(ieee=True)
+def _lines_near(
+    row_line: np.ndarray, start: np.ndarray, rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int,
+    boxes: np.ndarray, within: np.ndarray, out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Mark in ``out`` the lines with a segment in a cell meeting a box grown by its ``within``."""
+    for i in range(len(boxes)):
+        w = within[i]
+        if not (math.isfinite(boxes[i, 0]) and math.isfinite(boxes[i, 1]) and math.isfinite(boxes[i, 2]) and math.isfinite(boxes[i, 3]) and w >= 0):
+            continue
+        c0, c1 = _cell(boxes[i, 0] - w, gx, cell, nx), _cell(boxes[i, 2] + w, gx, cell, nx)
+        r0, r1 = _cell(boxes[i, 1] - w, gy, cell, ny), _cell(boxes[i, 3] + w, gy, cell, ny)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                q = r * nx + c
+                for m in range(start[q], start[q + 1]):
+                    out[row_line[rows[m]]] = True
 
 
 @dataclass(frozen=True)
@@ -301,3 +396,35 @@ class SegmentGrid:
         out_d, out_t = np.empty(n), np.empty(n)
         out_d[order], out_t[order] = dist, t
         return edge, out_d, out_t
+
+    def line_of(self, edge: np.ndarray) -> np.ndarray:
+        """The grid's lines (rows of :attr:`offsets`) of network edges."""
+        edge = np.asarray(edge, np.int64)
+        local = np.minimum(np.searchsorted(self.edge_ids, edge), max(len(self.edge_ids) - 1, 0))
+        if len(edge) and not (len(self.edge_ids) and (self.edge_ids[local] == edge).all()):
+            raise ValueError("an edge not in the grid was asked for")
+        return local
+
+    def locate(self, edge: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """Position 0-1 from ``u`` along ``edge`` of the points' closest points on it (shapely's ``line_locate_point`` over the length, clipped)."""
+        out = np.empty(len(edge))
+        if len(edge):
+            _locate_all(self.xy, self.offsets, self.line_of(edge), np.asarray(px, np.float64), np.asarray(py, np.float64), out)
+        return out
+
+    def within(self, px: np.ndarray, py: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, edge) pair within ``radius_m`` (shapely's ``dwithin`` query of the lines' tree) and its distance; by point, then edge."""
+        (gx, gy), (nx, ny) = self.origin, self.shape
+        pi, line, dist = _within(
+            self.xy, self.row_line, self.offsets, self.start, self.rows, gx, gy, self.cell_m, nx, ny,
+            np.asarray(px, np.float64), np.asarray(py, np.float64), float(radius_m),
+        )
+        return pi, self.edge_ids[line], dist
+
+    def edges_near(self, boxes: np.ndarray, within_m: np.ndarray) -> np.ndarray:
+        """The edges (sorted) with a point within ``within_m`` of one of ``boxes`` (``(minx, miny, maxx, maxy)`` rows, each its own distance), and some more."""
+        out = np.zeros(len(self.edge_ids), dtype=bool)
+        (gx, gy), (nx, ny) = self.origin, self.shape
+        boxes = np.ascontiguousarray(boxes, np.float64).reshape(-1, 4)
+        _lines_near(self.row_line, self.start, self.rows, gx, gy, self.cell_m, nx, ny, boxes, np.broadcast_to(np.asarray(within_m, np.float64), len(boxes)).copy(), out)
+        return self.edge_ids[out]

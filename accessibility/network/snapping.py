@@ -16,10 +16,11 @@ STRtree, all in the network's local UTM projection.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -176,6 +177,15 @@ class Projection:
         return dist, target
 
 
+@dataclass
+class GeosLines:
+    """GEOS's metric lines of an index's streets (of ``edges`` only, if given), their lengths and tree, once built."""
+
+    edges: np.ndarray | None = None
+    built: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class EdgeIndex(Projection):
     """Spatial index of a network's edges in its metric CRS.
 
@@ -194,16 +204,15 @@ class EdgeIndex(Projection):
         # projected from the edges' coordinates (the WGS-84 lines are not built for it)
         lines = net.edge_coords()
         self._n_edges = len(lines)
-        self._edges = None if edges is None else np.asarray(edges, np.int64)  # a few places' streets (:meth:`near`), numbered as in the whole network
-        kept = lines if self._edges is None else lines.take(self._edges)
-        self._xy = self._metric_xy(kept.xy[:, 0], kept.xy[:, 1])
-        self._counts = kept.counts
-        #: the points' nearest streets (:mod:`~accessibility.network.segmentgrid`); GEOS's lines and tree are built when asked for
-        self.grid = segmentgrid.SegmentGrid.from_lines(self._xy, kept.offsets, edge_ids=self._edges)
-        self._lines: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None = None
-        self._lines_lock = threading.Lock()
-        #: how far from the places it was built for this index holds every street (:meth:`near`)
+        kept = lines if edges is None else lines.take(np.asarray(edges, np.int64))
+        xy = self._metric_xy(kept.xy[:, 0], kept.xy[:, 1])
+        #: the streets' segments (:mod:`~accessibility.network.segmentgrid`): points' nearest streets, and those within a distance
+        self.grid = segmentgrid.SegmentGrid.from_lines(xy, kept.offsets, edge_ids=None if edges is None else np.asarray(edges, np.int64))
+        #: how far from the places it was built for this index holds every street (:meth:`near`); the grid's, and GEOS's lines'
         self.complete_within_m = float(complete_within_m)
+        self._grid_within_m = self.complete_within_m
+        #: GEOS's lines, built on first use: of every street, or of those :meth:`around` some places
+        self.geos = GeosLines()
         # a network with barriers has an index of them, if empty near a few places: their walks are then
         # tested, and found direct, as the whole network's index finds them
         self.barriers = None
@@ -212,23 +221,59 @@ class EdgeIndex(Projection):
             self.barriers = crossing_mod.BarrierIndex.from_lines(kept_barriers.geometry.to_numpy(), self._metric_xy)
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
 
+    def around(self, boxes: np.ndarray, within_m: float | np.ndarray) -> EdgeIndex:
+        """This index, with GEOS's lines and tree (:attr:`geoms`, :attr:`tree`) of the streets within ``within_m`` of metric ``boxes`` only.
+
+        For the areas' access points (:mod:`~accessibility.network.entrances`): their
+        overlays need GEOS's lines, of the streets near them, not of the whole
+        network (1.5M lines, ~650 MB and ~1.5 s of CPU at 1M nodes). Points and
+        the barrier search still use the whole grid. A polygon's nearest street
+        farther than ``within_m`` is found among the streets near it
+        (:meth:`nearest_edges`).
+        """
+        view = copy.copy(self)
+        view.geos = GeosLines(self.grid.edges_near(boxes, np.asarray(within_m, np.float64) + 1.0))  # a metre more: no rounding at the limit
+        view.complete_within_m = min(self.complete_within_m, float(np.min(within_m, initial=np.inf)))
+        return view
+
+    def lines_of(self, edges: np.ndarray) -> np.ndarray:
+        """The metric lines of ``edges`` (built for them only, unless all GEOS lines are)."""
+        edges = np.asarray(edges, np.int64)
+        built = self.geos.built
+        got = built[0][edges] if built is not None else np.full(len(edges), None, dtype=object)
+        missing = np.flatnonzero(shapely.is_missing(got))
+        if len(missing):
+            distinct, back = np.unique(edges[missing], return_inverse=True)
+            got[missing] = self._build_lines(distinct)[back]
+        return got
+
+    def _build_lines(self, edges: np.ndarray) -> np.ndarray:
+        """GEOS lines of ``edges`` (sorted, each once), from the grid's coordinates."""
+        grid = self.grid
+        local = grid.line_of(edges)
+        counts = np.diff(grid.offsets)[local]
+        first = grid.offsets[local]
+        rows = np.repeat(first - np.r_[0, np.cumsum(counts)][:-1], counts) + np.arange(int(counts.sum()))
+        return parallel.build_geometries("line", grid.xy[rows], counts)
+
     def _geos(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
-        """The streets' metric lines, their lengths and their tree, built on first use (areas, barriers and tools need them)."""
-        with self._lines_lock:
-            if self._lines is None:
-                built = parallel.build_geometries("line", self._xy, self._counts)
-                if self._edges is None:
+        """GEOS's lines, lengths and tree of the streets (or of those :meth:`around` some places), built on first use."""
+        with self.geos.lock:
+            if self.geos.built is None:
+                edges = self.grid.edge_ids if self.geos.edges is None else self.geos.edges
+                built = self._build_lines(edges)
+                if len(edges) == self._n_edges:
                     geoms, geom_len = built, shapely.length(built)
                 else:  # the others are missing
                     geoms, geom_len = np.full(self._n_edges, None, dtype=object), np.zeros(self._n_edges)
-                    geoms[self._edges], geom_len[self._edges] = built, shapely.length(built)
+                    geoms[edges], geom_len[edges] = built, shapely.length(built)
                 # small nodes make nearest-neighbour searches prune better (measured 1.3x)
-                self._lines = geoms, geom_len, shapely.STRtree(geoms, node_capacity=4)
-            return self._lines
+                self.geos.built = geoms, geom_len, shapely.STRtree(geoms, node_capacity=4)
+            return self.geos.built
 
     @property
     def geoms(self) -> np.ndarray:
-        """The edges' metric lines (``None`` for edges not indexed)."""
+        """The edges' metric lines (``None`` for edges not indexed); all are built on first use."""
         return self._geos()[0]
 
     @property
@@ -286,10 +331,8 @@ class EdgeIndex(Projection):
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
         """Position (0-1 from ``u``) along ``edge`` of the metric ``points``' closest points on it."""
-        along = np.concatenate(parallel.map_chunks(shapely.line_locate_point, self.geoms[edge], points)) if len(edge) else np.zeros(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(self.geom_len[edge] > 0, along / self.geom_len[edge], 0.0)
-        return np.clip(t, 0.0, 1.0)
+        # on the grid's coordinates: shapely's line_locate_point over the line's length, to the bit (segmentgrid)
+        return self.grid.locate(edge, shapely.get_x(points), shapely.get_y(points))
 
     def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
@@ -329,17 +372,17 @@ class EdgeIndex(Projection):
         # only a point nearer a barrier than its street can cross one on the way: building the
         # links of those few, not of a million residents, keeps this under a tenth of the snapping
         near = barriers.near(pts, dist)
-        on_street = shapely.line_interpolate_point(self.geoms[edge[near]], t[near], normalized=True)
+        on_street = shapely.line_interpolate_point(self.lines_of(edge[near]), t[near], normalized=True)
         blocked = near[barriers.crossing(shapely.shortest_line(pts[near], on_street))]
         # a point with no street within the limit has none to search (a lake's middle): it keeps its nearest
         todo = searched = blocked[dist[blocked] <= self.barrier_search_m]
         for radius in sorted({min(r, self.barrier_search_m) for r in _RINGS_M}):
             if not len(todo):
                 break
-            pi, ei = self.tree.query(pts[todo], predicate="dwithin", distance=radius)
+            pi, ei, di = self.grid.within(shapely.get_x(pts[todo]), shapely.get_y(pts[todo]), radius)
             # the nearest few streets of each point are tested, not every street within the limit
-            # by distance, then by edge: the same ranks whatever the tree's shape (:meth:`near`)
-            order = np.lexsort((ei, shapely.distance(pts[todo][pi], self.geoms[ei]), pi))
+            # by distance, then by edge: the same ranks whatever the index (:meth:`near`)
+            order = np.lexsort((ei, di, pi))
             pi, ei = pi[order], ei[order]
             rank = np.arange(len(pi)) - np.searchsorted(pi, pi)
             point = todo[pi]
@@ -363,7 +406,7 @@ class EdgeIndex(Projection):
         Returns the points that have one, that street, the walk to it and its position along it.
         """
         assert self.barriers is not None
-        links = shapely.shortest_line(pts[point], self.geoms[edge])
+        links = shapely.shortest_line(pts[point], self.lines_of(edge))
         d = np.where(self.barriers.crossing(links), np.inf, shapely.length(links))
         order = np.lexsort((d, point))
         first = order[np.r_[True, point[order][1:] != point[order][:-1]]] if len(order) else order
@@ -407,7 +450,10 @@ class EdgeIndex(Projection):
         area_rows = np.flatnonzero(extended)
         if len(area_rows):
             gates = self.project(np.asarray(entrances, dtype=object)) if entrances is not None and len(entrances) else None
-            owner, edge, t, dist = entrances_mod.area_access(self, metric[area_rows], gates, reach_m=reach_m)
+            areas = metric[area_rows]
+            # GEOS's lines of the streets near the areas only, unless all are built (their overlays need them)
+            index = self if self.geos.built is not None and self.geos.edges is None else self.around(shapely.bounds(areas), 2 * reach_m + 10.0)
+            owner, edge, t, dist = entrances_mod.area_access(index, areas, gates, reach_m=reach_m)
             parts.append((area_rows[owner], edge, t, dist))
             status.append(np.zeros(len(owner), np.int8))
         owner, edge, t, dist = (np.concatenate(c) for c in zip(*parts, strict=True))
@@ -451,14 +497,30 @@ class EdgeIndex(Projection):
         """
         if (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
             edge, dist, _ = self.grid.nearest(shapely.get_x(geoms), shapely.get_y(geoms))
-        else:
-            edge, dist = _nearest(self.tree, geoms)
+            self._check_covered(dist)
+            return edge, dist
+        edge, dist = _nearest(self.tree, geoms)
+        far = np.flatnonzero(~(dist <= self.complete_within_m))
+        if len(far) and self.geos.edges is not None:
+            # beyond the streets around the places (:meth:`around`): a point of each place and its nearest
+            # street on the grid bound its distance to the streets, and the streets within that bound hold the nearest
+            xy, which = shapely.get_coordinates(geoms[far], return_index=True)
+            first = np.searchsorted(which, np.arange(len(far)))
+            has = first < len(which)
+            bound = np.full(len(far), np.inf)
+            if has.any():
+                bound[has] = self.grid.nearest(xy[first[has], 0], xy[first[has], 1])[1]
+            self._check_covered(bound, self._grid_within_m)
+            wider = self.around(shapely.bounds(geoms[far]), bound)
+            edge[far], dist[far] = _nearest(wider.tree, geoms[far])
+            return edge, dist
         self._check_covered(dist)
         return edge, dist
 
-    def _check_covered(self, dist: np.ndarray) -> None:
-        if not (dist <= self.complete_within_m).all():
-            raise NotCovered(f"a place lies farther than {self.complete_within_m:g} m from the streets indexed around it")
+    def _check_covered(self, dist: np.ndarray, within_m: float | None = None) -> None:
+        within_m = self._grid_within_m if within_m is None else within_m
+        if not (dist <= within_m).all():
+            raise NotCovered(f"a place lies farther than {within_m:g} m from the streets indexed around it")
 
 def metres_to_degrees(metres: float, boxes: np.ndarray) -> tuple[float, float]:
     """At least ``metres`` in degrees of longitude and latitude anywhere in ``boxes`` (WGS-84 rows).
