@@ -119,3 +119,94 @@ def test_edge_index_snaps_as_before(hangzhou_walk) -> None:
     assert (got.edge == edge).all() and (got.snap_dist_m == dist).all()
     assert (got.t == index.fraction(edge, pts)).all()
     assert all((a == b).all() for a, b in zip(index.nearest_edges(pts), (edge, dist), strict=True))
+
+
+def geos_within(xy: np.ndarray, offsets: np.ndarray, px: np.ndarray, py: np.ndarray, radius: float) -> tuple[np.ndarray, ...]:
+    """What the barrier search asked of the tree: every (point, line) ``dwithin``, with shapely's distance, by point then line."""
+    geoms = parallel.build_geometries("line", xy, np.diff(offsets))
+    pts = shapely.points(px, py)
+    pi, li = shapely.STRtree(geoms, node_capacity=4).query(pts, predicate="dwithin", distance=radius)
+    order = np.lexsort((li, pi))
+    pi, li = pi[order], li[order]
+    return pi, li, shapely.distance(pts[pi], geoms[li])
+
+
+def test_within_equals_dwithin(streets) -> None:
+    xy, offsets = streets
+    rng = np.random.default_rng(5)
+    rows = rng.integers(0, len(xy), 3_000)
+    # around the streets, and on their vertices (within 0 m)
+    px = np.r_[xy[rows, 0] + rng.normal(0, 60, len(rows)), xy[rows[:300], 0]]
+    py = np.r_[xy[rows, 1] + rng.normal(0, 60, len(rows)), xy[rows[:300], 1]]
+    grid = segmentgrid.SegmentGrid.from_lines(xy, offsets)
+    for radius in (0.0, 30.0, 100.0, 300.0):
+        got, want = grid.within(px, py, radius), geos_within(xy, offsets, px, py, radius)
+        assert len(got[0]) == len(want[0]) and len(want[0]) >= (300 if radius == 0 else len(px))
+        for a, b in zip(got, want, strict=True):
+            assert (a == b).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(line, min_size=1, max_size=20), points=st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=30), radius=st.sampled_from([0.0, 1.0, 5.0, 12.5, 40.0]))
+def test_within_on_a_lattice(lines: list, points: list, radius: float) -> None:
+    """Points and lines on a lattice: many distances exactly at the radius."""
+    xy = np.array([c for ln in lines for c in ln])
+    offsets = np.r_[0, np.cumsum([len(ln) for ln in lines])]
+    p = np.array(points)
+    got, want = segmentgrid.SegmentGrid.from_lines(xy, offsets).within(p[:, 0], p[:, 1], radius), geos_within(xy, offsets, p[:, 0], p[:, 1], radius)
+    for a, b in zip(got, want, strict=True):
+        assert a.tolist() == b.tolist()
+
+
+def test_locate_on_any_edge(streets) -> None:
+    """A point's position on a given edge (not its nearest) is shapely's."""
+    xy, offsets = streets
+    rng = np.random.default_rng(9)
+    n_lines = len(offsets) - 1
+    edge = rng.integers(0, n_lines, 5_000)
+    at = offsets[edge] + rng.integers(0, 1_000, len(edge)) % np.diff(offsets)[edge]
+    px, py = xy[at, 0] + rng.normal(0, 20, len(edge)), xy[at, 1] + rng.normal(0, 20, len(edge))
+    geoms = parallel.build_geometries("line", xy, np.diff(offsets))
+    pts = shapely.points(px, py)
+    length = shapely.length(geoms[edge])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = np.clip(np.where(length > 0, shapely.line_locate_point(geoms[edge], pts) / length, 0.0), 0.0, 1.0)
+    assert (segmentgrid.SegmentGrid.from_lines(xy, offsets).locate(edge, px, py) == want).all()
+    with pytest.raises(ValueError, match="not in the grid"):
+        segmentgrid.SegmentGrid.from_lines(xy, offsets).locate(np.array([n_lines]), px[:1], py[:1])
+
+
+def test_edges_near_holds_every_street_that_near(streets) -> None:
+    xy, offsets = streets
+    rng = np.random.default_rng(2)
+    centre = xy[rng.integers(0, len(xy), 50)]
+    size = rng.uniform(0, 200, (50, 2))
+    boxes = np.column_stack([centre, centre + size])
+    within = rng.uniform(0, 80, 50)
+    geoms = parallel.build_geometries("line", xy, np.diff(offsets))
+    bi, li = shapely.STRtree(geoms).query(shapely.box(*boxes.T), predicate="dwithin", distance=within.max())
+    near = shapely.distance(shapely.box(*boxes.T)[bi], geoms[li]) <= within[bi]
+    got = segmentgrid.SegmentGrid.from_lines(xy, offsets).edges_near(boxes, within)
+    assert np.isin(np.unique(li[near]), got).all()
+    assert len(got) < 0.5 * len(geoms)  # and not every street
+
+
+def test_areas_entered_as_with_every_line(hangzhou_walk) -> None:
+    """Areas' access points from GEOS's lines of the streets near them (:meth:`EdgeIndex.around`) equal those from all of them.
+
+    Some areas lie far from every street (the lake's middle): their nearest is found beyond the streets around them.
+    """
+    lines = hangzhou_walk.edge_coords()
+    rng = np.random.default_rng(4)
+    lo, hi = lines.xy.min(axis=0), lines.xy.max(axis=0)
+    centres = shapely.points(rng.uniform(lo[0], hi[0], 400), rng.uniform(lo[1], hi[1], 400))
+    areas = shapely.buffer(centres, rng.uniform(1e-4, 1e-3, 400), quad_segs=3)
+    near_only, every = snapping.EdgeIndex(hangzhou_walk), snapping.EdgeIndex(hangzhou_walk)
+    assert len(every.geoms) == hangzhou_walk.n_edges  # all GEOS lines built: access_points uses them
+    owner, got = near_only.access_points(areas, reach_m=30.0)
+    assert near_only.geos.built is None  # the areas' view built its own lines, of some streets
+    owner_all, want = every.access_points(areas, reach_m=30.0)
+    assert (owner == owner_all).all() and len(owner) > len(areas)
+    for f in ("edge", "t", "snap_dist_m"):
+        assert (getattr(got, f) == getattr(want, f)).all(), f
+    assert (want.snap_dist_m > 200).any()  # some areas found their street beyond the streets around them
