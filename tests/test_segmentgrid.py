@@ -37,7 +37,7 @@ def assert_same(got: tuple[np.ndarray, ...], want: tuple[np.ndarray, ...]) -> No
 @pytest.fixture(scope="module")
 def streets(hangzhou_walk) -> tuple[np.ndarray, np.ndarray]:
     lines = hangzhou_walk.edge_coords()
-    return snapping.Projection(hangzhou_walk.metric_crs)._metric_xy(lines.xy[:, 0], lines.xy[:, 1]), lines.offsets
+    return snapping.Projection(hangzhou_walk.metric_crs).metric_xy(lines.xy[:, 0], lines.xy[:, 1]), lines.offsets
 
 
 def test_real_streets_equal_geos(streets) -> None:

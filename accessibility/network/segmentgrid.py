@@ -162,7 +162,7 @@ def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: floa
     for c in range(n_cells):
         counts[c + 1] += counts[c]
     fill = counts[:-1].copy()
-    rows = np.empty(counts[-1], dtype=np.int64)
+    rows = np.empty(counts[-1], dtype=np.int32)  # coordinate rows: fewer than 2**31 (checked by from_lines)
     for i in range(len(seg_rows)):
         j = seg_rows[i]
         k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
@@ -363,7 +363,9 @@ class SegmentGrid:
         edge_ids = np.arange(len(counts), dtype=np.int64) if edge_ids is None else np.asarray(edge_ids, np.int64)
         if len(edge_ids) != len(counts) or (np.diff(edge_ids) <= 0).any():
             raise ValueError("edge_ids must be increasing, one per line")
-        row_line = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        if len(xy) >= 2**31 - 1:
+            raise ValueError("more than 2**31 coordinates: the grid numbers them in 32 bits")
+        row_line = np.repeat(np.arange(len(counts), dtype=np.int32), counts)  # 32 bits: ~60 MB less at 1M nodes
         seg = np.ones(len(xy), dtype=bool)
         seg[offsets[1:][counts > 0] - 1] = False  # a line's last row starts no segment
         seg_rows = np.flatnonzero(seg)

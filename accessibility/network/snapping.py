@@ -123,14 +123,14 @@ class Projection:
         """Metric LineStrings of WGS-84 line coordinates."""
         if not len(lines):
             return np.array([], dtype=object)
-        return parallel.build_geometries("line", self._metric_xy(lines.xy[:, 0], lines.xy[:, 1]), lines.counts)
+        return parallel.build_geometries("line", self.metric_xy(lines.xy[:, 0], lines.xy[:, 1]), lines.counts)
 
     def project_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """WGS-84 coordinates to the metric CRS."""
-        xy = self._metric_xy(lon, lat)
+        xy = self.metric_xy(lon, lat)
         return xy[:, 0], xy[:, 1]
 
-    def _metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    def metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """WGS-84 coordinates to metric ``(n, 2)`` coordinates (one chunk per core: pyproj releases the GIL)."""
 
         def chunk(lo: np.ndarray, la: np.ndarray, out: np.ndarray) -> None:
@@ -205,7 +205,8 @@ class EdgeIndex(Projection):
         lines = net.edge_coords()
         self._n_edges = len(lines)
         kept = lines if edges is None else lines.take(np.asarray(edges, np.int64))
-        xy = self._metric_xy(kept.xy[:, 0], kept.xy[:, 1])
+        early = kept.projected(self.crs)  # projected while the run decided its barriers (EdgeLines.project_later)
+        xy = self.metric_xy(kept.xy[:, 0], kept.xy[:, 1]) if early is None else early
         #: the streets' segments (:mod:`~accessibility.network.segmentgrid`): points' nearest streets, and those within a distance
         self.grid = segmentgrid.SegmentGrid.from_lines(xy, kept.offsets, edge_ids=None if edges is None else np.asarray(edges, np.int64))
         #: how far from the places it was built for this index holds every street (:meth:`near`); the grid's, and GEOS's lines'
@@ -218,7 +219,7 @@ class EdgeIndex(Projection):
         self.barriers = None
         if net.barriers is not None and len(net.barriers):
             kept_barriers = net.barriers if barrier_rows is None else net.barriers.iloc[barrier_rows]
-            self.barriers = crossing_mod.BarrierIndex.from_lines(kept_barriers.geometry.to_numpy(), self._metric_xy)
+            self.barriers = crossing_mod.BarrierIndex.from_lines(kept_barriers.geometry.to_numpy(), self.metric_xy)
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
 
     def around(self, boxes: np.ndarray, within_m: float | np.ndarray) -> EdgeIndex:

@@ -146,6 +146,10 @@ def read_sources(
         features = (
             network_cache.load_or_read(osm_path, (), keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)[1] if osm_path is not None else osm.empty_features()
         )
+    for net in nets.values():
+        if net.info.get("cache") != "hit" and net.lines is not None:
+            # a new network's edge index will be built (below): its streets projected meanwhile
+            net.lines.project_later(net.metric_crs, background.submit, snapping.Projection(net.metric_crs).metric_xy)
     if known is not None and not known.outcome.fits(nets["walk"]):  # not the streets it was decided for: decide again
         assert osm_path is not None  # an entry is keyed by the OSM file's content
         log.warning("derived cache entry %s does not fit the walking network; testing the features again", known.folder)
