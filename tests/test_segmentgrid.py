@@ -1,4 +1,7 @@
-"""The compiled nearest-street grid against GEOS (shapely), to the last bit: edge, distance, position."""
+"""The compiled nearest-street grid against GEOS (shapely), to the last bit: edge, distance, position.
+
+Each test runs on the grid and on its GEOS twin for a few streets (:class:`~accessibility.network.linetree.LineTree`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ from hypothesis import strategies as st
 
 from accessibility.core import parallel
 from accessibility.network import segmentgrid, snapping
+from accessibility.network.linetree import LineTree
+
+KINDS = pytest.mark.parametrize("kind", [segmentgrid.SegmentGrid, LineTree], ids=["grid", "geos"])
 
 
 def geos_nearest(xy: np.ndarray, offsets: np.ndarray, px: np.ndarray, py: np.ndarray, edge_ids: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -40,7 +46,8 @@ def streets(hangzhou_walk) -> tuple[np.ndarray, np.ndarray]:
     return snapping.Projection(hangzhou_walk.metric_crs).metric_xy(lines.xy[:, 0], lines.xy[:, 1]), lines.offsets
 
 
-def test_real_streets_equal_geos(streets) -> None:
+@KINDS
+def test_real_streets_equal_geos(kind, streets) -> None:
     xy, offsets = streets
     rng = np.random.default_rng(7)
     lo, hi = xy.min(axis=0) - 400, xy.max(axis=0) + 400
@@ -50,11 +57,12 @@ def test_real_streets_equal_geos(streets) -> None:
     # anywhere around the streets, on their vertices, halfway along their segments, and a few metres off them
     px = np.r_[rng.uniform(lo[0], hi[0], n), xy[rows, 0], (xy[rows, 0] + xy[nxt, 0]) / 2, xy[rows, 0] + rng.normal(0, 5, n)]
     py = np.r_[rng.uniform(lo[1], hi[1], n), xy[rows, 1], (xy[rows, 1] + xy[nxt, 1]) / 2, xy[rows, 1] + rng.normal(0, 5, n)]
-    grid = segmentgrid.SegmentGrid.from_lines(xy, offsets)
+    grid = kind.from_lines(xy, offsets)
     assert_same(grid.nearest(px, py), geos_nearest(xy, offsets, px, py))
 
 
-def test_some_edges_only(streets) -> None:
+@KINDS
+def test_some_edges_only(kind, streets) -> None:
     """An index of a few places' streets: the others are not found, the kept keep their numbers."""
     xy, offsets = streets
     n_lines = len(offsets) - 1
@@ -63,45 +71,48 @@ def test_some_edges_only(streets) -> None:
     sub_offsets = np.r_[0, np.cumsum(np.diff(offsets)[keep])]
     rng = np.random.default_rng(3)
     px, py = rng.uniform(xy[:, 0].min(), xy[:, 0].max(), 5_000), rng.uniform(xy[:, 1].min(), xy[:, 1].max(), 5_000)
-    grid = segmentgrid.SegmentGrid.from_lines(xy[rows], sub_offsets, edge_ids=keep)
+    grid = kind.from_lines(xy[rows], sub_offsets, edge_ids=keep)
     got = grid.nearest(px, py)
     assert np.isin(got[0], keep).all()
     assert_same(got, geos_nearest(xy[rows], sub_offsets, px, py, edge_ids=keep))
 
 
-def test_far_points_and_no_point() -> None:
+@KINDS
+def test_far_points_and_no_point(kind) -> None:
     """Points far outside the grid find what GEOS finds (ties at a shared end: the lower edge); NaN or infinite ones none."""
     xy = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 0.0], [10.0, 10.0]])
     offsets = np.array([0, 2, 4])
-    grid = segmentgrid.SegmentGrid.from_lines(xy, offsets)
+    grid = kind.from_lines(xy, offsets)
     px, py = np.array([1e7, -1e7, 5.0, 3e5]), np.array([0.0, 5.0, -2e6, 3e5])
     got = grid.nearest(px, py)
     assert got[0].tolist() == [0, 0, 0, 1]
     assert_same(got, geos_nearest(xy, offsets, px, py))
     edge, dist, _ = grid.nearest(np.array([np.nan, 5.0]), np.array([0.0, np.inf]))
     assert edge.tolist() == [-1, -1] and np.isinf(dist).all()
-    empty = segmentgrid.SegmentGrid.from_lines(np.zeros((0, 2)), np.array([0]))
+    empty = kind.from_lines(np.zeros((0, 2)), np.array([0]))
     edge, dist, _ = empty.nearest(np.array([1.0]), np.array([2.0]))
     assert edge.tolist() == [-1] and np.isinf(dist).all()
 
 
-def test_wrong_edge_ids() -> None:
+@KINDS
+def test_wrong_edge_ids(kind) -> None:
     with pytest.raises(ValueError, match="increasing"):
-        segmentgrid.SegmentGrid.from_lines(np.zeros((4, 2)), np.array([0, 2, 4]), edge_ids=np.array([3, 1]))
+        kind.from_lines(np.zeros((4, 2)), np.array([0, 2, 4]), edge_ids=np.array([3, 1]))
 
 
 coordinate = st.integers(-40, 40).map(float)
 line = st.lists(st.tuples(coordinate, coordinate), min_size=2, max_size=6)
 
 
+@KINDS
 @settings(max_examples=150, deadline=None)
 @given(lines=st.lists(line, min_size=1, max_size=25), points=st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=40), scale=st.sampled_from([1.0, 7.3, 0.01]))
-def test_random_lines_with_ties(lines: list, points: list, scale: float) -> None:
+def test_random_lines_with_ties(kind, lines: list, points: list, scale: float) -> None:
     """Lines on a lattice (shared vertices, overlapping and zero-length segments): many points are exactly as near two edges."""
     xy = np.array([c for ln in lines for c in ln]) * scale
     offsets = np.r_[0, np.cumsum([len(ln) for ln in lines])]
     p = np.array(points) * scale + np.array([0.5, 0.0]) * scale * (np.arange(len(points))[:, None] % 3 == 0)
-    grid = segmentgrid.SegmentGrid.from_lines(xy, offsets)
+    grid = kind.from_lines(xy, offsets)
     assert_same(grid.nearest(p[:, 0], p[:, 1]), geos_nearest(xy, offsets, p[:, 0], p[:, 1]))
 
 
@@ -131,14 +142,15 @@ def geos_within(xy: np.ndarray, offsets: np.ndarray, px: np.ndarray, py: np.ndar
     return pi, li, shapely.distance(pts[pi], geoms[li])
 
 
-def test_within_equals_dwithin(streets) -> None:
+@KINDS
+def test_within_equals_dwithin(kind, streets) -> None:
     xy, offsets = streets
     rng = np.random.default_rng(5)
     rows = rng.integers(0, len(xy), 3_000)
     # around the streets, and on their vertices (within 0 m)
     px = np.r_[xy[rows, 0] + rng.normal(0, 60, len(rows)), xy[rows[:300], 0]]
     py = np.r_[xy[rows, 1] + rng.normal(0, 60, len(rows)), xy[rows[:300], 1]]
-    grid = segmentgrid.SegmentGrid.from_lines(xy, offsets)
+    grid = kind.from_lines(xy, offsets)
     for radius in (0.0, 30.0, 100.0, 300.0):
         got, want = grid.within(px, py, radius), geos_within(xy, offsets, px, py, radius)
         assert len(got[0]) == len(want[0]) and len(want[0]) >= (300 if radius == 0 else len(px))
@@ -146,19 +158,21 @@ def test_within_equals_dwithin(streets) -> None:
             assert (a == b).all()
 
 
+@KINDS
 @settings(max_examples=80, deadline=None)
 @given(lines=st.lists(line, min_size=1, max_size=20), points=st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=30), radius=st.sampled_from([0.0, 1.0, 5.0, 12.5, 40.0]))
-def test_within_on_a_lattice(lines: list, points: list, radius: float) -> None:
+def test_within_on_a_lattice(kind, lines: list, points: list, radius: float) -> None:
     """Points and lines on a lattice: many distances exactly at the radius."""
     xy = np.array([c for ln in lines for c in ln])
     offsets = np.r_[0, np.cumsum([len(ln) for ln in lines])]
     p = np.array(points)
-    got, want = segmentgrid.SegmentGrid.from_lines(xy, offsets).within(p[:, 0], p[:, 1], radius), geos_within(xy, offsets, p[:, 0], p[:, 1], radius)
+    got, want = kind.from_lines(xy, offsets).within(p[:, 0], p[:, 1], radius), geos_within(xy, offsets, p[:, 0], p[:, 1], radius)
     for a, b in zip(got, want, strict=True):
         assert a.tolist() == b.tolist()
 
 
-def test_locate_on_any_edge(streets) -> None:
+@KINDS
+def test_locate_on_any_edge(kind, streets) -> None:
     """A point's position on a given edge (not its nearest) is shapely's."""
     xy, offsets = streets
     rng = np.random.default_rng(9)
@@ -171,12 +185,13 @@ def test_locate_on_any_edge(streets) -> None:
     length = shapely.length(geoms[edge])
     with np.errstate(invalid="ignore", divide="ignore"):
         want = np.clip(np.where(length > 0, shapely.line_locate_point(geoms[edge], pts) / length, 0.0), 0.0, 1.0)
-    assert (segmentgrid.SegmentGrid.from_lines(xy, offsets).locate(edge, px, py) == want).all()
+    assert (kind.from_lines(xy, offsets).locate(edge, px, py) == want).all()
     with pytest.raises(ValueError, match="not in the grid"):
-        segmentgrid.SegmentGrid.from_lines(xy, offsets).locate(np.array([n_lines]), px[:1], py[:1])
+        kind.from_lines(xy, offsets).locate(np.array([n_lines]), px[:1], py[:1])
 
 
-def test_edges_near_holds_every_street_that_near(streets) -> None:
+@KINDS
+def test_edges_near_holds_every_street_that_near(kind, streets) -> None:
     xy, offsets = streets
     rng = np.random.default_rng(2)
     centre = xy[rng.integers(0, len(xy), 50)]
@@ -186,7 +201,7 @@ def test_edges_near_holds_every_street_that_near(streets) -> None:
     geoms = parallel.build_geometries("line", xy, np.diff(offsets))
     bi, li = shapely.STRtree(geoms).query(shapely.box(*boxes.T), predicate="dwithin", distance=within.max())
     near = shapely.distance(shapely.box(*boxes.T)[bi], geoms[li]) <= within[bi]
-    got = segmentgrid.SegmentGrid.from_lines(xy, offsets).edges_near(boxes, within)
+    got = kind.from_lines(xy, offsets).edges_near(boxes, within)
     assert np.isin(np.unique(li[near]), got).all()
     assert len(got) < 0.5 * len(geoms)  # and not every street
 
@@ -210,3 +225,19 @@ def test_areas_entered_as_with_every_line(hangzhou_walk) -> None:
     for f in ("edge", "t", "snap_dist_m"):
         assert (getattr(got, f) == getattr(want, f)).all(), f
     assert (want.snap_dist_m > 200).any()  # some areas found their street beyond the streets around them
+
+
+def test_ieee_kernels_divide_by_zero_as_c_does() -> None:
+    """The grid's kernels follow GEOS's arithmetic: a float divided by zero is an infinity or NaN, not an exception."""
+    from accessibility.core.compiled import compiled
+
+    def ratio(a: float, b: float) -> float:
+        return a / b
+
+    def python_ratio(a: float, b: float) -> float:  # another function: numba's cache keys a kernel by its function
+        return a / b
+
+    assert compiled(ieee=True)(ratio)(1.0, 0.0) == np.inf
+    assert np.isnan(compiled(ieee=True)(ratio)(0.0, 0.0))
+    with pytest.raises(ZeroDivisionError):
+        compiled(python_ratio)(1.0, 0.0)

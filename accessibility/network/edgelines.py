@@ -77,8 +77,12 @@ class EdgeLines:
         self.__dict__["_projected"] = (crs, submit(project, self.xy[:, 0], self.xy[:, 1]))
 
     def projected(self, crs: Any) -> np.ndarray | None:
-        """The coordinates projected to ``crs`` by :meth:`project_later` (waited for), or ``None``."""
-        got = self.__dict__.get("_projected")
+        """The coordinates projected to ``crs`` by :meth:`project_later` (waited for), or ``None``.
+
+        Given once: the index that takes them holds them, and lets them go with itself (a run
+        releases its index before writing its folder: ~100 MB at 1M nodes).
+        """
+        got = self.__dict__.pop("_projected", None)
         return None if got is None or got[0] != crs else got[1].result()
 
     def with_bounds(self, bounds: np.ndarray) -> EdgeLines:

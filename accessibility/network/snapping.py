@@ -21,6 +21,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -31,12 +32,17 @@ from ..core import parallel
 from . import crossing as crossing_mod
 from . import entrances as entrances_mod
 from . import graph as network_mod
-from . import segmentgrid
+from .linetree import LineTree
 
-__all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "EdgeIndex", "NotCovered", "Projection", "Snapped", "nearest_items"]
+if TYPE_CHECKING:
+    from .segmentgrid import SegmentGrid
+
+__all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "FEW_STREETS", "EdgeIndex", "NotCovered", "Projection", "Snapped", "nearest_items"]
 
 log = logging.getLogger(__name__)
 
+#: an index of at most this many streets (:meth:`EdgeIndex.near`) asks GEOS's tree, not the compiled grid
+FEW_STREETS = 100_000
 #: how far a point behind a barrier looks for a street it can reach without crossing
 #: (the run sets its ``max_snap_m`` in ``Network.info["barrier_search_m"]``)
 BARRIER_SEARCH_M = 300.0
@@ -207,8 +213,16 @@ class EdgeIndex(Projection):
         kept = lines if edges is None else lines.take(np.asarray(edges, np.int64))
         early = kept.projected(self.crs)  # projected while the run decided its barriers (EdgeLines.project_later)
         xy = self.metric_xy(kept.xy[:, 0], kept.xy[:, 1]) if early is None else early
-        #: the streets' segments (:mod:`~accessibility.network.segmentgrid`): points' nearest streets, and those within a distance
-        self.grid = segmentgrid.SegmentGrid.from_lines(xy, kept.offsets, edge_ids=None if edges is None else np.asarray(edges, np.int64))
+        ids = None if edges is None else np.asarray(edges, np.int64)
+        #: the streets' segments (:mod:`~accessibility.network.segmentgrid`): points' nearest streets, and those within a distance;
+        #: a few streets (a rerun's new sites) in GEOS's tree, the same answers without loading the compiled grid (:mod:`~accessibility.network.linetree`)
+        self.grid: SegmentGrid | LineTree
+        if ids is not None and len(ids) <= FEW_STREETS:
+            self.grid = LineTree.from_lines(xy, kept.offsets, edge_ids=ids)
+        else:
+            from . import segmentgrid  # numba: imported by the indexes that use it (~0.3 s a process with its kernels)
+
+            self.grid = segmentgrid.SegmentGrid.from_lines(xy, kept.offsets, edge_ids=ids)
         #: how far from the places it was built for this index holds every street (:meth:`near`); the grid's, and GEOS's lines'
         self.complete_within_m = float(complete_within_m)
         self._grid_within_m = self.complete_within_m

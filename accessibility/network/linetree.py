@@ -1,0 +1,85 @@
+"""GEOS's tree of a few streets: what :class:`~accessibility.network.segmentgrid.SegmentGrid` answers, from shapely.
+
+An index of the streets around a planner's few new sites
+(:meth:`EdgeIndex.near <accessibility.network.snapping.EdgeIndex.near>`) holds a few thousand
+lines. Loading the compiled grid there (numba's import and its kernels' cache, ~0.3 s a
+process) would cost a rerun more than the grid saves, so such an index asks GEOS directly:
+the very answers the grid reproduces (``tests/test_segmentgrid.py`` runs its tests on both).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from ..core import parallel
+
+__all__ = ["LineTree"]
+
+
+class LineTree:
+    """Metric lines in GEOS's tree, with :class:`~accessibility.network.segmentgrid.SegmentGrid`'s methods.
+
+    Line ``i`` runs through ``xy[offsets[i]:offsets[i + 1]]`` and is edge ``edge_ids[i]`` (increasing).
+    """
+
+    def __init__(self, xy: np.ndarray, offsets: np.ndarray, *, edge_ids: np.ndarray | None = None):
+        self.xy = np.ascontiguousarray(xy, np.float64)
+        self.offsets = np.asarray(offsets, np.int64)
+        counts = np.diff(self.offsets)
+        self.edge_ids = np.arange(len(counts), dtype=np.int64) if edge_ids is None else np.asarray(edge_ids, np.int64)
+        if len(self.edge_ids) != len(counts) or (np.diff(self.edge_ids) <= 0).any():
+            raise ValueError("edge_ids must be increasing, one per line")
+        self.lines = parallel.build_geometries("line", self.xy, counts)
+        self.length = shapely.length(self.lines)
+        self.tree = shapely.STRtree(self.lines, node_capacity=4)
+
+    @classmethod
+    def from_lines(cls, xy: np.ndarray, offsets: np.ndarray, *, edge_ids: np.ndarray | None = None) -> LineTree:
+        """As :meth:`SegmentGrid.from_lines <accessibility.network.segmentgrid.SegmentGrid.from_lines>`."""
+        return cls(xy, offsets, edge_ids=edge_ids)
+
+    def line_of(self, edge: np.ndarray) -> np.ndarray:
+        """The lines (rows of :attr:`offsets`) of network edges."""
+        edge = np.asarray(edge, np.int64)
+        local = np.minimum(np.searchsorted(self.edge_ids, edge), max(len(self.edge_ids) - 1, 0))
+        if len(edge) and not (len(self.edge_ids) and (self.edge_ids[local] == edge).all()):
+            raise ValueError("an edge not in the grid was asked for")
+        return local
+
+    def _positions(self, line: np.ndarray, pts: np.ndarray) -> np.ndarray:
+        length = self.length[line]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(length > 0, shapely.line_locate_point(self.lines[line], pts) / length, 0.0)
+        return np.clip(t, 0.0, 1.0)
+
+    def nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: the nearest edge (the lowest of equally near; ``-1`` with none), the distance and the position along it."""
+        pts = shapely.points(np.asarray(px, np.float64), np.asarray(py, np.float64))
+        (p, ln), d = self.tree.query_nearest(pts, return_distance=True, all_matches=True)
+        order = np.lexsort((ln, p))
+        first = order[np.r_[True, p[order][1:] != p[order][:-1]]] if len(order) else order
+        edge, dist, t = np.full(len(pts), -1, np.int64), np.full(len(pts), np.inf), np.zeros(len(pts))
+        line = ln[first]
+        edge[p[first]], dist[p[first]], t[p[first]] = self.edge_ids[line], d[first], self._positions(line, pts[p[first]])
+        return edge, dist, t
+
+    def locate(self, edge: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """Position 0-1 along ``edge`` of the points' closest points on it."""
+        return self._positions(self.line_of(edge), shapely.points(np.asarray(px, np.float64), np.asarray(py, np.float64)))
+
+    def within(self, px: np.ndarray, py: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, edge) pair within ``radius_m`` and its distance; by point, then edge."""
+        pts = shapely.points(np.asarray(px, np.float64), np.asarray(py, np.float64))
+        pi, li = self.tree.query(pts, predicate="dwithin", distance=radius_m)
+        order = np.lexsort((li, pi))
+        pi, li = pi[order], li[order]
+        return pi, self.edge_ids[li], np.asarray(shapely.distance(pts[pi], self.lines[li]), np.float64)
+
+    def edges_near(self, boxes: np.ndarray, within_m: np.ndarray) -> np.ndarray:
+        """The edges (sorted) within ``within_m`` of one of ``boxes`` (each its own distance)."""
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        ok = np.isfinite(boxes).all(axis=1)
+        within = np.broadcast_to(np.asarray(within_m, np.float64), len(boxes))[ok]
+        _, li = self.tree.query(shapely.box(*boxes[ok].T), predicate="dwithin", distance=within)
+        return self.edge_ids[np.unique(li)]
