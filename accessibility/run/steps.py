@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from .. import config, errors
-from ..core import columns
+from ..core import columns, parallel
 from ..core.notes import Note, Notes
 from ..network import barriers, ondemand, online, snapping, streets
 from ..network import cache as network_cache
@@ -446,6 +446,8 @@ def snap(
             if residents is None and background is not None and graph.stubs is not None:
                 background.submit(graph.stubs.build)  # the searches' matrix (~1 s at 1M nodes), off their path
         states[m] = state
+    # the areas' overlays (buffers, clipped streets, their GEOS lines) are freed: handed back before the residents are joined
+    parallel.release_free_memory()
     parts = facility_parts(fac["source"])  # each list's part of a set is searched apart: a planner's changed list alone
     for state in states.values():
         state.parts = parts
