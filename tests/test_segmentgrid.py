@@ -116,7 +116,7 @@ def test_random_lines_with_ties(kind, lines: list, points: list, scale: float) -
     assert_same(grid.nearest(p[:, 0], p[:, 1]), geos_nearest(xy, offsets, p[:, 0], p[:, 1]))
 
 
-def test_edge_index_snaps_as_before(hangzhou_walk) -> None:
+def test_edge_index_snaps_as_before(hangzhou_walk, index_kind) -> None:
     """``EdgeIndex.snap_metric`` (the grid) and ``nearest_edges`` give GEOS's answer, and the lines are built only when asked for."""
     index = snapping.EdgeIndex(hangzhou_walk)
     assert index.geos.built is None
@@ -206,7 +206,20 @@ def test_edges_near_holds_every_street_that_near(kind, streets) -> None:
     assert len(got) < 0.5 * len(geoms)  # and not every street
 
 
-def test_areas_entered_as_with_every_line(hangzhou_walk) -> None:
+@pytest.fixture(params=["grid", "geos"])
+def index_kind(request, monkeypatch) -> str:
+    """Indexes of the real extract's streets on the compiled grid, or in GEOS's tree (a few streets: the default here)."""
+    if request.param == "grid":
+        monkeypatch.setattr(snapping, "FEW_STREETS", 0)
+    return request.param
+
+
+def test_index_kind_follows_the_streets_count(hangzhou_walk, index_kind) -> None:
+    index = snapping.EdgeIndex(hangzhou_walk)
+    assert isinstance(index.grid, segmentgrid.SegmentGrid if index_kind == "grid" else LineTree)
+
+
+def test_areas_entered_as_with_every_line(hangzhou_walk, index_kind) -> None:
     """Areas' access points from GEOS's lines of the streets near them (:meth:`EdgeIndex.around`) equal those from all of them.
 
     Some areas lie far from every street (the lake's middle): their nearest is found beyond the streets around them.
@@ -241,3 +254,21 @@ def test_ieee_kernels_divide_by_zero_as_c_does() -> None:
     assert np.isnan(compiled(ieee=True)(ratio)(0.0, 0.0))
     with pytest.raises(ZeroDivisionError):
         compiled(python_ratio)(1.0, 0.0)
+
+
+def test_a_run_on_the_grid_equals_a_run_on_geos(hangzhou_pbf, hangzhou_run, monkeypatch) -> None:
+    """The whole Hangzhou run with its streets on the compiled grid (residents, facilities, areas, barriers, hexagons'
+    centres) gives the default run's numbers to the bit: every trip cost, every goal share."""
+    from accessibility.run import pipeline
+    from accessibility.run.inputs import RunOptions
+
+    monkeypatch.setattr(snapping, "FEW_STREETS", 0)
+    got = pipeline.run(hangzhou_pbf, options=RunOptions(cache=False))
+    assert isinstance(got.modes["walk"].index.grid, segmentgrid.SegmentGrid)
+    want = hangzhou_run[0]  # the default run, on GEOS's tree (the extract's few streets)
+    numeric = [c for c in want.point_costs.columns if want.point_costs[c].dtype.kind in "fiub"]
+    assert len(numeric) > 10
+    for c in numeric:
+        a, b = got.point_costs[c].to_numpy(), want.point_costs[c].to_numpy()
+        assert ((a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else (a == b)).all(), c
+    assert [g.share for g in got.goals] == [g.share for g in want.goals]

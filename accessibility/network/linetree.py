@@ -1,10 +1,12 @@
 """GEOS's tree of a few streets: what :class:`~accessibility.network.segmentgrid.SegmentGrid` answers, from shapely.
 
-An index of the streets around a planner's few new sites
-(:meth:`EdgeIndex.near <accessibility.network.snapping.EdgeIndex.near>`) holds a few thousand
-lines. Loading the compiled grid there (numba's import and its kernels' cache, ~0.3 s a
-process) would cost a rerun more than the grid saves, so such an index asks GEOS directly:
-the very answers the grid reproduces (``tests/test_segmentgrid.py`` runs its tests on both).
+An index of a district's streets, or of those around a planner's few new sites
+(:meth:`EdgeIndex.near <accessibility.network.snapping.EdgeIndex.near>`), holds a few thousand
+lines (up to :data:`~accessibility.network.snapping.FEW_STREETS`). Loading the compiled grid
+there (numba's import and its kernels' cache, ~0.3 s a process; their compilation on first use
+after installing, ~8 s) would cost more than the grid saves, so such an index asks GEOS
+directly: the very answers the grid reproduces (``tests/test_segmentgrid.py`` runs its tests
+on both).
 """
 
 from __future__ import annotations

@@ -41,7 +41,9 @@ __all__ = ["ACROSS", "AROUND", "BARRIER_SEARCH_M", "DIRECT", "FEW_STREETS", "Edg
 
 log = logging.getLogger(__name__)
 
-#: an index of at most this many streets (:meth:`EdgeIndex.near`) asks GEOS's tree, not the compiled grid
+#: an index of at most this many streets asks GEOS's tree, not the compiled grid: loading the grid's kernels
+#: (~0.3 s a process; compiling them, on first use after installing, ~8 s) costs more than it saves there
+#: (GEOS's nearest query ~4 µs a point, the grid's ~0.5 µs: even at ~170k points)
 FEW_STREETS = 100_000
 #: how far a point behind a barrier looks for a street it can reach without crossing
 #: (the run sets its ``max_snap_m`` in ``Network.info["barrier_search_m"]``)
@@ -215,9 +217,10 @@ class EdgeIndex(Projection):
         xy = self.metric_xy(kept.xy[:, 0], kept.xy[:, 1]) if early is None else early
         ids = None if edges is None else np.asarray(edges, np.int64)
         #: the streets' segments (:mod:`~accessibility.network.segmentgrid`): points' nearest streets, and those within a distance;
-        #: a few streets (a rerun's new sites) in GEOS's tree, the same answers without loading the compiled grid (:mod:`~accessibility.network.linetree`)
+        #: a few streets (a district, a rerun's new sites) in GEOS's tree, the same answers without loading the compiled grid
+        #: (:mod:`~accessibility.network.linetree`)
         self.grid: SegmentGrid | LineTree
-        if ids is not None and len(ids) <= FEW_STREETS:
+        if len(kept) <= FEW_STREETS:
             self.grid = LineTree.from_lines(xy, kept.offsets, edge_ids=ids)
         else:
             from . import segmentgrid  # numba: imported by the indexes that use it (~0.3 s a process with its kernels)
