@@ -16,7 +16,24 @@ import shapely
 
 from ..core import parallel
 
-__all__ = ["LineTree"]
+__all__ = ["LineTree", "checked_edge_ids", "line_of"]
+
+
+def checked_edge_ids(edge_ids: np.ndarray | None, n_lines: int) -> np.ndarray:
+    """The network edges of ``n_lines`` lines: ``edge_ids`` (increasing, one per line) or ``0..n_lines-1``."""
+    ids = np.arange(n_lines, dtype=np.int64) if edge_ids is None else np.asarray(edge_ids, np.int64)
+    if len(ids) != n_lines or (np.diff(ids) <= 0).any():
+        raise ValueError("edge_ids must be increasing, one per line")
+    return ids
+
+
+def line_of(edge_ids: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The lines holding network edges ``edge``, of lines that are edges ``edge_ids`` (increasing)."""
+    edge = np.asarray(edge, np.int64)
+    local = np.minimum(np.searchsorted(edge_ids, edge), max(len(edge_ids) - 1, 0))
+    if len(edge) and not (len(edge_ids) and (edge_ids[local] == edge).all()):
+        raise ValueError("an edge not in the grid was asked for")
+    return local
 
 
 class LineTree:
@@ -29,9 +46,7 @@ class LineTree:
         self.xy = np.ascontiguousarray(xy, np.float64)
         self.offsets = np.asarray(offsets, np.int64)
         counts = np.diff(self.offsets)
-        self.edge_ids = np.arange(len(counts), dtype=np.int64) if edge_ids is None else np.asarray(edge_ids, np.int64)
-        if len(self.edge_ids) != len(counts) or (np.diff(self.edge_ids) <= 0).any():
-            raise ValueError("edge_ids must be increasing, one per line")
+        self.edge_ids = checked_edge_ids(edge_ids, len(counts))
         self.lines = parallel.build_geometries("line", self.xy, counts)
         self.length = shapely.length(self.lines)
         self.tree = shapely.STRtree(self.lines, node_capacity=4)
@@ -43,11 +58,7 @@ class LineTree:
 
     def line_of(self, edge: np.ndarray) -> np.ndarray:
         """The lines (rows of :attr:`offsets`) of network edges."""
-        edge = np.asarray(edge, np.int64)
-        local = np.minimum(np.searchsorted(self.edge_ids, edge), max(len(self.edge_ids) - 1, 0))
-        if len(edge) and not (len(self.edge_ids) and (self.edge_ids[local] == edge).all()):
-            raise ValueError("an edge not in the grid was asked for")
-        return local
+        return line_of(self.edge_ids, edge)
 
     def _positions(self, line: np.ndarray, pts: np.ndarray) -> np.ndarray:
         length = self.length[line]

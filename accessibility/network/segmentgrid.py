@@ -45,6 +45,7 @@ import numpy as np
 
 from ..core import parallel
 from ..core.compiled import compiled
+from . import linetree
 
 __all__ = ["SegmentGrid"]
 
@@ -146,10 +147,10 @@ def _cells_of(x0: float, y0: float, x1: float, y1: float, gx: float, gy: float, 
 
 
 @compiled(ieee=True)
-def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The grid's CSR arrays: per cell (row-major), the start rows of the segments passing through it, in row order."""
-    n_cells = nx * ny
-    counts = np.zeros(n_cells + 1, dtype=np.int64)
+def _visit(
+    xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int, at: np.ndarray, rows: np.ndarray, write: bool,
+) -> None:  # pragma: no cover - compiled
+    """One pass over the segments' cells: count each in ``at[cell + 1]``, or (``write``) put the segment's row at ``at[cell]`` and move it on."""
     buf = np.empty(64, dtype=np.int64)
     for i in range(len(seg_rows)):
         j = seg_rows[i]
@@ -158,20 +159,24 @@ def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: floa
             buf = np.empty(2 * k, dtype=np.int64)
             k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
         for q in range(k):
-            counts[buf[q] + 1] += 1
+            if write:
+                rows[at[buf[q]]] = j
+                at[buf[q]] += 1
+            else:
+                at[buf[q] + 1] += 1
+
+
+@compiled(ieee=True)
+def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The grid's CSR arrays: per cell (row-major), the start rows of the segments passing through it, in row order."""
+    n_cells = nx * ny
+    counts = np.zeros(n_cells + 1, dtype=np.int64)
+    rows = np.empty(0, dtype=np.int32)
+    _visit(xy, seg_rows, gx, gy, cell, nx, ny, counts, rows, False)
     for c in range(n_cells):
         counts[c + 1] += counts[c]
-    fill = counts[:-1].copy()
     rows = np.empty(counts[-1], dtype=np.int32)  # coordinate rows: fewer than 2**31 (checked by from_lines)
-    for i in range(len(seg_rows)):
-        j = seg_rows[i]
-        k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
-        if k > len(buf):
-            buf = np.empty(2 * k, dtype=np.int64)
-            k = _cells_of(xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1], gx, gy, cell, nx, ny, buf)
-        for q in range(k):
-            rows[fill[buf[q]]] = j
-            fill[buf[q]] += 1
+    _visit(xy, seg_rows, gx, gy, cell, nx, ny, counts[:-1].copy(), rows, True)
     return counts, rows
 
 
@@ -360,9 +365,7 @@ class SegmentGrid:
         xy = np.ascontiguousarray(xy, np.float64)
         offsets = np.asarray(offsets, np.int64)
         counts = np.diff(offsets)
-        edge_ids = np.arange(len(counts), dtype=np.int64) if edge_ids is None else np.asarray(edge_ids, np.int64)
-        if len(edge_ids) != len(counts) or (np.diff(edge_ids) <= 0).any():
-            raise ValueError("edge_ids must be increasing, one per line")
+        edge_ids = linetree.checked_edge_ids(edge_ids, len(counts))
         if len(xy) >= 2**31 - 1:
             raise ValueError("more than 2**31 coordinates: the grid numbers them in 32 bits")
         row_line = np.repeat(np.arange(len(counts), dtype=np.int32), counts)  # 32 bits: ~60 MB less at 1M nodes
@@ -408,11 +411,7 @@ class SegmentGrid:
 
     def line_of(self, edge: np.ndarray) -> np.ndarray:
         """The grid's lines (rows of :attr:`offsets`) of network edges."""
-        edge = np.asarray(edge, np.int64)
-        local = np.minimum(np.searchsorted(self.edge_ids, edge), max(len(self.edge_ids) - 1, 0))
-        if len(edge) and not (len(self.edge_ids) and (self.edge_ids[local] == edge).all()):
-            raise ValueError("an edge not in the grid was asked for")
-        return local
+        return linetree.line_of(self.edge_ids, edge)
 
     def locate(self, edge: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """Position 0-1 from ``u`` along ``edge`` of the points' closest points on it (shapely's ``line_locate_point`` over the length, clipped)."""
