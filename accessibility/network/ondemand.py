@@ -98,7 +98,7 @@ class EdgeIndexOnDemand:
                 return found
         return self.whole().access_points(geoms, reach_m=reach_m, entrances=entrances)
 
-    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> snapping.Snapped:
+    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, xy: tuple[np.ndarray, np.ndarray] | None = None) -> snapping.Snapped:
         """:meth:`EdgeIndex.snap_points <accessibility.network.snapping.EdgeIndex.snap_points>`."""
         lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
         if not len(lon):
@@ -106,10 +106,10 @@ class EdgeIndexOnDemand:
         local = self._near(shapely.points(lon, lat), 0.0)
         if local is not None:
             try:
-                found = local.snap_points(lon, lat, points=points)
+                found = local.snap_points(lon, lat, xy=xy)
             except snapping.NotCovered as exc:
                 log.debug("%s; the whole network's index answers", exc)
             else:
                 self.local_queries += 1
                 return found
-        return self.whole().snap_points(lon, lat, points=points)
+        return self.whole().snap_points(lon, lat, xy=xy)

@@ -55,6 +55,7 @@ _RINGS_M = (30.0, 100.0, np.inf)
 _CANDIDATES = 16  # streets tested per point behind a barrier, nearest first
 _BATCHES = ((0, 4), (4, _CANDIDATES))  # ranks of the candidates tested together
 _BARRIER_SLICE = 25_000  # points searched around barriers at a time
+_POINT_SLICE = 200_000  # points measured to the nearest facility at a time
 DIRECT, AROUND, ACROSS = 0, 1, 2  # Snapped.barrier
 
 
@@ -158,7 +159,7 @@ class Projection:
         return np.concatenate(parallel.map_chunks(shapely.points, x, y)) if len(x) else shapely.points(x, y)
 
     def nearest_geometry_distance(
-        self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None
+        self, targets: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, xy: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Straight-line distance (m) from points to the nearest of ``targets`` (WGS-84 geometries).
 
@@ -168,8 +169,8 @@ class Projection:
             The geometries to measure to (WGS-84).
         lon, lat
             The points (WGS-84).
-        points
-            The same points already projected (:meth:`points` of ``lon``, ``lat``):
+        xy
+            The same points already projected (:meth:`project_xy` of ``lon``, ``lat``):
             a million residents are projected once for all services.
 
         Returns
@@ -181,7 +182,12 @@ class Projection:
         if len(targets) == 0:
             return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
         tree = shapely.STRtree(self.project(np.asarray(targets, dtype=object)), node_capacity=4)
-        target, dist = _nearest(tree, self.points(lon, lat) if points is None else points)
+        x, y = self.project_xy(lon, lat) if xy is None else xy
+        target, dist = np.empty(len(x), np.int64), np.empty(len(x))
+        # in slices: a million residents' shapely points are never held at once (~180 MB)
+        for lo in range(0, len(x), _POINT_SLICE):
+            part = slice(lo, lo + _POINT_SLICE)
+            target[part], dist[part] = _nearest(tree, shapely.points(x[part], y[part]))
         return dist, target
 
 
@@ -266,9 +272,11 @@ class EdgeIndex(Projection):
         return got
 
     def _build_lines(self, edges: np.ndarray) -> np.ndarray:
-        """GEOS lines of ``edges`` (sorted, each once), from the grid's coordinates."""
+        """GEOS lines of ``edges`` (sorted, each once), from the grid's coordinates (GEOS's tree of a few streets has them)."""
         grid = self.grid
         local = grid.line_of(edges)
+        if isinstance(grid, LineTree):
+            return grid.lines[local]
         counts = np.diff(grid.offsets)[local]
         first = grid.offsets[local]
         rows = np.repeat(first - np.r_[0, np.cumsum(counts)][:-1], counts) + np.arange(int(counts.sum()))
@@ -352,7 +360,7 @@ class EdgeIndex(Projection):
         # on the grid's coordinates: shapely's line_locate_point over the line's length, to the bit (segmentgrid)
         return self.grid.locate(edge, shapely.get_x(points), shapely.get_y(points))
 
-    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, points: np.ndarray | None = None) -> Snapped:
+    def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, xy: tuple[np.ndarray, np.ndarray] | None = None) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
 
         Where several edges are equally near (a point on a junction) one of
@@ -362,9 +370,9 @@ class EdgeIndex(Projection):
         ----------
         lon, lat
             The points (WGS-84).
-        points
-            The same points already projected (:meth:`Projection.points <accessibility.network.snapping.Projection.points>` of ``lon``, ``lat``),
-            to skip projecting them again.
+        xy
+            The same points already projected (:meth:`Projection.project_xy <accessibility.network.snapping.Projection.project_xy>`
+            of ``lon``, ``lat``), to skip projecting them again.
 
         Returns
         -------
@@ -372,7 +380,8 @@ class EdgeIndex(Projection):
             One row per point: nearest edge, position along it (0-1) and the
             straight distance to it in metres.
         """
-        return self.snap_metric(self.points(lon, lat) if points is None else points)
+        x, y = self.project_xy(lon, lat) if xy is None else xy
+        return self.snap_xy(np.asarray(x, np.float64), np.asarray(y, np.float64))
 
     def _around_barriers(self, pts: np.ndarray, nearest: Snapped) -> Snapped:
         """Points whose walk to their nearest street crosses a barrier join the nearest street they can reach without crossing.
@@ -489,20 +498,25 @@ class EdgeIndex(Projection):
         return np.array([], np.int64), Snapped.empty()
 
     def snap_metric(self, pts: np.ndarray) -> Snapped:
-        """:meth:`snap_points` of points already in the metric CRS."""
-        if len(pts) == 0:
+        """:meth:`snap_points` of shapely points already in the metric CRS."""
+        return self.snap_xy(shapely.get_x(pts), shapely.get_y(pts), pts)  # an empty point (NaN): -1 at an infinite distance
+
+    def snap_xy(self, x: np.ndarray, y: np.ndarray, pts: np.ndarray | None = None) -> Snapped:
+        """:meth:`snap_points` of metric coordinates (and their shapely points, if made already)."""
+        if len(x) == 0:
             return Snapped.empty()
-        edge, dist, t = self.grid.nearest(shapely.get_x(pts), shapely.get_y(pts))  # an empty point (NaN): -1 at an infinite distance
+        edge, dist, t = self.grid.nearest(x, y)
         self._check_covered(dist)
         nearest = Snapped(edge=edge, t=t, snap_dist_m=dist)
         if self.barriers is None:
             return nearest
-        # in slices: each point's search is its own, and the candidates' links of a slice are
-        # freed before the next (~140 MB less at the 1M-node run's peak, the empty hexagons' centres)
-        parts = [
-            self._around_barriers(pts[lo : lo + _BARRIER_SLICE], nearest.take(slice(lo, lo + _BARRIER_SLICE)))
-            for lo in range(0, len(pts), _BARRIER_SLICE)
-        ]
+        # in slices: each point's search is its own, and the slice's points and the candidates' links
+        # are freed before the next (~140 MB less at the 1M-node run's peak, the empty hexagons' centres;
+        # a million residents' shapely points are never held at once)
+        parts = []
+        for lo in range(0, len(x), _BARRIER_SLICE):
+            part = slice(lo, lo + _BARRIER_SLICE)
+            parts.append(self._around_barriers(shapely.points(x[part], y[part]) if pts is None else pts[part], nearest.take(part)))
         return parts[0] if len(parts) == 1 else Snapped.concat(parts)
 
     def nearest_edges(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,10 +29,10 @@ __all__ = ["Costs", "Snaps", "facility_sets", "lay_out_hexagons", "trip_costs", 
 
 @dataclass
 class Snaps:
-    """Where the residents join each mode's streets, and their metric points (freed once used; absent when the positions came from the cache)."""
+    """Where the residents join each mode's streets, and their metric coordinates (freed once used; absent when the positions came from the cache)."""
 
     snapped: dict[str, snapping.Snapped]
-    points: dict[str, np.ndarray]
+    points: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -126,11 +126,11 @@ def trip_costs(
     # distances (shapely and h3, which release it) are prepared on the other meanwhile
     straight = {
         key: background.submit(
-            states[g.mode].projection.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, points=snaps.points.get(g.mode)
+            states[g.mode].projection.nearest_geometry_distance, fac.geometry.to_numpy()[set_masks[key]], demand.lon, demand.lat, xy=snaps.points.get(g.mode)
         )
         for g in goal_list if g.straight_line for key, _, _ in goals_mod.required_sets(g)
     }
-    snaps.points.clear()  # a million shapely points: freed once those searches are done
+    snaps.points.clear()  # a million residents' coordinates: freed once those distances are measured
     # (mode, set key, weight, unit) of every search: each set on the mode's weights, and the walkers' sets
     searches = [(m, key, w, "dist_m" if w == "length" else "time_s") for m, key in sets for w in states[m].weights]
     searches += walker_sets(goal_list, states)

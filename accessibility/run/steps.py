@@ -460,8 +460,8 @@ def snap(
         )
     # residents in metric coordinates, once per CRS (for snapping and straight-line distances)
     if residents is None:
-        points = {m: s.index.points(demand.lon, demand.lat) for m, s in states.items()}
-        snapped = {m: s.index.snap_points(demand.lon, demand.lat, points=points[m]) for m, s in states.items()}
+        points = {m: s.index.project_xy(demand.lon, demand.lat) for m, s in states.items()}
+        snapped = {m: s.index.snap_points(demand.lon, demand.lat, xy=points[m]) for m, s in states.items()}
     else:
         points, snapped = {}, residents
     for m, state in states.items():

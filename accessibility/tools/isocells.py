@@ -159,7 +159,7 @@ def _snap(index: snapping.EdgeIndex, col: np.ndarray, row: np.ndarray, size_m: f
     for lo in range(0, len(col), CHUNK_POINTS):
         x, y = (col[lo : lo + CHUNK_POINTS] + 0.5) * size_m, (row[lo : lo + CHUNK_POINTS] + 0.5) * size_m
         lon, lat = to_wgs.transform(x, y)
-        parts.append(index.snap_points(np.asarray(lon, np.float64), np.asarray(lat, np.float64), points=shapely.points(x, y)))
+        parts.append(index.snap_points(np.asarray(lon, np.float64), np.asarray(lat, np.float64), xy=(np.asarray(x, np.float64), np.asarray(y, np.float64))))
     return _concat_snapped(parts)
 
 
