@@ -4,7 +4,7 @@ Why not GEOS's tree (``shapely.STRtree.query_nearest``), which the rest of
 :mod:`~accessibility.network.snapping` uses: on the 1M-node benchmark its
 nearest queries for residents, facilities and hexagons' centres took ~6 s of
 CPU, and the tree with its 1.5M line objects ~650 MB, the run's peak. Here the
-segments' start rows sit in the cells of a grid (CSR arrays, ~100 MB) over the
+segments' start rows sit in the cells of a grid (CSR arrays, ~85 MB) over the
 coordinates already projected for the index; a point's nearest segment is
 found ring by ring around its cell, stopping when no segment beyond the rings
 searched can be as near.
