@@ -203,6 +203,11 @@ class GeosLines:
 class EdgeIndex(Projection):
     """Spatial index of a network's edges in its metric CRS.
 
+    Points are answered by :attr:`grid` (the compiled segment grid, or GEOS's tree for at
+    most :data:`FEW_STREETS` streets: the same answers); GEOS's lines and tree
+    (:attr:`geoms`, :attr:`tree`) are built when asked for, of every street or of those
+    :meth:`around` some areas.
+
     Parameters
     ----------
     net
@@ -324,7 +329,7 @@ class EdgeIndex(Projection):
         entrances. A nearest street farther than that raises :class:`NotCovered`
         (:meth:`nearest_edges`): the whole network's index answers then. What
         it finds is what that index finds, ties included (:func:`nearest_items`).
-        Indexing the whole network takes ~2 s at 1M nodes; a planner's three new
+        Indexing the whole network takes ~1–2 s at 1M nodes; a planner's three new
         sites need the streets around them only.
 
         Parameters
