@@ -16,7 +16,7 @@ import shapely
 
 from ..core import parallel
 
-__all__ = ["LineTree", "checked_edge_ids", "line_of"]
+__all__ = ["LineTree", "checked_edge_ids", "line_of", "nearest_items"]
 
 
 def checked_edge_ids(edge_ids: np.ndarray | None, n_lines: int) -> np.ndarray:
@@ -34,6 +34,20 @@ def line_of(edge_ids: np.ndarray, edge: np.ndarray) -> np.ndarray:
     if len(edge) and not (len(edge_ids) and (edge_ids[local] == edge).all()):
         raise ValueError("an edge not in the grid was asked for")
     return local
+
+
+def nearest_items(tree: shapely.STRtree, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per geometry (that has one): its position, its nearest tree item and the distance.
+
+    Of items equally near (a point at a junction, on both streets) the first in
+    the tree's array is taken, whatever the tree's shape: an index of a few
+    places' streets (:meth:`EdgeIndex.near <accessibility.network.snapping.EdgeIndex.near>`) then joins them where the whole
+    network's index does.
+    """
+    (p, t), d = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    order = np.lexsort((t, p))
+    first = order[np.r_[True, p[order][1:] != p[order][:-1]]] if len(order) else order
+    return p[first], t[first], d[first]
 
 
 class LineTree:
@@ -69,12 +83,9 @@ class LineTree:
     def nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per point: the nearest edge (the lowest of equally near; ``-1`` with none), the distance and the position along it."""
         pts = shapely.points(np.asarray(px, np.float64), np.asarray(py, np.float64))
-        (p, ln), d = self.tree.query_nearest(pts, return_distance=True, all_matches=True)
-        order = np.lexsort((ln, p))
-        first = order[np.r_[True, p[order][1:] != p[order][:-1]]] if len(order) else order
+        p, line, d = nearest_items(self.tree, pts)
         edge, dist, t = np.full(len(pts), -1, np.int64), np.full(len(pts), np.inf), np.zeros(len(pts))
-        line = ln[first]
-        edge[p[first]], dist[p[first]], t[p[first]] = self.edge_ids[line], d[first], self._positions(line, pts[p[first]])
+        edge[p], dist[p], t[p] = self.edge_ids[line], d, self._positions(line, pts[p])
         return edge, dist, t
 
     def locate(self, edge: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ The answers are GEOS's to the last bit, so snapping gives what it gave:
   the same order (numba does not contract them into fused multiply-adds, and
   divides by zero as C does);
 * of equally near edges the lowest numbered is taken, as
-  :func:`~accessibility.network.snapping.nearest_items` does with the tree's;
+  :func:`~accessibility.network.linetree.nearest_items` does with the tree's;
 * the position along the line is GEOS's ``LengthIndexedLine.project``
   (``LengthIndexOfPoint``: the first segment at the least distance, its
   projection factor clamped, over the length summed in order) divided by the

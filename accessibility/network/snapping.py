@@ -32,7 +32,7 @@ from ..core import parallel
 from . import crossing as crossing_mod
 from . import entrances as entrances_mod
 from . import graph as network_mod
-from .linetree import LineTree
+from .linetree import LineTree, nearest_items
 
 if TYPE_CHECKING:
     from .segmentgrid import SegmentGrid
@@ -568,20 +568,6 @@ def metres_to_degrees(metres: float, boxes: np.ndarray) -> tuple[float, float]:
     """
     lat_far = min(float(np.nanmax(np.abs(boxes[:, [1, 3]]))) + 1.0, 89.0) if len(boxes) else 0.0
     return metres / (100_000.0 * np.cos(np.radians(lat_far))), metres / 100_000.0
-
-
-def nearest_items(tree: shapely.STRtree, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per geometry (that has one): its position, its nearest tree item and the distance.
-
-    Of items equally near (a point at a junction, on both streets) the first in
-    the tree's array is taken, whatever the tree's shape: an index of a few
-    places' streets (:meth:`EdgeIndex.near`) then joins them where the whole
-    network's index does.
-    """
-    (p, t), d = tree.query_nearest(geoms, return_distance=True, all_matches=True)
-    order = np.lexsort((t, p))
-    first = order[np.r_[True, p[order][1:] != p[order][:-1]]] if len(order) else order
-    return p[first], t[first], d[first]
 
 
 def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
