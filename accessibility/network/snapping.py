@@ -282,10 +282,8 @@ class EdgeIndex(Projection):
         local = grid.line_of(edges)
         if isinstance(grid, LineTree):
             return grid.lines[local]
-        counts = np.diff(grid.offsets)[local]
-        first = grid.offsets[local]
-        rows = np.repeat(first - np.r_[0, np.cumsum(counts)][:-1], counts) + np.arange(int(counts.sum()))
-        return parallel.build_geometries("line", grid.xy[rows], counts)
+        lines = network_mod.EdgeLines(grid.xy, grid.offsets).take(local)
+        return parallel.build_geometries("line", lines.xy, lines.counts)
 
     def _geos(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
         """GEOS's lines, lengths and tree of the streets (or of those :meth:`around` some places), built on first use."""
