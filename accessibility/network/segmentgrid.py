@@ -277,8 +277,7 @@ def _within(
     gx: float, gy: float, cell: float, nx: int, ny: int, px: np.ndarray, py: np.ndarray, radius: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Every (point, line) within ``radius`` as GEOS's ``dwithin`` decides (box, then distance), with the distance; by point, then line."""
-    cap = 64
-    out_p, out_l, out_d = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap)
+    out_p, out_l, out_d = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64)
     n = 0
     seen = np.empty(64, np.int64)
     for i in range(len(px)):
@@ -305,11 +304,10 @@ def _within(
                 continue
             d = _line_distance(xy, lo, hi, p_x, p_y)
             if d <= radius:
-                if n == cap:
-                    cap *= 2
-                    grown_p, grown_l, grown_d = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap)
-                    grown_p[:n], grown_l[:n], grown_d[:n] = out_p[:n], out_l[:n], out_d[:n]
-                    out_p, out_l, out_d = grown_p, grown_l, grown_d
+                if n == len(out_p):  # doubled as the buffer of lines seen above
+                    out_p = np.concatenate((out_p, np.empty(n, np.int64)))
+                    out_l = np.concatenate((out_l, np.empty(n, np.int64)))
+                    out_d = np.concatenate((out_d, np.empty(n)))
                 out_p[n], out_l[n], out_d[n] = i, line, d
                 n += 1
     return out_p[:n], out_l[:n], out_d[:n]
