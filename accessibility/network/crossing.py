@@ -17,10 +17,17 @@ chunks that bound the memory, on all cores.
 
 from __future__ import annotations
 
+import functools
+import threading
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 
 from ..core import parallel
+
+if TYPE_CHECKING:
+    from .segmentgrid import SegmentGrid
 
 __all__ = ["CHAIN", "BarrierIndex"]
 
@@ -43,24 +50,50 @@ class BarrierIndex:
     """
 
     def __init__(self, xy: np.ndarray, line: np.ndarray):
-        start = np.flatnonzero(line[1:] == line[:-1])  # segment i runs from xy[start[i]] to xy[start[i] + 1]
-        a, b = xy[start], xy[start + 1]
+        self.xy, self.line = np.ascontiguousarray(xy, np.float64), np.asarray(line)
+        start = np.flatnonzero(self.line[1:] == self.line[:-1])  # segment i runs from xy[start[i]] to xy[start[i] + 1]
+        self._start = start
+        a, b = self.xy[start], self.xy[start + 1]
         # segment ends as contiguous columns: the crossing test gathers them by segment
         self.ax, self.ay, self.bx, self.by = (np.ascontiguousarray(c) for c in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
         seg = np.arange(len(start))
-        first_of_line = np.r_[True, line[start][1:] != line[start][:-1]] if len(start) else np.zeros(0, bool)
+        first_of_line = np.r_[True, self.line[start][1:] != self.line[start][:-1]] if len(start) else np.zeros(0, bool)
         rank = seg - np.maximum.accumulate(np.where(first_of_line, seg, 0))
         #: first segment and number of segments of each chain
         self.chain_first = np.flatnonzero(rank % CHAIN == 0)
         self.chain_count = np.diff(np.r_[self.chain_first, len(start)])
+        self._lock = threading.Lock()
+
+    @functools.cached_property
+    def chains(self) -> np.ndarray:
+        """The barriers cut into lines of at most :data:`CHAIN` segments."""
+        start = self._start
+        if not len(start):
+            return np.array([], dtype=object)
         # a chain's line: its segments' starts and its last segment's end
         chain_of_seg = np.repeat(np.arange(len(self.chain_first)), self.chain_count)
         last = self.chain_first + self.chain_count - 1
-        coords = np.concatenate([a, b[last]])
+        coords = np.concatenate([self.xy[start], self.xy[start[last] + 1]])
         owner = np.concatenate([chain_of_seg, np.arange(len(last))])
         order = np.argsort(owner, kind="stable")
-        self.chains = shapely.linestrings(coords[order], indices=owner[order]) if len(start) else np.array([], dtype=object)
-        self.tree = shapely.STRtree(self.chains)
+        return shapely.linestrings(coords[order], indices=owner[order])
+
+    @functools.cached_property
+    def tree(self) -> shapely.STRtree:
+        """GEOS's tree of :attr:`chains` (built on first use: an index of many streets asks :attr:`grid`)."""
+        return shapely.STRtree(self.chains)
+
+    @property
+    def grid(self) -> SegmentGrid:
+        """The barriers' segments on a compiled grid (:mod:`~accessibility.network.barriergrid`), built on first use."""
+        with self._lock:
+            built = self.__dict__.get("_grid")
+            if built is None:
+                from .segmentgrid import SegmentGrid  # numba: imported by the indexes that use it
+
+                runs = np.flatnonzero(self.line[1:] != self.line[:-1]) + 1
+                built = self.__dict__["_grid"] = SegmentGrid.from_lines(self.xy, np.r_[0, runs, len(self.line)] if len(self.line) else np.zeros(1, np.int64))
+            return built
 
     @classmethod
     def from_lines(cls, lines: np.ndarray, to_metric) -> BarrierIndex:
@@ -87,8 +120,10 @@ class BarrierIndex:
         # per walk: its start p and its direction d = q - p, as contiguous columns
         walk = tuple(np.ascontiguousarray(c) for c in (ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0] - ends[:, 0, 0], ends[:, 1, 1] - ends[:, 0, 1]))
 
+        tree = self.tree  # built once, before the threads query it
+
         def chunk(part: np.ndarray, position: np.ndarray) -> np.ndarray:
-            li, ci = self.tree.query(part)  # boxes that meet
+            li, ci = tree.query(part)  # boxes that meet
             return np.concatenate([np.zeros(0, np.int64)] + [self._cross(walk, position[li[s]], ci[s]) for s in _slices(len(li), _PAIRS)])
 
         out[np.concatenate(parallel.map_chunks(chunk, links, np.arange(len(links)), min_chunk=10_000))] = True

@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import geopandas as gpd
 import numpy as np
@@ -248,6 +248,8 @@ class EdgeIndex(Projection):
         if net.barriers is not None and len(net.barriers):
             kept_barriers = net.barriers if barrier_rows is None else net.barriers.iloc[barrier_rows]
             self.barriers = crossing_mod.BarrierIndex.from_lines(kept_barriers.geometry.to_numpy(), self.metric_xy)
+            if not isinstance(self.grid, LineTree):
+                self.barriers.grid  # noqa: B018 - built with the streets' grid, where the barrier search asks it (barriergrid)
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
 
     def around(self, boxes: np.ndarray, within_m: float | np.ndarray) -> EdgeIndex:
@@ -386,7 +388,7 @@ class EdgeIndex(Projection):
         x, y = self.project_xy(lon, lat) if xy is None else xy
         return self.snap_xy(np.asarray(x, np.float64), np.asarray(y, np.float64))
 
-    def _around_barriers(self, pts: np.ndarray, nearest: Snapped) -> Snapped:
+    def _around_barriers(self, x: np.ndarray, y: np.ndarray, pts: np.ndarray | None, nearest: Snapped) -> Snapped:
         """Points whose walk to their nearest street crosses a barrier join the nearest street they can reach without crossing.
 
         Candidates are searched in growing rings (30 m, 100 m, then the
@@ -394,22 +396,17 @@ class EdgeIndex(Projection):
         so the few points behind a wall or a canal do not each test every
         street within the limit. Where those streets all lie across a barrier,
         the nearest is kept and the point is flagged (:data:`ACROSS`) for
-        the run to report.
+        the run to report. The walks are GEOS's (``pts``: the points' shapely points)
+        or, on the compiled grid (``pts`` ``None``), the same computed there (:mod:`.barriergrid`).
         """
-        barriers = self.barriers
-        assert barriers is not None
         edge, t, dist = nearest.edge.copy(), nearest.t.copy(), nearest.snap_dist_m.copy()
-        # only a point nearer a barrier than its street can cross one on the way: building the
-        # links of those few, not of a million residents, keeps this under a tenth of the snapping
-        near = barriers.near(pts, dist)
-        on_street = shapely.line_interpolate_point(self.lines_of(edge[near]), t[near], normalized=True)
-        blocked = near[barriers.crossing(shapely.shortest_line(pts[near], on_street))]
+        blocked = self._blocked(x, y, pts, nearest)
         # a point with no street within the limit has none to search (a lake's middle): it keeps its nearest
         todo = searched = blocked[dist[blocked] <= self.barrier_search_m]
         for radius in sorted({min(r, self.barrier_search_m) for r in _RINGS_M}):
             if not len(todo):
                 break
-            pi, ei, di = self.grid.within(shapely.get_x(pts[todo]), shapely.get_y(pts[todo]), radius)
+            pi, ei, di = self.grid.within(x[todo], y[todo], radius)
             # the nearest few streets of each point are tested, not every street within the limit
             # by distance, then by edge: the same ranks whatever the index (:meth:`near`)
             order = np.lexsort((ei, di, pi))
@@ -421,27 +418,51 @@ class EdgeIndex(Projection):
                 pick = (rank >= lo) & (rank < hi) & np.isin(point, todo)
                 if not pick.any():
                     break
-                rows, e, d, at = self._first_reachable(pts, point[pick], ei[pick])
+                rows, e, d, at = self._first_reachable(x, y, pts, point[pick], ei[pick])
                 edge[rows], dist[rows], t[rows] = e, d, at
                 todo = np.setdiff1d(todo, rows)
-        status = np.zeros(len(pts), dtype=np.int8)
+        status = np.zeros(len(x), dtype=np.int8)
         status[blocked] = AROUND
         status[np.setdiff1d(blocked, searched)] = ACROSS
         status[todo] = ACROSS
         return Snapped(edge=edge, t=t, snap_dist_m=dist, barrier=status)
 
-    def _first_reachable(self, pts: np.ndarray, point: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _blocked(self, x: np.ndarray, y: np.ndarray, pts: np.ndarray | None, nearest: Snapped) -> np.ndarray:
+        """The points (positions, sorted) whose straight walk to their nearest street crosses a barrier."""
+        barriers = self.barriers
+        assert barriers is not None
+        if pts is None:
+            from . import barriergrid  # numba: with the compiled grid
+
+            grid = cast("SegmentGrid", self.grid)
+            return np.flatnonzero(barriergrid.blocked(grid, barriers.grid, nearest.edge, nearest.t, nearest.snap_dist_m, x, y))
+        # only a point nearer a barrier than its street can cross one on the way: building the
+        # links of those few, not of a million residents, keeps this under a tenth of the snapping
+        near = barriers.near(pts, nearest.snap_dist_m)
+        on_street = shapely.line_interpolate_point(self.lines_of(nearest.edge[near]), nearest.t[near], normalized=True)
+        return near[barriers.crossing(shapely.shortest_line(pts[near], on_street))]
+
+    def _first_reachable(self, x: np.ndarray, y: np.ndarray, pts: np.ndarray | None, point: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, ...]:
         """Of candidate (point, street) pairs, grouped by point, each point's nearest street reachable without crossing a barrier.
 
         Returns the points that have one, that street, the walk to it and its position along it.
         """
         assert self.barriers is not None
-        links = shapely.shortest_line(pts[point], self.lines_of(edge))
-        d = np.where(self.barriers.crossing(links), np.inf, shapely.length(links))
+        if pts is None:
+            from . import barriergrid  # numba: with the compiled grid
+
+            d, at = barriergrid.links(cast("SegmentGrid", self.grid), self.barriers.grid, x[point], y[point], edge)
+        else:
+            links = shapely.shortest_line(pts[point], self.lines_of(edge))
+            d = np.where(self.barriers.crossing(links), np.inf, shapely.length(links))
+            at = None
         order = np.lexsort((d, point))
         first = order[np.r_[True, point[order][1:] != point[order][:-1]]] if len(order) else order
         found = first[np.isfinite(d[first])]
-        return point[found], edge[found], d[found], self.fraction(edge[found], shapely.get_point(links[found], 1))
+        if at is None:
+            at = np.zeros(len(d))
+            at[found] = self.fraction(edge[found], shapely.get_point(links[found], 1))
+        return point[found], edge[found], d[found], at[found]
 
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, Snapped]:
         """Access points of WGS-84 geometries (points, lines, polygons).
@@ -513,13 +534,15 @@ class EdgeIndex(Projection):
         nearest = Snapped(edge=edge, t=t, snap_dist_m=dist)
         if self.barriers is None:
             return nearest
+        if not isinstance(self.grid, LineTree):  # the compiled search (barriergrid): no shapely points
+            return self._around_barriers(x, y, None, nearest)
         # in slices: each point's search is its own, and the slice's points and the candidates' links
-        # are freed before the next (~140 MB less at the 1M-node run's peak, the empty hexagons' centres;
-        # a million residents' shapely points are never held at once)
+        # are freed before the next (a million residents' shapely points are never held at once)
         parts = []
         for lo in range(0, len(x), _BARRIER_SLICE):
             part = slice(lo, lo + _BARRIER_SLICE)
-            parts.append(self._around_barriers(shapely.points(x[part], y[part]) if pts is None else pts[part], nearest.take(part)))
+            px, py = x[part], y[part]
+            parts.append(self._around_barriers(px, py, shapely.points(px, py) if pts is None else pts[part], nearest.take(part)))
         return parts[0] if len(parts) == 1 else Snapped.concat(parts)
 
     def nearest_edges(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
