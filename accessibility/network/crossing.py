@@ -50,19 +50,30 @@ class BarrierIndex:
     """
 
     def __init__(self, xy: np.ndarray, line: np.ndarray):
-        self.xy, self.line = np.ascontiguousarray(xy, np.float64), np.asarray(line)
-        start = np.flatnonzero(self.line[1:] == self.line[:-1])  # segment i runs from xy[start[i]] to xy[start[i] + 1]
-        self._start = start
-        a, b = self.xy[start], self.xy[start + 1]
-        # segment ends as contiguous columns: the crossing test gathers them by segment
-        self.ax, self.ay, self.bx, self.by = (np.ascontiguousarray(c) for c in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
-        seg = np.arange(len(start))
-        first_of_line = np.r_[True, self.line[start][1:] != self.line[start][:-1]] if len(start) else np.zeros(0, bool)
-        rank = seg - np.maximum.accumulate(np.where(first_of_line, seg, 0))
-        #: first segment and number of segments of each chain
-        self.chain_first = np.flatnonzero(rank % CHAIN == 0)
-        self.chain_count = np.diff(np.r_[self.chain_first, len(start)])
+        self.xy = np.ascontiguousarray(xy, np.float64)
+        line = np.asarray(line)
+        #: the lines' (or parts') rows: ``xy[offsets[i]:offsets[i + 1]]``
+        self.offsets = np.r_[0, np.flatnonzero(line[1:] != line[:-1]) + 1, len(line)].astype(np.int64) if len(line) else np.zeros(1, np.int64)
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def _start(self) -> np.ndarray:
+        """Segment ``i`` runs from ``xy[_start[i]]`` to ``xy[_start[i] + 1]``."""
+        last = np.zeros(len(self.xy), dtype=bool)
+        last[self.offsets[1:] - 1] = True  # a line's last row starts no segment
+        return np.flatnonzero(~last)
+
+    @functools.cached_property
+    def _segments(self) -> tuple[np.ndarray, ...]:
+        """The segments' ends as contiguous columns (the crossing test gathers them by segment), and the chains' first segments and counts."""
+        start = self._start
+        a, b = self.xy[start], self.xy[start + 1]
+        seg = np.arange(len(start))
+        first_of_line = np.zeros(len(start), dtype=bool)
+        first_of_line[np.searchsorted(start, self.offsets[:-1][np.diff(self.offsets) > 1])] = True
+        rank = seg - np.maximum.accumulate(np.where(first_of_line, seg, 0))
+        chain_first = np.flatnonzero(rank % CHAIN == 0)
+        return (*(np.ascontiguousarray(c) for c in (a[:, 0], a[:, 1], b[:, 0], b[:, 1])), chain_first, np.diff(np.r_[chain_first, len(start)]))
 
     @functools.cached_property
     def chains(self) -> np.ndarray:
@@ -70,9 +81,10 @@ class BarrierIndex:
         start = self._start
         if not len(start):
             return np.array([], dtype=object)
+        chain_first, chain_count = self._segments[4:]
         # a chain's line: its segments' starts and its last segment's end
-        chain_of_seg = np.repeat(np.arange(len(self.chain_first)), self.chain_count)
-        last = self.chain_first + self.chain_count - 1
+        chain_of_seg = np.repeat(np.arange(len(chain_first)), chain_count)
+        last = chain_first + chain_count - 1
         coords = np.concatenate([self.xy[start], self.xy[start[last] + 1]])
         owner = np.concatenate([chain_of_seg, np.arange(len(last))])
         order = np.argsort(owner, kind="stable")
@@ -91,8 +103,7 @@ class BarrierIndex:
             if built is None:
                 from .segmentgrid import SegmentGrid  # numba: imported by the indexes that use it
 
-                runs = np.flatnonzero(self.line[1:] != self.line[:-1]) + 1
-                built = self.__dict__["_grid"] = SegmentGrid.from_lines(self.xy, np.r_[0, runs, len(self.line)] if len(self.line) else np.zeros(1, np.int64))
+                built = self.__dict__["_grid"] = SegmentGrid.from_lines(self.xy, self.offsets)
             return built
 
     @classmethod
@@ -103,7 +114,7 @@ class BarrierIndex:
         return cls(to_metric(lonlat[:, 0], lonlat[:, 1]) if len(lonlat) else np.zeros((0, 2)), line)
 
     def __len__(self) -> int:
-        return len(self.ax)
+        return len(self.xy) - (len(self.offsets) - 1) if len(self.xy) else 0
 
     def near(self, pts: np.ndarray, dist: np.ndarray) -> np.ndarray:
         """Positions of the metric points ``pts`` within ``dist[i]`` of a barrier (sorted)."""
@@ -120,7 +131,7 @@ class BarrierIndex:
         # per walk: its start p and its direction d = q - p, as contiguous columns
         walk = tuple(np.ascontiguousarray(c) for c in (ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0] - ends[:, 0, 0], ends[:, 1, 1] - ends[:, 0, 1]))
 
-        tree = self.tree  # built once, before the threads query it
+        tree, _ = self.tree, self._segments  # built once, before the threads use them
 
         def chunk(part: np.ndarray, position: np.ndarray) -> np.ndarray:
             li, ci = tree.query(part)  # boxes that meet
@@ -131,12 +142,13 @@ class BarrierIndex:
 
     def _cross(self, walk: tuple[np.ndarray, ...], which: np.ndarray, chain: np.ndarray) -> np.ndarray:
         """The walks ``which[i]`` that properly cross a segment of ``chain[i]``."""
-        count = self.chain_count[chain]
+        seg_ax, seg_ay, seg_bx, seg_by, chain_first, chain_count = self._segments
+        count = chain_count[chain]
         pair = np.repeat(which, count)
-        seg = np.repeat(self.chain_first[chain] - np.cumsum(count) + count, count) + np.arange(len(pair))
+        seg = np.repeat(chain_first[chain] - np.cumsum(count) + count, count) + np.arange(len(pair))
         px, py, dx, dy = (c[pair] for c in walk)
         # the segment's ends a, b relative to p: on opposite sides of the walk ...
-        ax, ay, bx, by = self.ax[seg] - px, self.ay[seg] - py, self.bx[seg] - px, self.by[seg] - py
+        ax, ay, bx, by = seg_ax[seg] - px, seg_ay[seg] - py, seg_bx[seg] - px, seg_by[seg] - py
         hit = (dx * ay - dy * ax) * (dx * by - dy * bx) < 0
         # ... and the walk's ends p, q = p + d on opposite sides of the segment
         sx, sy = bx - ax, by - ay
