@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["build_geometries", "map_chunks", "query_chunks", "release_free_memory", "thread_count"]
+__all__ = ["build_geometries", "map_chunks", "query_chunks", "release_free_memory", "take_rows", "thread_count"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -87,6 +87,30 @@ def query_chunks(query: Callable[..., Any], geoms: np.ndarray, *per_item: np.nda
 
     found = map_chunks(run, geoms, np.arange(len(geoms)), *per_item, min_chunk=min_chunk)
     return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+
+
+def take_rows(a: np.ndarray, rows: np.ndarray, *, min_chunk: int = 1_000_000) -> np.ndarray:
+    """``a[rows]`` (integer positions or a boolean mask), gathered in contiguous chunks, one per thread.
+
+    numpy's fancy indexing releases the GIL: 7M coordinate rows of the 1M-node
+    benchmark's streets are gathered in half the time on two cores.
+    """
+    rows = np.asarray(rows)
+    k = min(thread_count(), max(1, len(rows) // min_chunk))
+    if k <= 1:
+        return a[rows]
+    bounds = np.linspace(0, len(rows), k + 1).astype(np.int64)
+    # where each chunk's rows go: after the rows the chunks before it keep
+    starts = np.r_[0, np.cumsum([np.count_nonzero(rows[lo:hi]) for lo, hi in itertools.pairwise(bounds)])] if rows.dtype == bool else bounds
+    out = np.empty((int(starts[-1]), *a.shape[1:]), a.dtype)
+
+    def part(i: int) -> None:
+        lo, hi = bounds[i], bounds[i + 1]
+        out[starts[i] : starts[i + 1]] = a[lo:hi][rows[lo:hi]] if rows.dtype == bool else a[rows[lo:hi]]
+
+    with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
+        list(pool.map(part, range(k)))
+    return out
 
 
 def build_geometries(kind: str, xy: np.ndarray, counts: np.ndarray) -> np.ndarray:

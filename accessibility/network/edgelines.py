@@ -58,7 +58,7 @@ class EdgeLines:
             rows = np.asarray(rows, np.int64)
             counts = self.counts[rows]
             points = np.repeat(self.offsets[rows] - np.r_[0, np.cumsum(counts)][:-1], counts) + np.arange(int(counts.sum()))
-        out = EdgeLines(self.xy[points], np.r_[0, np.cumsum(counts)].astype(np.int64))
+        out = EdgeLines(parallel.take_rows(self.xy, points), np.r_[0, np.cumsum(counts)].astype(np.int64))
         known = self.__dict__.get("_bounds")
         if known is not None:  # the rows' boxes, when this one's are known
             out.with_bounds(known[rows])
@@ -99,8 +99,14 @@ class EdgeLines:
         found = self.__dict__.get("_bounds")
         if found is None:
             has = np.flatnonzero(self.counts > 0)
-            if len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once (~0.16 s for 1.5M edges, not ~0.25)
-                found = np.hstack([np.minimum.reduceat(self.xy, self.offsets[:-1], axis=0), np.maximum.reduceat(self.xy, self.offsets[:-1], axis=0)])
+            if len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once, chunks of edges on all cores
+                found = np.empty((len(self), 4))
+
+                def part(first: np.ndarray, end: np.ndarray, out: np.ndarray) -> None:
+                    rows, at = self.xy[first[0] : end[-1]], first - first[0]
+                    out[:, :2], out[:, 2:] = np.minimum.reduceat(rows, at, axis=0), np.maximum.reduceat(rows, at, axis=0)
+
+                parallel.map_chunks(part, self.offsets[:-1], self.offsets[1:], found, min_chunk=200_000)
             else:
                 found = np.full((len(self), 4), np.nan)
                 if len(has):

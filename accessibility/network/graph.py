@@ -387,26 +387,6 @@ def _whole_graph(ways: osm.WayTable, recipe: config.ModeRecipe) -> Network:
     start_pos = seg[np.r_[True, edge_of_seg[1:] != edge_of_seg[:-1]]]
     end_pos = seg[np.r_[edge_of_seg[1:] != edge_of_seg[:-1], True]] + 1
 
-    # geometry: the start point of every segment plus the end point of each edge
-    # grouped by edge, in file order: an edge's segments are consecutive (edge_of_seg does not
-    # decrease), so its points are its segments' starts shifted by the ends of the edges before
-    # it, then its own end (what a lexsort by edge and position gives, in one pass)
-    per_edge = np.bincount(edge_of_seg, minlength=n_edges) + 1
-    offsets = np.r_[0, np.cumsum(per_edge)].astype(np.int64)
-    pt_pos = np.empty(int(offsets[-1]), dtype=np.int64)
-    pt_pos[np.arange(len(seg)) + edge_of_seg] = seg
-    pt_pos[offsets[1:] - 1] = end_pos
-    coords = np.column_stack([lon[pt_pos], lat[pt_pos]])
-    way_idx = wref[start_pos]
-    del pt_pos, seg, seg_len, edge_of_seg, refs, wref, occurrences, is_junction, first, last  # ~40 MB each at 1M nodes
-    # the lines are built when a stage asks for them (Network.edges), ~0.8 s at 1.5M edges that a
-    # run needs only around a few places and in its run folder
-    lines = EdgeLines(coords, offsets)
-
-    highway, name = way_highway[way_idx], way_name[way_idx]
-    speed = np.array([recipe.speed_for(h) for h in highway], dtype=np.float64) if recipe.weight == "time" else np.full(
-        n_edges, recipe.speed_m_s
-    )
     # nodes: the edge ends, numbered in OSM id order; ``uniq`` is sorted already, so marking
     # its entries replaces a second sort of the 3M edge ends (0.45 s of a province)
     u_at, v_at = inverse[start_pos], inverse[end_pos]
@@ -417,6 +397,46 @@ def _whole_graph(ways: osm.WayTable, recipe: config.ModeRecipe) -> Network:
     for at, pos in ((u_at, start_pos), (v_at, end_pos)):  # one location per OSM node: any occurrence will do
         node_lon[node_of[at]], node_lat[node_of[at]] = lon[pos], lat[pos]
     nodes = pd.DataFrame({"osmid": uniq[is_node], "lon": node_lon, "lat": node_lat})
+
+    # self-loops (a closed way with no other junction) never shorten a path: left out before
+    # their geometry is gathered (their nodes stay, as the ends of edges that were read)
+    keep = u_at != v_at
+    if not keep.all():
+        kept_seg = keep[edge_of_seg]
+        seg, edge_of_seg = seg[kept_seg], (np.cumsum(keep) - 1)[edge_of_seg[kept_seg]]
+        length, start_pos, end_pos, u_at, v_at = (x[keep] for x in (length, start_pos, end_pos, u_at, v_at))
+        n_edges = int(keep.sum())
+    if not n_edges:
+        raise errors.OSMDataError(
+            f"{ways.source}: the {int(use.sum())} highway ways usable for mode '{recipe.id}' only form closed loops "
+            "joined to nothing else, so there is no street to route on; check that the file is a complete extract with its street network"
+        )
+
+    # geometry: the start point of every segment plus the end point of each edge
+    # grouped by edge, in file order: an edge's segments are consecutive (edge_of_seg does not
+    # decrease), so its points are its segments' starts shifted by the ends of the edges before
+    # it, then its own end (what a lexsort by edge and position gives, in one pass)
+    per_edge = np.bincount(edge_of_seg, minlength=n_edges) + 1
+    offsets = np.r_[0, np.cumsum(per_edge)].astype(np.int64)
+    pt_pos = np.empty(int(offsets[-1]), dtype=np.int64)
+    pt_pos[np.arange(len(seg)) + edge_of_seg] = seg
+    pt_pos[offsets[1:] - 1] = end_pos
+    coords = np.empty((len(pt_pos), 2))
+
+    def gather(rows: np.ndarray, out: np.ndarray) -> None:  # numpy's gathers release the GIL: on all cores
+        out[:, 0], out[:, 1] = lon[rows], lat[rows]
+
+    parallel.map_chunks(gather, pt_pos, coords, min_chunk=1_000_000)
+    way_idx = wref[start_pos]
+    del pt_pos, seg, seg_len, edge_of_seg, refs, wref, occurrences, is_junction, first, last  # ~40 MB each at 1M nodes
+    # the lines are built when a stage asks for them (Network.edges), ~0.8 s at 1.5M edges that a
+    # run needs only around a few places and in its run folder
+    lines = EdgeLines(coords, offsets)
+
+    highway, name = way_highway[way_idx], way_name[way_idx]
+    speed = np.array([recipe.speed_for(h) for h in highway], dtype=np.float64) if recipe.weight == "time" else np.full(
+        n_edges, recipe.speed_m_s
+    )
     edges = pd.DataFrame(
         {
             "u": node_of[u_at],
@@ -432,15 +452,6 @@ def _whole_graph(ways: osm.WayTable, recipe: config.ModeRecipe) -> Network:
             "sidewalk": way_sidewalk[way_idx],
         },
     )
-    # self-loops (a closed way with no other junction) never shorten a path
-    loop = edges["u"].to_numpy() == edges["v"].to_numpy()
-    if loop.any():
-        edges, lines = edges[~loop].reset_index(drop=True), lines.take(~loop)
-    if edges.empty:
-        raise errors.OSMDataError(
-            f"{ways.source}: the {int(use.sum())} highway ways usable for mode '{recipe.id}' only form closed loops "
-            "joined to nothing else, so there is no street to route on; check that the file is a complete extract with its street network"
-        )
     info = {
         "source": str(ways.source),
         "mode": recipe.id,
