@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["build_geometries", "map_chunks", "query_chunks", "release_free_memory", "take_rows", "thread_count"]
+__all__ = ["build_geometries", "chunk_bounds", "map_chunks", "over_chunks", "query_chunks", "release_free_memory", "take_rows", "thread_count"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -63,14 +63,22 @@ def map_chunks(fn: Callable[..., Any], *arrays: Sequence[Any] | np.ndarray, min_
     list
         The results in chunk order; with one thread or a short input, ``[fn(*arrays)]``.
     """
-    n = len(arrays[0])
+    return over_chunks(lambda lo, hi: fn(*(a[lo:hi] for a in arrays)), len(arrays[0]), min_chunk=min_chunk)
+
+
+def over_chunks(fn: Callable[[int, int], Any], n: int, *, min_chunk: int = 20_000) -> list[Any]:
+    """Call ``fn(lo, hi)`` on contiguous ranges of ``0..n`` (:func:`chunk_bounds`), one per thread; the results in order."""
+    bounds = chunk_bounds(n, min_chunk=min_chunk)
+    if len(bounds) <= 2:
+        return [fn(0, n)]
+    with ThreadPoolExecutor(max_workers=len(bounds) - 1, thread_name_prefix="accessibility") as pool:
+        return list(pool.map(lambda b: fn(*b), itertools.pairwise(bounds)))
+
+
+def chunk_bounds(n: int, *, min_chunk: int = 20_000) -> list[int]:
+    """Where :func:`over_chunks` cuts ``0..n``: one range per thread, none shorter than ``min_chunk`` (one range for a short input)."""
     k = min(thread_count(), max(1, n // min_chunk))
-    if k <= 1:
-        return [fn(*arrays)]
-    bounds = np.linspace(0, n, k + 1).astype(np.int64)
-    parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
-    with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
-        return list(pool.map(lambda args: fn(*args), parts))
+    return np.linspace(0, n, k + 1).astype(np.int64).tolist()
 
 
 def query_chunks(query: Callable[..., Any], geoms: np.ndarray, *per_item: np.ndarray, min_chunk: int = 20_000) -> tuple[np.ndarray, ...]:
@@ -96,20 +104,16 @@ def take_rows(a: np.ndarray, rows: np.ndarray, *, min_chunk: int = 1_000_000) ->
     benchmark's streets are gathered in half the time on two cores.
     """
     rows = np.asarray(rows)
-    k = min(thread_count(), max(1, len(rows) // min_chunk))
-    if k <= 1:
-        return a[rows]
-    bounds = np.linspace(0, len(rows), k + 1).astype(np.int64)
-    # where each chunk's rows go: after the rows the chunks before it keep
-    starts = np.r_[0, np.cumsum([np.count_nonzero(rows[lo:hi]) for lo, hi in itertools.pairwise(bounds)])] if rows.dtype == bool else bounds
+    bounds = chunk_bounds(len(rows), min_chunk=min_chunk)
+    # where each chunk's rows go: a mask's after the rows the chunks before it keep
+    starts = np.r_[0, np.cumsum([np.count_nonzero(rows[lo:hi]) for lo, hi in itertools.pairwise(bounds)])] if rows.dtype == bool else np.asarray(bounds)
     out = np.empty((int(starts[-1]), *a.shape[1:]), a.dtype)
 
-    def part(i: int) -> None:
-        lo, hi = bounds[i], bounds[i + 1]
-        out[starts[i] : starts[i + 1]] = a[lo:hi][rows[lo:hi]] if rows.dtype == bool else a[rows[lo:hi]]
+    def part(lo: int, hi: int) -> None:
+        at = bounds.index(lo)
+        out[starts[at] : starts[at + 1]] = a[lo:hi][rows[lo:hi]] if rows.dtype == bool else a[rows[lo:hi]]
 
-    with ThreadPoolExecutor(max_workers=k, thread_name_prefix="accessibility") as pool:
-        list(pool.map(part, range(k)))
+    over_chunks(part, len(rows), min_chunk=min_chunk)
     return out
 
 

@@ -38,6 +38,7 @@ on disk by numba.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -166,18 +167,28 @@ def _visit(
                 at[buf[q] + 1] += 1
 
 
-@compiled(ieee=True)
-def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The grid's CSR arrays: per cell (row-major), the start rows of the segments passing through it, in row order."""
-    n_cells = nx * ny
-    counts = np.zeros(n_cells + 1, dtype=np.int64)
-    rows = np.empty(0, dtype=np.int32)
-    _visit(xy, seg_rows, gx, gy, cell, nx, ny, counts, rows, False)
-    for c in range(n_cells):
-        counts[c + 1] += counts[c]
-    rows = np.empty(counts[-1], dtype=np.int32)  # coordinate rows: fewer than 2**31 (checked by from_lines)
-    _visit(xy, seg_rows, gx, gy, cell, nx, ny, counts[:-1].copy(), rows, True)
-    return counts, rows
+def _fill(xy: np.ndarray, seg_rows: np.ndarray, gx: float, gy: float, cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's CSR arrays: per cell (row-major), the start rows of the segments passing through it, in row order.
+
+    Chunks of segments are counted and placed on all cores: each chunk writes a cell's
+    rows after those of the chunks before it, so a cell's rows stay in order.
+    """
+    bounds = parallel.chunk_bounds(len(seg_rows), min_chunk=500_000)
+    counts = [np.zeros(nx * ny + 1, dtype=np.int64) for _ in bounds[1:]]
+    none = np.empty(0, dtype=np.int32)
+    parallel.over_chunks(lambda lo, hi: _visit(xy, seg_rows[lo:hi], gx, gy, cell, nx, ny, counts[bounds.index(lo)], none, False), len(seg_rows), min_chunk=500_000)
+    # a cell's count sits at its index + 1: start[0] is 0
+    start = np.cumsum(counts[0] if len(counts) == 1 else functools.reduce(np.add, counts))
+    rows = np.empty(int(start[-1]), dtype=np.int32)  # coordinate rows: fewer than 2**31 (checked by from_lines)
+    at = [start[:-1].copy()]  # where each chunk writes into each cell: after the chunks before it
+    for c in counts[:-1]:
+        at.append(at[-1] + c[1:])
+
+    def place(lo: int, hi: int) -> None:
+        _visit(xy, seg_rows[lo:hi], gx, gy, cell, nx, ny, at[bounds.index(lo)], rows, True)
+
+    parallel.over_chunks(place, len(seg_rows), min_chunk=500_000)
+    return start, rows
 
 
 @compiled(ieee=True)
@@ -371,7 +382,7 @@ class SegmentGrid:
         seg[offsets[1:][counts > 0] - 1] = False  # a line's last row starts no segment
         seg_rows = np.flatnonzero(seg)
         if len(seg_rows):
-            lo, hi = xy.min(axis=0), xy.max(axis=0)
+            lo, hi = (xy[:, 0].min(), xy[:, 1].min()), (xy[:, 0].max(), xy[:, 1].max())  # by column: 20x faster than axis=0
             (gx, gy), (w, h) = (float(lo[0]), float(lo[1])), (float(hi[0] - lo[0]), float(hi[1] - lo[1]))
         else:
             gx = gy = w = h = 0.0

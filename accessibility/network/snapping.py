@@ -20,6 +20,7 @@ import copy
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -231,26 +232,33 @@ class EdgeIndex(Projection):
         #: a few streets (a district, a rerun's new sites) in GEOS's tree, the same answers without loading the compiled grid
         #: (:mod:`~accessibility.network.linetree`)
         self.grid: SegmentGrid | LineTree
-        if len(kept) <= FEW_STREETS:
-            self.grid = LineTree.from_lines(xy, kept.offsets, edge_ids=ids)
-        else:
-            from . import segmentgrid  # numba: imported by the indexes that use it (~0.3 s a process with its kernels)
+        compiled = len(kept) > FEW_STREETS
+        # a network with barriers has an index of them, if empty near a few places: their walks are then
+        # tested, and found direct, as the whole network's index finds them (built beside the streets' grid)
+        with ThreadPoolExecutor(1, thread_name_prefix="accessibility-barriers") as side:
+            barriers = side.submit(self._barrier_index, net, barrier_rows, compiled) if net.barriers is not None and len(net.barriers) else None
+            if not compiled:
+                self.grid = LineTree.from_lines(xy, kept.offsets, edge_ids=ids)
+            else:
+                from . import segmentgrid  # numba: imported by the indexes that use it (~0.3 s a process with its kernels)
 
-            self.grid = segmentgrid.SegmentGrid.from_lines(xy, kept.offsets, edge_ids=ids)
+                self.grid = segmentgrid.SegmentGrid.from_lines(xy, kept.offsets, edge_ids=ids)
+            self.barriers = barriers.result() if barriers is not None else None
         #: how far from the places it was built for this index holds every street (:meth:`near`); the grid's, and GEOS's lines'
         self.complete_within_m = float(complete_within_m)
         self._grid_within_m = self.complete_within_m
         #: GEOS's lines, built on first use: of every street, or of those :meth:`around` some places
         self.geos = GeosLines()
-        # a network with barriers has an index of them, if empty near a few places: their walks are then
-        # tested, and found direct, as the whole network's index finds them
-        self.barriers = None
-        if net.barriers is not None and len(net.barriers):
-            kept_barriers = net.barriers if barrier_rows is None else net.barriers.iloc[barrier_rows]
-            self.barriers = crossing_mod.BarrierIndex.from_lines(kept_barriers.geometry.to_numpy(), self.metric_xy)
-            if not isinstance(self.grid, LineTree):
-                self.barriers.grid  # noqa: B018 - built with the streets' grid, where the barrier search asks it (barriergrid)
         self.barrier_search_m = float(net.info.get("barrier_search_m", BARRIER_SEARCH_M))
+
+    def _barrier_index(self, net: network_mod.Network, rows: np.ndarray | None, compiled: bool) -> crossing_mod.BarrierIndex:
+        """The index of the network's barriers (``rows`` of them), with their compiled grid when the streets have one (:mod:`.barriergrid`)."""
+        assert net.barriers is not None
+        kept = net.barriers if rows is None else net.barriers.iloc[rows]
+        index = crossing_mod.BarrierIndex.from_lines(kept.geometry.to_numpy(), self.metric_xy)
+        if compiled:
+            index.grid  # noqa: B018 - built now, where the barrier search asks it
+        return index
 
     def around(self, boxes: np.ndarray, within_m: float | np.ndarray) -> EdgeIndex:
         """This index, with GEOS's lines and tree (:attr:`geoms`, :attr:`tree`) of the streets within ``within_m`` of metric ``boxes`` only.
