@@ -390,6 +390,8 @@ class SegmentGrid:
         cell = max(_MIN_CELL_M, math.sqrt(max(w * h, 1.0) / max(len(seg_rows) * _CELLS_PER_SEGMENT, 1.0)))
         nx, ny = int(w // cell) + 1, int(h // cell) + 1
         start, rows = _fill(xy, seg_rows, gx, gy, cell, nx, ny)
+        if start[-1] < 2**31 - 1:  # the cells' starts in 32 bits too (~20 MB less at 1M nodes)
+            start = start.astype(np.int32)
         return cls(xy, offsets, edge_ids, row_line, start, rows, (gx, gy), cell, (nx, ny))
 
     def nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

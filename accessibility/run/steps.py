@@ -615,7 +615,7 @@ def _judge_cover(res: goals_mod.GoalResult, cover: Any, decides: bool, *, thresh
 
 def point_table(demand: population.Demand, hex_of_point: np.ndarray, hex_labels: np.ndarray, costs: Costs, fac_ids: np.ndarray, covered: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per resident: position, people, hexagon, every trip cost and nearest facility, and every goal's coverage."""
-    table = pd.DataFrame({"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": id_column(hex_of_point, hex_labels)})
+    table: dict[str, Any] = {"lon": demand.lon, "lat": demand.lat, "pop": demand.pop, "older": demand.older, "h3": id_column(hex_of_point, hex_labels)}
     if demand.source_id is not None:  # the OSM building behind each estimated point: way id, relation id negated, 0 none
         table["osm_source_id"] = np.asarray(demand.source_id, np.int64)
     facility_ids = pd.Index(fac_ids, dtype=object)  # one index (and one test of its uniqueness) for every column
@@ -624,7 +624,9 @@ def point_table(demand: population.Demand, hex_of_point: np.ndarray, hex_labels:
         table[key.facility_column] = id_column(costs.nearest[key], facility_ids)
     for goal_id, mask in covered.items():
         table[columns.name("covered", goal_id)] = mask
-    return table
+    # the columns as they are, not copied (a column set on a frame is copied: ~110 MB of trip costs at a
+    # million residents, at the run's peak); nothing writes into them (pandas 3 copies on write anyway)
+    return pd.DataFrame(table, copy=False)
 
 
 def id_column(codes: np.ndarray, ids: np.ndarray | pd.Index) -> pd.Categorical | np.ndarray:
