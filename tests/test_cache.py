@@ -19,6 +19,8 @@ import osmref
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accessibility import cli, config, network
 
@@ -47,6 +49,20 @@ def test_fast_reader_equals_reference_reader(fixture, request):
     fast = osm.read_highways(path)
     assert len(fast) > 500
     assert_way_tables_equal(fast, osmref.read_highways_loop(path))
+
+
+@settings(max_examples=100, deadline=None)
+@given(counts=st.lists(st.integers(0, 4), min_size=1, max_size=40).filter(lambda c: max(c) >= 2))
+def test_ways_with_every_location_are_kept_whole(counts):
+    """A file whose nodes all have a location: its ways as read, those of fewer than two nodes left out, as the general split leaves them."""
+    counts = np.asarray(counts, np.int64)
+    n = int(counts.sum())
+    rng = np.random.default_rng(len(counts))
+    args = (Path("x.osm.pbf"), np.arange(10, 10 + len(counts)), [{"highway": str(i)} for i in range(len(counts))], counts,
+            rng.integers(1, 50, n), rng.uniform(-180, 180, n), rng.uniform(-90, 90, n))
+    whole = osm._whole_ways(*args, ())
+    assert_way_tables_equal(whole, osm._way_pieces(*args, np.ones(n, bool), ()))
+    assert whole.tags == [t for t, c in zip(args[2], counts, strict=True) if c >= 2]
 
 
 _EDGE_OSM = """<?xml version="1.0" encoding="UTF-8"?>

@@ -220,14 +220,31 @@ def _way_table(path: Path, way_ids, tags, counts, refs, lon, lat, notes: tuple[s
     """Split ways at nodes without (valid) location (pieces of < 2 nodes dropped), as the loop reader does."""
     valid = opl.valid_location(lon, lat)  # NaN (no location) is not valid either
     counts = np.asarray(counts, np.int64)
-    if len(counts) and valid.all() and (counts >= 2).all():
-        # the usual file: every node has a location and every way two nodes, so each way is one piece, as
-        # read (what the general case below gives, without gathering 5M references at 1M nodes again)
-        return WayTable(
-            way_id=np.asarray(way_ids, dtype=np.int64), tags=list(tags), offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
-            refs=np.ascontiguousarray(refs, dtype=np.int64), lon=np.ascontiguousarray(lon, dtype=np.float64), lat=np.ascontiguousarray(lat, dtype=np.float64),
-            missing_nodes=0, source=path, notes=tuple(notes),
-        )
+    if (counts >= 2).any() and valid.all():
+        return _whole_ways(path, way_ids, tags, counts, refs, lon, lat, notes)
+    return _way_pieces(path, way_ids, tags, counts, refs, lon, lat, valid, notes)
+
+
+def _whole_ways(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, notes: tuple[str, ...]) -> WayTable:
+    """:func:`_way_pieces` of a file whose nodes all have a location (the usual file): each way is one piece, kept when it has two nodes.
+
+    The same table, without the general case's passes over every reference (5M at 1M nodes); the kept ways' references gathered on all cores.
+    """
+    keep = counts >= 2
+    rows = None if keep.all() else np.repeat(keep, counts)
+    kept = np.flatnonzero(keep)
+
+    def kept_rows(a: np.ndarray, dtype: type) -> np.ndarray:
+        return np.ascontiguousarray(a if rows is None else parallel.take_rows(np.asarray(a), rows), dtype=dtype)
+
+    return WayTable(
+        way_id=np.asarray(way_ids, dtype=np.int64)[kept], tags=[tags[i] for i in kept.tolist()], offsets=np.r_[0, np.cumsum(counts[kept])].astype(np.int64),
+        refs=kept_rows(refs, np.int64), lon=kept_rows(lon, np.float64), lat=kept_rows(lat, np.float64), missing_nodes=0, source=path, notes=tuple(notes),
+    )
+
+
+def _way_pieces(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, valid: np.ndarray, notes: tuple[str, ...]) -> WayTable:
+    """:func:`_way_table`: the ways cut at their nodes without a location."""
     missing = int((~valid).sum())
     way_of = np.repeat(np.arange(len(way_ids)), counts)
     first = np.ones(len(refs), dtype=bool)
