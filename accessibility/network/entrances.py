@@ -40,6 +40,8 @@ class EdgeIndex(Protocol):
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray: ...
 
+    def fraction_xy(self, edge: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+
     def lines_of(self, edges: np.ndarray) -> np.ndarray: ...
 
     def nearest_edges(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
@@ -145,7 +147,11 @@ def _closest(index: EdgeIndex, areas: np.ndarray, owner: np.ndarray, edge: np.nd
     # shortest_line(edge, area) starts on the edge at its closest point
     # a far area's nearest may be none of index.geoms; on all cores (shapely releases the GIL)
     lines = np.concatenate(parallel.map_chunks(shapely.shortest_line, index.lines_of(edge), areas[owner], min_chunk=20_000)) if len(edge) else np.zeros(0, dtype=object)
-    t = index.fraction(edge, shapely.get_point(lines, 0))
+    if len(lines) and (shapely.get_num_coordinates(lines) == 2).all():  # each line's start as coordinates: no point objects (they hold the GIL)
+        start = shapely.get_coordinates(lines)[::2]
+        t = index.fraction_xy(edge, start[:, 0], start[:, 1])
+    else:
+        t = index.fraction(edge, shapely.get_point(lines, 0))
     return owner, edge, t, np.asarray(shapely.length(lines), np.float64)
 
 

@@ -370,8 +370,12 @@ class EdgeIndex(Projection):
 
     def fraction(self, edge: np.ndarray, points: np.ndarray) -> np.ndarray:
         """Position (0-1 from ``u``) along ``edge`` of the metric ``points``' closest points on it."""
+        return self.fraction_xy(edge, shapely.get_x(points), shapely.get_y(points))
+
+    def fraction_xy(self, edge: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """:meth:`fraction` of metric coordinates."""
         # on the grid's coordinates: shapely's line_locate_point over the line's length, to the bit (segmentgrid)
-        return self.grid.locate(edge, shapely.get_x(points), shapely.get_y(points))
+        return self.grid.locate(edge, x, y)
 
     def snap_points(self, lon: np.ndarray, lat: np.ndarray, *, xy: tuple[np.ndarray, np.ndarray] | None = None) -> Snapped:
         """Snap WGS-84 points to their nearest edge.
