@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
 from accessibility import errors, network
@@ -468,3 +470,15 @@ def test_tag_rules_run_once_per_distinct_tag_set():
     assert pairs.shape == (5,) and pairs[1] == ("wall", 1)
     empty = TagSets.of([])
     assert empty.each(bool, bool).shape == (0,) and empty.each(str).shape == (0,)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(-(2**62), 2**62) | st.integers(0, 20), max_size=300))
+def test_unique_counts_equal_numpy(values) -> None:
+    """The graph's one-sort unique: numpy's distinct values, inverse and counts (repeats, negatives, none)."""
+    from accessibility.network import graph
+
+    a = np.asarray(values, dtype=np.int64)
+    want = np.unique(a, return_inverse=True, return_counts=True)
+    for got, expected in zip(graph._unique_counts(a), want, strict=True):
+        np.testing.assert_array_equal(got, expected)
