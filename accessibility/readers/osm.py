@@ -574,7 +574,8 @@ def _ways_subset(parsed: _ParsedWays, keep: np.ndarray) -> _ParsedWays:
     """The parsed OPL ways (:func:`accessibility.readers.opl.parse_ways`'s tuple) of the ways where ``keep``."""
     way_id, tags, counts, refs, lon, lat = parsed
     take = np.repeat(keep, counts)
-    return way_id[keep], [tags[i] for i in np.flatnonzero(keep).tolist()], counts[keep], refs[take], lon[take], lat[take]
+    refs, lon, lat = (parallel.take_rows(a, take) for a in (refs, lon, lat))  # on all cores
+    return way_id[keep], [tags[i] for i in np.flatnonzero(keep).tolist()], counts[keep], refs, lon, lat
 
 
 def _feature_frame(kinds: list[str], parts: list[dict]) -> pd.DataFrame:

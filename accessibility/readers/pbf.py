@@ -373,7 +373,8 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> P
     lon, lat = _locations(read, refs)
     del read
     take = np.repeat(keyed, counts)
-    result = PassResult(ways=(way_id[keyed], _tag_dicts(tag_blobs.filter(pa.array(keyed)), cache), counts[keyed], refs[take], lon[take], lat[take]))
+    gathered = (parallel.take_rows(a, take) for a in (refs, lon, lat))  # 5M references at 1M nodes: on all cores
+    result = PassResult(ways=(way_id[keyed], _tag_dicts(tag_blobs.filter(pa.array(keyed)), cache), counts[keyed], *gathered))
     if keys:
         t_id, t_lat, t_lon, t_blobs = tagged
         result.nodes = {"kind": "node", "id": t_id, "tags": _tag_dicts(t_blobs, cache), "geometry": shapely.points(_degrees(t_lon), _degrees(t_lat)), "invalid": 0}
