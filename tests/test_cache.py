@@ -26,7 +26,7 @@ from accessibility import cli, config, network
 
 # --------------------------------------------------------------------------- the reader
 from accessibility.network import cache
-from accessibility.readers import extract, opl, osm
+from accessibility.readers import extract, opl, osm, waytable
 from accessibility.run import pipeline
 from accessibility.run.inputs import RunOptions
 
@@ -60,8 +60,8 @@ def test_ways_with_every_location_are_kept_whole(counts):
     rng = np.random.default_rng(len(counts))
     args = (Path("x.osm.pbf"), np.arange(10, 10 + len(counts)), [{"highway": str(i)} for i in range(len(counts))], counts,
             rng.integers(1, 50, n), rng.uniform(-180, 180, n), rng.uniform(-90, 90, n))
-    whole = osm._whole_ways(*args, ())
-    assert_way_tables_equal(whole, osm._way_pieces(*args, np.ones(n, bool), ()))
+    whole = waytable._whole_ways(*args, ())
+    assert_way_tables_equal(whole, waytable._way_pieces(*args, np.ones(n, bool), ()))
     assert whole.tags == [t for t, c in zip(args[2], counts, strict=True) if c >= 2]
 
 
