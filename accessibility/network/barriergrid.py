@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core import parallel
 from ..core.compiled import compiled
-from .segmentgrid import SegmentGrid, _cell, _locate, _point_segment
+from .segmentgrid import SegmentGrid, _cell, _locate, _point_segment, _projection_factor
 
 __all__ = ["blocked", "links"]
 
@@ -80,13 +80,7 @@ def _closest(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> tuple[fl
         if d < best:
             best = d
             # LineSegment::closestPoint: the projection inside the segment, else the nearer end
-            if px == ax and py == ay:
-                f = 0.0
-            elif px == bx and py == by:
-                f = 1.0
-            else:
-                sx, sy = bx - ax, by - ay
-                f = ((px - ax) * sx + (py - ay) * sy) / (sx * sx + sy * sy)
+            f = _projection_factor(px, py, ax, ay, bx, by)
             if f > 0.0 and f < 1.0:
                 cx, cy = ax + f * (bx - ax), ay + f * (by - ay)
             else:

@@ -76,6 +76,17 @@ def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: fl
 
 
 @compiled(ieee=True)
+def _projection_factor(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:  # pragma: no cover - compiled
+    """GEOS's ``LineSegment::projectionFactor`` of the point on the segment's line (0 at ``a``, 1 at ``b``)."""
+    if px == ax and py == ay:
+        return 0.0
+    if px == bx and py == by:
+        return 1.0
+    dx, dy = bx - ax, by - ay
+    return ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)
+
+
+@compiled(ieee=True)
 def _locate(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  # pragma: no cover - compiled
     """Position 0-1 along the line ``lo:hi`` of GEOS's ``project`` over its length, clipped (``EdgeIndex.fraction``)."""
     min_d = math.inf
@@ -85,14 +96,7 @@ def _locate(xy: np.ndarray, lo: int, hi: int, px: float, py: float) -> float:  #
         ax, ay, bx, by = xy[j, 0], xy[j, 1], xy[j + 1, 0], xy[j + 1, 1]
         d = _point_segment(px, py, ax, ay, bx, by)
         seg_len = math.sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by))
-        # LineSegment::projectionFactor, then segmentNearestMeasure
-        if px == ax and py == ay:
-            f = 0.0
-        elif px == bx and py == by:
-            f = 1.0
-        else:
-            dx, dy = bx - ax, by - ay
-            f = ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)
+        f = _projection_factor(px, py, ax, ay, bx, by)  # then segmentNearestMeasure
         if f <= 0.0:
             m = start
         elif f <= 1.0:
