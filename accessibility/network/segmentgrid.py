@@ -439,13 +439,11 @@ class SegmentGrid:
         """Every (point, edge) pair within ``radius_m`` (shapely's ``dwithin`` query of the lines' tree) and its distance; by point, then edge."""
         (gx, gy), (nx, ny) = self.origin, self.shape
 
-        def chunk(qx: np.ndarray, qy: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, ...]:
-            pi, line, dist = _within(self.xy, self.row_line, self.offsets, self.start, self.rows, gx, gy, self.cell_m, nx, ny, qx, qy, float(radius_m))
-            return position[pi], line, dist
+        def chunk(qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, ...]:
+            return _within(self.xy, self.row_line, self.offsets, self.start, self.rows, gx, gy, self.cell_m, nx, ny, qx, qy, float(radius_m))
 
         # contiguous chunks of points, one per thread: the pairs stay by point, then edge
-        px, py = np.asarray(px, np.float64), np.asarray(py, np.float64)
-        pi, line, dist = (np.concatenate(c) for c in zip(*parallel.map_chunks(chunk, px, py, np.arange(len(px)), min_chunk=5_000), strict=True))
+        pi, line, dist = parallel.query_chunks(chunk, np.asarray(px, np.float64), np.asarray(py, np.float64), min_chunk=5_000)
         return pi, self.edge_ids[line], dist
 
     def edges_near(self, boxes: np.ndarray, within_m: np.ndarray) -> np.ndarray:

@@ -64,16 +64,11 @@ def _whole_ways(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, n
 
     The same table, without the general case's passes over every reference (5M at 1M nodes); the kept ways' references gathered on all cores.
     """
-    keep = counts >= 2
-    rows = None if keep.all() else np.repeat(keep, counts)
-    kept = np.flatnonzero(keep)
-
-    def kept_rows(a: np.ndarray, dtype: type) -> np.ndarray:
-        return np.ascontiguousarray(a if rows is None else parallel.take_rows(np.asarray(a), rows), dtype=dtype)
-
+    way_id, tags, counts, refs, lon, lat = ways_subset((way_ids, tags, counts, refs, lon, lat), counts >= 2)
     return WayTable(
-        way_id=np.asarray(way_ids, dtype=np.int64)[kept], tags=[tags[i] for i in kept.tolist()], offsets=np.r_[0, np.cumsum(counts[kept])].astype(np.int64),
-        refs=kept_rows(refs, np.int64), lon=kept_rows(lon, np.float64), lat=kept_rows(lat, np.float64), missing_nodes=0, source=path, notes=tuple(notes),
+        way_id=np.asarray(way_id, dtype=np.int64), tags=list(tags), offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        refs=np.ascontiguousarray(refs, dtype=np.int64), lon=np.ascontiguousarray(lon, dtype=np.float64), lat=np.ascontiguousarray(lat, dtype=np.float64),
+        missing_nodes=0, source=path, notes=tuple(notes),
     )
 
 
@@ -124,6 +119,8 @@ def _way_pieces(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, v
 
 def ways_subset(parsed: ParsedWays, keep: np.ndarray) -> ParsedWays:
     """The parsed OPL ways (:func:`accessibility.readers.opl.parse_ways`'s tuple) of the ways where ``keep``."""
+    if keep.all():  # every way (the usual file's streets): the arrays as they are
+        return parsed
     way_id, tags, counts, refs, lon, lat = parsed
     take = np.repeat(keep, counts)
     refs, lon, lat = (parallel.take_rows(a, take) for a in (refs, lon, lat))  # on all cores
