@@ -114,7 +114,7 @@ class BarrierIndex:
         return cls(to_metric(lonlat[:, 0], lonlat[:, 1]) if len(lonlat) else np.zeros((0, 2)), line)
 
     def __len__(self) -> int:
-        return len(self.xy) - (len(self.offsets) - 1) if len(self.xy) else 0
+        return len(self.xy) - (len(self.offsets) - 1)  # a line's rows less one
 
     def near(self, pts: np.ndarray, dist: np.ndarray) -> np.ndarray:
         """Positions of the metric points ``pts`` within ``dist[i]`` of a barrier (sorted)."""

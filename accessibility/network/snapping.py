@@ -467,14 +467,11 @@ class EdgeIndex(Projection):
         else:
             links = shapely.shortest_line(pts[point], self.lines_of(edge))
             d = np.where(self.barriers.crossing(links), np.inf, shapely.length(links))
-            at = None
         order = np.lexsort((d, point))
         first = order[np.r_[True, point[order][1:] != point[order][:-1]]] if len(order) else order
         found = first[np.isfinite(d[first])]
-        if at is None:
-            at = np.zeros(len(d))
-            at[found] = self.fraction(edge[found], shapely.get_point(links[found], 1))
-        return point[found], edge[found], d[found], at[found]
+        at_found = at[found] if pts is None else self.fraction(edge[found], shapely.get_point(links[found], 1))
+        return point[found], edge[found], d[found], at_found
 
     def access_points(self, geoms: np.ndarray, *, reach_m: float = 30.0, entrances: np.ndarray | None = None) -> tuple[np.ndarray, Snapped]:
         """Access points of WGS-84 geometries (points, lines, polygons).
