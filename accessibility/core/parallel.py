@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["build_geometries", "chunk_bounds", "map_chunks", "over_chunks", "query_chunks", "release_free_memory", "take_rows", "thread_count"]
+__all__ = ["build_geometries", "chunk_bounds", "map_chunks", "over_chunks", "put_rows", "query_chunks", "release_free_memory", "take_rows", "thread_count"]
 
 THREADS_ENV = "ACCESSIBILITY_THREADS"
 
@@ -115,6 +115,15 @@ def take_rows(a: np.ndarray, rows: np.ndarray, *, min_chunk: int = 1_000_000) ->
 
     over_chunks(part, len(rows), min_chunk=min_chunk)
     return out
+
+
+def put_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray, *, min_chunk: int = 1_000_000) -> None:
+    """``out[rows] = values`` (integer positions, each once), in contiguous chunks of ``rows``, one per thread (numpy's scatter releases the GIL)."""
+
+    def part(lo: int, hi: int) -> None:
+        out[rows[lo:hi]] = values[lo:hi]
+
+    over_chunks(part, len(rows), min_chunk=min_chunk)
 
 
 def build_geometries(kind: str, xy: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -354,6 +354,8 @@ def read_osm_deferred(
     def build() -> FeatureTable:
         # the raw way arrays are dropped as soon as the footprints exist
         ways = _way_features(*pending.pop())
+        # the tagged nodes' points made here, beside the networks' build (shapely holds the GIL while it makes them)
+        nodes["geometry"] = shapely.points(*nodes.pop("lonlat"))
         skipped = ways.pop("skipped") + areas.pop("skipped")
         if skipped:
             log.info("%s: %d features with missing nodes or broken geometry skipped", path, skipped)
@@ -486,8 +488,8 @@ def _feature_frame(kinds: list[str], parts: list[dict]) -> pd.DataFrame:
 
 
 def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cache: dict) -> tuple[dict, pa.Array]:
-    """Nodes (``n<id> T<tags> x<lon> y<lat>``) as points; relation lines returned as they are."""
-    nodes = {"kind": "node", "id": np.zeros(0, np.int64), "tags": [], "geometry": np.array([], dtype=object), "invalid": 0}
+    """Nodes (``n<id> T<tags> x<lon> y<lat>``) with their coordinates (``lonlat``: made points when the features are built); relation lines returned as they are."""
+    nodes = {"kind": "node", "id": np.zeros(0, np.int64), "tags": [], "lonlat": (np.zeros(0), np.zeros(0)), "invalid": 0}
     line = opl.lines(node_text)
     if len(line):
         parts = pc.split_pattern(line, " ")
@@ -496,7 +498,7 @@ def _tagged_nodes_and_relations(node_text: bytes, relation_text: bytes, tag_cach
         ok = opl.valid_location(lon, lat)
         nodes["invalid"] = int(np.count_nonzero(~ok & ~np.isnan(lon)))  # an impossible location, not just none
         tags = opl.tag_dicts(pc.list_element(parts, 1), tag_cache)
-        nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist(), strict=True) if k], geometry=shapely.points(lon[ok], lat[ok]))
+        nodes.update(id=node_id[ok], tags=[t for t, k in zip(tags, ok.tolist(), strict=True) if k], lonlat=(lon[ok], lat[ok]))
     return nodes, opl.lines(relation_text)
 
 

@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from ..core import parallel
 from . import opl
@@ -56,7 +55,7 @@ class PassResult:
     """What :func:`one_pass` read (the shapes ``accessibility.readers.osm._one_pass`` returns)."""
 
     ways: tuple  #: keyed ways: ids, tag dicts, node counts, node refs, lon, lat (NaN: no location)
-    nodes: dict | None = None  #: tagged nodes: kind, id, tags, geometry (points), invalid (0)
+    nodes: dict | None = None  #: tagged nodes: kind, id, tags, lonlat (their coordinates), invalid (0)
     relations: pa.Array | None = None  #: area relations' OPL lines
     member_lines: list[str] = field(default_factory=list)  #: their member ways' OPL lines (nodes without location: ``n<ref>``)
 
@@ -377,7 +376,7 @@ def _one_pass(path: Path, keys: tuple[str, ...], way_keys: tuple[str, ...]) -> P
     result = PassResult(ways=(way_id[keyed], _tag_dicts(tag_blobs.filter(pa.array(keyed)), cache), counts[keyed], *gathered))
     if keys:
         t_id, t_lat, t_lon, t_blobs = tagged
-        result.nodes = {"kind": "node", "id": t_id, "tags": _tag_dicts(t_blobs, cache), "geometry": shapely.points(_degrees(t_lon), _degrees(t_lat)), "invalid": 0}
+        result.nodes = {"kind": "node", "id": t_id, "tags": _tag_dicts(t_blobs, cache), "lonlat": (_degrees(t_lon), _degrees(t_lat)), "invalid": 0}
         result.relations = relations
         take = np.repeat(member, counts)
         tags = _tag_dicts(tag_blobs.filter(pa.array(member)), cache)
@@ -394,15 +393,23 @@ def _locations(read: _Read, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _relation_tail(path: Path, blobs: list[tuple[int, int]], want: _Want) -> list[_Block]:
-    """The blocks at the end of the file that hold relations only, in file order."""
+    """The blocks at the end of the file that hold relations only, in file order.
+
+    Decoded from the end, a few at a time on all cores; a block after the first that is
+    not relations only is decoded for nothing, and what it raises is never asked for.
+    """
     tail: list[_Block] = []
+    batch = 2 * parallel.thread_count()
+    backwards = blobs[::-1]
     fd = os.open(path, os.O_RDONLY)
     try:
-        for offset, size in blobs[::-1]:
-            block = _decode(fd, offset, size, want)
-            if block.kinds != 1 << dec.RELATION:
-                break
-            tail.append(block)
+        with ThreadPoolExecutor(max_workers=parallel.thread_count(), thread_name_prefix="accessibility-pbf") as pool:
+            for lo in range(0, len(backwards), batch):
+                for pending in [pool.submit(_decode, fd, offset, size, want) for offset, size in backwards[lo : lo + batch]]:
+                    block = pending.result()
+                    if block.kinds != 1 << dec.RELATION:
+                        return tail[::-1]
+                    tail.append(block)
     finally:
         os.close(fd)
     return tail[::-1]
