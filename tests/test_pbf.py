@@ -223,3 +223,20 @@ def test_random_maps_read_as_libosmium_reads_them(tmp_path, blocks, compress):
     path = write_pbf(tmp_path / "random.osm.pbf", blocks, compress=compress)
     same_pass(path, ("amenity", "building"), ("highway", "amenity", "building"))
     same_pass(path, (), ("highway",))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    ids=st.lists(st.integers(1, 60), unique=True, max_size=40).map(sorted),
+    refs=st.lists(st.integers(-3, 65), max_size=60),
+)
+def test_locate_finds_what_a_binary_search_finds(ids, refs):
+    """The galloping search gives each reference the location ``np.searchsorted`` finds (NaN where the id is not there), in any order of references."""
+    ids_a, refs_a = np.asarray(ids, np.int64), np.asarray(refs, np.int64)
+    lon, lat = (ids_a * 7 - 3).astype(np.int32), (ids_a * -5 + 11).astype(np.int32)
+    out_lon, out_lat = np.empty(len(refs_a)), np.empty(len(refs_a))
+    dec.locate(ids_a, lon, lat, refs_a, out_lon, out_lat)
+    at = np.minimum(np.searchsorted(ids_a, refs_a), max(len(ids_a) - 1, 0))
+    found = (ids_a[at] == refs_a) if len(ids_a) else np.zeros(len(refs_a), bool)
+    np.testing.assert_array_equal(out_lon, np.where(found, lon[at] / 1e7 if len(ids_a) else np.nan, np.nan))
+    np.testing.assert_array_equal(out_lat, np.where(found, lat[at] / 1e7 if len(ids_a) else np.nan, np.nan))

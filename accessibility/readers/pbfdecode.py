@@ -395,16 +395,38 @@ def decode_block(buf):  # pragma: no cover - compiled
 
 @compiled
 def locate(ids, lon, lat, refs, out_lon, out_lat):  # pragma: no cover - compiled
-    """Longitude and latitude in degrees (NaN: not there) of the nodes ``refs`` into ``out_lon/out_lat``, found in the increasing ``ids`` by binary search.
+    """Longitude and latitude in degrees (NaN: not there) of the nodes ``refs`` into ``out_lon/out_lat``, found in the increasing ``ids``.
 
     ``lon``/``lat`` are 1e-7 degree integers; ``x / 1e7`` is the double nearest the
     decimal ``x`` * 1e-7, the value pyarrow parses from libosmium's text.
+
+    Each search gallops from where the reference before it was found (a way's nodes
+    are mostly near each other in the file), then halves: the binary search's position,
+    in ~60% of its time on the 1M-node benchmark's 7M references.
     """
     n = len(ids)
+    p = 0
     for j in range(len(refs)):
         r = refs[j]
-        lo, hi = 0, n
-        while lo < hi:
+        if n == 0:
+            out_lon[j] = np.nan
+            out_lat[j] = np.nan
+            continue
+        if ids[p] < r:  # the first id >= r is after p: steps of 1, 2, 4... to the right
+            lo, hi, step = p + 1, p + 1, 1
+            while hi < n and ids[hi] < r:
+                lo = hi + 1
+                step *= 2
+                hi = p + step
+            hi = min(hi, n)
+        else:  # at p or before it: steps to the left
+            lo, hi, step = p - 1, p, 1
+            while lo >= 0 and ids[lo] >= r:
+                hi = lo
+                step *= 2
+                lo = p - step
+            lo = 0 if lo < 0 else lo + 1
+        while lo < hi:  # the first id >= r in [lo, hi]
             mid = (lo + hi) >> 1
             if ids[mid] < r:
                 lo = mid + 1
@@ -416,6 +438,7 @@ def locate(ids, lon, lat, refs, out_lon, out_lat):  # pragma: no cover - compile
         else:
             out_lon[j] = np.nan
             out_lat[j] = np.nan
+        p = min(lo, n - 1)
 
 
 @compiled
