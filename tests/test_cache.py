@@ -22,7 +22,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accessibility import cli, config, network
+from accessibility import cli, config, errors, network
 
 # --------------------------------------------------------------------------- the reader
 from accessibility.network import cache
@@ -63,6 +63,30 @@ def test_ways_with_every_location_are_kept_whole(counts):
     whole = waytable._whole_ways(*args, ())
     assert_way_tables_equal(whole, waytable._way_pieces(*args, np.ones(n, bool), ()))
     assert whole.tags == [t for t, c in zip(args[2], counts, strict=True) if c >= 2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 4), min_size=1, max_size=40),
+    keep_seed=st.integers(0, 2**32 - 1),
+    missing=st.sampled_from([0.0, 0.0, 0.1, 1.0]),
+)
+def test_street_ways_of_the_parsed_ways_as_the_split_makes_them(counts, keep_seed, missing):
+    """:func:`waytable.way_table_of` (one gather when every location is valid) makes the table ``way_table`` makes from the kept ways, or raises as it does."""
+    counts = np.asarray(counts, np.int64)
+    n = int(counts.sum())
+    rng = np.random.default_rng(keep_seed)
+    lon, lat = rng.uniform(-180, 180, n), rng.uniform(-90, 90, n)
+    lon[rng.random(n) < missing] = np.nan  # references without a location
+    parsed = (np.arange(10, 10 + len(counts)), [{"highway": str(i)} for i in range(len(counts))], counts, rng.integers(1, 50, n), lon, lat)
+    keep = rng.random(len(counts)) < 0.7
+    try:
+        expected = waytable.way_table(Path("x.osm.pbf"), *waytable.ways_subset(parsed, keep))
+    except errors.OSMDataError as exc:
+        with pytest.raises(errors.OSMDataError, match=re.escape(str(exc))):
+            waytable.way_table_of(Path("x.osm.pbf"), parsed, keep)
+        return
+    assert_way_tables_equal(waytable.way_table_of(Path("x.osm.pbf"), parsed, keep), expected)
 
 
 _EDGE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
