@@ -272,3 +272,16 @@ def test_a_run_on_the_grid_equals_a_run_on_geos(hangzhou_pbf, hangzhou_run, monk
         a, b = got.point_costs[c].to_numpy(), want.point_costs[c].to_numpy()
         assert ((a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else (a == b)).all(), c
     assert [g.share for g in got.goals] == [g.share for g in want.goals]
+
+
+@settings(max_examples=80, deadline=None)
+@given(counts=st.lists(st.integers(1, 6), min_size=1, max_size=30), seed=st.integers(0, 2**32 - 1), nan=st.booleans())
+def test_line_bounds_equal_numpys_reductions(counts, seed, nan):
+    """The compiled boxes of lines are numpy's ``minimum/maximum.reduceat`` of their rows, NaN included."""
+    rng = np.random.default_rng(seed)
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    xy = np.round(rng.normal(size=(int(offsets[-1]), 2)), 1)  # repeated values and ties
+    if nan:
+        xy[rng.random(xy.shape) < 0.1] = np.nan
+    expected = np.column_stack([np.minimum.reduceat(xy, offsets[:-1], axis=0), np.maximum.reduceat(xy, offsets[:-1], axis=0)])
+    np.testing.assert_array_equal(segmentgrid.line_bounds(xy, offsets), expected)

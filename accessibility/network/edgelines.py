@@ -25,6 +25,10 @@ from ..core import parallel
 
 __all__ = ["BoxGrid", "EdgeLines", "LazyEdges"]
 
+#: from this many edges, their boxes are found by a compiled pass (numba's import and kernels
+#: cost more than numpy's reductions on a small network; the segment grid's threshold too)
+_COMPILED_MIN_EDGES = 100_000
+
 
 @dataclass(frozen=True)
 class EdgeLines:
@@ -99,7 +103,11 @@ class EdgeLines:
         found = self.__dict__.get("_bounds")
         if found is None:
             has = np.flatnonzero(self.counts > 0)
-            if len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once, chunks of edges on all cores
+            if len(has) == len(self) >= _COMPILED_MIN_EDGES:  # a large network's: one compiled pass (loads numba)
+                from . import segmentgrid
+
+                found = segmentgrid.line_bounds(self.xy, self.offsets)
+            elif len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once, chunks of edges on all cores
                 found = np.empty((len(self), 4))
 
                 def part(first: np.ndarray, end: np.ndarray, out: np.ndarray) -> None:
