@@ -49,10 +49,12 @@ __all__ = [
     "WALLED_SHARE",
     "WALL_VALUES",
     "BarrierOutcome",
+    "FeatureRules",
     "apply_barriers",
     "barrier_lines",
     "barrier_outcome",
     "entrance_points",
+    "feature_rules",
     "walled_compounds",
     "with_outcome",
 ]
@@ -162,9 +164,9 @@ def _gates(features: pd.DataFrame, tags: osm.TagSets | None = None) -> tuple[np.
     return features["geometry"].to_numpy()[gate], locked
 
 
-def entrance_points(features: pd.DataFrame) -> np.ndarray:
-    """Passable gates and ``entrance=*`` nodes (WGS-84 points): where areas are entered (:mod:`.entrances`)."""
-    gates, locked = _gates(features)
+def entrance_points(features: pd.DataFrame, *, rules: FeatureRules | None = None) -> np.ndarray:
+    """Passable gates and ``entrance=*`` nodes (WGS-84 points): where areas are entered (:mod:`.entrances`); ``rules``: the features' :func:`feature_rules`, if read."""
+    gates, locked = (rules.gates, rules.locked) if rules is not None else _gates(features)
     return np.asarray(gates[~locked], dtype=object)
 
 
@@ -241,11 +243,28 @@ def with_outcome(net: network_mod.Network, outcome: BarrierOutcome) -> network_m
     return out
 
 
-def barrier_outcome(net: network_mod.Network, features: pd.DataFrame) -> BarrierOutcome:
-    """What the rules decide for ``net`` from the ``features`` (:func:`apply_barriers` applies it)."""
-    to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
+@dataclass(frozen=True)
+class FeatureRules:
+    """What the rules read from the features alone, before any network: their tag sets, the barrier lines, the gates (:func:`feature_rules`)."""
+
+    tags: osm.TagSets
+    lines: gpd.GeoDataFrame  # :func:`barrier_lines`
+    gates: np.ndarray  # gate nodes (WGS-84 points)
+    locked: np.ndarray  # per gate: access=no|private
+
+
+def feature_rules(features: pd.DataFrame) -> FeatureRules:
+    """:class:`FeatureRules` of OSM features (``FeatureTable.frame``): read while the networks are built (:func:`barrier_outcome` then needs the network only)."""
     tags = osm.TagSets.of(features["tags"].tolist())
-    lines = barrier_lines(features, tags=tags)
+    gates, locked = _gates(features, tags)
+    return FeatureRules(tags=tags, lines=barrier_lines(features, tags=tags), gates=gates, locked=locked)
+
+
+def barrier_outcome(net: network_mod.Network, features: pd.DataFrame, *, rules: FeatureRules | None = None) -> BarrierOutcome:
+    """What the rules decide for ``net`` from the ``features`` (:func:`apply_barriers` applies it); ``rules``: their :func:`feature_rules`, if read already."""
+    to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.metric_crs, always_xy=True)
+    rules = rules or feature_rules(features)
+    tags, lines = rules.tags, rules.lines
     if net.barriers is not None and len(net.barriers):  # roads a pedestrian may not use, from the network's build
         lines = gpd.GeoDataFrame(pd.concat([lines, net.barriers], ignore_index=True), geometry="geometry", crs="EPSG:4326")
     _, compound_rows = walled_compounds(features, lines.geometry.to_numpy()[lines["kind"].to_numpy() == "wall"], to_metric, tags=tags)
@@ -264,7 +283,7 @@ def barrier_outcome(net: network_mod.Network, features: pd.DataFrame) -> Barrier
         inside[near[ei]] = True
         inside &= ~np.isin(edges["highway"].to_numpy(), _MAJOR)
     private = tagged | inside
-    gates, locked = _gates(features, tags)
+    gates, locked = rules.gates, rules.locked
     on_street = np.zeros(len(gates), dtype=bool)
     touches_private = touches_public = np.zeros(len(gates), dtype=bool)
     cut = np.zeros(len(edges), dtype=bool)

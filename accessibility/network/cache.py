@@ -42,7 +42,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -317,6 +317,7 @@ def load_or_read(
     cache_dir: str | Path | bool | None = None,
     largest_component: bool = True,
     writer: Executor | None = None,
+    then: Callable[[osm.FeatureTable], None] | None = None,
 ) -> tuple[dict[str, network_mod.Network], osm.FeatureTable | None]:
     """Networks of several modes and the OSM features with ``feature_keys``, each from the cache or the file.
 
@@ -344,6 +345,11 @@ def load_or_read(
         store them in the background while the caller goes on; its owner waits
         for it (``shutdown(wait=True)``) before relying on the entries.
         Default: written before returning.
+    then
+        Called with the features once they are assembled or loaded, before this returns:
+        on the thread that assembles them while the networks are built, when they are
+        read from the file (what the caller derives from the features alone is derived
+        beside the networks' build).
 
     Returns
     -------
@@ -375,6 +381,7 @@ def load_or_read(
     keys = None if feature_keys is None else tuple(dict.fromkeys(feature_keys))
     features = None
     feature_entry = None
+    pending: Future[osm.FeatureTable] | None = None  # the features, assembled beside the networks' build
     if keys is not None:
         feature_entry = _feature_entry(cache, sha, keys, footprint_keys) if cache is not None and sha is not None else None
         features = _load_features(feature_entry, osm_path) if feature_entry is not None else None
@@ -389,8 +396,15 @@ def load_or_read(
             parallel.release_free_memory()
         # the features (the services' places, walls, water) are assembled on another core while the networks
         # are built, which hold one (~2.5 s at 1M nodes; the run's peak memory comes later and is unchanged)
+
+        def assemble() -> osm.FeatureTable:
+            table = build_features()
+            if then is not None:
+                then(table)
+            return table
+
         with ThreadPoolExecutor(1, thread_name_prefix="accessibility-features") as side:
-            pending = side.submit(build_features) if need_features and not features_first else None
+            pending = side.submit(assemble) if need_features and not features_first else None
             for recipe, entry_key, entry_parts in todo:
                 assert ways is not None  # highways=bool(todo): the streets were read
                 net = network_mod.graph_from_ways(ways, mode=recipe, largest_component=largest_component)
@@ -405,6 +419,8 @@ def load_or_read(
                 features = pending.result()
         if need_features and feature_entry is not None:
             _submit(writer, _store_features, features, feature_entry, osm_path, cache)
+    if then is not None and features is not None and pending is None:  # loaded, or built first
+        then(features)
     return {(m if isinstance(m, str) else r.id): out[r.id] for m, r in zip(modes, recipes, strict=True)}, features
 
 

@@ -132,6 +132,7 @@ def read_sources(
     plain = ("building",) if need_buildings and "building" not in rule_keys else ()
     features: osm.FeatureTable | None = None
     boundary = None
+    prepared = derived.FromFeatures(services)  # what the features alone give, derived beside the networks' build
     key = reuse.sources_key(osm_path, [config.load_mode(m) for m in modes], keys, plain) if network is None and osm_path is not None and options.cache is not False else None
     derived_key = derived.derived_key(key, services)
     known = derived.load(options.cache, derived_key)
@@ -140,11 +141,14 @@ def read_sources(
         nets, features, boundary = got.nets, got.features, got.boundary
     elif network is None:
         assert osm_path is not None  # the pipeline asks for one of them
-        nets, features = network_cache.load_or_read(osm_path, modes, None if known is not None else keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)
+        nets, features = network_cache.load_or_read(
+            osm_path, modes, None if known is not None else keys, footprint_keys=plain, cache_dir=options.cache, writer=writer, then=prepared.derive,
+        )
     else:
         nets = streets.networks_from(network, modes)
         features = (
-            network_cache.load_or_read(osm_path, (), keys, footprint_keys=plain, cache_dir=options.cache, writer=writer)[1] if osm_path is not None else osm.empty_features()
+            network_cache.load_or_read(osm_path, (), keys, footprint_keys=plain, cache_dir=options.cache, writer=writer, then=prepared.derive)[1]
+            if osm_path is not None else osm.empty_features()
         )
     for net in nets.values():
         if net.info.get("cache") != "hit" and net.lines is not None:
@@ -164,10 +168,8 @@ def read_sources(
     else:
         assert features is not None  # feature keys given: the features are read or loaded
         # walled compounds' ways are private, locked gates cut, and walls, water and rail kept for snapping
-        kept = derived.Derived(
-            barriers.barrier_outcome(nets["walk"], features.frame), barriers.entrance_points(features.frame),
-            facilities_mod.facilities_from_features(features, services), tuple(features.notes),
-        )
+        rules, entrances, osm_facilities = prepared.of(features)
+        kept = derived.Derived(barriers.barrier_outcome(nets["walk"], features.frame, rules=rules), entrances, osm_facilities, tuple(features.notes))
         # a copy is written in the background: the run's stages add columns to their own frame
         status = derived.store(options.cache, derived_key, dataclasses.replace(kept, facilities=kept.facilities.copy()), writer=writer)
     notes.extend(dict.fromkeys(kept.notes), code="osm.repaired")
