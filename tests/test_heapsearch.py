@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
@@ -90,3 +90,32 @@ def test_compiled_without_a_cache_where_numba_has_no_place_to_write_one(monkeypa
         return 2 * x
 
     assert compiled.compiled(twice)(21) == 42
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops=st.lists(st.one_of(st.integers(0, 20).map(float), st.none()), max_size=120))
+@example(ops=[0.0, 5.0, 1.0, 5.0, 5.0, 3.0])  # a sift-up to a node that is not the new entry's parent breaks the order here
+def test_heap_pops_in_order(ops):
+    """The search's heap gives back what was pushed, least first (pushes and pops interleaved, ties included): a broken heap would still find every cost, only slower, so it is checked on its own."""
+    keys, vals = np.empty(len(ops) + 1), np.empty(len(ops) + 1, np.int64)
+    size, held, popped = 0, [], []
+    for step, key in enumerate(ops):
+        if key is None:  # a pop, when there is something to pop
+            if size:
+                popped.append(keys[0])
+                assert keys[0] == min(held)
+                held.remove(keys[0])
+                heapsearch._pop(keys, vals, size)
+                size -= 1
+        else:
+            heapsearch._push(keys, vals, size, key, step)
+            held.append(key)
+            size += 1
+        parents = (np.arange(1, size) - 1) // heapsearch._ARITY
+        assert (keys[parents] <= keys[1:size]).all()  # each entry after its parent
+    while size:
+        assert keys[0] == min(held)
+        held.remove(keys[0])
+        heapsearch._pop(keys, vals, size)
+        size -= 1
+    assert not held
