@@ -305,6 +305,58 @@ def test_an_areas_nearest_street_is_taken_from_the_streets_within_reach_as_the_t
         np.testing.assert_array_equal(a, b)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-4, 40), st.integers(-4, 40), st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=12),
+    st.sampled_from([5.0, 30.0, 45.0]),
+)
+def test_streets_kept_out_of_the_stretch_overlays_could_give_no_stretch(boxes, reach_m):
+    """The box test that spares ``_stretches`` its overlays: the same access points as overlaying every pair (areas on a lattice, on, beside and far from a street grid)."""
+    import shapely
+
+    from accessibility.network import entrances
+
+    m = 1 / 111_320
+    xs = 120.0 + np.arange(4) * 120 * m / np.cos(np.radians(30))
+    ys = 30.0 + np.arange(4) * 120 * m
+    lon, lat = np.meshgrid(xs, ys)
+    node = np.arange(16).reshape(4, 4)
+    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    idx = snapping.EdgeIndex(network.graph_from_arrays(lon.ravel(), lat.ravel(), u, v))
+    origin = idx.points(np.array([xs[0]]), np.array([ys[0]]))[0]
+    x0, y0 = shapely.get_x(origin), shapely.get_y(origin)
+    areas = np.array([shapely.box(x0 + 10 * x, y0 + 10 * y, x0 + 10 * x + 5 * w + 1, y0 + 10 * y + 5 * h + 1) for x, y, w, h in boxes], dtype=object)
+    got = entrances.area_access(idx, areas, None, reach_m=reach_m)
+    every = entrances._length_in_boxes
+    try:
+        entrances._length_in_boxes = lambda lines, _: np.full(len(lines), np.inf)  # every pair overlaid
+        expected = entrances.area_access(idx, areas, None, reach_m=reach_m)
+    finally:
+        entrances._length_in_boxes = every
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-6, 6), st.integers(-6, 6)), min_size=2, max_size=6), st.tuples(st.integers(-5, 0), st.integers(-5, 0), st.integers(1, 5), st.integers(1, 5)))
+def test_length_of_lines_in_boxes_is_their_overlay_with_the_box(points, box):
+    """Lines on a lattice (along a box's sides, through its corners, back over themselves): each segment's overlay with the (closed) box, summed.
+
+    Never less than the line's overlay (which counts a stretch walked twice once): what the stretches' box test relies on.
+    """
+    import shapely
+
+    from accessibility.network import entrances
+
+    xy = np.asarray(points, float)
+    line, square = shapely.LineString(xy), shapely.box(*box)
+    got = entrances._length_in_boxes(np.array([line], dtype=object), np.array([box], float))[0]
+    segments = shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1))
+    assert got == pytest.approx(shapely.length(shapely.intersection(segments, square)).sum(), abs=1e-12)
+    assert got >= shapely.length(shapely.intersection(line, square)) - 1e-12
+
+
 # --------------------------------------------------------------------------- the networkx oracle
 
 
