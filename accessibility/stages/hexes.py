@@ -27,10 +27,14 @@ from h3ronpy import ContainmentMode, vector
 from ..core import columns, parallel
 from ..network import distances, snapping, trees
 
-__all__ = ["DEFAULT_RESOLUTION", "HexCells", "HexLayout", "cell_centres", "cell_str", "cells_covering", "cells_of_points", "hex_cells", "hex_costs", "hex_layout", "hexagons"]
+__all__ = [
+    "DEFAULT_RESOLUTION", "HexCells", "HexLayout", "cell_areas_km2", "cell_centres", "cell_polygons", "cell_str", "cells_covering", "cells_of_points",
+    "hex_cells", "hex_costs", "hex_layout", "hexagons",
+]
 
 DEFAULT_RESOLUTION = 9
-_AREA_SLICE = 8_192  # cells measured per call of h3ronpy (see hexagons)
+_AREA_SLICE = 8_192  # cells measured per call of h3ronpy (see cell_areas_km2)
+_COMPILED_MIN_CELLS = 20_000  # from this many cells, measured by a compiled kernel (numba's import costs more below)
 
 
 def _check_res(resolution: int) -> int:
@@ -81,17 +85,46 @@ def cell_str(cells: np.ndarray) -> np.ndarray:
 def hexagons(cells: np.ndarray) -> gpd.GeoDataFrame:
     """Polygons of cells, with ``h3`` id string and ``area_km2``."""
     cells = np.asarray(cells, dtype=np.uint64)
+    polygons = cell_polygons(cells)
+    return _frame(cells, polygons, cell_areas_km2(cells, polygons))
+
+
+def cell_polygons(cells: np.ndarray) -> np.ndarray:
+    """The cells' polygons (WGS-84), one chunk per core (h3ronpy writes them off the GIL; shapely reads them holding it)."""
+    cells = np.asarray(cells, dtype=np.uint64)
 
     def polygons(part: np.ndarray) -> np.ndarray:
         return shapely.from_wkb(np.asarray(vector.cells_to_wkb_polygons(part).to_numpy(), dtype=object))
 
-    # h3ronpy and shapely release the GIL here: one chunk per core
-    geoms = np.concatenate(parallel.map_chunks(polygons, cells)) if len(cells) else np.array([], dtype=object)
-    frame = gpd.GeoDataFrame({"h3": cell_str(cells)}, geometry=geoms, crs="EPSG:4326")
-    # h3ronpy holds the GIL while it measures cells (~2.6 us each): in slices, so a run's other thread
-    # (the facilities' and residents' joins, laid out beside this) is not held up for a second at 1M nodes
+    return np.concatenate(parallel.map_chunks(polygons, cells)) if len(cells) else np.array([], dtype=object)
+
+
+def cell_areas_km2(cells: np.ndarray, polygons: np.ndarray | None = None) -> np.ndarray:
+    """The cells' areas, H3's spherical measure; ``polygons``: their :func:`cell_polygons`, if built.
+
+    Many cells are measured on their polygons' coordinates by a compiled kernel
+    (:mod:`accessibility.coords.h3area`: h3ronpy holds the GIL ~2.4 µs a cell), a few by h3ronpy.
+    """
+    cells = np.asarray(cells, dtype=np.uint64)
+    if len(cells) >= _COMPILED_MIN_CELLS:
+        from ..coords import h3area  # numba: loaded for the runs that measure many cells
+
+        # a cell's polygon is one ring: its coordinates, the closing one last
+        xy, which = shapely.get_coordinates(cell_polygons(cells) if polygons is None else polygons, return_index=True)
+        offsets = np.searchsorted(which, np.arange(len(cells) + 1))
+        last = offsets[1:] - 1  # each ring's closing vertex: not a vertex of the cell
+        keep = np.ones(len(xy), dtype=bool)
+        keep[last] = False
+        centre_lon, centre_lat = cell_centres(cells)
+        return h3area.fan_areas_km2(xy[keep, 0], xy[keep, 1], offsets - np.arange(len(cells) + 1), centre_lon, centre_lat)
+    # h3ronpy holds the GIL while it measures cells: in slices, so a run's other thread is not held up for long
     areas = [np.asarray(h3ronpy.cells_area_km2(cells[lo : lo + _AREA_SLICE]), dtype=np.float64) for lo in range(0, len(cells), _AREA_SLICE)]
-    frame["area_km2"] = np.concatenate(areas) if areas else np.zeros(0)
+    return np.concatenate(areas) if areas else np.zeros(0)
+
+
+def _frame(cells: np.ndarray, polygons: np.ndarray, area_km2: np.ndarray) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame({"h3": cell_str(cells)}, geometry=polygons, crs="EPSG:4326")
+    frame["area_km2"] = area_km2
     return frame
 
 
@@ -112,33 +145,51 @@ class HexLayout:
 
 @dataclass(frozen=True)
 class HexCells:
-    """The hexagons of a run with their people (:func:`hex_cells`), before the empty ones' centres are joined to the streets."""
+    """The hexagons of a run with their people (:func:`hex_cells`), before their polygons and areas are made (:meth:`with_polygons`) and the empty ones' centres are joined to the streets."""
 
-    frame: gpd.GeoDataFrame  # h3, geometry, area_km2, pop, older_pop, density_per_km2
-    pos: np.ndarray  # each demand point's row in frame
+    cells: np.ndarray  # H3 cells, sorted
+    pop: np.ndarray
+    older_pop: np.ndarray
+    pos: np.ndarray  # each demand point's row
     empty: np.ndarray  # rows without residents
     centre_lon: np.ndarray  # their centres
     centre_lat: np.ndarray
+    polygons: np.ndarray | None = None  # with_polygons: the cells' polygons and areas
+    area_km2: np.ndarray | None = None
+
+    def with_polygons(self) -> HexCells:
+        """These cells with their polygons (:func:`cell_polygons`) and areas (:func:`cell_areas_km2`)."""
+        polygons = cell_polygons(self.cells)
+        return dataclasses.replace(self, polygons=polygons, area_km2=cell_areas_km2(self.cells, polygons))
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """``h3``, ``geometry``, ``area_km2``, ``pop``, ``older_pop``, ``density_per_km2``."""
+        done = self if self.polygons is not None and self.area_km2 is not None else self.with_polygons()
+        assert done.polygons is not None  # made just now, if not before
+        assert done.area_km2 is not None
+        frame = _frame(self.cells, done.polygons, done.area_km2)
+        frame["pop"] = self.pop
+        frame["older_pop"] = self.older_pop
+        frame["density_per_km2"] = self.pop / done.area_km2
+        return frame
 
     def joined(self, centre_snap: snapping.Snapped, graph: distances.AccessGraph) -> HexLayout:
         """The layout: the empty hexagons' centres as snapped to the walk network (``centre_snap``), joined to ``graph`` (the walk network by length)."""
-        return HexLayout(frame=self.frame, pos=self.pos, empty=self.empty, centre_snap=centre_snap, centre_sides=distances.point_sides(graph, centre_snap))
+        return HexLayout(frame=self.frame(), pos=self.pos, empty=self.empty, centre_snap=centre_snap, centre_sides=distances.point_sides(graph, centre_snap))
 
 
 def hex_cells(lon: np.ndarray, lat: np.ndarray, pop: np.ndarray, older: np.ndarray, area: shapely.Geometry, *, resolution: int = DEFAULT_RESOLUTION) -> HexCells:
-    """Hexagons covering ``area`` and the demand points, with ``pop``, ``older_pop`` and ``density_per_km2`` (no street needed: laid out while the streets are indexed)."""
+    """Hexagons covering ``area`` and the demand points, with their people (no street needed), without their polygons and areas (:meth:`HexCells.with_polygons`)."""
     cells = cells_of_points(lon, lat, resolution)
     all_cells = np.unique(np.concatenate([cells_covering(area, resolution), cells]))
-    frame = hexagons(all_cells)
     pos = np.searchsorted(all_cells, cells)
     n = len(all_cells)
     hex_pop = np.bincount(pos, weights=pop, minlength=n)
-    frame["pop"] = hex_pop
-    frame["older_pop"] = np.bincount(pos, weights=older, minlength=n)
-    frame["density_per_km2"] = hex_pop / frame["area_km2"].to_numpy()
     empty = np.flatnonzero(hex_pop <= 0)
     centre_lon, centre_lat = cell_centres(all_cells[empty])
-    return HexCells(frame=frame, pos=pos, empty=empty, centre_lon=centre_lon, centre_lat=centre_lat)
+    return HexCells(
+        cells=all_cells, pop=hex_pop, older_pop=np.bincount(pos, weights=older, minlength=n), pos=pos, empty=empty, centre_lon=centre_lon, centre_lat=centre_lat,
+    )
 
 
 def hex_layout(
