@@ -99,7 +99,11 @@ class EdgeLines:
         return self
 
     def bounds(self) -> np.ndarray:
-        """``(minx, miny, maxx, maxy)`` per edge (NaN for an edge without coordinates); computed once (read-only)."""
+        """``(minx, miny, maxx, maxy)`` per edge (NaN for an edge without coordinates), read-only; kept once computed, but a large network's.
+
+        A large network's are found again when asked (one compiled pass, ~0.01 s at 1.5M
+        edges) rather than held through the run (~46 MB at its peak).
+        """
         found = self.__dict__.get("_bounds")
         if found is None:
             has = np.flatnonzero(self.counts > 0)
@@ -107,7 +111,9 @@ class EdgeLines:
                 from . import segmentgrid
 
                 found = segmentgrid.line_bounds(self.xy, self.offsets)
-            elif len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once, chunks of edges on all cores
+                found.flags.writeable = False
+                return found
+            if len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once, chunks of edges on all cores
                 found = np.empty((len(self), 4))
 
                 def part(first: np.ndarray, end: np.ndarray, out: np.ndarray) -> None:

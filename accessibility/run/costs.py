@@ -73,12 +73,12 @@ def walker_sets(goal_list: Sequence[config.Goal], states: dict[str, ModeState]) 
 
 
 def start_hex_cells(demand: population.Demand, study: shapely.Geometry, options: RunOptions, *, background: Executor) -> Future[hexes_mod.HexCells]:
-    """The hexagons, their people and areas laid out now, their polygons in the background (they need no street).
+    """The hexagons and their people laid out now, their polygons and areas in the background (they need no street).
 
-    Called while ``background`` builds the streets' index: h3ronpy measures the cells holding
-    the GIL (~0.9 s at 1M nodes), which costs the index's compiled and pyproj work nothing,
-    where it stalled the facilities' joins (GEOS between GIL-taking calls) when all of it was
-    done in the background beside them (their stage ~1 s longer).
+    Called while ``background`` builds the streets' index, which the run would wait for
+    (~0.7 s at 1M nodes); the polygons and areas (~1.2 s of CPU) then go beside the facilities'
+    joins. (All of it in the background, h3ronpy's areas held the GIL ~0.9 s there, and the
+    joins took ~1 s longer.)
     """
     cells = hexes_mod.hex_cells(demand.lon, demand.lat, demand.pop, demand.older, study, resolution=options.resolution)
     return background.submit(cells.with_polygons)
