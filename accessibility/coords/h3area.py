@@ -14,6 +14,8 @@ h3o's coordinates may round otherwise than those it writes out
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from llvmlite import ir
@@ -29,16 +31,17 @@ __all__ = ["EARTH_RADIUS_KM", "fan_areas_km2"]
 EARTH_RADIUS_KM = 6371.007180918475
 
 
-@intrinsic
-def _fma(typingctx, a, b, c):  # noqa: ARG001 - numba's intrinsic signature
-    """``a * b + c`` rounded once (Rust's ``f64::mul_add``, which h3o's distance uses)."""
-
+def _fma_typing(typingctx, a, b, c):  # noqa: ARG001 - numba's intrinsic signature
     def codegen(context, builder, signature, args):  # noqa: ARG001 - numba's codegen signature
         double = ir.DoubleType()
         fn = builder.module.declare_intrinsic("llvm.fma", [double], ir.FunctionType(double, [double, double, double]))
         return builder.call(fn, args)
 
     return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+#: ``a * b + c`` rounded once (Rust's ``f64::mul_add``, which h3o's distance uses), in compiled code
+_fma = cast("Callable[[float, float, float], float]", intrinsic(_fma_typing))
 
 
 @compiled(ieee=True)
