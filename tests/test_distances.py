@@ -270,6 +270,22 @@ def test_a_long_pitch_is_entered_along_its_whole_side():
     assert one_point - res.cost[1] > 75 - 25
 
 
+def street_grid(spacing_m: float) -> tuple[snapping.EdgeIndex, float, float]:
+    """The index of a 4 x 4 grid of streets ``spacing_m`` apart at 30 N, and its south-west corner in its metric CRS."""
+    import shapely
+
+    m = 1 / 111_320
+    xs = 120.0 + np.arange(4) * spacing_m * m / np.cos(np.radians(30))
+    ys = 30.0 + np.arange(4) * spacing_m * m
+    lon, lat = np.meshgrid(xs, ys)
+    node = np.arange(16).reshape(4, 4)
+    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    idx = snapping.EdgeIndex(network.graph_from_arrays(lon.ravel(), lat.ravel(), u, v))
+    origin = idx.points(np.array([xs[0]]), np.array([ys[0]]))[0]
+    return idx, float(shapely.get_x(origin)), float(shapely.get_y(origin))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(1, 12), st.integers(1, 12)), min_size=1, max_size=12),
@@ -285,16 +301,7 @@ def test_an_areas_nearest_street_is_taken_from_the_streets_within_reach_as_the_t
 
     from accessibility.network import entrances
 
-    m = 1 / 111_320
-    xs = 120.0 + np.arange(4) * 50 * m / np.cos(np.radians(30))
-    ys = 30.0 + np.arange(4) * 50 * m
-    lon, lat = np.meshgrid(xs, ys)
-    node = np.arange(16).reshape(4, 4)
-    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
-    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
-    idx = snapping.EdgeIndex(network.graph_from_arrays(lon.ravel(), lat.ravel(), u, v))
-    origin = idx.points(np.array([xs[0]]), np.array([ys[0]]))[0]
-    x0, y0 = shapely.get_x(origin), shapely.get_y(origin)
+    idx, x0, y0 = street_grid(50.0)
     areas = np.array([shapely.box(x0 + 3.125 * x, y0 + 3.125 * y, x0 + 3.125 * (x + w), y0 + 3.125 * (y + h)) for x, y, w, h in boxes], dtype=object)
     rows = np.arange(len(areas))
     ai, ei, dist = entrances._pairs_within(idx, areas, reach_m)
@@ -321,16 +328,7 @@ def test_streets_kept_out_of_the_stretch_overlays_could_give_no_stretch(boxes, r
 
     from accessibility.network import entrances
 
-    m = 1 / 111_320
-    xs = 120.0 + np.arange(4) * 120 * m / np.cos(np.radians(30))
-    ys = 30.0 + np.arange(4) * 120 * m
-    lon, lat = np.meshgrid(xs, ys)
-    node = np.arange(16).reshape(4, 4)
-    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
-    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
-    idx = snapping.EdgeIndex(network.graph_from_arrays(lon.ravel(), lat.ravel(), u, v))
-    origin = idx.points(np.array([xs[0]]), np.array([ys[0]]))[0]
-    x0, y0 = shapely.get_x(origin), shapely.get_y(origin)
+    idx, x0, y0 = street_grid(120.0)
     areas = np.array([shapely.box(x0 + 10 * x, y0 + 10 * y, x0 + 10 * x + 5 * w + 1, y0 + 10 * y + 5 * h + 1) for x, y, w, h in boxes], dtype=object)
     got = entrances.area_access(idx, areas, None, reach_m=reach_m)
     every = entrances._length_in_boxes
