@@ -145,10 +145,13 @@ def trip_costs(
     joined: dict[tuple[str, str], trees.Sides] = {}
     cost: dict[CostKey, np.ndarray] = {}
     nearest: dict[CostKey, np.ndarray] = {}
-    for m, key, w, unit in searches:
+    last = {(m, w): i for i, (m, _, w, _) in enumerate(searches)}  # each graph's last search
+    for i, (m, key, w, unit) in enumerate(searches):
         state = states[m]
         if (m, w) not in joined:
             joined[(m, w)] = distances.point_sides(state.graphs[w], snaps.snapped[m])
         k = CostKey(m, key, unit)
         cost[k], nearest[k] = state.point_costs(key, set_masks[key], joined[(m, w)], weight=w, points_key=residents_key and f"residents/{residents_key}")
+        if last[(m, w)] == i:  # no later search joins the residents to this graph: freed before the next (~50 MB at 1M residents)
+            del joined[(m, w)]
     return Costs(cost, nearest, set_masks, {k: int(v.sum()) for k, v in set_masks.items()}, layout, straight, residents_key)
