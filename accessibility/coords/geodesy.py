@@ -24,8 +24,7 @@ def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.n
         Distance on a sphere of the Earth's mean radius (6,371,008.8 m).
     """
     lon1, lat1, lon2, lat2 = (np.radians(a) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return _haversine(lat2 - lat1, lon2 - lon1, np.cos(lat1), np.cos(lat2))
 
 
 def path_steps_m(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -37,8 +36,14 @@ def path_steps_m(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """
     lon, lat = np.radians(lon), np.radians(lat)
     cos_lat = np.cos(lat)
-    a = np.sin((lat[1:] - lat[:-1]) / 2) ** 2 + cos_lat[:-1] * cos_lat[1:] * np.sin((lon[1:] - lon[:-1]) / 2) ** 2
+    return _haversine(lat[1:] - lat[:-1], lon[1:] - lon[:-1], cos_lat[:-1], cos_lat[1:])
+
+
+def _haversine(dlat: np.ndarray, dlon: np.ndarray, cos_lat1: np.ndarray, cos_lat2: np.ndarray) -> np.ndarray:
+    """Great-circle metres from the ends' differences (radians) and their latitudes' cosines."""
+    a = np.sin(dlat / 2) ** 2 + cos_lat1 * cos_lat2 * np.sin(dlon / 2) ** 2
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
 
 def utm_crs_for(lon: float, lat: float) -> pyproj.CRS:
     """The WGS-84 UTM zone containing a point: the projected CRS for metric work.

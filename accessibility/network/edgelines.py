@@ -113,14 +113,8 @@ class EdgeLines:
                 found = segmentgrid.line_bounds(self.xy, self.offsets)
                 found.flags.writeable = False
                 return found
-            if len(has) == len(self) > 0:  # the usual case: both axes of each edge's rows at once, chunks of edges on all cores
-                found = np.empty((len(self), 4))
-
-                def part(first: np.ndarray, end: np.ndarray, out: np.ndarray) -> None:
-                    rows, at = self.xy[first[0] : end[-1]], first - first[0]
-                    out[:, :2], out[:, 2:] = np.minimum.reduceat(rows, at, axis=0), np.maximum.reduceat(rows, at, axis=0)
-
-                parallel.map_chunks(part, self.offsets[:-1], self.offsets[1:], found, min_chunk=200_000)
+            if len(has) == len(self) > 0:  # a smaller network's, every edge with rows: both axes of each edge's rows at once
+                found = np.hstack([np.minimum.reduceat(self.xy, self.offsets[:-1], axis=0), np.maximum.reduceat(self.xy, self.offsets[:-1], axis=0)])
             else:
                 found = np.full((len(self), 4), np.nan)
                 if len(has):

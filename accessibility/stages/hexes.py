@@ -164,13 +164,12 @@ class HexCells:
 
     def frame(self) -> gpd.GeoDataFrame:
         """``h3``, ``geometry``, ``area_km2``, ``pop``, ``older_pop``, ``density_per_km2``."""
-        done = self if self.polygons is not None and self.area_km2 is not None else self.with_polygons()
-        assert done.polygons is not None  # made just now, if not before
-        assert done.area_km2 is not None
-        frame = _frame(self.cells, done.polygons, done.area_km2)
+        polygons = cell_polygons(self.cells) if self.polygons is None else self.polygons
+        area_km2 = cell_areas_km2(self.cells, polygons) if self.area_km2 is None else self.area_km2
+        frame = _frame(self.cells, polygons, area_km2)
         frame["pop"] = self.pop
         frame["older_pop"] = self.older_pop
-        frame["density_per_km2"] = self.pop / done.area_km2
+        frame["density_per_km2"] = self.pop / area_km2
         return frame
 
     def joined(self, centre_snap: snapping.Snapped, graph: distances.AccessGraph) -> HexLayout:
