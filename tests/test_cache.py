@@ -72,7 +72,7 @@ def test_ways_with_every_location_are_kept_whole(counts):
     missing=st.sampled_from([0.0, 0.0, 0.1, 1.0]),
 )
 def test_street_ways_of_the_parsed_ways_as_the_split_makes_them(counts, keep_seed, missing):
-    """:func:`waytable.way_table_of` (one gather when every location is valid) makes the table ``way_table`` makes from the kept ways, or raises as it does."""
+    """:func:`waytable.way_table` (one gather when every location is valid) makes the table the general split makes from the kept ways, or raises as it does."""
     counts = np.asarray(counts, np.int64)
     n = int(counts.sum())
     rng = np.random.default_rng(keep_seed)
@@ -81,12 +81,13 @@ def test_street_ways_of_the_parsed_ways_as_the_split_makes_them(counts, keep_see
     parsed = (np.arange(10, 10 + len(counts)), [{"highway": str(i)} for i in range(len(counts))], counts, rng.integers(1, 50, n), lon, lat)
     keep = rng.random(len(counts)) < 0.7
     try:
-        expected = waytable.way_table(Path("x.osm.pbf"), *waytable.ways_subset(parsed, keep))
+        way_ids, tags, kept_counts, refs, kept_lon, kept_lat = waytable.ways_subset(parsed, keep)
+        expected = waytable._way_pieces(Path("x.osm.pbf"), way_ids, tags, kept_counts, refs, kept_lon, kept_lat, opl.valid_location(kept_lon, kept_lat), ())
     except errors.OSMDataError as exc:
         with pytest.raises(errors.OSMDataError, match=re.escape(str(exc))):
-            waytable.way_table_of(Path("x.osm.pbf"), parsed, keep)
+            waytable.way_table(Path("x.osm.pbf"), parsed, keep)
         return
-    assert_way_tables_equal(waytable.way_table_of(Path("x.osm.pbf"), parsed, keep), expected)
+    assert_way_tables_equal(waytable.way_table(Path("x.osm.pbf"), parsed, keep), expected)
 
 
 _EDGE_OSM = """<?xml version="1.0" encoding="UTF-8"?>

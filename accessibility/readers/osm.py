@@ -52,7 +52,7 @@ from ..core import parallel
 from . import footprints as footprints_mod
 from . import opl
 from .tagsets import TagSets, distinct_tags
-from .waytable import ParsedWays, WayTable, way_table_of, ways_subset
+from .waytable import ParsedWays, WayTable, way_table, ways_subset
 
 __all__ = [
     "OSM_SUFFIXES",
@@ -331,7 +331,7 @@ def read_osm_deferred(
     street_table = None
     if highways:
         is_street = per_way(lambda t: "highway" in t)
-        street_table = way_table_of(path, parsed, is_street, notes=tuple(notes))
+        street_table = way_table(path, parsed, is_street, notes=tuple(notes))
     if not keys:
         return street_table, lambda: FeatureTable(frame=_feature_frame([], []), notes=tuple(notes))
     # with feature keys, the pass reads the tagged nodes and the relation areas

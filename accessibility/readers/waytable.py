@@ -19,7 +19,7 @@ from .. import errors
 from ..core import parallel
 from . import opl
 
-__all__ = ["ParsedWays", "WayTable", "way_table", "way_table_of", "ways_subset"]
+__all__ = ["ParsedWays", "WayTable", "way_table", "ways_subset"]
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +50,18 @@ class WayTable:
         return len(self.way_id)
 
 
-def way_table(path: Path, way_ids, tags, counts, refs, lon, lat, notes: tuple[str, ...] = ()) -> WayTable:
-    """Split ways at nodes without (valid) location (pieces of < 2 nodes dropped), as the loop reader does."""
-    valid = opl.valid_location(lon, lat)  # NaN (no location) is not valid either
-    counts = np.asarray(counts, np.int64)
-    if (counts >= 2).any() and valid.all():
-        return _whole_ways(path, way_ids, tags, counts, refs, lon, lat, notes)
-    return _way_pieces(path, way_ids, tags, counts, refs, lon, lat, valid, notes)
+def way_table(path: Path, parsed: ParsedWays, keep: np.ndarray, notes: tuple[str, ...] = ()) -> WayTable:
+    """The table of the parsed ways where ``keep``: split at nodes without (valid) location, pieces of < 2 nodes dropped, as the loop reader does.
 
-
-def way_table_of(path: Path, parsed: ParsedWays, keep: np.ndarray, notes: tuple[str, ...] = ()) -> WayTable:
-    """:func:`way_table` of the parsed ways where ``keep``.
-
-    When every reference has a location (the usual file), the kept ways of two nodes
-    or more are gathered once: the table :func:`way_table` makes from all kept ways,
-    without a second pass over their references (5M at 1M nodes).
+    When every reference has a location (the usual file), the kept ways of two nodes or
+    more are the table: gathered once, without the split's passes over their references
+    (5M at 1M nodes).
     """
-    counts = np.asarray(parsed[2], np.int64)
-    whole = keep & (counts >= 2)
-    if whole.any() and opl.valid_location(parsed[4], parsed[5]).all():
-        return _whole_ways(path, *ways_subset(parsed, whole), notes=notes)
-    return way_table(path, *ways_subset(parsed, keep), notes=notes)
+    whole = keep & (np.asarray(parsed[2], np.int64) >= 2)
+    if whole.any() and opl.valid_location(parsed[4], parsed[5]).all():  # NaN (no location) is not valid either
+        return _whole_ways(path, *ways_subset(parsed, whole), notes)
+    way_ids, tags, counts, refs, lon, lat = ways_subset(parsed, keep)
+    return _way_pieces(path, way_ids, tags, np.asarray(counts, np.int64), refs, lon, lat, opl.valid_location(lon, lat), notes)
 
 
 def _whole_ways(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, notes: tuple[str, ...]) -> WayTable:
@@ -87,7 +78,7 @@ def _whole_ways(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, n
 
 
 def _way_pieces(path: Path, way_ids, tags, counts: np.ndarray, refs, lon, lat, valid: np.ndarray, notes: tuple[str, ...]) -> WayTable:
-    """:func:`way_table`: the ways cut at their nodes without a location."""
+    """:func:`way_table` in general: the ways cut at their nodes without a location."""
     missing = int((~valid).sum())
     way_of = np.repeat(np.arange(len(way_ids)), counts)
     first = np.ones(len(refs), dtype=bool)
